@@ -1,0 +1,114 @@
+# netlens build. `make` builds build/netlens; `make test` runs every suite;
+# `make V=1` shows the commands. Sources are discovered, so a new command or
+# tracer is a new file and never a Makefile edit.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PYTEST    ?= /usr/bin/python3 -m pytest
+
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg = @printf '  %-7s %s\n'
+endif
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wno-missing-field-initializers
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu17 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
+             -DNETLENS_VERSION='"$(VERSION)"' -Isrc -I$(BUILD) -MMD -MP
+LIBS      := -lbpf -lelf -lz -lmnl
+LDFLAGS   ?=
+
+SRCS      := $(shell find src -name '*.c' ! -name '*.bpf.c' ! -name 'main.c' | sort)
+OBJS      := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+BPF_SRCS  := $(sort $(wildcard src/bpf/*.bpf.c))
+BPF_OBJS  := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+SKELS     := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+MANPAGES  := $(wildcard docs/man/*.8)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit e2e asan-test valgrind-test bench install clean
+
+all: deps $(BUILD)/netlens
+
+# Call the installer only when something is missing.
+deps:
+	$(Q)scripts/install-deps.sh --check 2>/dev/null || scripts/install-deps.sh
+
+$(BUILD)/netlens: $(OBJS) $(BUILD)/obj/main.o
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+	$(msg) CC $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# --- BPF: vmlinux.h from the running kernel's BTF -> .bpf.o -> skeleton ---
+$(BUILD)/vmlinux.h:
+	$(msg) BTF $@
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "netlens: error: /sys/kernel/btf/vmlinux missing: build on a kernel with CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h)
+	$(msg) BPF $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(BUILD) -Isrc -c $< -o $@
+	$(Q)$(BPFTOOL) gen object $@.tmp $@ && mv $@.tmp $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(msg) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- tests ---
+$(BUILD)/tests/%: tests/unit/%.c $(OBJS)
+	$(msg) TEST $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LIBS) -lcmocka
+
+unit: all $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do \
+		NETLENS_FIXTURES=tests/fixtures $$t || exit 1; done
+
+e2e: all
+	$(Q)NETLENS=$(abspath $(BUILD)/netlens) $(PYTEST) -q tests/e2e $(PYTEST_ARGS)
+
+# Sanitizers: unit tests and the end-to-end tests marked `sanitize`.
+asan-test:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" unit
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		NETLENS=$(abspath build-asan/netlens) $(PYTEST) -q -m sanitize tests/e2e
+
+valgrind-test: all
+	$(Q)NETLENS=$(abspath $(BUILD)/netlens) NETLENS_VALGRIND=1 $(PYTEST) -q -m sanitize tests/e2e
+
+test: unit e2e asan-test valgrind-test
+
+bench: all
+	$(Q)/usr/bin/python3 bench/ss_bench.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/netlens $(DESTDIR)$(PREFIX)/bin/netlens
+	for a in $$($(BUILD)/netlens help --aliases); do ln -sf netlens $(DESTDIR)$(PREFIX)/bin/$$a; done
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

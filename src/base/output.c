@@ -1,0 +1,666 @@
+/* Output layer: see output.h for the model. */
+#include "base/output.h"
+#include "base/strbuf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static enum out_format format = OUT_TEXT;
+
+void out_set_format(enum out_format f) { format = f; }
+bool out_is_json(void) { return format == OUT_JSON; }
+
+int out_term_width(void)
+{
+	struct winsize ws;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *c = getenv("COLUMNS");
+	return c && atoi(c) > 0 ? atoi(c) : 80;
+}
+
+size_t out_fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		return 1 + out_fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return out_fmt_u64(buf, (uint64_t)v);
+}
+
+/* Shortest-ish decimal: fixed decimals with trailing zeros trimmed. */
+static size_t fmt_double(char *buf, size_t cap, double v, int decimals)
+{
+	if (!isfinite(v))
+		return (size_t)snprintf(buf, cap, "null");
+	int n = snprintf(buf, cap, "%.*f", decimals, v);
+	if (n <= 0 || (size_t)n >= cap)
+		return 0;
+	if (memchr(buf, '.', (size_t)n)) {
+		while (n > 0 && buf[n - 1] == '0')
+			n--;
+		if (n > 0 && buf[n - 1] == '.')
+			n--;
+		buf[n] = '\0';
+	}
+	return (size_t)n;
+}
+
+void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	put(ctx, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = NULL;
+		char u[7];
+
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c < 0x20 || c == 0x7f) {
+			memcpy(u, "\\u00", 4);
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			u[6] = '\0';
+			esc = u;
+		}
+		if (esc) {
+			if (s > run)
+				put(ctx, run, (size_t)(s - run));
+			put(ctx, esc, strlen(esc));
+			run = s + 1;
+		}
+	}
+	if (s > run)
+		put(ctx, run, (size_t)(s - run));
+	put(ctx, "\"", 1);
+}
+
+static void put_stdout(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	fwrite_unlocked(s, 1, n, stdout);
+}
+
+static void json_str(const char *s) { out_json_escape(put_stdout, NULL, s ? s : ""); }
+
+int out_error(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (format == OUT_JSON) {
+		fputs_unlocked("{\"error\":", stdout);
+		json_str(msg);
+		fputs_unlocked("}\n", stdout);
+		fflush(stdout);
+	} else {
+		fflush(stdout);
+		fprintf(stderr, "netlens: error: %s\n", msg);
+	}
+	return EXIT_FAIL;
+}
+
+void out_warn(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	if (format == OUT_JSON) {
+		struct strbuf sb = STRBUF_INIT;
+		sb_puts(&sb, "{\"warning\":");
+		out_json_escape(sb_put_cb, &sb, msg);
+		sb_puts(&sb, "}\n");
+		fputs(sb.buf, stderr);
+		sb_free(&sb);
+	} else {
+		fprintf(stderr, "netlens: warning: %s\n", msg);
+	}
+}
+
+int out_finish(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return status;
+		fprintf(stderr, "netlens: error: writing output: %s\n", strerror(errno));
+		return status ? status : EXIT_FAIL;
+	}
+	return status;
+}
+
+/* ---- tables ---- */
+
+enum { MAX_DEPTH = 16, MAX_COLS = 32 };
+
+struct level {
+	bool array;
+	bool first;  /* no member written yet (JSON comma, text separator) */
+	bool hidden_text;
+	bool hidden_json;
+};
+
+struct table {
+	const struct out_col *cols;
+	int ncols;
+	bool header;
+	bool stream;
+	bool header_done;
+	/* text mode */
+	size_t width[MAX_COLS];
+	struct strbuf rows;    /* per row: cells NUL-terminated, then detail NUL */
+	size_t *row_off;
+	size_t nrows, cap_rows;
+	struct strbuf cell;    /* current row's cells */
+	size_t cell_off[MAX_COLS];
+	bool cell_set[MAX_COLS];
+	struct strbuf detail;  /* current row's detail line */
+	/* both */
+	struct level lv[MAX_DEPTH];
+	int depth;
+};
+
+static bool stdout_buffered;
+
+struct table *out_table_begin(const struct out_col *cols, int ncols)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (!t || ncols > MAX_COLS)
+		abort();
+	if (!stdout_buffered) {
+		static char buf[1 << 16];
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+		stdout_buffered = true;
+	}
+	t->cols = cols;
+	t->ncols = ncols;
+	t->header = true;
+	for (int i = 0; i < ncols; i++) {
+		t->width[i] = cols[i].title ? strlen(cols[i].title) : 0;
+		if (cols[i].width > 0 && (size_t)cols[i].width > t->width[i])
+			t->width[i] = (size_t)cols[i].width;
+	}
+	sb_init(&t->rows);
+	sb_init(&t->cell);
+	sb_init(&t->detail);
+	return t;
+}
+
+void out_table_no_header(struct table *t) { t->header = false; }
+void out_table_stream(struct table *t) { t->stream = true; }
+
+static void print_header(struct table *t, int last);
+static void print_row(struct table *t, const char *p, int last, int term);
+static int last_text_col(const struct table *t);
+
+void out_row_begin(struct table *t)
+{
+	t->depth = 0;
+	t->lv[0] = (struct level){ .first = true };
+	if (format == OUT_JSON) {
+		putc_unlocked('{', stdout);
+		return;
+	}
+	sb_reset(&t->cell);
+	sb_reset(&t->detail);
+	memset(t->cell_set, 0, sizeof(t->cell_set));
+}
+
+/* JSON: writes the separator and key for the next member of the current level. */
+static void json_member(struct table *t, const char *key)
+{
+	struct level *l = &t->lv[t->depth];
+
+	if (!l->first)
+		putc_unlocked(',', stdout);
+	l->first = false;
+	if (!l->array) {
+		json_str(key);
+		putc_unlocked(':', stdout);
+	}
+}
+
+static bool json_hidden(struct table *t, const char *key)
+{
+	return key == NULL || t->lv[t->depth].hidden_json;
+}
+
+static bool text_hidden(struct table *t, const char *label)
+{
+	return label == NULL || t->lv[t->depth].hidden_text;
+}
+
+static void text_sep(struct table *t)
+{
+	struct level *l = &t->lv[t->depth];
+
+	if (!l->first)
+		sb_putc(&t->detail, t->depth ? ',' : ' ');
+	l->first = false;
+}
+
+static void cell_raw(struct table *t, int col, const char *s, size_t n)
+{
+	if (col < 0 || col >= t->ncols || t->cell_set[col])
+		return;
+	t->cell_set[col] = true;
+	t->cell_off[col] = t->cell.len;
+	sb_add(&t->cell, s, n);
+	sb_putc(&t->cell, '\0');
+}
+
+void out_cell_str(struct table *t, int col, const char *s)
+{
+	if (!s)
+		s = "";
+	if (format == OUT_JSON) {
+		if (t->cols[col].key) {
+			json_member(t, t->cols[col].key);
+			json_str(s);
+		}
+		return;
+	}
+	if (t->cols[col].title)
+		cell_raw(t, col, s, strlen(s));
+}
+
+static void cell_num(struct table *t, int col, const char *digits, size_t n)
+{
+	if (format == OUT_JSON) {
+		if (t->cols[col].key) {
+			json_member(t, t->cols[col].key);
+			fwrite_unlocked(digits, 1, n, stdout);
+		}
+		return;
+	}
+	if (t->cols[col].title)
+		cell_raw(t, col, digits, n);
+}
+
+void out_cell_u64(struct table *t, int col, uint64_t v)
+{
+	char b[24];
+	cell_num(t, col, b, out_fmt_u64(b, v));
+}
+
+void out_cell_i64(struct table *t, int col, int64_t v)
+{
+	char b[24];
+	cell_num(t, col, b, fmt_i64(b, v));
+}
+
+void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
+{
+	char b[512];
+	va_list ap;
+	int n;
+
+	if (format == OUT_JSON || !t->cols[col].title)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(b))
+		n = sizeof(b) - 1;
+	cell_raw(t, col, b, (size_t)n);
+}
+
+/* One field whose JSON form is `raw` (already valid JSON) or a string. */
+static void field(struct table *t, const char *key, const char *label, const char *val,
+		  size_t n, bool json_string)
+{
+	if (format == OUT_JSON) {
+		if (json_hidden(t, key))
+			return;
+		json_member(t, key);
+		if (json_string)
+			json_str(val);
+		else
+			fwrite_unlocked(val, 1, n, stdout);
+		return;
+	}
+	if (text_hidden(t, label))
+		return;
+	text_sep(t);
+	sb_puts(&t->detail, label);
+	sb_add(&t->detail, val, n);
+}
+
+void out_field_str(struct table *t, const char *key, const char *label, const char *s)
+{
+	if (!s)
+		s = "";
+	field(t, key, label, s, strlen(s), true);
+}
+
+void out_field_u64(struct table *t, const char *key, const char *label, uint64_t v)
+{
+	char b[24];
+	field(t, key, label, b, out_fmt_u64(b, v), false);
+}
+
+void out_field_i64(struct table *t, const char *key, const char *label, int64_t v)
+{
+	char b[24];
+	field(t, key, label, b, fmt_i64(b, v), false);
+}
+
+void out_field_double(struct table *t, const char *key, const char *label, double v,
+		      int decimals)
+{
+	char b[64];
+	field(t, key, label, b, fmt_double(b, sizeof(b), v, decimals), false);
+}
+
+void out_field_bool(struct table *t, const char *key, const char *label, bool v)
+{
+	field(t, key, label, v ? "true" : "false", v ? 4 : 5, false);
+}
+
+void out_field_flag(struct table *t, const char *key, const char *label, bool v)
+{
+	if (format == OUT_JSON) {
+		field(t, key, label, v ? "true" : "false", v ? 4 : 5, false);
+		return;
+	}
+	if (v && !text_hidden(t, label)) {
+		text_sep(t);
+		sb_puts(&t->detail, label);
+	}
+}
+
+void out_field_text(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (format == OUT_JSON || t->lv[t->depth].hidden_text)
+		return;
+	text_sep(t);
+	va_start(ap, fmt);
+	sb_vprintf(&t->detail, fmt, ap);
+	va_end(ap);
+}
+
+static void container_begin(struct table *t, const char *key, const char *label, bool array)
+{
+	struct level *up = &t->lv[t->depth];
+	struct level nl = { .array = array, .first = true };
+
+	if (t->depth + 1 >= MAX_DEPTH)
+		abort();
+	nl.hidden_json = json_hidden(t, key);
+	nl.hidden_text = text_hidden(t, label);
+	if (format == OUT_JSON) {
+		if (!nl.hidden_json) {
+			json_member(t, key);
+			putc_unlocked(array ? '[' : '{', stdout);
+		}
+	} else if (!nl.hidden_text) {
+		text_sep(t);
+		sb_puts(&t->detail, label);
+		sb_putc(&t->detail, '(');
+	}
+	(void)up;
+	t->lv[++t->depth] = nl;
+}
+
+static void container_end(struct table *t, bool array)
+{
+	struct level *l = &t->lv[t->depth];
+
+	if (t->depth == 0)
+		abort();
+	if (format == OUT_JSON) {
+		if (!l->hidden_json)
+			putc_unlocked(array ? ']' : '}', stdout);
+	} else if (!l->hidden_text) {
+		sb_putc(&t->detail, ')');
+	}
+	t->depth--;
+}
+
+void out_obj_begin(struct table *t, const char *key, const char *label)
+{
+	container_begin(t, key, label, false);
+}
+void out_obj_end(struct table *t) { container_end(t, false); }
+void out_arr_begin(struct table *t, const char *key, const char *label)
+{
+	container_begin(t, key, label, true);
+}
+void out_arr_end(struct table *t) { container_end(t, true); }
+
+void out_row_end(struct table *t)
+{
+	while (t->depth > 0)
+		container_end(t, t->lv[t->depth].array);
+	if (format == OUT_JSON) {
+		fputs_unlocked("}\n", stdout);
+		return;
+	}
+	if (t->stream) {
+		int last = last_text_col(t);
+		size_t start = t->rows.len;
+		if (!t->header_done && t->header)
+			print_header(t, last);
+		t->header_done = true;
+		for (int i = 0; i < t->ncols; i++) {
+			if (!t->cols[i].title)
+				continue;
+			const char *c = t->cell_set[i] ? t->cell.buf + t->cell_off[i] : "";
+			sb_add(&t->rows, c, strlen(c) + 1);
+		}
+		sb_add(&t->rows, t->detail.buf ? t->detail.buf : "", t->detail.len);
+		sb_putc(&t->rows, '\0');
+		print_row(t, t->rows.buf + start, last, out_term_width());
+		sb_reset(&t->rows);
+		fflush_unlocked(stdout);
+		return;
+	}
+	if (t->nrows == t->cap_rows) {
+		t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 1024;
+		t->row_off = realloc(t->row_off, t->cap_rows * sizeof(*t->row_off));
+		if (!t->row_off)
+			abort();
+	}
+	t->row_off[t->nrows++] = t->rows.len;
+	for (int i = 0; i < t->ncols; i++) {
+		if (!t->cols[i].title)
+			continue;
+		const char *s = t->cell_set[i] ? t->cell.buf + t->cell_off[i] : "";
+		size_t n = strlen(s);
+		if (!(t->cols[i].flags & OUT_LAST) && n > t->width[i])
+			t->width[i] = n;
+		sb_add(&t->rows, s, n + 1);
+	}
+	sb_add(&t->rows, t->detail.buf ? t->detail.buf : "", t->detail.len);
+	sb_putc(&t->rows, '\0');
+}
+
+/* Fit the table into `avail` columns by shrinking OUT_SHRINK columns. */
+static void fit_widths(struct table *t, size_t avail)
+{
+	size_t total = 0;
+	int last = -1;
+
+	for (int i = 0; i < t->ncols; i++) {
+		if (!t->cols[i].title || (t->cols[i].flags & OUT_LAST))
+			continue;
+		total += t->width[i] + 1;
+		last = i;
+	}
+	(void)last;
+	for (int i = 0; i < t->ncols && total > avail; i++) {
+		if (!t->cols[i].title || !(t->cols[i].flags & OUT_SHRINK))
+			continue;
+		size_t min = strlen(t->cols[i].title);
+		if (min < 6)
+			min = 6;
+		if (t->width[i] <= min)
+			continue;
+		size_t cut = t->width[i] - min;
+		if (cut > total - avail)
+			cut = total - avail;
+		t->width[i] -= cut;
+		total -= cut;
+	}
+}
+
+static void put_cell(const char *s, size_t w, unsigned flags, bool last_col)
+{
+	size_t n = strlen(s);
+	static const char spaces[] = "                                                                ";
+
+	if (n > w && !(flags & OUT_LAST)) {
+		/* only reachable for OUT_SHRINK columns on a narrow terminal */
+		fwrite_unlocked(s, 1, w ? w - 1 : 0, stdout);
+		putc_unlocked('~', stdout);
+		return;
+	}
+	size_t pad = n < w ? w - n : 0;
+	if (flags & OUT_RIGHT)
+		for (size_t p = pad; p > 0;) {
+			size_t k = p < sizeof(spaces) - 1 ? p : sizeof(spaces) - 1;
+			fwrite_unlocked(spaces, 1, k, stdout);
+			p -= k;
+		}
+	fwrite_unlocked(s, 1, n, stdout);
+	if (!(flags & OUT_RIGHT) && !last_col)
+		for (size_t p = pad; p > 0;) {
+			size_t k = p < sizeof(spaces) - 1 ? p : sizeof(spaces) - 1;
+			fwrite_unlocked(spaces, 1, k, stdout);
+			p -= k;
+		}
+}
+
+static int last_text_col(const struct table *t)
+{
+	int last = -1;
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].title)
+			last = i;
+	return last;
+}
+
+static void print_detail(const char *d, int term)
+{
+	size_t n = strlen(d);
+
+	if (!n)
+		return;
+	if (term <= 8 || n + 8 <= (size_t)term) {
+		putc_unlocked('\t', stdout);
+		fwrite_unlocked(d, 1, n, stdout);
+		putc_unlocked('\n', stdout);
+		return;
+	}
+	/* wrap at spaces to the terminal width */
+	size_t width = (size_t)term - 8, col = 0;
+	putc_unlocked('\t', stdout);
+	while (*d) {
+		const char *sp = strchr(d, ' ');
+		size_t w = sp ? (size_t)(sp - d) : strlen(d);
+		if (col && col + 1 + w > width) {
+			fputs_unlocked("\n\t", stdout);
+			col = 0;
+		} else if (col) {
+			putc_unlocked(' ', stdout);
+			col++;
+		}
+		fwrite_unlocked(d, 1, w, stdout);
+		col += w;
+		d += w;
+		while (*d == ' ')
+			d++;
+	}
+	putc_unlocked('\n', stdout);
+}
+
+static void print_header(struct table *t, int last)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		if (!t->cols[i].title)
+			continue;
+		put_cell(t->cols[i].title, t->width[i], t->cols[i].flags, i == last);
+		putc_unlocked(i == last ? '\n' : ' ', stdout);
+	}
+}
+
+/* p: a row as stored (cells NUL-terminated, then the detail line). */
+static void print_row(struct table *t, const char *p, int last, int term)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		if (!t->cols[i].title)
+			continue;
+		put_cell(p, t->width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0), i == last);
+		putc_unlocked(i == last ? '\n' : ' ', stdout);
+		p += strlen(p) + 1;
+	}
+	print_detail(p, term);
+}
+
+void out_table_end(struct table *t)
+{
+	if (!t)
+		return;
+	if (format == OUT_TEXT && !t->stream) {
+		int term = out_term_width();
+		int last = last_text_col(t);
+
+		if (term > 0)
+			fit_widths(t, (size_t)term);
+		if (t->header)
+			print_header(t, last);
+		for (size_t r = 0; r < t->nrows; r++)
+			print_row(t, t->rows.buf + t->row_off[r], last, term);
+	}
+	sb_free(&t->rows);
+	sb_free(&t->cell);
+	sb_free(&t->detail);
+	free(t->row_off);
+	free(t);
+}

@@ -1,0 +1,103 @@
+/* The output layer: every command prints through these calls, so text and
+ * JSON can never drift apart.
+ *
+ * Model: a command declares a table (columns, each with a title for text and
+ * a key for JSON) and fills rows. A row has
+ *   - cells, one per column (out_cell_*), shown aligned in text mode and as
+ *     `"key": value` in JSON (a column whose key is NULL is text-only);
+ *   - fields (out_field_*), shown in text mode as `label value` tokens on an
+ *     indented detail line under the row (as `ss -i` does) and as typed JSON
+ *     members; objects and arrays nest. A NULL label hides a field from text,
+ *     a NULL key hides it from JSON.
+ * Text mode buffers rows until out_table_end() to compute column widths (no
+ * truncation unless stdout is a terminal narrower than the table, and then
+ * only columns marked OUT_SHRINK); JSON mode streams one object per row, one
+ * per line (JSON lines), so memory stays flat however many rows there are.
+ *
+ * Errors: out_error() writes `netlens: error: ...` to stderr, or
+ * `{"error": "..."}` to stdout in JSON mode, and returns the exit status to
+ * use. Library code never prints: it returns -errno and the command reports.
+ */
+#ifndef NETLENS_OUTPUT_H
+#define NETLENS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum out_format { OUT_TEXT, OUT_JSON };
+
+void out_set_format(enum out_format f);
+bool out_is_json(void);
+/* Columns of the terminal stdout is on, or 0 when it is not a terminal. */
+int out_term_width(void);
+
+/* Exit statuses shared by every command. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Flushes stdout and reports a write error (EPIPE is not an error). */
+int out_finish(int status);
+
+enum out_col_flags {
+	OUT_RIGHT  = 1 << 0, /* right-align (numbers) */
+	OUT_SHRINK = 1 << 1, /* may be truncated to fit a terminal */
+	OUT_LAST   = 1 << 2, /* not padded: free text at the end of the row */
+};
+
+struct out_col {
+	const char *title; /* header in text mode; NULL: JSON-only column */
+	const char *key;   /* member name in JSON; NULL: text-only column */
+	unsigned flags;
+	int width;         /* minimum text width; the fixed width when streaming */
+};
+
+struct table;
+
+struct table *out_table_begin(const struct out_col *cols, int ncols);
+/* Text mode: prints the buffered rows; JSON: nothing left to print. Frees. */
+void out_table_end(struct table *t);
+/* Omit the header line in text mode (ss -H). */
+void out_table_no_header(struct table *t);
+/* Text mode prints each row at out_row_end() with the columns' declared
+ * widths instead of buffering (event streams); call before the first row. */
+void out_table_stream(struct table *t);
+
+void out_row_begin(struct table *t);
+void out_row_end(struct table *t);
+
+void out_cell_str(struct table *t, int col, const char *s);
+void out_cell_u64(struct table *t, int col, uint64_t v);
+void out_cell_i64(struct table *t, int col, int64_t v);
+/* Text-only cell built from pieces: out_cell_text(t, col, "%s:%u", a, p). */
+void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Detail fields: text `label` + value, JSON "key": value. */
+void out_field_str(struct table *t, const char *key, const char *label, const char *s);
+void out_field_u64(struct table *t, const char *key, const char *label, uint64_t v);
+void out_field_i64(struct table *t, const char *key, const char *label, int64_t v);
+void out_field_double(struct table *t, const char *key, const char *label, double v,
+		      int decimals);
+void out_field_bool(struct table *t, const char *key, const char *label, bool v);
+/* Text gets only the label (a flag word such as "app_limited") when v. */
+void out_field_flag(struct table *t, const char *key, const char *label, bool v);
+/* Text-only token. */
+void out_field_text(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Nested containers. Text renders `label(a,b,c)`; a NULL label hides the
+ * container's members from text altogether. */
+void out_obj_begin(struct table *t, const char *key, const char *label);
+void out_obj_end(struct table *t);
+void out_arr_begin(struct table *t, const char *key, const char *label);
+void out_arr_end(struct table *t);
+
+/* JSON string escaping into a caller buffer-less stream (exposed for tests). */
+void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx,
+		     const char *s);
+
+/* Fast unsigned formatting: writes digits to buf (>= 21 bytes), returns len. */
+size_t out_fmt_u64(char *buf, uint64_t v);
+
+#endif

@@ -1,0 +1,12 @@
+/* Privilege checks done once, by the command runner. */
+#ifndef NETLENS_PRIVS_H
+#define NETLENS_PRIVS_H
+
+#include <stdbool.h>
+
+bool privs_has_cap(int cap);
+/* NULL when BPF tracing is allowed (CAP_SYS_ADMIN, or CAP_BPF and
+ * CAP_PERFMON); otherwise the name of what is missing. */
+const char *privs_missing_for_bpf(void);
+
+#endif

@@ -1,0 +1,175 @@
+/* netlens entry point: global options, the command table walk, and the one
+ * place where a command's flags (root, BPF, BTF) are checked. */
+#include "base/output.h"
+#include "base/privs.h"
+#include "command.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const struct command __start_netlens_cmds[];
+extern const struct command __stop_netlens_cmds[];
+
+#define for_each_command(c) for (c = __start_netlens_cmds; c < __stop_netlens_cmds; c++)
+
+static const char *default_command = "ss";
+
+const struct command *command_find(const char *name)
+{
+	const struct command *c, *prefix = NULL;
+	int nprefix = 0;
+
+	for_each_command(c) {
+		if (strcmp(c->name, name) == 0)
+			return c;
+		if (strncmp(c->name, name, strlen(name)) == 0) {
+			prefix = c;
+			nprefix++;
+		}
+	}
+	/* a unique prefix also names a command, as in bpftool */
+	return nprefix == 1 ? prefix : NULL;
+}
+
+void command_usage(const struct command *cmd, int to_stderr)
+{
+	FILE *f = to_stderr ? stderr : stdout;
+
+	fprintf(f, "netlens %s: %s\n\n%s", cmd->name, cmd->summary, cmd->usage ? cmd->usage : "");
+}
+
+static int cmp_cmd(const void *a, const void *b)
+{
+	return strcmp((*(const struct command *const *)a)->name,
+		      (*(const struct command *const *)b)->name);
+}
+
+static void print_help(FILE *f)
+{
+	const struct command *c, *list[256];
+	size_t n = 0;
+
+	fprintf(f, "usage: netlens [-j|--json] [--version] COMMAND [options]\n\n"
+		   "Linux network observability and diagnosis. With no COMMAND, runs '%s'.\n\n"
+		   "Commands:\n",
+		default_command);
+	for_each_command(c)
+		if (!(c->flags & CMD_HIDDEN) && n < 256)
+			list[n++] = c;
+	qsort(list, n, sizeof(list[0]), cmp_cmd);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-12s %s%s\n", list[i]->name, list[i]->summary,
+			(list[i]->flags & (CMD_NEEDS_ROOT | CMD_NEEDS_BPF)) ? " [root]" : "");
+	fprintf(f, "\nGlobal options:\n"
+		   "  -j, --json     JSON output (JSON lines for streams)\n"
+		   "  -h, --help     this help; 'netlens COMMAND -h' for a command\n"
+		   "  --version      print the version\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc > 1 && strcmp(argv[1], "--aliases") == 0) {
+		for_each_command(c)
+			if (c->flags & CMD_ALIAS)
+				printf("%s\n", c->name);
+		return EXIT_OK;
+	}
+	if (argc > 1) {
+		c = command_find(argv[1]);
+		if (!c)
+			return out_error("unknown command '%s': see 'netlens help'", argv[1]);
+		command_usage(c, 0);
+		return EXIT_OK;
+	}
+	print_help(stdout);
+	return EXIT_OK;
+}
+
+NETLENS_COMMAND(help, .name = "help", .run = cmd_help, .summary = "list commands, or show one's usage",
+		.usage = "usage: netlens help [COMMAND]\n");
+
+/* The runner: checks flags once, then hands over. */
+static int run_command(const struct command *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			command_usage(cmd, 0);
+			return EXIT_OK;
+		}
+	}
+	if (cmd->flags & CMD_NEEDS_ROOT) {
+		if (geteuid() != 0)
+			return out_error("'%s' needs root: run it with sudo", cmd->name);
+	}
+	if (cmd->flags & CMD_NEEDS_BTF) {
+		if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+			return out_error("kernel BTF not found at /sys/kernel/btf/vmlinux: '%s' needs a "
+					 "kernel built with CONFIG_DEBUG_INFO_BTF=y",
+					 cmd->name);
+	}
+	if (cmd->flags & CMD_NEEDS_BPF) {
+		const char *missing = privs_missing_for_bpf();
+		if (missing)
+			return out_error("'%s' loads BPF programs and lacks %s: run it as root",
+					 cmd->name, missing);
+	}
+	optind = 0; /* reset getopt for the command's own parsing */
+	return cmd->run(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = basename(argv[0]);
+	const struct command *cmd;
+	int i;
+
+	/* busybox style: a symlink named after a command runs that command */
+	if (strcmp(self, "netlens") != 0) {
+		const struct command *c;
+		for_each_command(c)
+			if (strcmp(c->name, self) == 0)
+				return out_finish(run_command(c, argc, argv));
+	}
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-j") == 0 || strcmp(a, "--json") == 0) {
+			out_set_format(OUT_JSON);
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("netlens %s\n", NETLENS_VERSION);
+			return out_finish(EXIT_OK);
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			print_help(stdout);
+			return out_finish(EXIT_OK);
+		} else if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else {
+			fprintf(stderr, "netlens: error: unknown global option '%s'\n\n", a);
+			print_help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		static char *def_argv[2];
+		def_argv[0] = (char *)default_command;
+		cmd = command_find(default_command);
+		if (!cmd)
+			return out_error("default command '%s' is not built in", default_command);
+		return out_finish(run_command(cmd, 1, def_argv));
+	}
+	cmd = command_find(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, "netlens: error: unknown command '%s': see 'netlens help'\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	return out_finish(run_command(cmd, argc - i, argv + i));
+}

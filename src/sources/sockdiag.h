@@ -1,0 +1,133 @@
+/* Sockets over NETLINK_SOCK_DIAG.
+ *
+ * sockdiag_dump() asks the kernel for one kind of socket (TCP, UDP, RAW,
+ * MPTCP, UNIX or PACKET) and calls back once per socket with a struct
+ * sock_rec. Nothing is accumulated: a dump of a million sockets costs the
+ * memory of one netlink buffer. The record's pointers (tcp_info, congestion
+ * algorithm, UNIX path) point into the netlink message and are valid only
+ * during the callback.
+ *
+ * sockdiag_parse() is the same parser over a buffer of netlink messages, so
+ * recorded replies (and corrupt ones in tests) run through the real code.
+ * Both return 0 or -errno; a malformed message is -EBADMSG, never a crash.
+ */
+#ifndef NETLENS_SOCKDIAG_H
+#define NETLENS_SOCKDIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct tcp_info;
+
+enum sock_kind {
+	SK_TCP,
+	SK_UDP,
+	SK_RAW,
+	SK_MPTCP,
+	SK_UNIX,
+	SK_PACKET,
+	SK_KIND_MAX,
+};
+
+/* TCP state numbers as the kernel uses them (also for UDP, RAW, UNIX). */
+enum sock_state {
+	SS_UNKNOWN_ = 0,
+	SS_ESTABLISHED = 1,
+	SS_SYN_SENT,
+	SS_SYN_RECV,
+	SS_FIN_WAIT1,
+	SS_FIN_WAIT2,
+	SS_TIME_WAIT,
+	SS_CLOSE,
+	SS_CLOSE_WAIT,
+	SS_LAST_ACK,
+	SS_LISTEN,
+	SS_CLOSING,
+	SS_NEW_SYN_RECV,
+	SS_BOUND_INACTIVE,
+	SS_STATE_MAX,
+};
+
+#define SS_ALL_STATES ((1u << SS_STATE_MAX) - 2) /* every state but 0 */
+
+/* What was present in the message (bits of sock_rec.has). */
+enum sock_has {
+	SKH_MEMINFO = 1 << 0,
+	SKH_TCPINFO = 1 << 1,
+	SKH_CONG    = 1 << 2,
+	SKH_SHUTDOWN = 1 << 3,
+	SKH_UID     = 1 << 4,
+	SKH_COOKIE  = 1 << 5,
+	SKH_PEER    = 1 << 6, /* UNIX peer inode */
+	SKH_PATH    = 1 << 7, /* UNIX path */
+	SKH_MARK    = 1 << 8,
+	SKH_TOS     = 1 << 9,
+	SKH_RQLEN   = 1 << 10, /* UNIX queue lengths */
+};
+
+enum { SK_MEMINFO_N = 9 }; /* SK_MEMINFO_RMEM_ALLOC .. SK_MEMINFO_DROPS */
+
+struct sock_rec {
+	uint8_t kind;    /* enum sock_kind */
+	uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX, AF_PACKET */
+	uint8_t type;    /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW */
+	uint8_t state;   /* enum sock_state */
+	uint16_t sport, dport; /* host order; RAW: sport is the protocol */
+	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 bytes */
+	uint32_t ifindex;
+	uint32_t uid;
+	uint64_t inode;
+	uint64_t cookie;
+	uint32_t rqueue, wqueue; /* LISTEN: accept queue length and backlog limit */
+	uint8_t timer;   /* 0 none, 1 retransmit, 2 keepalive, 3 time-wait, 4 probe */
+	uint8_t retrans;
+	uint8_t shutdown;
+	uint8_t tos;
+	uint32_t expires_ms;
+	uint32_t mark;
+	uint32_t has;    /* enum sock_has */
+	uint32_t meminfo[SK_MEMINFO_N];
+	const struct tcp_info *tcpi; /* valid for tcpi_len bytes (may be shorter) */
+	size_t tcpi_len;
+	const char *cong;
+	const char *path; /* UNIX: path; abstract names begin with '@' */
+	uint32_t peer_inode;
+	uint16_t protocol;  /* PACKET: ethertype, host order */
+};
+
+/* Which diag extensions to ask for. */
+enum sock_ext {
+	SKX_MEMINFO = 1 << 0,
+	SKX_TCPINFO = 1 << 1, /* also congestion algorithm */
+	SKX_MISC    = 1 << 2, /* tos, mark, cookie, shutdown */
+};
+
+struct sockdiag_query {
+	enum sock_kind kind;
+	int family;          /* AF_INET or AF_INET6 for inet kinds; ignored otherwise */
+	uint32_t states;     /* bit per enum sock_state */
+	unsigned ext;        /* enum sock_ext */
+	const void *bytecode; /* INET_DIAG_REQ_BYTECODE, or NULL */
+	size_t bytecode_len;
+	FILE *record;        /* when set, raw replies are appended here */
+};
+
+typedef int (*sock_cb)(const struct sock_rec *s, void *arg);
+
+/* Dump over a socket opened in the current network namespace. */
+int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg);
+
+/* Parse a buffer of netlink messages for query q. Returns 0 at NLMSG_DONE,
+ * 1 when more messages are expected, -errno on error. */
+int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, sock_cb cb,
+		   void *arg);
+
+/* Does this kernel offer the kind (MPTCP needs CONFIG_MPTCP, etc.)? */
+bool sockdiag_kind_supported(enum sock_kind k);
+
+const char *sock_state_name(unsigned state); /* "ESTAB", "LISTEN", ... as ss */
+const char *sock_netid(const struct sock_rec *s); /* "tcp", "u_str", ... */
+
+#endif
