@@ -69,6 +69,9 @@ $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h)
 		-I$(BUILD) -Isrc -c $< -o $@
 	$(Q)$(BPFTOOL) gen object $@.tmp $@ && mv $@.tmp $@
 
+# keep objects and skeletons: they are intermediates of the pattern chain
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(msg) SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@

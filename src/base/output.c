@@ -179,6 +179,7 @@ struct level {
 	bool first;  /* no member written yet (JSON comma, text separator) */
 	bool hidden_text;
 	bool hidden_json;
+	bool inline_text; /* empty label: members join the enclosing level in text */
 };
 
 struct table {
@@ -274,11 +275,13 @@ static bool text_hidden(struct table *t, const char *label)
 
 static void text_sep(struct table *t)
 {
-	struct level *l = &t->lv[t->depth];
+	int d = t->depth;
 
-	if (!l->first)
-		sb_putc(&t->detail, t->depth ? ',' : ' ');
-	l->first = false;
+	while (d > 0 && t->lv[d].inline_text)
+		d--;
+	if (!t->lv[d].first)
+		sb_putc(&t->detail, d ? ',' : ' ');
+	t->lv[d].first = false;
 }
 
 static void cell_raw(struct table *t, int col, const char *s, size_t n)
@@ -440,9 +443,13 @@ static void container_begin(struct table *t, const char *key, const char *label,
 			putc_unlocked(array ? '[' : '{', stdout);
 		}
 	} else if (!nl.hidden_text) {
-		text_sep(t);
-		sb_puts(&t->detail, label);
-		sb_putc(&t->detail, '(');
+		if (label[0] == '\0') {
+			nl.inline_text = true;
+		} else {
+			text_sep(t);
+			sb_puts(&t->detail, label);
+			sb_putc(&t->detail, '(');
+		}
 	}
 	(void)up;
 	t->lv[++t->depth] = nl;
@@ -457,7 +464,7 @@ static void container_end(struct table *t, bool array)
 	if (format == OUT_JSON) {
 		if (!l->hidden_json)
 			putc_unlocked(array ? ']' : '}', stdout);
-	} else if (!l->hidden_text) {
+	} else if (!l->hidden_text && !l->inline_text) {
 		sb_putc(&t->detail, ')');
 	}
 	t->depth--;

@@ -86,8 +86,9 @@ void out_field_flag(struct table *t, const char *key, const char *label, bool v)
 /* Text-only token. */
 void out_field_text(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Nested containers. Text renders `label(a,b,c)`; a NULL label hides the
- * container's members from text altogether. */
+/* Nested containers. Text renders `label(a,b,c)`; an empty label "" keeps
+ * the members inline (space-separated, no parentheses); a NULL label hides
+ * the container's members from text altogether. */
 void out_obj_begin(struct table *t, const char *key, const char *label);
 void out_obj_end(struct table *t);
 void out_arr_begin(struct table *t, const char *key, const char *label);

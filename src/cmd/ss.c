@@ -1,0 +1,556 @@
+/* netlens ss: every socket on the host over NETLINK_SOCK_DIAG, with the
+ * option letters of iproute2's ss. Options and dump planning live here;
+ * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
+#include "base/output.h"
+#include "command.h"
+#include "sources/netns.h"
+#include "sources/procfd.h"
+#include "sources/sockdiag.h"
+#include "sources/sockstat.h"
+#include "ss/filter.h"
+#include "ss/ss.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char ss_usage[] =
+	"usage: netlens ss [options] [FILTER]\n"
+	"\n"
+	"Sockets, as iproute2's ss shows them, read over netlink sock_diag.\n"
+	"\n"
+	"Kinds and families (default: all):\n"
+	"  -t, --tcp          TCP              -u, --udp        UDP\n"
+	"  -w, --raw          RAW              -x, --unix       UNIX (stream, dgram, seqpacket)\n"
+	"  -0, --packet       PACKET           -M, --mptcp      MPTCP\n"
+	"  -4, --ipv4         IPv4 only        -6, --ipv6       IPv6 only\n"
+	"  -f, --family F     inet, inet6, unix, packet\n"
+	"  -A, --query LIST   all,inet,tcp,udp,raw,mptcp,unix,unix_stream,unix_dgram,\n"
+	"                     unix_seqpacket,packet,packet_raw,packet_dgram\n"
+	"States: connected ones by default;\n"
+	"  -a, --all          every state      -l, --listening  listening (and unconnected UDP/RAW)\n"
+	"Details:\n"
+	"  -n, --numeric      no service names -e, --extended   uid, inode, cookie, device\n"
+	"  -o, --options      timers           -m, --memory     socket memory (skmem)\n"
+	"  -i, --info         TCP internals    -p, --processes  owning processes (pid, fd)\n"
+	"  -s, --summary      totals from sockstat and the dump\n"
+	"  -H, --no-header    no header line   -j, --json       one JSON object per socket\n"
+	"Namespaces:\n"
+	"  -N, --net NAME     inside the `ip netns` namespace NAME\n"
+	"      --netns PATH   inside the namespace at PATH (e.g. /proc/PID/ns/net)\n"
+	"Other:\n"
+	"      --no-kernel-filter  evaluate FILTER in user space instead of kernel bytecode\n"
+	"      --record FILE  also save the raw netlink replies to FILE\n"
+	"\n"
+	"FILTER := [state STATE | exclude STATE]... [EXPRESSION]\n"
+	"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed\n"
+	"         close-wait last-ack listening closing; classes: all connected\n"
+	"         synchronized bucket big\n"
+	"  EXPRESSION: sport|dport OP :PORT, src|dst ADDR[/PLEN][:PORT], joined by\n"
+	"         and, or, not and parentheses; OP: = != < <= > >= (or eq ne lt le gt ge)\n"
+	"Examples:\n"
+	"  netlens ss -tan state established '( dport = :443 or sport = :443 )'\n"
+	"  netlens ss -ltnp\n"
+	"  netlens -j ss -ti dst 10.0.0.0/8\n";
+
+enum { OPT_NETNS = 256, OPT_NO_KFILTER, OPT_RECORD };
+
+static const struct option long_opts[] = {
+	{ "tcp", no_argument, NULL, 't' },        { "udp", no_argument, NULL, 'u' },
+	{ "raw", no_argument, NULL, 'w' },        { "unix", no_argument, NULL, 'x' },
+	{ "packet", no_argument, NULL, '0' },     { "mptcp", no_argument, NULL, 'M' },
+	{ "ipv4", no_argument, NULL, '4' },       { "ipv6", no_argument, NULL, '6' },
+	{ "family", required_argument, NULL, 'f' }, { "query", required_argument, NULL, 'A' },
+	{ "all", no_argument, NULL, 'a' },        { "listening", no_argument, NULL, 'l' },
+	{ "numeric", no_argument, NULL, 'n' },    { "extended", no_argument, NULL, 'e' },
+	{ "options", no_argument, NULL, 'o' },    { "memory", no_argument, NULL, 'm' },
+	{ "info", no_argument, NULL, 'i' },       { "processes", no_argument, NULL, 'p' },
+	{ "summary", no_argument, NULL, 's' },    { "no-header", no_argument, NULL, 'H' },
+	{ "json", no_argument, NULL, 'j' },       { "net", required_argument, NULL, 'N' },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define KIND(k) (1u << (k))
+#define INET_KINDS (KIND(SK_TCP) | KIND(SK_UDP) | KIND(SK_RAW) | KIND(SK_MPTCP))
+#define UNIX_ALL ((1u << SOCK_STREAM) | (1u << SOCK_DGRAM) | (1u << SOCK_SEQPACKET))
+#define PACKET_ALL ((1u << SOCK_RAW) | (1u << SOCK_DGRAM))
+
+/* -A/--query words */
+static int add_query(struct ss_opts *o, const char *list)
+{
+	char *dup = strdup(list), *save = NULL, *w;
+	int err = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	for (w = strtok_r(dup, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "all"))
+			o->kinds |= INET_KINDS | KIND(SK_UNIX) | KIND(SK_PACKET);
+		else if (!strcmp(w, "inet"))
+			o->kinds |= INET_KINDS;
+		else if (!strcmp(w, "tcp"))
+			o->kinds |= KIND(SK_TCP);
+		else if (!strcmp(w, "udp"))
+			o->kinds |= KIND(SK_UDP);
+		else if (!strcmp(w, "raw"))
+			o->kinds |= KIND(SK_RAW);
+		else if (!strcmp(w, "mptcp"))
+			o->kinds |= KIND(SK_MPTCP);
+		else if (!strcmp(w, "unix"))
+			o->kinds |= KIND(SK_UNIX), o->unix_types |= UNIX_ALL;
+		else if (!strcmp(w, "unix_stream"))
+			o->kinds |= KIND(SK_UNIX), o->unix_types |= 1u << SOCK_STREAM;
+		else if (!strcmp(w, "unix_dgram"))
+			o->kinds |= KIND(SK_UNIX), o->unix_types |= 1u << SOCK_DGRAM;
+		else if (!strcmp(w, "unix_seqpacket"))
+			o->kinds |= KIND(SK_UNIX), o->unix_types |= 1u << SOCK_SEQPACKET;
+		else if (!strcmp(w, "packet"))
+			o->kinds |= KIND(SK_PACKET), o->packet_types |= PACKET_ALL;
+		else if (!strcmp(w, "packet_raw"))
+			o->kinds |= KIND(SK_PACKET), o->packet_types |= 1u << SOCK_RAW;
+		else if (!strcmp(w, "packet_dgram"))
+			o->kinds |= KIND(SK_PACKET), o->packet_types |= 1u << SOCK_DGRAM;
+		else {
+			out_error("unknown socket kind '%s' in -A: use all, inet, tcp, udp, raw, "
+				  "mptcp, unix[_stream|_dgram|_seqpacket], packet[_raw|_dgram]", w);
+			err = -EINVAL;
+			break;
+		}
+	}
+	free(dup);
+	return err;
+}
+
+static int add_family(struct ss_opts *o, const char *f)
+{
+	if (!strcmp(f, "inet"))
+		o->inet4 = true;
+	else if (!strcmp(f, "inet6"))
+		o->inet6 = true;
+	else if (!strcmp(f, "unix") || !strcmp(f, "local"))
+		o->want_unix = true;
+	else if (!strcmp(f, "packet") || !strcmp(f, "link"))
+		o->want_packet = true;
+	else
+		return out_error("unknown family '%s' in -f: use inet, inet6, unix or packet", f), -EINVAL;
+	return 0;
+}
+
+struct ss_run {
+	struct ss_opts o;
+	struct ss_filter *filter;
+	void *bytecode;
+	size_t bytecode_len;
+	bool kernel_filter_failed;
+	bool user_filter; /* current dump needs the user-space matcher */
+	uint32_t states;
+	struct ss_printer pr;
+	FILE *record;
+	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
+	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
+	unsigned long shown;
+};
+
+static int on_sock(const struct sock_rec *s, void *arg)
+{
+	struct ss_run *r = arg;
+
+	if (s->kind == SK_UNIX && !(r->o.unix_types & (1u << s->type)))
+		return 0;
+	if (s->kind == SK_PACKET && !(r->o.packet_types & (1u << s->type)))
+		return 0;
+	if (s->kind == SK_PACKET && !(r->states & (1u << SS_CLOSE)))
+		return 0;
+	if (r->o.summary) {
+		int fam = s->family == AF_INET ? 0 : s->family == AF_INET6 ? 1 : 2;
+		r->counts[s->kind][fam][s->state < SS_STATE_MAX ? s->state : 0]++;
+		return 0;
+	}
+	if (r->user_filter && !ss_filter_match(r->filter, s))
+		return 0;
+	r->shown++;
+	ss_print_sock(&r->pr, s);
+	return 0;
+}
+
+static const char *kind_name(enum sock_kind k)
+{
+	static const char *const n[SK_KIND_MAX] = { "TCP", "UDP", "RAW", "MPTCP", "UNIX", "PACKET" };
+	return n[k];
+}
+
+static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
+{
+	struct sockdiag_query q = {
+		.kind = kind,
+		.family = family,
+		.states = r->o.summary ? SS_ALL_STATES : r->states,
+		.record = r->record,
+	};
+	bool inet = kind != SK_UNIX && kind != SK_PACKET;
+	int err;
+
+	if (!r->o.summary) {
+		if (r->o.memory)
+			q.ext |= SKX_MEMINFO;
+		if (r->o.info)
+			q.ext |= SKX_TCPINFO;
+		if (r->o.extended)
+			q.ext |= SKX_MISC;
+	}
+	r->user_filter = false;
+	if (!r->o.summary && ss_filter_has_expr(r->filter)) {
+		if (inet && r->bytecode && !r->kernel_filter_failed) {
+			q.bytecode = r->bytecode;
+			q.bytecode_len = r->bytecode_len;
+		} else {
+			r->user_filter = true;
+		}
+	}
+	err = sockdiag_dump(&q, on_sock, r);
+	if (err == -EINVAL && q.bytecode) {
+		/* the kernel refused our bytecode: still answer, in user space */
+		out_warn("the kernel rejected the filter bytecode; filtering in user space");
+		r->kernel_filter_failed = true;
+		r->user_filter = true;
+		q.bytecode = NULL;
+		q.bytecode_len = 0;
+		err = sockdiag_dump(&q, on_sock, r);
+	}
+	if (err == -ENOENT || err == -EPROTONOSUPPORT || err == -EOPNOTSUPP) {
+		/* no diag support for this kind (e.g. raw_diag or mptcp_diag not loaded) */
+		static const char *const module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
+			"mptcp_diag", "unix_diag", "af_packet_diag" };
+		if (!(r->o.kinds_explicit & KIND(kind)) || r->o.summary)
+			return 0;
+		return out_error("the kernel cannot list %s sockets (%s): load its diag support "
+				 "with 'modprobe %s'", kind_name(kind), strerror(-err), module[kind]),
+		       -err;
+	}
+	if (err < 0) {
+		if (err == -EBADMSG || err == -EPROTO)
+			return out_error("malformed netlink reply while listing %s sockets: the "
+					 "kernel's answer could not be parsed (%s)",
+					 kind_name(kind), strerror(-err)), -err;
+		return out_error("listing %s sockets failed: %s", kind_name(kind), strerror(-err)), -err;
+	}
+	return 0;
+}
+
+/* Kinds and order as ss prints them: packet, unix, raw, udp, tcp, mptcp. */
+static int run_dumps(struct ss_run *r)
+{
+	static const enum sock_kind order[] = { SK_PACKET, SK_UNIX, SK_RAW, SK_UDP, SK_TCP, SK_MPTCP };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum sock_kind k = order[i];
+		int err = 0;
+
+		if (!(r->o.kinds & KIND(k)))
+			continue;
+		if (k == SK_UNIX)
+			err = dump_one(r, k, AF_UNIX);
+		else if (k == SK_PACKET)
+			err = dump_one(r, k, AF_PACKET);
+		else {
+			if (r->o.inet4)
+				err = dump_one(r, k, AF_INET);
+			if (!err && r->o.inet6)
+				err = dump_one(r, k, AF_INET6);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static unsigned long count(struct ss_run *r, enum sock_kind k, int fam, int state)
+{
+	unsigned long n = 0;
+	for (int s = 0; s < SS_STATE_MAX; s++)
+		if (state < 0 || s == state)
+			n += r->counts[k][fam][s];
+	return n;
+}
+
+static void print_summary(struct ss_run *r)
+{
+	struct sockstat st = { 0 };
+	static const struct out_col head_cols[] = {
+		{ "Total", "sockets_used", 0, 0 }, { "TCP", "tcp_alloc", 0, 0 },
+		{ "estab", "tcp_estab", 0, 0 },      { "closed", "tcp_closed", 0, 0 },
+		{ "orphaned", "tcp_orphaned", 0, 0 }, { "timewait", "tcp_timewait", 0, 0 },
+		{ "tcp_mem_pages", "tcp_mem_pages", 0, 0 },
+	};
+	static const struct out_col tr_cols[] = {
+		{ "Transport", "transport", 0, 0 }, { "Total", "total", 0, 0 },
+		{ "IP", "ipv4", 0, 0 },             { "IPv6", "ipv6", 0, 0 },
+	};
+	static const struct out_col state_cols[] = {
+		{ "TCP state", "tcp_state", 0, 0 }, { "IPv4", "ipv4", 0, 0 }, { "IPv6", "ipv6", 0, 0 },
+	};
+	sockstat_read(&st, "/proc/net/sockstat");
+	sockstat_read(&st, "/proc/net/sockstat6");
+	long long tcp4 = sockstat_get(&st, "TCP", "inuse"), tcp6 = sockstat_get(&st, "TCP6", "inuse");
+	long long tw = sockstat_get(&st, "TCP", "tw"), alloc = sockstat_get(&st, "TCP", "alloc");
+
+	struct table *t = out_table_begin(head_cols, 7);
+	out_row_begin(t);
+	out_cell_i64(t, 0, sockstat_get(&st, "sockets", "used"));
+	out_cell_i64(t, 1, alloc);
+	out_cell_u64(t, 2, count(r, SK_TCP, 0, SS_ESTABLISHED) + count(r, SK_TCP, 1, SS_ESTABLISHED));
+	out_cell_i64(t, 3, alloc - (tcp4 + tcp6 - tw));
+	out_cell_i64(t, 4, sockstat_get(&st, "TCP", "orphan"));
+	out_cell_i64(t, 5, tw);
+	out_cell_i64(t, 6, sockstat_get(&st, "TCP", "mem"));
+	out_row_end(t);
+	out_table_end(t);
+	if (!out_is_json())
+		putchar('\n');
+
+	t = out_table_begin(tr_cols, 4);
+	struct { const char *name, *v4, *v6; } rows[] = {
+		{ "RAW", "RAW", "RAW6" }, { "UDP", "UDP", "UDP6" }, { "TCP", "TCP", "TCP6" },
+		{ "FRAG", "FRAG", "FRAG6" },
+	};
+	long long inet4 = 0, inet6 = 0;
+	for (size_t i = 0; i < 4; i++) {
+		long long a = sockstat_get(&st, rows[i].v4, "inuse");
+		long long b = sockstat_get(&st, rows[i].v6, "inuse");
+		if (i == 2) { /* ss counts hashed TCP sockets without TIME-WAIT */
+			a -= tw;
+		}
+		if (i < 3) {
+			inet4 += a;
+			inet6 += b;
+		}
+		if (i == 3) {
+			out_row_begin(t);
+			out_cell_str(t, 0, "INET");
+			out_cell_i64(t, 1, inet4 + inet6);
+			out_cell_i64(t, 2, inet4);
+			out_cell_i64(t, 3, inet6);
+			out_row_end(t);
+		}
+		out_row_begin(t);
+		out_cell_str(t, 0, rows[i].name);
+		out_cell_i64(t, 1, a + b);
+		out_cell_i64(t, 2, a);
+		out_cell_i64(t, 3, b);
+		out_row_end(t);
+	}
+	for (enum sock_kind k = SK_UNIX; k <= SK_PACKET; k++) {
+		if (!(r->o.kinds & KIND(k)))
+			continue;
+		out_row_begin(t);
+		out_cell_str(t, 0, kind_name(k));
+		out_cell_u64(t, 1, count(r, k, 2, -1));
+		out_cell_u64(t, 2, 0);
+		out_cell_u64(t, 3, 0);
+		out_row_end(t);
+	}
+	out_table_end(t);
+
+	if (!(r->o.kinds & KIND(SK_TCP)))
+		return;
+	if (!out_is_json())
+		putchar('\n');
+	t = out_table_begin(state_cols, 3);
+	for (int s = 1; s < SS_STATE_MAX; s++) {
+		unsigned long a = count(r, SK_TCP, 0, s), b = count(r, SK_TCP, 1, s);
+		if (!a && !b)
+			continue;
+		out_row_begin(t);
+		out_cell_str(t, 0, s == SS_CLOSE ? "CLOSE" : sock_state_name((unsigned)s));
+		out_cell_u64(t, 1, a);
+		out_cell_u64(t, 2, b);
+		out_row_end(t);
+	}
+	out_table_end(t);
+}
+
+/* Which kinds, families and states: the defaults ss uses. */
+static int plan(struct ss_run *r)
+{
+	struct ss_opts *o = &r->o;
+
+	o->kinds_explicit = o->kinds;
+	if (!o->kinds)
+		o->kinds = INET_KINDS | KIND(SK_UNIX) | KIND(SK_PACKET);
+	if (!o->unix_types)
+		o->unix_types = UNIX_ALL;
+	if (!o->packet_types)
+		o->packet_types = PACKET_ALL;
+	if (!o->inet4 && !o->inet6 && !o->want_unix && !o->want_packet)
+		o->inet4 = o->inet6 = o->want_unix = o->want_packet = true;
+	if (!o->inet4 && !o->inet6)
+		o->kinds &= ~INET_KINDS;
+	if (!o->want_unix)
+		o->kinds &= ~KIND(SK_UNIX);
+	if (!o->want_packet)
+		o->kinds &= ~KIND(SK_PACKET);
+	if ((o->kinds & KIND(SK_MPTCP)) && !sockdiag_kind_supported(SK_MPTCP)) {
+		if (o->kinds == KIND(SK_MPTCP) || 0)
+			return out_error("MPTCP is not available in this kernel: it needs CONFIG_MPTCP "
+					 "(and net.mptcp.enabled=1)");
+		o->kinds &= ~KIND(SK_MPTCP);
+	}
+
+	uint32_t base = o->state_mode == 'a' ? SS_ALL_STATES
+			: o->state_mode == 'l' ? (1u << SS_LISTEN) | (1u << SS_CLOSE)
+					       : SS_ALL_STATES & ~((1u << SS_LISTEN) | (1u << SS_CLOSE) |
+								   (1u << SS_TIME_WAIT) | (1u << SS_SYN_RECV));
+	r->states = ss_filter_states(r->filter, base);
+	return 0;
+}
+
+static unsigned popcount(unsigned v) { return (unsigned)__builtin_popcount(v); }
+
+static int cmd_ss(int argc, char **argv)
+{
+	struct ss_run *r = calloc(1, sizeof(*r));
+	struct procfd_map owners;
+	bool have_owners = false;
+	int c, err = 0, status = EXIT_OK;
+
+	if (!r)
+		return out_error("out of memory");
+	while ((c = getopt_long(argc, argv, "tuwx0M46f:A:alneomipsHjN:", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 't': r->o.kinds |= KIND(SK_TCP); break;
+		case 'u': r->o.kinds |= KIND(SK_UDP); break;
+		case 'w': r->o.kinds |= KIND(SK_RAW); break;
+		case 'x': r->o.kinds |= KIND(SK_UNIX); r->o.unix_types |= UNIX_ALL; break;
+		case '0': r->o.kinds |= KIND(SK_PACKET); r->o.packet_types |= PACKET_ALL; break;
+		case 'M': r->o.kinds |= KIND(SK_MPTCP); break;
+		case '4': r->o.inet4 = true; break;
+		case '6': r->o.inet6 = true; break;
+		case 'f': err = add_family(&r->o, optarg); break;
+		case 'A': err = add_query(&r->o, optarg); break;
+		case 'a': r->o.state_mode = 'a'; break;
+		case 'l': r->o.state_mode = 'l'; break;
+		case 'n': r->o.numeric = true; break;
+		case 'e': r->o.extended = true; break;
+		case 'o': r->o.timers = true; break;
+		case 'm': r->o.memory = true; break;
+		case 'i': r->o.info = true; break;
+		case 'p': r->o.processes = true; break;
+		case 's': r->o.summary = true; break;
+		case 'H': r->o.no_header = true; break;
+		case 'j': out_set_format(OUT_JSON); break;
+		case 'N': r->o.netns_name = optarg; break;
+		case OPT_NETNS: r->o.netns_path = optarg; break;
+		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
+		case OPT_RECORD: r->o.record_path = optarg; break;
+		default:
+			command_usage(command_find("ss"), 1);
+			free(r);
+			return EXIT_USAGE;
+		}
+		if (err) {
+			free(r);
+			return EXIT_USAGE;
+		}
+	}
+
+	struct ss_filter_error ferr;
+	if (ss_filter_parse(argc - optind, argv + optind, &r->filter, &ferr) < 0) {
+		status = out_error("bad filter at column %d: %s", ferr.column, ferr.msg);
+		const char *text = ss_filter_text(r->filter);
+		if (!out_is_json() && text && strlen(text) < 400)
+			fprintf(stderr, "  %s\n  %*s^\n", text, ferr.column > 0 ? ferr.column - 1 : 0, "");
+		ss_filter_free(r->filter);
+		free(r);
+		return EXIT_USAGE;
+	}
+	if (r->o.netns_name || r->o.netns_path) {
+		const char *what = r->o.netns_name ? r->o.netns_name : r->o.netns_path;
+		err = r->o.netns_name ? netns_enter_name(what) : netns_enter_path(what);
+		if (err) {
+			status = out_error("cannot enter network namespace '%s': %s%s", what,
+					   strerror(-err),
+					   err == -ENOENT ? " (see 'ip netns list')"
+					   : err == -EPERM ? " (entering a namespace needs root)" : "");
+			goto out;
+		}
+	}
+	if (plan(r)) {
+		status = EXIT_FAIL;
+		goto out;
+	}
+	if (ss_filter_has_expr(r->filter) && !r->o.user_filter_only) {
+		err = ss_filter_bytecode(r->filter, &r->bytecode, &r->bytecode_len);
+		if (err && err != -EOPNOTSUPP) {
+			status = out_error("compiling the filter: %s", strerror(-err));
+			goto out;
+		}
+	}
+	if (r->o.record_path) {
+		r->record = fopen(r->o.record_path, "we");
+		if (!r->record) {
+			status = out_error("cannot write %s: %s", r->o.record_path, strerror(errno));
+			goto out;
+		}
+	}
+	if (r->o.processes && !r->o.summary) {
+		err = procfd_scan(&owners, "/proc");
+		if (err) {
+			out_warn("-p: cannot read /proc: %s; processes are not shown", strerror(-err));
+		} else {
+			have_owners = true;
+			if (owners.denied)
+				out_warn("-p: cannot read the open files of %u processes (owned by other "
+					 "users); their sockets show no process: run as root to see all",
+					 owners.denied);
+		}
+	}
+
+	struct out_col cols[SS_NCOLS];
+	memcpy(cols, ss_columns, sizeof(cols));
+	unsigned netids = popcount(r->o.kinds & (INET_KINDS));
+	if (r->o.kinds & KIND(SK_UNIX))
+		netids += popcount(r->o.unix_types);
+	if (r->o.kinds & KIND(SK_PACKET))
+		netids += popcount(r->o.packet_types);
+	if (netids <= 1)
+		cols[SS_COL_NETID].title = NULL;
+	if (popcount(r->states & ~(1u << SS_NEW_SYN_RECV)) == 1)
+		cols[SS_COL_STATE].title = NULL;
+	if (!have_owners)
+		cols[SS_COL_PROCESS].title = NULL;
+
+	struct table *t = NULL;
+	if (!r->o.summary) {
+		t = out_table_begin(cols, SS_NCOLS);
+		if (r->o.no_header)
+			out_table_no_header(t);
+		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
+	}
+	err = run_dumps(r);
+	if (r->o.summary && !err)
+		print_summary(r);
+	out_table_end(t);
+	ss_printer_free(&r->pr);
+	if (err)
+		status = EXIT_FAIL;
+out:
+	if (have_owners)
+		procfd_free(&owners);
+	if (r->record && fclose(r->record) != 0 && !status)
+		status = out_error("writing %s: %s", r->o.record_path, strerror(errno));
+	free(r->bytecode);
+	ss_filter_free(r->filter);
+	free(r);
+	return status;
+}
+
+NETLENS_COMMAND(ss, .name = "ss", .run = cmd_ss,
+		.summary = "sockets over netlink sock_diag: filters, TCP internals, memory, owners",
+		.usage = ss_usage);

@@ -1,0 +1,216 @@
+#include "sources/procfd.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static size_t hash_inode(uint64_t ino, size_t nslots)
+{
+	ino *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(ino >> 17) & (nslots - 1);
+}
+
+static int grow_slots(struct procfd_map *m)
+{
+	size_t nslots = m->nslots ? m->nslots * 2 : 1024;
+	int *slots = malloc(nslots * sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	memset(slots, 0xff, nslots * sizeof(*slots));
+	/* rehash the chain heads (owners not yet chained stay chained) */
+	for (size_t i = 0; i < m->nslots; i++) {
+		int head = m->slots[i];
+		if (head < 0)
+			continue;
+		size_t h = hash_inode(m->owners[head].inode, nslots);
+		while (slots[h] >= 0)
+			h = (h + 1) & (nslots - 1);
+		slots[h] = head;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->nslots = nslots;
+	return 0;
+}
+
+static int add_owner(struct procfd_map *m, uint64_t ino, int pid, int fd, uint32_t comm)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		struct procfd_owner *o = realloc(m->owners, cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		m->owners = o;
+		m->cap = cap;
+	}
+	if (m->n * 2 >= m->nslots && grow_slots(m) < 0)
+		return -ENOMEM;
+	int idx = (int)m->n++;
+	m->owners[idx] = (struct procfd_owner){ ino, pid, fd, comm, -1 };
+	size_t h = hash_inode(ino, m->nslots);
+	while (m->slots[h] >= 0) {
+		struct procfd_owner *head = &m->owners[m->slots[h]];
+		if (head->inode == ino) {
+			/* append, so owners keep the order they were found in */
+			while (head->next >= 0)
+				head = &m->owners[head->next];
+			head->next = idx;
+			return 0;
+		}
+		h = (h + 1) & (m->nslots - 1);
+	}
+	m->slots[h] = idx;
+	return 0;
+}
+
+static int pool_add(struct procfd_map *m, const char *s, uint32_t *off)
+{
+	size_t n = strlen(s) + 1;
+
+	if (m->pool_len + n > m->pool_cap) {
+		size_t cap = m->pool_cap ? m->pool_cap * 2 : 4096;
+		while (cap < m->pool_len + n)
+			cap *= 2;
+		char *p = realloc(m->pool, cap);
+		if (!p)
+			return -ENOMEM;
+		m->pool = p;
+		m->pool_cap = cap;
+	}
+	memcpy(m->pool + m->pool_len, s, n);
+	*off = (uint32_t)m->pool_len;
+	m->pool_len += n;
+	return 0;
+}
+
+/* The command name from /proc/PID/stat: "pid (comm) state ...". */
+static void read_comm(int procfd, const char *pid, char *out, size_t cap)
+{
+	char path[64], buf[512];
+	int fd;
+	ssize_t n;
+
+	snprintf(out, cap, "?");
+	snprintf(path, sizeof(path), "%s/stat", pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+	if (!l || !r || r < l)
+		return;
+	*r = '\0';
+	snprintf(out, cap, "%s", l + 1);
+}
+
+static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
+{
+	char path[64], link[64], comm[64];
+	bool have_comm = false;
+	uint32_t comm_off = 0;
+	int dfd, err = 0;
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s/fd", pid);
+	dfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			m->denied++;
+		return 0; /* gone, or not ours */
+	}
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		ssize_t n = readlinkat(dfd, e->d_name, link, sizeof(link) - 1);
+		if (n < 9 || memcmp(link, "socket:[", 8) != 0)
+			continue;
+		link[n] = '\0';
+		uint64_t ino = strtoull(link + 8, NULL, 10);
+		if (!have_comm) {
+			read_comm(procfd, pid, comm, sizeof(comm));
+			if ((err = pool_add(m, comm, &comm_off)) < 0)
+				break;
+			have_comm = true;
+		}
+		if ((err = add_owner(m, ino, atoi(pid), atoi(e->d_name), comm_off)) < 0)
+			break;
+	}
+	closedir(d);
+	return err;
+}
+
+int procfd_scan(struct procfd_map *m, const char *proc_root)
+{
+	int procfd, err = 0;
+	DIR *d;
+	struct dirent *e;
+
+	memset(m, 0, sizeof(*m));
+	if (grow_slots(m) < 0)
+		return -ENOMEM;
+	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -errno;
+	d = fdopendir(procfd);
+	if (!d) {
+		err = -errno;
+		close(procfd);
+		return err;
+	}
+	while ((e = readdir(d)) && !err) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		err = scan_pid(m, procfd, e->d_name);
+	}
+	closedir(d);
+	return err;
+}
+
+const struct procfd_owner *procfd_lookup(const struct procfd_map *m, uint64_t inode)
+{
+	if (!m->nslots)
+		return NULL;
+	size_t h = hash_inode(inode, m->nslots);
+	while (m->slots[h] >= 0) {
+		const struct procfd_owner *o = &m->owners[m->slots[h]];
+		if (o->inode == inode)
+			return o;
+		h = (h + 1) & (m->nslots - 1);
+	}
+	return NULL;
+}
+
+const struct procfd_owner *procfd_next(const struct procfd_map *m, const struct procfd_owner *o)
+{
+	return o->next >= 0 ? &m->owners[o->next] : NULL;
+}
+
+const char *procfd_comm(const struct procfd_map *m, const struct procfd_owner *o)
+{
+	return m->pool + o->comm;
+}
+
+void procfd_free(struct procfd_map *m)
+{
+	free(m->owners);
+	free(m->slots);
+	free(m->pool);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,386 @@
+/* NETLINK_SOCK_DIAG dumps: request building, the receive loop, and the
+ * parsers from kernel messages to struct sock_rec. See sockdiag.h. */
+#include "sources/sockdiag.h"
+#include "sources/nl.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/packet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+static const char *const state_names[SS_STATE_MAX] = {
+	[SS_UNKNOWN_] = "UNKNOWN",     [SS_ESTABLISHED] = "ESTAB",   [SS_SYN_SENT] = "SYN-SENT",
+	[SS_SYN_RECV] = "SYN-RECV",    [SS_FIN_WAIT1] = "FIN-WAIT-1", [SS_FIN_WAIT2] = "FIN-WAIT-2",
+	[SS_TIME_WAIT] = "TIME-WAIT",  [SS_CLOSE] = "UNCONN",        [SS_CLOSE_WAIT] = "CLOSE-WAIT",
+	[SS_LAST_ACK] = "LAST-ACK",    [SS_LISTEN] = "LISTEN",       [SS_CLOSING] = "CLOSING",
+	[SS_NEW_SYN_RECV] = "SYN-RECV", [SS_BOUND_INACTIVE] = "BOUND-INACTIVE",
+};
+
+const char *sock_state_name(unsigned state)
+{
+	return state < SS_STATE_MAX && state_names[state] ? state_names[state] : "UNKNOWN";
+}
+
+const char *sock_netid(const struct sock_rec *s)
+{
+	switch (s->kind) {
+	case SK_TCP: return "tcp";
+	case SK_UDP: return "udp";
+	case SK_RAW: return "raw";
+	case SK_MPTCP: return "mptcp";
+	case SK_UNIX:
+		return s->type == SOCK_STREAM ? "u_str" : s->type == SOCK_SEQPACKET ? "u_seq" : "u_dgr";
+	case SK_PACKET: return s->type == SOCK_RAW ? "p_raw" : "p_dgr";
+	}
+	return "?";
+}
+
+/* ---- parsing ---- */
+
+struct attr_table {
+	const struct nlattr *tb[32];
+	int max;
+};
+
+static int collect_attr(const struct nlattr *a, void *data)
+{
+	struct attr_table *t = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen, struct attr_table *t, int max)
+{
+	memset(t->tb, 0, sizeof(t->tb));
+	t->max = max < 31 ? max : 31;
+	return mnl_attr_parse(nlh, (unsigned)hdrlen, collect_attr, t) == MNL_CB_ERROR ? -EBADMSG : 0;
+}
+
+static void get_meminfo(struct sock_rec *s, const struct nlattr *a)
+{
+	size_t n = mnl_attr_get_payload_len(a) / sizeof(uint32_t);
+
+	if (n > SK_MEMINFO_N)
+		n = SK_MEMINFO_N;
+	memset(s->meminfo, 0, sizeof(s->meminfo));
+	memcpy(s->meminfo, mnl_attr_get_payload(a), n * sizeof(uint32_t));
+	s->has |= SKH_MEMINFO;
+}
+
+static bool attr_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(uint32_t))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+static bool attr_u8(const struct nlattr *a, uint8_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < 1)
+		return false;
+	*v = *(const uint8_t *)mnl_attr_get_payload(a);
+	return true;
+}
+
+static int parse_inet(const struct sockdiag_query *q, const struct nlmsghdr *nlh, struct sock_rec *s)
+{
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct attr_table at;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return -EBADMSG;
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return -EBADMSG;
+	s->kind = (uint8_t)q->kind;
+	s->family = m->idiag_family;
+	s->type = q->kind == SK_UDP ? SOCK_DGRAM : q->kind == SK_RAW ? SOCK_RAW : SOCK_STREAM;
+	s->state = m->idiag_state;
+	s->sport = ntohs(m->id.idiag_sport);
+	s->dport = ntohs(m->id.idiag_dport);
+	memcpy(s->src, m->id.idiag_src, 16);
+	memcpy(s->dst, m->id.idiag_dst, 16);
+	s->ifindex = m->id.idiag_if;
+	s->cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+	s->uid = m->idiag_uid;
+	s->inode = m->idiag_inode;
+	s->rqueue = m->idiag_rqueue;
+	s->wqueue = m->idiag_wqueue;
+	s->timer = m->idiag_timer;
+	s->retrans = m->idiag_retrans;
+	s->expires_ms = m->idiag_expires;
+	s->has = SKH_UID | SKH_COOKIE;
+
+	if (parse_attrs(nlh, sizeof(*m), &at, INET_DIAG_MAX) < 0)
+		return -EBADMSG;
+	if (at.tb[INET_DIAG_SKMEMINFO])
+		get_meminfo(s, at.tb[INET_DIAG_SKMEMINFO]);
+	if (at.tb[INET_DIAG_INFO] && (q->kind == SK_TCP)) {
+		s->tcpi = mnl_attr_get_payload(at.tb[INET_DIAG_INFO]);
+		s->tcpi_len = mnl_attr_get_payload_len(at.tb[INET_DIAG_INFO]);
+		s->has |= SKH_TCPINFO;
+	}
+	if (at.tb[INET_DIAG_CONG]) {
+		const char *c = mnl_attr_get_payload(at.tb[INET_DIAG_CONG]);
+		size_t n = mnl_attr_get_payload_len(at.tb[INET_DIAG_CONG]);
+		if (n > 0 && memchr(c, '\0', n)) {
+			s->cong = c;
+			s->has |= SKH_CONG;
+		}
+	}
+	if (attr_u8(at.tb[INET_DIAG_SHUTDOWN], &s->shutdown))
+		s->has |= SKH_SHUTDOWN;
+	if (attr_u8(at.tb[INET_DIAG_TOS], &s->tos) || attr_u8(at.tb[INET_DIAG_TCLASS], &s->tos))
+		s->has |= SKH_TOS;
+	if (attr_u32(at.tb[INET_DIAG_MARK], &s->mark))
+		s->has |= SKH_MARK;
+	if (q->kind == SK_RAW) {
+		uint8_t proto = 0;
+		if (attr_u8(at.tb[INET_DIAG_PROTOCOL], &proto))
+			s->sport = proto;
+	}
+	return 0;
+}
+
+static int parse_unix(const struct nlmsghdr *nlh, struct sock_rec *s, char *path_buf, size_t cap)
+{
+	const struct unix_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct attr_table at;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m) || m->udiag_family != AF_UNIX)
+		return -EBADMSG;
+	s->kind = SK_UNIX;
+	s->family = AF_UNIX;
+	s->type = m->udiag_type;
+	s->state = m->udiag_state;
+	s->inode = m->udiag_ino;
+	s->cookie = (uint64_t)m->udiag_cookie[1] << 32 | m->udiag_cookie[0];
+	s->has = SKH_COOKIE;
+	if (parse_attrs(nlh, sizeof(*m), &at, UNIX_DIAG_MAX) < 0)
+		return -EBADMSG;
+	if (at.tb[UNIX_DIAG_NAME]) {
+		const char *p = mnl_attr_get_payload(at.tb[UNIX_DIAG_NAME]);
+		size_t n = mnl_attr_get_payload_len(at.tb[UNIX_DIAG_NAME]);
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(path_buf, p, n);
+		path_buf[n] = '\0';
+		if (n > 0 && path_buf[0] == '\0') /* abstract namespace */
+			path_buf[0] = '@';
+		/* embedded NULs in abstract names print as '@', like ss */
+		for (size_t i = 1; i < n; i++)
+			if (path_buf[i] == '\0')
+				path_buf[i] = '@';
+		s->path = path_buf;
+		s->has |= SKH_PATH;
+	}
+	if (attr_u32(at.tb[UNIX_DIAG_PEER], &s->peer_inode))
+		s->has |= SKH_PEER;
+	if (at.tb[UNIX_DIAG_RQLEN] &&
+	    mnl_attr_get_payload_len(at.tb[UNIX_DIAG_RQLEN]) >= sizeof(struct unix_diag_rqlen)) {
+		struct unix_diag_rqlen rq;
+		memcpy(&rq, mnl_attr_get_payload(at.tb[UNIX_DIAG_RQLEN]), sizeof(rq));
+		s->rqueue = rq.udiag_rqueue;
+		s->wqueue = rq.udiag_wqueue;
+		s->has |= SKH_RQLEN;
+	}
+	if (at.tb[UNIX_DIAG_MEMINFO])
+		get_meminfo(s, at.tb[UNIX_DIAG_MEMINFO]);
+	if (attr_u32(at.tb[UNIX_DIAG_UID], &s->uid))
+		s->has |= SKH_UID;
+	if (attr_u8(at.tb[UNIX_DIAG_SHUTDOWN], &s->shutdown))
+		s->has |= SKH_SHUTDOWN;
+	return 0;
+}
+
+static int parse_packet(const struct nlmsghdr *nlh, struct sock_rec *s)
+{
+	const struct packet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct attr_table at;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m) || m->pdiag_family != AF_PACKET)
+		return -EBADMSG;
+	s->kind = SK_PACKET;
+	s->family = AF_PACKET;
+	s->type = m->pdiag_type;
+	s->state = SS_CLOSE;
+	s->protocol = ntohs(m->pdiag_num);
+	s->inode = m->pdiag_ino;
+	s->cookie = (uint64_t)m->pdiag_cookie[1] << 32 | m->pdiag_cookie[0];
+	s->has = SKH_COOKIE;
+	if (parse_attrs(nlh, sizeof(*m), &at, PACKET_DIAG_MAX) < 0)
+		return -EBADMSG;
+	if (at.tb[PACKET_DIAG_INFO] &&
+	    mnl_attr_get_payload_len(at.tb[PACKET_DIAG_INFO]) >= sizeof(struct packet_diag_info)) {
+		struct packet_diag_info pi;
+		memcpy(&pi, mnl_attr_get_payload(at.tb[PACKET_DIAG_INFO]), sizeof(pi));
+		s->ifindex = pi.pdi_index;
+	}
+	if (at.tb[PACKET_DIAG_MEMINFO]) {
+		get_meminfo(s, at.tb[PACKET_DIAG_MEMINFO]);
+		s->rqueue = s->meminfo[0]; /* SK_MEMINFO_RMEM_ALLOC, as ss shows it */
+	}
+	if (attr_u32(at.tb[PACKET_DIAG_UID], &s->uid))
+		s->has |= SKH_UID;
+	return 0;
+}
+
+struct parse_ctx {
+	const struct sockdiag_query *q;
+	sock_cb cb;
+	void *arg;
+	char path[4096 + 2];
+};
+
+static int parse_one(const struct nlmsghdr *nlh, void *data)
+{
+	struct parse_ctx *c = data;
+	struct sock_rec s;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return -EBADMSG;
+	switch (c->q->kind) {
+	case SK_UNIX:
+		err = parse_unix(nlh, &s, c->path, sizeof(c->path));
+		break;
+	case SK_PACKET:
+		err = parse_packet(nlh, &s);
+		break;
+	default:
+		err = parse_inet(c->q, nlh, &s);
+		break;
+	}
+	if (err)
+		return err;
+	return c->cb(&s, c->arg);
+}
+
+int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, sock_cb cb, void *arg)
+{
+	struct parse_ctx *c = malloc(sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->q = q;
+	c->cb = cb;
+	c->arg = arg;
+	ret = nl_parse_dump(buf, len, 0, 0, parse_one, c, NULL);
+	free(c);
+	return ret;
+}
+
+/* ---- requests ---- */
+
+static const struct {
+	int proto;
+} inet_proto[] = {
+	[SK_TCP] = { IPPROTO_TCP },
+	[SK_UDP] = { IPPROTO_UDP },
+	[SK_RAW] = { IPPROTO_RAW },
+	[SK_MPTCP] = { IPPROTO_MPTCP },
+};
+
+static struct nlmsghdr *build_request(const struct sockdiag_query *q, char *buf, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+
+	if (q->kind == SK_UNIX) {
+		struct unix_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = AF_UNIX;
+		r->udiag_states = q->states;
+		r->udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID;
+		if (q->ext & SKX_MEMINFO)
+			r->udiag_show |= UDIAG_SHOW_MEMINFO;
+		return nlh;
+	}
+	if (q->kind == SK_PACKET) {
+		struct packet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = AF_PACKET;
+		r->pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO;
+		return nlh;
+	}
+
+	struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	int proto = inet_proto[q->kind].proto;
+	uint32_t states = q->states;
+
+	if (states & (1u << SS_SYN_RECV))
+		states |= 1u << SS_NEW_SYN_RECV;
+	r->sdiag_family = (uint8_t)q->family;
+	r->sdiag_protocol = proto > 255 ? 0 : (uint8_t)proto;
+	r->idiag_states = states;
+	if (q->kind == SK_RAW)
+		r->pad = IPPROTO_RAW; /* sdiag_raw_protocol: IPPROTO_RAW matches every protocol */
+	if (q->ext & SKX_MEMINFO)
+		r->idiag_ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
+	if ((q->ext & SKX_TCPINFO) && (q->kind == SK_TCP || q->kind == SK_MPTCP))
+		r->idiag_ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+	if (q->ext & SKX_MISC)
+		r->idiag_ext |= (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1));
+	if (proto > 255)
+		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, (uint32_t)proto);
+	if (q->bytecode)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, q->bytecode_len, q->bytecode);
+	return nlh;
+}
+
+int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg)
+{
+	char *req = calloc(1, 4096 + (q->bytecode ? q->bytecode_len : 0));
+	struct parse_ctx *c = malloc(sizeof(*c));
+	struct nl_dump d;
+	int ret;
+
+	if (!req || !c) {
+		free(req);
+		free(c);
+		return -ENOMEM;
+	}
+	c->q = q;
+	c->cb = cb;
+	c->arg = arg;
+	ret = nl_dump_open(&d, NETLINK_SOCK_DIAG, q->record);
+	if (ret == 0) {
+		struct nlmsghdr *nlh = build_request(q, req, d.seq);
+		ret = nl_dump_run(&d, nlh, parse_one, c);
+		nl_dump_close(&d);
+	}
+	free(req);
+	free(c);
+	return ret;
+}
+
+bool sockdiag_kind_supported(enum sock_kind k)
+{
+	if (k != SK_MPTCP)
+		return true;
+	/* MPTCP sockets can be created only when the kernel has CONFIG_MPTCP */
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}

@@ -1,0 +1,61 @@
+#include "sources/sockstat.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sockstat_parse(struct sockstat *s, const char *text)
+{
+	char line[512];
+
+	while (*text && s->n < SOCKSTAT_MAX) {
+		size_t len = strcspn(text, "\n");
+		size_t n = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
+		memcpy(line, text, n);
+		line[n] = '\0';
+		text += len + (text[len] == '\n');
+
+		char *colon = strchr(line, ':');
+		if (!colon || colon - line >= 16)
+			continue;
+		*colon = '\0';
+		char *save = NULL, *key = strtok_r(colon + 1, " \t", &save);
+		while (key && s->n < SOCKSTAT_MAX) {
+			char *val = strtok_r(NULL, " \t", &save), *end;
+			if (!val)
+				break;
+			long long v = strtoll(val, &end, 10);
+			if (*end == '\0' && strlen(key) < 16) {
+				memcpy(s->e[s->n].proto, line, strlen(line) + 1);
+				memcpy(s->e[s->n].key, key, strlen(key) + 1);
+				s->e[s->n].value = v;
+				s->n++;
+			}
+			key = strtok_r(NULL, " \t", &save);
+		}
+	}
+}
+
+int sockstat_read(struct sockstat *s, const char *path)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	sockstat_parse(s, buf);
+	return 0;
+}
+
+long long sockstat_get(const struct sockstat *s, const char *proto, const char *key)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->e[i].proto, proto) == 0 && strcmp(s->e[i].key, key) == 0)
+			return s->e[i].value;
+	return -1;
+}

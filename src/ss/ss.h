@@ -1,0 +1,47 @@
+/* `netlens ss`: shared between the command (cmd/ss.c: options, which dumps
+ * to run, filtering, summary) and the row printer (ss/print.c). */
+#ifndef NETLENS_SS_H
+#define NETLENS_SS_H
+
+#include "base/output.h"
+#include "sources/procfd.h"
+#include "sources/sockdiag.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ss_filter;
+
+struct ss_opts {
+	bool numeric, extended, memory, timers, info, processes, summary, no_header;
+	bool user_filter_only; /* --no-kernel-filter: evaluate the expression in user space */
+	unsigned kinds;        /* bit per enum sock_kind */
+	unsigned kinds_explicit; /* the kinds the user named */
+	unsigned unix_types;   /* bit per SOCK_STREAM/SOCK_DGRAM/SOCK_SEQPACKET */
+	unsigned packet_types; /* bit per SOCK_RAW/SOCK_DGRAM */
+	bool inet4, inet6, want_unix, want_packet; /* families */
+	int state_mode;        /* 0 connected (default), 'a' all, 'l' listening */
+	const char *netns_name, *netns_path;
+	const char *record_path;
+};
+
+enum ss_col { SS_COL_NETID, SS_COL_STATE, SS_COL_RECVQ, SS_COL_SENDQ, SS_COL_LOCAL,
+	      SS_COL_PEER, SS_COL_PROCESS, SS_NCOLS };
+
+struct ss_printer {
+	const struct ss_opts *o;
+	struct table *t;
+	const struct procfd_map *owners; /* NULL unless -p */
+	bool show_netid, show_state;
+	const char **svc_tcp, **svc_udp; /* port -> service name caches, lazily */
+	char ifnames[64][16];            /* small ifindex -> name cache */
+};
+
+extern const struct out_col ss_columns[SS_NCOLS];
+
+void ss_printer_init(struct ss_printer *p, const struct ss_opts *o, struct table *t,
+		     const struct procfd_map *owners);
+void ss_printer_free(struct ss_printer *p);
+void ss_print_sock(struct ss_printer *p, const struct sock_rec *s);
+
+#endif
