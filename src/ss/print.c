@@ -294,12 +294,12 @@ static void print_meminfo(struct ss_printer *p, const struct sock_rec *s)
 /* tcp_info: the kernel may send a shorter or longer struct than ours. */
 #define TI_HAS(len, field) ((len) >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
 
-static void print_rate(struct table *t, const char *key, const char *label, uint64_t bytes_per_sec)
+/* A bit rate as ss prints it ("1.2Gbps"), and as a number in JSON. */
+static void print_bps(struct table *t, const char *key, const char *label, double bps)
 {
 	char b[32];
-	double bps = (double)bytes_per_sec * 8;
 
-	out_field_u64(t, key, NULL, bytes_per_sec * 8);
+	out_field_u64(t, key, NULL, (uint64_t)bps);
 	if (bps >= 1e9)
 		snprintf(b, sizeof(b), "%.1fGbps", bps / 1e9);
 	else if (bps >= 1e6)
@@ -381,19 +381,16 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 	}
 	if (ti.tcpi_rtt && ti.tcpi_snd_cwnd) {
 		/* the send rate ss shows: cwnd * mss / srtt */
-		double bps = (double)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss * 8 * 1e6 / ti.tcpi_rtt;
-		out_field_u64(t, "send_bps", NULL, (uint64_t)bps);
-		char b[32];
-		snprintf(b, sizeof(b), "%.0fbps", bps);
-		out_field_str(t, NULL, "send ", b);
+		print_bps(t, "send_bps", "send ",
+			  (double)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss * 8 * 1e6 / ti.tcpi_rtt);
 	}
 	out_field_u64(t, "last_send_ms", "lastsnd:", ti.tcpi_last_data_sent);
 	out_field_u64(t, "last_recv_ms", "lastrcv:", ti.tcpi_last_data_recv);
 	out_field_u64(t, "last_ack_ms", "lastack:", ti.tcpi_last_ack_recv);
 	if (ti.tcpi_pacing_rate && ti.tcpi_pacing_rate != ~0ull)
-		print_rate(t, "pacing_rate_bps", "pacing_rate ", ti.tcpi_pacing_rate);
+		print_bps(t, "pacing_rate_bps", "pacing_rate ", (double)ti.tcpi_pacing_rate * 8);
 	if (TI_HAS(len, tcpi_delivery_rate) && ti.tcpi_delivery_rate)
-		print_rate(t, "delivery_rate_bps", "delivery_rate ", ti.tcpi_delivery_rate);
+		print_bps(t, "delivery_rate_bps", "delivery_rate ", (double)ti.tcpi_delivery_rate * 8);
 	if (TI_HAS(len, tcpi_delivered))
 		out_field_u64(t, "delivered", "delivered:", ti.tcpi_delivered);
 	if (TI_HAS(len, tcpi_min_rtt)) /* app_limited is a bit-field just before min_rtt */
@@ -410,7 +407,8 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 		print_limited(t, "sndbuf_limited_ms", "sndbuf_limited:", ti.tcpi_sndbuf_limited,
 			      ti.tcpi_busy_time);
 	}
-	if (ti.tcpi_unacked)
+	/* for a listener, unacked and sacked hold the accept queue and its limit */
+	if (ti.tcpi_unacked && s->state != SS_LISTEN)
 		out_field_u64(t, "unacked", "unacked:", ti.tcpi_unacked);
 	if (ti.tcpi_retrans || ti.tcpi_total_retrans) {
 		char b[32];
@@ -420,7 +418,7 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 	out_field_u64(t, "retrans", NULL, ti.tcpi_retrans);
 	out_field_u64(t, "total_retrans", NULL, ti.tcpi_total_retrans);
 	out_field_u64(t, "lost", ti.tcpi_lost ? "lost:" : NULL, ti.tcpi_lost);
-	if (ti.tcpi_sacked)
+	if (ti.tcpi_sacked && s->state != SS_LISTEN)
 		out_field_u64(t, "sacked", "sacked:", ti.tcpi_sacked);
 	if (TI_HAS(len, tcpi_reord_seen) && ti.tcpi_reord_seen)
 		out_field_u64(t, "reord_seen", "reord_seen:", ti.tcpi_reord_seen);

@@ -1,0 +1,324 @@
+"""netlens ss against a known set of sockets in a fresh namespace, and
+against iproute2's ss over the same namespace."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import HERE, PY, Netns, run, run_json, wait_for
+
+
+class Sockets:
+    """sockmaker.py running in a namespace; .d is its description."""
+
+    def __init__(self, ns):
+        self.ns = ns
+        self.proc = ns.popen([PY, os.path.join(HERE, "sockmaker.py")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError("sockmaker did not start")
+        self.d = json.loads(line)
+        # connections complete asynchronously: wait for the full queue to fill
+        wait_for(lambda: self.listener(self.d["full"]["port"]).get("recv_q") == self.d["full"]["queued"],
+                 what="the full accept queue")
+
+    def listener(self, port):
+        for s in run_json(["ss", "-tln"], ns=self.ns.name):
+            if s["sport"] == port:
+                return s
+        return {}
+
+
+@pytest.fixture(scope="module")
+def world():
+    """One namespace with the known sockets, shared by the read-only tests."""
+    ns = Netns()
+    try:
+        yield ns, Sockets(ns).d
+    finally:
+        ns.close()
+
+
+def inodes(rows):
+    return {r["inode"] for r in rows}
+
+
+def ports(rows):
+    return {(r.get("sport"), r.get("dport")) for r in rows}
+
+
+# --- the known set, exactly ---
+
+@pytest.mark.sanitize
+def test_listeners_show_backlog_and_accept_queue(world):
+    ns, d = world
+    rows = run_json(["ss", "-tln"], ns=ns.name)
+    assert {r["state"] for r in rows} == {"LISTEN"}
+    assert inodes(rows) == {d["l4"]["inode"], d["l6"]["inode"], d["full"]["inode"]}
+    by_port = {r["sport"]: r for r in rows}
+    l4, l6, full = by_port[d["l4"]["port"]], by_port[d["l6"]["port"]], by_port[d["full"]["port"]]
+    assert (l4["family"], l4["src"], l4["send_q"], l4["recv_q"]) == ("inet", "127.0.0.1", 7, 0)
+    assert (l6["family"], l6["src"], l6["send_q"]) == ("inet6", "::1", 13)
+    # a full accept queue: backlog 2 holds 3 (the kernel allows backlog + 1)
+    assert (full["recv_q"], full["send_q"]) == (3, 2)
+    assert (full["accept_queue"], full["accept_queue_limit"]) == (3, 2)
+
+
+def test_default_shows_connected_tcp_only(world):
+    ns, d = world
+    rows = run_json(["ss", "-tn"], ns=ns.name)
+    assert {r["state"] for r in rows} == {"ESTAB"}
+    want = set()
+    for e in d["estab"]:
+        want |= {e["client_inode"], e["server_inode"]}
+    got = inodes(rows)
+    assert want <= got
+    # the rest are the three queued connections to the full listener (both ends)
+    extra = [r for r in rows if r["inode"] not in want]
+    assert len(extra) == 6
+    assert all(d["full"]["port"] in (r["sport"], r["dport"]) for r in extra)
+
+
+def test_time_wait_only_with_all_or_state(world):
+    ns, d = world
+    tw = (d["timewait"]["client_port"], d["timewait"]["server_port"])
+    assert tw not in ports(run_json(["ss", "-tn"], ns=ns.name))
+    rows = run_json(["ss", "-tan"], ns=ns.name)
+    assert tw in ports(rows)
+    rows = run_json(["ss", "-tn", "state", "time-wait"], ns=ns.name)
+    assert ports(rows) == {tw} and rows[0]["state"] == "TIME-WAIT"
+
+
+def test_udp_bound_and_connected(world):
+    ns, d = world
+    rows = run_json(["ss", "-uan"], ns=ns.name)
+    assert inodes(rows) == {d["udp_bound"]["inode"], d["udp_connected"]["inode"]}
+    st = {r["inode"]: r for r in rows}
+    assert st[d["udp_bound"]["inode"]]["state"] == "UNCONN"
+    conn = st[d["udp_connected"]["inode"]]
+    assert (conn["state"], conn["dport"], conn["family"]) == ("ESTAB", 9, "inet6")
+    # without -a only the connected one, as ss does
+    assert inodes(run_json(["ss", "-un"], ns=ns.name)) == {d["udp_connected"]["inode"]}
+    # -l: unconnected UDP counts as listening
+    assert inodes(run_json(["ss", "-uln"], ns=ns.name)) == {d["udp_bound"]["inode"]}
+
+
+def test_unix_stream_and_dgram(world):
+    ns, d = world
+    rows = run_json(["ss", "-xa"], ns=ns.name)
+    by_ino = {r["inode"]: r for r in rows}
+    lst = by_ino[d["unix_listener"]["inode"]]
+    assert (lst["netid"], lst["state"], lst["path"], lst["send_q"]) == ("u_str", "LISTEN", d["unix_listener"]["path"], 4)
+    dg = by_ino[d["unix_dgram"]["inode"]]
+    assert (dg["netid"], dg["state"], dg["path"]) == ("u_dgr", "UNCONN", d["unix_dgram"]["path"])
+    c, s = by_ino[d["unix_pair"]["client_inode"]], by_ino[d["unix_pair"]["server_inode"]]
+    assert c["peer_inode"] == s["inode"] and s["peer_inode"] == c["inode"]
+    assert c["state"] == s["state"] == "ESTAB"
+    # -A unix_dgram selects only datagram sockets
+    rows = run_json(["ss", "-a", "-A", "unix_dgram"], ns=ns.name)
+    assert {r["netid"] for r in rows} == {"u_dgr"} and d["unix_dgram"]["inode"] in inodes(rows)
+
+
+def test_families(world):
+    ns, d = world
+    v4 = run_json(["ss", "-tan4"], ns=ns.name)
+    v6 = run_json(["ss", "-tan6"], ns=ns.name)
+    assert v4 and {r["family"] for r in v4} == {"inet"}
+    assert v6 and {r["family"] for r in v6} == {"inet6"}
+    assert inodes(v4) | inodes(v6) == inodes(run_json(["ss", "-tan"], ns=ns.name))
+
+
+def test_extended_memory_timers(world):
+    ns, d = world
+    e = d["estab"][0]
+    rows = run_json(["ss", "-tnemo", "sport", "=", f":{e['client_port']}"], ns=ns.name)
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["inode"] == e["client_inode"] and r["uid"] == 0 and r["cookie"] > 0
+    assert r["skmem"]["rcvbuf"] > 0 and r["skmem"]["sndbuf"] > 0
+    # SO_KEEPALIVE arms the keepalive timer
+    assert r["timer"]["name"] == "keepalive" and r["timer"]["expires_ms"] > 0
+
+
+def test_tcp_info_counts_the_payload(world):
+    ns, d = world
+    e = d["estab"][0]
+    rows = run_json(["ss", "-tni"], ns=ns.name)
+    by_ino = {r["inode"]: r for r in rows}
+    client, server = by_ino[e["client_inode"]]["tcp_info"], by_ino[e["server_inode"]]["tcp_info"]
+    assert client["bytes_sent"] == 1000 and client["bytes_acked"] == 1001  # + the SYN
+    assert server["bytes_received"] == 1000
+    for k in ("rtt_ms", "rto_ms", "cwnd", "mss", "congestion", "delivery_rate_bps", "min_rtt_ms",
+              "busy_ms", "rwnd_limited_ms", "sndbuf_limited_ms", "app_limited", "total_retrans", "lost"):
+        assert k in client, k
+    assert isinstance(client["rtt_ms"], float) or isinstance(client["rtt_ms"], int)
+    assert client["total_retrans"] == 0
+
+
+def test_processes(world):
+    ns, d = world
+    rows = run_json(["ss", "-tlnp"], ns=ns.name)
+    l4 = [r for r in rows if r["inode"] == d["l4"]["inode"]][0]
+    assert {"comm": "python3", "pid": d["pid"], "fd": d["l4"]["fd"]} in l4["users"]
+    text = run(["ss", "-tlnp"], ns=ns.name).stdout
+    assert f'users:(("python3",pid={d["pid"]},fd={d["l4"]["fd"]}))' in text
+
+
+def test_summary_counts_the_dump(world):
+    ns, d = world
+    rows = run_json(["ss", "-s"], ns=ns.name)
+    head = rows[0]
+    assert head["tcp_estab"] == 2 * 2 + 2 * 3  # two pairs, three queued pairs
+    states = {r["tcp_state"]: r for r in rows if "tcp_state" in r}
+    assert states["LISTEN"]["ipv4"] == 2 and states["LISTEN"]["ipv6"] == 1
+    assert states["TIME-WAIT"]["ipv4"] == 1
+    transports = {r["transport"]: r for r in rows if "transport" in r}
+    assert transports["UDP"]["total"] == 2
+    assert transports["UNIX"]["total"] == 4
+
+
+# --- filters: kernel bytecode, user space and iproute2 agree ---
+
+FILTERS = [
+    [],
+    ["sport", "=", ":{l4}"],
+    ["dport", "=", ":{l4}"],
+    ["( sport = :{l4} or dport = :{l4} )"],
+    ["not", "sport", "=", ":{l4}"],
+    ["sport", ">", ":{l4}"],
+    ["sport", "<=", ":{l4}"],
+    ["dport", "ge", ":1024", "and", "dport", "lt", ":{l4}"],
+    ["src", "127.0.0.1"],
+    ["src", "127.0.0.0/8", "and", "not", "dport", "=", ":{full}"],
+    ["dst", "[::1]"],
+    ["src", "[::1]:{l6}"],
+    ["src", "127.0.0.1:{full}", "or", "dst", "127.0.0.1:{full}"],
+    ["state", "established"],
+    ["state", "listening"],
+    ["state", "connected", "sport", "!=", ":{full}"],
+    ["exclude", "established"],
+    ["state", "time-wait", "state", "listening"],
+    ["state", "bucket"],
+    ["!", "(", "src", "127.0.0.1", "||", "dport", "==", ":{l4}", ")"],
+]
+
+
+def expand(words, d):
+    return [w.format(l4=d["l4"]["port"], l6=d["l6"]["port"], full=d["full"]["port"]) for w in words]
+
+
+def netlens_tuples(ns, args):
+    return sorted((r["state"], r["sport"], r["dport"], r["inode"]) for r in run_json(["ss"] + args, ns=ns))
+
+
+def iproute2_tuples(ns, args):
+    """Parses iproute2 ss -Hne output: state, ports, inode."""
+    p = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hne"] + args, capture_output=True, text=True, check=True)
+    out = []
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if not f:
+            continue
+        if f[0].isdigit():  # one state selected: ss drops the State column
+            f = ["-"] + f
+        state, local, peer = f[0], f[3], f[4]
+        m = re.search(r"ino:(\d+)", line)
+        port = lambda a: 0 if a.endswith(":*") else int(a.rsplit(":", 1)[1])
+        out.append((state, port(local), port(peer), int(m.group(1)) if m else 0))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("words", FILTERS, ids=lambda w: " ".join(w) or "none")
+def test_filter_paths_agree_with_iproute2(world, words):
+    ns, d = world
+    f = expand(words, d)
+    kernel = netlens_tuples(ns.name, ["-tan"] + f)
+    user = netlens_tuples(ns.name, ["-tan", "--no-kernel-filter"] + f)
+    ref = iproute2_tuples(ns.name, ["-ta"] + f)
+    assert kernel == user
+    if ref and ref[0][0] == "-":
+        kernel = sorted(("-",) + k[1:] for k in kernel)
+    assert kernel == ref
+
+
+def test_state_column_hidden_for_one_state(world):
+    ns, d = world
+    out = run(["ss", "-tn", "state", "established"], ns=ns.name).stdout
+    assert out.splitlines()[0].split()[0] == "Recv-Q"
+    out = run(["ss", "-tan"], ns=ns.name).stdout
+    assert out.splitlines()[0].startswith("State")
+
+
+def test_text_table_is_aligned_and_untruncated(world):
+    ns, d = world
+    out = run(["ss", "-xa"], ns=ns.name).stdout.splitlines()
+    header = out[0]
+    col = header.index("Recv-Q")
+    for line in out[1:]:
+        assert line[col - 1] == " " and line[col] != " "
+    assert any(d["unix_listener"]["path"] in line for line in out)
+
+
+# --- namespaces ---
+
+def test_netns_by_name_and_path(world):
+    ns, d = world
+    inside = netlens_tuples(ns.name, ["-tan"])
+    by_name = sorted((r["state"], r["sport"], r["dport"], r["inode"]) for r in run_json(["ss", "-tan", "-N", ns.name]))
+    by_path = sorted((r["state"], r["sport"], r["dport"], r["inode"])
+                     for r in run_json(["ss", "-tan", "--netns", f"/run/netns/{ns.name}"]))
+    assert inside == by_name == by_path
+
+
+def test_netns_missing_is_a_clear_error():
+    p = run(["ss", "-N", "no-such-ns-here"], check=False)
+    assert p.returncode == 1
+    assert "cannot enter network namespace 'no-such-ns-here'" in p.stderr and "ip netns list" in p.stderr
+
+
+# --- bad input ---
+
+@pytest.mark.sanitize
+def test_unknown_option_prints_usage():
+    p = run(["ss", "--bogus"], check=False)
+    assert p.returncode == 2 and "usage: netlens ss" in p.stderr
+
+
+@pytest.mark.sanitize
+@pytest.mark.parametrize("words,col,msg", [
+    (["sport", "=", ":x"], 10, "port"),
+    (["state", "bogus"], 7, "state"),
+    (["(", "sport", "=", ":22"], 1, "unbalanced '('"),
+    (["src", "300.1.1.1"], 5, "address"),
+    (["dport", ">", ":22", "and"], None, "and"),
+])
+def test_bad_filter_names_the_column(words, col, msg):
+    p = run(["ss", "-tn"] + words, check=False)
+    assert p.returncode == 2, p.stderr
+    m = re.search(r"bad filter at column (\d+): (.*)", p.stderr)
+    assert m, p.stderr
+    if col is not None:
+        assert int(m.group(1)) == col
+    assert msg in m.group(2)
+
+
+def test_bad_filter_json_error():
+    p = run(["-j", "ss", "sport", "=", ":x"], check=False)
+    assert p.returncode == 2
+    assert "bad filter at column" in json.loads(p.stdout.splitlines()[0])["error"]
+
+
+def test_processes_without_root_still_prints(world):
+    ns, d = world
+    # as an unprivileged user: our own (root's) processes are unreadable
+    cmd = ["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+           os.environ.get("NETLENS_PLAIN", run.__globals__["NETLENS"]), "-j", "ss", "-tlnp"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(l) for l in p.stdout.splitlines()]
+    assert d["l4"]["inode"] in inodes(rows)
+    assert "users" not in [r for r in rows if r["inode"] == d["l4"]["inode"]][0]
+    assert "run as root" in p.stderr
