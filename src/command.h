@@ -33,6 +33,12 @@ struct command {
 			__VA_ARGS__                                            \
 		}
 
+extern const struct command __start_netlens_cmds[];
+extern const struct command __stop_netlens_cmds[];
+
+#define for_each_command(c) for (c = __start_netlens_cmds; c < __stop_netlens_cmds; c++)
+
+/* Exact name, or a unique prefix (as bpftool does); NULL otherwise. */
 const struct command *command_find(const char *name);
 
 /* Prints the command's usage to stdout (help requested) or stderr (misuse). */

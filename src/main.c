@@ -11,36 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const struct command __start_netlens_cmds[];
-extern const struct command __stop_netlens_cmds[];
-
-#define for_each_command(c) for (c = __start_netlens_cmds; c < __stop_netlens_cmds; c++)
-
 static const char *default_command = "ss";
-
-const struct command *command_find(const char *name)
-{
-	const struct command *c, *prefix = NULL;
-	int nprefix = 0;
-
-	for_each_command(c) {
-		if (strcmp(c->name, name) == 0)
-			return c;
-		if (strncmp(c->name, name, strlen(name)) == 0) {
-			prefix = c;
-			nprefix++;
-		}
-	}
-	/* a unique prefix also names a command, as in bpftool */
-	return nprefix == 1 ? prefix : NULL;
-}
-
-void command_usage(const struct command *cmd, int to_stderr)
-{
-	FILE *f = to_stderr ? stderr : stdout;
-
-	fprintf(f, "netlens %s: %s\n\n%s", cmd->name, cmd->summary, cmd->usage ? cmd->usage : "");
-}
 
 static int cmp_cmd(const void *a, const void *b)
 {

@@ -51,13 +51,13 @@ int nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl
 		  void *arg, bool *interrupted)
 {
 	const struct nlmsghdr *nlh = buf;
-	int n = (int)len;
+	size_t n = len;
 
-	if (len > (size_t)INT32_MAX)
-		return -EMSGSIZE;
 	while (n > 0) {
-		if (!mnl_nlmsg_ok(nlh, n))
-			return -EBADMSG; /* truncated or a length that lies */
+		/* not mnl_nlmsg_ok(): it casts nlmsg_len to int, so a length with
+		 * the top bit set passes its check and walks off the buffer */
+		if (n < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > n)
+			return -EBADMSG; /* truncated, or a length that lies */
 		if (seq && !mnl_nlmsg_seq_ok(nlh, seq))
 			return -EPROTO;
 		if (portid && !mnl_nlmsg_portid_ok(nlh, portid))
@@ -84,7 +84,11 @@ int nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl
 			if (r > 0)
 				return 0;
 		}
-		nlh = mnl_nlmsg_next(nlh, &n);
+		size_t step = MNL_ALIGN(nlh->nlmsg_len);
+		if (step >= n)
+			break;
+		n -= step;
+		nlh = (const struct nlmsghdr *)((const char *)nlh + step);
 	}
 	return 1;
 }

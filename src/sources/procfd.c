@@ -93,7 +93,7 @@ static int pool_add(struct procfd_map *m, const char *s, uint32_t *off)
 /* The command name from /proc/PID/stat: "pid (comm) state ...". */
 static void read_comm(int procfd, const char *pid, char *out, size_t cap)
 {
-	char path[64], buf[512];
+	char path[300], buf[512];
 	int fd;
 	ssize_t n;
 
@@ -116,7 +116,7 @@ static void read_comm(int procfd, const char *pid, char *out, size_t cap)
 
 static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
 {
-	char path[64], link[64], comm[64];
+	char path[300], link[64], comm[64];
 	bool have_comm = false;
 	uint32_t comm_off = 0;
 	int dfd, err = 0;
