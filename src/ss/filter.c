@@ -4,13 +4,14 @@
  * words, e.g. "(dport" or ":ssh)"):
  *
  *   filter  := { ("state" | "exclude" | "excl") STATE } [ expr ]
- *   expr    := andexpr { ("or" | "||" | "|") andexpr }
- *   andexpr := unary { [ "and" | "&&" | "&" ] unary }    -- juxtaposition is "and"
+ *   expr    := unary { [ "and" | "&&" | "&" | "or" | "||" | "|" ] unary }
+ *                                                         -- juxtaposition is "and"
  *   unary   := ("not" | "!") unary | "(" expr ")" | prim
  *   prim    := ("src" | "dst") [ EQ | NE ] ADDRSPEC
  *            | ("sport" | "dport") [ OP ] PORTSPEC
  *
- * "and" binds tighter than "or" (iproute2 itself reads a mixed chain left to right).
+ * "and" and "or" have equal precedence and group left to right, as iproute2 reads them:
+ * "a or b and c" is "(a or b) and c".
  * '>' is not '<=', '<' is not '>=', '!=' is not '=': the AST has only what the kernel
  * can test. The matcher below restates inet_diag_bc_run() (net/ipv4/inet_diag.c).
  *
@@ -29,7 +30,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-enum { MAX_DEPTH = 200, MAX_WORD = 256, MAX_TOKENS = 4096 };
+enum { MAX_DEPTH = 200, MAX_WORD = 256, MAX_TOKENS = 10000 };
 
 struct tok {
 	int start, len; /* in the joined text */
@@ -403,11 +404,11 @@ static bool parse_addrspec(struct parser *p, int i, struct ssf_node *n)
 		}
 		port = s + 1;
 		s = (char *)"";
+	} else if (strchr(s, ':') != strrchr(s, ':')) {
+		port = NULL; /* bare IPv6 */
 	} else if (*s == ':') {
 		port = s;
 		s = (char *)"";
-	} else if (strchr(s, ':') != strrchr(s, ':')) {
-		port = NULL; /* bare IPv6 */
 	} else {
 		port = strchr(s, ':');
 	}
@@ -427,9 +428,6 @@ static bool parse_addrspec(struct parser *p, int i, struct ssf_node *n)
 			fail(p, pcol, "expected a port after ':' but found '%s'", port);
 			return false;
 		}
-	} else if (port && *port) {
-		fail(p, col + (int)(port - w) + bracket, "unexpected '%s' after the address", port);
-		return false;
 	}
 	if (*s == '\0')
 		return true; /* any address */
@@ -594,14 +592,21 @@ static int parse_unary(struct parser *p)
 	return p->rc ? -1 : id;
 }
 
-static int parse_and(struct parser *p)
+/* `and`, `or` and juxtaposition (an implied `and`) have equal precedence and
+ * group left to right, as iproute2's ss grammar does: `a or b and c` is
+ * `(a or b) and c`. Compatibility beats the usual convention here, so that a
+ * filter copied from an ss command line selects the same sockets. */
+static int parse_expr(struct parser *p)
 {
 	int id = parse_unary(p);
 
 	while (!p->rc && p->pos < p->ntoks) {
-		if (tok_any(p, p->pos, kw_and)) {
+		enum ssf_kind kind = SSF_AND;
+
+		if (tok_any(p, p->pos, kw_and) || tok_any(p, p->pos, kw_or)) {
 			int k = p->pos++;
 
+			kind = tok_any(p, k, kw_or) ? SSF_OR : SSF_AND;
 			if (!starts_unary(p, p->pos)) {
 				fail_expected(p, k);
 				break;
@@ -609,23 +614,7 @@ static int parse_and(struct parser *p)
 		} else if (!starts_unary(p, p->pos)) {
 			break;
 		}
-		id = node2(p, SSF_AND, id, parse_unary(p));
-	}
-	return p->rc ? -1 : id;
-}
-
-static int parse_expr(struct parser *p)
-{
-	int id = parse_and(p);
-
-	while (!p->rc && tok_any(p, p->pos, kw_or)) {
-		int k = p->pos++;
-
-		if (!starts_unary(p, p->pos)) {
-			fail_expected(p, k);
-			break;
-		}
-		id = node2(p, SSF_OR, id, parse_and(p));
+		id = node2(p, kind, id, parse_unary(p));
 	}
 	return p->rc ? -1 : id;
 }

@@ -203,6 +203,9 @@ FILTERS = [
     ["state", "time-wait", "state", "listening"],
     ["state", "bucket"],
     ["!", "(", "src", "127.0.0.1", "||", "dport", "==", ":{l4}", ")"],
+    # and/or group left to right in ss: this is (A or B) and C
+    ["sport", "=", ":{l4}", "or", "sport", "=", ":{full}", "and", "dst", "10.0.0.0/8"],
+    ["dport", "=", ":{l4}", "or", "dport", "=", ":{full}", "and", "src", "127.0.0.1"],
 ]
 
 

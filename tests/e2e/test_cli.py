@@ -1,0 +1,69 @@
+"""The command line: help, version, dispatch, errors, JSON well-formedness."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import NETLENS, run
+
+
+@pytest.mark.sanitize
+def test_help_lists_commands():
+    out = run(["help"]).stdout
+    assert "usage: netlens" in out and "\n  ss " in out
+
+
+def test_version():
+    assert run(["--version"]).stdout.startswith("netlens ")
+
+
+def test_command_help_goes_to_stdout():
+    p = run(["ss", "-h"])
+    assert p.stdout.startswith("netlens ss:") and "FILTER" in p.stdout and p.stderr == ""
+    assert run(["help", "ss"]).stdout == p.stdout
+
+
+def test_unknown_command():
+    p = run(["frobnicate"], check=False)
+    assert p.returncode == 2 and "unknown command 'frobnicate'" in p.stderr
+
+
+def test_unknown_global_option():
+    p = run(["--frob"], check=False)
+    assert p.returncode == 2 and "unknown global option '--frob'" in p.stderr
+
+
+def test_busybox_dispatch(tmp_path):
+    link = tmp_path / "ss"
+    os.symlink(os.path.abspath(NETLENS), link)
+    a = subprocess.run([str(link), "-h"], capture_output=True, text=True)
+    assert a.returncode == 0 and a.stdout.startswith("netlens ss:")
+
+
+def test_unique_prefix_names_a_command():
+    assert run(["s", "-h"]).stdout.startswith("netlens ss:")
+
+
+def test_json_is_valid_and_typed(netns):
+    rows = [json.loads(l) for l in run(["-j", "ss", "-a"], ns=netns.name).stdout.splitlines()]
+    for r in rows:
+        assert isinstance(r["recv_q"], int) and isinstance(r["state"], str)
+
+
+def test_json_escapes_strings(netns):
+    # an abstract UNIX name with a quote, a backslash and a control byte
+    name = '\0nlt"q\\t\x01x'
+    code = ("import socket,sys;s=socket.socket(socket.AF_UNIX);s.bind(%r);s.listen(1);"
+            "print('ok',flush=True);sys.stdin.read()" % name)
+    p = netns.popen(["/usr/bin/python3", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ok"
+    rows = [json.loads(l) for l in run(["-j", "ss", "-xl"], ns=netns.name).stdout.splitlines()]
+    assert any(r.get("path") == "@" + name[1:] for r in rows)
+
+
+def test_write_error_is_reported():
+    # /dev/full makes every write fail with ENOSPC
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([NETLENS, "help"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert p.returncode != 0 and "writing output" in p.stderr
