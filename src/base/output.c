@@ -172,7 +172,10 @@ int out_finish(int status)
 
 /* ---- tables ---- */
 
-enum { MAX_DEPTH = 16, MAX_COLS = 32 };
+/* Text rows are buffered to align columns, but never more than this: like
+ * ss, a big table is printed in batches whose column widths only grow, so
+ * memory stays flat however many rows there are. */
+enum { MAX_DEPTH = 16, MAX_COLS = 32, FLUSH_BYTES = 1 << 20 };
 
 struct level {
 	bool array;
@@ -232,8 +235,9 @@ struct table *out_table_begin(const struct out_col *cols, int ncols)
 void out_table_no_header(struct table *t) { t->header = false; }
 void out_table_stream(struct table *t) { t->stream = true; }
 
-static void print_header(struct table *t, int last);
-static void print_row(struct table *t, const char *p, int last, int term);
+static void print_header(struct table *t, const size_t *width, int last);
+static void flush_rows(struct table *t);
+static void print_row(struct table *t, const size_t *width, const char *p, int last, int term);
 static int last_text_col(const struct table *t);
 
 void out_row_begin(struct table *t)
@@ -493,7 +497,7 @@ void out_row_end(struct table *t)
 		int last = last_text_col(t);
 		size_t start = t->rows.len;
 		if (!t->header_done && t->header)
-			print_header(t, last);
+			print_header(t, t->width, last);
 		t->header_done = true;
 		for (int i = 0; i < t->ncols; i++) {
 			if (!t->cols[i].title)
@@ -503,7 +507,7 @@ void out_row_end(struct table *t)
 		}
 		sb_add(&t->rows, t->detail.buf ? t->detail.buf : "", t->detail.len);
 		sb_putc(&t->rows, '\0');
-		print_row(t, t->rows.buf + start, last, out_term_width());
+		print_row(t, t->width, t->rows.buf + start, last, out_term_width());
 		sb_reset(&t->rows);
 		fflush_unlocked(stdout);
 		return;
@@ -526,10 +530,12 @@ void out_row_end(struct table *t)
 	}
 	sb_add(&t->rows, t->detail.buf ? t->detail.buf : "", t->detail.len);
 	sb_putc(&t->rows, '\0');
+	if (t->rows.len >= FLUSH_BYTES)
+		flush_rows(t);
 }
 
 /* Fit the table into `avail` columns by shrinking OUT_SHRINK columns. */
-static void fit_widths(struct table *t, size_t avail)
+static void fit_widths(const struct table *t, size_t *width, size_t avail)
 {
 	size_t total = 0;
 	int last = -1;
@@ -537,7 +543,7 @@ static void fit_widths(struct table *t, size_t avail)
 	for (int i = 0; i < t->ncols; i++) {
 		if (!t->cols[i].title || (t->cols[i].flags & OUT_LAST))
 			continue;
-		total += t->width[i] + 1;
+		total += width[i] + 1;
 		last = i;
 	}
 	(void)last;
@@ -547,12 +553,12 @@ static void fit_widths(struct table *t, size_t avail)
 		size_t min = strlen(t->cols[i].title);
 		if (min < 6)
 			min = 6;
-		if (t->width[i] <= min)
+		if (width[i] <= min)
 			continue;
-		size_t cut = t->width[i] - min;
+		size_t cut = width[i] - min;
 		if (cut > total - avail)
 			cut = total - avail;
-		t->width[i] -= cut;
+		width[i] -= cut;
 		total -= cut;
 	}
 }
@@ -627,44 +633,55 @@ static void print_detail(const char *d, int term)
 	putc_unlocked('\n', stdout);
 }
 
-static void print_header(struct table *t, int last)
+static void print_header(struct table *t, const size_t *width, int last)
 {
 	for (int i = 0; i < t->ncols; i++) {
 		if (!t->cols[i].title)
 			continue;
-		put_cell(t->cols[i].title, t->width[i], t->cols[i].flags, i == last);
+		put_cell(t->cols[i].title, width[i], t->cols[i].flags, i == last);
 		putc_unlocked(i == last ? '\n' : ' ', stdout);
 	}
 }
 
 /* p: a row as stored (cells NUL-terminated, then the detail line). */
-static void print_row(struct table *t, const char *p, int last, int term)
+static void print_row(struct table *t, const size_t *width, const char *p, int last, int term)
 {
 	for (int i = 0; i < t->ncols; i++) {
 		if (!t->cols[i].title)
 			continue;
-		put_cell(p, t->width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0), i == last);
+		put_cell(p, width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0), i == last);
 		putc_unlocked(i == last ? '\n' : ' ', stdout);
 		p += strlen(p) + 1;
 	}
 	print_detail(p, term);
 }
 
+/* Prints the buffered rows with the widths seen so far, fitted to the
+ * terminal, and empties the buffer. */
+static void flush_rows(struct table *t)
+{
+	size_t width[MAX_COLS];
+	int term = out_term_width();
+	int last = last_text_col(t);
+
+	memcpy(width, t->width, sizeof(width));
+	if (term > 0)
+		fit_widths(t, width, (size_t)term);
+	if (t->header && !t->header_done)
+		print_header(t, width, last);
+	t->header_done = true;
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(t, width, t->rows.buf + t->row_off[r], last, term);
+	t->nrows = 0;
+	sb_reset(&t->rows);
+}
+
 void out_table_end(struct table *t)
 {
 	if (!t)
 		return;
-	if (format == OUT_TEXT && !t->stream) {
-		int term = out_term_width();
-		int last = last_text_col(t);
-
-		if (term > 0)
-			fit_widths(t, (size_t)term);
-		if (t->header)
-			print_header(t, last);
-		for (size_t r = 0; r < t->nrows; r++)
-			print_row(t, t->rows.buf + t->row_off[r], last, term);
-	}
+	if (format == OUT_TEXT && !t->stream && (t->nrows || !t->header_done))
+		flush_rows(t);
 	sb_free(&t->rows);
 	sb_free(&t->cell);
 	sb_free(&t->detail);
