@@ -104,6 +104,7 @@ test: unit e2e asan-test valgrind-test
 
 bench: all
 	$(Q)/usr/bin/python3 bench/ss_bench.py
+	$(Q)/usr/bin/python3 bench/tracer_bench.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8

@@ -1,0 +1,53 @@
+/* Active opens, shared by tcpconnect and tcpconnlat: connect() moves a
+ * socket CLOSE -> SYN_SENT in process context (owner = current, filtered
+ * here so unwanted connects cost one map miss later); leaving SYN_SENT for
+ * ESTABLISHED (or CLOSE: failed) ends the connect. Source port may still be
+ * 0 at SYN_SENT, so the tuple is read when the connect ends. */
+#ifndef NETLENS_SYNSENT_BPF_H
+#define NETLENS_SYNSENT_BPF_H
+
+#include "bpf/netlens.bpf.h"
+
+struct synsent {
+	__u64 ts;
+	struct nl_owner o;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct synsent);
+} synsent SEC(".maps");
+
+/* Returns the connect's record when sk leaves SYN_SENT (caller deletes it
+ * with synsent_done), NULL otherwise. */
+static __always_inline struct synsent *synsent_track(struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+
+	if (newstate == TCP_SYN_SENT) {
+		struct synsent s = { .ts = bpf_ktime_get_ns() };
+		if (!nl_sk_is_tcp(sk))
+			return NULL;
+		if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
+			return NULL;
+		nl_owner_current(&s.o);
+		if (!nl_want_task(s.o.pid, s.o.comm))
+			return NULL;
+		bpf_map_update_elem(&synsent, &key, &s, BPF_ANY);
+		return NULL;
+	}
+	if (oldstate != TCP_SYN_SENT)
+		return NULL;
+	return bpf_map_lookup_elem(&synsent, &key);
+}
+
+static __always_inline void synsent_done(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&synsent, &key);
+}
+
+#endif

@@ -1,0 +1,69 @@
+/* tcpaccept: passive TCP opens, reported when accept()/accept4() returns
+ * the new descriptor: that is process context, so the PID and command are
+ * the accepting process (the handshake itself completes in softirq).
+ * -c counts per remote address and local port in the kernel.
+ *
+ * Hook: sys_exit (tp_btf, else raw_tp), which runs for every syscall; the
+ * syscall number is checked first. */
+#include "bpf/netlens.bpf.h"
+#include "bpf/tcpaccept.h"
+
+const volatile bool count_mode = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct nl_endpoint);
+	__type(value, struct nl_counts);
+} counts SEC(".maps");
+
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+{
+	struct sock *sk = nl_accepted_sock(regs, ret);
+	struct tcpaccept_event *e;
+	struct nl_owner o;
+	struct nl_tuple t = {};
+
+	if (!sk)
+		return 0;
+	if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
+		return 0;
+	nl_owner_current(&o);
+	if (!nl_want_task(o.pid, o.comm))
+		return 0;
+	nl_read_tuple(sk, &t);
+	if (!nl_want_ports(t.sport, t.dport))
+		return 0;
+	if (count_mode) {
+		struct nl_endpoint k = { .port = t.sport, .family = t.family };
+		struct nl_counts zero = {}, *c;
+		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));
+		c = bpf_map_lookup_elem(&counts, &k);
+		if (!c) {
+			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
+			c = bpf_map_lookup_elem(&counts, &k);
+		}
+		if (c)
+			__sync_fetch_and_add(&c->ok, 1);
+		return 0;
+	}
+	e = nl_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	nl_fill_hdr(&e->h, sk, &o, bpf_ktime_get_ns());
+	e->t = t;
+	nl_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tcpaccept_accept_btf, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(tcpaccept_accept_raw, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret);
+}

@@ -1,0 +1,70 @@
+/* tcpconnlat: time from SYN_SENT to ESTABLISHED per connect, streamed or
+ * as a log2/linear histogram in the kernel; a minimum-latency filter drops
+ * fast connects in the kernel.
+ *
+ * Hook: inet_sock_set_state (tp_btf, else raw_tp). */
+#include "bpf/synsent.bpf.h"
+#include "bpf/tcpconnlat.h"
+
+const volatile __u64 min_ns = 0;
+const volatile bool hist_mode = false;
+const volatile __u64 hist_step_us = 0; /* 0: log2 buckets of microseconds */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NL_HIST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
+{
+	struct synsent *s = synsent_track(sk, oldstate, newstate);
+	struct tcpconnlat_event *e;
+	struct nl_tuple t = {};
+	__u64 now, lat;
+
+	if (!s)
+		return 0;
+	if (newstate != TCP_ESTABLISHED)
+		goto out;
+	now = bpf_ktime_get_ns();
+	lat = now - s->ts;
+	if (lat < min_ns)
+		goto out;
+	nl_read_tuple(sk, &t);
+	if (!nl_want_ports(t.sport, t.dport))
+		goto out;
+	if (hist_mode) {
+		__u64 us = lat / 1000, *slot;
+		__u32 i = hist_step_us ? us / hist_step_us : nl_log2(us);
+		if (i >= NL_HIST_SLOTS)
+			i = NL_HIST_SLOTS - 1;
+		slot = bpf_map_lookup_elem(&hist, &i);
+		if (slot)
+			__sync_fetch_and_add(slot, 1);
+		goto out;
+	}
+	e = nl_reserve(sizeof(*e));
+	if (!e)
+		goto out;
+	nl_fill_hdr(&e->h, sk, &s->o, now);
+	e->t = t;
+	e->lat_ns = lat;
+	nl_submit(e);
+out:
+	synsent_done(sk);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcpconnlat_state_btf, struct sock *sk, int oldstate, int newstate)
+{
+	return on_state(sk, oldstate, newstate);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tcpconnlat_state_raw, struct sock *sk, int oldstate, int newstate)
+{
+	return on_state(sk, oldstate, newstate);
+}

@@ -1,0 +1,13 @@
+/* tcpconnlat: connect latency (SYN sent to ESTABLISHED). */
+#ifndef NETLENS_BPF_TCPCONNLAT_H
+#define NETLENS_BPF_TCPCONNLAT_H
+
+#include "bpf/netlens.h"
+
+struct tcpconnlat_event {
+	struct nl_hdr h;
+	struct nl_tuple t;
+	__u64 lat_ns;
+};
+
+#endif

@@ -1,0 +1,72 @@
+/* Per-endpoint count maps (struct nl_endpoint -> struct nl_counts), printed
+ * as a table sorted by count. */
+#include "trace/trace.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct row {
+	struct nl_endpoint k;
+	struct nl_counts v;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	uint64_t tx = x->v.ok + x->v.failed, ty = y->v.ok + y->v.failed;
+
+	return tx < ty ? 1 : tx > ty ? -1 : 0;
+}
+
+void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
+			const char *port_title, const char *port_key, bool with_failed,
+			bool clear)
+{
+	const struct out_col cols[] = {
+		{ addr_title, addr_key, 0, 15 },
+		{ port_title, port_key, OUT_RIGHT, 5 },
+		{ "COUNT", "count", OUT_RIGHT, 6 },
+		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
+	};
+	int fd = bpf_map__fd(map);
+	struct nl_endpoint key, next, *prev = NULL;
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0;
+	struct table *t;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			rows = realloc(rows, cap * sizeof(*rows));
+			if (!rows)
+				abort();
+		}
+		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
+			rows[n].k = next;
+			n++;
+		}
+		key = next;
+		prev = &key;
+	}
+	if (clear)
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &rows[i].k);
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	t = out_table_begin(cols, 4);
+	for (size_t i = 0; i < n; i++) {
+		char a[64];
+		out_row_begin(t);
+		out_field_u64(t, "ip", NULL, rows[i].k.family == AF_INET6 ? 6 : 4);
+		out_cell_str(t, 0, trace_addr_str(a, rows[i].k.family, rows[i].k.addr));
+		out_cell_u64(t, 1, rows[i].k.port);
+		out_cell_u64(t, 2, rows[i].v.ok + rows[i].v.failed);
+		if (with_failed)
+			out_cell_u64(t, 3, rows[i].v.failed);
+		out_row_end(t);
+	}
+	out_table_end(t);
+	free(rows);
+}

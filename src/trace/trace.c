@@ -1,0 +1,499 @@
+/* The tracer runner: load with hook fallback, attach, stream or summarise,
+ * and tear down. See trace.h for the model. */
+#include "trace/trace.h"
+#include "base/strbuf.h"
+#include "trace/opts.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_RINGBUF (512UL * 1024)
+#define FLUSH_MS 10     /* longest an event waits in the ring buffer */
+#define SUMMARY_TICK_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+/* ---- libbpf log capture: kept quiet, used to blame a failing program ---- */
+
+static struct strbuf bpf_log;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (getenv("NETLENS_BPF_DEBUG"))
+		vfprintf(stderr, fmt, ap);
+	else if (level != LIBBPF_DEBUG && bpf_log.len < (1 << 20))
+		sb_vprintf(&bpf_log, fmt, ap);
+	return 0;
+}
+
+/* The last line of the captured log that mentions prog, for error text. */
+static void log_line_for(const char *prog, char *buf, size_t cap)
+{
+	char needle[128];
+	const char *p, *hit = NULL;
+
+	buf[0] = '\0';
+	if (!bpf_log.buf)
+		return;
+	snprintf(needle, sizeof(needle), "'%s'", prog);
+	for (p = bpf_log.buf; (p = strstr(p, needle)) != NULL; p++)
+		hit = p;
+	if (!hit)
+		return;
+	const char *end = strchr(hit, '\n');
+	size_t n = end ? (size_t)(end - hit) : strlen(hit);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, hit, n);
+	buf[n] = '\0';
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void trace_hook_off(struct trace_ctx *tc, const char *hook_name)
+{
+	for (int h = 0; h < tc->tr->nhooks; h++)
+		if (strcmp(tc->tr->hooks[h].name, hook_name) == 0)
+			tc->hook_off[h] = true;
+}
+
+/* ---- loading with hook fallback ---- */
+
+struct loaded {
+	struct bpf_link *links[TRACE_MAX_HOOKS];
+	struct bpf_program *progs[TRACE_MAX_HOOKS];
+	int nlinks;
+};
+
+static void unload(struct trace_ctx *tc, struct loaded *ld)
+{
+	for (int i = 0; i < ld->nlinks; i++)
+		bpf_link__destroy(ld->links[i]);
+	ld->nlinks = 0;
+	if (tc->skel)
+		tc->tr->skel_destroy(tc->skel);
+	tc->skel = NULL;
+}
+
+static const char *hook_sec(struct bpf_object *obj, const char *prog)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, prog);
+	return p ? bpf_program__section_name(p) : prog;
+}
+
+/* Which hook's chosen program does the log blame? -1 if none. */
+static int blame(const struct tracer *tr, const int *choice, const bool *off)
+{
+	char line[512];
+
+	for (int h = 0; h < tr->nhooks; h++) {
+		if (off[h])
+			continue;
+		log_line_for(tr->hooks[h].progs[choice[h]], line, sizeof(line));
+		if (line[0])
+			return h;
+	}
+	return -1;
+}
+
+static int no_hook_error(struct trace_ctx *tc, int h, const char *why)
+{
+	const struct trace_hook *hk = &tc->tr->hooks[h];
+	struct strbuf tried = STRBUF_INIT;
+	int r;
+
+	for (int a = 0; a < TRACE_MAX_ALT && hk->progs[a]; a++)
+		sb_printf(&tried, "%s%s", a ? ", " : "", hk->progs[a]);
+	r = out_error("%s: no usable hook for %s on this kernel (tried %s)%s%s", tc->tr->name,
+		      hk->name, tried.buf, why && *why ? ": " : "", why ? why : "");
+	sb_free(&tried);
+	return r;
+}
+
+static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
+{
+	const struct tracer *tr = tc->tr;
+	int choice[TRACE_MAX_HOOKS] = { 0 };
+	char why[512];
+
+	libbpf_set_print(libbpf_log);
+	for (int attempt = 0; attempt < TRACE_MAX_HOOKS * TRACE_MAX_ALT; attempt++) {
+		struct bpf_object *obj;
+		struct bpf_map *rb;
+		int err, failed = -1;
+
+		sb_reset(&bpf_log);
+		tc->skel = tr->skel_open();
+		if (!tc->skel)
+			return out_error("%s: opening the BPF object: %s", tr->name, strerror(errno));
+		obj = tr->skel_obj(tc->skel);
+		*tr->skel_filter(tc->skel) = tc->o.filter;
+		rb = bpf_object__find_map_by_name(obj, "nl_events");
+		if (rb) {
+			/* summary modes never stream: keep the buffer minimal */
+			unsigned long sz = tc->summary_mode ? 4096 : tc->o.ringbuf_size;
+			bpf_map__set_max_entries(rb, (__u32)sz);
+			tr->skel_filter(tc->skel)->wakeup_bytes = sz / 4;
+		}
+		if (tr->configure && (err = tr->configure(tc, tc->skel)) != 0) {
+			unload(tc, ld);
+			return err;
+		}
+		for (int h = 0; h < tr->nhooks; h++)
+			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
+				struct bpf_program *p =
+					bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
+				if (p)
+					bpf_program__set_autoload(p, !tc->hook_off[h] && a == choice[h]);
+			}
+		err = tr->skel_load(tc->skel);
+		if (err) {
+			failed = blame(tr, choice, tc->hook_off);
+			if (failed < 0) {
+				char msg[256];
+				libbpf_strerror(err, msg, sizeof(msg));
+				unload(tc, ld);
+				return out_error("%s: loading BPF programs: %s (NETLENS_BPF_DEBUG=1 shows "
+						 "libbpf's log)",
+						 tr->name, msg);
+			}
+			log_line_for(tr->hooks[failed].progs[choice[failed]], why, sizeof(why));
+		} else {
+			for (int h = 0; h < tr->nhooks; h++) {
+				if (tc->hook_off[h])
+					continue;
+				struct bpf_program *p = bpf_object__find_program_by_name(
+					obj, tr->hooks[h].progs[choice[h]]);
+				struct bpf_link *l = p ? bpf_program__attach(p) : NULL;
+				if (!l) {
+					snprintf(why, sizeof(why), "attaching %s: %s",
+						 hook_sec(obj, tr->hooks[h].progs[choice[h]]),
+						 strerror(errno));
+					failed = h;
+					break;
+				}
+				ld->progs[ld->nlinks] = p;
+				ld->links[ld->nlinks++] = l;
+			}
+			if (failed < 0)
+				return 0;
+		}
+		/* move the failing hook to its next candidate and start over */
+		unload(tc, ld);
+		if (choice[failed] + 1 >= TRACE_MAX_ALT || !tr->hooks[failed].progs[choice[failed] + 1])
+			return no_hook_error(tc, failed, why);
+		choice[failed]++;
+	}
+	return out_error("%s: could not load the BPF programs", tr->name);
+}
+
+/* ---- output helpers ---- */
+
+static struct out_col *build_cols(const struct trace_ctx *tc, int *n)
+{
+	int nc = tc->tr->ncols + 3;
+	struct out_col *c = calloc((size_t)nc, sizeof(*c));
+
+	if (!c)
+		abort();
+	c[0] = (struct out_col){ .title = tc->o.ts == TS_REL   ? "TIME(s)"
+					  : tc->o.ts == TS_WALL ? "TIME"
+								: NULL,
+				 .key = NULL,
+				 .width = tc->o.ts == TS_WALL ? 12 : 9,
+				 .flags = tc->o.ts == TS_REL ? OUT_RIGHT : 0 };
+	memcpy(&c[1], tc->tr->cols, sizeof(*c) * (size_t)tc->tr->ncols);
+	c[nc - 2] = (struct out_col){ .title = tc->o.wide ? "NETNS" : NULL, .key = "netns",
+				      .width = 10, .flags = OUT_RIGHT };
+	c[nc - 1] = (struct out_col){ .title = tc->o.wide ? "CGROUP" : NULL, .key = "cgroup",
+				      .width = 8, .flags = OUT_RIGHT };
+	/* the last visible column takes free text: do not pad it */
+	*n = nc;
+	return c;
+}
+
+struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
+{
+	struct table *t = tc->t;
+	double wall = (double)((int64_t)h->ts_ns + tc->wall_offset) / 1e9;
+
+	out_row_begin(t);
+	out_field_double(t, "time", NULL, wall, 6);
+	if (tc->o.ts == TS_REL) {
+		out_cell_fmt(t, 0, "%.6f", (double)(int64_t)(h->ts_ns - tc->mono_start) / 1e9);
+	} else if (tc->o.ts == TS_WALL) {
+		time_t s = (time_t)wall;
+		struct tm tm;
+		char b[32];
+		localtime_r(&s, &tm);
+		strftime(b, sizeof(b), "%H:%M:%S", &tm);
+		out_cell_fmt(t, 0, "%s.%03d", b, (int)((wall - (double)s) * 1000));
+	}
+	return t;
+}
+
+void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h)
+{
+	int nc = tc->tr->ncols + 3;
+
+	out_cell_u64(tc->t, nc - 2, h->netns);
+	out_cell_u64(tc->t, nc - 1, h->cgroup);
+	out_row_end(tc->t);
+}
+
+void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h)
+{
+	char comm[NL_COMM_LEN + 1];
+
+	memcpy(comm, h->comm, NL_COMM_LEN);
+	comm[NL_COMM_LEN] = '\0';
+	if (h->pid || out_is_json())
+		out_cell_u64(tc->t, col_pid, h->pid); /* JSON: 0 means unknown */
+	else
+		out_cell_fmt(tc->t, col_pid, "-");
+	out_cell_str(tc->t, col_comm, comm[0] ? comm : (out_is_json() ? "" : "-"));
+}
+
+const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, 46))
+		strcpy(buf, "-");
+	return buf;
+}
+
+void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
+		       int col_rport, const struct nl_tuple *tu)
+{
+	char a[64];
+
+	out_field_u64(tc->t, "ip", NULL, tu->family == AF_INET6 ? 6 : 4);
+	out_cell_str(tc->t, col_laddr, trace_addr_str(a, tu->family, tu->saddr));
+	out_cell_u64(tc->t, col_lport, tu->sport);
+	out_cell_str(tc->t, col_raddr, trace_addr_str(a, tu->family, tu->daddr));
+	out_cell_u64(tc->t, col_rport, tu->dport);
+}
+
+const char *tcp_state_name(int state)
+{
+	static const char *const names[] = {
+		"UNKNOWN",   "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
+		"LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+	};
+	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]))
+		return "UNKNOWN";
+	return names[state];
+}
+
+/* ---- ring buffer, lost events, stats ---- */
+
+static int rb_event(void *ctx, void *data, size_t len)
+{
+	struct trace_ctx *tc = ctx;
+
+	if (len >= sizeof(struct nl_hdr))
+		tc->tr->event(tc, data, len);
+	return 0;
+}
+
+static uint64_t lost_events(struct trace_ctx *tc)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "nl_lost");
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0;
+	__u32 key = 0;
+
+	if (!m || ncpu <= 0)
+		return 0;
+	uint64_t *v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return 0;
+	if (bpf_map__lookup_elem(m, &key, sizeof(key), v, sizeof(*v) * (size_t)ncpu, 0) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+static void print_stats(struct loaded *ld)
+{
+	static const struct out_col cols[] = {
+		{ "PROGRAM", "prog", 0, 0 },
+		{ "HOOK", "hook", 0, 0 },
+		{ "RUNS", "run_cnt", OUT_RIGHT, 0 },
+		{ "TOTAL_NS", "run_time_ns", OUT_RIGHT, 0 },
+		{ "MEAN_NS", NULL, OUT_RIGHT, 0 },
+	};
+	struct table *t = out_table_begin(cols, 5);
+
+	if (out_is_json())
+		out_table_no_header(t);
+	for (int i = 0; i < ld->nlinks; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(ld->progs[i]);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+			continue;
+		double mean = info.run_cnt ? (double)info.run_time_ns / (double)info.run_cnt : 0;
+		out_row_begin(t);
+		if (out_is_json())
+			out_obj_begin(t, "stats", NULL);
+		out_cell_str(t, 0, bpf_program__name(ld->progs[i]));
+		out_cell_str(t, 1, bpf_program__section_name(ld->progs[i]));
+		out_cell_u64(t, 2, info.run_cnt);
+		out_cell_u64(t, 3, info.run_time_ns);
+		out_cell_fmt(t, 4, "%.0f", mean);
+		out_field_double(t, "mean_ns", NULL, mean, 1);
+		out_row_end(t);
+	}
+	out_table_end(t);
+}
+
+/* ---- the run ---- */
+
+static int poll_once(struct ring_buffer *rb, int timeout_ms)
+{
+	if (rb) {
+		int n = ring_buffer__poll(rb, timeout_ms);
+		/* wake-ups are batched: drain whatever arrived silently */
+		int m = ring_buffer__consume(rb);
+		if (n < 0 && n != -EINTR)
+			return n;
+		if (m < 0 && m != -EINTR)
+			return m;
+		return 0;
+	}
+	poll(NULL, 0, timeout_ms);
+	return 0;
+}
+
+int trace_main(const struct tracer *tr, int argc, char **argv)
+{
+	struct trace_ctx tc = { .tr = tr };
+	struct loaded ld = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int stats_fd = -1, status = EXIT_OK, err;
+	struct out_col *cols = NULL;
+	uint64_t deadline = 0, next_tick = 0;
+	long rounds = 0;
+
+	tc.o.ringbuf_size = DEFAULT_RINGBUF;
+	if ((err = trace_parse_opts(&tc, argc, argv)) != 0)
+		return err;
+	if (!tc.summary_mode && !tr->event)
+		tc.summary_mode = true;
+
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tc.o.stats) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0)
+			out_warn("--stats: cannot enable BPF run-time statistics: %s", strerror(errno));
+	}
+	if ((err = load_and_attach(&tc, &ld)) != 0) {
+		status = err;
+		goto out;
+	}
+	if (!tc.summary_mode) {
+		int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc.skel), "nl_events"));
+		rb = ring_buffer__new(fd, rb_event, &tc, NULL);
+		if (!rb) {
+			status = out_error("%s: ring buffer: %s", tr->name, strerror(errno));
+			goto out;
+		}
+		int ncols;
+		cols = build_cols(&tc, &ncols);
+		tc.t = out_table_begin(cols, ncols);
+		out_table_stream(tc.t);
+	}
+
+	tc.mono_start = now_ns(CLOCK_MONOTONIC);
+	tc.wall_offset = (int64_t)(now_ns(CLOCK_REALTIME) - tc.mono_start);
+	if (tc.o.duration > 0)
+		deadline = tc.mono_start + (uint64_t)(tc.o.duration * 1e9);
+	if (tc.summary_mode && tc.o.interval > 0)
+		next_tick = tc.mono_start + (uint64_t)(tc.o.interval * 1e9);
+	{
+		struct strbuf hooks = STRBUF_INIT;
+		for (int i = 0; i < ld.nlinks; i++)
+			sb_printf(&hooks, "%s%s", i ? ", " : "", bpf_program__section_name(ld.progs[i]));
+		fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", tr->doing, hooks.buf);
+		sb_free(&hooks);
+	}
+
+	while (!stop_signal) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int64_t wait = tc.summary_mode ? SUMMARY_TICK_MS : FLUSH_MS;
+
+		if (deadline && now >= deadline)
+			break;
+		if (next_tick && now >= next_tick) {
+			tr->summary(&tc, tc.skel, false);
+			fflush(stdout);
+			next_tick += (uint64_t)(tc.o.interval * 1e9);
+			if (tc.o.count && ++rounds >= tc.o.count)
+				break;
+			continue;
+		}
+		if (deadline && (int64_t)((deadline - now) / 1000000) < wait)
+			wait = (int64_t)((deadline - now) / 1000000) + 1;
+		if (next_tick && (int64_t)((next_tick - now) / 1000000) < wait)
+			wait = (int64_t)((next_tick - now) / 1000000) + 1;
+		err = poll_once(rb, (int)wait);
+		if (err) {
+			status = out_error("%s: reading events: %s", tr->name, strerror(-err));
+			break;
+		}
+	}
+
+	if (rb)
+		ring_buffer__consume(rb);
+	if (tc.summary_mode && !(tc.o.interval > 0 && tc.o.count && rounds >= tc.o.count))
+		tr->summary(&tc, tc.skel, true);
+	if (tc.t) {
+		out_table_end(tc.t);
+		tc.t = NULL;
+	}
+	if (!tc.summary_mode) {
+		uint64_t lost = lost_events(&tc);
+		if (out_is_json())
+			printf("{\"lost_events\":%llu}\n", (unsigned long long)lost);
+		else if (lost)
+			fprintf(stderr, "%llu events lost\n", (unsigned long long)lost);
+	}
+	if (tc.o.stats)
+		print_stats(&ld);
+out:
+	ring_buffer__free(rb);
+	unload(&tc, &ld);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	free(cols);
+	sb_free(&bpf_log);
+	fflush(stdout);
+	return status;
+}

@@ -1,0 +1,176 @@
+/* The tracer framework.
+ *
+ * A tracer is a `struct tracer` (a const description: hooks, columns,
+ * callbacks, skeleton glue) plus a .bpf.c. trace_main() does everything
+ * every tracer repeats, once:
+ *   - parses the common options (-p, --comm, -P, --lport, --rport, -4/-6,
+ *     --netns, --cgroup, -t/-T, -j, -d, -w, -i, -c, --stats,
+ *     --ringbuf-size) and hands the tracer its own ones;
+ *   - opens the skeleton, writes the common filters into .rodata, lets the
+ *     tracer set its own, then picks hooks by trying: for each hook the
+ *     candidate programs are listed best first (tp_btf, raw_tp, ...); the
+ *     ones not chosen get autoload off; when a load or attach fails, the
+ *     failing hook moves on to its next candidate and the object is opened
+ *     again. When nothing fits, one error names the missing hook;
+ *   - streams the ring buffer (events are submitted without wake-ups and
+ *     consumed on a short timer, or at once when the buffer fills), or in
+ *     summary mode calls the tracer every -i seconds for -c rounds;
+ *   - ends on SIGINT/SIGTERM or -d, prints the summary, the lost-event
+ *     count and --stats, and destroys links and skeleton (nothing stays
+ *     loaded).
+ * Messages meant for people go to stderr; "Tracing ..." on stderr means
+ * every program is attached (tests wait for it).
+ */
+#ifndef NETLENS_TRACE_H
+#define NETLENS_TRACE_H
+
+#include "base/output.h"
+#include "bpf/netlens.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bpf_object;
+struct trace_ctx;
+
+#define TRACE_MAX_ALT   4
+#define TRACE_MAX_HOOKS 8
+
+/* One attachment point and its candidate programs, best first. */
+struct trace_hook {
+	const char *name;                     /* e.g. "inet_sock_set_state" */
+	const char *progs[TRACE_MAX_ALT];     /* program names in the .bpf.c */
+};
+
+struct tracer {
+	const char *name;
+	const char *doing;                    /* "Tracing TCP session ends" */
+	const struct trace_hook *hooks;
+	int nhooks;
+	const struct out_col *cols;           /* event columns (TRACE_COL0..) */
+	int ncols;
+	/* tracer options: short letters override the common ones */
+	const char *shortopts;
+	const struct option *longopts;        /* NULL-terminated; val >= 512 */
+	int (*opt)(struct trace_ctx *tc, int c, const char *arg); /* 0 or EXIT_USAGE */
+	/* skeleton glue, see TRACE_SKEL_GLUE */
+	void *(*skel_open)(void);
+	int (*skel_load)(void *skel);
+	void (*skel_destroy)(void *skel);
+	struct bpf_object *(*skel_obj)(void *skel);
+	struct nl_filter *(*skel_filter)(void *skel);
+	/* before load: tracer rodata; may turn hooks off with trace_hook_off() */
+	int (*configure)(struct trace_ctx *tc, void *skel);
+	/* one ring-buffer record (event mode) */
+	void (*event)(struct trace_ctx *tc, const void *data, size_t len);
+	/* summary mode: print (and clear) the kernel maps; final on exit */
+	void (*summary)(struct trace_ctx *tc, void *skel, bool final);
+};
+
+/* Generates the skeleton glue for `name` (needs "bpf/name.skel.h"). */
+#define TRACE_SKEL_GLUE(n)                                                           \
+	static void *n##_skel_open(void) { return n##_bpf__open(); }                   \
+	static int n##_skel_load(void *s) { return n##_bpf__load(s); }                 \
+	static void n##_skel_destroy(void *s) { n##_bpf__destroy(s); }                 \
+	static struct bpf_object *n##_skel_obj(void *s) { return ((struct n##_bpf *)s)->obj; } \
+	static struct nl_filter *n##_skel_filter(void *s)                              \
+	{                                                                              \
+		return &((struct n##_bpf *)s)->rodata->nl_filter;                      \
+	}
+#define TRACE_SKEL(n)                                                                \
+	.skel_open = n##_skel_open, .skel_load = n##_skel_load,                        \
+	.skel_destroy = n##_skel_destroy, .skel_obj = n##_skel_obj,                    \
+	.skel_filter = n##_skel_filter
+
+enum trace_ts { TS_NONE, TS_REL, TS_WALL };
+
+/* Common options after parsing. */
+struct trace_opts {
+	struct nl_filter filter;
+	enum trace_ts ts;
+	bool wide;
+	bool stats;
+	double duration;      /* -d, seconds; 0: until a signal */
+	double interval;      /* -i, seconds; 0: print the summary on exit */
+	long count;           /* -c/--rounds: summary rounds; 0: unlimited */
+	unsigned long ringbuf_size;
+};
+
+struct trace_ctx {
+	const struct tracer *tr;
+	struct trace_opts o;
+	bool summary_mode;    /* set by the tracer's option handler */
+	void *skel;
+	struct table *t;      /* event table (event mode) */
+	void *priv;           /* the tracer's own state */
+	uint64_t mono_start;  /* CLOCK_MONOTONIC ns when tracing began */
+	int64_t wall_offset;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	bool hook_off[TRACE_MAX_HOOKS];
+};
+
+/* Column index of the tracer's first column in the event table; the
+ * framework puts TIME before and NETNS/CGROUP after the tracer's columns. */
+#define TRACE_COL0 1
+
+int trace_main(const struct tracer *tr, int argc, char **argv);
+
+/* Turn a hook off for this run (from configure()). */
+void trace_hook_off(struct trace_ctx *tc, const char *hook_name);
+
+/* Event rows: begin writes TIME (and JSON "time"), end writes NETNS and
+ * CGROUP and finishes the row. */
+struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h);
+void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h);
+/* PID and COMM cells ("-" when the owner is unknown). */
+void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h);
+/* Address/port cells plus JSON "ip": 4|6. */
+void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
+		       int col_rport, const struct nl_tuple *tu);
+/* Formats an address of the given family ("-" if unknown); buf >= 46. */
+const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
+const char *tcp_state_name(int state);
+
+/* Histograms printed as bars (text) or {"unit", "buckets": [...]} (JSON).
+ * log2: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1);
+ * linear: slot i counts [i*step, (i+1)*step), the last slot is "and up". */
+void trace_hist_print_log2(const char *title, const char *unit, const uint64_t *slots,
+			   int nslots);
+void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
+			     int nslots, uint64_t step);
+
+/* Prints an nl_endpoint -> nl_counts map sorted by count; clear empties it. */
+struct bpf_map;
+void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
+			const char *port_title, const char *port_key, bool with_failed,
+			bool clear);
+
+/* Helpers for option handlers. */
+int trace_parse_ulong(const char *opt, const char *arg, unsigned long max, unsigned long *v);
+int trace_parse_secs(const char *opt, const char *arg, double *v);
+/* PORT[,PORT...] appended to ports (at most NL_MAX_PORTS). */
+int trace_parse_ports(const char *opt, const char *arg, __u16 *ports, __u8 *n);
+
+/* Usage text of the common options, for the tracers' usage strings. */
+#define TRACE_COMMON_USAGE                                                          \
+	"Common options:\n"                                                            \
+	"  -p, --pid PID         only sockets owned by process PID\n"                 \
+	"      --comm NAME       only sockets owned by processes named NAME\n"       \
+	"  -P, --port P[,P..]    only connections with port P at either end\n"        \
+	"      --lport P[,P..]   local port filter\n"                                  \
+	"      --rport P[,P..]   remote port filter\n"                                 \
+	"  -4, --ipv4 / -6, --ipv6   one address family only\n"                        \
+	"      --netns NS        only network namespace NS (name, path or inode)\n"  \
+	"      --cgroup PATH     only sockets of cgroup v2 PATH\n"                     \
+	"  -t, --timestamp       seconds since start; -T, --wallclock: wall clock\n"  \
+	"  -j, --json            JSON lines; ends with {\"lost_events\": N}\n"        \
+	"  -d, --duration SECS   stop after SECS\n"                                    \
+	"  -w, --wide            show network namespace and cgroup id\n"              \
+	"  -i, --interval SECS   summary modes: print every SECS\n"                    \
+	"  -c, --count N / --rounds N   summary modes: stop after N intervals\n"      \
+	"      --stats           show each BPF program's run count and mean cost\n"   \
+	"      --ringbuf-size B  event ring buffer bytes (power of two, >= 4096)\n"   \
+	"Stops on Ctrl-C or SIGTERM; events lost to a full buffer are counted.\n"
+
+#endif

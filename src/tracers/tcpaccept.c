@@ -1,0 +1,89 @@
+/* tcpaccept: passive TCP opens as accept() returns them; -c counts. */
+#include "bpf/tcpaccept.h"
+#include "bpf/tcpaccept.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+TRACE_SKEL_GLUE(tcpaccept)
+
+enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT };
+
+static const struct out_col cols[] = {
+	{ "PID", "pid", OUT_RIGHT, 7 },
+	{ "COMM", "comm", 0, 15 },
+	{ "LADDR", "laddr", 0, 15 },
+	{ "LPORT", "lport", OUT_RIGHT, 5 },
+	{ "RADDR", "raddr", 0, 15 },
+	{ "RPORT", "rport", OUT_RIGHT, 5 },
+};
+
+static const struct trace_hook hooks[] = {
+	{ "sys_exit (accept)", { "tcpaccept_accept_btf", "tcpaccept_accept_raw" } },
+};
+
+static const struct option longopts[] = {
+	{ "counts", no_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int opt(struct trace_ctx *tc, int c, const char *arg)
+{
+	(void)arg;
+	if (c == 'c')
+		tc->summary_mode = true;
+	return 0;
+}
+
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	((struct tcpaccept_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	return 0;
+}
+
+static void event(struct trace_ctx *tc, const void *data, size_t len)
+{
+	const struct tcpaccept_event *e = data;
+
+	if (len < sizeof(*e))
+		return;
+	trace_row_begin(tc, &e->h);
+	trace_cells_task(tc, C_PID, C_COMM, &e->h);
+	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_row_end(tc, &e->h);
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	(void)final;
+	trace_print_counts(((struct tcpaccept_bpf *)skel)->maps.counts, "RADDR", "raddr", "LPORT",
+			   "lport", false, tc->o.interval > 0);
+}
+
+static const struct tracer tcpaccept = {
+	.name = "tcpaccept",
+	.doing = "TCP accepts",
+	.hooks = hooks,
+	.nhooks = 1,
+	.cols = cols,
+	.ncols = sizeof(cols) / sizeof(cols[0]),
+	.shortopts = "c",
+	.longopts = longopts,
+	.opt = opt,
+	TRACE_SKEL(tcpaccept),
+	.configure = configure,
+	.event = event,
+	.summary = summary,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcpaccept, argc, argv); }
+
+NETLENS_COMMAND(tcpaccept, .name = "tcpaccept", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace passive TCP opens as accept() returns them",
+		.usage = "usage: netlens tcpaccept [options]\n\n"
+			 "One line per TCP connection returned by accept()/accept4(): the accepting\n"
+			 "process (caught at syscall exit, so never the softirq's bystander), local\n"
+			 "and remote address and port.\n\n"
+			 "  -c, --counts       count accepts per remote address and local port in\n"
+			 "                     the kernel; print on exit, or every -i SECS\n\n"
+			 TRACE_COMMON_USAGE);

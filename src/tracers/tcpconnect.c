@@ -1,0 +1,106 @@
+/* tcpconnect: active TCP opens, failed ones with their error; -c counts. */
+#include "bpf/tcpconnect.h"
+#include "bpf/tcpconnect.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+#include <string.h>
+
+TRACE_SKEL_GLUE(tcpconnect)
+
+enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_LAT, C_RESULT };
+
+static const struct out_col cols[] = {
+	{ "PID", "pid", OUT_RIGHT, 7 },
+	{ "COMM", "comm", 0, 15 },
+	{ "LADDR", "laddr", 0, 15 },
+	{ "LPORT", "lport", OUT_RIGHT, 5 },
+	{ "RADDR", "raddr", 0, 15 },
+	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	{ "LAT(ms)", NULL, OUT_RIGHT, 8 },
+	{ "RESULT", NULL, OUT_LAST, 0 },
+};
+
+static const struct trace_hook hooks[] = {
+	{ "inet_sock_set_state", { "tcpconnect_state_btf", "tcpconnect_state_raw" } },
+};
+
+static const struct option longopts[] = {
+	{ "counts", no_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int opt(struct trace_ctx *tc, int c, const char *arg)
+{
+	(void)arg;
+	if (c == 'c')
+		tc->summary_mode = true;
+	return 0;
+}
+
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	((struct tcpconnect_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	return 0;
+}
+
+static void event(struct trace_ctx *tc, const void *data, size_t len)
+{
+	const struct tcpconnect_event *e = data;
+	struct table *t;
+
+	if (len < sizeof(*e))
+		return;
+	t = trace_row_begin(tc, &e->h);
+	trace_cells_task(tc, C_PID, C_COMM, &e->h);
+	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	out_cell_fmt(t, C_LAT, "%.3f", (double)e->lat_ns / 1e6);
+	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
+	out_field_bool(t, "ok", NULL, e->err == 0);
+	if (e->err) {
+		const char *name = e->err > 0 ? strerrorname_np(e->err) : NULL;
+		out_cell_str(t, C_RESULT, name ? name : "aborted");
+		out_field_str(t, "error", NULL, name ? name : "aborted");
+		if (e->err > 0)
+			out_field_i64(t, "errno", NULL, e->err);
+	} else {
+		out_cell_str(t, C_RESULT, "ok");
+	}
+	trace_row_end(tc, &e->h);
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	(void)final;
+	trace_print_counts(((struct tcpconnect_bpf *)skel)->maps.counts, "RADDR", "raddr", "RPORT",
+			   "rport", true, tc->o.interval > 0);
+}
+
+static const struct tracer tcpconnect = {
+	.name = "tcpconnect",
+	.doing = "TCP connects",
+	.hooks = hooks,
+	.nhooks = 1,
+	.cols = cols,
+	.ncols = sizeof(cols) / sizeof(cols[0]),
+	.shortopts = "c",
+	.longopts = longopts,
+	.opt = opt,
+	TRACE_SKEL(tcpconnect),
+	.configure = configure,
+	.event = event,
+	.summary = summary,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcpconnect, argc, argv); }
+
+NETLENS_COMMAND(tcpconnect, .name = "tcpconnect", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace active TCP connects, with failures and their error",
+		.usage = "usage: netlens tcpconnect [options]\n\n"
+			 "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"
+			 "time to ESTABLISHED (or to failure) and the result (ok, ECONNREFUSED,\n"
+			 "ETIMEDOUT, ...). Connects refused before a SYN (no route) are not seen.\n\n"
+			 "  -c, --counts       count connects per destination in the kernel; print\n"
+			 "                     on exit, or every -i SECS for --rounds N\n\n"
+			 TRACE_COMMON_USAGE);

@@ -1,0 +1,89 @@
+/* tcplife: one line per closed TCP session: owner, tuple, bytes, duration. */
+#include "bpf/tcplife.h"
+#include "bpf/tcplife.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+TRACE_SKEL_GLUE(tcplife)
+
+enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
+
+static const struct out_col cols[] = {
+	{ "PID", "pid", OUT_RIGHT, 7 },
+	{ "COMM", "comm", 0, 15 },
+	{ "LADDR", "laddr", 0, 15 },
+	{ "LPORT", "lport", OUT_RIGHT, 5 },
+	{ "RADDR", "raddr", 0, 15 },
+	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	{ "TX_KB", NULL, OUT_RIGHT, 6 },
+	{ "RX_KB", NULL, OUT_RIGHT, 6 },
+	{ "MS", NULL, OUT_RIGHT, 8 },
+};
+
+static const struct trace_hook hooks[] = {
+	{ "inet_sock_set_state", { "tcplife_state_btf", "tcplife_state_raw" } },
+	{ "sys_exit (accept owner)", { "tcplife_accept_btf", "tcplife_accept_raw" } },
+};
+
+static const struct option longopts[] = {
+	{ "localport", required_argument, NULL, 'L' },
+	{ "remoteport", required_argument, NULL, 'D' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int opt(struct trace_ctx *tc, int c, const char *arg)
+{
+	struct nl_filter *f = &tc->o.filter;
+
+	if (c == 'L')
+		return trace_parse_ports("-L", arg, f->lports, &f->nlports);
+	return trace_parse_ports("-D", arg, f->rports, &f->nrports);
+}
+
+static void event(struct trace_ctx *tc, const void *data, size_t len)
+{
+	const struct tcplife_event *e = data;
+	struct table *t;
+
+	if (len < sizeof(*e))
+		return;
+	t = trace_row_begin(tc, &e->h);
+	trace_cells_task(tc, C_PID, C_COMM, &e->h);
+	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	out_cell_u64(t, C_TX, (e->tx_bytes + 512) / 1024);
+	out_cell_u64(t, C_RX, (e->rx_bytes + 512) / 1024);
+	out_cell_fmt(t, C_MS, "%.2f", (double)e->dur_ns / 1e6);
+	out_field_u64(t, "tx_bytes", NULL, e->tx_bytes);
+	out_field_u64(t, "rx_bytes", NULL, e->rx_bytes);
+	out_field_double(t, "duration_ms", NULL, (double)e->dur_ns / 1e6, 3);
+	out_field_str(t, "side", NULL, e->active ? "connect" : "accept");
+	trace_row_end(tc, &e->h);
+}
+
+static const struct tracer tcplife = {
+	.name = "tcplife",
+	.doing = "TCP sessions",
+	.hooks = hooks,
+	.nhooks = 2,
+	.cols = cols,
+	.ncols = sizeof(cols) / sizeof(cols[0]),
+	.shortopts = "L:D:",
+	.longopts = longopts,
+	.opt = opt,
+	TRACE_SKEL(tcplife),
+	.event = event,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcplife, argc, argv); }
+
+NETLENS_COMMAND(tcplife, .name = "tcplife", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
+		.usage = "usage: netlens tcplife [options]\n\n"
+			 "One line per TCP session when it closes: the owning process (right even\n"
+			 "when the close runs in softirq), local and remote address and port, bytes\n"
+			 "sent (acked) and received, and the time from the first SYN to the close.\n"
+			 "Sessions already open when tracing starts are not shown.\n\n"
+			 "  -L, --localport P[,P..]   local port filter (same as --lport)\n"
+			 "  -D, --remoteport P[,P..]  remote port filter (same as --rport)\n\n"
+			 TRACE_COMMON_USAGE);

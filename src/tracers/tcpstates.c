@@ -1,0 +1,71 @@
+/* tcpstates: every TCP state change, with the time spent in the old state. */
+#include "bpf/tcpstates.h"
+#include "bpf/tcpstates.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+TRACE_SKEL_GLUE(tcpstates)
+
+enum { C_SKADDR = TRACE_COL0, C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_OLD, C_NEW, C_MS };
+
+static const struct out_col cols[] = {
+	{ "SKADDR", NULL, 0, 16 },
+	{ "PID", "pid", OUT_RIGHT, 7 },
+	{ "COMM", "comm", 0, 15 },
+	{ "LADDR", "laddr", 0, 15 },
+	{ "LPORT", "lport", OUT_RIGHT, 5 },
+	{ "RADDR", "raddr", 0, 15 },
+	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	{ "OLDSTATE", "oldstate", 0, 11 },
+	{ "NEWSTATE", "newstate", 0, 11 },
+	{ "MS", NULL, OUT_RIGHT, 9 },
+};
+
+static const struct trace_hook hooks[] = {
+	{ "inet_sock_set_state", { "tcpstates_state_btf", "tcpstates_state_raw" } },
+	{ "sys_exit (accept owner)", { "tcpstates_accept_btf", "tcpstates_accept_raw" } },
+};
+
+static void event(struct trace_ctx *tc, const void *data, size_t len)
+{
+	const struct tcpstates_event *e = data;
+	struct table *t;
+	char sk[24];
+
+	if (len < sizeof(*e))
+		return;
+	t = trace_row_begin(tc, &e->h);
+	snprintf(sk, sizeof(sk), "%llx", (unsigned long long)e->skaddr);
+	out_cell_str(t, C_SKADDR, sk);
+	out_field_str(t, "skaddr", NULL, sk);
+	trace_cells_task(tc, C_PID, C_COMM, &e->h);
+	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	out_cell_str(t, C_OLD, tcp_state_name((int)e->oldstate));
+	out_cell_str(t, C_NEW, tcp_state_name((int)e->newstate));
+	out_cell_fmt(t, C_MS, "%.3f", (double)e->delta_ns / 1e6);
+	out_field_double(t, "old_state_ms", NULL, (double)e->delta_ns / 1e6, 3);
+	trace_row_end(tc, &e->h);
+}
+
+static const struct tracer tcpstates = {
+	.name = "tcpstates",
+	.doing = "TCP state changes",
+	.hooks = hooks,
+	.nhooks = 2,
+	.cols = cols,
+	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_SKEL(tcpstates),
+	.event = event,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcpstates, argc, argv); }
+
+NETLENS_COMMAND(tcpstates, .name = "tcpstates", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace TCP state changes and the time spent in each state",
+		.usage = "usage: netlens tcpstates [options]\n\n"
+			 "One line per TCP state change: socket, owner, tuple, old and new state,\n"
+			 "and the milliseconds spent in the old state (0.000 when tracing began\n"
+			 "after the socket entered it). Owners are known from connect(), listen()\n"
+			 "and accept(); a passive socket's states before accept() show PID '-'.\n\n"
+			 TRACE_COMMON_USAGE);
