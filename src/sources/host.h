@@ -1,0 +1,53 @@
+/* The host: where state readers get their raw bytes.
+ *
+ * Every state reader (procfs and sysfs files, netlink dumps) asks a struct
+ * host for the raw bytes the kernel gives and parses those; it never opens
+ * /proc or a netlink socket itself. A host is either the live system (the
+ * network namespace the process is in) or, later, a recorded snapshot, so
+ * live and recorded data go through the same parsers and tests can feed
+ * recorded or hand-made bytes through the real code.
+ *
+ * Ownership: buffers returned through **buf are malloc'ed and belong to the
+ * caller (free()). Functions return 0 or -errno and never print.
+ */
+#ifndef NETLENS_HOST_H
+#define NETLENS_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+struct host;
+
+/* Largest file a host returns; longer files are -EFBIG (procfs files of
+ * interest are far smaller; this bounds memory on hostile input). */
+#define HOST_FILE_MAX (16u << 20)
+
+struct host_ops {
+	int (*read_file)(struct host *h, const char *path, char **buf, size_t *len);
+	int (*nl_dump)(struct host *h, int protocol, const struct nlmsghdr *req, char **buf,
+		       size_t *len);
+	void (*close)(struct host *h);
+};
+
+struct host {
+	const struct host_ops *ops;
+	const char *root; /* live: prefix for paths (tests), "" normally */
+};
+
+/* The live system. root: prefix prepended to absolute paths ("" or NULL for
+ * none), so tests can point readers at a fake /proc tree. */
+struct host *host_live(const char *root);
+void host_close(struct host *h);
+
+/* Whole contents of a file such as "/proc/net/snmp", NUL-terminated (*len
+ * excludes the NUL). -ENOENT when the file does not exist. */
+int host_read_file(struct host *h, const char *path, char **buf, size_t *len);
+
+/* A complete netlink dump for request req (NLM_F_DUMP set by the caller):
+ * every reply message up to and including NLMSG_DONE, concatenated as the
+ * kernel sent them. Parse with nl_parse_dump(). */
+int host_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req, char **buf,
+		 size_t *len);
+
+#endif
