@@ -35,10 +35,13 @@ BPF_OBJS  := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 SKELS     := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 10
 MANPAGES  := $(wildcard docs/man/*.8)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit e2e asan-test valgrind-test bench install clean
+.PHONY: all deps test unit e2e asan-test valgrind-test fuzz bench install clean
 
 all: deps $(BUILD)/netlens
 
@@ -100,7 +103,23 @@ asan-test:
 valgrind-test: all
 	$(Q)NETLENS=$(abspath $(BUILD)/netlens) NETLENS_VALGRIND=1 $(PYTEST) -q -m sanitize tests/e2e
 
-test: unit e2e asan-test valgrind-test
+# libFuzzer targets (tests/fuzz/fuzz_*.c, each defining LLVMFuzzerTestOneInput)
+# link every source but main.c; `make fuzz` runs each for FUZZ_SECONDS from
+# its seed corpus in tests/fuzz/corpus/NAME (recorded fixtures).
+build-fuzz/%: tests/fuzz/%.c $(SRCS) | $(SKELS)
+	$(msg) FUZZ $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-DNETLENS_VERSION='"$(VERSION)"' -Isrc -I$(BUILD) -o $@ $< $(SRCS) $(LIBS)
+
+fuzz: all $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+		seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$n $$seeds \
+			2>build-fuzz/$$n.log || { tail -50 build-fuzz/$$n.log; exit 1; }; \
+		echo "  fuzz    $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$$n.log) runs, no crash"; done
+
+test: unit e2e asan-test valgrind-test fuzz
 
 bench: all
 	$(Q)/usr/bin/python3 bench/ss_bench.py
@@ -113,6 +132,6 @@ install: all
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -4,7 +4,7 @@
 # something is missing, which is how the Makefile decides to call it.
 set -euo pipefail
 
-BUILD_PKGS=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+BUILD_PKGS=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev
             libmnl-dev pkg-config libcmocka-dev)
 TEST_PKGS=(python3-pytest iproute2 nftables valgrind procps)
 
