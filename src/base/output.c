@@ -52,22 +52,34 @@ static size_t fmt_i64(char *buf, int64_t v)
 	return out_fmt_u64(buf, (uint64_t)v);
 }
 
-/* Shortest-ish decimal: fixed decimals with trailing zeros trimmed. */
-static size_t fmt_double(char *buf, size_t cap, double v, int decimals)
+size_t out_fmt_fixed(char *buf, double v, int decimals)
 {
-	if (!isfinite(v))
-		return (size_t)snprintf(buf, cap, "null");
-	int n = snprintf(buf, cap, "%.*f", decimals, v);
-	if (n <= 0 || (size_t)n >= cap)
-		return 0;
-	if (memchr(buf, '.', (size_t)n)) {
-		while (n > 0 && buf[n - 1] == '0')
-			n--;
-		if (n > 0 && buf[n - 1] == '.')
-			n--;
-		buf[n] = '\0';
+	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	size_t n = 0;
+
+	if (!isfinite(v) || decimals < 0 || decimals > 6 || fabs(v) >= 1e12) {
+		int k = isfinite(v) ? snprintf(buf, 32, "%.*f", decimals, v) : snprintf(buf, 32, "null");
+		return k > 0 ? (size_t)k : 0;
 	}
-	return (size_t)n;
+	if (v < 0) {
+		buf[n++] = '-';
+		v = -v;
+	}
+	uint64_t scale = pow10[decimals];
+	uint64_t x = (uint64_t)(v * (double)scale + 0.5);
+	uint64_t ip = x / scale, fp = x % scale;
+	n += out_fmt_u64(buf + n, ip);
+	if (fp) {
+		buf[n++] = '.';
+		for (int d = decimals - 1; d >= 0; d--)
+			buf[n++] = (char)('0' + (fp / pow10[d]) % 10);
+		while (buf[n - 1] == '0')
+			n--;
+	}
+	if (n == 2 && buf[0] == '-' && buf[1] == '0')
+		n = 1, buf[0] = '0';
+	buf[n] = '\0';
+	return n;
 }
 
 void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
@@ -400,7 +412,7 @@ void out_field_double(struct table *t, const char *key, const char *label, doubl
 		      int decimals)
 {
 	char b[64];
-	field(t, key, label, b, fmt_double(b, sizeof(b), v, decimals), false);
+	field(t, key, label, b, out_fmt_fixed(b, v, decimals), false);
 }
 
 void out_field_bool(struct table *t, const char *key, const char *label, bool v)

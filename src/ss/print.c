@@ -297,17 +297,17 @@ static void print_meminfo(struct ss_printer *p, const struct sock_rec *s)
 /* A bit rate as ss prints it ("1.2Gbps"), and as a number in JSON. */
 static void print_bps(struct table *t, const char *key, const char *label, double bps)
 {
-	char b[32];
+	static const struct { double div; const char *unit; } units[] = {
+		{ 1e9, "Gbps" }, { 1e6, "Mbps" }, { 1e3, "Kbps" }, { 1, "bps" },
+	};
+	char b[48];
+	size_t i = 0, n;
 
 	out_field_u64(t, key, NULL, (uint64_t)bps);
-	if (bps >= 1e9)
-		snprintf(b, sizeof(b), "%.1fGbps", bps / 1e9);
-	else if (bps >= 1e6)
-		snprintf(b, sizeof(b), "%.1fMbps", bps / 1e6);
-	else if (bps >= 1e3)
-		snprintf(b, sizeof(b), "%.1fKbps", bps / 1e3);
-	else
-		snprintf(b, sizeof(b), "%.0fbps", bps);
+	while (i < 3 && bps < units[i].div)
+		i++;
+	n = out_fmt_fixed(b, bps / units[i].div, i == 3 ? 0 : 1);
+	strcpy(b + n, units[i].unit);
 	out_field_str(t, NULL, label, b);
 }
 
@@ -342,8 +342,10 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 	if (s->has & SKH_CONG)
 		out_field_str(t, "congestion", "", s->cong);
 	if (ti.tcpi_options & TCPI_OPT_WSCALE) {
-		char ws[16];
-		snprintf(ws, sizeof(ws), "%u,%u", ti.tcpi_snd_wscale, ti.tcpi_rcv_wscale);
+		char ws[48];
+		size_t n = out_fmt_u64(ws, ti.tcpi_snd_wscale);
+		ws[n++] = ',';
+		out_fmt_u64(ws + n, ti.tcpi_rcv_wscale);
 		out_field_str(t, NULL, "wscale:", ws);
 		out_field_u64(t, "snd_wscale", NULL, ti.tcpi_snd_wscale);
 		out_field_u64(t, "rcv_wscale", NULL, ti.tcpi_rcv_wscale);
@@ -354,8 +356,10 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 	if (ti.tcpi_rto)
 		out_field_double(t, "rto_ms", "rto:", ti.tcpi_rto / 1000.0, 3);
 	if (ti.tcpi_rtt) {
-		char b[48];
-		snprintf(b, sizeof(b), "%g/%g", ti.tcpi_rtt / 1000.0, ti.tcpi_rttvar / 1000.0);
+		char b[80];
+		size_t n = out_fmt_fixed(b, ti.tcpi_rtt / 1000.0, 3);
+		b[n++] = '/';
+		out_fmt_fixed(b + n, ti.tcpi_rttvar / 1000.0, 3);
 		out_field_str(t, NULL, "rtt:", b);
 		out_field_double(t, "rtt_ms", NULL, ti.tcpi_rtt / 1000.0, 3);
 		out_field_double(t, "rttvar_ms", NULL, ti.tcpi_rttvar / 1000.0, 3);
@@ -398,7 +402,7 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 	if (TI_HAS(len, tcpi_sndbuf_limited)) {
 		if (ti.tcpi_busy_time) {
 			char b[32];
-			snprintf(b, sizeof(b), "%llums", (unsigned long long)(ti.tcpi_busy_time / 1000));
+			strcpy(b + out_fmt_u64(b, ti.tcpi_busy_time / 1000), "ms");
 			out_field_str(t, NULL, "busy:", b);
 		}
 		out_field_u64(t, "busy_ms", NULL, ti.tcpi_busy_time / 1000);
@@ -411,8 +415,10 @@ static void print_tcp_info(struct ss_printer *p, const struct sock_rec *s)
 	if (ti.tcpi_unacked && s->state != SS_LISTEN)
 		out_field_u64(t, "unacked", "unacked:", ti.tcpi_unacked);
 	if (ti.tcpi_retrans || ti.tcpi_total_retrans) {
-		char b[32];
-		snprintf(b, sizeof(b), "%u/%u", ti.tcpi_retrans, ti.tcpi_total_retrans);
+		char b[48];
+		size_t n = out_fmt_u64(b, ti.tcpi_retrans);
+		b[n++] = '/';
+		out_fmt_u64(b + n, ti.tcpi_total_retrans);
 		out_field_str(t, NULL, "retrans:", b);
 	}
 	out_field_u64(t, "retrans", NULL, ti.tcpi_retrans);
