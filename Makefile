@@ -53,17 +53,32 @@ $(BUILD)/netlens: $(OBJS) $(BUILD)/obj/main.o
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+$(BUILD)/obj/%.o: src/%.c | $(SKELS) $(BUILD)/kernel_build.h
 	$(msg) CC $<
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # --- BPF: vmlinux.h from the running kernel's BTF -> .bpf.o -> skeleton ---
-$(BUILD)/vmlinux.h:
+$(BUILD)/vmlinux.btf:
 	$(msg) BTF $@
 	$(Q)mkdir -p $(@D)
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "netlens: error: /sys/kernel/btf/vmlinux missing: build on a kernel with CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+	$(Q)cp /sys/kernel/btf/vmlinux $@
+
+$(BUILD)/vmlinux.h: $(BUILD)/vmlinux.btf
+	$(msg) GEN $@
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@
+
+# What the BPF objects were built against: lets netlens use programs
+# compiled without CO-RE relocations when it runs on that very kernel.
+$(BUILD)/btf_fingerprint: scripts/btf_fingerprint.c src/base/fingerprint.h
+	$(Q)$(CC) -O2 -Isrc -o $@ $<
+
+$(BUILD)/kernel_build.h: $(BUILD)/vmlinux.btf $(BUILD)/btf_fingerprint
+	$(msg) GEN $@
+	$(Q){ echo "#define NETLENS_BUILD_BTF_FINGERPRINT $$($(BUILD)/btf_fingerprint $<)"; \
+	      id=$$($(BPFTOOL) btf dump file $< | sed -n "s/^\[\([0-9]*\)\] FUNC 'bpf_iter_tcp' .*/\1/p"); \
+	      echo "#define NETLENS_BUILD_ITER_TCP_BTF_ID $${id:-0}"; } > $@
 
 $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h)
 	$(msg) BPF $<
@@ -106,7 +121,7 @@ valgrind-test: all
 # libFuzzer targets (tests/fuzz/fuzz_*.c, each defining LLVMFuzzerTestOneInput)
 # link every source but main.c; `make fuzz` runs each for FUZZ_SECONDS from
 # its seed corpus in tests/fuzz/corpus/NAME (recorded fixtures).
-build-fuzz/%: tests/fuzz/%.c $(SRCS) | $(SKELS)
+build-fuzz/%: tests/fuzz/%.c $(SRCS) | $(SKELS) $(BUILD)/kernel_build.h
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \

@@ -4,8 +4,10 @@
 #include "base/output.h"
 #include "command.h"
 #include "sources/netns.h"
+#include "base/privs.h"
 #include "sources/procfd.h"
 #include "sources/sockdiag.h"
+#include "sources/sockiter.h"
 #include "sources/sockstat.h"
 #include "ss/filter.h"
 #include "ss/ss.h"
@@ -44,6 +46,8 @@ static const char ss_usage[] =
 	"      --netns PATH   inside the namespace at PATH (e.g. /proc/PID/ns/net)\n"
 	"Other:\n"
 	"      --no-kernel-filter  evaluate FILTER in user space instead of kernel bytecode\n"
+	"      --bpf, --no-bpf  always / never list TCP through the BPF iterator (by\n"
+	"                     default: when allowed and the table is big)\n"
 	"      --record FILE  also save the raw netlink replies to FILE\n"
 	"\n"
 	"FILTER := [state STATE | exclude STATE]... [EXPRESSION]\n"
@@ -57,7 +61,11 @@ static const char ss_usage[] =
 	"  netlens ss -ltnp\n"
 	"  netlens -j ss -ti dst 10.0.0.0/8\n";
 
-enum { OPT_NETNS = 256, OPT_NO_KFILTER, OPT_RECORD };
+enum { OPT_NETNS = 256, OPT_NO_KFILTER, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+
+/* With more TCP sockets than this, the BPF iterator (when allowed) beats
+ * sock_diag by more than its load time. */
+enum { ITER_MIN_SOCKETS = 5000 };
 
 static const struct option long_opts[] = {
 	{ "tcp", no_argument, NULL, 't' },        { "udp", no_argument, NULL, 'u' },
@@ -74,6 +82,8 @@ static const struct option long_opts[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+	{ "bpf", no_argument, NULL, OPT_BPF },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -244,6 +254,41 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 	return 0;
 }
 
+/* TCP over the BPF iterator: only for what it provides, only when allowed,
+ * and only for tables big enough to repay loading it. 1: done, 0: not used. */
+static int try_iterator(struct ss_run *r)
+{
+	const struct ss_opts *o = &r->o;
+	struct sockstat st = { 0 };
+	int err;
+
+	if (o->no_bpf || o->summary || o->info || o->memory || o->timers || r->record) {
+		if (o->bpf)
+			return out_error("--bpf lists only what the iterator provides: not with -s, "
+					 "-i, -m, -o or --record"), -EINVAL;
+		return 0;
+	}
+	if (!o->bpf && (sockstat_read(&st, "/proc/net/sockstat") < 0 ||
+			sockstat_get(&st, "TCP", "inuse") + sockstat_get(&st, "TCP", "tw") <
+				ITER_MIN_SOCKETS))
+		return 0;
+	if (privs_missing_for_bpf() || access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		if (o->bpf)
+			return out_error("--bpf needs root (CAP_BPF and CAP_PERFMON) and kernel BTF "
+					 "at /sys/kernel/btf/vmlinux"), -EPERM;
+		return 0;
+	}
+	r->user_filter = ss_filter_has_expr(r->filter);
+	err = sockiter_dump_tcp(o->inet4 && o->inet6 ? 0 : o->inet4 ? AF_INET : AF_INET6, r->states,
+				on_sock, r);
+	if (err == -EOPNOTSUPP && !o->bpf)
+		return 0;
+	if (err < 0)
+		return out_error("listing TCP sockets through the BPF iterator failed: %s (use "
+				 "--no-bpf to list them over sock_diag)", strerror(-err)), err;
+	return 1;
+}
+
 /* Kinds and order as ss prints them: packet, unix, raw, udp, tcp, mptcp. */
 static int run_dumps(struct ss_run *r)
 {
@@ -259,6 +304,8 @@ static int run_dumps(struct ss_run *r)
 			err = dump_one(r, k, AF_UNIX);
 		else if (k == SK_PACKET)
 			err = dump_one(r, k, AF_PACKET);
+		else if (k == SK_TCP && (err = try_iterator(r)) != 0)
+			err = err < 0 ? err : 0;
 		else {
 			if (r->o.inet4)
 				err = dump_one(r, k, AF_INET);
@@ -449,6 +496,8 @@ static int cmd_ss(int argc, char **argv)
 		case OPT_NETNS: r->o.netns_path = optarg; break;
 		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
 		case OPT_RECORD: r->o.record_path = optarg; break;
+		case OPT_NO_BPF: r->o.no_bpf = true; break;
+		case OPT_BPF: r->o.bpf = true; break;
 		default:
 			command_usage(command_find("ss"), 1);
 			free(r);

@@ -267,8 +267,8 @@ static void print_extended(struct ss_printer *p, const struct sock_rec *s)
 		out_field_u64(p->t, "cookie", NULL, s->cookie);
 	if (s->ifindex && s->kind != SK_PACKET)
 		out_field_str(p->t, "dev", "dev:", ifname(p, s->ifindex, ifb));
-	if (s->has & SKH_MARK)
-		out_field_u64(p->t, "fwmark", "fwmark:", s->mark);
+	if (s->has & SKH_MARK) /* text shows a mark only when one is set, as ss */
+		out_field_u64(p->t, "fwmark", s->mark ? "fwmark:" : NULL, s->mark);
 	if ((s->has & SKH_SHUTDOWN) && s->shutdown) {
 		static const char *const sd[] = { "--", "<-", "->", "<->" };
 		out_field_str(p->t, NULL, "", sd[s->shutdown & 3]);

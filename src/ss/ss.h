@@ -15,6 +15,7 @@ struct ss_filter;
 struct ss_opts {
 	bool numeric, extended, memory, timers, info, processes, summary, no_header;
 	bool user_filter_only; /* --no-kernel-filter: evaluate the expression in user space */
+	bool no_bpf, bpf;      /* --no-bpf, --bpf: never / always the iterator fast path */
 	unsigned kinds;        /* bit per enum sock_kind */
 	unsigned kinds_explicit; /* the kinds the user named */
 	unsigned unix_types;   /* bit per SOCK_STREAM/SOCK_DGRAM/SOCK_SEQPACKET */

@@ -325,3 +325,35 @@ def test_processes_without_root_still_prints(world):
     assert d["l4"]["inode"] in inodes(rows)
     assert "users" not in [r for r in rows if r["inode"] == d["l4"]["inode"]][0]
     assert "run as root" in p.stderr
+
+
+# --- the BPF iterator fast path gives exactly what sock_diag gives ---
+
+@pytest.mark.parametrize("args", [["-tan"], ["-tane"], ["-tanp"], ["-tn", "state", "time-wait"],
+                                  ["-tan4"], ["-tan6"], ["-tln"],
+                                  ["-tan", "sport", "=", ":{l4}", "or", "dst", "[::1]"]],
+                         ids=lambda a: " ".join(a))
+@pytest.mark.parametrize("variant", ["fixed", "core"])
+def test_bpf_iterator_equals_sock_diag(world, args, variant):
+    """Both iterator programs: the one built for this kernel (loaded with one
+    bpf() call) and the CO-RE one libbpf relocates (NETLENS_ITER_CORE=1)."""
+    ns, d = world
+    args = expand(args, d)
+    env = dict(os.environ, **({"NETLENS_ITER_CORE": "1"} if variant == "core" else {}))
+    fast = sorted(run(["-j", "ss", "--bpf"] + args, ns=ns.name, env=env).stdout.splitlines())
+    slow = sorted(run(["-j", "ss", "--no-bpf"] + args, ns=ns.name).stdout.splitlines())
+    assert fast and fast == slow
+
+
+def test_bpf_iterator_refuses_what_it_cannot_show(world):
+    ns, d = world
+    p = run(["ss", "--bpf", "-ti"], ns=ns.name, check=False)
+    assert p.returncode == 1 and "--bpf lists only what the iterator provides" in p.stderr
+
+
+def test_bpf_iterator_needs_privilege(world):
+    ns, d = world
+    cmd = ["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+           "--inh-caps=-all", "--bounding-set=-all", run.__globals__["NETLENS"], "ss", "--bpf", "-tan"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "--bpf needs root" in p.stderr
