@@ -2,6 +2,7 @@
 #include "sources/host.h"
 #include "base/strbuf.h"
 #include "sources/nl.h"
+#include "sources/snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,16 @@ void host_close(struct host *h)
 {
 	if (h)
 		h->ops->close(h);
+}
+
+size_t host_dump_key(unsigned char key[8], int protocol, const struct nlmsghdr *req)
+{
+	const unsigned char *p = (const unsigned char *)req + NLMSG_HDRLEN;
+	size_t plen = req->nlmsg_len > NLMSG_HDRLEN ? req->nlmsg_len - NLMSG_HDRLEN : 0;
+	uint8_t family = plen > 0 ? p[0] : 0;
+	uint8_t sub = protocol == NETLINK_SOCK_DIAG && plen > 1 ? p[1] : 0;
+
+	return snap_dump_key(key, protocol, req->nlmsg_type, family, sub);
 }
 
 static int live_read_file(struct host *h, const char *path, char **buf, size_t *len)
@@ -68,6 +79,8 @@ static int live_read_file(struct host *h, const char *path, char **buf, size_t *
 	sb.buf[sb.len] = '\0';
 	*buf = sb.buf;
 	*len = sb.len;
+	if (h->rec)
+		return snap_add(h->rec, SNAP_FILE, h->sample, path, strlen(path), sb.buf, sb.len);
 	return 0;
 }
 
@@ -85,7 +98,6 @@ static int live_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req
 	char *copy;
 	int err;
 
-	(void)h;
 	copy = malloc(req->nlmsg_len);
 	if (!copy)
 		return -ENOMEM;
@@ -107,6 +119,11 @@ static int live_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req
 	sb_add(&sb, &status, sizeof(status));
 	*buf = sb.buf;
 	*len = sb.len;
+	if (h->rec) {
+		unsigned char key[8];
+		size_t klen = host_dump_key(key, protocol, req);
+		return snap_add(h->rec, SNAP_NLDUMP, h->sample, key, klen, sb.buf, sb.len);
+	}
 	return 0;
 }
 
@@ -126,5 +143,71 @@ struct host *host_live(const char *root)
 		return NULL;
 	h->ops = &live_ops;
 	h->root = root ? root : "";
+	return h;
+}
+
+struct host *host_recording(struct snap_writer *w)
+{
+	struct host *h = host_live(NULL);
+
+	if (h)
+		h->rec = w;
+	return h;
+}
+
+/* ---- recorded ---- */
+
+static int copy_out(const struct snap_rec *r, char **buf, size_t *len)
+{
+	char *b = malloc((size_t)r->data_len + 1);
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, r->data, r->data_len);
+	b[r->data_len] = '\0';
+	*buf = b;
+	*len = r->data_len;
+	return 0;
+}
+
+static int rec_read_file(struct host *h, const char *path, char **buf, size_t *len)
+{
+	const struct snap_rec *r = snap_find(h->snap, SNAP_FILE, h->sample, path, strlen(path));
+
+	return r ? copy_out(r, buf, len) : -ENOENT;
+}
+
+static int rec_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req, char **buf,
+		       size_t *len)
+{
+	unsigned char key[8];
+	size_t klen = host_dump_key(key, protocol, req);
+	const struct snap_rec *r = snap_find(h->snap, SNAP_NLDUMP, h->sample, key, klen);
+
+	return r ? copy_out(r, buf, len) : -ENOENT;
+}
+
+static void rec_close(struct host *h)
+{
+	snap_close(h->snap);
+	free(h->snap);
+	free(h);
+}
+
+static const struct host_ops recorded_ops = {
+	.read_file = rec_read_file,
+	.nl_dump = rec_nl_dump,
+	.close = rec_close,
+};
+
+struct host *host_recorded(struct snapshot *snap)
+{
+	struct host *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->ops = &recorded_ops;
+	h->root = "";
+	h->snap = snap;
 	return h;
 }

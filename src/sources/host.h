@@ -23,6 +23,9 @@ struct host;
  * interest are far smaller; this bounds memory on hostile input). */
 #define HOST_FILE_MAX (16u << 20)
 
+struct snapshot;
+struct snap_writer;
+
 struct host_ops {
 	int (*read_file)(struct host *h, const char *path, char **buf, size_t *len);
 	int (*nl_dump)(struct host *h, int protocol, const struct nlmsghdr *req, char **buf,
@@ -32,13 +35,26 @@ struct host_ops {
 
 struct host {
 	const struct host_ops *ops;
-	const char *root; /* live: prefix for paths (tests), "" normally */
+	const char *root;        /* live: prefix for paths (tests), "" normally; borrowed */
+	unsigned sample;         /* which of a snapshot's two samples is read (0, 1) */
+	struct snapshot *snap;   /* recorded host: the file read */
+	struct snap_writer *rec; /* live host that also records what it reads */
 };
 
 /* The live system. root: prefix prepended to absolute paths ("" or NULL for
  * none), so tests can point readers at a fake /proc tree. */
 struct host *host_live(const char *root);
+/* A recorded snapshot (see snapshot.h); the host owns and closes it. */
+struct host *host_recorded(struct snapshot *snap);
+/* The live system, appending everything read to w under h->sample. */
+struct host *host_recording(struct snap_writer *w);
 void host_close(struct host *h);
+static inline int host_is_live(const struct host *h) { return h->snap == NULL; }
+
+/* The key a dump request is recorded under (protocol, type, family, and for
+ * sock_diag the transport protocol): requests that differ only in options
+ * such as states or extensions share a recording, which holds them all. */
+size_t host_dump_key(unsigned char key[8], int protocol, const struct nlmsghdr *req);
 
 /* Whole contents of a file such as "/proc/net/snmp", NUL-terminated (*len
  * excludes the NUL). -ENOENT when the file does not exist. */
