@@ -3,6 +3,7 @@
  * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
 #include "base/output.h"
 #include "command.h"
+#include "sources/host.h"
 #include "sources/netns.h"
 #include "base/privs.h"
 #include "sources/procfd.h"
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,7 @@ static const char ss_usage[] =
 	"      --bpf, --no-bpf  always / never list TCP through the BPF iterator (by\n"
 	"                     default: when allowed and the table is big)\n"
 	"      --record FILE  also save the raw netlink replies to FILE\n"
+	"      --from FILE    read a snapshot (netlens snapshot) instead of this host\n"
 	"\n"
 	"FILTER := [state STATE | exclude STATE]... [EXPRESSION]\n"
 	"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed\n"
@@ -61,7 +64,7 @@ static const char ss_usage[] =
 	"  netlens ss -ltnp\n"
 	"  netlens -j ss -ti dst 10.0.0.0/8\n";
 
-enum { OPT_NETNS = 256, OPT_NO_KFILTER, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+enum { OPT_NETNS = 256, OPT_NO_KFILTER, OPT_RECORD, OPT_NO_BPF, OPT_BPF, OPT_FROM };
 
 /* With more TCP sockets than this, the BPF iterator (when allowed) beats
  * sock_diag by more than its load time. */
@@ -82,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "bpf", no_argument, NULL, OPT_BPF },
 	{ NULL, 0, NULL, 0 },
@@ -162,6 +166,7 @@ struct ss_run {
 	bool user_filter; /* current dump needs the user-space matcher */
 	uint32_t states;
 	struct ss_printer pr;
+	struct host *host;
 	FILE *record;
 	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
 	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
@@ -185,6 +190,10 @@ static int on_sock(const struct sock_rec *s, void *arg)
 	}
 	if (r->user_filter && !ss_filter_match(r->filter, s))
 		return 0;
+	/* a snapshot holds every state; live dumps asked the kernel for these */
+	if (!host_is_live(r->host) && s->kind != SK_PACKET &&
+	    !(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
+		return 0;
 	r->shown++;
 	ss_print_sock(&r->pr, s);
 	return 0;
@@ -194,6 +203,28 @@ static const char *kind_name(enum sock_kind k)
 {
 	static const char *const n[SK_KIND_MAX] = { "TCP", "UDP", "RAW", "MPTCP", "UNIX", "PACKET" };
 	return n[k];
+}
+
+/* A snapshot's dump of this kind and family: every state, every extension,
+ * so states and the filter are applied here. */
+static int dump_recorded(struct ss_run *r, struct sockdiag_query *q)
+{
+	char *req = calloc(1, 4096), *buf;
+	size_t len;
+	int err;
+
+	if (!req)
+		return -ENOMEM;
+	q->bytecode = NULL;
+	q->bytecode_len = 0;
+	r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
+	err = host_nl_dump(r->host, NETLINK_SOCK_DIAG, sockdiag_request(q, req, 0), &buf, &len);
+	free(req);
+	if (err)
+		return err;
+	err = sockdiag_parse(q, buf, len, on_sock, r);
+	free(buf);
+	return err;
 }
 
 static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
@@ -224,7 +255,13 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 			r->user_filter = true;
 		}
 	}
-	err = sockdiag_dump(&q, on_sock, r);
+	if (!host_is_live(r->host)) {
+		err = dump_recorded(r, &q);
+		if (err == -ENOENT)
+			return 0; /* the recording host had no such diag support */
+	} else {
+		err = sockdiag_dump(&q, on_sock, r);
+	}
 	if (err == -EINVAL && q.bytecode) {
 		/* the kernel refused our bytecode: still answer, in user space */
 		out_warn("the kernel rejected the filter bytecode; filtering in user space");
@@ -268,7 +305,9 @@ static int try_iterator(struct ss_run *r)
 					 "-i, -m, -o or --record"), -EINVAL;
 		return 0;
 	}
-	if (!o->bpf && (sockstat_read(&st, "/proc/net/sockstat") < 0 ||
+	if (!host_is_live(r->host))
+		return o->bpf ? (out_error("--bpf reads this host, not a snapshot"), -EINVAL) : 0;
+	if (!o->bpf && (sockstat_read(&st, r->host, "/proc/net/sockstat") < 0 ||
 			sockstat_get(&st, "TCP", "inuse") + sockstat_get(&st, "TCP", "tw") <
 				ITER_MIN_SOCKETS))
 		return 0;
@@ -343,8 +382,8 @@ static void print_summary(struct ss_run *r)
 	static const struct out_col state_cols[] = {
 		{ "TCP state", "tcp_state", 0, 0 }, { "IPv4", "ipv4", 0, 0 }, { "IPv6", "ipv6", 0, 0 },
 	};
-	sockstat_read(&st, "/proc/net/sockstat");
-	sockstat_read(&st, "/proc/net/sockstat6");
+	sockstat_read(&st, r->host, "/proc/net/sockstat");
+	sockstat_read(&st, r->host, "/proc/net/sockstat6");
 	long long tcp4 = sockstat_get(&st, "TCP", "inuse"), tcp6 = sockstat_get(&st, "TCP6", "inuse");
 	long long tw = sockstat_get(&st, "TCP", "tw"), alloc = sockstat_get(&st, "TCP", "alloc");
 
@@ -496,6 +535,7 @@ static int cmd_ss(int argc, char **argv)
 		case OPT_NETNS: r->o.netns_path = optarg; break;
 		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
 		case OPT_RECORD: r->o.record_path = optarg; break;
+		case OPT_FROM: r->o.from = optarg; break;
 		case OPT_NO_BPF: r->o.no_bpf = true; break;
 		case OPT_BPF: r->o.bpf = true; break;
 		default:
@@ -518,6 +558,20 @@ static int cmd_ss(int argc, char **argv)
 		ss_filter_free(r->filter);
 		free(r);
 		return EXIT_USAGE;
+	}
+	char herr[256];
+	if (r->o.from) {
+		if (host_open(r->o.from, &r->host, herr, sizeof(herr)) < 0) {
+			status = out_error("%s", herr);
+			goto out;
+		}
+		if (r->o.netns_name || r->o.netns_path || r->o.record_path) {
+			status = out_error("--from reads a snapshot: -N, --netns and --record do not apply");
+			goto out;
+		}
+	} else if (!(r->host = host_live(NULL))) {
+		status = out_error("out of memory");
+		goto out;
 	}
 	if (r->o.netns_name || r->o.netns_path) {
 		const char *what = r->o.netns_name ? r->o.netns_name : r->o.netns_path;
@@ -547,6 +601,10 @@ static int cmd_ss(int argc, char **argv)
 			status = out_error("cannot write %s: %s", r->o.record_path, strerror(errno));
 			goto out;
 		}
+	}
+	if (r->o.processes && !host_is_live(r->host)) {
+		out_warn("-p: snapshots do not record process owners; not shown");
+		r->o.processes = false;
 	}
 	if (r->o.processes && !r->o.summary) {
 		err = procfd_scan(&owners, "/proc");
@@ -596,6 +654,7 @@ out:
 		status = out_error("writing %s: %s", r->o.record_path, strerror(errno));
 	free(r->bytecode);
 	ss_filter_free(r->filter);
+	host_close(r->host);
 	free(r);
 	return status;
 }

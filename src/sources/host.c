@@ -211,3 +211,32 @@ struct host *host_recorded(struct snapshot *snap)
 	h->snap = snap;
 	return h;
 }
+
+int host_open(const char *from, struct host **out, char *err, size_t errlen)
+{
+	struct snapshot *snap;
+	int ret;
+
+	*out = NULL;
+	if (!from) {
+		*out = host_live(getenv("NETLENS_PROC_ROOT"));
+		if (!*out)
+			return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return 0;
+	}
+	snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	ret = snap_open(snap, from, err, errlen);
+	if (ret < 0) {
+		free(snap);
+		return ret;
+	}
+	*out = host_recorded(snap);
+	if (!*out) {
+		snap_close(snap);
+		free(snap);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return 0;
+}

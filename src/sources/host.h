@@ -49,6 +49,10 @@ struct host *host_recorded(struct snapshot *snap);
 /* The live system, appending everything read to w under h->sample. */
 struct host *host_recording(struct snap_writer *w);
 void host_close(struct host *h);
+/* What a command's --from means: a recorded host for a snapshot file, or
+ * the live one when from is NULL (root from $NETLENS_PROC_ROOT, for tests).
+ * On error, err holds one line naming the problem. */
+int host_open(const char *from, struct host **out, char *err, size_t errlen);
 static inline int host_is_live(const struct host *h) { return h->snap == NULL; }
 
 /* The key a dump request is recorded under (protocol, type, family, and for

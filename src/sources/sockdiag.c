@@ -299,7 +299,7 @@ static const struct {
 	[SK_MPTCP] = { IPPROTO_MPTCP },
 };
 
-static struct nlmsghdr *build_request(const struct sockdiag_query *q, char *buf, uint32_t seq)
+struct nlmsghdr *sockdiag_request(const struct sockdiag_query *q, char *buf, uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 
@@ -364,7 +364,7 @@ int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg)
 	c->arg = arg;
 	ret = nl_dump_open(&d, NETLINK_SOCK_DIAG, q->record);
 	if (ret == 0) {
-		struct nlmsghdr *nlh = build_request(q, req, d.seq);
+		struct nlmsghdr *nlh = sockdiag_request(q, req, d.seq);
 		ret = nl_dump_run(&d, nlh, parse_one, c);
 		nl_dump_close(&d);
 	}

@@ -127,6 +127,10 @@ int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg);
 int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, sock_cb cb,
 		   void *arg);
 
+/* Builds the dump request for q into buf (4096 bytes + bytecode_len). */
+struct nlmsghdr;
+struct nlmsghdr *sockdiag_request(const struct sockdiag_query *q, char *buf, uint32_t seq);
+
 /* Does this kernel offer the kind (MPTCP needs CONFIG_MPTCP, etc.)? */
 bool sockdiag_kind_supported(enum sock_kind k);
 

@@ -1,4 +1,5 @@
 #include "sources/sockstat.h"
+#include "sources/host.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,18 +38,16 @@ void sockstat_parse(struct sockstat *s, const char *text)
 	}
 }
 
-int sockstat_read(struct sockstat *s, const char *path)
+int sockstat_read(struct sockstat *s, struct host *h, const char *path)
 {
-	char buf[4096];
-	FILE *f = fopen(path, "re");
-	size_t n;
+	char *buf;
+	size_t len;
+	int err = host_read_file(h, path, &buf, &len);
 
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	if (err)
+		return err;
 	sockstat_parse(s, buf);
+	free(buf);
 	return 0;
 }
 

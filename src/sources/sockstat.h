@@ -17,8 +17,10 @@ struct sockstat {
 	} e[SOCKSTAT_MAX];
 };
 
-/* Appends the entries of one file; returns 0 or -errno. */
-int sockstat_read(struct sockstat *s, const char *path);
+struct host;
+
+/* Appends the entries of one file, read from host h; returns 0 or -errno. */
+int sockstat_read(struct sockstat *s, struct host *h, const char *path);
 /* Parses text in the file's format (exposed for tests). */
 void sockstat_parse(struct sockstat *s, const char *text);
 long long sockstat_get(const struct sockstat *s, const char *proto, const char *key);

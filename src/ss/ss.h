@@ -24,6 +24,7 @@ struct ss_opts {
 	int state_mode;        /* 0 connected (default), 'a' all, 'l' listening */
 	const char *netns_name, *netns_path;
 	const char *record_path;
+	const char *from;       /* --from: a snapshot instead of this host */
 };
 
 enum ss_col { SS_COL_NETID, SS_COL_STATE, SS_COL_RECVQ, SS_COL_SENDQ, SS_COL_LOCAL,

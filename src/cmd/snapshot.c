@@ -1,0 +1,273 @@
+/* netlens snapshot: record what every state view reads into one file, in
+ * two samples an interval apart, so `COMMAND --from FILE` prints later,
+ * elsewhere, what it printed here. The format is in sources/snapshot.h. */
+#include "base/output.h"
+#include "command.h"
+#include "sources/host.h"
+#include "sources/netns.h"
+#include "sources/snapshot.h"
+#include "sources/sockdiag.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char snapshot_usage[] =
+	"usage: netlens snapshot -o FILE [-i SECS] [-N NAME | --netns PATH]\n"
+	"\n"
+	"Records the raw state the views read: /proc/net counters, socket and\n"
+	"protocol memory tables, every net.* sysctl, and the netlink dumps of\n"
+	"links, addresses, routes, qdiscs and sockets (all kinds, all states, with\n"
+	"TCP internals and memory). Two samples SECS apart (default 1) keep rates.\n"
+	"Then: netlens ss|nstat|ifstat|links|sockmem|sysctl --from FILE.\n"
+	"\n"
+	"  -o, --output FILE  where to write (required; '-' is stdout)\n"
+	"  -i, --interval S   seconds between the two samples (default 1, 0 for one)\n"
+	"  -N, --net NAME     record inside the `ip netns` namespace NAME\n"
+	"      --netns PATH   record inside the namespace at PATH\n";
+
+/* /proc/net files the views parse (per-socket tables come from sock_diag). */
+static const char *const proc_files[] = {
+	"/proc/net/snmp",      "/proc/net/netstat",  "/proc/net/snmp6",   "/proc/net/sctp/snmp",
+	"/proc/net/sockstat",  "/proc/net/sockstat6", "/proc/net/protocols", "/proc/net/softnet_stat",
+	"/proc/net/dev",       "/proc/net/arp",      "/proc/net/route",   "/proc/net/ipv6_route",
+	"/proc/net/if_inet6",  "/proc/sys/kernel/random/boot_id", "/proc/sys/kernel/hostname",
+	"/proc/sys/kernel/osrelease", "/proc/uptime",
+};
+
+struct recorder {
+	struct host *h;
+	unsigned files, dumps, skipped;
+};
+
+static void record_file(struct recorder *r, const char *path)
+{
+	char *buf;
+	size_t len;
+
+	if (host_read_file(r->h, path, &buf, &len) == 0) {
+		free(buf);
+		r->files++;
+	} else {
+		r->skipped++; /* absent (no SCTP) or write-only (route/flush) */
+	}
+}
+
+/* Every readable file under dir (the sysctl tree). */
+static void record_tree(struct recorder *r, const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d || depth > 8) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		char path[4096];
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (e->d_type == DT_DIR)
+			record_tree(r, path, depth + 1);
+		else if (e->d_type == DT_REG)
+			record_file(r, path);
+	}
+	closedir(d);
+}
+
+static int record_dump(struct recorder *r, int protocol, struct nlmsghdr *req)
+{
+	char *buf;
+	size_t len;
+	int err = host_nl_dump(r->h, protocol, req, &buf, &len);
+
+	if (err == 0) {
+		free(buf);
+		r->dumps++;
+	} else if (err == -ENOENT || err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) {
+		r->skipped++; /* e.g. no mptcp_diag */
+		err = 0;
+	}
+	return err;
+}
+
+static int record_rtnl(struct recorder *r, uint16_t type, uint8_t family)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct rtgenmsg g;
+		char pad[32];
+	} req = { .nlh = { .nlmsg_type = type, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP } };
+
+	/* the smallest header each type accepts; the family is its first byte */
+	size_t hdr = type == RTM_GETLINK ? sizeof(struct ifinfomsg)
+		     : type == RTM_GETADDR ? sizeof(struct ifaddrmsg)
+		     : type == RTM_GETQDISC ? sizeof(struct tcmsg)
+					    : sizeof(struct rtmsg);
+	req.nlh.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdr);
+	req.g.rtgen_family = family;
+	return record_dump(r, NETLINK_ROUTE, &req.nlh);
+}
+
+static int record_sockets(struct recorder *r)
+{
+	static const struct { enum sock_kind kind; int family; } dumps[] = {
+		{ SK_TCP, AF_INET }, { SK_TCP, AF_INET6 }, { SK_UDP, AF_INET }, { SK_UDP, AF_INET6 },
+		{ SK_RAW, AF_INET }, { SK_RAW, AF_INET6 }, { SK_MPTCP, AF_INET }, { SK_MPTCP, AF_INET6 },
+		{ SK_UNIX, AF_UNIX }, { SK_PACKET, AF_PACKET },
+	};
+	char *req = malloc(4096);
+	int err = 0;
+
+	if (!req)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]) && !err; i++) {
+		struct sockdiag_query q = { .kind = dumps[i].kind, .family = dumps[i].family,
+					    .states = SS_ALL_STATES,
+					    .ext = SKX_MEMINFO | SKX_TCPINFO | SKX_MISC };
+		memset(req, 0, 4096);
+		err = record_dump(r, NETLINK_SOCK_DIAG, sockdiag_request(&q, req, 0));
+	}
+	free(req);
+	return err;
+}
+
+static int record_sample(struct recorder *r)
+{
+	int err;
+
+	for (size_t i = 0; i < sizeof(proc_files) / sizeof(proc_files[0]); i++)
+		record_file(r, proc_files[i]);
+	record_tree(r, "/proc/sys/net", 0);
+	if ((err = record_rtnl(r, RTM_GETLINK, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
+	    (err = record_rtnl(r, RTM_GETQDISC, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETROUTE, AF_INET)) ||
+	    (err = record_rtnl(r, RTM_GETROUTE, AF_INET6)))
+		return err;
+	return record_sockets(r);
+}
+
+static int add_meta(struct snap_writer *w, const char *name, const char *value)
+{
+	return snap_add(w, SNAP_META, 0, name, strlen(name), value, strlen(value));
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "interval", required_argument, NULL, 'i' },
+		{ "net", required_argument, NULL, 'N' },    { "netns", required_argument, NULL, 256 },
+		{ "json", no_argument, NULL, 'j' },         { NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *ns_name = NULL, *ns_path = NULL;
+	double interval = 1;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "o:i:N:j", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0 && interval <= 3600))
+				return out_error("-i wants seconds from 0 to 3600, not '%s'", optarg),
+				       EXIT_USAGE;
+			break;
+		case 'N': ns_name = optarg; break;
+		case 256: ns_path = optarg; break;
+		case 'j': out_set_format(OUT_JSON); break;
+		default:
+			command_usage(command_find("snapshot"), 1);
+			return EXIT_USAGE;
+		}
+	}
+	if (!out || optind < argc) {
+		command_usage(command_find("snapshot"), 1);
+		return EXIT_USAGE;
+	}
+	if (ns_name || ns_path) {
+		err = ns_name ? netns_enter_name(ns_name) : netns_enter_path(ns_path);
+		if (err)
+			return out_error("cannot enter network namespace '%s': %s",
+					 ns_name ? ns_name : ns_path, strerror(-err));
+	}
+
+	FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "wbe");
+	if (!f)
+		return out_error("cannot write %s: %s", out, strerror(errno));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct snap_writer w;
+	struct recorder r = { 0 };
+	struct utsname u;
+	char ms[32];
+
+	snap_begin(&w, f, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	uname(&u);
+	snprintf(ms, sizeof(ms), "%ld", lround(interval * 1000));
+	add_meta(&w, "netlens", NETLENS_VERSION);
+	add_meta(&w, "hostname", u.nodename);
+	add_meta(&w, "kernel", u.release);
+	add_meta(&w, "interval_ms", ms);
+	add_meta(&w, "samples", interval > 0 ? "2" : "1");
+
+	r.h = host_recording(&w);
+	if (!r.h)
+		return out_error("out of memory");
+	for (unsigned s = 0; s < (interval > 0 ? 2u : 1u); s++) {
+		if (s) {
+			struct timespec ts = { (time_t)interval,
+					       (long)((interval - (double)(time_t)interval) * 1e9) };
+			if (!out_is_json())
+				fprintf(stderr, "netlens: waiting %gs for the second sample...\n", interval);
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+		r.h->sample = s;
+		err = record_sample(&r);
+		if (err) {
+			host_close(r.h);
+			if (f != stdout)
+				fclose(f);
+			return out_error("recording sample %u: %s", s + 1, strerror(-err));
+		}
+	}
+	host_close(r.h);
+	err = snap_finish(&w);
+	if (f != stdout && fclose(f) != 0 && !err)
+		err = -errno;
+	if (err)
+		return out_error("writing %s: %s", out, strerror(-err));
+
+	static const struct out_col cols[] = {
+		{ "File", "file", 0, 0 }, { "Files", "files", OUT_RIGHT, 0 },
+		{ "Dumps", "dumps", OUT_RIGHT, 0 }, { "Skipped", "skipped", OUT_RIGHT, 0 },
+	};
+	if (f == stdout) /* the snapshot itself went there */
+		return EXIT_OK;
+	struct table *t = out_table_begin(cols, 4);
+	out_row_begin(t);
+	out_cell_str(t, 0, out);
+	out_cell_u64(t, 1, r.files);
+	out_cell_u64(t, 2, r.dumps);
+	out_cell_u64(t, 3, r.skipped);
+	out_row_end(t);
+	out_table_end(t);
+	return EXIT_OK;
+}
+
+NETLENS_COMMAND(snapshot, .name = "snapshot", .run = cmd_snapshot,
+		.summary = "record everything the state views read into one file, for --from",
+		.usage = snapshot_usage);

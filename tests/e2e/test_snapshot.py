@@ -1,0 +1,98 @@
+"""netlens snapshot: record a namespace, read it back with --from, and
+reject damaged files with a message that names the damage."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import HERE, PY, run, run_json
+from test_ss import Sockets
+
+# values that depend on the moment they are read
+MOVING = {"last_send_ms", "last_recv_ms", "last_ack_ms", "expires_ms", "rcv_rtt_ms"}
+
+
+def steady(rows):
+    def strip(o):
+        if isinstance(o, dict):
+            return {k: strip(v) for k, v in o.items() if k not in MOVING}
+        return o
+    return sorted(json.dumps(strip(r), sort_keys=True) for r in rows)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    from conftest import Netns
+    ns = Netns()
+    try:
+        Sockets(ns)
+        path = str(tmp_path_factory.mktemp("snap") / "host.nlsnap")
+        run(["snapshot", "-o", path, "-i", "0.1"], ns=ns.name)
+        yield ns, path
+    finally:
+        ns.close()
+
+
+@pytest.mark.sanitize
+@pytest.mark.parametrize("args", [["-tan"], ["-a"], ["-tanie"], ["-tanm"], ["-xa"], ["-ua"], ["-tln"],
+                                  ["-tn", "state", "established"], ["-ta", "dport", "<", ":30000"],
+                                  ["-A", "unix_dgram,tcp", "-a"]],
+                         ids=lambda a: " ".join(a))
+def test_from_equals_live(recorded, args):
+    ns, path = recorded
+    live = run_json(["ss"] + args, ns=ns.name)
+    replay = run_json(["ss", "--from", path] + args)
+    assert live and steady(live) == steady(replay)
+
+
+def test_text_from_equals_live(recorded):
+    ns, path = recorded
+    assert run(["ss", "-tan"], ns=ns.name).stdout == run(["ss", "-tan", "--from", path]).stdout
+
+
+def test_summary_from_snapshot(recorded):
+    ns, path = recorded
+    rows = run_json(["ss", "-s", "--from", path])
+    assert rows[0]["tcp_estab"] == 10  # sockmaker: 2 pairs + 3 queued pairs
+
+
+def test_processes_not_recorded(recorded):
+    ns, path = recorded
+    p = run(["ss", "-tlp", "--from", path])
+    assert "snapshots do not record process owners" in p.stderr and "LISTEN" in p.stdout
+
+
+def damaged(path, tmp_path, name, mutate):
+    data = bytearray(open(path, "rb").read())
+    mutate(data)
+    out = tmp_path / name
+    out.write_bytes(bytes(data))
+    return str(out)
+
+
+@pytest.mark.sanitize
+@pytest.mark.parametrize("name,mutate,msg", [
+    ("truncated", lambda d: d.__delitem__(slice(len(d) // 2, None)), "truncated snapshot"),
+    ("flipped", lambda d: d.__setitem__(len(d) // 3, d[len(d) // 3] ^ 0x10), "snapshot"),
+    ("version", lambda d: d.__setitem__(8, 9), "format version 9 is not supported"),
+    ("oversized", lambda d: d.__setitem__(slice(24 + 12, 24 + 16), b"\xff\xff\xff\x7f"), "claims"),
+    ("magic", lambda d: d.__setitem__(slice(0, 8), b"GARBAGE!"), "not a netlens snapshot"),
+    ("empty", lambda d: d.__delitem__(slice(0, None)), "not a netlens snapshot"),
+])
+def test_damaged_files_rejected(recorded, tmp_path, name, mutate, msg):
+    ns, path = recorded
+    bad = damaged(path, tmp_path, name, mutate)
+    p = run(["ss", "--from", bad], check=False)
+    assert p.returncode == 1
+    assert msg in p.stderr and p.stdout == ""
+
+
+def test_missing_file():
+    p = run(["ss", "--from", "/nonexistent/x.nlsnap"], check=False)
+    assert p.returncode == 1 and "cannot open snapshot /nonexistent/x.nlsnap" in p.stderr
+
+
+def test_snapshot_needs_output():
+    p = run(["snapshot"], check=False)
+    assert p.returncode == 2 and "usage: netlens snapshot" in p.stderr
