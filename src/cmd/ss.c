@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,28 +204,6 @@ static const char *kind_name(enum sock_kind k)
 	return n[k];
 }
 
-/* A snapshot's dump of this kind and family: every state, every extension,
- * so states and the filter are applied here. */
-static int dump_recorded(struct ss_run *r, struct sockdiag_query *q)
-{
-	char *req = calloc(1, 4096), *buf;
-	size_t len;
-	int err;
-
-	if (!req)
-		return -ENOMEM;
-	q->bytecode = NULL;
-	q->bytecode_len = 0;
-	r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
-	err = host_nl_dump(r->host, NETLINK_SOCK_DIAG, sockdiag_request(q, req, 0), &buf, &len);
-	free(req);
-	if (err)
-		return err;
-	err = sockdiag_parse(q, buf, len, on_sock, r);
-	free(buf);
-	return err;
-}
-
 static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 {
 	struct sockdiag_query q = {
@@ -256,7 +233,10 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 		}
 	}
 	if (!host_is_live(r->host)) {
-		err = dump_recorded(r, &q);
+		/* a snapshot's dump holds every state: filter it all here */
+		r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
+		q.bytecode = NULL;
+		err = sockdiag_dump_host(r->host, &q, on_sock, r);
 		if (err == -ENOENT)
 			return 0; /* the recording host had no such diag support */
 	} else {

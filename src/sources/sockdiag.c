@@ -1,6 +1,7 @@
 /* NETLINK_SOCK_DIAG dumps: request building, the receive loop, and the
  * parsers from kernel messages to struct sock_rec. See sockdiag.h. */
 #include "sources/sockdiag.h"
+#include "sources/host.h"
 #include "sources/nl.h"
 
 #include <errno.h>
@@ -371,6 +372,29 @@ int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg)
 	free(req);
 	free(c);
 	return ret;
+}
+
+int sockdiag_dump_host(struct host *h, const struct sockdiag_query *q, sock_cb cb, void *arg)
+{
+	struct sockdiag_query all = *q;
+	char *req, *buf;
+	size_t len;
+	int err;
+
+	if (host_is_live(h))
+		return sockdiag_dump(q, cb, arg);
+	all.bytecode = NULL;
+	all.bytecode_len = 0;
+	req = calloc(1, 4096);
+	if (!req)
+		return -ENOMEM;
+	err = host_nl_dump(h, NETLINK_SOCK_DIAG, sockdiag_request(&all, req, 0), &buf, &len);
+	free(req);
+	if (err)
+		return err;
+	err = sockdiag_parse(&all, buf, len, cb, arg);
+	free(buf);
+	return err;
 }
 
 bool sockdiag_kind_supported(enum sock_kind k)

@@ -122,6 +122,14 @@ typedef int (*sock_cb)(const struct sock_rec *s, void *arg);
 /* Dump over a socket opened in the current network namespace. */
 int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg);
 
+/* The same through a host: live hosts stream as sockdiag_dump() does; a
+ * recorded host replays its dump of q's kind and family, which holds every
+ * state and extension, so the callback sees states q did not ask for and
+ * must filter them itself (q->bytecode is ignored). -ENOENT when the
+ * recording has no such dump. */
+struct host;
+int sockdiag_dump_host(struct host *h, const struct sockdiag_query *q, sock_cb cb, void *arg);
+
 /* Parse a buffer of netlink messages for query q. Returns 0 at NLMSG_DONE,
  * 1 when more messages are expected, -errno on error. */
 int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, sock_cb cb,
