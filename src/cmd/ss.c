@@ -2,9 +2,9 @@
  * option letters of iproute2's ss. Options and dump planning live here;
  * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
 #include "base/output.h"
+#include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
-#include "sources/netns.h"
 #include "base/privs.h"
 #include "sources/procfd.h"
 #include "sources/sockdiag.h"
@@ -42,15 +42,13 @@ static const char ss_usage[] =
 	"  -i, --info         TCP internals    -p, --processes  owning processes (pid, fd)\n"
 	"  -s, --summary      totals from sockstat and the dump\n"
 	"  -H, --no-header    no header line   -j, --json       one JSON object per socket\n"
-	"Namespaces:\n"
-	"  -N, --net NAME     inside the `ip netns` namespace NAME\n"
-	"      --netns PATH   inside the namespace at PATH (e.g. /proc/PID/ns/net)\n"
+	"Source:\n"
+	STATE_SRC_USAGE
 	"Other:\n"
 	"      --no-kernel-filter  evaluate FILTER in user space instead of kernel bytecode\n"
 	"      --bpf, --no-bpf  always / never list TCP through the BPF iterator (by\n"
 	"                     default: when allowed and the table is big)\n"
 	"      --record FILE  also save the raw netlink replies to FILE\n"
-	"      --from FILE    read a snapshot (netlens snapshot) instead of this host\n"
 	"\n"
 	"FILTER := [state STATE | exclude STATE]... [EXPRESSION]\n"
 	"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed\n"
@@ -63,7 +61,7 @@ static const char ss_usage[] =
 	"  netlens ss -ltnp\n"
 	"  netlens -j ss -ti dst 10.0.0.0/8\n";
 
-enum { OPT_NETNS = 256, OPT_NO_KFILTER, OPT_RECORD, OPT_NO_BPF, OPT_BPF, OPT_FROM };
+enum { OPT_NO_KFILTER = 256, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
 
 /* With more TCP sockets than this, the BPF iterator (when allowed) beats
  * sock_diag by more than its load time. */
@@ -80,11 +78,9 @@ static const struct option long_opts[] = {
 	{ "options", no_argument, NULL, 'o' },    { "memory", no_argument, NULL, 'm' },
 	{ "info", no_argument, NULL, 'i' },       { "processes", no_argument, NULL, 'p' },
 	{ "summary", no_argument, NULL, 's' },    { "no-header", no_argument, NULL, 'H' },
-	{ "json", no_argument, NULL, 'j' },       { "net", required_argument, NULL, 'N' },
-	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "json", no_argument, NULL, 'j' },       STATE_SRC_LONGOPTS,
 	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
 	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "from", required_argument, NULL, OPT_FROM },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "bpf", no_argument, NULL, OPT_BPF },
 	{ NULL, 0, NULL, 0 },
@@ -511,14 +507,13 @@ static int cmd_ss(int argc, char **argv)
 		case 's': r->o.summary = true; break;
 		case 'H': r->o.no_header = true; break;
 		case 'j': out_set_format(OUT_JSON); break;
-		case 'N': r->o.netns_name = optarg; break;
-		case OPT_NETNS: r->o.netns_path = optarg; break;
 		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
 		case OPT_RECORD: r->o.record_path = optarg; break;
-		case OPT_FROM: r->o.from = optarg; break;
 		case OPT_NO_BPF: r->o.no_bpf = true; break;
 		case OPT_BPF: r->o.bpf = true; break;
 		default:
+			if (state_src_opt(&r->o.src, c, optarg))
+				break;
 			command_usage(command_find("ss"), 1);
 			free(r);
 			return EXIT_USAGE;
@@ -539,30 +534,13 @@ static int cmd_ss(int argc, char **argv)
 		free(r);
 		return EXIT_USAGE;
 	}
-	char herr[256];
-	if (r->o.from) {
-		if (host_open(r->o.from, &r->host, herr, sizeof(herr)) < 0) {
-			status = out_error("%s", herr);
-			goto out;
-		}
-		if (r->o.netns_name || r->o.netns_path || r->o.record_path) {
-			status = out_error("--from reads a snapshot: -N, --netns and --record do not apply");
-			goto out;
-		}
-	} else if (!(r->host = host_live(NULL))) {
-		status = out_error("out of memory");
+	if (r->o.src.from && r->o.record_path) {
+		status = out_error("--from reads a snapshot: --record does not apply");
 		goto out;
 	}
-	if (r->o.netns_name || r->o.netns_path) {
-		const char *what = r->o.netns_name ? r->o.netns_name : r->o.netns_path;
-		err = r->o.netns_name ? netns_enter_name(what) : netns_enter_path(what);
-		if (err) {
-			status = out_error("cannot enter network namespace '%s': %s%s", what,
-					   strerror(-err),
-					   err == -ENOENT ? " (see 'ip netns list')"
-					   : err == -EPERM ? " (entering a namespace needs root)" : "");
-			goto out;
-		}
+	if (!(r->host = state_src_open(&r->o.src))) {
+		status = EXIT_FAIL;
+		goto out;
 	}
 	if (plan(r)) {
 		status = EXIT_FAIL;

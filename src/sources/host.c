@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int host_read_file(struct host *h, const char *path, char **buf, size_t *len)
@@ -239,4 +240,39 @@ int host_open(const char *from, struct host **out, char *err, size_t errlen)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	}
 	return 0;
+}
+
+int host_meta(struct host *h, const char *name, char *buf, size_t size)
+{
+	const struct snap_rec *r;
+
+	if (!h->snap || !size)
+		return -ENOENT;
+	r = snap_find(h->snap, SNAP_META, 0, name, strlen(name));
+	if (!r)
+		return -ENOENT;
+	size_t n = r->data_len < size - 1 ? r->data_len : size - 1;
+	memcpy(buf, r->data, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+double host_snapshot_interval(struct host *h)
+{
+	char buf[32], samples[8];
+
+	if (!h->snap || host_meta(h, "samples", samples, sizeof(samples)) < 0 ||
+	    strcmp(samples, "2") != 0 || host_meta(h, "interval_ms", buf, sizeof(buf)) < 0)
+		return 0;
+	return strtod(buf, NULL) / 1000.0;
+}
+
+double host_sample_time(struct host *h)
+{
+	struct timespec ts;
+
+	if (h->snap)
+		return (double)h->snap->created_ns / 1e9 + h->sample * host_snapshot_interval(h);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -53,6 +53,14 @@ void host_close(struct host *h);
  * the live one when from is NULL (root from $NETLENS_PROC_ROOT, for tests).
  * On error, err holds one line naming the problem. */
 int host_open(const char *from, struct host **out, char *err, size_t errlen);
+/* A snapshot's metadata value ("interval_ms", "hostname", "kernel",
+ * "samples") into buf; -ENOENT on a live host or when absent. */
+int host_meta(struct host *h, const char *name, char *buf, size_t size);
+/* Wall-clock seconds of the sample being read: now for a live host; for a
+ * snapshot its start plus the sample's offset. */
+double host_sample_time(struct host *h);
+/* Seconds between a snapshot's two samples; 0 when it holds one (or live). */
+double host_snapshot_interval(struct host *h);
 static inline int host_is_live(const struct host *h) { return h->snap == NULL; }
 
 /* The key a dump request is recorded under (protocol, type, family, and for

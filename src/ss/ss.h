@@ -4,6 +4,7 @@
 #define NETLENS_SS_H
 
 #include "base/output.h"
+#include "cmd/state_src.h"
 #include "sources/procfd.h"
 #include "sources/sockdiag.h"
 
@@ -22,9 +23,8 @@ struct ss_opts {
 	unsigned packet_types; /* bit per SOCK_RAW/SOCK_DGRAM */
 	bool inet4, inet6, want_unix, want_packet; /* families */
 	int state_mode;        /* 0 connected (default), 'a' all, 'l' listening */
-	const char *netns_name, *netns_path;
+	struct state_src src;   /* -N, --netns, --from */
 	const char *record_path;
-	const char *from;       /* --from: a snapshot instead of this host */
 };
 
 enum ss_col { SS_COL_NETID, SS_COL_STATE, SS_COL_RECVQ, SS_COL_SENDQ, SS_COL_LOCAL,

@@ -1,0 +1,334 @@
+/* netlens ifstat: per-interface counters from rtnetlink's 64-bit link
+ * statistics (ip -s link), their rates with utilisation and saturation
+ * (nicstat), the error breakdown (sar -n EDEV), per-CPU softnet counters,
+ * qdisc statistics (tc -s qdisc), ring sizes and driver statistics
+ * (ethtool). Options, interface selection and the sampling loop live here;
+ * the views are in ifstat/. */
+#include "base/output.h"
+#include "cmd/state_src.h"
+#include "command.h"
+#include "ifstat/ifstat.h"
+#include "sources/host.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char ifstat_usage[] =
+	"usage: netlens ifstat [options] [IFACE|PATTERN]...\n"
+	"\n"
+	"Interface counters from rtnetlink's 64-bit link statistics. IFACE names an\n"
+	"interface, PATTERN a shell glob ('veth*'); default: every interface.\n"
+	"\n"
+	"Views (one at a time; default: the counters `ip -s link` shows):\n"
+	"  -e, --errors       error and drop breakdown (sar -n EDEV)\n"
+	"      --softnet      per-CPU softnet_stat: processed, dropped, time_squeeze, rps, flow_limit\n"
+	"      --qdisc        queueing disciplines: bytes, packets, drops, overlimits, requeues,\n"
+	"                     backlog (bytes) and qlen (packets), as tc -s qdisc\n"
+	"      --ring         ethtool ring sizes (current and maximum)\n"
+	"      --driver-stats ethtool driver statistics (ethtool -S)\n"
+	"Rates:\n"
+	"  -i, --interval SECS  per-second rates over intervals of SECS (fractions allowed); the\n"
+	"                     default view then shows nicstat's rKB/s wKB/s rPk/s wPk/s rAvs wAvs\n"
+	"                     %Util (against the ethtool link speed; '-' when unknown) and Sat\n"
+	"                     (errors + drops + fifo + overruns + missed per second)\n"
+	"  -c, --count N      stop after N intervals (default: until interrupted)\n"
+	"Other:\n"
+	"  -j, --json         one JSON object per row; with -i, each counter's increase under its\n"
+	"                     own key and its rate as KEY_per_s, with interval_s\n"
+	STATE_SRC_USAGE
+	"Examples:\n"
+	"  netlens ifstat                 netlens ifstat -i 1 -c 5 'eth*'\n"
+	"  netlens ifstat -e -i 1         netlens ifstat --qdisc eth0\n";
+
+enum { OPT_SOFTNET = 256, OPT_QDISC, OPT_RING, OPT_DRIVER };
+
+static const struct option long_opts[] = {
+	{ "errors", no_argument, NULL, 'e' },        { "softnet", no_argument, NULL, OPT_SOFTNET },
+	{ "qdisc", no_argument, NULL, OPT_QDISC },   { "ring", no_argument, NULL, OPT_RING },
+	{ "driver-stats", no_argument, NULL, OPT_DRIVER },
+	{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },          STATE_SRC_LONGOPTS, { NULL, 0, NULL, 0 },
+};
+
+static double now(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sample_free(struct ifs_sample *s)
+{
+	if (s->drv)
+		for (size_t i = 0; i < s->links.n; i++)
+			ethtool_stats_free(&s->drv[i]);
+	free(s->drv);
+	free(s->drv_err);
+	free(s->sel);
+	rtnl_links_free(&s->links);
+	rtnl_qdiscs_free(&s->qd);
+	softnet_free(&s->sn);
+	memset(s, 0, sizeof(*s));
+}
+
+static long read_sysctl(struct host *h, const char *path);
+static int take(struct ifs_ctx *c, struct ifs_sample *s, bool first);
+static void print(struct ifs_ctx *c, const struct ifs_sample *prev, const struct ifs_sample *cur);
+
+/* When the sample was taken; for a snapshot, when it was recorded. */
+static void stamp(struct ifs_ctx *c, struct ifs_sample *s)
+{
+	if (host_is_live(c->h)) {
+		s->mono = now(CLOCK_MONOTONIC);
+		s->wall = now(CLOCK_REALTIME);
+	} else {
+		s->mono = s->wall = host_sample_time(c->h);
+	}
+}
+
+/* A snapshot: totals from its first sample, or with -i the rates between
+ * its two samples (over the interval they were recorded at). */
+static int run_recorded(struct ifs_ctx *c)
+{
+	struct ifs_sample a, b;
+	int status = EXIT_OK;
+
+	if (c->view == V_RING || c->view == V_DRIVER)
+		return out_error("snapshots do not record ethtool settings or driver statistics: "
+				 "run --ring and --driver-stats on the host");
+	if (c->interval > 0 && host_snapshot_interval(c->h) <= 0)
+		return out_error("this snapshot holds one sample: rates need one taken with -i > 0");
+	c->h->sample = 0;
+	if (take(c, &a, true)) {
+		sample_free(&a);
+		return EXIT_FAIL;
+	}
+	if (c->view == V_SOFTNET) {
+		c->netdev_max_backlog = read_sysctl(c->h, "/proc/sys/net/core/netdev_max_backlog");
+		c->netdev_budget = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget");
+		c->netdev_budget_usecs = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget_usecs");
+	}
+	if (c->interval <= 0) {
+		print(c, NULL, &a);
+	} else {
+		c->interval = host_snapshot_interval(c->h);
+		c->h->sample = 1;
+		if (take(c, &b, false))
+			status = EXIT_FAIL;
+		else
+			print(c, &a, &b);
+		sample_free(&b);
+	}
+	sample_free(&a);
+	return status;
+}
+
+/* Reads what the view needs. first: a pattern that matches nothing is an error. */
+static int take(struct ifs_ctx *c, struct ifs_sample *s, bool first)
+{
+	const char *unmatched = NULL;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (c->view == V_SOFTNET) {
+		err = softnet_read(c->h, &s->sn);
+		stamp(c, s);
+		if (err == -ENOENT)
+			return out_error("/proc/net/softnet_stat does not exist: this kernel has no "
+					 "procfs network statistics (CONFIG_PROC_FS)"), err;
+		if (err)
+			return out_error("reading /proc/net/softnet_stat: %s", strerror(-err)), err;
+		return 0;
+	}
+	err = rtnl_load_links(c->h, &s->links);
+	if (!err && c->view == V_QDISC)
+		err = rtnl_load_qdiscs(c->h, &s->qd);
+	stamp(c, s);
+	if (err)
+		return out_error("listing interfaces over rtnetlink failed: %s", strerror(-err)), err;
+	s->sel = calloc(s->links.n + 1, sizeof(*s->sel));
+	if (!s->sel)
+		return out_error("out of memory"), -ENOMEM;
+	err = rtnl_select(&s->links, c->pat, c->npat, s->sel, &unmatched);
+	if (err && first)
+		return out_error(strpbrk(unmatched, "*?[") ? "no interface matches '%s': see 'netlens links'"
+							    : "no interface named '%s': see 'netlens links'",
+				 unmatched), err;
+	if (c->view == V_DRIVER) {
+		s->drv = calloc(s->links.n + 1, sizeof(*s->drv));
+		s->drv_err = calloc(s->links.n + 1, sizeof(*s->drv_err));
+		if (!s->drv || !s->drv_err)
+			return out_error("out of memory"), -ENOMEM;
+		for (size_t i = 0; i < s->links.n; i++) {
+			if (!s->sel[i])
+				continue;
+			s->drv_err[i] = ethtool_driver_stats(c->h, s->links.v[i].name, &s->drv[i]);
+			if (first && s->drv_err[i] && c->npat)
+				out_warn("%s: no driver statistics (%s)", s->links.v[i].name,
+					 s->drv_err[i] == -EOPNOTSUPP ? "the driver offers none"
+								       : strerror(-s->drv_err[i]));
+		}
+	}
+	return 0;
+}
+
+static void print(struct ifs_ctx *c, const struct ifs_sample *prev, const struct ifs_sample *cur)
+{
+	switch (c->view) {
+	case V_LINK: ifs_print_link(c, prev, cur); break;
+	case V_EDEV: ifs_print_edev(c, prev, cur); break;
+	case V_SOFTNET: ifs_print_softnet(c, prev, cur); break;
+	case V_QDISC: ifs_print_qdisc(c, prev, cur); break;
+	case V_RING: ifs_print_ring(c, cur); break;
+	case V_DRIVER: ifs_print_driver(c, prev, cur); break;
+	}
+}
+
+static long read_sysctl(struct host *h, const char *path)
+{
+	char *buf = NULL;
+	size_t len;
+	long v = -1;
+
+	if (host_read_file(h, path, &buf, &len) == 0) {
+		char *end;
+		long x = strtol(buf, &end, 10);
+		if (end != buf)
+			v = x;
+	}
+	free(buf);
+	return v;
+}
+
+static int run(struct ifs_ctx *c, long count)
+{
+	struct ifs_sample a, b, *prev = &a, *cur = &b;
+	int status = EXIT_OK;
+
+	if (take(c, prev, true)) {
+		sample_free(prev);
+		return EXIT_FAIL;
+	}
+	if (c->view == V_SOFTNET) {
+		c->netdev_max_backlog = read_sysctl(c->h, "/proc/sys/net/core/netdev_max_backlog");
+		c->netdev_budget = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget");
+		c->netdev_budget_usecs = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget_usecs");
+	}
+	if (c->interval <= 0) {
+		print(c, NULL, prev);
+		sample_free(prev);
+		return EXIT_OK;
+	}
+	if (c->view == V_LINK) {
+		c->speed = calloc(prev->links.n + 1, sizeof(*c->speed));
+		if (!c->speed) {
+			sample_free(prev);
+			return out_error("out of memory");
+		}
+		for (size_t i = 0; i < prev->links.n; i++) {
+			if (!prev->sel[i])
+				continue;
+			struct ifs_speed *sp = &c->speed[c->nspeed++];
+			sp->ifindex = prev->links.v[i].ifindex;
+			sp->err = ethtool_link(c->h, prev->links.v[i].name, &sp->link);
+		}
+	}
+	/* absolute deadlines: the intervals do not drift with the work done */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long n = 1; count < 0 || n <= count; n++) {
+		double when = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 + c->interval * (double)n;
+		struct timespec dl = { .tv_sec = (time_t)when };
+		dl.tv_nsec = (long)((when - (double)dl.tv_sec) * 1e9);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL) == EINTR)
+			;
+		if (take(c, cur, false)) {
+			status = EXIT_FAIL;
+			break;
+		}
+		if (n > 1 && !out_is_json())
+			putchar('\n');
+		print(c, prev, cur);
+		fflush(stdout);
+		sample_free(prev);
+		struct ifs_sample *tmp = prev;
+		prev = cur;
+		cur = tmp;
+	}
+	sample_free(prev);
+	free(c->speed);
+	return status;
+}
+
+static int cmd_ifstat(int argc, char **argv)
+{
+	struct ifs_ctx c = { .view = V_LINK };
+	struct state_src src = { 0 };
+	long count = -1;
+	int views = 0, opt;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "ei:c:jN:", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'e': c.view = V_EDEV; views++; break;
+		case OPT_SOFTNET: c.view = V_SOFTNET; views++; break;
+		case OPT_QDISC: c.view = V_QDISC; views++; break;
+		case OPT_RING: c.view = V_RING; views++; break;
+		case OPT_DRIVER: c.view = V_DRIVER; views++; break;
+		case 'i':
+			c.interval = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(c.interval) || c.interval <= 0 ||
+			    c.interval > 86400) {
+				out_error("bad interval '%s': give seconds, e.g. -i 1 or -i 0.5", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			count = strtol(optarg, &end, 10);
+			if (end == optarg || *end || count < 1) {
+				out_error("bad count '%s': give a whole number of intervals, at least 1", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': out_set_format(OUT_JSON); break;
+		default:
+			if (state_src_opt(&src, opt, optarg))
+				break;
+			command_usage(command_find("ifstat"), 1);
+			return EXIT_USAGE;
+		}
+	}
+	if (views > 1) {
+		out_error("choose one view: -e, --softnet, --qdisc, --ring or --driver-stats");
+		return EXIT_USAGE;
+	}
+	if (count > 0 && c.interval <= 0) {
+		out_error("-c counts intervals: give -i SECS too");
+		return EXIT_USAGE;
+	}
+	if (c.view == V_RING && c.interval > 0) {
+		out_error("--ring shows settings, not counters: drop -i");
+		return EXIT_USAGE;
+	}
+	if (c.view == V_SOFTNET && optind < argc) {
+		out_error("--softnet is per CPU, not per interface: drop the interface names");
+		return EXIT_USAGE;
+	}
+	c.pat = argv + optind;
+	c.npat = argc - optind;
+	c.h = state_src_open(&src);
+	if (!c.h)
+		return EXIT_FAIL;
+	int status = host_is_live(c.h) ? run(&c, count) : run_recorded(&c);
+	host_close(c.h);
+	return status;
+}
+
+NETLENS_COMMAND(ifstat, .name = "ifstat", .run = cmd_ifstat,
+		.summary = "interface counters, rates, errors, softnet, qdiscs, rings (ip -s link, nicstat, sar -n DEV/EDEV)",
+		.usage = ifstat_usage);

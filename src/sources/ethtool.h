@@ -1,0 +1,43 @@
+/* ethtool ioctls: link speed and duplex, ring sizes, driver statistics.
+ *
+ * LIVE ONLY. These are SIOCETHTOOL requests to the running kernel, not dumps
+ * a host can record, so they do not go through host_read_file() or
+ * host_nl_dump(). Each takes the host anyway so the snapshot work can make
+ * them answer -EOPNOTSUPP for a recorded host (or replay recorded values);
+ * until struct host says whether it is live, they always ask the kernel.
+ *
+ * A driver that does not offer a request gives -EOPNOTSUPP; callers show
+ * "-" and go on. Memory: struct ethtool_stats owns its arrays; free it with
+ * ethtool_stats_free(). Functions return 0 or -errno and never print.
+ */
+#ifndef NETLENS_ETHTOOL_H
+#define NETLENS_ETHTOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct host;
+
+struct eth_link {
+	int64_t speed_mbps; /* -1: unknown (no carrier, or the driver does not say) */
+	int duplex;         /* 0 half, 1 full, -1 unknown */
+};
+
+struct eth_ring {
+	uint32_t rx, rx_max, rx_mini, rx_mini_max, rx_jumbo, rx_jumbo_max, tx, tx_max;
+};
+
+#define ETH_STAT_NAME_LEN 32
+
+struct eth_stats {
+	size_t n;
+	char (*name)[ETH_STAT_NAME_LEN];
+	uint64_t *val;
+};
+
+int ethtool_link(struct host *h, const char *ifname, struct eth_link *out);
+int ethtool_ring(struct host *h, const char *ifname, struct eth_ring *out);
+int ethtool_driver_stats(struct host *h, const char *ifname, struct eth_stats *out);
+void ethtool_stats_free(struct eth_stats *s);
+
+#endif

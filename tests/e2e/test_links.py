@@ -1,0 +1,145 @@
+"""netlens links against `ip -d -j link` over interfaces built in a fresh
+namespace: a bridge with a veth and a tap as ports, a macvlan and a vxlan on
+it, a veth pair, a tun device, and a veth whose peer lives in another
+namespace. Kinds this kernel cannot create (bond, team, vlan, ipvlan, dummy,
+wireguard) are covered by tests/unit/test_rtnl.c."""
+import json
+
+import pytest
+
+from conftest import run, run_json, veth_pair
+
+
+def build(ns):
+    for cmd in (["ip", "link", "add", "br0", "type", "bridge"],
+                ["ip", "link", "add", "va", "type", "veth", "peer", "name", "vb"],
+                ["ip", "link", "set", "va", "master", "br0"],
+                ["ip", "link", "add", "link", "br0", "name", "mv0", "type", "macvlan", "mode", "private"],
+                ["ip", "link", "add", "vx0", "type", "vxlan", "id", "4242", "dstport", "4789",
+                 "local", "10.0.0.1", "remote", "10.0.0.2", "dev", "br0", "ttl", "9"],
+                ["ip", "tuntap", "add", "tap0", "mode", "tap"],
+                ["ip", "tuntap", "add", "tun0", "mode", "tun"],
+                ["ip", "link", "set", "tap0", "master", "br0"],
+                ["ip", "link", "set", "vb", "mtu", "1400"],
+                ["ip", "link", "set", "vb", "txqueuelen", "77"],
+                ["ip", "addr", "add", "10.1.1.1/24", "dev", "br0"],
+                ["ip", "addr", "add", "2001:db8::1/64", "dev", "br0", "nodad"],
+                ["ip", "link", "set", "br0", "up"],
+                ["ip", "link", "set", "va", "up"],
+                ["ip", "link", "set", "vb", "up"]):
+        ns.exec(cmd)
+
+
+def ip_links(ns):
+    return {l["ifname"]: l for l in json.loads(ns.exec(["ip", "-d", "-j", "link", "show"]).stdout)}
+
+
+@pytest.fixture
+def world(netns):
+    build(netns)
+    return netns
+
+
+@pytest.mark.sanitize
+def test_kinds_and_basics_match_ip(world):
+    ours = {r["ifname"]: r for r in run_json(["links"], ns=world.name)}
+    ip = ip_links(world)
+    assert set(ours) == set(ip)
+    for name, l in ip.items():
+        r = ours[name]
+        kind = (l.get("linkinfo") or {}).get("info_kind") or ("loopback" if name == "lo" else "device")
+        assert r["kind"] == kind, name
+        assert (r["mtu"], r["operstate"], r["txqlen"], r["qdisc"]) == \
+            (l["mtu"], l["operstate"], l["txqlen"], l["qdisc"]), name
+        assert r.get("master") == l.get("master"), name
+        assert r["ifindex"] == l["ifindex"]
+        if l.get("address") and len(l["address"]) == 17:
+            assert r["mac"] == l["address"]
+    assert (ours["vb"]["mtu"], ours["vb"]["txqlen"]) == (1400, 77)
+
+
+def test_details_match_ip(world):
+    ours = {r["ifname"]: r for r in run_json(["links"], ns=world.name)}
+    ip = ip_links(world)
+    vx, ipvx = ours["vx0"]["info"], ip["vx0"]["linkinfo"]["info_data"]
+    for k in ("id", "remote", "local", "link", "port", "ttl"):
+        assert vx[k] == ipvx[k], k
+    assert ours["vx0"]["lower"] == "br0"
+    assert ours["mv0"]["info"]["mode"] == ip["mv0"]["linkinfo"]["info_data"]["mode"] == "private"
+    assert ours["mv0"]["lower"] == ip["mv0"]["link"] == "br0"
+    for t in ("tap0", "tun0"):
+        assert ours[t]["info"]["type"] == ip[t]["linkinfo"]["info_data"]["type"] == t[:3]
+        assert ours[t]["info"]["persist"] == int(ip[t]["linkinfo"]["info_data"]["persist"])
+    for port in ("va", "tap0"):
+        sd = ip[port]["linkinfo"]["info_slave_data"]
+        assert ours[port]["slave_kind"] == "bridge"
+        for k in ("state", "priority", "cost"):
+            assert ours[port]["slave_info"][k] == sd[k], (port, k)
+        assert ours[port]["slave_info"]["learning"] == int(sd["learning"])
+    br, ipbr = ours["br0"]["info"], ip["br0"]["linkinfo"]["info_data"]
+    for k in ("stp_state", "priority", "vlan_filtering", "forward_delay", "ageing_time"):
+        assert br[k] == ipbr[k], k
+    assert sorted(ours["br0"]["ports"]) == sorted(n for n, l in ip.items() if l.get("master") == "br0")
+    # the veth pair names each other, as ip's "link" does
+    assert ours["va"]["peer"] == ip["va"]["link"] == "vb"
+    assert ours["vb"]["peer"] == "va"
+    assert ours["vb"]["peer_ifindex"] == ip["va"]["ifindex"]
+    # addresses with prefixes, v4 and v6
+    addrs = json.loads(world.exec(["ip", "-j", "addr", "show", "br0"]).stdout)[0]["addr_info"]
+    assert sorted(ours["br0"]["addresses"]) == sorted(f'{a["local"]}/{a["prefixlen"]}' for a in addrs)
+    assert "10.1.1.1/24" in ours["br0"]["addresses"] and "2001:db8::1/64" in ours["br0"]["addresses"]
+
+
+def test_tree(world):
+    rows = run_json(["links"], ns=world.name)
+    depth = {r["ifname"]: r["depth"] for r in rows}
+    assert depth["br0"] == 0 and depth["lo"] == 0 and depth["vb"] == 0 and depth["tun0"] == 0
+    for child in ("va", "tap0", "mv0", "vx0"):
+        assert depth[child] == 1, child
+    order = [r["ifname"] for r in rows]
+    kids = order[order.index("br0") + 1: order.index("br0") + 5]
+    assert sorted(kids) == ["mv0", "tap0", "va", "vx0"]
+    text = run(["links"], ns=world.name).stdout.splitlines()
+    names = [l.split()[0] + (" " + l.split()[1] if l.split()[0] in ("|-", "`-") else "")
+             for l in text[1:] if not l.startswith("\t")]
+    i = names.index("br0")
+    assert names[i + 1:i + 5] == ["|- " + k for k in kids[:3]] + ["`- " + kids[3]]
+    assert text[0].split()[:3] == ["Interface", "Idx", "Kind"]
+
+
+def test_veth_peer_in_another_namespace(netns_factory):
+    a, b = netns_factory(), netns_factory()
+    veth_pair(a, b)
+    r = [x for x in run_json(["links", "veth0"], ns=a.name)]
+    assert len(r) == 1
+    ipa = ip_links(a)["veth0"]
+    peer = ip_links(b)["veth0"]["ifindex"]
+    assert r[0]["peer_ifindex"] == peer
+    assert r[0]["peer_netnsid"] == ipa["link_netnsid"]
+    assert r[0]["peer"] == f'{peer}@{ipa["link_netnsid"]}'
+    assert "lower" not in r[0]
+
+
+def test_rp_filter_and_arp_filter(world):
+    world.exec(["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=2", "net.ipv4.conf.va.rp_filter=1",
+                "net.ipv4.conf.vb.rp_filter=0", "net.ipv4.conf.va.arp_filter=1",
+                "net.ipv4.conf.all.arp_filter=0"])
+    ours = {r["ifname"]: r for r in run_json(["links", "v?"], ns=world.name)}
+    assert set(ours) == {"va", "vb"}
+    assert (ours["va"]["rp_filter"], ours["va"]["rp_filter_all"], ours["va"]["rp_filter_effective"]) == (1, 2, 2)
+    assert (ours["vb"]["rp_filter"], ours["vb"]["rp_filter_effective"]) == (0, 2)
+    assert (ours["va"]["arp_filter"], ours["va"]["arp_filter_effective"]) == (1, 1)
+    assert (ours["vb"]["arp_filter"], ours["vb"]["arp_filter_effective"]) == (0, 0)
+    text = run(["links", "va"], ns=world.name).stdout
+    assert "rp_filter 1 effective 2" in text and "arp_filter 1 effective 1" in text
+
+
+@pytest.mark.parametrize("args,code,msg", [
+    (["links", "nosuch0"], 1, "no interface named 'nosuch0'"),
+    (["links", "zz*"], 1, "no interface matches 'zz*'"),
+    (["links", "-x"], 2, "usage: netlens links"),
+    (["links", "--netns", "/nonexistent/ns"], 1, "cannot enter network namespace"),
+])
+def test_errors(netns, args, code, msg):
+    p = run(args, ns=netns.name, check=False)
+    assert p.returncode == code and msg in p.stderr
