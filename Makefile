@@ -138,6 +138,8 @@ test: unit e2e asan-test valgrind-test fuzz
 
 bench: all
 	$(Q)/usr/bin/python3 bench/ss_bench.py
+	$(Q)/usr/bin/python3 bench/nstat_bench.py
+	$(Q)/usr/bin/python3 bench/ifstat_bench.py
 	$(Q)/usr/bin/python3 bench/tracer_bench.py
 
 install: all

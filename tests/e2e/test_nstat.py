@@ -1,0 +1,186 @@
+"""netlens nstat against iproute2's nstat, its history semantics, rates with
+known traffic, and --explain. Every test works in its own namespaces and its
+own history file (NETLENS_NSTAT_HISTORY in a tmp_path), removed afterwards."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import PY, run, run_json, wait_for
+
+# Sends N UDP datagrams to a socket of its own on loopback and receives each,
+# so UdpInDatagrams has risen by exactly N when it prints "done". With "wait"
+# it first prints "ready" and waits for a line on stdin.
+UDP_BURST = r"""
+import socket, sys
+n = int(sys.argv[1])
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(("127.0.0.1", 0))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if len(sys.argv) > 2:
+    print("ready", flush=True); sys.stdin.readline()
+for i in range(n):
+    s.sendto(b"x", r.getsockname()); r.recv(16)
+print("done", flush=True)
+"""
+
+
+def udp_burst(ns, n):
+    out = ns.exec([PY, "-c", UDP_BURST, str(n)]).stdout
+    assert out.strip() == "done"
+
+
+@pytest.fixture
+def hist_env(tmp_path):
+    env = dict(os.environ)
+    env["NETLENS_NSTAT_HISTORY"] = str(tmp_path / "hist")
+    env["NETLENS_BOOT_ID"] = "boot-a"
+    env["NSTAT_HISTORY"] = str(tmp_path / "iproute2-hist")
+    return env
+
+
+def counters(args, ns, env):
+    return {o["counter"]: o["value"] for o in run_json(["nstat"] + args, ns=ns.name, env=env)}
+
+
+def iproute2(ns, env):
+    p = subprocess.run(["ip", "netns", "exec", ns.name, "nstat", "-azsj"], capture_output=True,
+                       text=True, env=env, check=True)
+    return json.loads(p.stdout)["kernel"]
+
+
+@pytest.mark.sanitize
+def test_values_equal_iproute2(netns, hist_env):
+    udp_burst(netns, 25)  # some non-zero counters
+    # quiet: two reads around iproute2's agree, so neither tool moved a counter
+    ours = counters(["-a", "-s", "-z"], netns, hist_env)
+    theirs = iproute2(netns, hist_env)
+    again = counters(["-a", "-s", "-z"], netns, hist_env)
+    assert ours == again, "namespace was not quiet"
+    assert set(ours) == set(theirs)
+    diff = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+    assert not diff
+    assert ours["UdpInDatagrams"] == 25
+    assert all(isinstance(v, int) for v in ours.values())
+    assert not os.path.exists(hist_env["NETLENS_NSTAT_HISTORY"])  # -a -s: no file
+
+
+def test_history_increments(netns, hist_env):
+    first = counters([], netns, hist_env)  # no history yet: totals (all zero here)
+    assert "UdpInDatagrams" not in first
+    assert os.stat(hist_env["NETLENS_NSTAT_HISTORY"]).st_mode & 0o777 == 0o600
+    udp_burst(netns, 7)
+    assert counters([], netns, hist_env)["UdpInDatagrams"] == 7
+    assert "UdpInDatagrams" not in counters([], netns, hist_env)  # consumed
+    # -s shows the increment but keeps the base
+    udp_burst(netns, 5)
+    assert counters(["-s"], netns, hist_env)["UdpInDatagrams"] == 5
+    assert counters(["-s"], netns, hist_env)["UdpInDatagrams"] == 5
+    assert counters([], netns, hist_env)["UdpInDatagrams"] == 5
+    # -z shows the zero increments too
+    z = counters(["-z"], netns, hist_env)
+    assert z["UdpInDatagrams"] == 0 and len(z) > 300
+    # -a shows totals and updates the base
+    udp_burst(netns, 3)
+    assert counters(["-a"], netns, hist_env)["UdpInDatagrams"] == 15
+    assert "UdpInDatagrams" not in counters([], netns, hist_env)
+    # -r forgets: totals now, increments after
+    udp_burst(netns, 2)
+    assert counters(["-r"], netns, hist_env)["UdpInDatagrams"] == 17
+    assert "UdpInDatagrams" not in counters([], netns, hist_env)
+
+
+def test_history_patterns_keep_other_bases(netns, hist_env):
+    counters([], netns, hist_env)
+    udp_burst(netns, 4)
+    shown = counters(["Ip*"], netns, hist_env)
+    assert shown and all(k.startswith("Ip") for k in shown)
+    # Udp counters were not shown, so their base did not move
+    assert counters(["UdpIn*"], netns, hist_env) == {"UdpInDatagrams": 4}
+
+
+def test_history_reboot_and_namespaces(netns_factory, hist_env):
+    a, b = netns_factory(), netns_factory()
+    counters([], a, hist_env)
+    counters([], b, hist_env)
+    udp_burst(a, 6)
+    assert "UdpInDatagrams" not in counters([], b, hist_env)  # keyed by namespace
+    assert counters([], a, hist_env)["UdpInDatagrams"] == 6
+    udp_burst(a, 1)
+    env = dict(hist_env, NETLENS_BOOT_ID="boot-b")  # as after a reboot
+    p = run(["nstat", "UdpInDatagrams"], ns=a.name, env=env)
+    assert "earlier boot" in p.stderr
+    assert "UdpInDatagrams" in p.stdout and " 7" in p.stdout  # totals, not 1
+    udp_burst(a, 2)
+    assert counters([], a, env)["UdpInDatagrams"] == 2
+
+
+def test_history_file_refused(netns, hist_env, tmp_path):
+    path = hist_env["NETLENS_NSTAT_HISTORY"]
+    target = tmp_path / "target"
+    target.write_text("precious\n")
+    os.symlink(target, path)
+    p = run(["nstat"], ns=netns.name, env=hist_env, check=False)
+    assert p.returncode == 1
+    assert "symbolic link" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert target.read_text() == "precious\n"
+    os.unlink(path)
+    with open(path, "w") as f:
+        f.write("netlens-nstat-history 1\n")
+    os.chmod(path, 0o600)
+    os.chown(path, 65534, 65534)
+    p = run(["nstat"], ns=netns.name, env=hist_env, check=False)
+    assert p.returncode == 1 and "owned by another user" in p.stderr
+    p = run(["-j", "nstat"], ns=netns.name, env=hist_env, check=False)
+    assert p.returncode == 1 and "error" in json.loads(p.stdout)
+    # -a -s does not need the file at all
+    assert run(["nstat", "-as"], ns=netns.name, env=hist_env).returncode == 0
+
+
+def test_rates_with_known_traffic(netns, hist_env):
+    n = 150
+    sender = netns.popen([PY, "-c", UDP_BURST, str(n), "wait"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert sender.stdout.readline().strip() == "ready"
+    mon = netns.popen(["env", "NETLENS_NSTAT_HISTORY=" + hist_env["NETLENS_NSTAT_HISTORY"],
+                       os.environ.get("NETLENS", "build/netlens"), "-j", "nstat", "-i", "1.5", "-c", "2",
+                       "-z", "UdpInDatagrams"], stdout=subprocess.PIPE, text=True)
+    first = json.loads(mon.stdout.readline())
+    assert first["sample"] == 1 and first["delta"] == 0
+    sender.stdin.write("go\n")
+    sender.stdin.flush()
+    assert sender.stdout.readline().strip() == "done"
+    second = json.loads(mon.stdout.readline())
+    assert mon.wait(timeout=30) == 0
+    assert second["sample"] == 2 and second["delta"] == n
+    assert abs(second["rate"] * second["seconds"] - n) < 0.01 * n
+    assert 1.4 < second["seconds"] < 3
+    assert not os.path.exists(hist_env["NETLENS_NSTAT_HISTORY"])  # rates leave history alone
+
+
+def test_explain(netns, hist_env):
+    p = run(["nstat", "--explain", "ListenOverflows"], ns=netns.name, env=hist_env)
+    assert "TcpExtListenOverflows" in p.stdout and "accept queue" in p.stdout
+    assert "usually raised by" in p.stdout
+    rows = run_json(["nstat", "--explain", "RcvbufErrors"], ns=netns.name, env=hist_env)
+    assert {"UdpRcvbufErrors", "Udp6RcvbufErrors"} <= {r["counter"] for r in rows}
+    assert all(r["meaning"] and r["raised_by"] for r in rows)
+    for name in ["ListenDrops", "TCPMemoryPressures", "TCPMemoryPressuresChrono", "OfoPruned",
+                 "PruneCalled", "RcvPruned", "TCPRcvQDrop", "TCPAbortOnMemory", "TCPAbortFailed",
+                 "SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed", "TCPReqQFullDrop",
+                 "TCPReqQFullDoCookies", "RetransSegs", "TCPTimeouts", "TCPLostRetransmit",
+                 "TCPTimeWaitOverflow", "IPReversePathFilter", "SndbufErrors", "InErrors"]:
+        rows = run_json(["nstat", "--explain", name], ns=netns.name, env=hist_env)
+        assert rows and all(r["meaning"] != "no explanation recorded" for r in rows), name
+    wide = run_json(["nstat", "-azsw", "TcpExtListen*"], ns=netns.name, env=hist_env)
+    assert len(wide) == 2 and all(r["meaning"] for r in wide)
+    p = run(["nstat", "--explain", "NoSuchThing"], ns=netns.name, env=hist_env, check=False)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_usage_errors(netns, hist_env):
+    for args in (["nstat", "--bogus"], ["nstat", "-i", "0"], ["nstat", "-c", "3"], ["nstat", "-i", "x"]):
+        p = run(args, ns=netns.name, env=hist_env, check=False)
+        assert p.returncode == 2, args
+    p = run(["nstat", "-N", "nlt-does-not-exist"], env=hist_env, check=False)
+    assert p.returncode == 1 and "ip netns list" in p.stderr
