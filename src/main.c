@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *default_command = "ss";
+static const char *default_command = "doctor";
 
 static int cmp_cmd(const void *a, const void *b)
 {

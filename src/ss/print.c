@@ -31,10 +31,22 @@ void ss_printer_init(struct ss_printer *p, const struct ss_opts *o, struct table
 	p->owners = owners;
 }
 
+static const char no_service[] = "";
+
+static void free_services(const char **cache)
+{
+	if (!cache)
+		return;
+	for (size_t i = 0; i < 65536; i++)
+		if (cache[i] && cache[i] != no_service)
+			free((char *)cache[i]);
+	free(cache);
+}
+
 void ss_printer_free(struct ss_printer *p)
 {
-	free(p->svc_tcp);
-	free(p->svc_udp);
+	free_services(p->svc_tcp);
+	free_services(p->svc_udp);
 }
 
 static const char *ifname(struct ss_printer *p, uint32_t idx, char *buf)
@@ -53,7 +65,7 @@ static const char *ifname(struct ss_printer *p, uint32_t idx, char *buf)
 static const char *service(struct ss_printer *p, uint16_t port, bool udp)
 {
 	const char ***cache = udp ? &p->svc_udp : &p->svc_tcp;
-	static const char none[] = "";
+	const char *none = no_service;
 
 	if (!*cache && !(*cache = calloc(65536, sizeof(char *))))
 		return NULL;

@@ -1,0 +1,228 @@
+/* netlens doctor: the default command. Samples the host (or reads a
+ * snapshot), runs every rule over the evidence and reports findings with
+ * their numbers and fixes. Exit status as monitoring plugins: 0 nothing at
+ * warning or above, 1 warning, 2 critical, 3 could not check. */
+#include "base/output.h"
+#include "cmd/state_src.h"
+#include "command.h"
+#include "doctor/doctor.h"
+#include "sources/host.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char doctor_usage[] =
+	"usage: netlens doctor [options]\n"
+	"\n"
+	"Looks at this host's network stack and reports what is wrong: each finding\n"
+	"with a severity, the evidence (counters and their increase, sockets,\n"
+	"sysctls, interfaces) and the fix. Samples twice SECS apart for rates.\n"
+	"\n"
+	"  -i, --interval SECS   seconds between the two samples (default 1; 0: one)\n"
+	"      --only LIST       only these rules or areas (comma-separated)\n"
+	"      --skip LIST       all but these rules or areas\n"
+	"      --set ID.NAME=V   change a rule's threshold (repeatable)\n"
+	"      --config FILE     thresholds from FILE: lines of ID.NAME = VALUE\n"
+	"      --list            list the rules, their areas and thresholds\n"
+	"      --explain ID      the background of a rule\n"
+	"  -j, --json            one JSON object per finding, then a summary\n"
+	"      --prom            Prometheus text exposition of the findings\n"
+	STATE_SRC_USAGE
+	"\n"
+	"Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
+	"3 could not check (bad options, unreadable source).\n";
+
+enum { OPT_ONLY = 256, OPT_SKIP, OPT_SET, OPT_CONFIG, OPT_LIST, OPT_EXPLAIN, OPT_PROM };
+enum { EXIT_DR_OK = 0, EXIT_DR_WARNING = 1, EXIT_DR_CRITICAL = 2, EXIT_DR_UNKNOWN = 3 };
+
+static const struct option long_opts[] = {
+	{ "interval", required_argument, NULL, 'i' }, { "only", required_argument, NULL, OPT_ONLY },
+	{ "skip", required_argument, NULL, OPT_SKIP }, { "set", required_argument, NULL, OPT_SET },
+	{ "config", required_argument, NULL, OPT_CONFIG }, { "list", no_argument, NULL, OPT_LIST },
+	{ "explain", required_argument, NULL, OPT_EXPLAIN }, { "json", no_argument, NULL, 'j' },
+	{ "prom", no_argument, NULL, OPT_PROM }, STATE_SRC_LONGOPTS, { NULL, 0, NULL, 0 },
+};
+
+/* "a,b,c" -> NULL-terminated array; words point into *buf (caller frees both). */
+static const char **split_list(const char *s, char **buf)
+{
+	size_t n = 2;
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	const char **v = calloc(n, sizeof(*v));
+	char *save = NULL;
+	free(*buf);
+	*buf = strdup(s);
+	if (!v || !*buf)
+		abort();
+	size_t i = 0;
+	for (char *w = strtok_r(*buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		v[i++] = w;
+	return v;
+}
+
+static int check_names(const char **list, const char *opt)
+{
+	const struct doctor_rule *r;
+
+	for (; list && *list; list++) {
+		bool known = false;
+		for_each_rule(r)
+			known |= strcmp(r->id, *list) == 0 || strcmp(r->area, *list) == 0;
+		if (!known)
+			return out_error("%s: no rule or area '%s' (see netlens doctor --list)", opt, *list);
+	}
+	return 0;
+}
+
+static int list_rules(void)
+{
+	static const struct out_col cols[] = {
+		{ "ID", "id", 0, 0 }, { "AREA", "area", 0, 0 }, { "CHECKS", "title", OUT_LAST, 0 },
+	};
+	const struct doctor_rule *r;
+	struct table *t = out_table_begin(cols, 3);
+
+	for_each_rule(r) {
+		out_row_begin(t);
+		out_cell_str(t, 0, r->id);
+		out_cell_str(t, 1, r->area);
+		out_cell_str(t, 2, r->title);
+		out_arr_begin(t, "thresholds", NULL);
+		for (const struct rule_threshold *th = r->thresholds; th && th->name; th++) {
+			out_obj_begin(t, "threshold", NULL);
+			out_field_str(t, "name", NULL, th->name);
+			out_field_double(t, "default", NULL, th->value, 6);
+			out_field_str(t, "help", NULL, th->help);
+			out_obj_end(t);
+		}
+		out_arr_end(t);
+		out_row_end(t);
+	}
+	out_table_end(t);
+	return EXIT_OK;
+}
+
+static int explain_rule(const char *id)
+{
+	const struct doctor_rule *r = rule_find(id);
+
+	if (!r)
+		return out_error("no rule '%s' (see netlens doctor --list)", id), EXIT_DR_UNKNOWN;
+	if (out_is_json()) {
+		static const struct out_col cols[] = { { NULL, "id", 0, 0 } };
+		struct table *t = out_table_begin(cols, 1);
+		out_row_begin(t);
+		out_cell_str(t, 0, r->id);
+		out_field_str(t, "area", NULL, r->area);
+		out_field_str(t, "title", NULL, r->title);
+		out_field_str(t, "explain", NULL, r->explain);
+		out_row_end(t);
+		out_table_end(t);
+		return EXIT_OK;
+	}
+	printf("%s (%s): %s\n\n%s\n", r->id, r->area, r->title, r->explain);
+	if (r->thresholds && r->thresholds->name) {
+		printf("\nThresholds (--set %s.NAME=VALUE):\n", r->id);
+		for (const struct rule_threshold *th = r->thresholds; th->name; th++)
+			printf("  %-22s %-10g %s\n", th->name, th->value, th->help);
+	}
+	return EXIT_OK;
+}
+
+static int diagnose(const struct doctor_config *cfg, const struct state_src *src, double interval,
+		    bool prom);
+
+static int cmd_doctor(int argc, char **argv)
+{
+	struct doctor_config cfg = { 0 };
+	struct state_src src = { 0 };
+	const char *explain = NULL;
+	bool list = false, prom = false;
+	double interval = 1;
+	char err[256], *end, *only_buf = NULL, *skip_buf = NULL;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "i:j" STATE_SRC_SHORTOPTS, long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0 && interval <= 3600))
+				return out_error("-i wants seconds from 0 to 3600, not '%s'", optarg),
+				       EXIT_DR_UNKNOWN;
+			break;
+		case 'j': out_set_format(OUT_JSON); break;
+		case OPT_ONLY: free(cfg.only); cfg.only = split_list(optarg, &only_buf); break;
+		case OPT_SKIP: free(cfg.skip); cfg.skip = split_list(optarg, &skip_buf); break;
+		case OPT_SET:
+			if (doctor_config_set(&cfg, optarg, err, sizeof(err)) < 0)
+				return out_error("--set %s", err), EXIT_DR_UNKNOWN;
+			break;
+		case OPT_CONFIG:
+			if (doctor_config_file(&cfg, optarg, err, sizeof(err)) < 0)
+				return out_error("--config %s", err), EXIT_DR_UNKNOWN;
+			break;
+		case OPT_LIST: list = true; break;
+		case OPT_EXPLAIN: explain = optarg; break;
+		case OPT_PROM: prom = true; break;
+		default:
+			if (state_src_opt(&src, c, optarg))
+				break;
+			command_usage(command_find("doctor"), 1);
+			return EXIT_DR_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		command_usage(command_find("doctor"), 1);
+		status = EXIT_DR_UNKNOWN;
+	} else if (list) {
+		status = list_rules();
+	} else if (explain) {
+		status = explain_rule(explain);
+	} else if (check_names(cfg.only, "--only") || check_names(cfg.skip, "--skip")) {
+		status = EXIT_DR_UNKNOWN;
+	} else {
+		status = diagnose(&cfg, &src, interval, prom);
+	}
+	free(cfg.only);
+	free(cfg.skip);
+	free(only_buf);
+	free(skip_buf);
+	return status;
+}
+
+static int diagnose(const struct doctor_config *cfg, const struct state_src *src, double interval,
+		    bool prom)
+{
+	struct host *h = state_src_open(src);
+	if (!h)
+		return EXIT_DR_UNKNOWN;
+	struct evidence ev;
+	evidence_gather(&ev, h, interval);
+	struct report *rep = report_new(cfg);
+	report_run(rep, &ev);
+	if (prom)
+		report_print_prom(rep, &ev);
+	else if (out_is_json())
+		report_print_json(rep, &ev);
+	else
+		report_print_text(rep, &ev);
+	enum severity worst = report_worst(rep);
+	bool nothing = !ev.have_ctr && !ev.have_links && !ev.have_socks;
+	report_free(rep);
+	evidence_free(&ev);
+	host_close(h);
+	if (nothing)
+		return out_error("could not read the host's network state: run as root, or check "
+				 "that /proc is mounted"), EXIT_DR_UNKNOWN;
+	return worst == SEV_CRITICAL ? EXIT_DR_CRITICAL : worst == SEV_WARNING ? EXIT_DR_WARNING : EXIT_DR_OK;
+}
+
+NETLENS_COMMAND(doctor, .name = "doctor", .run = cmd_doctor,
+		.summary = "diagnose this host's network stack: findings, evidence, fixes (default)",
+		.usage = doctor_usage);

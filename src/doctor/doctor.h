@@ -1,0 +1,169 @@
+/* netlens doctor: evidence in, findings out.
+ *
+ * evidence.c samples the host once (twice, an interval apart, for rates):
+ * counters, softnet, links and qdiscs, protocol memory, sockets with their
+ * TCP internals and memory, and reads sysctls on demand. Rules never touch
+ * the host themselves except through ev_sysctl(), so a snapshot and the
+ * live system give the same report.
+ *
+ * A rule is a row in a table: DOCTOR_RULE(...) places a struct doctor_rule
+ * in the "doctor_rules" linker section (like commands), one small file per
+ * area (rules_*.c). Adding a rule touches one file and one row. A rule's
+ * check() reads the evidence and calls finding_add() for each problem, with
+ * the numbers behind it (finding_evidence) and the fix (finding_fix); or
+ * rule_skip() when its evidence is missing (say why).
+ *
+ * Thresholds are named per rule with defaults; `--set ID.NAME=VALUE` or a
+ * config file line `ID.NAME = VALUE` overrides them (config.c).
+ * Memory: the evidence owns everything it read until evidence_free(); the
+ * report owns its findings until report_free().
+ */
+#ifndef NETLENS_DOCTOR_H
+#define NETLENS_DOCTOR_H
+
+#include "sources/counters.h"
+#include "sources/procfd.h"
+#include "sources/rtnl.h"
+#include "sources/sockmem.h"
+#include "sources/sockstat.h"
+#include "sources/softnet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct host;
+
+enum severity { SEV_NONE = 0, SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+
+const char *severity_name(enum severity s); /* "info", "warning", "critical" */
+
+/* A socket as doctor keeps it: what rules need, copied out of the dump. */
+struct ev_sock {
+	uint8_t kind, family, state;
+	uint16_t sport, dport;
+	uint8_t src[16], dst[16];
+	uint32_t rqueue, wqueue; /* listeners: accept queue and its limit */
+	uint64_t inode;
+	uint32_t drops;          /* skmem d: packets dropped at this socket */
+	uint32_t rcvbuf, sndbuf;
+	bool has_mem, has_tcpi;
+	uint32_t total_retrans, rtt_us, snd_cwnd;
+	uint64_t bytes_sent, bytes_retrans;
+	uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us;
+	bool opt_sack, opt_ts, opt_wscale;
+};
+
+struct evidence {
+	struct host *h;
+	int nsamples;              /* 1 or 2 */
+	double interval;           /* seconds between the samples */
+	struct counter_set ctr[2];
+	bool have_ctr;
+	struct softnet softnet[2];
+	bool have_softnet;
+	struct rtnl_links links[2];
+	struct rtnl_qdiscs qdiscs[2];
+	bool have_links, have_qdiscs;
+	struct rtnl_addrs addrs;
+	bool have_addrs;
+	struct proto_list protos;
+	bool have_protos;
+	struct sockstat sockstat;
+	bool have_sockstat;
+	struct ev_sock *socks;     /* TCP and UDP, at the last sample */
+	size_t nsocks, cap_socks;
+	bool have_socks;
+	struct procfd_map owners;  /* live only, and only when a listener is full */
+	bool have_owners;
+	char missing[512];         /* what could not be read, for the report */
+};
+
+/* Reads sample 0, waits interval seconds (live) and reads sample 1; from a
+ * snapshot, uses its samples and interval. interval 0: one sample. */
+int evidence_gather(struct evidence *ev, struct host *h, double interval);
+void evidence_free(struct evidence *ev);
+
+/* Counter value at the last sample; -1 when absent. */
+long long ev_counter(const struct evidence *ev, const char *name);
+/* Increase between the samples (0 with one sample; -1 when absent). */
+long long ev_delta(const struct evidence *ev, const char *name);
+/* Per second, from ev_delta; -1 when absent or one sample. */
+double ev_rate(const struct evidence *ev, const char *name);
+/* A sysctl by dotted name; -1 when unreadable. */
+long long ev_sysctl(const struct evidence *ev, const char *name);
+/* Its text ("4096 131072 6291456"); false when unreadable. */
+bool ev_sysctl_str(const struct evidence *ev, const char *name, char *buf, size_t size);
+/* "nginx (pid 123)" for a socket inode; false when unknown. */
+bool ev_owner(const struct evidence *ev, uint64_t inode, char *buf, size_t size);
+/* "127.0.0.1:8080" / "[::1]:80" */
+const char *ev_endpoint(const struct ev_sock *s, bool local, char *buf, size_t size);
+
+/* ---- findings ---- */
+
+struct finding;
+struct report;
+
+struct rule_threshold {
+	const char *name;
+	double value;      /* default */
+	const char *help;
+};
+
+struct doctor_rule {
+	const char *id;     /* stable, kebab-case */
+	const char *area;   /* "tcp-listen", "tcp-memory", "udp", "nic", ... */
+	const char *title;  /* what it checks, one line */
+	const char *explain; /* background for --explain: what, why, how to fix */
+	const struct rule_threshold *thresholds; /* ends with name == NULL; may be NULL */
+	void (*check)(struct report *r, const struct evidence *ev);
+};
+
+#define DOCTOR_RULE(name, ...)                                                         \
+	static const struct doctor_rule doctor_rule_##name                            \
+		__attribute__((used, section("doctor_rules"), aligned(8))) = { __VA_ARGS__ }
+
+extern const struct doctor_rule __start_doctor_rules[];
+extern const struct doctor_rule __stop_doctor_rules[];
+#define for_each_rule(r) for (r = __start_doctor_rules; r < __stop_doctor_rules; r++)
+
+const struct doctor_rule *rule_find(const char *id);
+
+/* Threshold of the rule being checked (after --set / config overrides). */
+double rule_threshold(const struct report *r, const char *name);
+
+/* A finding of the rule being checked. summary: one line. */
+struct finding *finding_add(struct report *r, enum severity sev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* One piece of evidence: where it came from and what it says. */
+void finding_evidence(struct finding *f, const char *source, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A number worth exporting (JSON "values", Prometheus gauge). */
+void finding_value(struct finding *f, const char *name, double v);
+/* The fix: the concrete command or setting, and its trade-off. */
+void finding_fix(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The rule could not look (missing evidence): says why. */
+void rule_skip(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the run ---- */
+
+struct doctor_config {
+	const char **only, **skip; /* rule ids or areas; NULL-terminated or NULL */
+	struct { char id[64], name[64]; double value; } set[64];
+	int nset;
+};
+
+/* Parses "ID.NAME=VALUE"; err gets a one-line reason. */
+int doctor_config_set(struct doctor_config *c, const char *assignment, char *err, size_t errlen);
+/* Reads a config file of such lines ('#' comments). */
+int doctor_config_file(struct doctor_config *c, const char *path, char *err, size_t errlen);
+
+struct report *report_new(const struct doctor_config *cfg);
+void report_run(struct report *r, const struct evidence *ev);
+enum severity report_worst(const struct report *r);
+void report_print_text(const struct report *r, const struct evidence *ev);
+void report_print_json(const struct report *r, const struct evidence *ev);
+void report_print_prom(const struct report *r, const struct evidence *ev);
+void report_free(struct report *r);
+
+#endif

@@ -1,0 +1,215 @@
+/* Rules: listening sockets, their accept queues, SYN floods. */
+#include "doctor/doctor.h"
+#include "sources/sockdiag.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *owner(const struct evidence *ev, const struct ev_sock *s, char *buf, size_t n)
+{
+	char who[64];
+
+	buf[0] = '\0';
+	if (ev_owner(ev, s->inode, who, sizeof(who)))
+		snprintf(buf, n, ", owned by %s", who);
+	return buf;
+}
+
+static bool is_listener(const struct ev_sock *s) { return s->kind == SK_TCP && s->state == SS_LISTEN; }
+
+/* ---- accept queue overflow ---- */
+
+static const struct rule_threshold overflow_thr[] = {
+	{ "critical_per_s", 10, "overflows per second that make it critical" },
+	{ NULL, 0, NULL },
+};
+
+static void check_overflow(struct report *r, const struct evidence *ev)
+{
+	char a[64], o[96];
+
+	if (!ev->have_ctr)
+		return rule_skip(r, "no protocol counters (/proc/net/netstat)");
+	long long ovf = ev_delta(ev, "TcpExtListenOverflows");
+	long long drops = ev_delta(ev, "TcpExtListenDrops");
+	size_t full = 0;
+	for (size_t i = 0; i < ev->nsocks; i++)
+		full += is_listener(&ev->socks[i]) && ev->socks[i].rqueue >= ev->socks[i].wqueue &&
+			ev->socks[i].wqueue;
+	if (ovf <= 0 && drops <= 0 && !full)
+		return;
+	double rate = ev_rate(ev, "TcpExtListenOverflows");
+	enum severity sev = rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
+	struct finding *f;
+	if (ovf > 0)
+		f = finding_add(r, sev, "accept queues overflowed %lld times in %.1f s: connections are "
+				"being dropped", ovf, ev->interval);
+	else if (drops > 0)
+		f = finding_add(r, SEV_WARNING, "SYNs to listening sockets were dropped %lld times in %.1f s",
+				drops, ev->interval);
+	else
+		f = finding_add(r, SEV_WARNING, "%zu listening socket%s %s a full accept queue", full,
+				full == 1 ? "" : "s", full == 1 ? "has" : "have");
+	if (ovf >= 0)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtListenOverflows +%lld (%.1f/s)", ovf,
+				 rate > 0 ? rate : 0);
+	if (drops >= 0)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtListenDrops +%lld", drops);
+	finding_value(f, "overflows", (double)(ovf > 0 ? ovf : 0));
+	finding_value(f, "overflows_per_s", rate > 0 ? rate : 0);
+	finding_value(f, "full_listeners", (double)full);
+	for (size_t i = 0; i < ev->nsocks; i++) {
+		const struct ev_sock *s = &ev->socks[i];
+		if (!is_listener(s) || !s->wqueue || s->rqueue < s->wqueue)
+			continue;
+		finding_evidence(f, "sock_diag", "listener %s: accept queue %u of %u%s",
+				 ev_endpoint(s, true, a, sizeof(a)), s->rqueue, s->wqueue,
+				 owner(ev, s, o, sizeof(o)));
+	}
+	finding_fix(f, "the application does not accept() fast enough: find out why (a slow or "
+		       "blocked accept loop is the usual cause); to absorb bursts, raise its listen() "
+		       "backlog together with net.core.somaxconn (sysctl -w net.core.somaxconn=4096). "
+		       "A longer queue trades fast failures for longer waits.");
+}
+
+DOCTOR_RULE(listen_overflow, .id = "listen-overflow", .area = "tcp-listen",
+	    .title = "accept queues overflowing (ListenOverflows, ListenDrops), and full listeners",
+	    .explain =
+		"A listening TCP socket keeps completed connections in its accept queue until the\n"
+		"application calls accept(). The queue holds the listen() backlog plus one; when it is\n"
+		"full, the final ACK of a handshake is dropped (TcpExtListenOverflows and\n"
+		"TcpExtListenDrops rise) and the client retransmits after a timeout, or gives up.\n"
+		"`ss -lnt` shows the queue in Recv-Q and its limit in Send-Q.\n"
+		"The cause is almost always an application that accepts too slowly; a bigger backlog\n"
+		"(listen() argument, capped by net.core.somaxconn) only absorbs bursts.",
+	    .thresholds = overflow_thr, .check = check_overflow);
+
+/* ---- backlog capped by somaxconn ---- */
+
+static void check_somaxconn(struct report *r, const struct evidence *ev)
+{
+	char a[64], o[96];
+	long long somax = ev_sysctl(ev, "net.core.somaxconn");
+
+	if (somax < 0)
+		return rule_skip(r, "net.core.somaxconn is unreadable");
+	if (!ev->have_socks)
+		return rule_skip(r, "no socket table (sock_diag)");
+	long long ovf = ev_delta(ev, "TcpExtListenOverflows");
+	size_t capped = 0, full = 0;
+	for (size_t i = 0; i < ev->nsocks; i++) {
+		const struct ev_sock *s = &ev->socks[i];
+		if (is_listener(s) && (long long)s->wqueue == somax) {
+			capped++;
+			full += s->rqueue >= s->wqueue;
+		}
+	}
+	if (!capped)
+		return;
+	bool hurting = ovf > 0 || full;
+	struct finding *f = finding_add(r, hurting ? SEV_WARNING : SEV_INFO,
+					"listen backlogs capped by net.core.somaxconn (%lld)%s", somax,
+					hurting ? " while accept queues overflow" : "");
+	for (size_t i = 0; i < ev->nsocks; i++) {
+		const struct ev_sock *s = &ev->socks[i];
+		if (is_listener(s) && (long long)s->wqueue == somax)
+			finding_evidence(f, "sock_diag", "listener %s: backlog limit %u = somaxconn, queue %u%s",
+					 ev_endpoint(s, true, a, sizeof(a)), s->wqueue, s->rqueue,
+					 owner(ev, s, o, sizeof(o)));
+	}
+	finding_evidence(f, "/proc/sys/net/core/somaxconn", "net.core.somaxconn = %lld", somax);
+	if (ovf >= 0)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtListenOverflows +%lld", ovf);
+	finding_value(f, "somaxconn", (double)somax);
+	finding_value(f, "capped_listeners", (double)capped);
+	finding_fix(f, "sysctl -w net.core.somaxconn=%lld (and persist it in /etc/sysctl.d/), then "
+		       "restart the listeners: the limit is taken at listen() time. The application "
+		       "must also ask for the bigger backlog.", somax < 4096 ? 4096 : somax * 4);
+}
+
+DOCTOR_RULE(listen_somaxconn, .id = "listen-somaxconn", .area = "tcp-listen",
+	    .title = "listen backlogs silently capped by net.core.somaxconn",
+	    .explain =
+		"listen(fd, backlog) gets min(backlog, net.core.somaxconn) without any error, so a\n"
+		"server configured for a large backlog may run with a small one. On current kernels\n"
+		"(since 4.4, when the listener lock was removed) that one number bounds both queues:\n"
+		"the accept queue holds it plus one completed connection, and half-open request\n"
+		"sockets (SYN-RECV) are refused once their count reaches it. There is no separate\n"
+		"power-of-two sized SYN table any more. net.ipv4.tcp_max_syn_backlog matters only\n"
+		"when syncookies are off: then new SYNs from unverified peers are dropped once fewer\n"
+		"than a quarter of it remains free. With tcp_syncookies=1 (the default), a full\n"
+		"queue answers with cookies instead (TcpExtTCPReqQFullDoCookies).\n"
+		"A listener whose limit equals somaxconn probably asked for more; the finding is a\n"
+		"warning when its accept queue is full or overflows are counted.",
+	    .check = check_somaxconn);
+
+/* ---- SYN floods ---- */
+
+static void check_synflood(struct report *r, const struct evidence *ev)
+{
+	if (!ev->have_ctr)
+		return rule_skip(r, "no protocol counters (/proc/net/netstat)");
+	long long sent = ev_delta(ev, "TcpExtSyncookiesSent");
+	long long cookies = ev_delta(ev, "TcpExtTCPReqQFullDoCookies");
+	long long drop = ev_delta(ev, "TcpExtTCPReqQFullDrop");
+	long long failed = ev_delta(ev, "TcpExtSyncookiesFailed");
+
+	if (sent <= 0 && cookies <= 0 && drop <= 0)
+		return;
+	struct finding *f = finding_add(r, drop > 0 ? SEV_CRITICAL : SEV_WARNING,
+					"SYN queues are full: %s", drop > 0
+						? "new connections are being dropped"
+						: "the kernel answers with SYN cookies");
+	finding_evidence(f, "/proc/net/netstat", "TcpExtSyncookiesSent +%lld", sent > 0 ? sent : 0);
+	finding_evidence(f, "/proc/net/netstat", "TcpExtTCPReqQFullDoCookies +%lld",
+			 cookies > 0 ? cookies : 0);
+	finding_evidence(f, "/proc/net/netstat", "TcpExtTCPReqQFullDrop +%lld", drop > 0 ? drop : 0);
+	if (failed > 0)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtSyncookiesFailed +%lld (invalid cookies)",
+				 failed);
+	finding_value(f, "syncookies_sent", (double)(sent > 0 ? sent : 0));
+	finding_value(f, "reqq_full_drops", (double)(drop > 0 ? drop : 0));
+	long long sc = ev_sysctl(ev, "net.ipv4.tcp_syncookies");
+	if (sc >= 0)
+		finding_evidence(f, "/proc/sys/net/ipv4/tcp_syncookies", "net.ipv4.tcp_syncookies = %lld", sc);
+	finding_fix(f, "%s; if the SYNs are legitimate load, raise the listener's backlog and "
+		       "net.core.somaxconn; if it is a flood, filter it upstream. Cookies lose TCP "
+		       "options such as window scaling when timestamps are off.",
+		    sc == 0 ? "turn SYN cookies on: sysctl -w net.ipv4.tcp_syncookies=1"
+			    : "SYN cookies keep the host reachable meanwhile");
+}
+
+DOCTOR_RULE(syn_flood, .id = "syn-flood", .area = "tcp-listen",
+	    .title = "SYN queue full: SYN cookies sent, or SYNs dropped",
+	    .explain =
+		"Half-open connections wait in the listener's request queue, bounded by its backlog.\n"
+		"When it is full the kernel either answers with a SYN cookie (tcp_syncookies=1:\n"
+		"TcpExtSyncookiesSent and TcpExtTCPReqQFullDoCookies rise) or drops the SYN\n"
+		"(TcpExtTCPReqQFullDrop). Cookies keep the service reachable under a flood, at the\n"
+		"cost of some TCP options. A rising count means a SYN flood or a listener whose\n"
+		"backlog is too small for its connection rate.",
+	    .check = check_synflood);
+
+static void check_syncookies_off(struct report *r, const struct evidence *ev)
+{
+	long long sc = ev_sysctl(ev, "net.ipv4.tcp_syncookies");
+
+	if (sc < 0)
+		return rule_skip(r, "net.ipv4.tcp_syncookies is unreadable");
+	if (sc != 0)
+		return;
+	struct finding *f = finding_add(r, SEV_WARNING, "SYN cookies are off: a SYN flood fills the "
+					"SYN queue and legitimate connections are dropped");
+	finding_evidence(f, "/proc/sys/net/ipv4/tcp_syncookies", "net.ipv4.tcp_syncookies = 0");
+	finding_fix(f, "sysctl -w net.ipv4.tcp_syncookies=1 (persist in /etc/sysctl.d/): cookies are "
+		       "sent only when a SYN queue is full, so normal traffic is unaffected.");
+}
+
+DOCTOR_RULE(syncookies_off, .id = "syncookies-off", .area = "tcp-listen",
+	    .title = "net.ipv4.tcp_syncookies turned off",
+	    .explain =
+		"With tcp_syncookies=0 a full SYN queue drops new SYNs, so a flood of spoofed SYNs\n"
+		"locks legitimate clients out. With 1 (the default) the kernel encodes the\n"
+		"connection in the SYN-ACK's sequence number once the queue is full, and keeps no\n"
+		"state until the client's ACK comes back.",
+	    .check = check_syncookies_off);

@@ -1,0 +1,148 @@
+"""netlens doctor: conditions made in namespaces, and the findings that
+name them; a clean namespace raises nothing; snapshots give the same report."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import PY, run, run_json, wait_for
+
+# a listener with backlog B that never accepts, and N clients connecting to it
+FULL = """
+import socket, sys, time
+B, N, somax = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(B)
+cs = []
+for _ in range(N):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(l.getsockname())
+    except BlockingIOError: pass
+    cs.append(c)
+print(l.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
+
+
+def doctor(ns=None, args=(), check_rc=None):
+    p = run(["-j", "doctor", "-i", "0"] + list(args), ns=ns, check=False)
+    assert p.returncode in (0, 1, 2), p.stderr
+    if check_rc is not None:
+        assert p.returncode == check_rc, p.stdout
+    rows = [json.loads(l) for l in p.stdout.splitlines()]
+    return [r for r in rows if "id" in r], rows[-1]["summary"], p.returncode
+
+
+def by_id(findings, id):
+    got = [f for f in findings if f["id"] == id]
+    assert got, f"no {id} in {[f['id'] for f in findings]}"
+    return got[0]
+
+
+@pytest.mark.sanitize
+def test_clean_namespace_has_no_findings(netns):
+    findings, summary, rc = doctor(netns.name)
+    assert rc == 0
+    assert [f for f in findings if f["severity"] in ("warning", "critical")] == []
+    assert summary["worst"] in ("none", "info") and summary["checked"] >= 6
+    assert "No problems found" in run(["doctor", "-i", "0"], ns=netns.name).stdout
+
+
+def full_listener(ns, backlog, clients, somaxconn=None):
+    if somaxconn:
+        ns.exec(["sysctl", "-qw", f"net.core.somaxconn={somaxconn}"])
+    p = ns.popen([PY, "-c", FULL, str(backlog), str(clients), str(somaxconn or 0)],
+                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port = int(p.stdout.readline())
+    limit = min(backlog, somaxconn or backlog)
+    want = min(clients, limit + 1)
+    wait_for(lambda: any(r["sport"] == port and r["recv_q"] == want
+                         for r in run_json(["ss", "-tln"], ns=ns.name)), what="queued connections")
+    return p, port
+
+
+def test_full_accept_queue(netns):
+    p, port = full_listener(netns, 4, 5)
+    findings, summary, rc = doctor(netns.name, check_rc=1)
+    f = by_id(findings, "listen-overflow")
+    assert f["severity"] == "warning" and f["values"]["full_listeners"] == 1
+    ev = [e["value"] for e in f["evidence"]]
+    assert any(f"listener 127.0.0.1:{port}: accept queue 5 of 4, owned by python3 (pid" in v for v in ev)
+    assert "accept()" in f["fix"]
+
+
+def test_overflow_flood_from_snapshot(netns, tmp_path):
+    """Overflows between two samples: recorded with snapshot, diagnosed offline."""
+    p, port = full_listener(netns, 2, 3)
+    snap = str(tmp_path / "flood.nlsnap")
+    rec = netns.popen([run.__globals__["NETLENS"], "snapshot", "-o", snap, "-i", "1"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert "waiting" in rec.stderr.readline()
+    flood = ("import socket,sys\ncs=[]\nfor _ in range(40):\n c=socket.socket();c.setblocking(False)\n"
+             " try: c.connect(('127.0.0.1',%d))\n except BlockingIOError: pass\n cs.append(c)\n" % port)
+    netns.exec([PY, "-c", flood])
+    assert rec.wait(timeout=30) == 0
+    findings, summary, rc = doctor(args=["--from", snap], check_rc=2)
+    f = by_id(findings, "listen-overflow")
+    assert f["severity"] == "critical" and f["values"]["overflows"] >= 40
+    assert any(e["source"] == "/proc/net/netstat" and e["value"].startswith("TcpExtListenOverflows +")
+               for e in f["evidence"])
+    assert any(f"127.0.0.1:{port}: accept queue 3 of 2" in e["value"] for e in f["evidence"])
+
+
+def test_somaxconn_caps_backlog(netns):
+    p, port = full_listener(netns, 1024, 3, somaxconn=16)
+    findings, summary, rc = doctor(netns.name)
+    f = by_id(findings, "listen-somaxconn")
+    assert f["severity"] == "info" and f["values"]["somaxconn"] == 16
+    assert any(f"127.0.0.1:{port}: backlog limit 16 = somaxconn" in e["value"] for e in f["evidence"])
+    assert "net.core.somaxconn=4096" in f["fix"]
+    # and a warning once that capped queue is full
+    p2, port2 = full_listener(netns, 1024, 17, somaxconn=16)
+    findings, summary, rc = doctor(netns.name)
+    assert by_id(findings, "listen-somaxconn")["severity"] == "warning"
+
+
+def test_syncookies_off(netns):
+    netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
+    findings, summary, rc = doctor(netns.name, check_rc=1)
+    f = by_id(findings, "syncookies-off")
+    assert f["severity"] == "warning"
+    assert f["evidence"][0]["value"] == "net.ipv4.tcp_syncookies = 0"
+
+
+def test_snapshot_gives_the_live_report(netns, tmp_path):
+    full_listener(netns, 4, 5)
+    netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
+    snap = str(tmp_path / "s.nlsnap")
+    run(["snapshot", "-o", snap, "-i", "0"], ns=netns.name)
+    live, _, rc1 = doctor(netns.name)
+    recorded, _, rc2 = doctor(args=["--from", snap])
+    strip = lambda fs: sorted((f["id"], f["severity"], f["summary"]) for f in fs)
+    assert rc1 == rc2 == 1 and strip(live) == strip(recorded)
+
+
+def test_only_skip_set_and_explain(netns):
+    netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
+    findings, summary, rc = doctor(netns.name, ["--skip", "syncookies-off"], check_rc=0)
+    assert not findings
+    findings, summary, rc = doctor(netns.name, ["--only", "hardening"], check_rc=0)
+    assert summary["checked"] == 2
+    p = run(["doctor", "--explain", "listen-somaxconn"])
+    assert "tcp_max_syn_backlog matters only" in p.stdout and "since 4.4" in p.stdout
+    p = run(["doctor", "--set", "listen-overflow.nope=3"], check=False)
+    assert p.returncode == 3 and "has no threshold 'nope'" in p.stderr
+    p = run(["doctor", "--only", "bogus"], check=False)
+    assert p.returncode == 3 and "no rule or area 'bogus'" in p.stderr
+
+
+def test_prometheus_output(netns):
+    netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
+    out = run(["doctor", "-i", "0", "--prom"], ns=netns.name, check=False).stdout
+    assert 'netlens_doctor_finding{id="syncookies-off",area="tcp-listen",severity="warning"} 1' in out
+    assert "netlens_doctor_worst_severity 2" in out
+
+
+def test_default_command_is_doctor(netns):
+    p = run([], ns=netns.name, check=False, timeout=30)
+    assert p.returncode == 0 and "No problems found" in p.stdout
