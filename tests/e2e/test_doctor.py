@@ -146,3 +146,13 @@ def test_prometheus_output(netns):
 def test_default_command_is_doctor(netns):
     p = run([], ns=netns.name, check=False, timeout=30)
     assert p.returncode == 0 and "No problems found" in p.stdout
+
+
+def test_rules_page_is_current(tmp_path):
+    """docs/doctor-rules.md is generated from the code and must match it."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    out = tmp_path / "rules.md"
+    subprocess.run([os.path.join(root, "scripts", "gen-doctor-rules.sh"), run.__globals__["NETLENS"], str(out)],
+                   check=True, cwd=root)
+    assert out.read_text() == open(os.path.join(root, "docs", "doctor-rules.md")).read(), \
+        "docs/doctor-rules.md is stale: run scripts/gen-doctor-rules.sh"
