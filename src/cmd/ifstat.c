@@ -9,6 +9,7 @@
 #include "command.h"
 #include "ifstat/ifstat.h"
 #include "sources/host.h"
+#include "sources/sysctl.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -76,7 +77,7 @@ static void sample_free(struct ifs_sample *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static long read_sysctl(struct host *h, const char *path);
+static void read_softnet_limits(struct ifs_ctx *c);
 static int take(struct ifs_ctx *c, struct ifs_sample *s, bool first);
 static void print(struct ifs_ctx *c, const struct ifs_sample *prev, const struct ifs_sample *cur);
 
@@ -108,11 +109,8 @@ static int run_recorded(struct ifs_ctx *c)
 		sample_free(&a);
 		return EXIT_FAIL;
 	}
-	if (c->view == V_SOFTNET) {
-		c->netdev_max_backlog = read_sysctl(c->h, "/proc/sys/net/core/netdev_max_backlog");
-		c->netdev_budget = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget");
-		c->netdev_budget_usecs = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget_usecs");
-	}
+	if (c->view == V_SOFTNET)
+		read_softnet_limits(c);
 	if (c->interval <= 0) {
 		print(c, NULL, &a);
 	} else {
@@ -189,20 +187,12 @@ static void print(struct ifs_ctx *c, const struct ifs_sample *prev, const struct
 	}
 }
 
-static long read_sysctl(struct host *h, const char *path)
+/* The settings the softnet view compares its counters with. */
+static void read_softnet_limits(struct ifs_ctx *c)
 {
-	char *buf = NULL;
-	size_t len;
-	long v = -1;
-
-	if (host_read_file(h, path, &buf, &len) == 0) {
-		char *end;
-		long x = strtol(buf, &end, 10);
-		if (end != buf)
-			v = x;
-	}
-	free(buf);
-	return v;
+	c->netdev_max_backlog = sysctl_read_ll(c->h, "net.core.netdev_max_backlog");
+	c->netdev_budget = sysctl_read_ll(c->h, "net.core.netdev_budget");
+	c->netdev_budget_usecs = sysctl_read_ll(c->h, "net.core.netdev_budget_usecs");
 }
 
 static int run(struct ifs_ctx *c, long count)
@@ -214,11 +204,8 @@ static int run(struct ifs_ctx *c, long count)
 		sample_free(prev);
 		return EXIT_FAIL;
 	}
-	if (c->view == V_SOFTNET) {
-		c->netdev_max_backlog = read_sysctl(c->h, "/proc/sys/net/core/netdev_max_backlog");
-		c->netdev_budget = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget");
-		c->netdev_budget_usecs = read_sysctl(c->h, "/proc/sys/net/core/netdev_budget_usecs");
-	}
+	if (c->view == V_SOFTNET)
+		read_softnet_limits(c);
 	if (c->interval <= 0) {
 		print(c, NULL, prev);
 		sample_free(prev);

@@ -10,6 +10,7 @@
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
+#include "sources/sysctl.h"
 #include "sources/rtnl.h"
 
 #include <errno.h>
@@ -92,21 +93,17 @@ static int index_of(const struct links_run *r, int ifindex)
 
 static long read_num(struct host *h, const char *dev, const char *knob)
 {
-	char path[128], *buf = NULL;
-	size_t len;
-	long v = -1;
+	char name[128];
+	char dotted[IFNAMSIZ];
 
-	if (snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", dev, knob) >=
-	    (int)sizeof(path))
+	/* sysctl names write an interface's dots as slashes (eth0.100 -> eth0/100) */
+	snprintf(dotted, sizeof(dotted), "%s", dev);
+	for (char *p = dotted; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	if (snprintf(name, sizeof(name), "net.ipv4.conf.%s.%s", dotted, knob) >= (int)sizeof(name))
 		return -1;
-	if (host_read_file(h, path, &buf, &len) == 0) {
-		char *end;
-		long x = strtol(buf, &end, 10);
-		if (end != buf)
-			v = x;
-	}
-	free(buf);
-	return v;
+	return (long)sysctl_read_ll(h, name);
 }
 
 static void kv_fields(struct links_run *r, const struct rtnl_kv *kv, unsigned n)

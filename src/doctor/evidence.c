@@ -225,13 +225,7 @@ bool ev_sysctl_str(const struct evidence *ev, const char *name, char *buf, size_
 
 long long ev_sysctl(const struct evidence *ev, const char *name)
 {
-	char buf[128], *end;
-	long long v;
-
-	if (!ev_sysctl_str(ev, name, buf, sizeof(buf)))
-		return -1;
-	v = strtoll(buf, &end, 10);
-	return end == buf ? -1 : v;
+	return sysctl_read_ll(ev->h, name);
 }
 
 const char *ev_endpoint(const struct ev_sock *s, bool local, char *buf, size_t size)

@@ -151,3 +151,14 @@ int sysctl_each(struct host *h, int (*fn)(const char *name, const struct sysctl_
 	free(ifs);
 	return ret;
 }
+
+long long sysctl_read_ll(struct host *h, const char *name)
+{
+	char buf[64], *end;
+	long long v;
+
+	if (sysctl_read(h, name, buf, sizeof(buf)) < 0)
+		return -1;
+	v = strtoll(buf, &end, 10);
+	return end == buf ? -1 : v;
+}

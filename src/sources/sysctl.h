@@ -40,6 +40,8 @@ const struct sysctl_def *sysctl_def_find(const char *name);
 /* Reads one setting by dotted name into val. -ENOENT when this kernel (or
  * this namespace) does not have it. */
 int sysctl_read(struct host *h, const char *name, char *val, size_t size);
+/* A single integer setting; -1 when unreadable or not a number. */
+long long sysctl_read_ll(struct host *h, const char *name);
 /* Reads up to max integers of a vector setting (tcp_mem); *n set. */
 int sysctl_read_u64s(struct host *h, const char *name, uint64_t *v, size_t max, size_t *n);
 
