@@ -140,6 +140,7 @@ bench: all
 	$(Q)/usr/bin/python3 bench/ss_bench.py
 	$(Q)/usr/bin/python3 bench/nstat_bench.py
 	$(Q)/usr/bin/python3 bench/ifstat_bench.py
+	$(Q)/usr/bin/python3 bench/doctor_bench.py
 	$(Q)/usr/bin/python3 bench/tracer_bench.py
 
 install: all
