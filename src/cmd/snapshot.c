@@ -4,6 +4,8 @@
 #include "base/output.h"
 #include "command.h"
 #include "sources/host.h"
+#include "sources/linkextra.h"
+#include "sources/rtnl.h"
 #include "sources/netns.h"
 #include "sources/snapshot.h"
 #include "sources/sockdiag.h"
@@ -42,7 +44,8 @@ static const char *const proc_files[] = {
 	"/proc/net/sockstat",  "/proc/net/sockstat6", "/proc/net/protocols", "/proc/net/softnet_stat",
 	"/proc/net/dev",       "/proc/net/arp",      "/proc/net/route",   "/proc/net/ipv6_route",
 	"/proc/net/if_inet6",  "/proc/sys/kernel/random/boot_id", "/proc/sys/kernel/hostname",
-	"/proc/sys/kernel/osrelease", "/proc/uptime",
+	"/proc/sys/kernel/osrelease", "/proc/uptime", "/proc/net/stat/nf_conntrack",
+	"/proc/net/stat/arp_cache", "/proc/net/stat/ndisc_cache",
 };
 
 struct recorder {
@@ -145,6 +148,23 @@ static int record_sockets(struct recorder *r)
 	return err;
 }
 
+/* The link dump, and per link the sysfs files doctor reads (RPS masks). */
+static int record_links(struct recorder *r)
+{
+	struct rtnl_links ls = { 0 };
+	int err = rtnl_load_links(r->h, &ls);
+
+	if (err)
+		return err;
+	r->dumps++;
+	for (size_t i = 0; i < ls.n; i++) {
+		struct link_rps rps;
+		link_rps_read(r->h, ls.v[i].name, ls.v[i].ifindex, &rps);
+	}
+	rtnl_links_free(&ls);
+	return 0;
+}
+
 static int record_sample(struct recorder *r)
 {
 	int err;
@@ -152,9 +172,11 @@ static int record_sample(struct recorder *r)
 	for (size_t i = 0; i < sizeof(proc_files) / sizeof(proc_files[0]); i++)
 		record_file(r, proc_files[i]);
 	record_tree(r, "/proc/sys/net", 0);
-	if ((err = record_rtnl(r, RTM_GETLINK, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
+	if ((err = record_links(r)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
 	    (err = record_rtnl(r, RTM_GETQDISC, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETROUTE, AF_INET)) ||
-	    (err = record_rtnl(r, RTM_GETROUTE, AF_INET6)))
+	    (err = record_rtnl(r, RTM_GETROUTE, AF_INET6)) || (err = record_rtnl(r, RTM_GETRULE, AF_INET)) ||
+	    (err = record_rtnl(r, RTM_GETRULE, AF_INET6)) || (err = record_rtnl(r, RTM_GETNEIGH, AF_INET)) ||
+	    (err = record_rtnl(r, RTM_GETNEIGH, AF_INET6)))
 		return err;
 	return record_sockets(r);
 }

@@ -2,6 +2,7 @@
  * looked at. See doctor.h. */
 #include "doctor/doctor.h"
 #include "sources/host.h"
+#include "sources/procstat.h"
 #include "sources/sockdiag.h"
 #include "sources/sysctl.h"
 
@@ -109,6 +110,8 @@ static void read_sample(struct evidence *ev, unsigned s, bool last)
 		missing(ev, file ? file : "protocol counters", err);
 	else
 		ev->have_ctr = true;
+	/* /proc/net/stat tables (conntrack, neighbour caches) as counters too */
+	procstat_counters(ev->h, &ev->ctr[s]);
 	err = softnet_read(ev->h, &ev->softnet[s]);
 	if (err)
 		missing(ev, "/proc/net/softnet_stat", err);

@@ -70,6 +70,10 @@ class Snapshot:
             else:
                 self.records.append([FILE, s, path.encode(), text.encode()])
 
+    def del_files(self, prefix):
+        """Removes every recorded file whose path starts with prefix."""
+        self.records = [r for r in self.records if not (r[0] == FILE and r[2].startswith(prefix.encode()))]
+
     def edit_file(self, path, fn, sample=None):
         samples = [sample] if sample is not None else sorted({r[1] for r in self.records})
         for s in samples:

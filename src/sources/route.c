@@ -1,0 +1,304 @@
+/* RTM_GETROUTE and RTM_GETRULE: requests and parsers. See route.h. */
+#include "sources/route.h"
+#include "sources/host.h"
+#include "sources/nl.h"
+#include "sources/rtnl_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static uint16_t msg_type(const struct nlmsghdr *nlh)
+{
+	uint16_t t;
+	memcpy(&t, (const char *)nlh + offsetof(struct nlmsghdr, nlmsg_type), sizeof(t));
+	return t;
+}
+
+static size_t addr_size(int family) { return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0; }
+
+/* Copies a family-sized address; false (dst untouched) when a is absent or short. */
+static bool get_addr(const struct nlattr *a, int family, uint8_t *dst)
+{
+	size_t need = addr_size(family);
+
+	if (!a || !need || mnl_attr_get_payload_len(a) < need)
+		return false;
+	memcpy(dst, mnl_attr_get_payload(a), need);
+	return true;
+}
+
+static int dump(struct host *h, uint16_t type, int family, char **buf, size_t *len)
+{
+	/* struct rtmsg and struct fib_rule_hdr are both 12 bytes, family first */
+	char req[NLMSG_HDRLEN + sizeof(struct rtmsg)] = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)req;
+	struct rtmsg rtm = { .rtm_family = (unsigned char)family };
+
+	nlh->nlmsg_len = (uint32_t)NLMSG_LENGTH(sizeof(rtm));
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	memcpy(req + NLMSG_HDRLEN, &rtm, sizeof(rtm));
+	return host_nl_dump(h, NETLINK_ROUTE, nlh, buf, len);
+}
+
+/* ---- routes ---- */
+
+static int parse_multipath(const struct nlattr *mp, struct rt_route *r)
+{
+	const char *p = mnl_attr_get_payload(mp);
+	size_t left = mnl_attr_get_payload_len(mp);
+
+	while (left >= sizeof(struct rtnexthop)) {
+		struct rtnexthop nh;
+		memcpy(&nh, p, sizeof(nh));
+		if (nh.rtnh_len < sizeof(nh) || nh.rtnh_len > left)
+			return -EBADMSG;
+		if (r->nnh < RT_NH_MAX) {
+			struct rt_nexthop *o = &r->nh[r->nnh++];
+			memset(o, 0, sizeof(*o));
+			o->oif = nh.rtnh_ifindex;
+			/* the hop's own attributes follow it, within rtnh_len */
+			size_t alen = nh.rtnh_len - RTNH_ALIGN(sizeof(nh));
+			const char *a = p + RTNH_ALIGN(sizeof(nh));
+			if (RTNH_ALIGN(sizeof(nh)) > nh.rtnh_len)
+				alen = 0;
+			while (alen >= NLA_HDRLEN) {
+				struct nlattr at;
+				memcpy(&at, a, sizeof(at));
+				if (at.nla_len < NLA_HDRLEN || at.nla_len > alen)
+					return -EBADMSG;
+				if ((at.nla_type & NLA_TYPE_MASK) == RTA_GATEWAY &&
+				    (size_t)at.nla_len - NLA_HDRLEN >= addr_size(r->family) && addr_size(r->family)) {
+					memcpy(o->gw, a + NLA_HDRLEN, addr_size(r->family));
+					o->has_gw = true;
+				}
+				size_t step = NLA_ALIGN(at.nla_len);
+				if (step >= alen)
+					break;
+				a += step;
+				alen -= step;
+			}
+		}
+		size_t step = RTNH_ALIGN(nh.rtnh_len);
+		if (step >= left)
+			break;
+		p += step;
+		left -= step;
+	}
+	return 0;
+}
+
+int route_parse_msg(const struct nlmsghdr *nlh, struct rt_route *r)
+{
+	struct rtmsg rtm;
+	struct rtnl_tb tb;
+	int err;
+
+	if (msg_type(nlh) != RTM_NEWROUTE)
+		return 1;
+	if ((err = rtnl_tb_msg(nlh, sizeof(rtm), &tb)))
+		return err;
+	memcpy(&rtm, (const char *)nlh + NLMSG_HDRLEN, sizeof(rtm));
+	memset(r, 0, sizeof(*r));
+	r->family = rtm.rtm_family;
+	r->dst_len = rtm.rtm_dst_len;
+	r->src_len = rtm.rtm_src_len;
+	r->tos = rtm.rtm_tos;
+	r->protocol = rtm.rtm_protocol;
+	r->scope = rtm.rtm_scope;
+	r->type = rtm.rtm_type;
+	r->table = rtm.rtm_table;
+	rtnl_u32(tb.a[RTA_TABLE], &r->table);
+	rtnl_u32(tb.a[RTA_PRIORITY], &r->priority);
+	if (r->dst_len > addr_size(r->family) * 8)
+		return -EBADMSG;
+	get_addr(tb.a[RTA_DST], r->family, r->dst);
+	r->has_prefsrc = get_addr(tb.a[RTA_PREFSRC], r->family, r->prefsrc);
+	if (tb.a[RTA_MULTIPATH])
+		return parse_multipath(tb.a[RTA_MULTIPATH], r);
+	uint32_t oif = 0;
+	rtnl_u32(tb.a[RTA_OIF], &oif);
+	r->nh[0].oif = (int)oif;
+	r->nh[0].has_gw = get_addr(tb.a[RTA_GATEWAY], r->family, r->nh[0].gw);
+	if (!r->nh[0].has_gw && tb.a[RTA_VIA] && mnl_attr_get_payload_len(tb.a[RTA_VIA]) > 2) {
+		size_t n = mnl_attr_get_payload_len(tb.a[RTA_VIA]) - 2;
+		memcpy(r->nh[0].gw, (const char *)mnl_attr_get_payload(tb.a[RTA_VIA]) + 2, n > 16 ? 16 : n);
+		r->nh[0].has_gw = true;
+	}
+	r->nnh = 1;
+	return 0;
+}
+
+static int on_route(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rt_routes *rs = arg;
+	struct rt_route tmp;
+	int r = route_parse_msg(nlh, &tmp);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	struct rt_route *o = rtnl_grow((void **)&rs->v, &rs->n, &rs->cap, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	*o = tmp;
+	return 0;
+}
+
+int route_parse(const void *buf, size_t len, struct rt_routes *out)
+{
+	int r = nl_parse_dump(buf, len, 0, 0, on_route, out, NULL);
+	return r < 0 ? r : 0;
+}
+
+int route_load(struct host *h, int family, struct rt_routes *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int err = dump(h, RTM_GETROUTE, family, &buf, &len);
+
+	if (err)
+		return err;
+	err = route_parse(buf, len, out);
+	free(buf);
+	return err;
+}
+
+void route_free(struct rt_routes *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+bool route_uses_oif(const struct rt_route *r, int ifindex)
+{
+	for (unsigned i = 0; i < r->nnh; i++)
+		if (r->nh[i].oif == ifindex)
+			return true;
+	return false;
+}
+
+const char *route_dst_text(const struct rt_route *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (r->dst_len == 0) {
+		snprintf(buf, len, "default");
+		return buf;
+	}
+	if (addr_size(r->family))
+		inet_ntop(r->family, r->dst, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, r->dst_len);
+	return buf;
+}
+
+bool prefix_contains(int family, const uint8_t *prefix, unsigned plen, const uint8_t *addr)
+{
+	size_t bits = addr_size(family) * 8;
+
+	if (!bits || plen > bits)
+		return false;
+	for (unsigned i = 0; i < plen / 8; i++)
+		if (prefix[i] != addr[i])
+			return false;
+	if (plen % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - plen % 8));
+		if ((prefix[plen / 8] & mask) != (addr[plen / 8] & mask))
+			return false;
+	}
+	return true;
+}
+
+/* ---- policy rules ---- */
+
+int rule_parse_msg(const struct nlmsghdr *nlh, struct rt_rule *r)
+{
+	struct fib_rule_hdr frh;
+	struct rtnl_tb tb;
+	int err;
+
+	if (msg_type(nlh) != RTM_NEWRULE)
+		return 1;
+	if ((err = rtnl_tb_msg(nlh, sizeof(frh), &tb)))
+		return err;
+	memcpy(&frh, (const char *)nlh + NLMSG_HDRLEN, sizeof(frh));
+	memset(r, 0, sizeof(*r));
+	r->family = frh.family;
+	r->dst_len = frh.dst_len;
+	r->src_len = frh.src_len;
+	r->tos = frh.tos;
+	r->action = frh.action;
+	r->table = frh.table;
+	r->invert = frh.flags & FIB_RULE_INVERT;
+	if (r->dst_len > addr_size(r->family) * 8 || r->src_len > addr_size(r->family) * 8)
+		return -EBADMSG;
+	rtnl_u32(tb.a[FRA_TABLE], &r->table);
+	rtnl_u32(tb.a[FRA_PRIORITY], &r->priority);
+	get_addr(tb.a[FRA_SRC], r->family, r->src);
+	get_addr(tb.a[FRA_DST], r->family, r->dst);
+	rtnl_str(tb.a[FRA_IIFNAME], r->iifname, sizeof(r->iifname));
+	rtnl_str(tb.a[FRA_OIFNAME], r->oifname, sizeof(r->oifname));
+	r->has_fwmark = rtnl_u32(tb.a[FRA_FWMARK], &r->fwmark);
+	if (!rtnl_u32(tb.a[FRA_FWMASK], &r->fwmask))
+		r->fwmask = r->has_fwmark ? 0xffffffffu : 0;
+	if (r->has_fwmark && r->fwmark == 0 && r->fwmask == 0)
+		r->has_fwmark = false;
+	return 0;
+}
+
+static int on_rule(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rt_rules *rs = arg;
+	struct rt_rule tmp;
+	int r = rule_parse_msg(nlh, &tmp);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	struct rt_rule *o = rtnl_grow((void **)&rs->v, &rs->n, &rs->cap, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	*o = tmp;
+	return 0;
+}
+
+int rule_parse(const void *buf, size_t len, struct rt_rules *out)
+{
+	int r = nl_parse_dump(buf, len, 0, 0, on_rule, out, NULL);
+	return r < 0 ? r : 0;
+}
+
+int rule_load(struct host *h, int family, struct rt_rules *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int err = dump(h, RTM_GETRULE, family, &buf, &len);
+
+	if (err)
+		return err;
+	err = rule_parse(buf, len, out);
+	free(buf);
+	return err;
+}
+
+void rule_free(struct rt_rules *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+bool rule_is_builtin(const struct rt_rule *r)
+{
+	if (r->src_len || r->dst_len || r->iifname[0] || r->oifname[0] || r->has_fwmark || r->invert ||
+	    r->action != FR_ACT_TO_TBL)
+		return false;
+	return (r->priority == 0 && r->table == RT_TABLE_LOCAL) ||
+	       (r->priority == 32766 && r->table == RT_TABLE_MAIN) ||
+	       (r->priority == 32767 && r->table == RT_TABLE_DEFAULT);
+}
