@@ -54,9 +54,15 @@ int nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl
 	size_t n = len;
 
 	while (n > 0) {
-		/* not mnl_nlmsg_ok(): it casts nlmsg_len to int, so a length with
-		 * the top bit set passes its check and walks off the buffer */
-		if (n < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > n)
+		/* Lengths checked here, not with mnl_nlmsg_ok(), which casts
+		 * nlmsg_len to int (a top bit set passes and walks off the buffer).
+		 * The aligned length must fit too: libmnl's attribute walk ends
+		 * there, and the kernel always sends the padding. It is computed
+		 * in size_t because MNL_ALIGN() of a u32 near 4 GiB wraps to 0. */
+		if (n < sizeof(*nlh))
+			return -EBADMSG;
+		size_t step = ((size_t)nlh->nlmsg_len + 3) & ~(size_t)3;
+		if (nlh->nlmsg_len < sizeof(*nlh) || step > n)
 			return -EBADMSG; /* truncated, or a length that lies */
 		if (seq && !mnl_nlmsg_seq_ok(nlh, seq))
 			return -EPROTO;
@@ -84,7 +90,6 @@ int nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl
 			if (r > 0)
 				return 0;
 		}
-		size_t step = MNL_ALIGN(nlh->nlmsg_len);
 		if (step >= n)
 			break;
 		n -= step;
