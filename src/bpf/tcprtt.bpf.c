@@ -1,0 +1,73 @@
+/* tcprtt: log2 histograms of the smoothed RTT (srtt_us >> 3) of established
+ * TCP flows, sampled at every segment they receive, optionally one per
+ * remote address or remote port.
+ *
+ * Hook: tcp:tcp_probe (tp_btf, else raw_tp), see tcpwin.bpf.c.
+ */
+#include "bpf/netlens.bpf.h"
+#include "bpf/tcprtt.h"
+
+const volatile __u8 by = TCPRTT_BY_NONE;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nl_endpoint);
+	__type(value, struct tcprtt_hist);
+} hist SEC(".maps");
+
+static __always_inline int on_probe(struct sock *sk)
+{
+	struct nl_endpoint k = {};
+	struct tcprtt_hist *h;
+	struct nl_tuple t = {};
+	__u32 srtt, slot;
+	__u16 family;
+
+	if (!nl_sk_is_tcp(sk))
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (!nl_want_sock(sk, family))
+		return 0;
+	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	if (!srtt)
+		return 0; /* no RTT sample yet */
+	if (nl_filter.nports || nl_filter.nlports || nl_filter.nrports || by != TCPRTT_BY_NONE) {
+		nl_read_tuple(sk, &t);
+		if (!nl_want_ports(t.sport, t.dport))
+			return 0;
+	}
+	if (by == TCPRTT_BY_RADDR) {
+		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));
+		k.family = t.family;
+	} else if (by == TCPRTT_BY_RPORT) {
+		k.port = t.dport;
+	}
+	h = bpf_map_lookup_elem(&hist, &k);
+	if (!h) {
+		struct tcprtt_hist zero = {};
+		bpf_map_update_elem(&hist, &k, &zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hist, &k);
+		if (!h)
+			return 0;
+	}
+	slot = nl_log2(srtt);
+	if (slot >= TCPRTT_SLOTS)
+		slot = TCPRTT_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->sum_us, srtt);
+	__sync_fetch_and_add(&h->count, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcprtt_probe_btf, struct sock *sk, struct sk_buff *skb)
+{
+	return on_probe(sk);
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(tcprtt_probe_raw, struct sock *sk, struct sk_buff *skb)
+{
+	return on_probe(sk);
+}

@@ -1,0 +1,150 @@
+/* tcprtt: smoothed RTT of established TCP flows as log2 histograms, one in
+ * all or one per remote address or port, aggregated in the kernel. */
+#include "bpf/tcprtt.h"
+#include "bpf/tcprtt.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TRACE_SKEL_GLUE(tcprtt)
+
+static const struct trace_hook hooks[] = {
+	{ "tcp_probe", { "tcprtt_probe_btf", "tcprtt_probe_raw" } },
+};
+
+enum { OPT_BY = 512 };
+
+static const struct option longopts[] = {
+	{ "by", required_argument, NULL, OPT_BY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int by = TCPRTT_BY_NONE;
+
+static int opt(struct trace_ctx *tc, int c, const char *arg)
+{
+	(void)tc;
+	if (c != OPT_BY)
+		return EXIT_USAGE;
+	if (strcmp(arg, "raddr") == 0)
+		by = TCPRTT_BY_RADDR;
+	else if (strcmp(arg, "rport") == 0)
+		by = TCPRTT_BY_RPORT;
+	else if (strcmp(arg, "none") == 0 || strcmp(arg, "all") == 0)
+		by = TCPRTT_BY_NONE;
+	else {
+		fprintf(stderr, "netlens: error: --by: expected raddr or rport, got '%s'\n", arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	if (tc->o.filter.pid || tc->o.filter.comm_set) {
+		fprintf(stderr, "netlens: error: tcprtt: -p and --comm cannot apply: tcp_probe runs "
+				"in softirq, where the socket's process is unknown; filter by port or "
+				"--netns\n");
+		return EXIT_USAGE;
+	}
+	((struct tcprtt_bpf *)skel)->rodata->by = (__u8)by;
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct nl_endpoint *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	int r = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (r)
+		return r;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	struct tcprtt_bpf *s = skel;
+	int fd = bpf_map__fd(s->maps.hist);
+	struct nl_endpoint *keys = NULL, k, *prev = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)final;
+	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			keys = realloc(keys, cap * sizeof(*keys));
+			if (!keys)
+				abort();
+		}
+		keys[n] = k;
+		prev = &keys[n++];
+	}
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	if (tc->o.interval > 0 && !out_is_json()) {
+		char b[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(b, sizeof(b), "%H:%M:%S", &tm);
+		printf("\n%s\n", b);
+	}
+	if (n == 0 && !out_is_json())
+		printf("Smoothed RTT\n  (no samples)\n");
+	for (size_t i = 0; i < n; i++) {
+		struct tcprtt_hist h;
+		uint64_t slots[TCPRTT_SLOTS];
+		char title[128], a[64];
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &h) != 0)
+			continue;
+		if (tc->o.interval > 0)
+			bpf_map_delete_elem(fd, &keys[i]);
+		memcpy(slots, h.slots, sizeof(slots));
+		if (by == TCPRTT_BY_RADDR)
+			snprintf(title, sizeof(title), "Smoothed RTT, raddr %s",
+				 trace_addr_str(a, keys[i].family, keys[i].addr));
+		else if (by == TCPRTT_BY_RPORT)
+			snprintf(title, sizeof(title), "Smoothed RTT, rport %u", keys[i].port);
+		else
+			snprintf(title, sizeof(title), "Smoothed RTT");
+		trace_hist_print_log2(title, "usecs", slots, TCPRTT_SLOTS);
+		if (!out_is_json() && h.count)
+			printf("%24s : %llu samples, mean %llu usecs\n", "", (unsigned long long)h.count,
+			       (unsigned long long)(h.sum_us / h.count));
+	}
+	free(keys);
+}
+
+static const struct tracer tcprtt = {
+	.name = "tcprtt",
+	.doing = "TCP smoothed RTT",
+	.hooks = hooks,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
+	.longopts = longopts,
+	.opt = opt,
+	TRACE_SKEL(tcprtt),
+	.configure = configure,
+	.summary = summary,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcprtt, argc, argv); }
+
+NETLENS_COMMAND(tcprtt, .name = "tcprtt", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "histogram of TCP smoothed RTT, overall or per remote address/port",
+		.usage = "usage: netlens tcprtt [options]\n\n"
+			 "Samples the smoothed RTT (srtt, microseconds) of established TCP sockets at\n"
+			 "every segment they receive (tcp:tcp_probe) into log2 histograms kept in\n"
+			 "the kernel, printed as bars on exit or every -i SECS (then cleared).\n"
+			 "Busy flows weigh more: one sample per incoming segment. The process is\n"
+			 "not known in softirq, so -p and --comm are refused.\n\n"
+			 "      --by raddr|rport   one histogram per remote address or remote port\n\n"
+			 TRACE_COMMON_USAGE);

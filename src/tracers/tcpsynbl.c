@@ -1,0 +1,149 @@
+/* tcpsynbl: accept backlog per TCP listener against its limit, as log2
+ * histograms sampled in the kernel when each handshake completes. */
+#include "bpf/tcpsynbl.h"
+#include "bpf/tcpsynbl.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TRACE_SKEL_GLUE(tcpsynbl)
+
+static const struct trace_hook hooks[] = {
+	{ "sk_data_ready", { "tcpsynbl_ready_btf", "tcpsynbl_ready_raw" } },
+};
+
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	(void)skel;
+	if (tc->o.filter.pid || tc->o.filter.comm_set) {
+		fprintf(stderr, "netlens: error: tcpsynbl: -p and --comm cannot apply: handshakes "
+				"complete in softirq, where the listener's process is unknown; use "
+				"-P/--lport or --netns\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct tcpsynbl_key *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	int r = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (r)
+		return r;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static void print_listener(const struct tcpsynbl_key *k, const struct tcpsynbl_val *v)
+{
+	static const struct out_col none[] = { { NULL, NULL, 0, 0 } };
+	char a[64], title[160];
+	uint64_t slots[TCPSYNBL_SLOTS];
+
+	trace_addr_str(a, k->family, k->addr);
+	snprintf(title, sizeof(title), "Accept backlog, listener %s%s%s:%u (netns %u), limit %u",
+		 k->family == 10 ? "[" : "", a, k->family == 10 ? "]" : "", k->port, k->netns,
+		 v->limit);
+	memcpy(slots, v->slots, sizeof(slots));
+	trace_hist_print_log2(title, "backlog", slots, TCPSYNBL_SLOTS);
+	if (!out_is_json()) {
+		printf("%24s : %llu connections, longest accept queue %u of %u%s, SYN queue up to "
+		       "%u\n",
+		       "", (unsigned long long)v->count, v->max_backlog, v->limit,
+		       v->full ? " (FULL: further handshakes are dropped)" : "", v->max_synq);
+		return;
+	}
+	struct table *t = out_table_begin(none, 1);
+	out_row_begin(t);
+	out_obj_begin(t, "listener", NULL);
+	out_field_u64(t, "ip", NULL, k->family == 10 ? 6 : 4);
+	out_field_str(t, "laddr", NULL, a);
+	out_field_u64(t, "lport", NULL, k->port);
+	out_field_u64(t, "netns", NULL, k->netns);
+	out_field_u64(t, "limit", NULL, v->limit);
+	out_field_u64(t, "max_backlog", NULL, v->max_backlog);
+	out_field_u64(t, "max_syn_queue", NULL, v->max_synq);
+	out_field_u64(t, "samples", NULL, v->count);
+	out_field_u64(t, "full_samples", NULL, v->full);
+	out_obj_end(t);
+	out_row_end(t);
+	out_table_end(t);
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	struct tcpsynbl_bpf *s = skel;
+	int fd = bpf_map__fd(s->maps.hist);
+	struct tcpsynbl_key *keys = NULL, k, *prev = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)final;
+	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			keys = realloc(keys, cap * sizeof(*keys));
+			if (!keys)
+				abort();
+		}
+		keys[n] = k;
+		prev = &keys[n++];
+	}
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	if (tc->o.interval > 0 && !out_is_json()) {
+		char b[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(b, sizeof(b), "%H:%M:%S", &tm);
+		printf("\n%s\n", b);
+	}
+	if (n == 0 && !out_is_json())
+		printf("Accept backlog\n  (no connections completed)\n");
+	for (size_t i = 0; i < n; i++) {
+		struct tcpsynbl_val v;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &v) != 0)
+			continue;
+		if (tc->o.interval > 0)
+			bpf_map_delete_elem(fd, &keys[i]);
+		print_listener(&keys[i], &v);
+	}
+	free(keys);
+}
+
+static const struct tracer tcpsynbl = {
+	.name = "tcpsynbl",
+	.doing = "TCP accept backlog at each new connection",
+	.hooks = hooks,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
+	TRACE_SKEL(tcpsynbl),
+	.configure = configure,
+	.summary = summary,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcpsynbl, argc, argv); }
+
+NETLENS_COMMAND(tcpsynbl, .name = "tcpsynbl", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "histogram of TCP listeners' accept backlog against its limit",
+		.usage = "usage: netlens tcpsynbl [options]\n\n"
+			 "Each time a handshake completes on a TCP listener (the kernel wakes the\n"
+			 "listener: sock:sk_data_ready), records its accept queue length, counting\n"
+			 "the new connection, into a log2 histogram per listener, kept in the\n"
+			 "kernel; also the limit (listen() backlog, capped by somaxconn), the\n"
+			 "longest queue and the longest SYN queue seen. A queue holds limit + 1\n"
+			 "connections; once it does, new handshakes are dropped (nstat\n"
+			 "ListenOverflows) and not seen here. Printed on exit or every -i SECS.\n"
+			 "This is an event-driven sample, not a periodic poll. -p and --comm are\n"
+			 "refused (softirq: the process is unknown).\n\n"
+			 TRACE_COMMON_USAGE);
