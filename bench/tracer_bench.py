@@ -7,10 +7,16 @@ and the connection rate of a short-connection loopback workload (wrk with
 as a fraction of the rate without any tracer. Peers: libbpf-tools' tcplife,
 bcc's tcplife-bpfcc, and bpftrace with an equivalent script on the same
 tracepoint. Installs nginx, wrk, bpftrace, libbpf-tools and bpfcc-tools when
-missing. Run as root: `make bench` or `bench/tracer_bench.py [-d SECS]`.
+missing. Run as root: `make bench` or `bench/tracer_bench.py [-d SECS] [-r RUNS]`.
+
+Loopback rates drift with whatever else the machine does, so each of the -r
+rounds measures a baseline, every tracer (in a rotated order) and a second
+baseline, and a tracer's cost is taken against the mean of its round's
+baselines. The table shows medians with the [min-max] over rounds.
 """
 import argparse
 import os
+import statistics
 import shutil
 import signal
 import socket
@@ -138,9 +144,21 @@ def run_tracer(name, cmd, secs):
             "rate": rate}
 
 
+def spread(vals, fmt):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "none"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt % med
+    return (fmt % med) + " [" + (fmt % min(vals)).strip() + "-" + (fmt % max(vals)).strip() + "]"
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-d", type=int, default=8, help="wrk seconds per run")
+    ap.add_argument("-d", type=int, default=6, help="wrk seconds per measurement")
+    ap.add_argument("-r", "--runs", type=int, default=3, help="rounds (medians are reported)")
+    ap.add_argument("--only", default="", help="comma-separated substrings of tracer names")
     a = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("tracer_bench: run as root")
@@ -149,33 +167,48 @@ def main():
     bt = os.path.join(tmp, "tcplife.bt")
     with open(bt, "w") as f:
         f.write(BT_SCRIPT)
+    tracers = [
+        ("netlens tcplife -j", [NETLENS, "-j", "tcplife"]),
+        ("netlens tcplife (text)", [NETLENS, "tcplife"]),
+        ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
+        ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
+        ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
+        ("bpftrace (same tracepoint)", ["bpftrace", bt]),
+    ]
+    if a.only:
+        keys = a.only.split(",")
+        tracers = [t for t in tracers if any(k in t[0] for k in keys)]
+    results = {name: [] for name, _ in tracers}
+    bases = []
     nginx = start_nginx(tmp)
     try:
         wrk_rate(2)  # warm up
-        base = wrk_rate(a.d)
-        tracers = [
-            ("netlens tcplife -j", [NETLENS, "-j", "tcplife"]),
-            ("netlens tcplife (text)", [NETLENS, "tcplife"]),
-            ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
-            ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
-            ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
-            ("bpftrace (same tracepoint)", ["bpftrace", bt]),
-        ]
-        rows = []
-        for name, cmd in tracers:
-            rows.append(run_tracer(name, cmd, a.d))
-        base2 = wrk_rate(a.d)
+        for r in range(a.runs):
+            b1 = wrk_rate(a.d)
+            rot = tracers[r % len(tracers):] + tracers[:r % len(tracers)]
+            rows = [(name, run_tracer(name, cmd, a.d)) for name, cmd in rot]
+            b2 = wrk_rate(a.d)
+            base = (b1 + b2) / 2
+            bases += [b1, b2]
+            for name, row in rows:
+                row["cost"] = (1 - row["rate"] / base) * 100 if row["rate"] else None
+                results[name].append(row)
+            print(f"round {r + 1}/{a.runs}: baseline {b1:.0f} and {b2:.0f} conn/s", file=sys.stderr)
     finally:
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    b = (base + base2) / 2
-    print(f"baseline: {base:.0f} and {base2:.0f} connections/s (mean {b:.0f})")
-    print(f"{'tracer':40} {'first event':>12} {'peak RSS':>9} {'conn/s':>9} {'cost':>6}")
-    for r in rows:
-        first = f"{r['first_ms']:.1f} ms" if r["first_ms"] is not None else "none"
-        cost = (1 - r["rate"] / b) * 100 if r["rate"] else float("nan")
-        print(f"{r['name']:40} {first:>12} {r['rss_mb']:7.1f}MB {r['rate']:9.0f} {cost:5.1f}%")
+    print(f"baseline: {spread(bases, '%.0f')} connections/s over {len(bases)} measurements "
+          f"({a.runs} rounds of {a.d} s)")
+    print(f"{'tracer':40} {'first event ms':>22} {'peak RSS MB':>20} {'cost % of conn/s':>22}")
+    for name, _ in tracers:
+        rows = results[name]
+        if all(r["name"].endswith("(did not run)") for r in rows):
+            print(f"{name:40} did not run")
+            continue
+        print(f"{name:40} {spread([r['first_ms'] for r in rows], '%.1f'):>22} "
+              f"{spread([r['rss_mb'] for r in rows], '%.1f'):>20} "
+              f"{spread([r['cost'] for r in rows], '%.1f'):>22}")
 
 
 if __name__ == "__main__":

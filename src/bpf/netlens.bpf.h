@@ -53,17 +53,164 @@ static __always_inline void *nl_reserve(__u64 size)
 	return e;
 }
 
-/* Batched wake-ups: the consumer polls on a short timer, so most events go
- * in silently; only a filling buffer wakes it at once. One wake-up per event
- * is what makes streaming tracers expensive. */
+/* Batched wake-ups: most events go in silently and the consumer, which also
+ * polls on a short timer, drains them in batches; one wake-up per event is
+ * what makes streaming tracers expensive. An event wakes the consumer when
+ * none did for NL_WAKE_GAP_NS (so sparse events are seen at once and a busy
+ * stream costs at most one wake-up per gap) or when the buffer fills. */
+__u64 nl_last_wake = 0;
+
 static __always_inline void nl_submit(void *e)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 flags = BPF_RB_NO_WAKEUP, now = bpf_ktime_get_ns();
 
-	if (bpf_ringbuf_query(&nl_events, BPF_RB_AVAIL_DATA) >= nl_filter.wakeup_bytes)
+	if (now - nl_last_wake >= NL_WAKE_GAP_NS ||
+	    bpf_ringbuf_query(&nl_events, BPF_RB_AVAIL_DATA) >= nl_filter.wakeup_bytes) {
 		flags = BPF_RB_FORCE_WAKEUP;
+		nl_last_wake = now; /* racy across CPUs: at worst an extra wake-up */
+	}
 	bpf_ringbuf_submit(e, flags);
 }
+
+/* ---- nested runs ----
+ * The kernel runs a tp_btf/raw_tp program at most once per CPU at a time
+ * (__bpf_trace_run's per-program "active" count): when a softirq interrupts
+ * the program while it runs in process context and fires the same
+ * tracepoint, that nested run is skipped and only counted (the program's
+ * recursion_misses). inet_sock_set_state fires in both contexts, so a socket
+ * whose ACK arrives in a softirq (a delayed-ACK timer on the tick, say)
+ * while the program handles another socket's close() loses its FIN_WAIT2
+ * and CLOSE events.
+ *
+ * Remedy: each handler runs as two programs on the same tracepoint, the
+ * primary attached first, the backup after it (probes of equal priority run
+ * in registration order). Per CPU and context level (0: on the task's stack,
+ * 1: on an interrupt stack, where softirqs run), the primary marks "done";
+ * the backup, at the same level, finds "done" and clears it when the
+ * primary ran, and handles the event itself when it did not, which happens
+ * only when the primary was skipped for running at the level below. The two
+ * are never active together at one level, so every event is handled once.
+ * Both call nl_nest_claim() after their side-effect-free filters (identical
+ * in both, and blind to what the primary changes) and before anything else.
+ */
+struct nl_nest {
+	__u8 done[2];
+	__u8 _pad[6];
+	__u64 recovered;  /* events the backup handled */
+	__u64 stack_size; /* THREAD_SIZE + guard page, once read */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nl_nest);
+} nl_nest SEC(".maps");
+
+/* 0 when the tracepoint runs on the current task's stack (process context,
+ * ksoftirqd), 1 elsewhere (softirqs run on the per-CPU interrupt stack:
+ * CONFIG_SOFTIRQ_ON_OWN_STACK on x86-64 and arm64), -1 when unknown: the
+ * backup then stays idle. The kernel stack is found through current->bpf_ctx,
+ * which __bpf_trace_run points at its own stack frame (kernels >= 6.10,
+ * those with bpf_raw_tp_link.cookie); the program's own locals may live on
+ * a per-CPU private stack, and per-CPU variables such as __preempt_count are
+ * out of reach (the verifier resolves them through kallsyms, which lacks
+ * them without CONFIG_KALLSYMS_ALL). */
+static __always_inline int nl_ctx_level(struct nl_nest *n)
+{
+#if defined(__TARGET_ARCH_x86) || defined(__TARGET_ARCH_arm64)
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 base, frame;
+
+	if (!bpf_core_field_exists(struct bpf_raw_tp_link, cookie))
+		return -1;
+	if (!n->stack_size) {
+		if (bpf_core_field_exists(t->stack_vm_area))
+			n->stack_size = BPF_CORE_READ(t, stack_vm_area, size);
+		if (!n->stack_size)
+			n->stack_size = 16384;
+	}
+	frame = (__u64)BPF_CORE_READ(t, bpf_ctx);
+	base = (__u64)BPF_CORE_READ(t, stack);
+	if (!frame || !base)
+		return -1;
+	return frame - base < n->stack_size ? 0 : 1;
+#else
+	return -1;
+#endif
+}
+
+/* A level-1 "done" left over when the backup itself was the skipped one
+ * (it ran in process context when the softirq came) must not outlive that
+ * softirq: the backup clears it on exit, whatever its filters decided. */
+static __always_inline void nl_nest_clear_upper(void)
+{
+	__u32 zero = 0;
+	struct nl_nest *n = bpf_map_lookup_elem(&nl_nest, &zero);
+
+	if (n)
+		n->done[1] = 0;
+}
+
+/* True when this program is to handle the event. */
+static __always_inline bool nl_nest_claim(bool backup)
+{
+	__u32 zero = 0;
+	struct nl_nest *n = bpf_map_lookup_elem(&nl_nest, &zero);
+	int lvl;
+
+	if (!n)
+		return !backup;
+	lvl = nl_ctx_level(n);
+	if (lvl < 0)
+		return !backup;
+	if (!backup) {
+		if (lvl == 0)
+			n->done[0] = 1;
+		else
+			n->done[1] = 1;
+		return true;
+	}
+	if (lvl == 0 ? n->done[0] : n->done[1]) {
+		if (lvl == 0)
+			n->done[0] = 0;
+		else
+			n->done[1] = 0;
+		return false;
+	}
+	n->recovered++;
+	return true;
+}
+
+/* The four programs of one inet_sock_set_state handler: primary and backup,
+ * each as tp_btf and raw_tp. handler(sk, oldstate, newstate, backup) calls
+ * nl_nest_claim(backup). The tracer lists NAME_state_{btf,raw} as the hook
+ * and NAME_state_{btf,raw}_nest as the optional hook after it. */
+#define NL_STATE_PROGRAMS(name, handler)                                              \
+	SEC("tp_btf/inet_sock_set_state")                                              \
+	int BPF_PROG(name##_state_btf, struct sock *sk, int oldstate, int newstate)    \
+	{                                                                              \
+		return handler(sk, oldstate, newstate, false);                         \
+	}                                                                              \
+	SEC("raw_tp/inet_sock_set_state")                                              \
+	int BPF_PROG(name##_state_raw, struct sock *sk, int oldstate, int newstate)    \
+	{                                                                              \
+		return handler(sk, oldstate, newstate, false);                         \
+	}                                                                              \
+	SEC("tp_btf/inet_sock_set_state")                                              \
+	int BPF_PROG(name##_state_btf_nest, struct sock *sk, int oldstate, int newstate) \
+	{                                                                              \
+		handler(sk, oldstate, newstate, true);                                 \
+		nl_nest_clear_upper();                                                 \
+		return 0;                                                              \
+	}                                                                              \
+	SEC("raw_tp/inet_sock_set_state")                                              \
+	int BPF_PROG(name##_state_raw_nest, struct sock *sk, int oldstate, int newstate) \
+	{                                                                              \
+		handler(sk, oldstate, newstate, true);                                 \
+		nl_nest_clear_upper();                                                 \
+		return 0;                                                              \
+	}
 
 /* ---- sockets ---- */
 
@@ -233,12 +380,21 @@ static __always_inline long nl_syscall_nr(struct pt_regs *regs)
 {
 	return BPF_CORE_READ(regs, orig_ax);
 }
+/* tp_btf programs: a plain load instead of a helper call */
+static __always_inline long nl_syscall_nr_btf(struct pt_regs *regs)
+{
+	return regs->orig_ax;
+}
 #elif defined(__TARGET_ARCH_arm64)
 #define NL_NR_ACCEPT  202
 #define NL_NR_ACCEPT4 242
 static __always_inline long nl_syscall_nr(struct pt_regs *regs)
 {
 	return BPF_CORE_READ(regs, syscallno);
+}
+static __always_inline long nl_syscall_nr_btf(struct pt_regs *regs)
+{
+	return regs->syscallno;
 }
 #else
 #error "netlens: add the accept/accept4 syscall numbers for this architecture"
@@ -267,18 +423,75 @@ static __always_inline struct sock *nl_fd_tcp_sock(long fd)
 	return sk;
 }
 
-/* sys_exit of accept/accept4 -> the accepted TCP socket, else NULL. */
-static __always_inline struct sock *nl_accepted_sock(struct pt_regs *regs, long ret)
+/* sys_exit of accept/accept4 -> the accepted TCP socket, else NULL. sys_exit
+ * runs for every system call: btf (a tp_btf program) reads the syscall
+ * number with a plain load instead of a helper call. */
+static __always_inline struct sock *nl_accepted_sock(struct pt_regs *regs, long ret, bool btf)
 {
 	long nr;
 
 	if (ret < 0)
 		return NULL;
-	nr = nl_syscall_nr(regs);
+	nr = btf ? nl_syscall_nr_btf(regs) : nl_syscall_nr(regs);
 	if (nr != NL_NR_ACCEPT && nr != NL_NR_ACCEPT4)
 		return NULL;
 	return nl_fd_tcp_sock(ret);
 }
+
+/* The two sys_exit programs of one handler(regs, ret, btf): NAME_accept_btf
+ * and NAME_accept_raw. sys_exit runs for every system call of every process
+ * (~80-120 ns a run): tracers that only need accepted sockets should use
+ * NL_ACCEPTED_SOCK_PROGRAMS. */
+#define NL_ACCEPT_PROGRAMS(name, handler)                                             \
+	SEC("tp_btf/sys_exit")                                                         \
+	int BPF_PROG(name##_accept_btf, struct pt_regs *regs, long ret)                \
+	{                                                                              \
+		return handler(regs, ret, true);                                       \
+	}                                                                              \
+	SEC("raw_tp/sys_exit")                                                         \
+	int BPF_PROG(name##_accept_raw, struct pt_regs *regs, long ret)                \
+	{                                                                              \
+		return handler(regs, ret, false);                                      \
+	}
+
+/* The programs of one accept() handler, handler(sk) with sk the accepted TCP
+ * socket, in the accepting process's context:
+ *   NAME_accept4_tp, NAME_accept_tp: the classic tracepoints
+ *     syscalls:sys_exit_accept4 and sys_exit_accept, which fire for those
+ *     system calls only (libbpf finds them through tracefs);
+ *   NAME_accept_btf, NAME_accept_raw: sys_exit, as above.
+ * Hooks: TRACE_ACCEPT_HOOKS(NAME) in trace.h. */
+struct nl_syscall_exit {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
+#define NL_ACCEPTED_SOCK_PROGRAMS(name, handler)                                      \
+	SEC("tracepoint/syscalls/sys_exit_accept4")                                    \
+	int name##_accept4_tp(struct nl_syscall_exit *ctx)                            \
+	{                                                                              \
+		struct sock *sk = ctx->ret >= 0 ? nl_fd_tcp_sock(ctx->ret) : NULL;     \
+		return sk ? handler(sk) : 0;                                           \
+	}                                                                              \
+	SEC("tracepoint/syscalls/sys_exit_accept")                                     \
+	int name##_accept_tp(struct nl_syscall_exit *ctx)                             \
+	{                                                                              \
+		struct sock *sk = ctx->ret >= 0 ? nl_fd_tcp_sock(ctx->ret) : NULL;     \
+		return sk ? handler(sk) : 0;                                           \
+	}                                                                              \
+	SEC("tp_btf/sys_exit")                                                         \
+	int BPF_PROG(name##_accept_btf, struct pt_regs *regs, long ret)                \
+	{                                                                              \
+		struct sock *sk = nl_accepted_sock(regs, ret, true);                   \
+		return sk ? handler(sk) : 0;                                           \
+	}                                                                              \
+	SEC("raw_tp/sys_exit")                                                         \
+	int BPF_PROG(name##_accept_raw, struct pt_regs *regs, long ret)                \
+	{                                                                              \
+		struct sock *sk = nl_accepted_sock(regs, ret, false);                  \
+		return sk ? handler(sk) : 0;                                           \
+	}
 
 /* ---- histograms ---- */
 

@@ -12,6 +12,9 @@
 #define NL_COMM_LEN  16
 #define NL_MAX_PORTS 8
 
+/* An event wakes the consumer when none did for this long (netlens.bpf.h). */
+#define NL_WAKE_GAP_NS (5ULL * 1000 * 1000)
+
 /* Common filters, set by user space in .rodata before load (trace/opts.c);
  * zero means "any". The verifier sees them as constants, so a filter that
  * is off costs nothing. */

@@ -21,8 +21,10 @@ struct {
 } synsent SEC(".maps");
 
 /* Returns the connect's record when sk leaves SYN_SENT (caller deletes it
- * with synsent_done), NULL otherwise. */
-static __always_inline struct synsent *synsent_track(struct sock *sk, int oldstate, int newstate)
+ * with synsent_done), NULL otherwise. backup: see nl_nest_claim(); the
+ * claim comes before the map lookup, whose result the primary changes. */
+static __always_inline struct synsent *synsent_track(struct sock *sk, int oldstate, int newstate,
+						     bool backup)
 {
 	__u64 key = (__u64)sk;
 
@@ -32,13 +34,17 @@ static __always_inline struct synsent *synsent_track(struct sock *sk, int oldsta
 			return NULL;
 		if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
 			return NULL;
+		if (!nl_nest_claim(backup))
+			return NULL;
 		nl_owner_current(&s.o);
 		if (!nl_want_task(s.o.pid, s.o.comm))
 			return NULL;
 		bpf_map_update_elem(&synsent, &key, &s, BPF_ANY);
 		return NULL;
 	}
-	if (oldstate != TCP_SYN_SENT)
+	if (oldstate != TCP_SYN_SENT || !nl_sk_is_tcp(sk))
+		return NULL;
+	if (!nl_nest_claim(backup))
 		return NULL;
 	return bpf_map_lookup_elem(&synsent, &key);
 }

@@ -17,15 +17,12 @@ struct {
 	__type(value, struct nl_counts);
 } counts SEC(".maps");
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+static __always_inline int on_accept(struct sock *sk)
 {
-	struct sock *sk = nl_accepted_sock(regs, ret);
 	struct tcpaccept_event *e;
 	struct nl_owner o;
 	struct nl_tuple t = {};
 
-	if (!sk)
-		return 0;
 	if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return 0;
 	nl_owner_current(&o);
@@ -56,14 +53,4 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tcpaccept_accept_btf, struct pt_regs *regs, long ret)
-{
-	return on_sys_exit(regs, ret);
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(tcpaccept_accept_raw, struct pt_regs *regs, long ret)
-{
-	return on_sys_exit(regs, ret);
-}
+NL_ACCEPTED_SOCK_PROGRAMS(tcpaccept, on_accept)

@@ -14,9 +14,9 @@ struct {
 	__type(value, struct nl_counts);
 } counts SEC(".maps");
 
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
 {
-	struct synsent *s = synsent_track(sk, oldstate, newstate);
+	struct synsent *s = synsent_track(sk, oldstate, newstate, backup);
 	struct tcpconnect_event *e;
 	struct nl_tuple t = {};
 	int err = 0;
@@ -64,14 +64,4 @@ out:
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpconnect_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, oldstate, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpconnect_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, oldstate, newstate);
-}
+NL_STATE_PROGRAMS(tcpconnect, on_state)

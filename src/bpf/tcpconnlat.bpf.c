@@ -17,9 +17,9 @@ struct {
 	__type(value, __u64);
 } hist SEC(".maps");
 
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
 {
-	struct synsent *s = synsent_track(sk, oldstate, newstate);
+	struct synsent *s = synsent_track(sk, oldstate, newstate, backup);
 	struct tcpconnlat_event *e;
 	struct nl_tuple t = {};
 	__u64 now, lat;
@@ -57,14 +57,4 @@ out:
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpconnlat_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, oldstate, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpconnlat_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, oldstate, newstate);
-}
+NL_STATE_PROGRAMS(tcpconnlat, on_state)

@@ -16,7 +16,7 @@ struct {
 	__type(value, __u64);
 } entered SEC(".maps");
 
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
 {
 	struct tcpstates_event *e;
 	struct nl_owner *o;
@@ -27,6 +27,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (!nl_want_sock(sk, family))
+		return 0;
+	if (!nl_nest_claim(backup))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN)
@@ -60,36 +62,15 @@ out:
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpstates_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, oldstate, newstate);
-}
+NL_STATE_PROGRAMS(tcpstates, on_state)
 
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpstates_state_raw, struct sock *sk, int oldstate, int newstate)
+static __always_inline int on_accept(struct sock *sk)
 {
-	return on_state(sk, oldstate, newstate);
-}
-
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
-{
-	struct sock *sk = nl_accepted_sock(regs, ret);
 	__u64 key = (__u64)sk;
 
-	if (sk && bpf_map_lookup_elem(&entered, &key))
+	if (bpf_map_lookup_elem(&entered, &key))
 		nl_owner_set_current(sk);
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tcpstates_accept_btf, struct pt_regs *regs, long ret)
-{
-	return on_sys_exit(regs, ret);
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(tcpstates_accept_raw, struct pt_regs *regs, long ret)
-{
-	return on_sys_exit(regs, ret);
-}
+NL_ACCEPTED_SOCK_PROGRAMS(tcpstates, on_accept)

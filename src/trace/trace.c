@@ -2,6 +2,7 @@
  * and tear down. See trace.h for the model. */
 #include "trace/trace.h"
 #include "base/strbuf.h"
+#include "trace/btfmin.h"
 #include "trace/opts.h"
 
 #include <arpa/inet.h>
@@ -18,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_RINGBUF (512UL * 1024)
+#define DEFAULT_RINGBUF (256UL * 1024)
 #define FLUSH_MS 10     /* longest an event waits in the ring buffer */
 #define SUMMARY_TICK_MS 100
 
@@ -129,23 +130,104 @@ static int no_hook_error(struct trace_ctx *tc, int h, const char *why)
 	return r;
 }
 
+/* Programs of these types make libbpf parse the whole kernel BTF in user
+ * space (to find the attach target), whatever BTF CO-RE uses. */
+static bool needs_kernel_btf(const struct bpf_program *p)
+{
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	return t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_LSM || t == BPF_PROG_TYPE_EXT ||
+	       t == BPF_PROG_TYPE_STRUCT_OPS;
+}
+
+/* A trimmed kernel BTF for this tracer's CO-RE relocations (btfmin.h), as a
+ * memfd; -1 when it cannot be built or NETLENS_KERNEL_BTF=full asks for the
+ * whole one. */
+static int trimmed_btf(const struct tracer *tr)
+{
+	const char *mode = getenv("NETLENS_KERNEL_BTF");
+	size_t sz = 0;
+	const void *elf;
+	void *skel;
+	int fd;
+
+	if (mode && strcmp(mode, "full") == 0)
+		return -1;
+	skel = tr->skel_open(NULL);
+	if (!skel)
+		return -1;
+	elf = tr->skel_elf(skel, &sz);
+	fd = trace_btf_trim(tr->skel_obj(skel), elf, sz, NULL);
+	tr->skel_destroy(skel);
+	if (fd < 0 && getenv("NETLENS_BPF_DEBUG"))
+		fprintf(stderr, "netlens: trimmed kernel BTF unavailable (%s): libbpf reads all of it\n",
+			strerror(-fd));
+	return fd;
+}
+
 static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 {
 	const struct tracer *tr = tc->tr;
-	int choice[TRACE_MAX_HOOKS] = { 0 };
-	char why[512];
+	int choice[TRACE_MAX_HOOKS] = { 0 };       /* program index per hook */
+	int order[TRACE_MAX_HOOKS][TRACE_MAX_ALT]; /* candidates in the order tried */
+	int pos[TRACE_MAX_HOOKS] = { 0 }, nalt[TRACE_MAX_HOOKS] = { 0 };
+	bool dropped[TRACE_MAX_HOOKS] = { false };
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char why[512], btf_path[64];
+	int btf_fd, status = 0;
 
 	libbpf_set_print(libbpf_log);
+	btf_fd = trimmed_btf(tr);
+	if (btf_fd >= 0) {
+		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
+		opts.btf_custom_path = btf_path;
+	}
+/* Whatever fails with the trimmed BTF is tried again with the whole one
+ * before anything is reported. */
+#define RETRY_WITH_FULL_BTF()                                                        \
+	if (btf_fd >= 0) {                                                           \
+		close(btf_fd);                                                       \
+		btf_fd = -1;                                                         \
+		opts.btf_custom_path = NULL;                                         \
+		memset(pos, 0, sizeof(pos));                                         \
+		memset(nalt, 0, sizeof(nalt));                                       \
+		memset(dropped, 0, sizeof(dropped));                                 \
+		attempt = -1;                                                        \
+		if (getenv("NETLENS_BPF_DEBUG"))                                     \
+			fprintf(stderr, "netlens: retrying with the whole kernel BTF\n"); \
+		continue;                                                            \
+	}
 	for (int attempt = 0; attempt < TRACE_MAX_HOOKS * TRACE_MAX_ALT; attempt++) {
 		struct bpf_object *obj;
 		struct bpf_map *rb;
 		int err, failed = -1;
 
 		sb_reset(&bpf_log);
-		tc->skel = tr->skel_open();
-		if (!tc->skel)
-			return out_error("%s: opening the BPF object: %s", tr->name, strerror(errno));
+		tc->skel = tr->skel_open(&opts);
+		if (!tc->skel) {
+			RETRY_WITH_FULL_BTF();
+			status = out_error("%s: opening the BPF object: %s", tr->name, strerror(errno));
+			break;
+		}
 		obj = tr->skel_obj(tc->skel);
+		if (attempt == 0) {
+			/* Candidates are listed best first. With the trimmed BTF, the
+			 * ones that need no kernel BTF in user space go first: a tp_btf
+			 * program costs libbpf a parse of all of it (~8 ms and ~11 MB
+			 * here) to find its attach target, while a raw_tp program on
+			 * the same tracepoint runs through the same kernel path. */
+			for (int h = 0; h < tr->nhooks; h++) {
+				for (int pass = 0; pass < 2; pass++)
+					for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
+						struct bpf_program *p =
+							bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
+						bool heavy = p && btf_fd >= 0 && needs_kernel_btf(p);
+						if (pass == (int)heavy)
+							order[h][nalt[h]++] = a;
+					}
+				choice[h] = order[h][0];
+			}
+		}
 		*tr->skel_filter(tc->skel) = tc->o.filter;
 		rb = bpf_object__find_map_by_name(obj, "nl_events");
 		if (rb) {
@@ -154,10 +236,16 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 			bpf_map__set_max_entries(rb, (__u32)sz);
 			tr->skel_filter(tc->skel)->wakeup_bytes = sz / 4;
 		}
+		/* configure() turns hooks off for this run (trace_hook_off());
+		 * optional hooks that loaded nowhere stay off */
+		memset(tc->hook_off, 0, sizeof(tc->hook_off));
 		if (tr->configure && (err = tr->configure(tc, tc->skel)) != 0) {
 			unload(tc, ld);
-			return err;
+			status = err;
+			break;
 		}
+		for (int h = 0; h < tr->nhooks; h++)
+			tc->hook_off[h] |= dropped[h];
 		for (int h = 0; h < tr->nhooks; h++)
 			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
 				struct bpf_program *p =
@@ -172,9 +260,11 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 				char msg[256];
 				libbpf_strerror(err, msg, sizeof(msg));
 				unload(tc, ld);
-				return out_error("%s: loading BPF programs: %s (NETLENS_BPF_DEBUG=1 shows "
-						 "libbpf's log)",
-						 tr->name, msg);
+				RETRY_WITH_FULL_BTF();
+				status = out_error("%s: loading BPF programs: %s (NETLENS_BPF_DEBUG=1 shows "
+						   "libbpf's log)",
+						   tr->name, msg);
+				break;
 			}
 			log_line_for(tr->hooks[failed].progs[choice[failed]], why, sizeof(why));
 		} else {
@@ -195,15 +285,28 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 				ld->links[ld->nlinks++] = l;
 			}
 			if (failed < 0)
-				return 0;
+				goto done;
 		}
 		/* move the failing hook to its next candidate and start over */
 		unload(tc, ld);
-		if (choice[failed] + 1 >= TRACE_MAX_ALT || !tr->hooks[failed].progs[choice[failed] + 1])
-			return no_hook_error(tc, failed, why);
-		choice[failed]++;
+		if (pos[failed] + 1 < nalt[failed]) {
+			choice[failed] = order[failed][++pos[failed]];
+		} else if (tr->hooks[failed].optional) {
+			out_warn("%s: running without %s: %s", tr->name, tr->hooks[failed].name, why);
+			dropped[failed] = true;
+		} else {
+			RETRY_WITH_FULL_BTF();
+			status = no_hook_error(tc, failed, why);
+			break;
+		}
 	}
-	return out_error("%s: could not load the BPF programs", tr->name);
+#undef RETRY_WITH_FULL_BTF
+	if (!status && !tc->skel)
+		status = out_error("%s: could not load the BPF programs", tr->name);
+done:
+	if (btf_fd >= 0)
+		close(btf_fd); /* libbpf has read it by now */
+	return status;
 }
 
 /* ---- output helpers ---- */
@@ -306,12 +409,16 @@ const char *tcp_state_name(int state)
 
 /* ---- ring buffer, lost events, stats ---- */
 
+static unsigned long rb_seen; /* events printed since the last flush */
+
 static int rb_event(void *ctx, void *data, size_t len)
 {
 	struct trace_ctx *tc = ctx;
 
-	if (len >= sizeof(struct nl_hdr))
+	if (len >= sizeof(struct nl_hdr)) {
 		tc->tr->event(tc, data, len);
+		rb_seen++;
+	}
 	return 0;
 }
 
@@ -334,16 +441,46 @@ static uint64_t lost_events(struct trace_ctx *tc)
 	return sum;
 }
 
-static void print_stats(struct loaded *ld)
+/* Events handled by the backup programs because the kernel skipped the
+ * primary's nested run (see "nested runs" in bpf/netlens.bpf.h). */
+static uint64_t nested_recovered(struct trace_ctx *tc)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "nl_nest");
+	int ncpu = libbpf_num_possible_cpus();
+	size_t vsz = m ? bpf_map__value_size(m) : 0;
+	uint64_t sum = 0;
+	__u32 key = 0;
+	char *v;
+
+	if (!m || ncpu <= 0 || vsz < 24)
+		return 0;
+	vsz = (vsz + 7) & ~(size_t)7; /* per-CPU values are 8-byte aligned */
+	v = calloc((size_t)ncpu, vsz);
+	if (!v)
+		return 0;
+	if (bpf_map__lookup_elem(m, &key, sizeof(key), v, vsz * (size_t)ncpu, 0) == 0)
+		for (int i = 0; i < ncpu; i++) {
+			uint64_t r;
+			memcpy(&r, v + (size_t)i * vsz + 8, sizeof(r)); /* struct nl_nest.recovered */
+			sum += r;
+		}
+	free(v);
+	return sum;
+}
+
+static void print_stats(struct trace_ctx *tc, struct loaded *ld)
 {
 	static const struct out_col cols[] = {
 		{ "PROGRAM", "prog", 0, 0 },
 		{ "HOOK", "hook", 0, 0 },
 		{ "RUNS", "run_cnt", OUT_RIGHT, 0 },
+		{ "MISSED", "recursion_misses", OUT_RIGHT, 0 },
 		{ "TOTAL_NS", "run_time_ns", OUT_RIGHT, 0 },
 		{ "MEAN_NS", NULL, OUT_RIGHT, 0 },
 	};
-	struct table *t = out_table_begin(cols, 5);
+	struct table *t = out_table_begin(cols, 6);
+	uint64_t recovered = nested_recovered(tc);
+	bool have_backup = false;
 
 	if (out_is_json())
 		out_table_no_header(t);
@@ -351,21 +488,31 @@ static void print_stats(struct loaded *ld)
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(ld->progs[i]);
+		const char *name = bpf_program__name(ld->progs[i]);
+		bool backup = strstr(name, "_nest") != NULL;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
 			continue;
 		double mean = info.run_cnt ? (double)info.run_time_ns / (double)info.run_cnt : 0;
 		out_row_begin(t);
 		if (out_is_json())
 			out_obj_begin(t, "stats", NULL);
-		out_cell_str(t, 0, bpf_program__name(ld->progs[i]));
+		out_cell_str(t, 0, name);
 		out_cell_str(t, 1, bpf_program__section_name(ld->progs[i]));
 		out_cell_u64(t, 2, info.run_cnt);
-		out_cell_u64(t, 3, info.run_time_ns);
-		out_cell_fmt(t, 4, "%.0f", mean);
+		out_cell_u64(t, 3, info.recursion_misses);
+		out_cell_u64(t, 4, info.run_time_ns);
+		out_cell_fmt(t, 5, "%.0f", mean);
 		out_field_double(t, "mean_ns", NULL, mean, 1);
+		if (backup && out_is_json())
+			out_field_u64(t, "recovered", NULL, recovered);
+		have_backup |= backup;
 		out_row_end(t);
 	}
 	out_table_end(t);
+	if (have_backup && !out_is_json())
+		fprintf(stdout, "%llu nested runs skipped by the kernel were handled by the backup "
+				"programs\n",
+			(unsigned long long)recovered);
 }
 
 /* ---- the run ---- */
@@ -468,6 +615,11 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 			status = out_error("%s: reading events: %s", tr->name, strerror(-err));
 			break;
 		}
+		if (rb_seen) {
+			/* one write per batch (at most every FLUSH_MS), not per event */
+			fflush(stdout);
+			rb_seen = 0;
+		}
 	}
 
 	if (rb)
@@ -486,7 +638,7 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 			fprintf(stderr, "%llu events lost\n", (unsigned long long)lost);
 	}
 	if (tc.o.stats)
-		print_stats(&ld);
+		print_stats(&tc, &ld);
 out:
 	ring_buffer__free(rb);
 	unload(&tc, &ld);

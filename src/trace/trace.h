@@ -33,16 +33,36 @@
 #include <stdint.h>
 
 struct bpf_object;
+struct bpf_object_open_opts;
 struct trace_ctx;
 
 #define TRACE_MAX_ALT   4
 #define TRACE_MAX_HOOKS 8
 
-/* One attachment point and its candidate programs, best first. */
+/* One attachment point and its candidate programs, best first. An optional
+ * hook that cannot load is dropped with a warning instead of failing the
+ * run. Hooks are attached in array order (for a tracepoint's backup
+ * programs, see "nested runs" in bpf/netlens.bpf.h, after the primary). */
 struct trace_hook {
 	const char *name;                     /* e.g. "inet_sock_set_state" */
 	const char *progs[TRACE_MAX_ALT];     /* program names in the .bpf.c */
+	bool optional;
 };
+
+/* The hooks of an NL_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
+ * through its own tracepoint, else through sys_exit; accept() exits through
+ * its own one too (optional: sys_exit, when used, covers both). */
+#define TRACE_ACCEPT_HOOKS(n)                                                        \
+	{ "sys_exit_accept4 (accepted socket)",                                        \
+	  { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } },                  \
+	{ "sys_exit_accept (accepted socket)", { #n "_accept_tp" }, .optional = true }
+
+/* The hooks of an NL_STATE_PROGRAMS(name, ...) handler: the primary first,
+ * the backup for nested runs last in the tracer's hook array. */
+#define TRACE_STATE_HOOK(n) { "inet_sock_set_state", { #n "_state_btf", #n "_state_raw" } }
+#define TRACE_STATE_NEST_HOOK(n)                                                     \
+	{ "inet_sock_set_state (nested runs)", { #n "_state_btf_nest", #n "_state_raw_nest" }, \
+	  .optional = true }
 
 struct tracer {
 	const char *name;
@@ -56,11 +76,12 @@ struct tracer {
 	const struct option *longopts;        /* NULL-terminated; val >= 512 */
 	int (*opt)(struct trace_ctx *tc, int c, const char *arg); /* 0 or EXIT_USAGE */
 	/* skeleton glue, see TRACE_SKEL_GLUE */
-	void *(*skel_open)(void);
+	void *(*skel_open)(const struct bpf_object_open_opts *opts);
 	int (*skel_load)(void *skel);
 	void (*skel_destroy)(void *skel);
 	struct bpf_object *(*skel_obj)(void *skel);
 	struct nl_filter *(*skel_filter)(void *skel);
+	const void *(*skel_elf)(void *skel, size_t *sz);
 	/* before load: tracer rodata; may turn hooks off with trace_hook_off() */
 	int (*configure)(struct trace_ctx *tc, void *skel);
 	/* one ring-buffer record (event mode) */
@@ -71,7 +92,15 @@ struct tracer {
 
 /* Generates the skeleton glue for `name` (needs "bpf/name.skel.h"). */
 #define TRACE_SKEL_GLUE(n)                                                           \
-	static void *n##_skel_open(void) { return n##_bpf__open(); }                   \
+	static void *n##_skel_open(const struct bpf_object_open_opts *o)               \
+	{                                                                              \
+		return n##_bpf__open_opts(o);                                          \
+	}                                                                              \
+	static const void *n##_skel_elf(void *s, size_t *sz)                           \
+	{                                                                              \
+		*sz = ((struct n##_bpf *)s)->skeleton->data_sz;                        \
+		return ((struct n##_bpf *)s)->skeleton->data;                          \
+	}                                                                              \
 	static int n##_skel_load(void *s) { return n##_bpf__load(s); }                 \
 	static void n##_skel_destroy(void *s) { n##_bpf__destroy(s); }                 \
 	static struct bpf_object *n##_skel_obj(void *s) { return ((struct n##_bpf *)s)->obj; } \
@@ -82,7 +111,7 @@ struct tracer {
 #define TRACE_SKEL(n)                                                                \
 	.skel_open = n##_skel_open, .skel_load = n##_skel_load,                        \
 	.skel_destroy = n##_skel_destroy, .skel_obj = n##_skel_obj,                    \
-	.skel_filter = n##_skel_filter
+	.skel_filter = n##_skel_filter, .skel_elf = n##_skel_elf
 
 enum trace_ts { TS_NONE, TS_REL, TS_WALL };
 

@@ -18,7 +18,7 @@ static const struct out_col cols[] = {
 };
 
 static const struct trace_hook hooks[] = {
-	{ "sys_exit (accept)", { "tcpaccept_accept_btf", "tcpaccept_accept_raw" } },
+	TRACE_ACCEPT_HOOKS(tcpaccept),
 };
 
 static const struct option longopts[] = {
@@ -63,7 +63,7 @@ static const struct tracer tcpaccept = {
 	.name = "tcpaccept",
 	.doing = "TCP accepts",
 	.hooks = hooks,
-	.nhooks = 1,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
 	.cols = cols,
 	.ncols = sizeof(cols) / sizeof(cols[0]),
 	.shortopts = "c",

@@ -22,7 +22,8 @@ static const struct out_col cols[] = {
 };
 
 static const struct trace_hook hooks[] = {
-	{ "inet_sock_set_state", { "tcpconnect_state_btf", "tcpconnect_state_raw" } },
+	TRACE_STATE_HOOK(tcpconnect),
+	TRACE_STATE_NEST_HOOK(tcpconnect),
 };
 
 static const struct option longopts[] = {
@@ -80,7 +81,7 @@ static const struct tracer tcpconnect = {
 	.name = "tcpconnect",
 	.doing = "TCP connects",
 	.hooks = hooks,
-	.nhooks = 1,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
 	.cols = cols,
 	.ncols = sizeof(cols) / sizeof(cols[0]),
 	.shortopts = "c",

@@ -23,7 +23,8 @@ static const struct out_col cols[] = {
 };
 
 static const struct trace_hook hooks[] = {
-	{ "inet_sock_set_state", { "tcpconnlat_state_btf", "tcpconnlat_state_raw" } },
+	TRACE_STATE_HOOK(tcpconnlat),
+	TRACE_STATE_NEST_HOOK(tcpconnlat),
 };
 
 enum { OPT_HIST = 512, OPT_LINEAR, OPT_MIN };
@@ -108,7 +109,7 @@ static const struct tracer tcpconnlat = {
 	.name = "tcpconnlat",
 	.doing = "TCP connect latency",
 	.hooks = hooks,
-	.nhooks = 1,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
 	.cols = cols,
 	.ncols = sizeof(cols) / sizeof(cols[0]),
 	.longopts = longopts,

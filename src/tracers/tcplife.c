@@ -21,8 +21,9 @@ static const struct out_col cols[] = {
 };
 
 static const struct trace_hook hooks[] = {
-	{ "inet_sock_set_state", { "tcplife_state_btf", "tcplife_state_raw" } },
-	{ "sys_exit (accept owner)", { "tcplife_accept_btf", "tcplife_accept_raw" } },
+	TRACE_STATE_HOOK(tcplife),
+	TRACE_ACCEPT_HOOKS(tcplife),
+	TRACE_STATE_NEST_HOOK(tcplife),
 };
 
 static const struct option longopts[] = {
@@ -64,7 +65,7 @@ static const struct tracer tcplife = {
 	.name = "tcplife",
 	.doing = "TCP sessions",
 	.hooks = hooks,
-	.nhooks = 2,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
 	.cols = cols,
 	.ncols = sizeof(cols) / sizeof(cols[0]),
 	.shortopts = "L:D:",

@@ -22,8 +22,9 @@ static const struct out_col cols[] = {
 };
 
 static const struct trace_hook hooks[] = {
-	{ "inet_sock_set_state", { "tcpstates_state_btf", "tcpstates_state_raw" } },
-	{ "sys_exit (accept owner)", { "tcpstates_accept_btf", "tcpstates_accept_raw" } },
+	TRACE_STATE_HOOK(tcpstates),
+	TRACE_ACCEPT_HOOKS(tcpstates),
+	TRACE_STATE_NEST_HOOK(tcpstates),
 };
 
 static void event(struct trace_ctx *tc, const void *data, size_t len)
@@ -51,7 +52,7 @@ static const struct tracer tcpstates = {
 	.name = "tcpstates",
 	.doing = "TCP state changes",
 	.hooks = hooks,
-	.nhooks = 2,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
 	.cols = cols,
 	.ncols = sizeof(cols) / sizeof(cols[0]),
 	TRACE_SKEL(tcpstates),

@@ -1,10 +1,16 @@
-"""The tracer framework: lost events, teardown, --stats, option errors."""
+"""The tracer framework: lost events, teardown, --stats, hook choice, the
+trimmed kernel BTF, option errors."""
+import json
+import os
+import re
 import signal
 
 import pytest
 
 from conftest import run, wait_for
 from trace_util import Server, Tracer, bpf_prog_ids, events, workload
+
+TRACERS = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat"]
 
 
 def test_lost_events_counted_and_tracer_survives(netns):
@@ -38,7 +44,7 @@ def test_lost_events_text_mode(netns):
 
 @pytest.mark.sanitize
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("tracer", ["tcplife", "tcpaccept", "tcpconnlat"])
+@pytest.mark.parametrize("tracer", TRACERS)
 def test_no_programs_left_behind(netns, tracer, sig):
     before = bpf_prog_ids()
     tr = Tracer([tracer, "--netns", netns.name])
@@ -50,13 +56,78 @@ def test_no_programs_left_behind(netns, tracer, sig):
 
 
 def test_stats_and_duration(netns):
-    # -d ends the run by itself; --stats reports each attached program
+    # -d ends the run by itself; --stats reports each attached program: the
+    # state-change handler twice (primary and backup for nested runs, the
+    # backup with its recoveries) and accept() through its own tracepoints
     p = run(["-j", "tcplife", "--netns", netns.name, "-d", "0.3", "--stats"])
-    recs = [__import__("json").loads(l) for l in p.stdout.splitlines()]
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
     stats = [r["stats"] for r in recs if "stats" in r]
-    assert {s["hook"] for s in stats} == {"tp_btf/inet_sock_set_state", "tp_btf/sys_exit"}
-    assert all(s["run_cnt"] >= 0 and "mean_ns" in s for s in stats)
+    assert [s["prog"] for s in stats] == ["tcplife_state_raw", "tcplife_accept4_tp",
+                                          "tcplife_accept_tp", "tcplife_state_raw_nest"]
+    assert [s["hook"] for s in stats] == ["raw_tp/inet_sock_set_state",
+                                          "tracepoint/syscalls/sys_exit_accept4",
+                                          "tracepoint/syscalls/sys_exit_accept",
+                                          "raw_tp/inet_sock_set_state"]
+    assert all(s["run_cnt"] >= 0 and s["recursion_misses"] >= 0 and "mean_ns" in s
+               for s in stats)
+    assert stats[-1]["recovered"] >= 0
     assert {"lost_events": 0} in recs
+
+
+def _relocations(tracer, kernel_btf):
+    """CO-RE relocation results from libbpf's debug log: local access spec ->
+    the values patched in, over all programs of the object."""
+    env = dict(os.environ, NETLENS_BPF_DEBUG="1")
+    if kernel_btf:
+        env["NETLENS_KERNEL_BTF"] = kernel_btf
+    p = run([tracer, "-d", "0.01"], env=env)
+    specs, out = {}, {}
+    for line in p.stderr.splitlines():
+        m = re.search(r"prog '(\w+)': relo #(\d+): <(\w+)> \[\d+\] (.*)$", line)
+        if m:
+            specs[(m[1], m[2])] = f"{m[4]} <{m[3]}>"
+            continue
+        m = re.search(r"prog '(\w+)': relo #(\d+): patched insn #\d+ \(.*\) (?:imm|off) "
+                      r"(-?\d+) -> (-?\d+)", line)
+        if m and (m[1], m[2]) in specs:
+            out.setdefault(specs[(m[1], m[2])], set()).add(m[4])
+    return out, p.stderr
+
+
+@pytest.mark.parametrize("tracer", TRACERS)
+def test_trimmed_kernel_btf_relocates_like_the_full_one(tracer):
+    # netlens hands libbpf a trimmed copy of the kernel BTF (only the types
+    # and members the programs read); every CO-RE relocation must come out
+    # exactly as with the whole /sys/kernel/btf/vmlinux
+    full, _ = _relocations(tracer, "full")
+    trimmed, log = _relocations(tracer, None)
+    assert "trimmed kernel BTF unavailable" not in log
+    assert full and trimmed == full
+
+
+def test_full_kernel_btf_prefers_tp_btf(netns):
+    # with the whole kernel BTF parsed anyway, the hooks are tried as listed:
+    # tp_btf first
+    p = run(["-j", "tcplife", "--netns", netns.name, "-d", "0.1", "--stats"],
+            env=dict(os.environ, NETLENS_KERNEL_BTF="full"))
+    hooks = [json.loads(l)["stats"]["hook"] for l in p.stdout.splitlines() if "stats" in l]
+    assert hooks == ["tp_btf/inet_sock_set_state", "tracepoint/syscalls/sys_exit_accept4",
+                     "tracepoint/syscalls/sys_exit_accept", "tp_btf/inet_sock_set_state"]
+
+
+def test_wide_text_columns(netns):
+    tr = Tracer(["tcplife", "--netns", netns.name, "-w", "-t"], json_mode=False)
+    try:
+        srv = Server(netns, "--conns", 1, "--recv", 10, "--send", 10)
+        workload(netns, "client", "--port", srv.port, "--conns", 1, "--send", 10, "--recv", 10)
+        srv.wait()
+    finally:
+        out = tr.stop()
+    lines = out.splitlines()
+    assert lines[0].split() == ["TIME(s)", "PID", "COMM", "LADDR", "LPORT", "RADDR", "RPORT",
+                                "TX_KB", "RX_KB", "MS", "NETNS", "CGROUP"]
+    inode = str(os.stat(f"/run/netns/{netns.name}").st_ino)
+    assert len(lines) == 3 and all(l.split()[10] == inode for l in lines[1:])
 
 
 @pytest.mark.parametrize("args,msg", [

@@ -97,16 +97,92 @@ def test_tcpstates_order(netns):
     tr = Tracer(["tcpstates", "--netns", netns.name])
     srv, cli, (recs,) = _client_server(netns, [tr], sport_base=43000)
     evs = events(recs)
-    client = [(e["oldstate"], e["newstate"]) for e in evs if e["lport"] == 43000 or
-              (e["newstate"] == "SYN_SENT" and e is evs[[x["newstate"] for x in evs].index("SYN_SENT")])]
-    assert client == [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
-                      ("ESTABLISHED", "FIN_WAIT1"), ("FIN_WAIT1", "FIN_WAIT2"),
-                      ("FIN_WAIT2", "CLOSE")]
-    server = [(e["oldstate"], e["newstate"]) for e in evs
-              if e["lport"] == srv.port and e["rport"] == 43000]
-    assert server == [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"),
-                      ("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"),
-                      ("LAST_ACK", "CLOSE")]
+    assert _states(evs, 43000) == CLIENT_CLOSES
+    assert _states(evs, srv.port, 43000) == SERVER_ANSWERS
     owned = [e for e in evs if e["lport"] == 43000]
     assert all(e["pid"] == cli["pid"] for e in owned)
     assert [e["newstate"] for e in evs if e["rport"] == 0][:1] == ["LISTEN"]
+
+
+CLIENT_CLOSES = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
+                 ("FIN_WAIT1", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")]
+SERVER_ANSWERS = [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"),
+                  ("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")]
+
+
+def _states(evs, lport, rport=None):
+    return [(e["oldstate"], e["newstate"]) for e in evs
+            if e["lport"] == lport and (rport is None or e["rport"] == rport)]
+
+
+def test_tcpstates_server_closes_first(netns):
+    # the server closes first and the client closes 0.2 s later: the server
+    # socket's FIN_WAIT2 and CLOSE come from the client's delayed ACK, in a
+    # softirq (see test_trace_tcplife.test_server_closes_first)
+    tr = Tracer(["tcpstates", "--netns", netns.name])
+    try:
+        srv = Server(netns, "--conns", 2, "--recv", 10, "--send", 10, "--close-first")
+        cli = workload(netns, "client", "--port", srv.port, "--conns", 2, "--send", 10,
+                       "--recv", 10, "--sport-base", 44000, "--hold", 0.2, "--wait-eof")
+        srv.wait()
+    finally:
+        evs = events(tr.stop())
+    for sport in (44000, 44001):
+        assert _states(evs, sport) == [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
+                                      ("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"),
+                                      ("LAST_ACK", "CLOSE")]
+        assert _states(evs, srv.port, sport) == [("LISTEN", "SYN_RECV"),
+                                                ("SYN_RECV", "ESTABLISHED"),
+                                                ("ESTABLISHED", "FIN_WAIT1"),
+                                                ("FIN_WAIT1", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")]
+        assert all(e["pid"] == cli["pid"] for e in evs if e["lport"] == sport)
+        # the server's own close() runs in its process: owner known from accept()
+        fin = [e for e in evs if e["lport"] == srv.port and e["rport"] == sport and
+               e["newstate"] == "FIN_WAIT1"]
+        assert fin[0]["pid"] == srv.pid
+        # time in the old state: the client held the session ~0.2 s
+        last_ack = [e for e in evs if e["lport"] == sport and e["newstate"] == "LAST_ACK"]
+        assert 150 <= last_ack[0]["old_state_ms"] < 1200
+
+
+@pytest.mark.parametrize("tracer", ["tcpconnect", "tcpaccept", "tcpstates"])
+def test_ipv6(netns, tracer):
+    tr = Tracer([tracer, "--netns", netns.name, "-6"])
+    tr4 = Tracer([tracer, "--netns", netns.name, "-4"])
+    try:
+        srv = Server(netns, "--addr", "::1", "--conns", 2, "--recv", 10, "--send", 10)
+        cli = workload(netns, "client", "--addr", "::1", "--port", srv.port, "--conns", 2,
+                       "--send", 10, "--recv", 10, "--sport-base", 45000)
+        srv.wait()
+    finally:
+        evs, none = events(tr.stop()), events(tr4.stop())
+    assert none == []
+    assert evs and all(e["ip"] == 6 and e["laddr"] == "::1" for e in evs)
+    assert all(e["raddr"] == "::1" for e in evs if e["rport"])  # not the listener
+    if tracer == "tcpconnect":
+        assert [(e["lport"], e["rport"], e["pid"]) for e in evs] == \
+            [(45000, srv.port, cli["pid"]), (45001, srv.port, cli["pid"])]
+    elif tracer == "tcpaccept":
+        assert [(e["lport"], e["rport"], e["pid"]) for e in evs] == \
+            [(srv.port, 45000, srv.pid), (srv.port, 45001, srv.pid)]
+    else:
+        assert _states(evs, 45000) == CLIENT_CLOSES
+        assert _states(evs, srv.port, 45000) == SERVER_ANSWERS
+
+
+def test_netns_separates_namespaces(netns_factory):
+    a, b = netns_factory(), netns_factory()
+    tr_a = Tracer(["tcpconnect", "--netns", a.name])
+    tr_b = Tracer(["tcpaccept", "--netns", b.name])
+    try:
+        runs = {}
+        for ns in (a, b):
+            srv = Server(ns, "--conns", CONNS)
+            runs[ns.name] = (srv, workload(ns, "client", "--port", srv.port, "--conns", CONNS))
+            srv.wait()
+    finally:
+        ea, eb = events(tr_a.stop()), events(tr_b.stop())
+    assert [e["pid"] for e in ea] == [runs[a.name][1]["pid"]] * CONNS
+    assert {e["netns"] for e in ea} == {netns_inode(a)}
+    assert [e["pid"] for e in eb] == [runs[b.name][0].pid] * CONNS
+    assert {e["netns"] for e in eb} == {netns_inode(b)}

@@ -1,8 +1,10 @@
 """tcplife against known workloads: exact sessions, owners, bytes, durations."""
+import os
+
 import pytest
 
 from conftest import NETLENS  # noqa: F401  (documents which binary is tested)
-from trace_util import Server, Tracer, events, netns_inode, workload
+from trace_util import Cgroup, Server, Tracer, cgroup2_root, events, netns_inode, workload
 
 CONNS, TX, RX, HOLD = 3, 5000, 777, 0.2
 
@@ -28,7 +30,8 @@ def _check_sessions(ns, srv, cli, evs, addr="127.0.0.1", ip=4, hold=HOLD):
         assert (c["pid"], c["comm"]) == (cli["pid"], "python3")
         assert (c["laddr"], c["lport"], c["raddr"], c["rport"]) == (addr, sport, addr, srv.port)
         assert (c["tx_bytes"], c["rx_bytes"]) == (TX, RX)
-        assert hold * 1000 <= c["duration_ms"] < hold * 1000 + 2000
+        assert hold * 1000 <= c["duration_ms"] < hold * 1000 + 1000
+        assert 0 < s["duration_ms"] <= c["duration_ms"] + 1
         assert (s["pid"], s["comm"]) == (srv.pid, "python3")
         assert (s["laddr"], s["lport"], s["raddr"], s["rport"]) == (addr, srv.port, addr, sport)
         assert (s["tx_bytes"], s["rx_bytes"]) == (RX, TX)
@@ -43,12 +46,21 @@ def test_sessions_exact(netns):
     _check_sessions(netns, srv, cli, events(recs))
 
 
+def test_client_closes_first(netns):
+    # the client holds each session, then closes; the server closes on EOF
+    srv, cli, recs = _run(netns)
+    _check_sessions(netns, srv, cli, events(recs))
+
+
 def test_server_closes_first(netns):
-    # the client closes as soon as it sees EOF (no hold): see the report on
-    # FIN_WAIT1 sockets whose transitions were occasionally not traced
-    srv, cli, recs = _run(netns, server_args=["--close-first"], client_args=["--wait-eof"],
-                          hold=0)
-    _check_sessions(netns, srv, cli, events(recs), hold=0)
+    # The server closes first; the client reads, holds 0.2 s, sees EOF and
+    # closes. The client's delayed ACK of the server's FIN comes from a timer,
+    # so the server socket's FIN_WAIT2 and CLOSE run in a softirq, often on
+    # top of a tracer program running in process context: the kernel skips
+    # such nested runs, which the backup programs recover.
+    srv, cli, recs = _run(netns, server_args=["--close-first"], client_args=["--wait-eof"])
+    assert recs[-1] == {"lost_events": 0}
+    _check_sessions(netns, srv, cli, events(recs))
 
 
 def test_ipv6(netns):
@@ -57,8 +69,39 @@ def test_ipv6(netns):
 
 
 def test_ipv4_filter_excludes_ipv6(netns):
-    _, _, recs = _run(netns, extra=["-4"], addr="::1")
+    _, _, recs = _run(netns, extra=["-4"], addr="::1", hold=0)
     assert events(recs) == []
+
+
+def test_ipv6_filter_excludes_ipv4(netns):
+    _, _, recs = _run(netns, extra=["-6"], hold=0)
+    assert events(recs) == []
+
+
+@pytest.mark.skipif(not cgroup2_root(), reason="no cgroup v2 mount")
+def test_cgroup_filter(netns):
+    # the client runs in a cgroup of its own: --cgroup keeps its sessions
+    # (a socket belongs to the cgroup of the process that made it) and drops
+    # the server's, which live in the server's cgroup
+    cg, other = Cgroup(), Cgroup()
+    cg_id = os.stat(cg.path).st_ino  # cgroup v2: the directory's inode is the id
+    try:
+        tr = Tracer(["tcplife", "--netns", netns.name, "--cgroup", cg.path])
+        tr_other = Tracer(["tcplife", "--netns", netns.name, "--cgroup", other.path])
+        try:
+            srv = Server(netns, "--conns", CONNS, "--recv", TX, "--send", RX)
+            cli = workload(netns, "client", "--port", srv.port, "--conns", CONNS, "--send", TX,
+                           "--recv", RX, cgroup=cg.path)
+            srv.wait()
+        finally:
+            evs, none = events(tr.stop()), events(tr_other.stop())
+    finally:
+        cg.close()
+        other.close()
+    assert none == []
+    assert len(evs) == CONNS
+    assert all(e["side"] == "connect" and e["pid"] == cli["pid"] for e in evs)
+    assert {e["cgroup"] for e in evs} == {cg_id}
 
 
 def test_port_filters(netns):

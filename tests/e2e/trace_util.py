@@ -68,10 +68,49 @@ def netns_inode(ns):
     return os.stat(f"/run/netns/{ns.name}").st_ino
 
 
-def workload(ns, *args):
-    """Runs the workload to completion in ns; returns its JSON summary."""
-    p = ns.exec([PY, WORKLOAD] + [str(a) for a in args], timeout=60)
+def workload(ns, *args, cgroup=None):
+    """Runs the workload to completion in ns (in cgroup v2 directory `cgroup`
+    if given); returns its JSON summary."""
+    cmd = [PY, WORKLOAD] + [str(a) for a in args]
+    if cgroup:
+        # join the cgroup before entering the namespace: `ip netns exec`
+        # mounts a sysfs of its own, without the cgroup file systems
+        p = subprocess.run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup,
+                            "ip", "netns", "exec", ns.name] + cmd,
+                           capture_output=True, text=True, timeout=60, check=True)
+    else:
+        p = ns.exec(cmd, timeout=60)
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def cgroup2_root():
+    """Where cgroup v2 is mounted (unified or hybrid layout), or None."""
+    with open("/proc/mounts") as f:
+        for line in f:
+            dev, path, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return path
+    return None
+
+
+class Cgroup:
+    """A fresh cgroup v2 directory, removed by close() (once it is empty)."""
+
+    def __init__(self):
+        root = cgroup2_root()
+        if not root:
+            raise RuntimeError("no cgroup v2 mount")
+        self.path = os.path.join(root, f"nlt-{os.getpid()}-{next(_cg_counter)}")
+        os.mkdir(self.path)
+
+    def close(self):
+        try:
+            os.rmdir(self.path)
+        except OSError:
+            pass
+
+
+_cg_counter = __import__("itertools").count()
 
 
 class Server:

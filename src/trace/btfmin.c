@@ -1,0 +1,923 @@
+/* Trimmed kernel BTF for CO-RE relocation; see btfmin.h.
+ *
+ * 1. The object's CO-RE relocation records (.BTF.ext) and its own BTF give,
+ *    for every relocated access, a root type name and kind and the chain of
+ *    member names (anonymous members are not part of the chain, as in
+ *    libbpf's bpf_core_parse_spec()).
+ * 2. One streaming pass over the kernel string section finds the offsets of
+ *    those names (vmlinux BTF strings are deduplicated, so equal offsets
+ *    mean equal strings); one streaming pass over the type section records
+ *    where each type starts and which types are candidate roots (same
+ *    essential name and kind, as bpf_core_find_cands() picks them).
+ * 3. Each chain is walked through the kernel types the way
+ *    bpf_core_match_member() does (by name, descending into anonymous
+ *    struct/union members), marking the members used.
+ * 4. The output BTF has every candidate root and every type on the walked
+ *    paths, with the kernel's names, sizes and member offsets, but only the
+ *    marked members; pointers to structs point to forward declarations
+ *    (CO-RE never follows a pointer within one relocation).
+ * The kernel BTF is mapped (kernels >= 6.15 allow a private read-only
+ * mapping of /sys/kernel/btf/vmlinux, which costs no resident memory) or,
+ * failing that, read once. Memory: one u32 per kernel type.
+ */
+#include "trace/btfmin.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_STEPS   32
+#define MAX_ANON    8
+
+/* ---- small helpers ---- */
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		abort();
+	return q;
+}
+
+static uint32_t hash_str(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+/* ---- what the object asks for ---- */
+
+enum step_kind { STEP_MEMBER, STEP_ARRAY };
+
+struct step {
+	enum step_kind kind;
+	int name; /* index into want[] */
+};
+
+struct chain {
+	int root_name;  /* index into want[] */
+	int root_kind;  /* BTF_KIND_* */
+	int nsteps;
+	struct step steps[MAX_STEPS];
+};
+
+struct want {
+	char *s;
+	size_t len;
+	uint32_t hash;
+	uint32_t *offs; /* kernel string offsets holding this string */
+	int noffs;
+};
+
+/* ---- the kernel BTF ---- */
+
+struct kbtf {
+	const uint8_t *data;  /* the whole file, mapped or read */
+	size_t size;
+	bool mapped;
+	const uint8_t *types, *strs;
+	uint32_t types_len, strs_len;
+	uint32_t *off;        /* type id -> offset in the type section */
+	uint32_t ntypes;      /* highest id + 1 */
+};
+
+struct need {
+	uint32_t kid;
+	uint32_t vlen;
+	uint8_t *used;     /* per member, for structs/unions */
+	bool root;
+};
+
+struct trim {
+	const struct btf *lbtf;
+	struct want *want;
+	int nwant;
+	struct chain *chains;
+	int nchains;
+	struct kbtf k;
+	uint32_t *cands;   /* candidate roots (kernel ids) */
+	int ncands;
+	struct need *needs;
+	size_t nneeds, capneeds;
+	/* emitted: kernel id -> new id (open addressing) */
+	uint32_t *emit_k, *emit_v;
+	size_t nemit, capemit;
+	/* kernel string offsets of root names, with the kinds wanted there */
+	struct rootoff { uint32_t off; uint32_t kinds; } *roots;
+	int nroots;
+	struct btf *out;
+};
+
+static int want_index(struct trim *tr, const char *s, size_t n)
+{
+	uint32_t h = hash_str(s, n);
+
+	for (int i = 0; i < tr->nwant; i++)
+		if (tr->want[i].hash == h && tr->want[i].len == n && !memcmp(tr->want[i].s, s, n))
+			return i;
+	tr->want = xrealloc(tr->want, sizeof(*tr->want) * (size_t)(tr->nwant + 1));
+	tr->want[tr->nwant] = (struct want){ .s = strndup(s, n), .len = n, .hash = h };
+	if (!tr->want[tr->nwant].s)
+		abort();
+	return tr->nwant++;
+}
+
+/* libbpf's essential name: "sock___x" -> "sock" */
+static size_t essential_len(const char *name)
+{
+	const char *p = strstr(name, "___");
+
+	return p ? (size_t)(p - name) : strlen(name);
+}
+
+static const struct btf_type *skip_mods_typedefs(const struct btf *btf, uint32_t id, uint32_t *res)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		id = t->type;
+		t = btf__type_by_id(btf, id);
+	}
+	if (res)
+		*res = id;
+	return t;
+}
+
+/* One relocation record -> one chain (or an error for kinds not handled). */
+static int add_relo(struct trim *tr, const struct bpf_core_relo *r)
+{
+	const struct btf *lb = tr->lbtf;
+	const struct btf_type *t = btf__type_by_id(lb, r->type_id);
+	const char *spec = btf__name_by_offset(lb, r->access_str_off);
+	const char *name;
+	struct chain c = { 0 };
+	uint32_t id = r->type_id;
+	char *end;
+
+	switch (r->kind) {
+	case BPF_CORE_FIELD_BYTE_OFFSET:
+	case BPF_CORE_FIELD_BYTE_SIZE:
+	case BPF_CORE_FIELD_EXISTS:
+	case BPF_CORE_FIELD_SIGNED:
+	case BPF_CORE_FIELD_LSHIFT_U64:
+	case BPF_CORE_FIELD_RSHIFT_U64:
+		break;
+	default:
+		return -EOPNOTSUPP; /* type and enum relocations: use the full BTF */
+	}
+	if (!t || !spec || !*spec)
+		return -EINVAL;
+	name = btf__name_by_offset(lb, t->name_off);
+	if (!name || !*name)
+		return -EOPNOTSUPP; /* anonymous root */
+	c.root_name = want_index(tr, name, essential_len(name));
+	c.root_kind = btf_kind(t);
+	/* the first number indexes the root as an array; then members/elements */
+	strtoul(spec, &end, 10);
+	while (*end == ':') {
+		unsigned long idx = strtoul(end + 1, &end, 10);
+		const struct btf_type *ct = skip_mods_typedefs(lb, id, &id);
+
+		if (!ct || c.nsteps >= MAX_STEPS)
+			return -EINVAL;
+		if (btf_is_composite(ct)) {
+			const struct btf_member *m;
+			if (idx >= btf_vlen(ct))
+				return -EINVAL;
+			m = btf_members(ct) + idx;
+			if (m->name_off) {
+				const char *mn = btf__name_by_offset(lb, m->name_off);
+				c.steps[c.nsteps++] = (struct step){ STEP_MEMBER,
+								     want_index(tr, mn, strlen(mn)) };
+			}
+			id = m->type;
+		} else if (btf_is_array(ct)) {
+			c.steps[c.nsteps++] = (struct step){ STEP_ARRAY, -1 };
+			id = btf_array(ct)->type;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (*end)
+		return -EINVAL;
+	tr->chains = xrealloc(tr->chains, sizeof(*tr->chains) * (size_t)(tr->nchains + 1));
+	tr->chains[tr->nchains++] = c;
+	return 0;
+}
+
+/* .BTF.ext of the ELF image -> chains */
+static int read_relos(struct trim *tr, const void *elf_img, size_t elf_sz)
+{
+	struct btf_ext_hdr {
+		uint16_t magic;
+		uint8_t version, flags;
+		uint32_t hdr_len;
+		uint32_t func_info_off, func_info_len, line_info_off, line_info_len;
+		uint32_t core_relo_off, core_relo_len;
+	} h;
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const uint8_t *ext = NULL, *p, *endp;
+	size_t ext_sz = 0;
+	uint32_t rec_size;
+	int err = 0;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	elf = elf_memory((char *)elf_img, elf_sz);
+	if (!elf)
+		return -EINVAL;
+	if (elf_getshdrstrndx(elf, &shstrndx)) {
+		elf_end(elf);
+		return -EINVAL;
+	}
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *n;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		n = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!n || strcmp(n, ".BTF.ext"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (d && d->d_buf) {
+			ext = d->d_buf;
+			ext_sz = d->d_size;
+		}
+		break;
+	}
+	if (!ext || ext_sz < offsetof(struct btf_ext_hdr, core_relo_off)) {
+		elf_end(elf);
+		return -ENOENT;
+	}
+	memcpy(&h, ext, ext_sz < sizeof(h) ? ext_sz : sizeof(h));
+	if (h.magic != BTF_MAGIC || h.hdr_len > ext_sz ||
+	    h.hdr_len < offsetof(struct btf_ext_hdr, core_relo_len) + sizeof(uint32_t)) {
+		elf_end(elf); /* no CO-RE relocations at all: nothing to trim for */
+		return -ENOENT;
+	}
+	if ((uint64_t)h.hdr_len + h.core_relo_off + h.core_relo_len > ext_sz || h.core_relo_len < 4) {
+		elf_end(elf);
+		return -EINVAL;
+	}
+	p = ext + h.hdr_len + h.core_relo_off;
+	endp = p + h.core_relo_len;
+	memcpy(&rec_size, p, 4);
+	p += 4;
+	if (rec_size < sizeof(struct bpf_core_relo)) {
+		elf_end(elf);
+		return -EINVAL;
+	}
+	while (!err && p + 8 <= endp) {
+		uint32_t num;
+		memcpy(&num, p + 4, 4);
+		p += 8;
+		if ((uint64_t)num * rec_size > (uint64_t)(endp - p)) {
+			err = -EINVAL;
+			break;
+		}
+		for (uint32_t i = 0; i < num && !err; i++, p += rec_size) {
+			struct bpf_core_relo r;
+			memcpy(&r, p, sizeof(r));
+			err = add_relo(tr, &r);
+		}
+	}
+	elf_end(elf);
+	return err;
+}
+
+/* ---- reading the kernel BTF ---- */
+
+static int load_kernel_btf(struct kbtf *k, const char *path)
+{
+	struct btf_header h;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(h)) {
+		err = -EINVAL;
+		goto out;
+	}
+	k->size = (size_t)st.st_size;
+	k->data = mmap(NULL, k->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (k->data != MAP_FAILED) {
+		k->mapped = true;
+	} else {
+		uint8_t *buf = malloc(k->size);
+		size_t got = 0;
+		k->data = NULL;
+		if (!buf) {
+			err = -ENOMEM;
+			goto out;
+		}
+		while (got < k->size) {
+			ssize_t r = read(fd, buf + got, k->size - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				err = r < 0 ? -errno : -EIO;
+				free(buf);
+				goto out;
+			}
+			got += (size_t)r;
+		}
+		k->data = buf;
+	}
+	memcpy(&h, k->data, sizeof(h));
+	if (h.magic != BTF_MAGIC || h.version != BTF_VERSION || h.hdr_len < sizeof(h) ||
+	    (uint64_t)h.hdr_len + h.type_off + h.type_len > k->size ||
+	    (uint64_t)h.hdr_len + h.str_off + h.str_len > k->size || h.str_len == 0 ||
+	    k->data[h.hdr_len + h.str_off + h.str_len - 1] != '\0') {
+		err = -EINVAL;
+		goto out;
+	}
+	k->types = k->data + h.hdr_len + h.type_off;
+	k->types_len = h.type_len;
+	k->strs = k->data + h.hdr_len + h.str_off;
+	k->strs_len = h.str_len;
+out:
+	close(fd);
+	return err;
+}
+
+static void unload_kernel_btf(struct kbtf *k)
+{
+	if (k->mapped)
+		munmap((void *)k->data, k->size);
+	else
+		free((void *)k->data);
+	free(k->off);
+}
+
+/* Strings: record the offsets of the wanted ones. */
+static int scan_strings(struct trim *tr)
+{
+	const char *p = (const char *)tr->k.strs, *end = p + tr->k.strs_len;
+	uint64_t lens = 0; /* bit n: some wanted string has length n (63: or more) */
+	uint8_t first[256] = { 0 };
+	size_t cap = 64;
+	int *slot;
+
+	while (cap < (size_t)tr->nwant * 4)
+		cap *= 2;
+	slot = malloc(cap * sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memset(slot, -1, cap * sizeof(*slot));
+	for (int i = 0; i < tr->nwant; i++) {
+		size_t j = tr->want[i].hash & (cap - 1);
+		while (slot[j] >= 0)
+			j = (j + 1) & (cap - 1);
+		slot[j] = i;
+		lens |= 1ULL << (tr->want[i].len < 63 ? tr->want[i].len : 63);
+		first[(uint8_t)tr->want[i].s[0]] = 1;
+	}
+	while (p < end) {
+		size_t n = strlen(p); /* the section ends with a NUL (checked) */
+		if (first[(uint8_t)*p] && (lens >> (n < 63 ? n : 63) & 1)) {
+			uint32_t h = hash_str(p, n);
+			for (size_t j = h & (cap - 1); slot[j] >= 0; j = (j + 1) & (cap - 1)) {
+				struct want *wt = &tr->want[slot[j]];
+				if (wt->hash != h || wt->len != n || memcmp(wt->s, p, n))
+					continue;
+				wt->offs = xrealloc(wt->offs, sizeof(*wt->offs) * (size_t)(wt->noffs + 1));
+				wt->offs[wt->noffs++] = (uint32_t)(p - (const char *)tr->k.strs);
+			}
+		}
+		p += n + 1;
+	}
+	free(slot);
+	return 0;
+}
+
+static bool want_has(const struct want *w, uint32_t off)
+{
+	for (int i = 0; i < w->noffs; i++)
+		if (w->offs[i] == off)
+			return true;
+	return false;
+}
+
+static size_t type_extra(const struct btf_type *t)
+{
+	uint16_t vlen = btf_vlen(t);
+
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT:
+	case BTF_KIND_VAR:
+	case BTF_KIND_DECL_TAG:
+		return 4;
+	case BTF_KIND_ARRAY:
+		return sizeof(struct btf_array);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return (size_t)vlen * sizeof(struct btf_member);
+	case BTF_KIND_ENUM:
+		return (size_t)vlen * sizeof(struct btf_enum);
+	case BTF_KIND_ENUM64:
+		return (size_t)vlen * sizeof(struct btf_enum64);
+	case BTF_KIND_FUNC_PROTO:
+		return (size_t)vlen * sizeof(struct btf_param);
+	case BTF_KIND_DATASEC:
+		return (size_t)vlen * sizeof(struct btf_var_secinfo);
+	case BTF_KIND_PTR:
+	case BTF_KIND_FWD:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_FUNC:
+	case BTF_KIND_FLOAT:
+	case BTF_KIND_TYPE_TAG:
+		return 0;
+	}
+	return (size_t)-1;
+}
+
+static int cmp_root(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rootoff *)a)->off, y = ((const struct rootoff *)b)->off;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The (string offset, kinds) of the chains' roots, sorted for lookups. */
+static void build_roots(struct trim *tr)
+{
+	for (int c = 0; c < tr->nchains; c++) {
+		const struct want *w = &tr->want[tr->chains[c].root_name];
+		for (int i = 0; i < w->noffs; i++) {
+			int r;
+			for (r = 0; r < tr->nroots && tr->roots[r].off != w->offs[i]; r++)
+				;
+			if (r == tr->nroots) {
+				tr->roots = xrealloc(tr->roots, sizeof(*tr->roots) * (size_t)(tr->nroots + 1));
+				tr->roots[tr->nroots++] = (struct rootoff){ w->offs[i], 0 };
+			}
+			tr->roots[r].kinds |= 1u << tr->chains[c].root_kind;
+		}
+	}
+	qsort(tr->roots, (size_t)tr->nroots, sizeof(*tr->roots), cmp_root);
+}
+
+static bool is_root(const struct trim *tr, uint32_t name_off, unsigned kind)
+{
+	int lo = 0, hi = tr->nroots - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (tr->roots[mid].off == name_off)
+			return tr->roots[mid].kinds >> kind & 1;
+		if (tr->roots[mid].off < name_off)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* Types: the offset of each, and the candidate roots. */
+static int scan_types(struct trim *tr)
+{
+	struct kbtf *k = &tr->k;
+	uint32_t pos = 0, id = 1, capoff = 1 << 16;
+
+	k->off = malloc(sizeof(*k->off) * capoff);
+	if (!k->off)
+		return -ENOMEM;
+	while (pos < k->types_len) {
+		struct btf_type t;
+		size_t extra;
+		if (k->types_len - pos < sizeof(t))
+			return -EINVAL;
+		memcpy(&t, k->types + pos, sizeof(t));
+		extra = type_extra(&t);
+		if (extra == (size_t)-1)
+			return -EOPNOTSUPP; /* a BTF kind newer than this code */
+		if (k->types_len - pos - sizeof(t) < extra)
+			return -EINVAL;
+		if (id >= capoff) {
+			capoff *= 2;
+			k->off = xrealloc(k->off, sizeof(*k->off) * capoff);
+		}
+		k->off[id] = pos;
+		if (t.name_off && is_root(tr, t.name_off, btf_kind(&t))) {
+			tr->cands = xrealloc(tr->cands, sizeof(*tr->cands) * (size_t)(tr->ncands + 1));
+			tr->cands[tr->ncands++] = id;
+		}
+		pos += (uint32_t)(sizeof(t) + extra);
+		id++;
+	}
+	k->ntypes = id;
+	return 0;
+}
+
+/* The kernel type `id`: headers are 4-byte aligned in the section. */
+static const struct btf_type *ktype(struct trim *tr, uint32_t id)
+{
+	if (id == 0 || id >= tr->k.ntypes)
+		return NULL;
+	return (const struct btf_type *)(tr->k.types + tr->k.off[id]);
+}
+
+static const struct btf_type *kskip(struct trim *tr, uint32_t id, uint32_t *res)
+{
+	const struct btf_type *t = ktype(tr, id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		id = t->type;
+		t = ktype(tr, id);
+	}
+	*res = id;
+	return t;
+}
+
+/* A kernel string (names of emitted types and members). */
+static const char *kstr(struct trim *tr, uint32_t off)
+{
+	return off < tr->k.strs_len ? (const char *)tr->k.strs + off : NULL;
+}
+
+/* ---- marking ---- */
+
+static struct need *need_for(struct trim *tr, uint32_t kid)
+{
+	const struct btf_type *t;
+
+	for (size_t i = 0; i < tr->nneeds; i++)
+		if (tr->needs[i].kid == kid)
+			return &tr->needs[i];
+	t = ktype(tr, kid);
+	if (!t)
+		return NULL;
+	if (tr->nneeds == tr->capneeds) {
+		tr->capneeds = tr->capneeds ? tr->capneeds * 2 : 64;
+		tr->needs = xrealloc(tr->needs, sizeof(*tr->needs) * tr->capneeds);
+	}
+	tr->needs[tr->nneeds] = (struct need){ .kid = kid };
+	if (btf_is_composite(t)) {
+		tr->needs[tr->nneeds].vlen = btf_vlen(t);
+		tr->needs[tr->nneeds].used = calloc(btf_vlen(t) + 1, 1);
+		if (!tr->needs[tr->nneeds].used)
+			abort();
+	}
+	return &tr->needs[tr->nneeds++];
+}
+
+/* Member `name` of composite kid, depth first through anonymous members:
+ * marks the path and returns the member's type, 0 if absent, -1 on error. */
+static int64_t find_member(struct trim *tr, uint32_t kid, const struct want *name, int depth)
+{
+	const struct btf_type *t = ktype(tr, kid);
+	const struct btf_member *m;
+
+	if (!t || !btf_is_composite(t) || depth > MAX_ANON)
+		return t ? 0 : -1;
+	m = btf_members(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		if (m->name_off) {
+			if (!want_has(name, m->name_off))
+				continue;
+			struct need *n = need_for(tr, kid);
+			if (!n)
+				return -1;
+			n->used[i] = 1;
+			return m->type;
+		}
+		uint32_t inner;
+		const struct btf_type *it = kskip(tr, m->type, &inner);
+		if (!it)
+			return -1;
+		if (!btf_is_composite(it))
+			continue;
+		int64_t r = find_member(tr, inner, name, depth + 1);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			struct need *n = need_for(tr, kid);
+			if (!n)
+				return -1;
+			n->used[i] = 1;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int mark_chain(struct trim *tr, const struct chain *c, uint32_t root)
+{
+	uint32_t id = root;
+
+	for (int s = 0; s < c->nsteps; s++) {
+		uint32_t cur;
+		const struct btf_type *t = kskip(tr, id, &cur);
+		if (!t)
+			return -EINVAL;
+		if (c->steps[s].kind == STEP_ARRAY) {
+			if (!btf_is_array(t))
+				return 0; /* no match: libbpf finds none either */
+			id = btf_array(t)->type;
+			continue;
+		}
+		if (!btf_is_composite(t))
+			return 0;
+		int64_t r = find_member(tr, cur, &tr->want[c->steps[s].name], 0);
+		if (r < 0)
+			return -EINVAL;
+		if (r == 0)
+			return 0;
+		id = (uint32_t)r;
+	}
+	return 0;
+}
+
+/* ---- emitting ---- */
+
+static int emit(struct trim *tr, uint32_t kid);
+
+/* kernel id -> emitted id (a few hundred at most: a linear list will do);
+ * set: record v and return it; else the emitted id or -1. */
+static int emitted(struct trim *tr, uint32_t kid, bool set, int v)
+{
+	if (!set) {
+		for (size_t i = 0; i < tr->nemit; i++)
+			if (tr->emit_k[i] == kid)
+				return (int)tr->emit_v[i];
+		return -1;
+	}
+	if (tr->nemit == tr->capemit) {
+		tr->capemit = tr->capemit ? tr->capemit * 2 : 256;
+		tr->emit_k = xrealloc(tr->emit_k, sizeof(*tr->emit_k) * tr->capemit);
+		tr->emit_v = xrealloc(tr->emit_v, sizeof(*tr->emit_v) * tr->capemit);
+	}
+	tr->emit_k[tr->nemit] = kid;
+	tr->emit_v[tr->nemit++] = (uint32_t)v;
+	return v;
+}
+
+/* A pointer's target: structs and unions become forward declarations. */
+static int emit_ptr_target(struct trim *tr, uint32_t kid)
+{
+	const struct btf_type *t;
+	const char *name;
+	uint32_t under;
+
+	if (kid == 0)
+		return 0;
+	t = kskip(tr, kid, &under);
+	if (!t)
+		return -EINVAL;
+	if (btf_is_func_proto(t) || btf_is_func(t))
+		return 0; /* void * */
+	if (btf_is_composite(t) || btf_is_fwd(t)) {
+		if (!t->name_off)
+			return 0;
+		if (!(name = kstr(tr, t->name_off)))
+			return -EINVAL;
+		bool is_union = btf_is_union(t) || (btf_is_fwd(t) && btf_kflag(t));
+		/* one fwd per name and kind, keyed by the kernel type it stands for */
+		int have = emitted(tr, under | 0x80000000u, false, 0);
+		if (have >= 0)
+			return have;
+		int id = btf__add_fwd(tr->out, name, is_union ? BTF_FWD_UNION : BTF_FWD_STRUCT);
+		return id < 0 ? id : emitted(tr, under | 0x80000000u, true, id);
+	}
+	return emit(tr, kid);
+}
+
+static int emit(struct trim *tr, uint32_t kid)
+{
+	const struct btf_type *t;
+	const char *name = "";
+	int id, err;
+
+	if (kid == 0)
+		return 0;
+	if ((id = emitted(tr, kid, false, 0)) >= 0)
+		return id;
+	t = ktype(tr, kid);
+	if (!t)
+		return -EINVAL;
+	if (t->name_off && !(name = kstr(tr, t->name_off)))
+		return -EINVAL;
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT: {
+		uint32_t d = *(const uint32_t *)(t + 1);
+		if (BTF_INT_OFFSET(d) || BTF_INT_BITS(d) != t->size * 8)
+			return -EOPNOTSUPP;
+		id = btf__add_int(tr->out, name, t->size, BTF_INT_ENCODING(d));
+		break;
+	}
+	case BTF_KIND_FLOAT:
+		id = btf__add_float(tr->out, name, t->size);
+		break;
+	case BTF_KIND_PTR: {
+		int tgt = emit_ptr_target(tr, t->type);
+		if (tgt < 0)
+			return tgt;
+		id = btf__add_ptr(tr->out, tgt);
+		break;
+	}
+	case BTF_KIND_ARRAY: {
+		const struct btf_array a = *btf_array(t);
+		int e = emit(tr, a.type), ix;
+		if (e < 0)
+			return e;
+		ix = emit(tr, a.index_type);
+		if (ix < 0)
+			return ix;
+		id = btf__add_array(tr->out, ix, e, a.nelems);
+		break;
+	}
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION: {
+		struct need *n = NULL;
+		uint16_t vlen = btf_vlen(t);
+		bool is_union = btf_is_union(t);
+		uint32_t size = t->size;
+		int *mt = calloc((size_t)vlen + 1, sizeof(*mt));
+		const struct btf_member *ms = btf_members(t);
+		if (!mt)
+			return -ENOMEM;
+		for (size_t i = 0; i < tr->nneeds; i++)
+			if (tr->needs[i].kid == kid)
+				n = &tr->needs[i];
+		/* member types first: the struct's fields must follow it at once */
+		for (uint16_t i = 0; n && i < vlen; i++) {
+			if (!n->used[i])
+				continue;
+			mt[i] = emit(tr, ms[i].type);
+			if (mt[i] < 0) {
+				err = mt[i];
+				free(mt);
+				return err;
+			}
+		}
+		id = is_union ? btf__add_union(tr->out, name[0] ? name : NULL, size)
+			      : btf__add_struct(tr->out, name[0] ? name : NULL, size);
+		for (uint16_t i = 0; id > 0 && n && i < vlen; i++) {
+			const char *mname = "";
+			uint32_t bit_off = ms[i].offset, bit_sz = 0;
+			if (!n->used[i])
+				continue;
+			if (ms[i].name_off && !(mname = kstr(tr, ms[i].name_off))) {
+				id = -EINVAL;
+				break;
+			}
+			if (btf_kflag(t)) {
+				bit_sz = BTF_MEMBER_BITFIELD_SIZE(ms[i].offset);
+				bit_off = BTF_MEMBER_BIT_OFFSET(ms[i].offset);
+			}
+			err = btf__add_field(tr->out, mname[0] ? mname : NULL, mt[i], bit_off, bit_sz);
+			if (err < 0)
+				id = err;
+		}
+		free(mt);
+		break;
+	}
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		id = btf__add_enum(tr->out, name[0] ? name : NULL, t->size);
+		break;
+	case BTF_KIND_FWD:
+		id = btf__add_fwd(tr->out, name, btf_kflag(t) ? BTF_FWD_UNION : BTF_FWD_STRUCT);
+		break;
+	case BTF_KIND_TYPEDEF: {
+		uint32_t under = t->type;
+		int u = emit(tr, under);
+		if (u < 0)
+			return u;
+		id = btf__add_typedef(tr->out, name, u);
+		break;
+	}
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPE_TAG:
+		id = emit(tr, t->type); /* CO-RE looks through modifiers */
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (id < 0)
+		return id;
+	return emitted(tr, kid, true, id);
+}
+
+static void trim_free(struct trim *tr)
+{
+	for (int i = 0; i < tr->nwant; i++) {
+		free(tr->want[i].s);
+		free(tr->want[i].offs);
+	}
+	free(tr->want);
+	free(tr->chains);
+	unload_kernel_btf(&tr->k);
+	free(tr->cands);
+	for (size_t i = 0; i < tr->nneeds; i++)
+		free(tr->needs[i].used);
+	free(tr->needs);
+	free(tr->emit_k);
+	free(tr->emit_v);
+	free(tr->roots);
+	btf__free(tr->out);
+}
+
+int trace_btf_trim(const struct bpf_object *obj, const void *elf, size_t elf_sz,
+		   const char *kernel_btf)
+{
+	struct trim tr = { 0 };
+	const void *raw;
+	uint32_t raw_sz;
+	int err, fd = -1;
+
+	tr.lbtf = bpf_object__btf(obj);
+	if (!tr.lbtf || !elf || !elf_sz)
+		return -EINVAL;
+	if ((err = read_relos(&tr, elf, elf_sz)) != 0)
+		goto out;
+	if ((err = load_kernel_btf(&tr.k, kernel_btf ? kernel_btf : "/sys/kernel/btf/vmlinux")) != 0)
+		goto out;
+	if ((err = scan_strings(&tr)) != 0)
+		goto out;
+	build_roots(&tr);
+	if ((err = scan_types(&tr)) != 0)
+		goto out;
+	/* walk every chain from every candidate root of its name and kind */
+	for (int c = 0; c < tr.nchains; c++) {
+		for (int i = 0; i < tr.ncands; i++) {
+			const struct btf_type *t = ktype(&tr, tr.cands[i]);
+			if (!t || (int)btf_kind(t) != tr.chains[c].root_kind ||
+			    !want_has(&tr.want[tr.chains[c].root_name], t->name_off))
+				continue;
+			struct need *n = need_for(&tr, tr.cands[i]);
+			if (!n) {
+				err = -EINVAL;
+				goto out;
+			}
+			n->root = true;
+			if ((err = mark_chain(&tr, &tr.chains[c], tr.cands[i])) != 0)
+				goto out;
+		}
+	}
+	tr.out = btf__new_empty();
+	if (!tr.out) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < tr.nneeds; i++) {
+		if (!tr.needs[i].root)
+			continue;
+		int id = emit(&tr, tr.needs[i].kid);
+		if (id < 0) {
+			err = id;
+			goto out;
+		}
+	}
+	raw = btf__raw_data(tr.out, &raw_sz);
+	if (!raw) {
+		err = -ENOMEM;
+		goto out;
+	}
+	fd = memfd_create("netlens-btf", MFD_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (uint32_t done = 0; done < raw_sz;) {
+		ssize_t w = write(fd, (const char *)raw + done, raw_sz - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w < 0 ? -errno : -EIO;
+			close(fd);
+			fd = -1;
+			goto out;
+		}
+		done += (uint32_t)w;
+	}
+out:
+	trim_free(&tr);
+	return err ? err : fd;
+}
