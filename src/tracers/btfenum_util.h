@@ -1,0 +1,25 @@
+/* Enum names from the running kernel's BTF (/sys/kernel/btf/vmlinux), read
+ * at run time: drop reasons and reset reasons change between kernels, so
+ * no table is compiled in. */
+#ifndef NETLENS_TRACERS_BTFENUM_UTIL_H
+#define NETLENS_TRACERS_BTFENUM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct nl_enum_names {
+	char **names;       /* without the prefix */
+	long long *vals;
+	size_t n;
+};
+
+/* Loads enum `type` (ENUM or ENUM64), stripping `prefix` from the names.
+ * Returns 0, or -errno (-ENOENT when the kernel lacks the enum). */
+int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out);
+/* The name of value v, or NULL. */
+const char *nl_enum_name(const struct nl_enum_names *e, long long v);
+/* The value of name (prefix stripped or not); false when missing. */
+bool nl_enum_value(const struct nl_enum_names *e, const char *name, long long *v);
+void nl_enum_free(struct nl_enum_names *e);
+
+#endif

@@ -1,0 +1,529 @@
+/* skbdrop and tcpdrop: dropped packets with the kernel's drop reason (named
+ * from the running kernel's BTF), tuple, device, location and optionally the
+ * kernel stack; summary modes count by reason, location or flow. */
+#include "bpf/skbdrop.h"
+#include "bpf/skbdrop.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+#include "tracers/btfenum_util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+TRACE_SKEL_GLUE(skbdrop)
+
+/* ---- /proc/kallsyms ---- */
+
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+struct ksyms {
+	struct ksym *v;
+	size_t n;
+	bool loaded;
+};
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : 0;
+}
+
+static void ksyms_load(struct ksyms *ks)
+{
+	FILE *f;
+	char line[512];
+	size_t cap = 0;
+
+	if (ks->loaded)
+		return;
+	ks->loaded = true;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		out_warn("/proc/kallsyms: cannot open: kernel addresses stay numeric");
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+		char type, name[256];
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3 || !a)
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (ks->n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			ks->v = realloc(ks->v, cap * sizeof(*ks->v));
+			if (!ks->v)
+				abort();
+		}
+		ks->v[ks->n].addr = a;
+		ks->v[ks->n].name = strdup(name);
+		if (!ks->v[ks->n].name)
+			abort();
+		ks->n++;
+	}
+	fclose(f);
+	if (!ks->n)
+		out_warn("/proc/kallsyms shows no addresses (kernel.kptr_restrict?): kernel "
+			 "addresses stay numeric");
+	qsort(ks->v, ks->n, sizeof(*ks->v), ksym_cmp);
+}
+
+/* "sym+0xoff", or the address in hex. */
+static const char *ksym_str(struct ksyms *ks, uint64_t addr, char *buf, size_t cap)
+{
+	size_t lo = 0, hi;
+
+	ksyms_load(ks);
+	hi = ks->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ks->v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || !addr)
+		snprintf(buf, cap, "0x%" PRIx64, addr);
+	else
+		snprintf(buf, cap, "%s+0x%" PRIx64, ks->v[lo - 1].name, addr - ks->v[lo - 1].addr);
+	return buf;
+}
+
+static void ksyms_free(struct ksyms *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		free(ks->v[i].name);
+	free(ks->v);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* Frames of the tracing machinery at the top of a stack (the program, the
+ * tracepoint's run and iterator functions): not part of the drop's path. */
+static int first_frame(struct ksyms *ks, const __u64 *ips, int n)
+{
+	static const char *const skip[] = { "bpf_prog_", "bpf_trace_run", "__traceiter_",
+					    "__bpf_trace_" };
+	char b[160];
+	int i;
+
+	for (i = 0; i < n && ips[i]; i++) {
+		bool machinery = false;
+		ksym_str(ks, ips[i], b, sizeof(b));
+		for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
+			machinery |= strncmp(b, skip[k], strlen(skip[k])) == 0;
+		if (!machinery)
+			break;
+	}
+	return i < n && ips[i] ? i : 0;
+}
+
+/* ---- state ---- */
+
+struct priv {
+	struct nl_enum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
+	struct ksyms ks;
+	int by;                       /* SKBDROP_BY_* */
+	bool stack;
+	const char *only_reason;
+};
+
+static struct priv priv;
+
+static const char *reason_str(uint32_t r, char *buf, size_t cap)
+{
+	const char *n = nl_enum_name(&priv.reasons, r);
+
+	if (n)
+		return n;
+	if (r >> 16)
+		snprintf(buf, cap, "SUBSYS%u:%u", r >> 16, r & 0xffff);
+	else
+		snprintf(buf, cap, "%u", r);
+	return buf;
+}
+
+static const char *proto_str(const struct skbdrop_pkt *p, char *buf, size_t cap)
+{
+	const char *fam = p->family == AF_INET6 ? "6" : "4";
+
+	if (!p->family)
+		return "-";
+	if (p->proto == 6)
+		snprintf(buf, cap, "tcp%s", fam);
+	else if (p->proto == 17)
+		snprintf(buf, cap, "udp%s", fam);
+	else if (p->proto == 1 || p->proto == 58)
+		snprintf(buf, cap, "icmp%s", p->proto == 58 ? "6" : "");
+	else
+		snprintf(buf, cap, "ip%s/%u", fam, p->proto);
+	return buf;
+}
+
+static const char *tcp_flags_str(unsigned f, char *buf)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 8; i++)
+		if (f & (1u << i))
+			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
+	if (!n)
+		strcpy(buf, "-");
+	return buf;
+}
+
+/* ---- options ---- */
+
+enum { OPT_BY = 512, OPT_REASON };
+
+static const struct option longopts[] = {
+	{ "summary", no_argument, NULL, 's' },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "kernel-stack", no_argument, NULL, 'K' },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int opt(struct trace_ctx *tc, int c, const char *arg)
+{
+	tc->priv = &priv;
+	switch (c) {
+	case 's':
+		if (!priv.by)
+			priv.by = SKBDROP_BY_REASON;
+		tc->summary_mode = true;
+		return 0;
+	case OPT_BY:
+		if (strcmp(arg, "reason") == 0)
+			priv.by = SKBDROP_BY_REASON;
+		else if (strcmp(arg, "location") == 0)
+			priv.by = SKBDROP_BY_LOCATION;
+		else if (strcmp(arg, "flow") == 0)
+			priv.by = SKBDROP_BY_FLOW;
+		else {
+			fprintf(stderr, "netlens: error: --by: expected reason, location or flow, "
+					"got '%s'\n", arg);
+			return EXIT_USAGE;
+		}
+		tc->summary_mode = true;
+		return 0;
+	case 'K':
+		priv.stack = true;
+		return 0;
+	case OPT_REASON:
+		priv.only_reason = arg;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+static int configure(struct trace_ctx *tc, void *skel_)
+{
+	struct skbdrop_bpf *skel = skel_;
+	long long v;
+	int err;
+
+	tc->priv = &priv;
+	if (tc->o.filter.pid || tc->o.filter.comm_set)
+		return out_error("%s: -p and --comm do not apply: dropped packets have no owning "
+				 "process", tc->tr->name);
+	if (!priv.reasons.n) {
+		err = nl_enum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
+		if (err)
+			return out_error("%s: enum skb_drop_reason not found in the kernel's BTF: %s",
+					 tc->tr->name, strerror(-err));
+	}
+	if (nl_enum_value(&priv.reasons, "SKB_CONSUMED", &v))
+		skel->rodata->skip_reason1 = (__u32)v;
+	if (nl_enum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
+		skel->rodata->skip_reason2 = (__u32)v;
+	if (priv.only_reason) {
+		char up[128];
+		size_t i;
+		for (i = 0; priv.only_reason[i] && i + 1 < sizeof(up); i++)
+			up[i] = (char)(priv.only_reason[i] >= 'a' && priv.only_reason[i] <= 'z'
+					       ? priv.only_reason[i] - 32
+					       : priv.only_reason[i]);
+		up[i] = '\0';
+		if (!nl_enum_value(&priv.reasons, up, &v) &&
+		    !(strncmp(up, "SKB_DROP_REASON_", 16) == 0 &&
+		      nl_enum_value(&priv.reasons, up + 16, &v))) {
+			fprintf(stderr, "netlens: error: --reason: this kernel has no drop reason "
+					"'%s' (see /sys/kernel/btf/vmlinux, enum skb_drop_reason)\n",
+				priv.only_reason);
+			return EXIT_USAGE;
+		}
+		skel->rodata->only_reason = (__u32)v;
+	}
+	skel->rodata->tcp_only = strcmp(tc->tr->name, "tcpdrop") == 0;
+	skel->rodata->want_stack = priv.stack && !tc->summary_mode;
+	skel->rodata->by = tc->summary_mode ? (__u8)priv.by : SKBDROP_BY_EVENT;
+	if (!skel->rodata->want_stack)
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	if (priv.stack && tc->summary_mode)
+		out_warn("%s: -K applies to the event stream, not to summaries", tc->tr->name);
+	return 0;
+}
+
+/* ---- events ---- */
+
+enum {
+	C_IF = TRACE_COL0, C_PROTO, C_SADDR, C_SPORT, C_DADDR, C_DPORT, C_LEN, C_STATE, C_FLAGS,
+	C_REASON, C_LOC
+};
+
+static const struct out_col cols[] = {
+	{ "IF", "ifname", 0, 8 },
+	{ "PROTO", "proto", 0, 5 },
+	{ "SADDR", "saddr", 0, 15 },
+	{ "SPORT", "sport", OUT_RIGHT, 5 },
+	{ "DADDR", "daddr", 0, 15 },
+	{ "DPORT", "dport", OUT_RIGHT, 5 },
+	{ "LEN", "len", OUT_RIGHT, 5 },
+	{ NULL, NULL, 0, 0 },
+	{ NULL, NULL, 0, 0 },
+	{ "REASON", "reason", 0, 20 },
+	{ "LOCATION", NULL, OUT_LAST, 0 },
+};
+
+static const struct out_col tcp_cols[] = {
+	{ "IF", "ifname", 0, 8 },
+	{ "PROTO", "proto", 0, 5 },
+	{ "SADDR", "saddr", 0, 15 },
+	{ "SPORT", "sport", OUT_RIGHT, 5 },
+	{ "DADDR", "daddr", 0, 15 },
+	{ "DPORT", "dport", OUT_RIGHT, 5 },
+	{ "LEN", "len", OUT_RIGHT, 5 },
+	{ "STATE", "state", 0, 11 },
+	{ "FLAGS", "tcp_flags", 0, 11 },
+	{ "REASON", "reason", 0, 20 },
+	{ "LOCATION", NULL, OUT_LAST, 0 },
+};
+
+static void cells_pkt(struct table *t, int c_proto, int c_saddr, int c_sport, int c_daddr,
+		      int c_dport, const struct skbdrop_pkt *p)
+{
+	char a[64], pr[32];
+	bool ports = p->family && (p->proto == 6 || p->proto == 17);
+
+	out_cell_str(t, c_proto, proto_str(p, pr, sizeof(pr)));
+	if (p->family)
+		out_field_u64(t, "ip", NULL, p->family == AF_INET6 ? 6 : 4);
+	out_cell_str(t, c_saddr, p->family ? trace_addr_str(a, p->family, p->saddr) : "-");
+	out_cell_str(t, c_daddr, p->family ? trace_addr_str(a, p->family, p->daddr) : "-");
+	if (ports) {
+		out_cell_u64(t, c_sport, p->sport);
+		out_cell_u64(t, c_dport, p->dport);
+	} else {
+		out_cell_str(t, c_sport, "-");
+		out_cell_str(t, c_dport, "-");
+	}
+}
+
+static void event(struct trace_ctx *tc, const void *data, size_t len)
+{
+	const struct skbdrop_event *e = data;
+	char ifname[SKBDROP_IFNAMSIZ + 1], rb[32], loc[160], fl[64];
+	__u64 ips[SKBDROP_STACK_DEPTH];
+	bool have_stack = false;
+	struct table *t;
+	int f0 = 0;
+
+	if (len < sizeof(*e))
+		return;
+	t = trace_row_begin(tc, &e->h);
+	memcpy(ifname, e->ifname, SKBDROP_IFNAMSIZ);
+	ifname[SKBDROP_IFNAMSIZ] = '\0';
+	out_cell_str(t, C_IF, ifname[0] ? ifname : "-");
+	out_field_u64(t, "ifindex", NULL, e->ifindex);
+	cells_pkt(t, C_PROTO, C_SADDR, C_SPORT, C_DADDR, C_DPORT, &e->p);
+	out_cell_u64(t, C_LEN, e->len);
+	if (e->p.family && e->p.proto == 6) {
+		tcp_flags_str(e->p.tcp_flags, fl);
+		out_cell_str(t, C_STATE, e->state ? tcp_state_name(e->state) : "-");
+		out_cell_str(t, C_FLAGS, fl);
+	}
+	out_cell_str(t, C_REASON, reason_str(e->reason, rb, sizeof(rb)));
+	out_field_u64(t, "reason_code", NULL, e->reason);
+	out_cell_str(t, C_LOC, ksym_str(&priv.ks, e->location, loc, sizeof(loc)));
+	out_field_str(t, "location", NULL, loc);
+	if (priv.stack) {
+		int fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
+		memset(ips, 0, sizeof(ips));
+		if (e->stack_id >= 0 && bpf_map_lookup_elem(fd, &e->stack_id, ips) == 0) {
+			have_stack = true;
+			bpf_map_delete_elem(fd, &e->stack_id);
+			f0 = first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
+		}
+		out_arr_begin(t, "stack", NULL);
+		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
+			out_field_str(t, "frame", NULL, ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+		out_arr_end(t);
+	}
+	trace_row_end(tc, &e->h);
+	if (priv.stack && !out_is_json()) {
+		if (!have_stack)
+			printf("        [stack lost]\n");
+		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
+			printf("        %s\n", ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+	}
+}
+
+/* ---- summaries ---- */
+
+struct crow {
+	struct skbdrop_key k;
+	struct skbdrop_val v;
+};
+
+static int cmp_crow(const void *a, const void *b)
+{
+	const struct crow *x = a, *y = b;
+
+	return x->v.packets < y->v.packets ? 1 : x->v.packets > y->v.packets ? -1 : 0;
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	static const struct out_col by_reason[] = {
+		{ "REASON", "reason", 0, 20 },
+		{ "PACKETS", "packets", OUT_RIGHT, 8 },
+		{ "BYTES", "bytes", OUT_RIGHT, 10 },
+	};
+	static const struct out_col by_loc[] = {
+		{ "REASON", "reason", 0, 20 },
+		{ "LOCATION", "location", 0, 30 },
+		{ "PACKETS", "packets", OUT_RIGHT, 8 },
+		{ "BYTES", "bytes", OUT_RIGHT, 10 },
+	};
+	static const struct out_col by_flow[] = {
+		{ "PROTO", "proto", 0, 5 },
+		{ "SADDR", "saddr", 0, 15 },
+		{ "SPORT", "sport", OUT_RIGHT, 5 },
+		{ "DADDR", "daddr", 0, 15 },
+		{ "DPORT", "dport", OUT_RIGHT, 5 },
+		{ "REASON", "reason", 0, 20 },
+		{ "PACKETS", "packets", OUT_RIGHT, 8 },
+		{ "BYTES", "bytes", OUT_RIGHT, 10 },
+	};
+	int fd = bpf_map__fd(((struct skbdrop_bpf *)skel)->maps.counts);
+	struct skbdrop_key key, next, *prev = NULL;
+	struct crow *rows = NULL;
+	size_t n = 0, cap = 0;
+	struct table *t;
+	int c0;
+
+	(void)final;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			rows = realloc(rows, cap * sizeof(*rows));
+			if (!rows)
+				abort();
+		}
+		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
+			rows[n].k = next;
+			n++;
+		}
+		key = next;
+		prev = &key;
+	}
+	if (tc->o.interval > 0)
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &rows[i].k);
+	qsort(rows, n, sizeof(*rows), cmp_crow);
+	if (priv.by == SKBDROP_BY_FLOW)
+		t = out_table_begin(by_flow, 8), c0 = 5;
+	else if (priv.by == SKBDROP_BY_LOCATION)
+		t = out_table_begin(by_loc, 4), c0 = 2;
+	else
+		t = out_table_begin(by_reason, 3), c0 = 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct crow *r = &rows[i];
+		char rb[32], loc[160];
+		out_row_begin(t);
+		if (priv.by == SKBDROP_BY_FLOW) {
+			cells_pkt(t, 0, 1, 2, 3, 4, &r->k.p);
+			out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
+		} else {
+			out_cell_str(t, 0, reason_str(r->k.reason, rb, sizeof(rb)));
+			if (priv.by == SKBDROP_BY_LOCATION)
+				out_cell_str(t, 1, ksym_str(&priv.ks, r->k.location, loc, sizeof(loc)));
+		}
+		out_field_u64(t, "reason_code", NULL, r->k.reason);
+		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 1 : 0), r->v.packets);
+		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 2 : 1), r->v.bytes);
+		out_row_end(t);
+	}
+	out_table_end(t);
+	free(rows);
+}
+
+/* ---- commands ---- */
+
+static const struct trace_hook hooks[] = {
+	{ "kfree_skb", { "skbdrop_btf", "skbdrop_raw" } },
+};
+
+#define DROP_TRACER(n, doing_, cols_)                                                   \
+	{                                                                              \
+		.name = n, .doing = doing_, .hooks = hooks, .nhooks = 1, .cols = cols_,      \
+		.ncols = sizeof(cols_) / sizeof(cols_[0]), .shortopts = "sK",                \
+		.longopts = longopts, .opt = opt, TRACE_SKEL(skbdrop),                       \
+		.configure = configure, .event = event, .summary = summary,                  \
+	}
+
+static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);
+static const struct tracer tcpdrop = DROP_TRACER("tcpdrop", "dropped TCP packets", tcp_cols);
+
+static int run_tracer(const struct tracer *tr, int argc, char **argv)
+{
+	int r;
+
+	memset(&priv, 0, sizeof(priv));
+	r = trace_main(tr, argc, argv);
+	nl_enum_free(&priv.reasons);
+	ksyms_free(&priv.ks);
+	return r;
+}
+
+static int run_skbdrop(int argc, char **argv) { return run_tracer(&skbdrop, argc, argv); }
+static int run_tcpdrop(int argc, char **argv) { return run_tracer(&tcpdrop, argc, argv); }
+
+#define DROP_USAGE                                                                     \
+	"  -s, --summary        count in the kernel by reason; print on exit, or every\n"    \
+	"                       -i SECS for --rounds N\n"                                      \
+	"      --by KEY         summary by reason, location (reason and the kernel\n"        \
+	"                       function that freed the packet) or flow (tuple and reason)\n" \
+	"  -K, --kernel-stack   kernel stack of each drop (events only)\n"                   \
+	"      --reason NAME    only this reason (e.g. NO_SOCKET)\n"                          \
+	"-P/--lport/--rport match the packet's ports (--lport: destination port);\n"      \
+	"-p/--comm do not apply (drops have no owning process).\n\n"
+
+NETLENS_COMMAND(skbdrop, .name = "skbdrop", .run = run_skbdrop,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace dropped packets with the kernel's drop reason",
+		.usage = "usage: netlens skbdrop [options]\n\n"
+			 "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
+			 "protocol and tuple when the packet has IPv4/IPv6 (+ TCP/UDP) headers, length,\n"
+			 "the drop reason named from the running kernel's BTF (enum\n"
+			 "skb_drop_reason, SKB_DROP_REASON_ stripped) and the function that dropped it.\n\n"
+			 DROP_USAGE TRACE_COMMON_USAGE);
+
+NETLENS_COMMAND(tcpdrop, .name = "tcpdrop", .run = run_tcpdrop,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace dropped TCP packets with the kernel's drop reason",
+		.usage = "usage: netlens tcpdrop [options]\n\n"
+			 "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
+			 "state of its socket (when the kernel had matched one).\n\n"
+			 DROP_USAGE TRACE_COMMON_USAGE);

@@ -1,0 +1,211 @@
+/* tcpretrans: retransmitted TCP segments and SYN-ACKs; -c counts per flow. */
+#include "bpf/tcpretrans.h"
+#include "bpf/tcpretrans.skel.h"
+#include "command.h"
+#include "trace/trace.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+TRACE_SKEL_GLUE(tcpretrans)
+
+enum {
+	C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_STATE, C_TYPE, C_SEQ,
+	C_LEN, C_FLAGS
+};
+
+static const struct out_col cols[] = {
+	{ "PID", "pid", OUT_RIGHT, 7 },
+	{ "COMM", "comm", 0, 15 },
+	{ "LADDR", "laddr", 0, 15 },
+	{ "LPORT", "lport", OUT_RIGHT, 5 },
+	{ "RADDR", "raddr", 0, 15 },
+	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	{ "STATE", "state", 0, 11 },
+	{ "TYPE", "type", 0, 6 },
+	{ "SEQ", "seq", OUT_RIGHT, 10 },
+	{ "LEN", "len", OUT_RIGHT, 5 },
+	{ "FLAGS", NULL, OUT_LAST, 0 },
+};
+
+static const struct trace_hook hooks[] = {
+	{ "tcp_retransmit_skb", { "tcpretrans_skb_btf", "tcpretrans_skb_raw" } },
+	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
+	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
+	{ "sys_exit (accept owners)", { "tcpretrans_accept_btf", "tcpretrans_accept_raw" },
+	  .optional = true },
+};
+
+static const struct option longopts[] = {
+	{ "counts", no_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int opt(struct trace_ctx *tc, int c, const char *arg)
+{
+	(void)arg;
+	if (c == 'c')
+		tc->summary_mode = true;
+	return 0;
+}
+
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	((struct tcpretrans_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	return 0;
+}
+
+static const char *flags_str(char *buf, unsigned f)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 8; i++)
+		if (f & (1u << i))
+			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
+	if (!n)
+		strcpy(buf, "-");
+	return buf;
+}
+
+static void event(struct trace_ctx *tc, const void *data, size_t len)
+{
+	const struct tcpretrans_event *e = data;
+	struct table *t;
+	char fl[64];
+
+	if (len < sizeof(*e))
+		return;
+	t = trace_row_begin(tc, &e->h);
+	trace_cells_task(tc, C_PID, C_COMM, &e->h);
+	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	out_cell_str(t, C_STATE, tcp_state_name(e->state));
+	out_cell_str(t, C_TYPE, e->kind == TCPRETRANS_SYNACK ? "synack" : "seg");
+	out_cell_u64(t, C_SEQ, e->seq);
+	out_cell_u64(t, C_LEN, e->len);
+	flags_str(fl, e->tcp_flags);
+	if (e->err && !out_is_json()) {
+		const char *en = strerrorname_np(-e->err);
+		out_cell_fmt(t, C_FLAGS, "%s failed:%s", fl, en ? en : "?");
+	} else {
+		out_cell_str(t, C_FLAGS, fl);
+	}
+	out_field_str(t, "flags", NULL, fl);
+	out_field_u64(t, "segs", NULL, e->segs);
+	out_field_i64(t, "err", NULL, e->err);
+	trace_row_end(tc, &e->h);
+}
+
+struct count_row {
+	struct nl_tuple k;
+	struct tcpretrans_count v;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	return x->v.segs < y->v.segs ? 1 : x->v.segs > y->v.segs ? -1 : 0;
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	static const struct out_col ccols[] = {
+		{ "PID", "pid", OUT_RIGHT, 7 },
+		{ "COMM", "comm", 0, 15 },
+		{ "LADDR", "laddr", 0, 15 },
+		{ "LPORT", "lport", OUT_RIGHT, 5 },
+		{ "RADDR", "raddr", 0, 15 },
+		{ "RPORT", "rport", OUT_RIGHT, 5 },
+		{ "RETRANS", "retrans_segs", OUT_RIGHT, 7 },
+		{ "SYNACK", "synacks", OUT_RIGHT, 6 },
+		{ "FAILED", "failed", OUT_RIGHT, 6 },
+	};
+	int fd = bpf_map__fd(((struct tcpretrans_bpf *)skel)->maps.counts);
+	struct nl_tuple key, next, *prev = NULL;
+	struct count_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	struct table *t;
+
+	(void)final;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			rows = realloc(rows, cap * sizeof(*rows));
+			if (!rows)
+				abort();
+		}
+		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
+			rows[n].k = next;
+			n++;
+		}
+		key = next;
+		prev = &key;
+	}
+	if (tc->o.interval > 0)
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &rows[i].k);
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	t = out_table_begin(ccols, sizeof(ccols) / sizeof(ccols[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct count_row *r = &rows[i];
+		char comm[NL_COMM_LEN + 1], a[64];
+
+		memcpy(comm, r->v.comm, NL_COMM_LEN);
+		comm[NL_COMM_LEN] = '\0';
+		out_row_begin(t);
+		if (r->v.pid || out_is_json())
+			out_cell_u64(t, 0, r->v.pid);
+		else
+			out_cell_str(t, 0, "-");
+		out_cell_str(t, 1, comm[0] ? comm : (out_is_json() ? "" : "-"));
+		out_field_u64(t, "ip", NULL, r->k.family == AF_INET6 ? 6 : 4);
+		out_cell_str(t, 2, trace_addr_str(a, r->k.family, r->k.saddr));
+		out_cell_u64(t, 3, r->k.sport);
+		out_cell_str(t, 4, trace_addr_str(a, r->k.family, r->k.daddr));
+		out_cell_u64(t, 5, r->k.dport);
+		out_cell_u64(t, 6, r->v.segs);
+		out_cell_u64(t, 7, r->v.synacks);
+		out_cell_u64(t, 8, r->v.failed);
+		out_row_end(t);
+	}
+	out_table_end(t);
+	free(rows);
+}
+
+static const struct tracer tcpretrans = {
+	.name = "tcpretrans",
+	.doing = "TCP retransmissions",
+	.hooks = hooks,
+	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
+	.cols = cols,
+	.ncols = sizeof(cols) / sizeof(cols[0]),
+	.shortopts = "c",
+	.longopts = longopts,
+	.opt = opt,
+	TRACE_SKEL(tcpretrans),
+	.configure = configure,
+	.event = event,
+	.summary = summary,
+};
+
+static int run(int argc, char **argv) { return trace_main(&tcpretrans, argc, argv); }
+
+NETLENS_COMMAND(tcpretrans, .name = "tcpretrans", .run = run,
+		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",
+		.usage = "usage: netlens tcpretrans [options]\n\n"
+			 "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"
+			 "re-sent SYN-ACK (tcp:tcp_retransmit_synack): owner where known (sockets\n"
+			 "connected, listening or accepted while tracing), tuple, TCP state, sequence\n"
+			 "number, length and flags; a failed attempt shows its error.\n"
+			 "JSON adds \"segs\" (what TcpRetransSegs counts) and \"err\".\n"
+			 "Tail loss probes that re-send the last segment count in TcpRetransSegs\n"
+			 "but have no tracepoint, so they are not seen.\n\n"
+			 "  -c, --counts       count retransmitted segments per flow in the kernel;\n"
+			 "                     print on exit, or every -i SECS for --rounds N\n\n"
+			 TRACE_COMMON_USAGE);

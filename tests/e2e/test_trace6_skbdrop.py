@@ -1,0 +1,126 @@
+"""skbdrop and tcpdrop: a UDP datagram to a closed port, a flooded UDP
+socket with a tiny receive buffer that never reads, and nftables drops;
+each with the reason named from the kernel's BTF and the packet's tuple."""
+import json
+import textwrap
+
+from conftest import PY, run_json
+from trace_util import Tracer, events
+
+L = "127.0.0.1"
+FLOOD = 200
+
+SCRIPT = textwrap.dedent("""
+    import json, socket, sys
+    closed, full, nft, tcpnft = (int(a) for a in sys.argv[1:5])
+    def udp(port=0):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", port))
+        return s
+    # 1. nothing listens on `closed`
+    a = udp(); a.sendto(b"x" * 10, ("127.0.0.1", closed))
+    # 2. a receiver with the smallest buffer, never read
+    r = udp(full); r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+    b = udp()
+    for _ in range(%d):
+        b.sendto(b"y" * 1000, ("127.0.0.1", full))
+    # 3. nftables drops udp to `nft` and tcp to `tcpnft`
+    c = udp(); c.sendto(b"z" * 20, ("127.0.0.1", nft))
+    t = socket.socket(); t.setblocking(False); t.bind(("127.0.0.1", 0))
+    t.connect_ex(("127.0.0.1", tcpnft)); tsport = t.getsockname()[1]; t.close()
+    print(json.dumps(dict(a=a.getsockname()[1], b=b.getsockname()[1], c=c.getsockname()[1],
+                          t=tsport)))
+""" % FLOOD)
+
+CLOSED, FULL, NFT, TCPNFT = 40009, 40010, 40011, 40012
+NF_LOC = ("nft_do_chain+", "nf_hook_slow+")  # 6.18: nft_do_chain
+
+
+def _setup(ns):
+    ns.exec(["nft", "add", "table", "inet", "t"])
+    ns.exec(["nft", "add", "chain", "inet", "t", "c", "{ type filter hook input priority 0; }"])
+    ns.exec(["nft", "add", "rule", "inet", "t", "c", "udp", "dport", str(NFT), "drop"])
+    ns.exec(["nft", "add", "rule", "inet", "t", "c", "tcp", "dport", str(TCPNFT), "drop"])
+
+
+def _run(ns):
+    p = ns.exec([PY, "-c", SCRIPT, str(CLOSED), str(FULL), str(NFT), str(TCPNFT)], timeout=60)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def rcvbuf_errors(ns):
+    rows = run_json(["nstat", "-azs", "UdpRcvbufErrors"], ns=ns.name)
+    return {r["counter"]: r["value"] for r in rows}["UdpRcvbufErrors"]
+
+
+def flow(e):
+    return (e["proto"], e["saddr"], e["sport"], e["daddr"], e["dport"])
+
+
+def test_skbdrop_reasons_and_tuples(netns):
+    _setup(netns)
+    tr = Tracer(["skbdrop", "--netns", netns.name, "-K"])
+    tcp = Tracer(["tcpdrop", "--netns", netns.name])
+    try:
+        before = rcvbuf_errors(netns)
+        r = _run(netns)
+        grown = rcvbuf_errors(netns) - before
+    finally:
+        recs, trecs = tr.stop(), tcp.stop()
+    evs = events(recs)
+    assert recs[-1] == {"lost_events": 0}
+    by = {}
+    for e in evs:
+        by.setdefault(flow(e), []).append(e)
+    # 1. closed port
+    (e,) = by.pop(("udp4", L, r["a"], L, CLOSED))
+    assert (e["reason"], e["ifname"], e["len"]) == ("NO_SOCKET", "lo", 18), e
+    assert e["location"].startswith("__udp4_lib_rcv+0x"), e
+    assert any(f.startswith("__udp4_lib_rcv+") for f in e["stack"]), e["stack"]
+    assert not e["stack"][0].startswith(("bpf_", "__traceiter")), e["stack"]
+    # 2. full receive buffer: as many as the namespace's UdpRcvbufErrors
+    full = by.pop(("udp4", L, r["b"], L, FULL))
+    assert {e["reason"] for e in full} == {"SOCKET_RCVBUFF"}
+    assert 0 < len(full) == grown < FLOOD
+    # 3. nftables
+    (e,) = by.pop(("udp4", L, r["c"], L, NFT))
+    assert e["reason"] == "NETFILTER_DROP" and e["location"].startswith(NF_LOC), e
+    (e,) = by.pop(("tcp4", L, r["t"], L, TCPNFT))
+    assert e["reason"] == "NETFILTER_DROP", e
+    assert by == {}, by
+    # tcpdrop: the TCP one only, with its flags
+    (t,) = events(trecs)
+    assert flow(t) == ("tcp4", L, r["t"], L, TCPNFT)
+    assert (t["reason"], t["tcp_flags"], t["state"]) == ("NETFILTER_DROP", "SYN", "-"), t
+
+
+def test_skbdrop_summaries(netns):
+    _setup(netns)
+    by_reason = Tracer(["skbdrop", "--netns", netns.name, "-s"])
+    by_loc = Tracer(["skbdrop", "--netns", netns.name, "--by", "location"])
+    by_flow = Tracer(["skbdrop", "--netns", netns.name, "--by", "flow"])
+    only = Tracer(["skbdrop", "--netns", netns.name, "--reason", "no_socket"])
+    port = Tracer(["skbdrop", "--netns", netns.name, "--lport", str(NFT)])
+    try:
+        before = rcvbuf_errors(netns)
+        r = _run(netns)
+        grown = rcvbuf_errors(netns) - before
+    finally:
+        rr, rl, rf, ro, rp = (t.stop() for t in (by_reason, by_loc, by_flow, only, port))
+    assert {x["reason"]: x["packets"] for x in rr} == \
+        {"NO_SOCKET": 1, "SOCKET_RCVBUFF": grown, "NETFILTER_DROP": 2}
+    locs = {(x["reason"], x["location"].split("+")[0]): x["packets"] for x in rl}
+    assert locs[("NO_SOCKET", "__udp4_lib_rcv")] == 1
+    assert sum(n for (why, fn), n in locs.items()
+               if why == "NETFILTER_DROP" and fn + "+" in NF_LOC) == 2
+    assert sum(locs.values()) == 3 + grown
+    flows = {(flow(x), x["reason"]): x["packets"] for x in rf}
+    assert flows == {
+        (("udp4", L, r["a"], L, CLOSED), "NO_SOCKET"): 1,
+        (("udp4", L, r["b"], L, FULL), "SOCKET_RCVBUFF"): grown,
+        (("udp4", L, r["c"], L, NFT), "NETFILTER_DROP"): 1,
+        (("tcp4", L, r["t"], L, TCPNFT), "NETFILTER_DROP"): 1,
+    }
+    assert [(flow(e), e["reason"]) for e in events(ro)] == \
+        [(("udp4", L, r["a"], L, CLOSED), "NO_SOCKET")]
+    assert [flow(e) for e in events(rp)] == [("udp4", L, r["c"], L, NFT)]

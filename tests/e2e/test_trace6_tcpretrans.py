@@ -1,0 +1,81 @@
+"""tcpretrans: retransmissions caused by nftables drops on a veth, checked
+against the sender namespace's TcpRetransSegs counter, per flow; SYN-ACK
+retransmits; in-kernel per-flow counts."""
+from conftest import run_json, veth_pair
+from trace_util import Server, Tracer, events, workload
+
+A, B = "10.199.0.1", "10.199.0.2"
+BYTES = 1 << 20
+
+
+def retrans_segs(ns):
+    rows = run_json(["nstat", "-azs", "TcpRetransSegs"], ns=ns.name)
+    return {r["counter"]: r["value"] for r in rows}["TcpRetransSegs"]
+
+
+def nft(ns, hook, *rule):
+    ns.exec(["nft", "add", "table", "inet", "t"])
+    ns.exec(["nft", "add", "chain", "inet", "t", hook, f"{{ type filter hook {hook} priority 0; }}"])
+    ns.exec(["nft", "add", "rule", "inet", "t", hook] + [str(r) for r in rule])
+
+
+def _pair(netns_factory):
+    snd, rcv = netns_factory(), netns_factory()
+    veth_pair(snd, rcv, A + "/24", B + "/24")
+    # one segment per packet, so a drop costs one segment; no tail loss
+    # probes (they re-send without the tracepoint, see the docs)
+    snd.exec(["ip", "link", "set", "veth0", "gso_max_size", "1500"])
+    snd.exec(["ip", "link", "set", "veth0", "gso_max_segs", "1"])
+    snd.exec(["sysctl", "-qw", "net.ipv4.tcp_early_retrans=0"])
+    return snd, rcv
+
+
+def test_tcpretrans_matches_retranssegs(netns_factory):
+    snd, rcv = _pair(netns_factory)
+    ev = Tracer(["tcpretrans", "--netns", snd.name])
+    cnt = Tracer(["tcpretrans", "--netns", snd.name, "-c"])
+    other = Tracer(["tcpretrans", "--netns", rcv.name])
+    try:
+        srv = Server(rcv, "--addr", B, "--recv", BYTES)
+        # every 10th data packet to the server is dropped (the SYN passes)
+        nft(rcv, "input", "tcp", "dport", srv.port, "numgen", "inc", "mod", 10, 5, "drop")
+        before = retrans_segs(snd)
+        cli = workload(snd, "client", "--addr", B, "--port", srv.port, "--send", BYTES)
+        srv.wait()
+        grown = retrans_segs(snd) - before
+    finally:
+        recs, rows, none = ev.stop(), cnt.stop(), other.stop()
+    evs = events(recs)
+    assert recs[-1] == {"lost_events": 0}
+    assert events(none) == []
+    assert grown > 0
+    sport = cli["sports"][0]
+    for e in evs:
+        assert (e["laddr"], e["lport"], e["raddr"], e["rport"]) == (A, sport, B, srv.port), e
+        assert (e["pid"], e["comm"], e["type"]) == (cli["pid"], "python3", "seg"), e
+        assert e["state"] in ("ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSING", "LAST_ACK"), e
+    seen = sum(e["segs"] for e in evs if e["err"] == 0)
+    assert seen >= grown, (seen, grown)
+    (row,) = [r for r in rows if r["lport"] == sport]
+    assert (row["laddr"], row["raddr"], row["rport"], row["pid"]) == (A, B, srv.port, cli["pid"])
+    assert row["retrans_segs"] == seen and row["synacks"] == 0
+
+
+def test_tcpretrans_synack(netns_factory):
+    snd, rcv = _pair(netns_factory)
+    ev = Tracer(["tcpretrans", "--netns", rcv.name])
+    try:
+        srv = Server(rcv, "--addr", B)
+        # the server's first SYN-ACK never leaves: it is sent again
+        nft(rcv, "output", "tcp", "sport", srv.port, "tcp", "flags", "&", "(syn|ack)", "==",
+            "syn|ack", "numgen", "inc", "mod", 1000, 0, "drop")
+        cli = workload(snd, "client", "--addr", B, "--port", srv.port)
+        srv.wait()
+    finally:
+        evs = events(ev.stop())
+    syn = [e for e in evs if e["type"] == "synack"]
+    assert syn, evs
+    for e in syn:
+        assert (e["laddr"], e["lport"], e["raddr"], e["rport"]) == \
+            (B, srv.port, A, cli["sports"][0]), e
+        assert (e["state"], e["flags"], e["pid"]) == ("NEW_SYN_RECV", "SYN|ACK", srv.pid), e
