@@ -9,10 +9,11 @@ bcc's tcplife-bpfcc, and bpftrace with an equivalent script on the same
 tracepoint. Installs nginx, wrk, bpftrace, libbpf-tools and bpfcc-tools when
 missing. Run as root: `make bench` or `bench/tracer_bench.py [-d SECS] [-r RUNS]`.
 
-Loopback rates drift with whatever else the machine does, so each of the -r
-rounds measures a baseline, every tracer (in a rotated order) and a second
-baseline, and a tracer's cost is taken against the mean of its round's
-baselines. The table shows medians with the [min-max] over rounds.
+Loopback rates drift with whatever else the machine does, so every tracer
+measurement sits between two baseline measurements (each of the -r rounds
+runs the tracers in a rotated order, with a baseline before each and one at
+the end), and its cost is taken against the mean of those two. The table
+shows medians with the [min-max] over rounds.
 """
 import argparse
 import os
@@ -184,16 +185,18 @@ def main():
     try:
         wrk_rate(2)  # warm up
         for r in range(a.runs):
-            b1 = wrk_rate(a.d)
             rot = tracers[r % len(tracers):] + tracers[:r % len(tracers)]
-            rows = [(name, run_tracer(name, cmd, a.d)) for name, cmd in rot]
-            b2 = wrk_rate(a.d)
-            base = (b1 + b2) / 2
-            bases += [b1, b2]
-            for name, row in rows:
+            before = wrk_rate(a.d)
+            bases.append(before)
+            for name, cmd in rot:
+                row = run_tracer(name, cmd, a.d)
+                after = wrk_rate(a.d)
+                bases.append(after)
+                base = (before + after) / 2
                 row["cost"] = (1 - row["rate"] / base) * 100 if row["rate"] else None
                 results[name].append(row)
-            print(f"round {r + 1}/{a.runs}: baseline {b1:.0f} and {b2:.0f} conn/s", file=sys.stderr)
+                before = after
+            print(f"round {r + 1}/{a.runs} done", file=sys.stderr)
     finally:
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)

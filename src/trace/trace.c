@@ -82,6 +82,7 @@ void trace_hook_off(struct trace_ctx *tc, const char *hook_name)
 struct loaded {
 	struct bpf_link *links[TRACE_MAX_HOOKS];
 	struct bpf_program *progs[TRACE_MAX_HOOKS];
+	int hooks[TRACE_MAX_HOOKS]; /* index in tracer->hooks */
 	int nlinks;
 };
 
@@ -246,6 +247,12 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 		}
 		for (int h = 0; h < tr->nhooks; h++)
 			tc->hook_off[h] |= dropped[h];
+		{
+			/* only the chosen candidates load */
+			struct bpf_program *p;
+			bpf_object__for_each_program(p, obj)
+				bpf_program__set_autoload(p, false);
+		}
 		for (int h = 0; h < tr->nhooks; h++)
 			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
 				struct bpf_program *p =
@@ -282,6 +289,7 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 					break;
 				}
 				ld->progs[ld->nlinks] = p;
+				ld->hooks[ld->nlinks] = h;
 				ld->links[ld->nlinks++] = l;
 			}
 			if (failed < 0)
@@ -441,31 +449,43 @@ static uint64_t lost_events(struct trace_ctx *tc)
 	return sum;
 }
 
-/* Events handled by the backup programs because the kernel skipped the
- * primary's nested run (see "nested runs" in bpf/netlens.bpf.h). */
-static uint64_t nested_recovered(struct trace_ctx *tc)
+/* Sum over CPUs and entries of a per-CPU array map of u64 counters; with
+ * value_off/stride, one u64 field of a per-CPU array of structs. */
+static uint64_t percpu_sum(struct bpf_map *m, size_t value_off)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "nl_nest");
 	int ncpu = libbpf_num_possible_cpus();
-	size_t vsz = m ? bpf_map__value_size(m) : 0;
+	size_t vsz = m ? bpf_map__value_size(m) : 0, stride;
 	uint64_t sum = 0;
-	__u32 key = 0;
 	char *v;
 
-	if (!m || ncpu <= 0 || vsz < 24)
+	if (!m || ncpu <= 0 || vsz < value_off + sizeof(uint64_t))
 		return 0;
-	vsz = (vsz + 7) & ~(size_t)7; /* per-CPU values are 8-byte aligned */
-	v = calloc((size_t)ncpu, vsz);
+	stride = (vsz + 7) & ~(size_t)7; /* per-CPU values are 8-byte aligned */
+	v = calloc((size_t)ncpu, stride);
 	if (!v)
 		return 0;
-	if (bpf_map__lookup_elem(m, &key, sizeof(key), v, vsz * (size_t)ncpu, 0) == 0)
+	for (__u32 key = 0; key < bpf_map__max_entries(m); key++) {
+		if (bpf_map__lookup_elem(m, &key, sizeof(key), v, stride * (size_t)ncpu, 0) != 0)
+			continue;
 		for (int i = 0; i < ncpu; i++) {
 			uint64_t r;
-			memcpy(&r, v + (size_t)i * vsz + 8, sizeof(r)); /* struct nl_nest.recovered */
+			memcpy(&r, v + (size_t)i * stride + value_off, sizeof(r));
 			sum += r;
 		}
+	}
 	free(v);
 	return sum;
+}
+
+/* Events the backup hooks handled because the kernel did not run the
+ * primary for them: the nested-run backups' count (nl_nest.recovered, see
+ * bpf/netlens.bpf.h) plus a tracer's own "recovered" counters. */
+static uint64_t events_recovered(struct trace_ctx *tc)
+{
+	struct bpf_object *obj = tc->tr->skel_obj(tc->skel);
+
+	return percpu_sum(bpf_object__find_map_by_name(obj, "nl_nest"), 8) +
+	       percpu_sum(bpf_object__find_map_by_name(obj, "recovered"), 0);
 }
 
 static void print_stats(struct trace_ctx *tc, struct loaded *ld)
@@ -479,7 +499,7 @@ static void print_stats(struct trace_ctx *tc, struct loaded *ld)
 		{ "MEAN_NS", NULL, OUT_RIGHT, 0 },
 	};
 	struct table *t = out_table_begin(cols, 6);
-	uint64_t recovered = nested_recovered(tc);
+	uint64_t recovered = events_recovered(tc);
 	bool have_backup = false;
 
 	if (out_is_json())
@@ -489,7 +509,7 @@ static void print_stats(struct trace_ctx *tc, struct loaded *ld)
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(ld->progs[i]);
 		const char *name = bpf_program__name(ld->progs[i]);
-		bool backup = strstr(name, "_nest") != NULL;
+		bool backup = tc->tr->hooks[ld->hooks[i]].backup;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
 			continue;
 		double mean = info.run_cnt ? (double)info.run_time_ns / (double)info.run_cnt : 0;
@@ -510,8 +530,8 @@ static void print_stats(struct trace_ctx *tc, struct loaded *ld)
 	}
 	out_table_end(t);
 	if (have_backup && !out_is_json())
-		fprintf(stdout, "%llu nested runs skipped by the kernel were handled by the backup "
-				"programs\n",
+		fprintf(stdout, "%llu events the kernel did not run the primary program for were "
+				"handled by the backup programs\n",
 			(unsigned long long)recovered);
 }
 

@@ -41,12 +41,15 @@ struct trace_ctx;
 
 /* One attachment point and its candidate programs, best first. An optional
  * hook that cannot load is dropped with a warning instead of failing the
- * run. Hooks are attached in array order (for a tracepoint's backup
- * programs, see "nested runs" in bpf/netlens.bpf.h, after the primary). */
+ * run. A backup hook handles events the kernel did not run another hook's
+ * program for (see "nested runs" in bpf/netlens.bpf.h); --stats shows how
+ * many. Hooks are attached in array order (a tracepoint's backup after its
+ * primary). */
 struct trace_hook {
 	const char *name;                     /* e.g. "inet_sock_set_state" */
 	const char *progs[TRACE_MAX_ALT];     /* program names in the .bpf.c */
 	bool optional;
+	bool backup;
 };
 
 /* The hooks of an NL_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
@@ -62,7 +65,7 @@ struct trace_hook {
 #define TRACE_STATE_HOOK(n) { "inet_sock_set_state", { #n "_state_btf", #n "_state_raw" } }
 #define TRACE_STATE_NEST_HOOK(n)                                                     \
 	{ "inet_sock_set_state (nested runs)", { #n "_state_btf_nest", #n "_state_raw_nest" }, \
-	  .optional = true }
+	  .optional = true, .backup = true }
 
 struct tracer {
 	const char *name;

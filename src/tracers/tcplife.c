@@ -4,6 +4,8 @@
 #include "command.h"
 #include "trace/trace.h"
 
+#include <time.h>
+
 TRACE_SKEL_GLUE(tcplife)
 
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
@@ -23,8 +25,26 @@ static const struct out_col cols[] = {
 static const struct trace_hook hooks[] = {
 	TRACE_STATE_HOOK(tcplife),
 	TRACE_ACCEPT_HOOKS(tcplife),
-	TRACE_STATE_NEST_HOOK(tcplife),
+	/* closes the state program missed (see tcplife.bpf.c) */
+	{ "tcp_destroy_sock (missed closes)", { "tcplife_destroy_btf", "tcplife_destroy_raw" },
+	  .optional = true, .backup = true },
 };
+
+/* Tracing start and the kernel tick, for sessions whose SYN_RECV the state
+ * program missed (dated at accept() from the socket's creation jiffy). */
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	struct tcplife_bpf *s = skel;
+	struct timespec res, now;
+
+	(void)tc;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s->rodata->trace_start_ns = (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec;
+	/* coarse clocks advance once per tick: their resolution is a jiffy */
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
+		s->rodata->jiffy_ns = (__u64)res.tv_nsec;
+	return 0;
+}
 
 static const struct option longopts[] = {
 	{ "localport", required_argument, NULL, 'L' },
@@ -72,6 +92,7 @@ static const struct tracer tcplife = {
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcplife),
+	.configure = configure,
 	.event = event,
 };
 

@@ -3,7 +3,7 @@ import errno
 
 import pytest
 
-from trace_util import Server, Tracer, events, netns_inode, workload
+from trace_util import Server, Tracer, events, netns_inode, softirq_timer_retry, workload
 
 CONNS = 4
 
@@ -119,6 +119,10 @@ def test_tcpstates_server_closes_first(netns):
     # the server closes first and the client closes 0.2 s later: the server
     # socket's FIN_WAIT2 and CLOSE come from the client's delayed ACK, in a
     # softirq (see test_trace_tcplife.test_server_closes_first)
+    softirq_timer_retry(lambda: _tcpstates_server_closes_first(netns))
+
+
+def _tcpstates_server_closes_first(netns):
     tr = Tracer(["tcpstates", "--netns", netns.name])
     try:
         srv = Server(netns, "--conns", 2, "--recv", 10, "--send", 10, "--close-first")

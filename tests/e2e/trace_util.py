@@ -122,6 +122,11 @@ class Server:
         info = json.loads(self.p.stdout.readline())
         self.pid, self.port = info["pid"], info["port"]
 
+    def go(self):
+        """Lets a --gate server start accepting."""
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+
     def wait(self):
         """Lets the server exit (it stays until then, so its sockets are
         never orphaned by its exit) and waits for it."""
@@ -133,3 +138,18 @@ def bpf_prog_ids():
     out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True,
                          check=True).stdout
     return {p["id"]: p.get("name", "") for p in json.loads(out or "[]")}
+
+
+def softirq_timer_retry(once, attempts=2):
+    """Runs a scenario whose state changes come from a TCP timer (a delayed
+    ACK) once more if its checks fail. Such softirqs run on top of whatever
+    the CPU was doing; on the VMs these tests were written on, the events
+    of a softirq that interrupts the host agent's threads (tokio-rt-worker
+    of PID 1) reach no BPF program at all (ftrace records them; no miss
+    counter moves), about one run in a hundred. A real loss repeats."""
+    for i in range(attempts):
+        try:
+            return once()
+        except AssertionError:
+            if i == attempts - 1:
+                raise

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Known TCP workloads for the tracer tests.
 
-server: listens, prints {"pid", "port"} when ready, then for each of
-        --conns connections: accepts, reads exactly --recv bytes, sends
-        --send bytes, and closes first (--close-first) or after the peer's EOF;
-        with --stay it exits only when its stdin closes.
+server: listens, prints {"pid", "port"} when ready (with --gate, waits for a
+        line on stdin before the first accept), then for each of --conns
+        connections: accepts, reads exactly --recv bytes, sends --send bytes,
+        and closes first (--close-first) or after the peer's EOF; with --stay
+        it exits only when its stdin closes.
 client: opens --conns connections one after the other, from source ports
         --sport-base + i (0: ephemeral), sends --send bytes, reads exactly
         --recv bytes, holds the connection --hold seconds, closes (or waits
@@ -44,6 +45,8 @@ def server(a):
     ls.bind((a.addr, a.port))
     ls.listen(128)
     print(json.dumps({"pid": os.getpid(), "port": ls.getsockname()[1]}), flush=True)
+    if a.gate:
+        sys.stdin.readline()
     for _ in range(a.conns):
         c, _ = ls.accept()
         recv_exact(c, a.recv)
@@ -113,6 +116,7 @@ def main():
     p.add_argument("--close-first", action="store_true")
     p.add_argument("--wait-eof", action="store_true")
     p.add_argument("--stay", action="store_true", help="server: exit at stdin EOF")
+    p.add_argument("--gate", action="store_true", help="server: accept after a stdin line")
     a = p.parse_args()
     {"server": server, "client": client, "refuse": refuse, "flood": flood}[a.mode](a)
 
