@@ -533,8 +533,7 @@ void out_row_end(struct table *t)
 		sb_putc(&t->rows, '\0');
 		print_row(t, t->width, t->rows.buf + start, last, out_term_width());
 		sb_reset(&t->rows);
-		fflush_unlocked(stdout);
-		return;
+		return; /* the stream's owner flushes per batch (one write, not one per row) */
 	}
 	if (t->nrows == t->cap_rows) {
 		t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 1024;

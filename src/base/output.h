@@ -61,7 +61,8 @@ void out_table_end(struct table *t);
 /* Omit the header line in text mode (ss -H). */
 void out_table_no_header(struct table *t);
 /* Text mode prints each row at out_row_end() with the columns' declared
- * widths instead of buffering (event streams); call before the first row. */
+ * widths instead of buffering (event streams); call before the first row.
+ * Rows go to stdio's buffer: the caller flushes after each batch. */
 void out_table_stream(struct table *t);
 
 void out_row_begin(struct table *t);

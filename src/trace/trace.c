@@ -547,6 +547,9 @@ static int poll_once(struct ring_buffer *rb, int timeout_ms)
 			return n;
 		if (m < 0 && m != -EINTR)
 			return m;
+		/* one write per batch of events, not one per event */
+		if (n > 0 || m > 0)
+			fflush(stdout);
 		return 0;
 	}
 	poll(NULL, 0, timeout_ms);
