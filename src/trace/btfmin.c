@@ -16,16 +16,15 @@
  *    paths, with the kernel's names, sizes and member offsets, but only the
  *    marked members; pointers to structs point to forward declarations
  *    (CO-RE never follows a pointer within one relocation).
- * The kernel BTF is mapped (kernels >= 6.15 allow a private read-only
- * mapping of /sys/kernel/btf/vmlinux, which costs no resident memory) or,
- * failing that, read once. Memory: one u32 per kernel type.
+ * The kernel BTF is mapped or read once (kbtf.h); the same pass over its
+ * types answers id lookups (btf_id_query). Memory: one u32 per kernel type.
  */
 #include "trace/btfmin.h"
+#include "trace/kbtf.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <linux/bpf.h>
@@ -36,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_STEPS   32
@@ -88,15 +86,6 @@ struct want {
 
 /* ---- the kernel BTF ---- */
 
-struct kbtf {
-	const uint8_t *data;  /* the whole file, mapped or read */
-	size_t size;
-	bool mapped;
-	const uint8_t *types, *strs;
-	uint32_t types_len, strs_len;
-	uint32_t *off;        /* type id -> offset in the type section */
-	uint32_t ntypes;      /* highest id + 1 */
-};
 
 struct need {
 	uint32_t kid;
@@ -112,6 +101,9 @@ struct trim {
 	struct chain *chains;
 	int nchains;
 	struct kbtf k;
+	uint32_t *off;     /* kernel type id -> offset in the type section */
+	uint32_t ntypes;   /* highest kernel type id + 1 */
+	uint32_t capoff;
 	uint32_t *cands;   /* candidate roots (kernel ids) */
 	int ncands;
 	struct need *needs;
@@ -123,6 +115,10 @@ struct trim {
 	struct rootoff { uint32_t off; uint32_t kinds; } *roots;
 	int nroots;
 	struct btf *out;
+	/* id lookups riding along (btfmin.h), each with its name's want[] index */
+	struct btf_id_query *q;
+	int nq;
+	int *qwant;
 };
 
 static int want_index(struct trim *tr, const char *s, size_t n)
@@ -305,70 +301,7 @@ static int read_relos(struct trim *tr, const void *elf_img, size_t elf_sz)
 	return err;
 }
 
-/* ---- reading the kernel BTF ---- */
-
-static int load_kernel_btf(struct kbtf *k, const char *path)
-{
-	struct btf_header h;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(h)) {
-		err = -EINVAL;
-		goto out;
-	}
-	k->size = (size_t)st.st_size;
-	k->data = mmap(NULL, k->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (k->data != MAP_FAILED) {
-		k->mapped = true;
-	} else {
-		uint8_t *buf = malloc(k->size);
-		size_t got = 0;
-		k->data = NULL;
-		if (!buf) {
-			err = -ENOMEM;
-			goto out;
-		}
-		while (got < k->size) {
-			ssize_t r = read(fd, buf + got, k->size - got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				err = r < 0 ? -errno : -EIO;
-				free(buf);
-				goto out;
-			}
-			got += (size_t)r;
-		}
-		k->data = buf;
-	}
-	memcpy(&h, k->data, sizeof(h));
-	if (h.magic != BTF_MAGIC || h.version != BTF_VERSION || h.hdr_len < sizeof(h) ||
-	    (uint64_t)h.hdr_len + h.type_off + h.type_len > k->size ||
-	    (uint64_t)h.hdr_len + h.str_off + h.str_len > k->size || h.str_len == 0 ||
-	    k->data[h.hdr_len + h.str_off + h.str_len - 1] != '\0') {
-		err = -EINVAL;
-		goto out;
-	}
-	k->types = k->data + h.hdr_len + h.type_off;
-	k->types_len = h.type_len;
-	k->strs = k->data + h.hdr_len + h.str_off;
-	k->strs_len = h.str_len;
-out:
-	close(fd);
-	return err;
-}
-
-static void unload_kernel_btf(struct kbtf *k)
-{
-	if (k->mapped)
-		munmap((void *)k->data, k->size);
-	else
-		free((void *)k->data);
-	free(k->off);
-}
+/* ---- scanning the kernel BTF ---- */
 
 /* Strings: record the offsets of the wanted ones. */
 static int scan_strings(struct trim *tr)
@@ -419,41 +352,6 @@ static bool want_has(const struct want *w, uint32_t off)
 	return false;
 }
 
-static size_t type_extra(const struct btf_type *t)
-{
-	uint16_t vlen = btf_vlen(t);
-
-	switch (btf_kind(t)) {
-	case BTF_KIND_INT:
-	case BTF_KIND_VAR:
-	case BTF_KIND_DECL_TAG:
-		return 4;
-	case BTF_KIND_ARRAY:
-		return sizeof(struct btf_array);
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		return (size_t)vlen * sizeof(struct btf_member);
-	case BTF_KIND_ENUM:
-		return (size_t)vlen * sizeof(struct btf_enum);
-	case BTF_KIND_ENUM64:
-		return (size_t)vlen * sizeof(struct btf_enum64);
-	case BTF_KIND_FUNC_PROTO:
-		return (size_t)vlen * sizeof(struct btf_param);
-	case BTF_KIND_DATASEC:
-		return (size_t)vlen * sizeof(struct btf_var_secinfo);
-	case BTF_KIND_PTR:
-	case BTF_KIND_FWD:
-	case BTF_KIND_TYPEDEF:
-	case BTF_KIND_VOLATILE:
-	case BTF_KIND_CONST:
-	case BTF_KIND_RESTRICT:
-	case BTF_KIND_FUNC:
-	case BTF_KIND_FLOAT:
-	case BTF_KIND_TYPE_TAG:
-		return 0;
-	}
-	return (size_t)-1;
-}
 
 static int cmp_root(const void *a, const void *b)
 {
@@ -498,47 +396,38 @@ static bool is_root(const struct trim *tr, uint32_t name_off, unsigned kind)
 }
 
 /* Types: the offset of each, and the candidate roots. */
+static int scan_type(void *arg, uint32_t id, const struct btf_type *t, uint32_t pos)
+{
+	struct trim *tr = arg;
+
+	if (id >= tr->capoff) {
+		tr->capoff = tr->capoff ? tr->capoff * 2 : 1 << 16;
+		tr->off = xrealloc(tr->off, sizeof(*tr->off) * tr->capoff);
+	}
+	tr->off[id] = pos;
+	tr->ntypes = id + 1;
+	for (int i = 0; i < tr->nq; i++)
+		if (!tr->q[i].id && btf_kind(t) == tr->q[i].kind && t->name_off &&
+		    want_has(&tr->want[tr->qwant[i]], t->name_off))
+			tr->q[i].id = id;
+	if (t->name_off && is_root(tr, t->name_off, btf_kind(t))) {
+		tr->cands = xrealloc(tr->cands, sizeof(*tr->cands) * (size_t)(tr->ncands + 1));
+		tr->cands[tr->ncands++] = id;
+	}
+	return 0;
+}
+
 static int scan_types(struct trim *tr)
 {
-	struct kbtf *k = &tr->k;
-	uint32_t pos = 0, id = 1, capoff = 1 << 16;
-
-	k->off = malloc(sizeof(*k->off) * capoff);
-	if (!k->off)
-		return -ENOMEM;
-	while (pos < k->types_len) {
-		struct btf_type t;
-		size_t extra;
-		if (k->types_len - pos < sizeof(t))
-			return -EINVAL;
-		memcpy(&t, k->types + pos, sizeof(t));
-		extra = type_extra(&t);
-		if (extra == (size_t)-1)
-			return -EOPNOTSUPP; /* a BTF kind newer than this code */
-		if (k->types_len - pos - sizeof(t) < extra)
-			return -EINVAL;
-		if (id >= capoff) {
-			capoff *= 2;
-			k->off = xrealloc(k->off, sizeof(*k->off) * capoff);
-		}
-		k->off[id] = pos;
-		if (t.name_off && is_root(tr, t.name_off, btf_kind(&t))) {
-			tr->cands = xrealloc(tr->cands, sizeof(*tr->cands) * (size_t)(tr->ncands + 1));
-			tr->cands[tr->ncands++] = id;
-		}
-		pos += (uint32_t)(sizeof(t) + extra);
-		id++;
-	}
-	k->ntypes = id;
-	return 0;
+	return kbtf_walk(&tr->k, scan_type, tr);
 }
 
 /* The kernel type `id`: headers are 4-byte aligned in the section. */
 static const struct btf_type *ktype(struct trim *tr, uint32_t id)
 {
-	if (id == 0 || id >= tr->k.ntypes)
+	if (id == 0 || id >= tr->ntypes)
 		return NULL;
-	return (const struct btf_type *)(tr->k.types + tr->k.off[id]);
+	return (const struct btf_type *)(tr->k.types + tr->off[id]);
 }
 
 static const struct btf_type *kskip(struct trim *tr, uint32_t id, uint32_t *res)
@@ -556,7 +445,7 @@ static const struct btf_type *kskip(struct trim *tr, uint32_t id, uint32_t *res)
 /* A kernel string (names of emitted types and members). */
 static const char *kstr(struct trim *tr, uint32_t off)
 {
-	return off < tr->k.strs_len ? (const char *)tr->k.strs + off : NULL;
+	return kbtf_str(&tr->k, off);
 }
 
 /* ---- marking ---- */
@@ -833,7 +722,8 @@ static void trim_free(struct trim *tr)
 	}
 	free(tr->want);
 	free(tr->chains);
-	unload_kernel_btf(&tr->k);
+	kbtf_close(&tr->k);
+	free(tr->off);
 	free(tr->cands);
 	for (size_t i = 0; i < tr->nneeds; i++)
 		free(tr->needs[i].used);
@@ -841,13 +731,14 @@ static void trim_free(struct trim *tr)
 	free(tr->emit_k);
 	free(tr->emit_v);
 	free(tr->roots);
+	free(tr->qwant);
 	btf__free(tr->out);
 }
 
 int trace_btf_trim(const struct bpf_object *obj, const void *elf, size_t elf_sz,
-		   const char *kernel_btf)
+		   const char *kernel_btf, struct btf_id_query *q, int nq)
 {
-	struct trim tr = { 0 };
+	struct trim tr = { .q = q, .nq = nq > 0 ? nq : 0 };
 	const void *raw;
 	uint32_t raw_sz;
 	int err, fd = -1;
@@ -857,7 +748,12 @@ int trace_btf_trim(const struct bpf_object *obj, const void *elf, size_t elf_sz,
 		return -EINVAL;
 	if ((err = read_relos(&tr, elf, elf_sz)) != 0)
 		goto out;
-	if ((err = load_kernel_btf(&tr.k, kernel_btf ? kernel_btf : "/sys/kernel/btf/vmlinux")) != 0)
+	tr.qwant = xrealloc(NULL, sizeof(*tr.qwant) * (size_t)(tr.nq + 1));
+	for (int i = 0; i < tr.nq; i++) {
+		q[i].id = 0;
+		tr.qwant[i] = want_index(&tr, q[i].name, strlen(q[i].name));
+	}
+	if ((err = kbtf_open(&tr.k, kernel_btf)) != 0)
 		goto out;
 	if ((err = scan_strings(&tr)) != 0)
 		goto out;

@@ -18,10 +18,20 @@
 
 struct bpf_object;
 
+/* A kernel type to find by name and kind while the kernel BTF is read
+ * anyway (a tp_btf program's attach target, "btf_trace_<tracepoint>", is a
+ * typedef): id is set to its kernel type id, 0 when there is none. */
+struct btf_id_query {
+	const char *name;
+	unsigned kind;  /* BTF_KIND_* */
+	unsigned id;
+};
+
 /* obj: the opened (not loaded) object; elf/elf_sz: its ELF image (for the
  * .BTF.ext relocation records). Returns a memfd holding raw BTF, or -errno.
- * kernel_btf: path of the kernel BTF (NULL: /sys/kernel/btf/vmlinux). */
+ * kernel_btf: path of the kernel BTF (NULL: /sys/kernel/btf/vmlinux);
+ * q/nq: types to look up on the way (may be NULL/0). */
 int trace_btf_trim(const struct bpf_object *obj, const void *elf, size_t elf_sz,
-		   const char *kernel_btf);
+		   const char *kernel_btf, struct btf_id_query *q, int nq);
 
 #endif

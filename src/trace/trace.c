@@ -4,6 +4,7 @@
 #include "base/strbuf.h"
 #include "trace/btfmin.h"
 #include "trace/opts.h"
+#include "trace/tpbtf.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -143,14 +144,15 @@ static bool needs_kernel_btf(const struct bpf_program *p)
 
 /* A trimmed kernel BTF for this tracer's CO-RE relocations (btfmin.h), as a
  * memfd; -1 when it cannot be built or NETLENS_KERNEL_BTF=full asks for the
- * whole one. */
+ * whole one. On the way, the ids tp_btf programs attach through (tpbtf.h). */
 static int trimmed_btf(const struct tracer *tr)
 {
 	const char *mode = getenv("NETLENS_KERNEL_BTF");
+	struct btf_id_query *q;
 	size_t sz = 0;
 	const void *elf;
 	void *skel;
-	int fd;
+	int fd, nq;
 
 	if (mode && strcmp(mode, "full") == 0)
 		return -1;
@@ -158,7 +160,8 @@ static int trimmed_btf(const struct tracer *tr)
 	if (!skel)
 		return -1;
 	elf = tr->skel_elf(skel, &sz);
-	fd = trace_btf_trim(tr->skel_obj(skel), elf, sz, NULL);
+	q = tpbtf_queries(tr->skel_obj(skel), &nq);
+	fd = trace_btf_trim(tr->skel_obj(skel), elf, sz, NULL, q, nq);
 	tr->skel_destroy(skel);
 	if (fd < 0 && getenv("NETLENS_BPF_DEBUG"))
 		fprintf(stderr, "netlens: trimmed kernel BTF unavailable (%s): libbpf reads all of it\n",
@@ -182,6 +185,10 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 	if (btf_fd >= 0) {
 		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
 		opts.btf_custom_path = btf_path;
+		if (tpbtf_enable() && getenv("NETLENS_BPF_DEBUG"))
+			fprintf(stderr, "netlens: no tp_btf handler: libbpf reads the whole kernel BTF for tp_btf\n");
+	} else {
+		tpbtf_disable();
 	}
 /* Whatever fails with the trimmed BTF is tried again with the whole one
  * before anything is reported. */
@@ -190,6 +197,7 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 		close(btf_fd);                                                       \
 		btf_fd = -1;                                                         \
 		opts.btf_custom_path = NULL;                                         \
+		tpbtf_disable();                                                     \
 		memset(pos, 0, sizeof(pos));                                         \
 		memset(nalt, 0, sizeof(nalt));                                       \
 		memset(dropped, 0, sizeof(dropped));                                 \
@@ -280,7 +288,7 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 					continue;
 				struct bpf_program *p = bpf_object__find_program_by_name(
 					obj, tr->hooks[h].progs[choice[h]]);
-				struct bpf_link *l = p ? bpf_program__attach(p) : NULL;
+				struct bpf_link *l = p ? tpbtf_attach(p) : NULL;
 				if (!l) {
 					snprintf(why, sizeof(why), "attaching %s: %s",
 						 hook_sec(obj, tr->hooks[h].progs[choice[h]]),
@@ -665,6 +673,7 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 out:
 	ring_buffer__free(rb);
 	unload(&tc, &ld);
+	tpbtf_disable(); /* after the objects its handler opened are gone */
 	if (stats_fd >= 0)
 		close(stats_fd);
 	free(cols);

@@ -1,14 +1,11 @@
 /* Enum names from the running kernel's BTF; see btfenum_util.h. */
 #include "tracers/btfenum_util.h"
+#include "trace/kbtf.h"
 
 #include <bpf/btf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef BTF_KIND_ENUM64
-#define BTF_KIND_ENUM64 19
-#endif
 
 static char *strip(const char *s, const char *prefix)
 {
@@ -19,26 +16,49 @@ static char *strip(const char *s, const char *prefix)
 	return strdup(s);
 }
 
+struct enum_find {
+	const struct kbtf *k;
+	const char *type;
+	const struct btf_type *t; /* the first ENUM or ENUM64 of that name */
+};
+
+static int find_enum(void *arg, uint32_t id, const struct btf_type *t, uint32_t pos)
+{
+	struct enum_find *f = arg;
+	const char *name;
+
+	(void)id;
+	(void)pos;
+	if (!btf_is_enum(t) && !btf_is_enum64(t))
+		return 0;
+	name = kbtf_str(f->k, t->name_off);
+	if (!name || strcmp(name, f->type) != 0)
+		return 0;
+	f->t = t;
+	return 1;
+}
+
 int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	const struct btf_type *t;
-	int id, kind, err = 0;
+	struct kbtf k;
+	struct enum_find f = { .k = &k, .type = type };
+	int err, kind;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (!btf)
-		return errno ? -errno : -ENOENT;
-	id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
-	if (id < 0)
-		id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM64);
-	if (id < 0) {
-		btf__free(btf);
-		return -ENOENT;
+	/* the kernel BTF walked in place (kbtf.h), not parsed by libbpf */
+	if ((err = kbtf_open(&k, NULL)) != 0)
+		return err;
+	err = kbtf_walk(&k, find_enum, &f);
+	if (err < 0)
+		goto out;
+	err = 0;
+	if (!f.t) {
+		err = -ENOENT;
+		goto out;
 	}
-	t = btf__type_by_id(btf, (__u32)id);
-	kind = btf_kind(t);
-	n = btf_vlen(t);
+	kind = btf_kind(f.t);
+	n = btf_vlen(f.t);
 	out->names = calloc(n ? n : 1, sizeof(*out->names));
 	out->vals = calloc(n ? n : 1, sizeof(*out->vals));
 	if (!out->names || !out->vals) {
@@ -49,12 +69,12 @@ int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out
 		const char *name;
 		long long v;
 		if (kind == BTF_KIND_ENUM) {
-			const struct btf_enum *en = btf_enum(t) + i;
-			name = btf__name_by_offset(btf, en->name_off);
-			v = btf_kflag(t) ? (long long)en->val : (long long)(__u32)en->val;
+			const struct btf_enum *en = btf_enum(f.t) + i;
+			name = kbtf_str(&k, en->name_off);
+			v = btf_kflag(f.t) ? (long long)en->val : (long long)(__u32)en->val;
 		} else {
-			const struct btf_enum64 *en = btf_enum64(t) + i;
-			name = btf__name_by_offset(btf, en->name_off);
+			const struct btf_enum64 *en = btf_enum64(f.t) + i;
+			name = kbtf_str(&k, en->name_off);
 			v = (long long)btf_enum64_value(en);
 		}
 		out->names[i] = strip(name ? name : "?", prefix);
@@ -66,7 +86,7 @@ int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out
 		out->n = i + 1;
 	}
 out:
-	btf__free(btf);
+	kbtf_close(&k);
 	if (err)
 		nl_enum_free(out);
 	return err;

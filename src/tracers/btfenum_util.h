@@ -18,7 +18,7 @@ struct nl_enum_names {
 int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out);
 /* The name of value v, or NULL. */
 const char *nl_enum_name(const struct nl_enum_names *e, long long v);
-/* The value of name (prefix stripped or not); false when missing. */
+/* The value of name as stored (without the prefix); false when missing. */
 bool nl_enum_value(const struct nl_enum_names *e, const char *name, long long *v);
 void nl_enum_free(struct nl_enum_names *e);
 

@@ -57,15 +57,15 @@ def test_no_programs_left_behind(netns, tracer, sig):
 
 @pytest.mark.parametrize("tracer,progs", [
     # tcplife: missed closes are caught at tcp_destroy_sock
-    ("tcplife", [("tcplife_state_raw", "raw_tp/inet_sock_set_state"),
+    ("tcplife", [("tcplife_state_btf", "tp_btf/inet_sock_set_state"),
                  ("tcplife_accept4_tp", "tracepoint/syscalls/sys_exit_accept4"),
                  ("tcplife_accept_tp", "tracepoint/syscalls/sys_exit_accept"),
-                 ("tcplife_destroy_raw", "raw_tp/tcp_destroy_sock")]),
+                 ("tcplife_destroy_btf", "tp_btf/tcp_destroy_sock")]),
     # tcpstates: the state handler twice, primary and backup for nested runs
-    ("tcpstates", [("tcpstates_state_raw", "raw_tp/inet_sock_set_state"),
+    ("tcpstates", [("tcpstates_state_btf", "tp_btf/inet_sock_set_state"),
                    ("tcpstates_accept4_tp", "tracepoint/syscalls/sys_exit_accept4"),
                    ("tcpstates_accept_tp", "tracepoint/syscalls/sys_exit_accept"),
-                   ("tcpstates_state_raw_nest", "raw_tp/inet_sock_set_state")]),
+                   ("tcpstates_state_btf_nest", "tp_btf/inet_sock_set_state")]),
 ])
 def test_stats_and_duration(netns, tracer, progs):
     # -d ends the run by itself; --stats reports each attached program, the
@@ -111,14 +111,19 @@ def test_trimmed_kernel_btf_relocates_like_the_full_one(tracer):
     assert full and trimmed == full
 
 
-def test_full_kernel_btf_prefers_tp_btf(netns):
-    # with the whole kernel BTF parsed anyway, the hooks are tried as listed:
-    # tp_btf first
-    p = run(["-j", "tcplife", "--netns", netns.name, "-d", "0.1", "--stats"],
-            env=dict(os.environ, NETLENS_KERNEL_BTF="full"))
+@pytest.mark.parametrize("kernel_btf", ["trimmed", "full"])
+def test_tp_btf_first_without_parsing_the_kernel_btf(netns, kernel_btf):
+    # hooks are tried as listed, tp_btf first, in both BTF modes; with the
+    # trimmed BTF, libbpf never reads /sys/kernel/btf/vmlinux itself (the
+    # tp_btf attach ids come from netlens's own streaming pass)
+    env = dict(os.environ, NETLENS_BPF_DEBUG="1")
+    if kernel_btf == "full":
+        env["NETLENS_KERNEL_BTF"] = "full"
+    p = run(["-j", "tcplife", "--netns", netns.name, "-d", "0.1", "--stats"], env=env)
     hooks = [json.loads(l)["stats"]["hook"] for l in p.stdout.splitlines() if "stats" in l]
     assert hooks == ["tp_btf/inet_sock_set_state", "tracepoint/syscalls/sys_exit_accept4",
                      "tracepoint/syscalls/sys_exit_accept", "tp_btf/tcp_destroy_sock"]
+    assert ("loading kernel BTF '/sys/kernel/btf/vmlinux'" in p.stderr) == (kernel_btf == "full")
 
 
 def test_wide_text_columns(netns):
