@@ -212,38 +212,94 @@ static __always_inline bool nl_nest_claim(bool backup)
 		return 0;                                                              \
 	}
 
+/* ---- reading kernel memory ----
+ * A tp_btf program's arguments are BTF-typed pointers: it reads fields with
+ * plain loads (the verifier makes them fault-safe) and follows pointers the
+ * same way. A raw_tp program, and anything reached through a scalar (a
+ * socket found through a file descriptor, say), reads with
+ * bpf_probe_read_kernel(), a helper call per field: three to four times the
+ * cost of an event on the busiest hooks. Readers below take `btf`, a
+ * constant at every call site (the program kind), and pick the cheap way
+ * when they can. NL_RD(btf, src, a, b...) reads src->a->b... either way.
+ *
+ * The verifier types a BTF pointer by its declaration, not by casts: the
+ * fields of struct tcp_sock (and the inet_sock inside it) are reached
+ * through nl_tcp_sk(), which asks the kernel (bpf_skc_to_tcp_sock) in a
+ * tp_btf program; it is NULL for anything but a full TCP socket. */
+#define NL_RD(btf, src, a, ...)                                                        \
+	((btf) ? ___arrow((src), a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
+
+static __always_inline struct tcp_sock *nl_tcp_sk(struct sock *sk, bool btf)
+{
+	return btf ? bpf_skc_to_tcp_sock(sk) : (struct tcp_sock *)sk;
+}
+
 /* ---- sockets ---- */
 
+static __always_inline bool nl_sk_is_tcp_rd(struct sock *sk, bool btf)
+{
+	return NL_RD(btf, sk, sk_protocol) == NL_IPPROTO_TCP;
+}
+
+static __always_inline __u32 nl_sk_netns_rd(struct sock *sk, bool btf)
+{
+	return NL_RD(btf, sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline __u64 nl_sk_cgroup_rd(struct sock *sk, bool btf)
+{
+	return NL_RD(btf, sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+/* tp: nl_tcp_sk(sk, btf) when the caller has it (NULL: look it up). */
+static __always_inline void nl_read_tuple_rd(struct sock *sk, struct tcp_sock *tp,
+					     struct nl_tuple *t, bool btf)
+{
+	t->family = NL_RD(btf, sk, __sk_common.skc_family);
+	/* inet_sport outlives skc_num, which inet_put_port() clears on close */
+	if (btf) {
+		if (!tp)
+			tp = bpf_skc_to_tcp_sock(sk);
+		t->sport = tp ? bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport) : 0;
+	} else {
+		t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	}
+	if (!t->sport)
+		t->sport = NL_RD(btf, sk, __sk_common.skc_num);
+	t->dport = bpf_ntohs(NL_RD(btf, sk, __sk_common.skc_dport));
+	if (t->family == NL_AF_INET6) {
+		if (btf) {
+			__builtin_memcpy(t->saddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+			__builtin_memcpy(t->daddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+		} else {
+			BPF_CORE_READ_INTO(&t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+			BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		}
+	} else {
+		*(__u32 *)t->saddr = NL_RD(btf, sk, __sk_common.skc_rcv_saddr);
+		*(__u32 *)t->daddr = NL_RD(btf, sk, __sk_common.skc_daddr);
+	}
+}
+
+/* The same through bpf_probe_read_kernel(), for pointers of any origin. */
 static __always_inline bool nl_sk_is_tcp(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_protocol) == NL_IPPROTO_TCP;
+	return nl_sk_is_tcp_rd((struct sock *)sk, false);
 }
 
 static __always_inline __u32 nl_sk_netns(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return nl_sk_netns_rd((struct sock *)sk, false);
 }
 
 static __always_inline __u64 nl_sk_cgroup(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	return nl_sk_cgroup_rd((struct sock *)sk, false);
 }
 
 static __always_inline void nl_read_tuple(const struct sock *sk, struct nl_tuple *t)
 {
-	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	/* inet_sport outlives skc_num, which inet_put_port() clears on close */
-	t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	if (!t->sport)
-		t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (t->family == NL_AF_INET6) {
-		BPF_CORE_READ_INTO(&t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)t->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)t->daddr, sk, __sk_common.skc_daddr);
-	}
+	nl_read_tuple_rd((struct sock *)sk, NULL, t, false);
 }
 
 /* ---- filters ---- */
@@ -260,17 +316,22 @@ static __always_inline bool nl_port_in(const volatile __u16 *list, __u8 n, __u16
 }
 
 /* Cheap socket-level filters first: family, netns, cgroup. */
-static __always_inline bool nl_want_sock(const struct sock *sk, __u16 family)
+static __always_inline bool nl_want_sock_rd(struct sock *sk, __u16 family, bool btf)
 {
 	if (family != NL_AF_INET && family != NL_AF_INET6)
 		return false;
 	if (nl_filter.family && family != nl_filter.family)
 		return false;
-	if (nl_filter.netns && nl_sk_netns(sk) != nl_filter.netns)
+	if (nl_filter.netns && nl_sk_netns_rd(sk, btf) != nl_filter.netns)
 		return false;
-	if (nl_filter.cgroup && nl_sk_cgroup(sk) != nl_filter.cgroup)
+	if (nl_filter.cgroup && nl_sk_cgroup_rd(sk, btf) != nl_filter.cgroup)
 		return false;
 	return true;
+}
+
+static __always_inline bool nl_want_sock(const struct sock *sk, __u16 family)
+{
+	return nl_want_sock_rd((struct sock *)sk, family, false);
 }
 
 static __always_inline bool nl_want_ports(__u16 lport, __u16 rport)
@@ -321,12 +382,12 @@ static __always_inline void nl_owner_current(struct nl_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-static __always_inline void nl_fill_hdr(struct nl_hdr *h, const struct sock *sk,
-					const struct nl_owner *o, __u64 now)
+static __always_inline void nl_fill_hdr_rd(struct nl_hdr *h, struct sock *sk,
+					   const struct nl_owner *o, __u64 now, bool btf)
 {
 	h->ts_ns = now;
-	h->netns = nl_sk_netns(sk);
-	h->cgroup = nl_sk_cgroup(sk);
+	h->netns = nl_sk_netns_rd(sk, btf);
+	h->cgroup = nl_sk_cgroup_rd(sk, btf);
 	h->_pad = 0;
 	if (o) {
 		h->pid = o->pid;
@@ -337,6 +398,12 @@ static __always_inline void nl_fill_hdr(struct nl_hdr *h, const struct sock *sk,
 		h->tid = 0;
 		__builtin_memset(h->comm, 0, NL_COMM_LEN);
 	}
+}
+
+static __always_inline void nl_fill_hdr(struct nl_hdr *h, const struct sock *sk,
+					const struct nl_owner *o, __u64 now)
+{
+	nl_fill_hdr_rd(h, (struct sock *)sk, o, now, false);
 }
 
 #ifdef NL_WANT_OWNERS

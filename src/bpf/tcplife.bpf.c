@@ -54,31 +54,35 @@ static __always_inline void count_recovered(__u32 what)
 		(*n)++;
 }
 
-/* Reports session s of sk as closed at `now`, then forgets it. */
-static __always_inline void end_session(struct sock *sk, struct session *s, __u64 key, __u64 now)
+/* Reports session s of sk as closed at `now`, then forgets it. btf: read
+ * with plain loads (a tp_btf program, see "reading kernel memory"). */
+static __always_inline void end_session(struct sock *sk, struct session *s, __u64 key, __u64 now,
+					bool btf)
 {
+	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
 	struct tcplife_event *e;
 	struct nl_owner *o = s->o.pid ? &s->o : NULL;
 
+	if (!tp)
+		goto out;
 	if (o ? !nl_want_task(o->pid, o->comm) : (nl_filter.pid || nl_filter.comm_set))
 		goto out;
 	e = nl_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	nl_read_tuple(sk, &e->t);
+	nl_read_tuple_rd(sk, tp, &e->t, btf);
 	if (!nl_want_ports(e->t.sport, e->t.dport)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		goto out;
 	}
-	nl_fill_hdr(&e->h, sk, o, now);
+	nl_fill_hdr_rd(&e->h, sk, o, now, btf);
 	e->dur_ns = now - s->ts;
 	e->active = s->active;
 	/* payload only: bytes_acked and bytes_received also count the SYN and
 	 * FIN sequence numbers; bytes_sent counts retransmissions */
-	e->tx_bytes = BPF_CORE_READ((struct tcp_sock *)sk, bytes_sent) -
-		      BPF_CORE_READ((struct tcp_sock *)sk, bytes_retrans);
-	e->rx_bytes = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
-	if (e->rx_bytes && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+	e->tx_bytes = NL_RD(btf, tp, bytes_sent) - NL_RD(btf, tp, bytes_retrans);
+	e->rx_bytes = NL_RD(btf, tp, bytes_received);
+	if (e->rx_bytes && (NL_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
 		e->rx_bytes--; /* the peer's FIN */
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
 	nl_submit(e);
@@ -86,16 +90,16 @@ out:
 	bpf_map_delete_elem(&sessions, &key);
 }
 
-static __always_inline int on_state(struct sock *sk, int newstate)
+static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 {
 	struct session *s;
 	__u64 key = (__u64)sk, now;
 
 	if (newstate != TCP_SYN_SENT && newstate != TCP_SYN_RECV && newstate != TCP_CLOSE)
 		return 0;
-	if (!nl_sk_is_tcp(sk))
+	if (!nl_sk_is_tcp_rd(sk, btf))
 		return 0;
-	if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
+	if (!nl_want_sock_rd(sk, NL_RD(btf, sk, __sk_common.skc_family), btf))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (newstate != TCP_CLOSE) {
@@ -107,25 +111,25 @@ static __always_inline int on_state(struct sock *sk, int newstate)
 	}
 	s = bpf_map_lookup_elem(&sessions, &key);
 	if (s) /* else born before we started: duration unknown */
-		end_session(sk, s, key, now);
+		end_session(sk, s, key, now, btf);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcplife_state_btf, struct sock *sk, int oldstate, int newstate)
 {
-	return on_state(sk, newstate);
+	return on_state(sk, newstate, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tcplife_state_raw, struct sock *sk, int oldstate, int newstate)
 {
-	return on_state(sk, newstate);
+	return on_state(sk, newstate, false);
 }
 
 /* The socket is being freed, after its CLOSE: a session still here is one
  * whose CLOSE the state program missed. */
-static __always_inline int on_destroy(struct sock *sk)
+static __always_inline int on_destroy(struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk;
 	struct session *s = bpf_map_lookup_elem(&sessions, &key);
@@ -133,20 +137,20 @@ static __always_inline int on_destroy(struct sock *sk)
 	if (!s)
 		return 0;
 	count_recovered(0);
-	end_session(sk, s, key, bpf_ktime_get_ns());
+	end_session(sk, s, key, bpf_ktime_get_ns(), btf);
 	return 0;
 }
 
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tcplife_destroy_btf, struct sock *sk)
 {
-	return on_destroy(sk);
+	return on_destroy(sk, true);
 }
 
 SEC("raw_tp/tcp_destroy_sock")
 int BPF_PROG(tcplife_destroy_raw, struct sock *sk)
 {
-	return on_destroy(sk);
+	return on_destroy(sk, false);
 }
 
 /* accept() returned the socket: its owner, written into the session. With
