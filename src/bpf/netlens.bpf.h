@@ -40,16 +40,21 @@ struct {
 	__type(value, __u64);
 } nl_lost SEC(".maps");
 
+static __always_inline void nl_count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&nl_lost, &zero);
+
+	if (n)
+		(*n)++;
+}
+
 static __always_inline void *nl_reserve(__u64 size)
 {
 	void *e = bpf_ringbuf_reserve(&nl_events, size, 0);
 
-	if (!e) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&nl_lost, &zero);
-		if (n)
-			(*n)++;
-	}
+	if (!e)
+		nl_count_lost();
 	return e;
 }
 
@@ -70,6 +75,28 @@ static __always_inline void nl_submit(void *e)
 		nl_last_wake = now; /* racy across CPUs: at worst an extra wake-up */
 	}
 	bpf_ringbuf_submit(e, flags);
+}
+
+/* ---- reading kernel memory ----
+ * A tp_btf program's arguments are BTF-typed pointers: it reads fields with
+ * plain loads (the verifier makes them fault-safe) and follows pointers the
+ * same way. A raw_tp program, and anything reached through a scalar (a
+ * socket found through a file descriptor, say), reads with
+ * bpf_probe_read_kernel(), a helper call per field: three to four times the
+ * cost of an event on the busiest hooks. Readers below take `btf`, a
+ * constant at every call site (the program kind), and pick the cheap way
+ * when they can. NL_RD(btf, src, a, b...) reads src->a->b... either way.
+ *
+ * The verifier types a BTF pointer by its declaration, not by casts: the
+ * fields of struct tcp_sock (and the inet_sock inside it) are reached
+ * through nl_tcp_sk(), which asks the kernel (bpf_skc_to_tcp_sock) in a
+ * tp_btf program; it is NULL for anything but a full TCP socket. */
+#define NL_RD(btf, src, a, ...)                                                        \
+	((btf) ? ___arrow((src), a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
+
+static __always_inline struct tcp_sock *nl_tcp_sk(struct sock *sk, bool btf)
+{
+	return btf ? bpf_skc_to_tcp_sock(sk) : (struct tcp_sock *)sk;
 }
 
 /* ---- nested runs ----
@@ -116,22 +143,23 @@ struct {
  * a per-CPU private stack, and per-CPU variables such as __preempt_count are
  * out of reach (the verifier resolves them through kallsyms, which lacks
  * them without CONFIG_KALLSYMS_ALL). */
-static __always_inline int nl_ctx_level(struct nl_nest *n)
+static __always_inline int nl_ctx_level(struct nl_nest *n, bool btf)
 {
 #if defined(__TARGET_ARCH_x86) || defined(__TARGET_ARCH_arm64)
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t;
 	__u64 base, frame;
 
 	if (!bpf_core_field_exists(struct bpf_raw_tp_link, cookie))
 		return -1;
+	t = btf ? bpf_get_current_task_btf() : (struct task_struct *)bpf_get_current_task();
 	if (!n->stack_size) {
 		if (bpf_core_field_exists(t->stack_vm_area))
-			n->stack_size = BPF_CORE_READ(t, stack_vm_area, size);
+			n->stack_size = NL_RD(btf, t, stack_vm_area, size);
 		if (!n->stack_size)
 			n->stack_size = 16384;
 	}
-	frame = (__u64)BPF_CORE_READ(t, bpf_ctx);
-	base = (__u64)BPF_CORE_READ(t, stack);
+	frame = (__u64)NL_RD(btf, t, bpf_ctx);
+	base = (__u64)NL_RD(btf, t, stack);
 	if (!frame || !base)
 		return -1;
 	return frame - base < n->stack_size ? 0 : 1;
@@ -152,8 +180,9 @@ static __always_inline void nl_nest_clear_upper(void)
 		n->done[1] = 0;
 }
 
-/* True when this program is to handle the event. */
-static __always_inline bool nl_nest_claim(bool backup)
+/* True when this program is to handle the event. btf: a tp_btf program
+ * (see "reading kernel memory"). */
+static __always_inline bool nl_nest_claim_rd(bool backup, bool btf)
 {
 	__u32 zero = 0;
 	struct nl_nest *n = bpf_map_lookup_elem(&nl_nest, &zero);
@@ -161,7 +190,7 @@ static __always_inline bool nl_nest_claim(bool backup)
 
 	if (!n)
 		return !backup;
-	lvl = nl_ctx_level(n);
+	lvl = nl_ctx_level(n, btf);
 	if (lvl < 0)
 		return !backup;
 	if (!backup) {
@@ -182,57 +211,51 @@ static __always_inline bool nl_nest_claim(bool backup)
 	return true;
 }
 
+static __always_inline bool nl_nest_claim(bool backup)
+{
+	return nl_nest_claim_rd(backup, false);
+}
+
 /* The four programs of one inet_sock_set_state handler: primary and backup,
- * each as tp_btf and raw_tp. handler(sk, oldstate, newstate, backup) calls
- * nl_nest_claim(backup). The tracer lists NAME_state_{btf,raw} as the hook
- * and NAME_state_{btf,raw}_nest as the optional hook after it. */
-#define NL_STATE_PROGRAMS(name, handler)                                              \
+ * each as tp_btf and raw_tp. handler(sk, oldstate, newstate, backup, btf)
+ * calls nl_nest_claim_rd(backup, btf); btf is true in the tp_btf programs
+ * (see "reading kernel memory"). The tracer lists NAME_state_{btf,raw} as
+ * the hook and NAME_state_{btf,raw}_nest as the optional hook after it. */
+#define NL_STATE_PROGRAMS_RD(name, handler)                                           \
 	SEC("tp_btf/inet_sock_set_state")                                              \
 	int BPF_PROG(name##_state_btf, struct sock *sk, int oldstate, int newstate)    \
 	{                                                                              \
-		return handler(sk, oldstate, newstate, false);                         \
+		return handler(sk, oldstate, newstate, false, true);                   \
 	}                                                                              \
 	SEC("raw_tp/inet_sock_set_state")                                              \
 	int BPF_PROG(name##_state_raw, struct sock *sk, int oldstate, int newstate)    \
 	{                                                                              \
-		return handler(sk, oldstate, newstate, false);                         \
+		return handler(sk, oldstate, newstate, false, false);                  \
 	}                                                                              \
 	SEC("tp_btf/inet_sock_set_state")                                              \
 	int BPF_PROG(name##_state_btf_nest, struct sock *sk, int oldstate, int newstate) \
 	{                                                                              \
-		handler(sk, oldstate, newstate, true);                                 \
+		handler(sk, oldstate, newstate, true, true);                           \
 		nl_nest_clear_upper();                                                 \
 		return 0;                                                              \
 	}                                                                              \
 	SEC("raw_tp/inet_sock_set_state")                                              \
 	int BPF_PROG(name##_state_raw_nest, struct sock *sk, int oldstate, int newstate) \
 	{                                                                              \
-		handler(sk, oldstate, newstate, true);                                 \
+		handler(sk, oldstate, newstate, true, false);                          \
 		nl_nest_clear_upper();                                                 \
 		return 0;                                                              \
 	}
 
-/* ---- reading kernel memory ----
- * A tp_btf program's arguments are BTF-typed pointers: it reads fields with
- * plain loads (the verifier makes them fault-safe) and follows pointers the
- * same way. A raw_tp program, and anything reached through a scalar (a
- * socket found through a file descriptor, say), reads with
- * bpf_probe_read_kernel(), a helper call per field: three to four times the
- * cost of an event on the busiest hooks. Readers below take `btf`, a
- * constant at every call site (the program kind), and pick the cheap way
- * when they can. NL_RD(btf, src, a, b...) reads src->a->b... either way.
- *
- * The verifier types a BTF pointer by its declaration, not by casts: the
- * fields of struct tcp_sock (and the inet_sock inside it) are reached
- * through nl_tcp_sk(), which asks the kernel (bpf_skc_to_tcp_sock) in a
- * tp_btf program; it is NULL for anything but a full TCP socket. */
-#define NL_RD(btf, src, a, ...)                                                        \
-	((btf) ? ___arrow((src), a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
-
-static __always_inline struct tcp_sock *nl_tcp_sk(struct sock *sk, bool btf)
-{
-	return btf ? bpf_skc_to_tcp_sock(sk) : (struct tcp_sock *)sk;
-}
+/* The same for handler(sk, oldstate, newstate, backup), which reads through
+ * bpf_probe_read_kernel() in both program kinds. */
+#define NL_STATE_PROGRAMS(name, handler)                                              \
+	static __always_inline int name##_state_any(struct sock *sk, int oldstate,     \
+						    int newstate, bool backup, bool btf) \
+	{                                                                              \
+		return handler(sk, oldstate, newstate, backup);                        \
+	}                                                                              \
+	NL_STATE_PROGRAMS_RD(name, name##_state_any)
 
 /* ---- sockets ---- */
 
@@ -382,13 +405,9 @@ static __always_inline void nl_owner_current(struct nl_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-static __always_inline void nl_fill_hdr_rd(struct nl_hdr *h, struct sock *sk,
-					   const struct nl_owner *o, __u64 now, bool btf)
+/* o NULL: no owner (PID 0, empty command). */
+static __always_inline void nl_hdr_set_owner(struct nl_hdr *h, const struct nl_owner *o)
 {
-	h->ts_ns = now;
-	h->netns = nl_sk_netns_rd(sk, btf);
-	h->cgroup = nl_sk_cgroup_rd(sk, btf);
-	h->_pad = 0;
 	if (o) {
 		h->pid = o->pid;
 		h->tid = o->tid;
@@ -398,6 +417,16 @@ static __always_inline void nl_fill_hdr_rd(struct nl_hdr *h, struct sock *sk,
 		h->tid = 0;
 		__builtin_memset(h->comm, 0, NL_COMM_LEN);
 	}
+}
+
+static __always_inline void nl_fill_hdr_rd(struct nl_hdr *h, struct sock *sk,
+					   const struct nl_owner *o, __u64 now, bool btf)
+{
+	h->ts_ns = now;
+	h->netns = nl_sk_netns_rd(sk, btf);
+	h->cgroup = nl_sk_cgroup_rd(sk, btf);
+	h->_pad = 0;
+	nl_hdr_set_owner(h, o);
 }
 
 static __always_inline void nl_fill_hdr(struct nl_hdr *h, const struct sock *sk,

@@ -221,17 +221,23 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 		obj = tr->skel_obj(tc->skel);
 		if (attempt == 0) {
 			/* Candidates are listed best first. With the trimmed BTF, the
-			 * ones that need no kernel BTF in user space go first: a tp_btf
-			 * program costs libbpf a parse of all of it (~8 ms and ~11 MB
-			 * here) to find its attach target, while a raw_tp program on
-			 * the same tracepoint runs through the same kernel path. */
+			 * ones that need no kernel BTF in user space go first (a
+			 * program libbpf would parse all of it for, if tpbtf.c could
+			 * not take over); NETLENS_NO_TP_BTF=1 puts tp_btf programs
+			 * last (to run the raw_tp ones, for tests and odd kernels). */
+			bool no_tp_btf = getenv("NETLENS_NO_TP_BTF") != NULL;
 			for (int h = 0; h < tr->nhooks; h++) {
-				for (int pass = 0; pass < 2; pass++)
+				for (int pass = 0; pass < 3; pass++)
 					for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
 						struct bpf_program *p =
 							bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
-						bool heavy = p && btf_fd >= 0 && needs_kernel_btf(p);
-						if (pass == (int)heavy)
+						int rank = 0;
+						if (p && no_tp_btf &&
+						    !strncmp(bpf_program__section_name(p), "tp_btf/", 7))
+							rank = 2;
+						else if (p && btf_fd >= 0 && needs_kernel_btf(p))
+							rank = 1;
+						if (pass == rank)
 							order[h][nalt[h]++] = a;
 					}
 				choice[h] = order[h][0];

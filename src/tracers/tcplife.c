@@ -4,8 +4,6 @@
 #include "command.h"
 #include "trace/trace.h"
 
-#include <time.h>
-
 TRACE_SKEL_GLUE(tcplife)
 
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
@@ -22,29 +20,14 @@ static const struct out_col cols[] = {
 	{ "MS", NULL, OUT_RIGHT, 8 },
 };
 
+/* No accept() hook: owners of passive sessions are the processes that
+ * close them (see tcplife.bpf.c). */
 static const struct trace_hook hooks[] = {
 	TRACE_STATE_HOOK(tcplife),
-	TRACE_ACCEPT_HOOKS(tcplife),
-	/* closes the state program missed (see tcplife.bpf.c) */
-	{ "tcp_destroy_sock (missed closes)", { "tcplife_destroy_btf", "tcplife_destroy_raw" },
-	  .optional = true, .backup = true },
+	/* sessions whose owner is known only when the socket is freed */
+	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" } },
+	TRACE_STATE_NEST_HOOK(tcplife),
 };
-
-/* Tracing start and the kernel tick, for sessions whose SYN_RECV the state
- * program missed (dated at accept() from the socket's creation jiffy). */
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	struct tcplife_bpf *s = skel;
-	struct timespec res, now;
-
-	(void)tc;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	s->rodata->trace_start_ns = (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec;
-	/* coarse clocks advance once per tick: their resolution is a jiffy */
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
-		s->rodata->jiffy_ns = (__u64)res.tv_nsec;
-	return 0;
-}
 
 static const struct option longopts[] = {
 	{ "localport", required_argument, NULL, 'L' },
@@ -92,7 +75,6 @@ static const struct tracer tcplife = {
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcplife),
-	.configure = configure,
 	.event = event,
 };
 
@@ -102,10 +84,11 @@ NETLENS_COMMAND(tcplife, .name = "tcplife", .run = run,
 		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
 		.usage = "usage: netlens tcplife [options]\n\n"
-			 "One line per TCP session when it closes: the owning process (right even\n"
-			 "when the close runs in softirq), local and remote address and port, bytes\n"
-			 "sent (acked) and received, and the time from the first SYN to the close.\n"
-			 "Sessions already open when tracing starts are not shown.\n\n"
+			 "One line per TCP session when it closes: the owning process (the one that\n"
+			 "connected, or for accepted sessions the one that closed the socket; right\n"
+			 "even when the close runs in softirq), local and remote address and port,\n"
+			 "bytes sent (acked) and received, and the time from the first SYN to the\n"
+			 "close. Sessions already open when tracing starts are not shown.\n\n"
 			 "  -L, --localport P[,P..]   local port filter (same as --lport)\n"
 			 "  -D, --remoteport P[,P..]  remote port filter (same as --rport)\n\n"
 			 TRACE_COMMON_USAGE);

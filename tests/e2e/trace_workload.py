@@ -4,12 +4,13 @@
 server: listens, prints {"pid", "port"} when ready (with --gate, waits for a
         line on stdin before the first accept), then for each of --conns
         connections: accepts, reads exactly --recv bytes, sends --send bytes,
-        and closes first (--close-first) or after the peer's EOF; with --stay
-        it exits only when its stdin closes.
+        and closes first (--close-first) or after the peer's EOF (or reset);
+        with --stay it exits only when its stdin closes.
 client: opens --conns connections one after the other, from source ports
         --sport-base + i (0: ephemeral), sends --send bytes, reads exactly
         --recv bytes, holds the connection --hold seconds, closes (or waits
         for the server's EOF with --wait-eof); prints {"pid", "sports"}.
+--reset: both close abortively (SO_LINGER 0: a reset instead of a FIN).
 refuse: connects to --port where nothing listens, --conns times.
 flood:  opens and closes --conns connections to --port as fast as it can.
 """
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -35,8 +37,17 @@ def recv_exact(s, n):
 
 
 def wait_eof(s):
-    while s.recv(65536):
+    try:
+        while s.recv(65536):
+            pass
+    except ConnectionResetError:
         pass
+
+
+def close(s, a):
+    if a.reset:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
 
 
 def server(a):
@@ -53,7 +64,7 @@ def server(a):
         c.sendall(b"s" * a.send)
         if not a.close_first:
             wait_eof(c)
-        c.close()
+        close(c, a)
     ls.close()
     if a.stay:
         sys.stdin.read()  # exit only when told (stdin closed)
@@ -74,7 +85,7 @@ def client(a):
             time.sleep(a.hold)
         if a.wait_eof:
             wait_eof(s)
-        s.close()
+        close(s, a)
     print(json.dumps({"pid": os.getpid(), "sports": sports}), flush=True)
 
 
@@ -115,6 +126,7 @@ def main():
     p.add_argument("--sport-base", type=int, default=0)
     p.add_argument("--close-first", action="store_true")
     p.add_argument("--wait-eof", action="store_true")
+    p.add_argument("--reset", action="store_true", help="close with a reset (SO_LINGER 0)")
     p.add_argument("--stay", action="store_true", help="server: exit at stdin EOF")
     p.add_argument("--gate", action="store_true", help="server: accept after a stdin line")
     a = p.parse_args()
