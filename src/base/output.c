@@ -28,30 +28,31 @@ int out_term_width(void)
 	return c && atoi(c) > 0 ? atoi(c) : 80;
 }
 
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+				  "25262728293031323334353637383940414243444546474849"
+				  "50515253545556575859606162636465666768697071727374"
+				  "75767778798081828384858687888990919293949596979899";
+
 size_t out_fmt_u64(char *buf, uint64_t v)
 {
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-				    "25262728293031323334353637383940414243444546474849"
-				    "50515253545556575859606162636465666768697071727374"
-				    "75767778798081828384858687888990919293949596979899";
-	size_t n = 1;
+	char tmp[20], *end = tmp + sizeof(tmp), *p = end;
 
-	for (uint64_t t = v; t >= 10; t /= 10)
-		n++;
-	buf[n] = '\0';
-	char *p = buf + n;
+	/* backwards, two digits per (constant) division */
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 		v /= 100;
-		*--p = pairs[d + 1];
-		*--p = pairs[d];
+		*--p = digit_pairs[d + 1];
+		*--p = digit_pairs[d];
 	}
 	if (v >= 10) {
-		*--p = pairs[v * 2 + 1];
-		*--p = pairs[v * 2];
+		*--p = digit_pairs[v * 2 + 1];
+		*--p = digit_pairs[v * 2];
 	} else {
 		*--p = (char)('0' + v);
 	}
+	size_t n = (size_t)(end - p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
 	return n;
 }
 
@@ -83,8 +84,9 @@ size_t out_fmt_fixed(char *buf, double v, int decimals)
 	n += out_fmt_u64(buf + n, ip);
 	if (fp) {
 		buf[n++] = '.';
-		for (int d = decimals - 1; d >= 0; d--)
-			buf[n++] = (char)('0' + (fp / pow10[d]) % 10);
+		for (int d = decimals - 1; d >= 0; d--, fp /= 10)
+			buf[n + (size_t)d] = (char)('0' + fp % 10);
+		n += (size_t)decimals;
 		while (buf[n - 1] == '0')
 			n--;
 	}
@@ -133,6 +135,54 @@ static size_t json_escape_byte(unsigned char c, char *e)
 	e[4] = hex[c >> 4];
 	e[5] = hex[c & 15];
 	return 6;
+}
+
+size_t out_fmt_f(char *buf, size_t cap, double v, int decimals)
+{
+	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+					  10000000, 100000000, 1000000000 };
+	char tmp[48];
+	size_t n = 0;
+	int e;
+
+	/* the scaled value must fit 63 bits; anything else is printf's */
+	if (!isfinite(v) || decimals < 0 || decimals > 9 || cap < 2 ||
+	    fabs(v) >= 9.2e18 / (double)pow10[decimals]) {
+		int k = snprintf(buf, cap, "%.*f", decimals, v);
+		return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	}
+	/* |v| = mant * 2^exp exactly; v * 10^decimals rounded half to even,
+	 * as printf rounds the exact binary value */
+	double m = frexp(fabs(v), &e);
+	uint64_t mant = (uint64_t)ldexp(m, 53), q;
+	int shift = 53 - e;
+	if (shift <= 0) {
+		q = (mant << -shift) * pow10[decimals];
+	} else if (shift >= 100) {
+		q = 0; /* below half a unit of the last digit */
+	} else {
+		unsigned __int128 x = (unsigned __int128)mant * pow10[decimals];
+		unsigned __int128 rest = x & (((unsigned __int128)1 << shift) - 1);
+		unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+		q = (uint64_t)(x >> shift);
+		if (rest > half || (rest == half && (q & 1)))
+			q++;
+	}
+	if (signbit(v))
+		tmp[n++] = '-';
+	n += out_fmt_u64(tmp + n, q / pow10[decimals]);
+	if (decimals) {
+		uint64_t fp = q % pow10[decimals];
+		tmp[n++] = '.';
+		for (int d = decimals - 1; d >= 0; d--, fp /= 10)
+			tmp[n + (size_t)d] = (char)('0' + fp % 10);
+		n += (size_t)decimals;
+	}
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return n;
 }
 
 void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
@@ -457,6 +507,15 @@ void out_cell_i64(struct table *t, int col, int64_t v)
 {
 	char b[24];
 	cell_num(t, col, b, fmt_i64(b, v));
+}
+
+void out_cell_fixed(struct table *t, int col, double v, int decimals)
+{
+	char b[512];
+
+	if (format == OUT_JSON || !t->cols[col].title)
+		return;
+	cell_raw(t, col, b, out_fmt_f(b, sizeof(b), v, decimals));
 }
 
 void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
