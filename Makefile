@@ -100,6 +100,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LIBS) -lcmocka
 
+# Microbenches that link the objects (bench/*_bench.c).
+$(BUILD)/bench/%: bench/%.c $(OBJS)
+	$(msg) BENCH $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
+
 unit: all $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do \
 		NETLENS_FIXTURES=tests/fixtures $$t || exit 1; done

@@ -28,30 +28,31 @@ int out_term_width(void)
 	return c && atoi(c) > 0 ? atoi(c) : 80;
 }
 
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+				  "25262728293031323334353637383940414243444546474849"
+				  "50515253545556575859606162636465666768697071727374"
+				  "75767778798081828384858687888990919293949596979899";
+
 size_t out_fmt_u64(char *buf, uint64_t v)
 {
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-				    "25262728293031323334353637383940414243444546474849"
-				    "50515253545556575859606162636465666768697071727374"
-				    "75767778798081828384858687888990919293949596979899";
-	size_t n = 1;
+	char tmp[20], *end = tmp + sizeof(tmp), *p = end;
 
-	for (uint64_t t = v; t >= 10; t /= 10)
-		n++;
-	buf[n] = '\0';
-	char *p = buf + n;
+	/* backwards, two digits per (constant) division */
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 		v /= 100;
-		*--p = pairs[d + 1];
-		*--p = pairs[d];
+		*--p = digit_pairs[d + 1];
+		*--p = digit_pairs[d];
 	}
 	if (v >= 10) {
-		*--p = pairs[v * 2 + 1];
-		*--p = pairs[v * 2];
+		*--p = digit_pairs[v * 2 + 1];
+		*--p = digit_pairs[v * 2];
 	} else {
 		*--p = (char)('0' + v);
 	}
+	size_t n = (size_t)(end - p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
 	return n;
 }
 
@@ -83,8 +84,9 @@ size_t out_fmt_fixed(char *buf, double v, int decimals)
 	n += out_fmt_u64(buf + n, ip);
 	if (fp) {
 		buf[n++] = '.';
-		for (int d = decimals - 1; d >= 0; d--)
-			buf[n++] = (char)('0' + (fp / pow10[d]) % 10);
+		for (int d = decimals - 1; d >= 0; d--, fp /= 10)
+			buf[n + (size_t)d] = (char)('0' + fp % 10);
+		n += (size_t)decimals;
 		while (buf[n - 1] == '0')
 			n--;
 	}
@@ -94,43 +96,109 @@ size_t out_fmt_fixed(char *buf, double v, int decimals)
 	return n;
 }
 
-void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
+/* Bytes a JSON string cannot hold as they are (NUL ends the string). */
+static const bool json_special[256] = {
+	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x7f] = true,
+};
+
+/* Length of the leading run of s that needs no escaping. */
+static inline size_t json_plain_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (!json_special[p[0]]) {
+		if (json_special[p[1]])
+			return (size_t)(p + 1 - (const unsigned char *)s);
+		if (json_special[p[2]])
+			return (size_t)(p + 2 - (const unsigned char *)s);
+		if (json_special[p[3]])
+			return (size_t)(p + 3 - (const unsigned char *)s);
+		p += 4;
+	}
+	return (size_t)(p - (const unsigned char *)s);
+}
+
+/* The escape of one special byte c into e (>= 6 bytes); returns its length. */
+static size_t json_escape_byte(unsigned char c, char *e)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
 
-	put(ctx, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc = NULL;
-		char u[7];
-
-		if (c == '"')
-			esc = "\\\"";
-		else if (c == '\\')
-			esc = "\\\\";
-		else if (c == '\n')
-			esc = "\\n";
-		else if (c == '\t')
-			esc = "\\t";
-		else if (c == '\r')
-			esc = "\\r";
-		else if (c < 0x20 || c == 0x7f) {
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			esc = u;
-		}
-		if (esc) {
-			if (s > run)
-				put(ctx, run, (size_t)(s - run));
-			put(ctx, esc, strlen(esc));
-			run = s + 1;
-		}
+	e[0] = '\\';
+	switch (c) {
+	case '"': e[1] = '"'; return 2;
+	case '\\': e[1] = '\\'; return 2;
+	case '\n': e[1] = 'n'; return 2;
+	case '\t': e[1] = 't'; return 2;
+	case '\r': e[1] = 'r'; return 2;
 	}
-	if (s > run)
-		put(ctx, run, (size_t)(s - run));
+	memcpy(e + 1, "u00", 3);
+	e[4] = hex[c >> 4];
+	e[5] = hex[c & 15];
+	return 6;
+}
+
+size_t out_fmt_f(char *buf, size_t cap, double v, int decimals)
+{
+	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+					  10000000, 100000000, 1000000000 };
+	char tmp[48];
+	size_t n = 0;
+	int e;
+
+	/* the scaled value must fit 63 bits; anything else is printf's */
+	if (!isfinite(v) || decimals < 0 || decimals > 9 || cap < 2 ||
+	    fabs(v) >= 9.2e18 / (double)pow10[decimals]) {
+		int k = snprintf(buf, cap, "%.*f", decimals, v);
+		return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	}
+	/* |v| = mant * 2^exp exactly; v * 10^decimals rounded half to even,
+	 * as printf rounds the exact binary value */
+	double m = frexp(fabs(v), &e);
+	uint64_t mant = (uint64_t)ldexp(m, 53), q;
+	int shift = 53 - e;
+	if (shift <= 0) {
+		q = (mant << -shift) * pow10[decimals];
+	} else if (shift >= 100) {
+		q = 0; /* below half a unit of the last digit */
+	} else {
+		unsigned __int128 x = (unsigned __int128)mant * pow10[decimals];
+		unsigned __int128 rest = x & (((unsigned __int128)1 << shift) - 1);
+		unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+		q = (uint64_t)(x >> shift);
+		if (rest > half || (rest == half && (q & 1)))
+			q++;
+	}
+	if (signbit(v))
+		tmp[n++] = '-';
+	n += out_fmt_u64(tmp + n, q / pow10[decimals]);
+	if (decimals) {
+		uint64_t fp = q % pow10[decimals];
+		tmp[n++] = '.';
+		for (int d = decimals - 1; d >= 0; d--, fp /= 10)
+			tmp[n + (size_t)d] = (char)('0' + fp % 10);
+		n += (size_t)decimals;
+	}
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return n;
+}
+
+void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
+{
+	put(ctx, "\"", 1);
+	for (;;) {
+		size_t n = json_plain_len(s);
+		char e[6];
+
+		if (n)
+			put(ctx, s, n);
+		s += n;
+		if (!*s)
+			break;
+		put(ctx, e, json_escape_byte((unsigned char)*s++, e));
+	}
 	put(ctx, "\"", 1);
 }
 
@@ -140,7 +208,7 @@ static void put_stdout(void *ctx, const char *s, size_t n)
 	fwrite_unlocked(s, 1, n, stdout);
 }
 
-static void json_str(const char *s) { out_json_escape(put_stdout, NULL, s ? s : ""); }
+static void json_str_stdout(const char *s) { out_json_escape(put_stdout, NULL, s ? s : ""); }
 
 int out_error(const char *fmt, ...)
 {
@@ -152,7 +220,7 @@ int out_error(const char *fmt, ...)
 	va_end(ap);
 	if (format == OUT_JSON) {
 		fputs_unlocked("{\"error\":", stdout);
-		json_str(msg);
+		json_str_stdout(msg);
 		fputs_unlocked("}\n", stdout);
 		fflush(stdout);
 	} else {
@@ -224,7 +292,12 @@ struct table {
 	size_t cell_off[MAX_COLS];
 	bool cell_set[MAX_COLS];
 	struct strbuf detail;  /* current row's detail line */
-	/* both */
+	int tty;               /* streams: stdout is a terminal (1), not (0), unknown (-1) */
+	/* JSON: `"key":` of each column, escaped once (keys.buf + key_off) */
+	struct strbuf keys;
+	size_t key_off[MAX_COLS], key_len[MAX_COLS];
+	/* both: the row (or header) being printed, handed to stdio whole */
+	struct strbuf line;
 	struct level lv[MAX_DEPTH];
 	int depth;
 };
@@ -238,7 +311,9 @@ struct table *out_table_begin(const struct out_col *cols, int ncols)
 	if (!t || ncols > MAX_COLS)
 		abort();
 	if (!stdout_buffered) {
-		static char buf[1 << 16];
+		/* an event stream's batch (one ring-buffer drain, flushed by its
+		 * owner) and a text table's flush fit: one write() each */
+		static char buf[1 << 20];
 		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 		stdout_buffered = true;
 	}
@@ -253,6 +328,17 @@ struct table *out_table_begin(const struct out_col *cols, int ncols)
 	sb_init(&t->rows);
 	sb_init(&t->cell);
 	sb_init(&t->detail);
+	sb_init(&t->keys);
+	sb_init(&t->line);
+	t->tty = -1;
+	for (int i = 0; i < ncols; i++) {
+		if (!cols[i].key)
+			continue;
+		t->key_off[i] = t->keys.len;
+		out_json_escape(sb_put_cb, &t->keys, cols[i].key);
+		sb_putc(&t->keys, ':');
+		t->key_len[i] = t->keys.len - t->key_off[i];
+	}
 	return t;
 }
 
@@ -264,12 +350,59 @@ static void flush_rows(struct table *t);
 static void print_row(struct table *t, const size_t *width, const char *p, int last, int term);
 static int last_text_col(const struct table *t);
 
+/* Appending to the row being built: the capacity check inline, growth rare. */
+static inline void lb_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n >= b->cap)
+		sb_grow(b, n);
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+static inline void lb_putc(struct strbuf *b, char c)
+{
+	if (b->len + 1 >= b->cap)
+		sb_grow(b, 1);
+	b->buf[b->len++] = c;
+	b->buf[b->len] = '\0';
+}
+
+/* The line is done: one stdio call for all of it (the stream's owner or
+ * out_finish() flushes). */
+static void line_out(struct table *t)
+{
+	if (t->line.len)
+		fwrite_unlocked(t->line.buf, 1, t->line.len, stdout);
+	sb_reset(&t->line);
+}
+
+/* s as a JSON string, appended to the row. */
+static void json_str(struct table *t, const char *s)
+{
+	size_t n = json_plain_len(s);
+
+	if (s[n]) {
+		out_json_escape(sb_put_cb, &t->line, s);
+		return;
+	}
+	if (t->line.len + n + 2 >= t->line.cap)
+		sb_grow(&t->line, n + 2);
+	char *p = t->line.buf + t->line.len;
+	p[0] = '"';
+	memcpy(p + 1, s, n);
+	p[n + 1] = '"';
+	p[n + 2] = '\0';
+	t->line.len += n + 2;
+}
+
 void out_row_begin(struct table *t)
 {
 	t->depth = 0;
 	t->lv[0] = (struct level){ .first = true };
 	if (format == OUT_JSON) {
-		putc_unlocked('{', stdout);
+		sb_reset(&t->line);
+		lb_putc(&t->line, '{');
 		return;
 	}
 	sb_reset(&t->cell);
@@ -277,18 +410,32 @@ void out_row_begin(struct table *t)
 	memset(t->cell_set, 0, sizeof(t->cell_set));
 }
 
-/* JSON: writes the separator and key for the next member of the current level. */
-static void json_member(struct table *t, const char *key)
+/* JSON: writes the separator for the next member of the current level;
+ * true when the member needs a key (the level is an object). */
+static bool json_sep(struct table *t)
 {
 	struct level *l = &t->lv[t->depth];
 
 	if (!l->first)
-		putc_unlocked(',', stdout);
+		lb_putc(&t->line, ',');
 	l->first = false;
-	if (!l->array) {
-		json_str(key);
-		putc_unlocked(':', stdout);
+	return !l->array;
+}
+
+/* JSON: writes the separator and key for the next member of the current level. */
+static void json_member(struct table *t, const char *key)
+{
+	if (json_sep(t)) {
+		json_str(t, key);
+		lb_putc(&t->line, ':');
 	}
+}
+
+/* The same for column col, whose key is escaped already. */
+static void json_col_member(struct table *t, int col)
+{
+	if (json_sep(t))
+		lb_add(&t->line, t->keys.buf + t->key_off[col], t->key_len[col]);
 }
 
 static bool json_hidden(struct table *t, const char *key)
@@ -328,8 +475,8 @@ void out_cell_str(struct table *t, int col, const char *s)
 		s = "";
 	if (format == OUT_JSON) {
 		if (t->cols[col].key) {
-			json_member(t, t->cols[col].key);
-			json_str(s);
+			json_col_member(t, col);
+			json_str(t, s);
 		}
 		return;
 	}
@@ -341,8 +488,8 @@ static void cell_num(struct table *t, int col, const char *digits, size_t n)
 {
 	if (format == OUT_JSON) {
 		if (t->cols[col].key) {
-			json_member(t, t->cols[col].key);
-			fwrite_unlocked(digits, 1, n, stdout);
+			json_col_member(t, col);
+			lb_add(&t->line, digits, n);
 		}
 		return;
 	}
@@ -360,6 +507,15 @@ void out_cell_i64(struct table *t, int col, int64_t v)
 {
 	char b[24];
 	cell_num(t, col, b, fmt_i64(b, v));
+}
+
+void out_cell_fixed(struct table *t, int col, double v, int decimals)
+{
+	char b[512];
+
+	if (format == OUT_JSON || !t->cols[col].title)
+		return;
+	cell_raw(t, col, b, out_fmt_f(b, sizeof(b), v, decimals));
 }
 
 void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
@@ -389,9 +545,9 @@ static void field(struct table *t, const char *key, const char *label, const cha
 			return;
 		json_member(t, key);
 		if (json_string)
-			json_str(val);
+			json_str(t, val);
 		else
-			fwrite_unlocked(val, 1, n, stdout);
+			lb_add(&t->line, val, n);
 		return;
 	}
 	if (text_hidden(t, label))
@@ -468,7 +624,7 @@ static void container_begin(struct table *t, const char *key, const char *label,
 	if (format == OUT_JSON) {
 		if (!nl.hidden_json) {
 			json_member(t, key);
-			putc_unlocked(array ? '[' : '{', stdout);
+			lb_putc(&t->line, array ? '[' : '{');
 		}
 	} else if (!nl.hidden_text) {
 		if (label[0] == '\0') {
@@ -491,7 +647,7 @@ static void container_end(struct table *t, bool array)
 		abort();
 	if (format == OUT_JSON) {
 		if (!l->hidden_json)
-			putc_unlocked(array ? ']' : '}', stdout);
+			lb_putc(&t->line, array ? ']' : '}');
 	} else if (!l->hidden_text && !l->inline_text) {
 		sb_putc(&t->detail, ')');
 	}
@@ -514,7 +670,8 @@ void out_row_end(struct table *t)
 	while (t->depth > 0)
 		container_end(t, t->lv[t->depth].array);
 	if (format == OUT_JSON) {
-		fputs_unlocked("}\n", stdout);
+		lb_add(&t->line, "}\n", 2);
+		line_out(t);
 		return;
 	}
 	if (t->stream) {
@@ -531,7 +688,10 @@ void out_row_end(struct table *t)
 		}
 		sb_add(&t->rows, t->detail.buf ? t->detail.buf : "", t->detail.len);
 		sb_putc(&t->rows, '\0');
-		print_row(t, t->width, t->rows.buf + start, last, out_term_width());
+		if (t->tty < 0)
+			t->tty = isatty(STDOUT_FILENO);
+		/* a terminal's width is asked per row (it may change), a file has none */
+		print_row(t, t->width, t->rows.buf + start, last, t->tty ? out_term_width() : 0);
 		sb_reset(&t->rows);
 		return; /* the stream's owner flushes per batch (one write, not one per row) */
 	}
@@ -586,31 +746,30 @@ static void fit_widths(const struct table *t, size_t *width, size_t avail)
 	}
 }
 
-static void put_cell(const char *s, size_t w, unsigned flags, bool last_col)
+static void put_cell(struct strbuf *b, const char *s, size_t w, unsigned flags, bool last_col)
 {
 	size_t n = strlen(s);
-	static const char spaces[] = "                                                                ";
 
 	if (n > w && !(flags & OUT_LAST)) {
 		/* only reachable for OUT_SHRINK columns on a narrow terminal */
-		fwrite_unlocked(s, 1, w ? w - 1 : 0, stdout);
-		putc_unlocked('~', stdout);
+		lb_add(b, s, w ? w - 1 : 0);
+		lb_putc(b, '~');
 		return;
 	}
 	size_t pad = n < w ? w - n : 0;
-	if (flags & OUT_RIGHT)
-		for (size_t p = pad; p > 0;) {
-			size_t k = p < sizeof(spaces) - 1 ? p : sizeof(spaces) - 1;
-			fwrite_unlocked(spaces, 1, k, stdout);
-			p -= k;
-		}
-	fwrite_unlocked(s, 1, n, stdout);
-	if (!(flags & OUT_RIGHT) && !last_col)
-		for (size_t p = pad; p > 0;) {
-			size_t k = p < sizeof(spaces) - 1 ? p : sizeof(spaces) - 1;
-			fwrite_unlocked(spaces, 1, k, stdout);
-			p -= k;
-		}
+	if (!(flags & OUT_RIGHT) && last_col)
+		pad = 0;
+	sb_grow(b, n + pad);
+	char *p = b->buf + b->len;
+	if (flags & OUT_RIGHT) {
+		memset(p, ' ', pad);
+		memcpy(p + pad, s, n);
+	} else {
+		memcpy(p, s, n);
+		memset(p + n, ' ', pad);
+	}
+	b->len += n + pad;
+	b->buf[b->len] = '\0';
 }
 
 static int last_text_col(const struct table *t)
@@ -622,38 +781,38 @@ static int last_text_col(const struct table *t)
 	return last;
 }
 
-static void print_detail(const char *d, int term)
+static void print_detail(struct strbuf *b, const char *d, int term)
 {
 	size_t n = strlen(d);
 
 	if (!n)
 		return;
 	if (term <= 8 || n + 8 <= (size_t)term) {
-		putc_unlocked('\t', stdout);
-		fwrite_unlocked(d, 1, n, stdout);
-		putc_unlocked('\n', stdout);
+		lb_putc(b, '\t');
+		lb_add(b, d, n);
+		lb_putc(b, '\n');
 		return;
 	}
 	/* wrap at spaces to the terminal width */
 	size_t width = (size_t)term - 8, col = 0;
-	putc_unlocked('\t', stdout);
+	lb_putc(b, '\t');
 	while (*d) {
 		const char *sp = strchr(d, ' ');
 		size_t w = sp ? (size_t)(sp - d) : strlen(d);
 		if (col && col + 1 + w > width) {
-			fputs_unlocked("\n\t", stdout);
+			lb_add(b, "\n\t", 2);
 			col = 0;
 		} else if (col) {
-			putc_unlocked(' ', stdout);
+			lb_putc(b, ' ');
 			col++;
 		}
-		fwrite_unlocked(d, 1, w, stdout);
+		lb_add(b, d, w);
 		col += w;
 		d += w;
 		while (*d == ' ')
 			d++;
 	}
-	putc_unlocked('\n', stdout);
+	lb_putc(b, '\n');
 }
 
 static void print_header(struct table *t, const size_t *width, int last)
@@ -661,9 +820,10 @@ static void print_header(struct table *t, const size_t *width, int last)
 	for (int i = 0; i < t->ncols; i++) {
 		if (!t->cols[i].title)
 			continue;
-		put_cell(t->cols[i].title, width[i], t->cols[i].flags, i == last);
-		putc_unlocked(i == last ? '\n' : ' ', stdout);
+		put_cell(&t->line, t->cols[i].title, width[i], t->cols[i].flags, i == last);
+		lb_putc(&t->line, i == last ? '\n' : ' ');
 	}
+	line_out(t);
 }
 
 /* p: a row as stored (cells NUL-terminated, then the detail line). */
@@ -672,11 +832,13 @@ static void print_row(struct table *t, const size_t *width, const char *p, int l
 	for (int i = 0; i < t->ncols; i++) {
 		if (!t->cols[i].title)
 			continue;
-		put_cell(p, width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0), i == last);
-		putc_unlocked(i == last ? '\n' : ' ', stdout);
+		put_cell(&t->line, p, width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0),
+			 i == last);
+		lb_putc(&t->line, i == last ? '\n' : ' ');
 		p += strlen(p) + 1;
 	}
-	print_detail(p, term);
+	print_detail(&t->line, p, term);
+	line_out(t);
 }
 
 /* Prints the buffered rows with the widths seen so far, fitted to the
@@ -708,6 +870,8 @@ void out_table_end(struct table *t)
 	sb_free(&t->rows);
 	sb_free(&t->cell);
 	sb_free(&t->detail);
+	sb_free(&t->keys);
+	sb_free(&t->line);
 	free(t->row_off);
 	free(t);
 }

@@ -75,6 +75,9 @@ void out_cell_i64(struct table *t, int col, int64_t v);
 void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Text-only cell: v as printf("%.*f", decimals, v) prints it, without printf. */
+void out_cell_fixed(struct table *t, int col, double v, int decimals);
+
 /* Detail fields: text `label` + value, JSON "key": value. */
 void out_field_str(struct table *t, const char *key, const char *label, const char *s);
 void out_field_u64(struct table *t, const char *key, const char *label, uint64_t v);
@@ -104,5 +107,10 @@ size_t out_fmt_u64(char *buf, uint64_t v);
 /* Fixed-point with at most `decimals` (0..6) digits, trailing zeros trimmed
  * ("0.029", "204", "1.5"); buf >= 32 bytes. Returns the length. */
 size_t out_fmt_fixed(char *buf, double v, int decimals);
+
+/* printf("%.*f") without printf: the same digits (the exact binary value
+ * rounded half to even, "-" on negative zero), truncated to cap - 1 bytes
+ * like snprintf. Returns the length written. */
+size_t out_fmt_f(char *buf, size_t cap, double v, int decimals);
 
 #endif

@@ -364,14 +364,31 @@ struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
 	out_row_begin(t);
 	out_field_double(t, "time", NULL, wall, 6);
 	if (tc->o.ts == TS_REL) {
-		out_cell_fmt(t, 0, "%.6f", (double)(int64_t)(h->ts_ns - tc->mono_start) / 1e9);
+		out_cell_fixed(t, 0, (double)(int64_t)(h->ts_ns - tc->mono_start) / 1e9, 6);
 	} else if (tc->o.ts == TS_WALL) {
+		/* the clock part changes once a second: converted once a second */
+		static time_t last = -1;
+		static char b[40];
+		static size_t n;
 		time_t s = (time_t)wall;
-		struct tm tm;
-		char b[32];
-		localtime_r(&s, &tm);
-		strftime(b, sizeof(b), "%H:%M:%S", &tm);
-		out_cell_fmt(t, 0, "%s.%03d", b, (int)((wall - (double)s) * 1000));
+		int ms = (int)((wall - (double)s) * 1000);
+		if (s != last) {
+			struct tm tm;
+			localtime_r(&s, &tm);
+			n = strftime(b, 32, "%H:%M:%S", &tm);
+			last = s;
+		}
+		if (ms < 0 || ms > 999) {
+			out_cell_fmt(t, 0, "%s.%03d", b, ms);
+		} else {
+			b[n] = '.';
+			b[n + 1] = (char)('0' + ms / 100);
+			b[n + 2] = (char)('0' + ms / 10 % 10);
+			b[n + 3] = (char)('0' + ms % 10);
+			b[n + 4] = '\0';
+			out_cell_str(t, 0, b);
+			b[n] = '\0';
+		}
 	}
 	return t;
 }
@@ -394,14 +411,81 @@ void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const str
 	if (h->pid || out_is_json())
 		out_cell_u64(tc->t, col_pid, h->pid); /* JSON: 0 means unknown */
 	else
-		out_cell_fmt(tc->t, col_pid, "-");
+		out_cell_str(tc->t, col_pid, "-");
 	out_cell_str(tc->t, col_comm, comm[0] ? comm : (out_is_json() ? "" : "-"));
+}
+
+static char *fmt_ipv4(char *p, const uint8_t *a)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (i)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+	return p;
+}
+
+/* inet_ntop(AF_INET6)'s text without its sprintf per group: the longest
+ * run of two or more zero groups (the first of equal ones) becomes "::",
+ * and an IPv4-compatible or -mapped address ends in dotted quad. */
+static void fmt_ipv6(char *p, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (cur < 0)
+				cur = i;
+		} else if (cur >= 0) {
+			if (i - cur > best_len)
+				best = cur, best_len = i - cur;
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			fmt_ipv4(p, a + 12);
+			return;
+		}
+		bool lead = true;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = (w[i] >> sh) & 15;
+			if (lead && d == 0 && sh)
+				continue;
+			lead = false;
+			*p++ = hex[d];
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	*p = '\0';
 }
 
 const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)
 {
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, 46))
-		strcpy(buf, "-");
+	if (family == AF_INET6)
+		fmt_ipv6(buf, addr);
+	else
+		fmt_ipv4(buf, addr);
 	return buf;
 }
 

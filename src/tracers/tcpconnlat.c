@@ -80,7 +80,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	t = trace_row_begin(tc, &e->h);
 	trace_cells_task(tc, C_PID, C_COMM, &e->h);
 	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
-	out_cell_fmt(t, C_LAT, "%.3f", (double)e->lat_ns / 1e6);
+	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_u64(t, "latency_us", NULL, e->lat_ns / 1000);
 	trace_row_end(tc, &e->h);

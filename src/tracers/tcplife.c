@@ -56,7 +56,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_u64(t, C_TX, (e->tx_bytes + 512) / 1024);
 	out_cell_u64(t, C_RX, (e->rx_bytes + 512) / 1024);
-	out_cell_fmt(t, C_MS, "%.2f", (double)e->dur_ns / 1e6);
+	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);
 	out_field_u64(t, "tx_bytes", NULL, e->tx_bytes);
 	out_field_u64(t, "rx_bytes", NULL, e->rx_bytes);
 	out_field_double(t, "duration_ms", NULL, (double)e->dur_ns / 1e6, 3);

@@ -43,7 +43,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_OLD, tcp_state_name((int)e->oldstate));
 	out_cell_str(t, C_NEW, tcp_state_name((int)e->newstate));
-	out_cell_fmt(t, C_MS, "%.3f", (double)e->delta_ns / 1e6);
+	out_cell_fixed(t, C_MS, (double)e->delta_ns / 1e6, 3);
 	out_field_double(t, "old_state_ms", NULL, (double)e->delta_ns / 1e6, 3);
 	trace_row_end(tc, &e->h);
 }

@@ -8,6 +8,8 @@
 #include "base/output.h"
 #include "base/strbuf.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +33,137 @@ static void test_fixed(void **state)
 	assert_string_equal(b, "18446744073709551615");
 }
 
+/* Numbers as they were printed before rows were built in one buffer. */
+static void test_numbers(void **state)
+{
+	(void)state;
+	char b[64];
+	static const struct { uint64_t v; const char *want; } u[] = {
+		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" },
+		{ 4026531840u, "4026531840" }, { 10000000000000000000ull, "10000000000000000000" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		assert_int_equal(out_fmt_u64(b, u[i].v), strlen(u[i].want));
+		assert_string_equal(b, u[i].want);
+	}
+	static const struct { double v; int d; const char *want; } f[] = {
+		{ 0.0005, 3, "0.001" },	{ 0.0015, 3, "0.002" }, { 2.675, 2, "2.68" },
+		{ -0.0, 3, "0" },	{ -0.0004, 3, "0" }, { -1.5, 0, "-2" },
+		{ 1e12 - 1, 1, "999999999999" }, { 1e12, 1, "1000000000000.0" },
+		{ 1e15, 3, "1000000000000000.000" }, { -1e15, 0, "-1000000000000000" },
+		{ 1700000005.123456, 6, "1700000005.123456" }, { 0.1, 6, "0.1" },
+		{ NAN, 3, "null" },	{ INFINITY, 3, "null" }, { -INFINITY, 1, "null" },
+		{ 5e-324, 6, "0" },	{ 1.25, 7, "1.2500000" }, { 1.25, -1, "1.250000" },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		size_t n = out_fmt_fixed(b, f[i].v, f[i].d);
+		assert_string_equal(b, f[i].want);
+		assert_int_equal(n, strlen(f[i].want));
+	}
+}
+
+/* out_fmt_f must print what printf("%.*f") prints, for every double. */
+static void test_fmt_f_is_printf(void **state)
+{
+	(void)state;
+	char a[400], want[400];
+	static const double edge[] = {
+		0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 1.005, 2.675, 0.0005, 0.00049999999999999,
+		999.995, 1e-7, 5e-324, 2.2250738585072014e-308, 9.2e18, 9.1e18, 1e15, 1e15 + 0.5,
+		4503599627370495.5, 9007199254740993.0, 1e300, -1e300, NAN, -NAN, INFINITY, -INFINITY,
+	};
+	uint64_t r = 0x9E3779B97F4A7C15ull;
+
+	for (int d = 0; d <= 10; d++)
+		for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+			int k = snprintf(want, sizeof(want), "%.*f", d, edge[i]);
+			assert_int_equal(out_fmt_f(a, sizeof(a), edge[i], d), (size_t)k);
+			assert_string_equal(a, want);
+		}
+	for (int i = 0; i < 300000; i++) {
+		double v;
+		int d = i % 10;
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		if (i % 3 == 0)
+			memcpy(&v, &r, sizeof(v)); /* any bit pattern */
+		else if (i % 3 == 1)
+			v = (double)(r % 100000000000ull) / 1e6; /* durations in ms */
+		else
+			v = ldexp((double)(r >> 11), (int)(r % 90) - 80);
+		int k = snprintf(want, sizeof(want), "%.*f", d, v);
+		assert_int_equal(out_fmt_f(a, sizeof(a), v, d), (size_t)k);
+		assert_string_equal(a, want);
+	}
+	/* truncated like snprintf */
+	assert_int_equal(out_fmt_f(a, 4, 12345.678, 2), 3);
+	assert_string_equal(a, "123");
+	assert_int_equal(out_fmt_f(a, 4, 1e300, 2), 3);
+	assert_string_equal(a, "100");
+}
+
+static char *escaped(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	out_json_escape(sb_put_cb, &sb, s);
+	return sb.buf;
+}
+
 static void test_escape(void **state)
 {
 	(void)state;
-	struct strbuf sb = STRBUF_INIT;
-
-	out_json_escape(sb_put_cb, &sb, "a\"b\\c\n\x01\x7f" "é");
-	assert_string_equal(sb.buf, "\"a\\\"b\\\\c\\n\\u0001\\u007f" "é\"");
-	sb_free(&sb);
+	static const struct { const char *in, *want; } c[] = {
+		{ "", "\"\"" },
+		{ "a\"b\\c\n\x01\x7f" "é", "\"a\\\"b\\\\c\\n\\u0001\\u007fé\"" },
+		{ "\"", "\"\\\"\"" },
+		{ "\\\\", "\"\\\\\\\\\"" },
+		{ "\b\f\t\r\x1f", "\"\\u0008\\u000c\\t\\r\\u001f\"" },
+		{ "ab\"", "\"ab\\\"\"" },
+		{ "abc\"", "\"abc\\\"\"" },
+		{ "abcd\"", "\"abcd\\\"\"" },
+		{ "abcde\x02", "\"abcde\\u0002\"" },
+		/* UTF-8 (and bytes >= 0x80 that are not) pass through */
+		{ "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80", "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80\"" },
+		{ "~ \x7e\x7f\x80", "\"~ ~\\u007f\x80\"" },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *got = escaped(c[i].in);
+		assert_string_equal(got, c[i].want);
+		free(got);
+	}
+	/* every control byte, alone and in a run */
+	char in[2] = { 0, 0 }, want[16];
+	for (int ch = 1; ch < 0x20; ch++) {
+		in[0] = (char)ch;
+		snprintf(want, sizeof(want), "\"\\u%04x\"", ch);
+		if (ch == '\n' || ch == '\t' || ch == '\r')
+			snprintf(want, sizeof(want), "\"\\%c\"", ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r');
+		char *got = escaped(in);
+		assert_string_equal(got, want);
+		free(got);
+	}
+	/* long strings: clean, and with something to escape at every offset */
+	enum { LONG = 100000 };
+	char *s = malloc(LONG + 1);
+	memset(s, 'x', LONG);
+	s[LONG] = '\0';
+	char *got = escaped(s);
+	assert_int_equal(strlen(got), LONG + 2);
+	assert_int_equal(got[0], '"');
+	assert_int_equal(got[LONG + 1], '"');
+	assert_int_equal(strspn(got + 1, "x"), LONG);
+	free(got);
+	for (size_t at = LONG - 9; at < LONG; at++) {
+		s[at] = '"';
+		got = escaped(s);
+		assert_int_equal(strlen(got), LONG + 3);
+		assert_int_equal(got[at + 1], '\\');
+		assert_int_equal(got[at + 2], '"');
+		free(got);
+		s[at] = 'x';
+	}
+	free(s);
 }
 
 /* Runs fn with stdout captured into a string (caller frees). */
@@ -152,10 +277,74 @@ static void test_big_table_is_complete(void **state)
 	free(s);
 }
 
+static const struct out_col stream_cols[] = {
+	{ "PID", "pid", OUT_RIGHT, 7 },
+	{ "COMM", "co\"mm", 0, 6 },
+	{ NULL, "json_only", 0, 0 },
+	{ "MS", NULL, OUT_RIGHT, 5 },
+	{ "WHY", "why", 0, 0 },
+};
+
+/* An event stream: fixed widths, rows printed as they end, the last column
+ * free text; JSON rows with escaping in keys and values. */
+static void stream_rows(void)
+{
+	struct table *t = out_table_begin(stream_cols, 5);
+
+	out_table_stream(t);
+	for (int i = 0; i < 3; i++) {
+		out_row_begin(t);
+		out_field_double(t, "time", NULL, 1700000000.5 + i, 6);
+		out_cell_u64(t, 0, i == 2 ? UINT64_MAX : (uint64_t)i * 1000);
+		out_cell_str(t, 1, i == 1 ? "tab\there \"q\" \\ é" : "nginx");
+		out_cell_str(t, 2, "x");
+		out_cell_fixed(t, 3, i == 1 ? 123456.789 : 0.125, 2);
+		out_field_i64(t, "delta", NULL, i == 2 ? INT64_MIN : -(int64_t)i);
+		out_arr_begin(t, "list", NULL);
+		out_field_u64(t, "v", NULL, 0);
+		out_field_str(t, "v", NULL, "\x01");
+		out_arr_end(t);
+		if (i != 1)
+			out_cell_str(t, 4, "a reason longer than nothing");
+		out_row_end(t);
+	}
+	out_table_end(t);
+}
+
+static void test_stream_text(void **state)
+{
+	(void)state;
+	out_set_format(OUT_TEXT);
+	char *s = capture(stream_rows);
+	assert_string_equal(s, "    PID COMM      MS WHY\n"
+			       "      0 nginx   0.12 a reason longer than nothing\n"
+			       "   1000 tab\there \"q\" \\ é 123456.79 \n"
+			       "18446744073709551615 nginx   0.12 a reason longer than nothing\n");
+	free(s);
+}
+
+static void test_stream_json(void **state)
+{
+	(void)state;
+	out_set_format(OUT_JSON);
+	char *s = capture(stream_rows);
+	out_set_format(OUT_TEXT);
+	assert_string_equal(s, "{\"time\":1700000000.5,\"pid\":0,\"co\\\"mm\":\"nginx\",\"json_only\":\"x\","
+			       "\"delta\":0,\"list\":[0,\"\\u0001\"],\"why\":\"a reason longer than nothing\"}\n"
+			       "{\"time\":1700000001.5,\"pid\":1000,\"co\\\"mm\":\"tab\\there \\\"q\\\" \\\\ é\","
+			       "\"json_only\":\"x\",\"delta\":-1,\"list\":[0,\"\\u0001\"]}\n"
+			       "{\"time\":1700000002.5,\"pid\":18446744073709551615,\"co\\\"mm\":\"nginx\","
+			       "\"json_only\":\"x\",\"delta\":-9223372036854775808,\"list\":[0,\"\\u0001\"],"
+			       "\"why\":\"a reason longer than nothing\"}\n");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed),        cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_numbers),      cmocka_unit_test(test_fmt_f_is_printf),
+		cmocka_unit_test(test_stream_text),  cmocka_unit_test(test_stream_json),
 		cmocka_unit_test(test_table_text),   cmocka_unit_test(test_table_json),
 		cmocka_unit_test(test_big_table_is_complete),
 	};
