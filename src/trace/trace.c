@@ -4,6 +4,7 @@
 #include "base/strbuf.h"
 #include "trace/btfmin.h"
 #include "trace/opts.h"
+#include "trace/tracefs.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -212,6 +213,9 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 		}
 		obj = tr->skel_obj(tc->skel);
 		if (attempt == 0) {
+			/* classic tracepoints need tracefs; failing that, their
+			 * hooks fall back as usual */
+			trace_tracefs_ensure(obj);
 			/* Candidates are listed best first. With the trimmed BTF, the
 			 * ones that need no kernel BTF in user space go first: a tp_btf
 			 * program costs libbpf a parse of all of it (~8 ms and ~11 MB
