@@ -8,7 +8,8 @@
  * socket and no packet.
  *
  * Hooks (tp_btf, else raw_tp): tcp_send_reset, tcp_receive_reset,
- * inet_sock_set_state and sys_exit (optional) for socket owners.
+ * inet_sock_set_state and, for accepted sockets' owners, the accept
+ * syscalls' exit tracepoints (sys_exit as the fallback).
  */
 #define NL_WANT_OWNERS
 #include "bpf/netlens.bpf.h"
@@ -185,13 +186,11 @@ int BPF_PROG(tcpreset_state_raw, struct sock *sk, int oldstate, int newstate)
 	return on_state(sk, newstate);
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool btf)
+/* accept() returned sk to its owner. */
+static __always_inline int on_accept(struct sock *sk)
 {
-	struct sock *sk = nl_accepted_sock(regs, ret, btf);
-
-	if (sk)
-		nl_owner_set_current(sk);
+	nl_owner_set_current(sk);
 	return 0;
 }
 
-NL_ACCEPT_PROGRAMS(tcpreset, on_sys_exit)
+NL_ACCEPTED_SOCK_PROGRAMS(tcpreset, on_accept)

@@ -6,7 +6,8 @@
  *   tcp_retransmit_synack   a listener re-sending a SYN-ACK;
  *   inet_sock_set_state     socket owners: connect() (SYN_SENT) and listen()
  *                           run in process context; CLOSE forgets the owner;
- *   sys_exit (optional)     accept() returning a socket: its owner.
+ *   sys_exit_accept4/accept accept() returning a socket: its owner (the
+ *                           syscalls' own tracepoints, sys_exit as fallback).
  * TcpRetransSegs also counts tail loss probes that re-send the last segment
  * (tcp_send_loss_probe -> __tcp_retransmit_skb), which have no tracepoint.
  */
@@ -204,13 +205,11 @@ int BPF_PROG(tcpretrans_state_raw, struct sock *sk, int oldstate, int newstate)
 	return on_state(sk, newstate);
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool btf)
+/* accept() returned sk to its owner. */
+static __always_inline int on_accept(struct sock *sk)
 {
-	struct sock *sk = nl_accepted_sock(regs, ret, btf);
-
-	if (sk)
-		nl_owner_set_current(sk);
+	nl_owner_set_current(sk);
 	return 0;
 }
 
-NL_ACCEPT_PROGRAMS(tcpretrans, on_sys_exit)
+NL_ACCEPTED_SOCK_PROGRAMS(tcpretrans, on_accept)

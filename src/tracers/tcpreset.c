@@ -28,8 +28,7 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_send_reset", { "tcpreset_send_btf", "tcpreset_send_raw" } },
 	{ "tcp_receive_reset", { "tcpreset_recv_btf", "tcpreset_recv_raw" } },
 	{ "inet_sock_set_state (owners)", { "tcpreset_state_btf", "tcpreset_state_raw" } },
-	{ "sys_exit (accept owners)", { "tcpreset_accept_btf", "tcpreset_accept_raw" },
-	  .optional = true },
+	TRACE_ACCEPT_HOOKS(tcpreset),
 };
 
 static const struct option longopts[] = {

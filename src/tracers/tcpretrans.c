@@ -35,8 +35,7 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_retransmit_skb", { "tcpretrans_skb_btf", "tcpretrans_skb_raw" } },
 	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
 	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
-	{ "sys_exit (accept owners)", { "tcpretrans_accept_btf", "tcpretrans_accept_raw" },
-	  .optional = true },
+	TRACE_ACCEPT_HOOKS(tcpretrans),
 };
 
 static const struct option longopts[] = {
