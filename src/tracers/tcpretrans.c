@@ -33,6 +33,9 @@ static const struct out_col cols[] = {
 
 static const struct trace_hook hooks[] = {
 	{ "tcp_retransmit_skb", { "tcpretrans_skb_btf", "tcpretrans_skb_raw" } },
+	/* the runs the kernel skips when they nest in another (tcpretrans.bpf.c) */
+	{ "tcp_retransmit_skb (nested runs)", { "tcpretrans_skb_btf_nest", "tcpretrans_skb_raw_nest" },
+	  .optional = true, .backup = true },
 	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
 	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
 	TRACE_ACCEPT_HOOKS(tcpretrans),
