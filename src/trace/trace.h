@@ -55,10 +55,11 @@ struct trace_hook {
 /* The hooks of an NL_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
  * through its own tracepoint, else through sys_exit; accept() exits through
  * its own one too (optional: sys_exit, when used, covers both). */
+#define TRACE_ACCEPT4_HOOK "sys_exit_accept4 (accepted socket)"
+#define TRACE_ACCEPT_HOOK  "sys_exit_accept (accepted socket)"
 #define TRACE_ACCEPT_HOOKS(n)                                                        \
-	{ "sys_exit_accept4 (accepted socket)",                                        \
-	  { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } },                  \
-	{ "sys_exit_accept (accepted socket)", { #n "_accept_tp" }, .optional = true }
+	{ TRACE_ACCEPT4_HOOK, { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } }, \
+	{ TRACE_ACCEPT_HOOK, { #n "_accept_tp" }, .optional = true }
 
 /* The hooks of an NL_STATE_PROGRAMS(name, ...) handler: the primary first,
  * the backup for nested runs last in the tracer's hook array. */
