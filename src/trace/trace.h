@@ -179,6 +179,13 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 			const char *port_title, const char *port_key, bool with_failed,
 			bool clear);
 
+/* Reads every entry of a (non-per-CPU) hash map into *out (malloc'ed):
+ * records of the key, then the value at the key size rounded up to 8, each
+ * record rounded up to 8, i.e. the layout of struct { KEY k; VALUE v; }
+ * when KEY's size is a multiple of 8. clear deletes what was read. Returns
+ * the number of records. */
+size_t trace_map_read(struct bpf_map *map, void **out, bool clear);
+
 /* Helpers for option handlers. */
 int trace_parse_ulong(const char *opt, const char *arg, unsigned long max, unsigned long *v);
 int trace_parse_secs(const char *opt, const char *arg, double *v);

@@ -145,30 +145,13 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ "SYNACK", "synacks", OUT_RIGHT, 6 },
 		{ "FAILED", "failed", OUT_RIGHT, 6 },
 	};
-	int fd = bpf_map__fd(((struct tcpretrans_bpf *)skel)->maps.counts);
-	struct nl_tuple key, next, *prev = NULL;
-	struct count_row *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct count_row *rows;
+	size_t n = trace_map_read(((struct tcpretrans_bpf *)skel)->maps.counts, (void **)&rows,
+				  tc->o.interval > 0);
 	struct table *t;
 
+	_Static_assert(sizeof(struct nl_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (tc->o.interval > 0)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
 	qsort(rows, n, sizeof(*rows), cmp_rows);
 	int c0 = owners ? 0 : 2; /* first column shown */
 	t = out_table_begin(ccols + c0, (int)(sizeof(ccols) / sizeof(ccols[0])) - c0);

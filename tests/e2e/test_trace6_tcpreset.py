@@ -49,10 +49,11 @@ def key(e):
 def test_tcpreset_refused_and_abortive_close(netns):
     tr = Tracer(["tcpreset", "--netns", netns.name])
     sent = Tracer(["tcpreset", "--netns", netns.name, "--sent"])
+    cnt = Tracer(["tcpreset", "--netns", netns.name, "-c"])
     try:
         r = _run(netns)
     finally:
-        recs, recs_sent = tr.stop(), sent.stop()
+        recs, recs_sent, rows = tr.stop(), sent.stop(), cnt.stop()
     evs = events(recs)
     assert r["refused"] and r["reset"]
     by = {key(e): e for e in evs}
@@ -73,6 +74,14 @@ def test_tcpreset_refused_and_abortive_close(netns):
     # --sent: the two sent ones only
     assert sorted(map(key, events(recs_sent))) == sorted(k for k in by if k[0] == "sent")
     assert recs[-1] == {"lost_events": 0}
+    # -c: the same resets counted in the kernel, without the owner hooks
+    counted = {key(c): c for c in events(rows)}
+    assert sorted(counted) == sorted(by), rows
+    for k, c in counted.items():
+        assert c["count"] == 1 and "pid" not in c, c
+        assert (c["state"], c["socket"], c.get("reason")) == \
+            (by[k]["state"], by[k]["socket"], by[k].get("reason")), (c, by[k])
+    assert "inet_sock_set_state" not in cnt.stderr and "sys_exit" not in cnt.stderr
 
 
 def test_tcpreset_text_and_filters(netns):
