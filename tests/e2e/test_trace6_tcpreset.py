@@ -2,9 +2,10 @@
 socket, received by the connecting socket) and an abortive close
 (SO_LINGER 0: reset sent by the closing socket, received by its peer)."""
 import json
+import subprocess
 import textwrap
 
-from conftest import PY
+from conftest import NETLENS, PY
 from trace_util import Tracer, events
 
 L = "127.0.0.1"
@@ -97,3 +98,18 @@ def test_tcpreset_text_and_filters(netns):
                                 "STATE", "REASON"]
     assert any(l.split()[:2] == ["sent", "-"] and l.split()[-1] == "NO_SOCKET" and
                str(r["cport"]) in l.split() for l in lines[1:]), out
+
+
+def test_accept_owner_hooks_mount_tracefs_when_missing():
+    # a fresh machine: no tracefs, no debugfs (in a mount namespace of our
+    # own); the syscalls:sys_exit_accept* tracepoints must still attach,
+    # not the sys_exit fallback that runs for every system call
+    script = ("umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null;"
+              " umount /sys/kernel/tracing 2>/dev/null; test ! -e /sys/kernel/tracing/events &&"
+              ' exec "$0" tcpreset -d 0.2')
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, NETLENS],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "tracepoint/syscalls/sys_exit_accept4" in p.stderr, p.stderr
+    assert "raw_tp/sys_exit" not in p.stderr and "tp_btf/sys_exit" not in p.stderr, p.stderr
+    assert "running without" not in p.stderr, p.stderr
