@@ -7,8 +7,11 @@
  * reversed. An active reset (abortive close, SO_LINGER 0) comes with the
  * socket and no packet.
  *
+ * -c counts resets per flow, direction, reason and state in the kernel.
+ *
  * Hooks (tp_btf, else raw_tp): tcp_send_reset, tcp_receive_reset,
- * inet_sock_set_state and sys_exit (optional) for socket owners.
+ * inet_sock_set_state and, for accepted sockets' owners, the accept
+ * syscalls' exit tracepoints (sys_exit as the fallback).
  */
 #define NL_WANT_OWNERS
 #include "bpf/netlens.bpf.h"
@@ -16,6 +19,15 @@
 
 #define NL_ETH_P_IP   0x0800
 #define NL_ETH_P_IPV6 0x86DD
+
+const volatile bool count_mode = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct tcpreset_key);
+	__type(value, __u64);
+} counts SEC(".maps");
 
 static __always_inline bool want_owner(const struct nl_owner *o)
 {
@@ -113,6 +125,20 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 		return 0;
 	if (!want_owner(o))
 		return 0;
+	if (count_mode) {
+		struct tcpreset_key k = { .t = t, .reason = reason, .dir = dir, .state = state,
+					  .has_sk = sk != NULL };
+		__u64 zero = 0, *c = bpf_map_lookup_elem(&counts, &k);
+
+		if (!c) {
+			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
+			c = bpf_map_lookup_elem(&counts, &k);
+			if (!c)
+				return 0;
+		}
+		__sync_fetch_and_add(c, 1);
+		return 0;
+	}
 	e = nl_reserve(sizeof(*e));
 	if (!e)
 		return 0;
@@ -185,13 +211,11 @@ int BPF_PROG(tcpreset_state_raw, struct sock *sk, int oldstate, int newstate)
 	return on_state(sk, newstate);
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool btf)
+/* accept() returned sk to its owner. */
+static __always_inline int on_accept(struct sock *sk)
 {
-	struct sock *sk = nl_accepted_sock(regs, ret, btf);
-
-	if (sk)
-		nl_owner_set_current(sk);
+	nl_owner_set_current(sk);
 	return 0;
 }
 
-NL_ACCEPT_PROGRAMS(tcpreset, on_sys_exit)
+NL_ACCEPTED_SOCK_PROGRAMS(tcpreset, on_accept)

@@ -17,4 +17,14 @@ struct tcpreset_event {
 	__u8 _pad[5];
 };
 
+/* -c: resets counted per flow, direction, reason and state (value: __u64). */
+struct tcpreset_key {
+	struct nl_tuple t;
+	__u32 reason;
+	__u8 dir;
+	__u8 state;
+	__u8 has_sk;
+	__u8 _pad;
+};
+
 #endif

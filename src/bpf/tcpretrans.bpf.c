@@ -3,10 +3,20 @@
  *
  * Hooks (tp_btf, else raw_tp):
  *   tcp_retransmit_skb      every retransmission attempt, with its result;
+ *                           a backup program after it handles the runs the
+ *                           kernel skipped for nesting (see below);
  *   tcp_retransmit_synack   a listener re-sending a SYN-ACK;
  *   inet_sock_set_state     socket owners: connect() (SYN_SENT) and listen()
  *                           run in process context; CLOSE forgets the owner;
- *   sys_exit (optional)     accept() returning a socket: its owner.
+ *   sys_exit_accept4/accept accept() returning a socket: its owner (the
+ *                           syscalls' own tracepoints, sys_exit as fallback).
+ * tcp_retransmit_skb fires in process context too (the socket's backlog,
+ * processed by release_sock() with softirqs enabled, acks data and
+ * retransmits), and an RTO timer or an incoming ACK in a softirq on the same
+ * CPU would then be a nested run the kernel skips ("nested runs" in
+ * netlens.bpf.h): the backup catches it. SYN-ACKs are re-sent from the
+ * request timer and from incoming SYNs, both in softirq context, where runs
+ * never nest.
  * TcpRetransSegs also counts tail loss probes that re-send the last segment
  * (tcp_send_loss_probe -> __tcp_retransmit_skb), which have no tracepoint.
  */
@@ -56,7 +66,8 @@ static __always_inline void count(const struct nl_tuple *t, const struct nl_owne
 		__sync_fetch_and_add(&c->synacks, 1);
 }
 
-static __always_inline int on_retransmit(const struct sock *sk, const struct sk_buff *skb, int err)
+static __always_inline int on_retransmit(const struct sock *sk, const struct sk_buff *skb, int err,
+					 bool backup)
 {
 	struct tcpretrans_event *e;
 	struct nl_owner *o;
@@ -75,6 +86,8 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 		return 0;
 	o = nl_owner_get(sk);
 	if (!want_owner(o))
+		return 0;
+	if (!nl_nest_claim(backup))
 		return 0;
 	/* tcp_skb_pcount(): skb_shinfo(skb)->gso_segs, at skb->head + skb->end */
 	si = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
@@ -106,13 +119,30 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tcpretrans_skb_btf, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	return on_retransmit(sk, skb, err);
+	return on_retransmit(sk, skb, err, false);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(tcpretrans_skb_raw, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	return on_retransmit(sk, skb, err);
+	return on_retransmit(sk, skb, err, false);
+}
+
+/* The backups, attached after the primary: the runs the kernel skipped. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcpretrans_skb_btf_nest, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	on_retransmit(sk, skb, err, true);
+	nl_nest_clear_upper();
+	return 0;
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tcpretrans_skb_raw_nest, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	on_retransmit(sk, skb, err, true);
+	nl_nest_clear_upper();
+	return 0;
 }
 
 /* A request sock has the tuple in its sock_common (ir_loc_addr, ir_num, ...);
@@ -204,13 +234,11 @@ int BPF_PROG(tcpretrans_state_raw, struct sock *sk, int oldstate, int newstate)
 	return on_state(sk, newstate);
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool btf)
+/* accept() returned sk to its owner. */
+static __always_inline int on_accept(struct sock *sk)
 {
-	struct sock *sk = nl_accepted_sock(regs, ret, btf);
-
-	if (sk)
-		nl_owner_set_current(sk);
+	nl_owner_set_current(sk);
 	return 0;
 }
 
-NL_ACCEPT_PROGRAMS(tcpretrans, on_sys_exit)
+NL_ACCEPTED_SOCK_PROGRAMS(tcpretrans, on_accept)

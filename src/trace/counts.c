@@ -70,3 +70,37 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 	out_table_end(t);
 	free(rows);
 }
+
+size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
+	int fd = bpf_map__fd(map);
+	char *recs = NULL, *key = malloc(ks), *prev = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!key)
+		abort();
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			recs = realloc(recs, cap * rs);
+			if (!recs)
+				abort();
+		}
+		char *r = recs + n * rs;
+		memset(r, 0, rs);
+		if (bpf_map_get_next_key(fd, prev, r) != 0)
+			break;
+		if (bpf_map_lookup_elem(fd, r, r + voff) == 0)
+			n++;
+		memcpy(key, r, ks);
+		prev = key;
+	}
+	if (clear)
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, recs + i * rs);
+	free(key);
+	*out = recs;
+	return n;
+}

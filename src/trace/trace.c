@@ -5,6 +5,7 @@
 #include "trace/btfmin.h"
 #include "trace/opts.h"
 #include "trace/tpbtf.h"
+#include "trace/tracefs.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -220,6 +221,9 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 		}
 		obj = tr->skel_obj(tc->skel);
 		if (attempt == 0) {
+			/* classic tracepoints need tracefs; failing that, their
+			 * hooks fall back as usual */
+			trace_tracefs_ensure(obj);
 			/* Candidates are listed best first. With the trimmed BTF, the
 			 * ones that need no kernel BTF in user space go first (a
 			 * program libbpf would parse all of it for, if tpbtf.c could

@@ -55,10 +55,11 @@ struct trace_hook {
 /* The hooks of an NL_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
  * through its own tracepoint, else through sys_exit; accept() exits through
  * its own one too (optional: sys_exit, when used, covers both). */
+#define TRACE_ACCEPT4_HOOK "sys_exit_accept4 (accepted socket)"
+#define TRACE_ACCEPT_HOOK  "sys_exit_accept (accepted socket)"
 #define TRACE_ACCEPT_HOOKS(n)                                                        \
-	{ "sys_exit_accept4 (accepted socket)",                                        \
-	  { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } },                  \
-	{ "sys_exit_accept (accepted socket)", { #n "_accept_tp" }, .optional = true }
+	{ TRACE_ACCEPT4_HOOK, { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } }, \
+	{ TRACE_ACCEPT_HOOK, { #n "_accept_tp" }, .optional = true }
 
 /* The hooks of an NL_STATE_PROGRAMS(name, ...) handler: the primary first,
  * the backup for nested runs last in the tracer's hook array. */
@@ -177,6 +178,13 @@ struct bpf_map;
 void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
 			const char *port_title, const char *port_key, bool with_failed,
 			bool clear);
+
+/* Reads every entry of a (non-per-CPU) hash map into *out (malloc'ed):
+ * records of the key, then the value at the key size rounded up to 8, each
+ * record rounded up to 8, i.e. the layout of struct { KEY k; VALUE v; }
+ * when KEY's size is a multiple of 8. clear deletes what was read. Returns
+ * the number of records. */
+size_t trace_map_read(struct bpf_map *map, void **out, bool clear);
 
 /* Helpers for option handlers. */
 int trace_parse_ulong(const char *opt, const char *arg, unsigned long max, unsigned long *v);

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 TRACE_SKEL_GLUE(tcpreset)
 
@@ -28,13 +29,13 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_send_reset", { "tcpreset_send_btf", "tcpreset_send_raw" } },
 	{ "tcp_receive_reset", { "tcpreset_recv_btf", "tcpreset_recv_raw" } },
 	{ "inet_sock_set_state (owners)", { "tcpreset_state_btf", "tcpreset_state_raw" } },
-	{ "sys_exit (accept owners)", { "tcpreset_accept_btf", "tcpreset_accept_raw" },
-	  .optional = true },
+	TRACE_ACCEPT_HOOKS(tcpreset),
 };
 
 static const struct option longopts[] = {
 	{ "sent", no_argument, NULL, 'S' },
 	{ "received", no_argument, NULL, 'R' },
+	{ "counts", no_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -51,14 +52,23 @@ static int opt(struct trace_ctx *tc, int c, const char *arg)
 	tc->priv = &priv;
 	if (c == 'S')
 		priv.sent_only = true;
-	else
+	else if (c == 'R')
 		priv.received_only = true;
+	else
+		tc->summary_mode = true;
 	return 0;
 }
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	(void)skel;
+	((struct tcpreset_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	/* -c shows no owners: their hooks (every state change and accept())
+	 * are left out unless -p/--comm filter on them */
+	if (tc->summary_mode && !tc->o.filter.pid && !tc->o.filter.comm_set) {
+		trace_hook_off(tc, "inet_sock_set_state (owners)");
+		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
+		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
+	}
 	tc->priv = &priv;
 	if (priv.sent_only && priv.received_only)
 		priv.sent_only = priv.received_only = false;
@@ -69,6 +79,22 @@ static int configure(struct trace_ctx *tc, void *skel)
 	if (!priv.reasons.n)
 		nl_enum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
 	return 0;
+}
+
+/* The reason cell and JSON fields of a sent reset; "-" for received ones. */
+static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
+{
+	if (dir == TCPRESET_SENT) {
+		const char *r = nl_enum_name(&priv.reasons, reason);
+		if (r)
+			out_cell_str(t, col, r);
+		else
+			out_cell_fmt(t, col, "%u", reason);
+		out_field_str(t, "reason", NULL, r ? r : "");
+		out_field_u64(t, "reason_code", NULL, reason);
+	} else {
+		out_cell_str(t, col, "-");
+	}
 }
 
 static void event(struct trace_ctx *tc, const void *data, size_t len)
@@ -84,18 +110,63 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_STATE, e->has_sk ? tcp_state_name(e->state) : "-");
 	out_field_bool(t, "socket", NULL, e->has_sk);
-	if (e->dir == TCPRESET_SENT) {
-		const char *r = nl_enum_name(&priv.reasons, e->reason);
-		if (r)
-			out_cell_str(t, C_REASON, r);
-		else
-			out_cell_fmt(t, C_REASON, "%u", e->reason);
-		out_field_str(t, "reason", NULL, r ? r : "");
-		out_field_u64(t, "reason_code", NULL, e->reason);
-	} else {
-		out_cell_str(t, C_REASON, "-");
-	}
+	reason_cells(t, C_REASON, e->dir, e->reason);
 	trace_row_end(tc, &e->h);
+}
+
+struct count_row {
+	struct tcpreset_key k;
+	__u64 n;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
+/* -c: one row per flow, direction, state and reason, busiest first. */
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	static const struct out_col ccols[] = {
+		{ "DIR", "direction", 0, 8 },
+		{ "LADDR", "laddr", 0, 15 },
+		{ "LPORT", "lport", OUT_RIGHT, 5 },
+		{ "RADDR", "raddr", 0, 15 },
+		{ "RPORT", "rport", OUT_RIGHT, 5 },
+		{ "STATE", "state", 0, 11 },
+		{ "REASON", NULL, 0, 14 },
+		{ "COUNT", "count", OUT_RIGHT, 6 },
+	};
+	struct count_row *rows;
+	size_t n = trace_map_read(((struct tcpreset_bpf *)skel)->maps.counts, (void **)&rows,
+				  tc->o.interval > 0);
+	struct table *t;
+
+	_Static_assert(sizeof(struct tcpreset_key) % 8 == 0, "trace_map_read layout");
+	(void)final;
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	t = out_table_begin(ccols, sizeof(ccols) / sizeof(ccols[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct tcpreset_key *k = &rows[i].k;
+		char a[64];
+
+		out_row_begin(t);
+		out_cell_str(t, 0, k->dir == TCPRESET_SENT ? "sent" : "received");
+		out_field_u64(t, "ip", NULL, k->t.family == AF_INET6 ? 6 : 4);
+		out_cell_str(t, 1, trace_addr_str(a, k->t.family, k->t.saddr));
+		out_cell_u64(t, 2, k->t.sport);
+		out_cell_str(t, 3, trace_addr_str(a, k->t.family, k->t.daddr));
+		out_cell_u64(t, 4, k->t.dport);
+		out_cell_str(t, 5, k->has_sk ? tcp_state_name(k->state) : "-");
+		out_field_bool(t, "socket", NULL, k->has_sk);
+		reason_cells(t, 6, k->dir, k->reason);
+		out_cell_u64(t, 7, rows[i].n);
+		out_row_end(t);
+	}
+	out_table_end(t);
+	free(rows);
 }
 
 static const struct tracer tcpreset = {
@@ -105,12 +176,13 @@ static const struct tracer tcpreset = {
 	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
 	.cols = cols,
 	.ncols = sizeof(cols) / sizeof(cols[0]),
-	.shortopts = "SR",
+	.shortopts = "SRc",
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcpreset),
 	.configure = configure,
 	.event = event,
+	.summary = summary,
 };
 
 static int run(int argc, char **argv)
@@ -130,5 +202,9 @@ NETLENS_COMMAND(tcpreset, .name = "tcpreset", .run = run,
 			 "and, for sent resets, the kernel's reason (enum sk_rst_reason, named from\n"
 			 "the running kernel's BTF).\n\n"
 			 "  -S, --sent         only resets sent\n"
-			 "  -R, --received     only resets received\n\n"
+			 "  -R, --received     only resets received\n"
+			 "  -c, --counts       count resets per flow, direction, state and reason in\n"
+			 "                     the kernel; print on exit, or every -i SECS for\n"
+			 "                     --rounds N; no owners (their hooks, which run for\n"
+			 "                     every TCP connection, are not attached)\n\n"
 			 TRACE_COMMON_USAGE);

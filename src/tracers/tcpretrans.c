@@ -33,28 +33,47 @@ static const struct out_col cols[] = {
 
 static const struct trace_hook hooks[] = {
 	{ "tcp_retransmit_skb", { "tcpretrans_skb_btf", "tcpretrans_skb_raw" } },
+	/* the runs the kernel skips when they nest in another (tcpretrans.bpf.c) */
+	{ "tcp_retransmit_skb (nested runs)", { "tcpretrans_skb_btf_nest", "tcpretrans_skb_raw_nest" },
+	  .optional = true, .backup = true },
 	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
 	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
-	{ "sys_exit (accept owners)", { "tcpretrans_accept_btf", "tcpretrans_accept_raw" },
-	  .optional = true },
+	TRACE_ACCEPT_HOOKS(tcpretrans),
 };
+
+enum { OPT_OWNERS = 512 };
 
 static const struct option longopts[] = {
 	{ "counts", no_argument, NULL, 'c' },
+	{ "owners", no_argument, NULL, OPT_OWNERS },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Whether sockets' owners are tracked: always for events; with -c only
+ * when asked (--owners) or needed (-p/--comm), as the owner hooks run for
+ * every TCP state change and accept(), which costs more than counting the
+ * rare retransmissions (about 2 us per short connection, see the doc). */
+static bool owners_asked, owners;
 
 static int opt(struct trace_ctx *tc, int c, const char *arg)
 {
 	(void)arg;
 	if (c == 'c')
 		tc->summary_mode = true;
+	else
+		owners_asked = true;
 	return 0;
 }
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
 	((struct tcpretrans_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	owners = !tc->summary_mode || owners_asked || tc->o.filter.pid || tc->o.filter.comm_set;
+	if (!owners) {
+		trace_hook_off(tc, "inet_sock_set_state (owners)");
+		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
+		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
+	}
 	return 0;
 }
 
@@ -112,6 +131,7 @@ static int cmp_rows(const void *a, const void *b)
 	return x->v.segs < y->v.segs ? 1 : x->v.segs > y->v.segs ? -1 : 0;
 }
 
+/* Without owners the table starts at LADDR. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	static const struct out_col ccols[] = {
@@ -125,32 +145,16 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ "SYNACK", "synacks", OUT_RIGHT, 6 },
 		{ "FAILED", "failed", OUT_RIGHT, 6 },
 	};
-	int fd = bpf_map__fd(((struct tcpretrans_bpf *)skel)->maps.counts);
-	struct nl_tuple key, next, *prev = NULL;
-	struct count_row *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct count_row *rows;
+	size_t n = trace_map_read(((struct tcpretrans_bpf *)skel)->maps.counts, (void **)&rows,
+				  tc->o.interval > 0);
 	struct table *t;
 
+	_Static_assert(sizeof(struct nl_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (tc->o.interval > 0)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	t = out_table_begin(ccols, sizeof(ccols) / sizeof(ccols[0]));
+	int c0 = owners ? 0 : 2; /* first column shown */
+	t = out_table_begin(ccols + c0, (int)(sizeof(ccols) / sizeof(ccols[0])) - c0);
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];
 		char comm[NL_COMM_LEN + 1], a[64];
@@ -158,19 +162,21 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		memcpy(comm, r->v.comm, NL_COMM_LEN);
 		comm[NL_COMM_LEN] = '\0';
 		out_row_begin(t);
-		if (r->v.pid || out_is_json())
-			out_cell_u64(t, 0, r->v.pid);
-		else
-			out_cell_str(t, 0, "-");
-		out_cell_str(t, 1, comm[0] ? comm : (out_is_json() ? "" : "-"));
+		if (owners) {
+			if (r->v.pid || out_is_json())
+				out_cell_u64(t, 0, r->v.pid);
+			else
+				out_cell_str(t, 0, "-");
+			out_cell_str(t, 1, comm[0] ? comm : (out_is_json() ? "" : "-"));
+		}
 		out_field_u64(t, "ip", NULL, r->k.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 2, trace_addr_str(a, r->k.family, r->k.saddr));
-		out_cell_u64(t, 3, r->k.sport);
-		out_cell_str(t, 4, trace_addr_str(a, r->k.family, r->k.daddr));
-		out_cell_u64(t, 5, r->k.dport);
-		out_cell_u64(t, 6, r->v.segs);
-		out_cell_u64(t, 7, r->v.synacks);
-		out_cell_u64(t, 8, r->v.failed);
+		out_cell_str(t, 2 - c0, trace_addr_str(a, r->k.family, r->k.saddr));
+		out_cell_u64(t, 3 - c0, r->k.sport);
+		out_cell_str(t, 4 - c0, trace_addr_str(a, r->k.family, r->k.daddr));
+		out_cell_u64(t, 5 - c0, r->k.dport);
+		out_cell_u64(t, 6 - c0, r->v.segs);
+		out_cell_u64(t, 7 - c0, r->v.synacks);
+		out_cell_u64(t, 8 - c0, r->v.failed);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -207,5 +213,8 @@ NETLENS_COMMAND(tcpretrans, .name = "tcpretrans", .run = run,
 			 "Tail loss probes that re-send the last segment count in TcpRetransSegs\n"
 			 "but have no tracepoint, so they are not seen.\n\n"
 			 "  -c, --counts       count retransmitted segments per flow in the kernel;\n"
-			 "                     print on exit, or every -i SECS for --rounds N\n\n"
+			 "                     print on exit, or every -i SECS for --rounds N; no\n"
+			 "                     PID/COMM columns (owners are not tracked)\n"
+			 "      --owners       with -c: track owners and show PID/COMM, at a cost of\n"
+			 "                     ~2 us per TCP connection made (implied by -p/--comm)\n\n"
 			 TRACE_COMMON_USAGE);

@@ -2,9 +2,10 @@
 socket, received by the connecting socket) and an abortive close
 (SO_LINGER 0: reset sent by the closing socket, received by its peer)."""
 import json
+import subprocess
 import textwrap
 
-from conftest import PY
+from conftest import NETLENS, PY
 from trace_util import Tracer, events
 
 L = "127.0.0.1"
@@ -49,10 +50,11 @@ def key(e):
 def test_tcpreset_refused_and_abortive_close(netns):
     tr = Tracer(["tcpreset", "--netns", netns.name])
     sent = Tracer(["tcpreset", "--netns", netns.name, "--sent"])
+    cnt = Tracer(["tcpreset", "--netns", netns.name, "-c"])
     try:
         r = _run(netns)
     finally:
-        recs, recs_sent = tr.stop(), sent.stop()
+        recs, recs_sent, rows = tr.stop(), sent.stop(), cnt.stop()
     evs = events(recs)
     assert r["refused"] and r["reset"]
     by = {key(e): e for e in evs}
@@ -73,6 +75,14 @@ def test_tcpreset_refused_and_abortive_close(netns):
     # --sent: the two sent ones only
     assert sorted(map(key, events(recs_sent))) == sorted(k for k in by if k[0] == "sent")
     assert recs[-1] == {"lost_events": 0}
+    # -c: the same resets counted in the kernel, without the owner hooks
+    counted = {key(c): c for c in events(rows)}
+    assert sorted(counted) == sorted(by), rows
+    for k, c in counted.items():
+        assert c["count"] == 1 and "pid" not in c, c
+        assert (c["state"], c["socket"], c.get("reason")) == \
+            (by[k]["state"], by[k]["socket"], by[k].get("reason")), (c, by[k])
+    assert "inet_sock_set_state" not in cnt.stderr and "sys_exit" not in cnt.stderr
 
 
 def test_tcpreset_text_and_filters(netns):
@@ -88,3 +98,18 @@ def test_tcpreset_text_and_filters(netns):
                                 "STATE", "REASON"]
     assert any(l.split()[:2] == ["sent", "-"] and l.split()[-1] == "NO_SOCKET" and
                str(r["cport"]) in l.split() for l in lines[1:]), out
+
+
+def test_accept_owner_hooks_mount_tracefs_when_missing():
+    # a fresh machine: no tracefs, no debugfs (in a mount namespace of our
+    # own); the syscalls:sys_exit_accept* tracepoints must still attach,
+    # not the sys_exit fallback that runs for every system call
+    script = ("umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null;"
+              " umount /sys/kernel/tracing 2>/dev/null; test ! -e /sys/kernel/tracing/events &&"
+              ' exec "$0" tcpreset -d 0.2')
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, NETLENS],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "tracepoint/syscalls/sys_exit_accept4" in p.stderr, p.stderr
+    assert "raw_tp/sys_exit" not in p.stderr and "tp_btf/sys_exit" not in p.stderr, p.stderr
+    assert "running without" not in p.stderr, p.stderr

@@ -33,7 +33,8 @@ def _pair(netns_factory):
 def test_tcpretrans_matches_retranssegs(netns_factory):
     snd, rcv = _pair(netns_factory)
     ev = Tracer(["tcpretrans", "--netns", snd.name])
-    cnt = Tracer(["tcpretrans", "--netns", snd.name, "-c"])
+    cnt = Tracer(["tcpretrans", "--netns", snd.name, "-c", "--stats"])
+    own = Tracer(["tcpretrans", "--netns", snd.name, "-c", "--owners"])
     other = Tracer(["tcpretrans", "--netns", rcv.name])
     try:
         srv = Server(rcv, "--addr", B, "--recv", BYTES)
@@ -44,7 +45,7 @@ def test_tcpretrans_matches_retranssegs(netns_factory):
         srv.wait()
         grown = retrans_segs(snd) - before
     finally:
-        recs, rows, none = ev.stop(), cnt.stop(), other.stop()
+        recs, rows, orows, none = ev.stop(), cnt.stop(), own.stop(), other.stop()
     evs = events(recs)
     assert recs[-1] == {"lost_events": 0}
     assert events(none) == []
@@ -56,9 +57,20 @@ def test_tcpretrans_matches_retranssegs(netns_factory):
         assert e["state"] in ("ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSING", "LAST_ACK"), e
     seen = sum(e["segs"] for e in evs if e["err"] == 0)
     assert seen >= grown, (seen, grown)
-    (row,) = [r for r in rows if r["lport"] == sport]
-    assert (row["laddr"], row["raddr"], row["rport"], row["pid"]) == (A, B, srv.port, cli["pid"])
+    # -c: no owners, so no owner hooks (they would cost every connection)
+    (row,) = [r for r in events(rows) if r["lport"] == sport]
+    assert (row["laddr"], row["raddr"], row["rport"]) == (A, B, srv.port)
+    assert "pid" not in row and "comm" not in row
     assert row["retrans_segs"] == seen and row["synacks"] == 0
+    progs = {r["stats"]["prog"].replace("_btf", "_raw") for r in rows if "stats" in r}
+    assert progs == {"tcpretrans_skb_raw", "tcpretrans_skb_raw_nest", "tcpretrans_synack_raw"}
+    assert "inet_sock_set_state" not in cnt.stderr and "sys_exit" not in cnt.stderr
+    # -c --owners: the owner hooks, and PID/COMM
+    (row,) = [r for r in events(orows) if r["lport"] == sport]
+    assert (row["pid"], row["comm"], row["retrans_segs"]) == (cli["pid"], "python3", seen)
+    assert "inet_sock_set_state" in own.stderr and "sys_exit_accept4" in own.stderr
+    # events: the backup for nested runs follows the primary
+    assert ev.stderr.count("tcp_retransmit_skb") == 2, ev.stderr
 
 
 def test_tcpretrans_synack(netns_factory):
