@@ -65,9 +65,11 @@ static __always_inline void *nl_reserve(__u64 size)
  * stream costs at most one wake-up per gap) or when the buffer fills. */
 __u64 nl_last_wake = 0;
 
-static __always_inline void nl_submit(void *e)
+/* now: bpf_ktime_get_ns() read by the caller moments ago (one clock read
+ * less per event). */
+static __always_inline void nl_submit_at(void *e, __u64 now)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP, now = bpf_ktime_get_ns();
+	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (now - nl_last_wake >= NL_WAKE_GAP_NS ||
 	    bpf_ringbuf_query(&nl_events, BPF_RB_AVAIL_DATA) >= nl_filter.wakeup_bytes) {
@@ -75,6 +77,11 @@ static __always_inline void nl_submit(void *e)
 		nl_last_wake = now; /* racy across CPUs: at worst an extra wake-up */
 	}
 	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void nl_submit(void *e)
+{
+	nl_submit_at(e, bpf_ktime_get_ns());
 }
 
 /* ---- reading kernel memory ----
@@ -90,7 +97,14 @@ static __always_inline void nl_submit(void *e)
  * The verifier types a BTF pointer by its declaration, not by casts: the
  * fields of struct tcp_sock (and the inet_sock inside it) are reached
  * through nl_tcp_sk(), which asks the kernel (bpf_skc_to_tcp_sock) in a
- * tp_btf program; it is NULL for anything but a full TCP socket. */
+ * tp_btf program; it is NULL for anything but a full TCP socket.
+ *
+ * Load time: for every load of a pointer field through a BTF pointer, the
+ * verifier looks the pointed-to type's "__safe_trusted" variants up by name
+ * in the whole kernel BTF (btf_nested_type_is_trusted(), a linear search:
+ * about 1 ms each here, per load site and path). So plain loads are for
+ * scalar fields; pointer chains (netns, cgroup, task fields) go through
+ * BPF_CORE_READ() in both kinds, which the verifier does not walk. */
 #define NL_RD(btf, src, a, ...)                                                        \
 	((btf) ? ___arrow((src), a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
 
@@ -143,23 +157,24 @@ struct {
  * a per-CPU private stack, and per-CPU variables such as __preempt_count are
  * out of reach (the verifier resolves them through kallsyms, which lacks
  * them without CONFIG_KALLSYMS_ALL). */
-static __always_inline int nl_ctx_level(struct nl_nest *n, bool btf)
+static __always_inline int nl_ctx_level(struct nl_nest *n)
 {
 #if defined(__TARGET_ARCH_x86) || defined(__TARGET_ARCH_arm64)
-	struct task_struct *t;
+	/* probe reads even in tp_btf programs: task_struct pointer fields are
+	 * costly to verify as plain loads ("reading kernel memory") */
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	__u64 base, frame;
 
 	if (!bpf_core_field_exists(struct bpf_raw_tp_link, cookie))
 		return -1;
-	t = btf ? bpf_get_current_task_btf() : (struct task_struct *)bpf_get_current_task();
 	if (!n->stack_size) {
 		if (bpf_core_field_exists(t->stack_vm_area))
-			n->stack_size = NL_RD(btf, t, stack_vm_area, size);
+			n->stack_size = BPF_CORE_READ(t, stack_vm_area, size);
 		if (!n->stack_size)
 			n->stack_size = 16384;
 	}
-	frame = (__u64)NL_RD(btf, t, bpf_ctx);
-	base = (__u64)NL_RD(btf, t, stack);
+	frame = (__u64)BPF_CORE_READ(t, bpf_ctx);
+	base = (__u64)BPF_CORE_READ(t, stack);
 	if (!frame || !base)
 		return -1;
 	return frame - base < n->stack_size ? 0 : 1;
@@ -190,7 +205,7 @@ static __always_inline bool nl_nest_claim_rd(bool backup, bool btf)
 
 	if (!n)
 		return !backup;
-	lvl = nl_ctx_level(n, btf);
+	lvl = nl_ctx_level(n);
 	if (lvl < 0)
 		return !backup;
 	if (!backup) {
@@ -264,14 +279,18 @@ static __always_inline bool nl_sk_is_tcp_rd(struct sock *sk, bool btf)
 	return NL_RD(btf, sk, sk_protocol) == NL_IPPROTO_TCP;
 }
 
+/* Pointer chains read through bpf_probe_read_kernel() in both kinds: see
+ * "reading kernel memory" on the verifier's cost of loading pointers. */
 static __always_inline __u32 nl_sk_netns_rd(struct sock *sk, bool btf)
 {
-	return NL_RD(btf, sk, __sk_common.skc_net.net, ns.inum);
+	(void)btf;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
 static __always_inline __u64 nl_sk_cgroup_rd(struct sock *sk, bool btf)
 {
-	return NL_RD(btf, sk, sk_cgrp_data.cgroup, kn, id);
+	(void)btf;
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
 /* tp: nl_tcp_sk(sk, btf) when the caller has it (NULL: look it up). */

@@ -24,9 +24,9 @@ static const struct out_col cols[] = {
  * close them (see tcplife.bpf.c). */
 static const struct trace_hook hooks[] = {
 	TRACE_STATE_HOOK(tcplife),
-	/* sessions whose owner is known only when the socket is freed */
-	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" } },
-	TRACE_STATE_NEST_HOOK(tcplife),
+	/* sessions whose owner is known only when the socket is freed, and
+	 * closes the state program missed (the "recovered" count) */
+	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" }, .backup = true },
 };
 
 static const struct option longopts[] = {
