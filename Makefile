@@ -148,6 +148,8 @@ bench: all
 	$(Q)/usr/bin/python3 bench/ifstat_bench.py
 	$(Q)/usr/bin/python3 bench/doctor_bench.py
 	$(Q)/usr/bin/python3 bench/tracer_bench.py
+	$(Q)/usr/bin/python3 bench/tracer6_bench.py
+	$(Q)/usr/bin/python3 bench/output_bench.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8

@@ -16,24 +16,27 @@ struct {
 	__type(value, struct tcprtt_hist);
 } hist SEC(".maps");
 
-static __always_inline int on_probe(struct sock *sk)
+/* btf: a tp_btf program, reading with plain loads ("reading kernel memory"
+ * in netlens.bpf.h) */
+static __always_inline int on_probe(struct sock *sk, bool btf)
 {
+	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
 	struct nl_endpoint k = {};
 	struct tcprtt_hist *h;
 	struct nl_tuple t = {};
 	__u32 srtt, slot;
 	__u16 family;
 
-	if (!nl_sk_is_tcp(sk))
+	if (!tp || !nl_sk_is_tcp_rd(sk, btf))
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (!nl_want_sock(sk, family))
+	family = NL_RD(btf, sk, __sk_common.skc_family);
+	if (!nl_want_sock_rd(sk, family, btf))
 		return 0;
-	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	srtt = NL_RD(btf, tp, srtt_us) >> 3;
 	if (!srtt)
 		return 0; /* no RTT sample yet */
 	if (nl_filter.nports || nl_filter.nlports || nl_filter.nrports || by != TCPRTT_BY_NONE) {
-		nl_read_tuple(sk, &t);
+		nl_read_tuple_rd(sk, tp, &t, btf);
 		if (!nl_want_ports(t.sport, t.dport))
 			return 0;
 	}
@@ -63,11 +66,11 @@ static __always_inline int on_probe(struct sock *sk)
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tcprtt_probe_btf, struct sock *sk, struct sk_buff *skb)
 {
-	return on_probe(sk);
+	return on_probe(sk, true);
 }
 
 SEC("raw_tp/tcp_probe")
 int BPF_PROG(tcprtt_probe_raw, struct sock *sk, struct sk_buff *skb)
 {
-	return on_probe(sk);
+	return on_probe(sk, false);
 }

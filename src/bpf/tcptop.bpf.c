@@ -22,33 +22,39 @@ struct {
 	__type(value, struct tcptop_val);
 } flows SEC(".maps");
 
-static __always_inline int on_length(struct sock *sk, int ret, int flags, bool rx)
+/* btf: a tp_btf program, reading with plain loads ("reading kernel memory"
+ * in netlens.bpf.h). A send or receive on a known entry costs a 16-byte
+ * key lookup and two atomic adds; the tuple, netns and command are read
+ * when the entry is made (ports are in the key, so the port filters hold
+ * for every entry made). */
+static __always_inline int on_length(struct sock *sk, int ret, int flags, bool rx, bool btf)
 {
 	struct tcptop_key k = {};
 	struct tcptop_val *v;
 	__u64 id;
-	char comm[NL_COMM_LEN];
 
 	if (ret <= 0 || (rx && (flags & NL_MSG_PEEK)))
 		return 0;
-	if (!sk || !nl_sk_is_tcp(sk))
+	if (!sk || !nl_sk_is_tcp_rd(sk, btf))
 		return 0;
-	k.t.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (!nl_want_sock(sk, k.t.family))
-		return 0;
-	nl_read_tuple(sk, &k.t);
-	if (!nl_want_ports(k.t.sport, k.t.dport))
+	if (!nl_want_sock_rd(sk, NL_RD(btf, sk, __sk_common.skc_family), btf))
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (!nl_want_task(id >> 32, comm))
-		return 0;
+	k.sk = (__u64)sk;
 	k.pid = id >> 32;
-	k.netns = nl_sk_netns(sk);
+	k.ports = NL_RD(btf, sk, __sk_common.skc_portpair);
+	if (nl_filter.pid && k.pid != nl_filter.pid)
+		return 0;
 	v = bpf_map_lookup_elem(&flows, &k);
 	if (!v) {
 		struct tcptop_val nv = {};
-		__builtin_memcpy(nv.comm, comm, sizeof(nv.comm));
+		nl_read_tuple_rd(sk, NULL, &nv.t, btf);
+		if (!nl_want_ports(nv.t.sport, nv.t.dport))
+			return 0;
+		bpf_get_current_comm(nv.comm, sizeof(nv.comm));
+		if (!nl_want_task(k.pid, nv.comm))
+			return 0;
+		nv.netns = nl_sk_netns_rd(sk, btf);
 		bpf_map_update_elem(&flows, &k, &nv, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&flows, &k);
 		if (!v)
@@ -67,23 +73,23 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(tcptop_send_btf, struct sock *sk, int ret, int flags)
 {
-	return on_length(sk, ret, flags, false);
+	return on_length(sk, ret, flags, false, true);
 }
 
 SEC("raw_tp/sock_send_length")
 int BPF_PROG(tcptop_send_raw, struct sock *sk, int ret, int flags)
 {
-	return on_length(sk, ret, flags, false);
+	return on_length(sk, ret, flags, false, false);
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tcptop_recv_btf, struct sock *sk, int ret, int flags)
 {
-	return on_length(sk, ret, flags, true);
+	return on_length(sk, ret, flags, true, true);
 }
 
 SEC("raw_tp/sock_recv_length")
 int BPF_PROG(tcptop_recv_raw, struct sock *sk, int ret, int flags)
 {
-	return on_length(sk, ret, flags, true);
+	return on_length(sk, ret, flags, true, false);
 }

@@ -9,46 +9,48 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpwin.h"
 
-static __always_inline int on_probe(struct sock *sk)
+/* btf: a tp_btf program, reading with plain loads ("reading kernel memory"
+ * in netlens.bpf.h) */
+static __always_inline int on_probe(struct sock *sk, bool btf)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
 	struct tcpwin_event *e;
 	struct nl_tuple t = {};
 	__u16 family;
 
-	if (!nl_sk_is_tcp(sk))
+	if (!tp || !nl_sk_is_tcp_rd(sk, btf))
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (!nl_want_sock(sk, family))
+	family = NL_RD(btf, sk, __sk_common.skc_family);
+	if (!nl_want_sock_rd(sk, family, btf))
 		return 0;
-	nl_read_tuple(sk, &t);
+	nl_read_tuple_rd(sk, tp, &t, btf);
 	if (!nl_want_ports(t.sport, t.dport))
 		return 0;
 	e = nl_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nl_fill_hdr(&e->h, sk, NULL, bpf_ktime_get_ns());
+	nl_fill_hdr_rd(&e->h, sk, NULL, bpf_ktime_get_ns(), btf);
 	e->t = t;
-	e->cwnd = BPF_CORE_READ(tp, snd_cwnd);
-	e->ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
-	e->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
-	e->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
-	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	e->packets_out = BPF_CORE_READ(tp, packets_out);
-	e->mss = BPF_CORE_READ(tp, mss_cache);
+	e->cwnd = NL_RD(btf, tp, snd_cwnd);
+	e->ssthresh = NL_RD(btf, tp, snd_ssthresh);
+	e->snd_wnd = NL_RD(btf, tp, snd_wnd);
+	e->rcv_wnd = NL_RD(btf, tp, rcv_wnd);
+	e->srtt_us = NL_RD(btf, tp, srtt_us) >> 3;
+	e->packets_out = NL_RD(btf, tp, packets_out);
+	e->mss = NL_RD(btf, tp, mss_cache);
 	e->_pad = 0;
-	nl_submit(e);
+	nl_submit_at(e, e->h.ts_ns);
 	return 0;
 }
 
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tcpwin_probe_btf, struct sock *sk, struct sk_buff *skb)
 {
-	return on_probe(sk);
+	return on_probe(sk, true);
 }
 
 SEC("raw_tp/tcp_probe")
 int BPF_PROG(tcpwin_probe_raw, struct sock *sk, struct sk_buff *skb)
 {
-	return on_probe(sk);
+	return on_probe(sk, false);
 }

@@ -90,12 +90,22 @@ static uint64_t metric(const struct flow *f)
 	return st.sort == SORT_TX ? f->dtx : st.sort == SORT_RX ? f->drx : f->dtx + f->drx;
 }
 
+/* Rows with equal counts in a stable order: what the row shows, then the
+ * key (a socket address, which differs between runs). */
 static int cmp_busy(const void *a, const void *b)
 {
-	uint64_t x = metric(a), y = metric(b);
+	const struct flow *f = a, *g = b;
+	uint64_t x = metric(f), y = metric(g);
+	int c;
 
 	if (x != y)
 		return x > y ? -1 : 1;
+	if ((c = memcmp(&f->v.t, &g->v.t, sizeof(f->v.t))) != 0)
+		return c;
+	if (f->v.netns != g->v.netns)
+		return f->v.netns < g->v.netns ? -1 : 1;
+	if (f->k.pid != g->k.pid)
+		return f->k.pid < g->k.pid ? -1 : 1;
 	return cmp_key(a, b);
 }
 
@@ -161,16 +171,16 @@ static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double
 		out_field_double(t, "interval_s", NULL, secs, 3);
 		out_cell_u64(t, C_PID, f->k.pid);
 		out_cell_str(t, C_COMM, comm);
-		out_field_u64(t, "ip", NULL, f->k.t.family == 10 ? 6 : 4);
-		out_cell_str(t, C_LADDR, trace_addr_str(a, f->k.t.family, f->k.t.saddr));
-		out_cell_u64(t, C_LPORT, f->k.t.sport);
-		out_cell_str(t, C_RADDR, trace_addr_str(a, f->k.t.family, f->k.t.daddr));
-		out_cell_u64(t, C_RPORT, f->k.t.dport);
+		out_field_u64(t, "ip", NULL, f->v.t.family == 10 ? 6 : 4);
+		out_cell_str(t, C_LADDR, trace_addr_str(a, f->v.t.family, f->v.t.saddr));
+		out_cell_u64(t, C_LPORT, f->v.t.sport);
+		out_cell_str(t, C_RADDR, trace_addr_str(a, f->v.t.family, f->v.t.daddr));
+		out_cell_u64(t, C_RPORT, f->v.t.dport);
 		out_cell_fmt(t, C_TX, "%.1f", (double)f->dtx / 1024);
 		out_cell_fmt(t, C_RX, "%.1f", (double)f->drx / 1024);
 		out_field_u64(t, "tx_bytes", NULL, f->dtx);
 		out_field_u64(t, "rx_bytes", NULL, f->drx);
-		out_cell_u64(t, C_NETNS, f->k.netns);
+		out_cell_u64(t, C_NETNS, f->v.netns);
 		out_row_end(t);
 	}
 	out_table_end(t);
