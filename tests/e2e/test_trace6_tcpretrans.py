@@ -48,7 +48,11 @@ def test_tcpretrans_matches_retranssegs(netns_factory):
         recs, rows, orows, none = ev.stop(), cnt.stop(), own.stop(), other.stop()
     evs = events(recs)
     assert recs[-1] == {"lost_events": 0}
-    assert events(none) == []
+    # the receiver's namespace sees none of the sender's retransmissions; the
+    # rule can drop the client's last ACK too, and then the server re-sends
+    # its FIN, which that tracer rightly reports
+    for e in events(none):
+        assert (e["laddr"], e["lport"]) == (B, srv.port) and "FIN" in e["flags"], e
     assert grown > 0
     sport = cli["sports"][0]
     for e in evs:
