@@ -68,6 +68,17 @@ struct trace_hook {
 	{ "inet_sock_set_state (nested runs)", { #n "_state_btf_nest", #n "_state_raw_nest" }, \
 	  .optional = true, .backup = true }
 
+/* In a struct tracer: its hooks and columns, from arrays. */
+#define TRACE_HOOKS(h) .hooks = (h), .nhooks = (int)(sizeof(h) / sizeof((h)[0]))
+#define TRACE_COLS(c)  .cols = (c), .ncols = (int)(sizeof(c) / sizeof((c)[0]))
+
+/* The command that runs `var` (a struct tracer): NETLENS_COMMAND (command.h)
+ * with the flags every tracer has; .name, .summary and .usage follow. */
+#define TRACE_COMMAND(var, ...)                                                        \
+	static int run_##var(int argc, char **argv) { return trace_main(&var, argc, argv); } \
+	NETLENS_COMMAND(var, .run = run_##var,                                          \
+			.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS, __VA_ARGS__)
+
 struct tracer {
 	const char *name;
 	const char *doing;                    /* "Tracing TCP session ends" */

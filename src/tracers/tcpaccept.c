@@ -62,10 +62,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcpaccept = {
 	.name = "tcpaccept",
 	.doing = "TCP accepts",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.shortopts = "c",
 	.longopts = longopts,
 	.opt = opt,
@@ -75,10 +73,7 @@ static const struct tracer tcpaccept = {
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpaccept, argc, argv); }
-
-NETLENS_COMMAND(tcpaccept, .name = "tcpaccept", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpaccept, .name = "tcpaccept",
 		.summary = "trace passive TCP opens as accept() returns them",
 		.usage = "usage: netlens tcpaccept [options]\n\n"
 			 "One line per TCP connection returned by accept()/accept4(): the accepting\n"

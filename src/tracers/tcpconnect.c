@@ -80,10 +80,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcpconnect = {
 	.name = "tcpconnect",
 	.doing = "TCP connects",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.shortopts = "c",
 	.longopts = longopts,
 	.opt = opt,
@@ -93,10 +91,7 @@ static const struct tracer tcpconnect = {
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpconnect, argc, argv); }
-
-NETLENS_COMMAND(tcpconnect, .name = "tcpconnect", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpconnect, .name = "tcpconnect",
 		.summary = "trace active TCP connects, with failures and their error",
 		.usage = "usage: netlens tcpconnect [options]\n\n"
 			 "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"

@@ -108,10 +108,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcpconnlat = {
 	.name = "tcpconnlat",
 	.doing = "TCP connect latency",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcpconnlat),
@@ -120,10 +118,7 @@ static const struct tracer tcpconnlat = {
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpconnlat, argc, argv); }
-
-NETLENS_COMMAND(tcpconnlat, .name = "tcpconnlat", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpconnlat, .name = "tcpconnlat",
 		.summary = "trace TCP connect latency, per connection or as a histogram",
 		.usage = "usage: netlens tcpconnlat [options]\n\n"
 			 "Time from SYN sent to ESTABLISHED for each successful connect().\n\n"

@@ -67,10 +67,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 static const struct tracer tcplife = {
 	.name = "tcplife",
 	.doing = "TCP sessions",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.shortopts = "L:D:",
 	.longopts = longopts,
 	.opt = opt,
@@ -78,10 +76,7 @@ static const struct tracer tcplife = {
 	.event = event,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcplife, argc, argv); }
-
-NETLENS_COMMAND(tcplife, .name = "tcplife", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcplife, .name = "tcplife",
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
 		.usage = "usage: netlens tcplife [options]\n\n"
 			 "One line per TCP session when it closes: the owning process (the one that\n"

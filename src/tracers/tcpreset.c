@@ -172,10 +172,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcpreset = {
 	.name = "tcpreset",
 	.doing = "TCP resets",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.shortopts = "SRc",
 	.longopts = longopts,
 	.opt = opt,

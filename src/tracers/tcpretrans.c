@@ -186,10 +186,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcpretrans = {
 	.name = "tcpretrans",
 	.doing = "TCP retransmissions",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.shortopts = "c",
 	.longopts = longopts,
 	.opt = opt,
@@ -199,10 +197,7 @@ static const struct tracer tcpretrans = {
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpretrans, argc, argv); }
-
-NETLENS_COMMAND(tcpretrans, .name = "tcpretrans", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpretrans, .name = "tcpretrans",
 		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",
 		.usage = "usage: netlens tcpretrans [options]\n\n"
 			 "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"

@@ -126,8 +126,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcprtt = {
 	.name = "tcprtt",
 	.doing = "TCP smoothed RTT",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
+	TRACE_HOOKS(hooks),
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcprtt),
@@ -135,10 +134,7 @@ static const struct tracer tcprtt = {
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcprtt, argc, argv); }
-
-NETLENS_COMMAND(tcprtt, .name = "tcprtt", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcprtt, .name = "tcprtt",
 		.summary = "histogram of TCP smoothed RTT, overall or per remote address/port",
 		.usage = "usage: netlens tcprtt [options]\n\n"
 			 "Samples the smoothed RTT (srtt, microseconds) of established TCP sockets at\n"

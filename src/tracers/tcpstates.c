@@ -51,18 +51,13 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 static const struct tracer tcpstates = {
 	.name = "tcpstates",
 	.doing = "TCP state changes",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	TRACE_SKEL(tcpstates),
 	.event = event,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpstates, argc, argv); }
-
-NETLENS_COMMAND(tcpstates, .name = "tcpstates", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpstates, .name = "tcpstates",
 		.summary = "trace TCP state changes and the time spent in each state",
 		.usage = "usage: netlens tcpstates [options]\n\n"
 			 "One line per TCP state change: socket, owner, tuple, old and new state,\n"

@@ -124,17 +124,13 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcpsynbl = {
 	.name = "tcpsynbl",
 	.doing = "TCP accept backlog at each new connection",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
+	TRACE_HOOKS(hooks),
 	TRACE_SKEL(tcpsynbl),
 	.configure = configure,
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpsynbl, argc, argv); }
-
-NETLENS_COMMAND(tcpsynbl, .name = "tcpsynbl", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpsynbl, .name = "tcpsynbl",
 		.summary = "histogram of TCP listeners' accept backlog against its limit",
 		.usage = "usage: netlens tcpsynbl [options]\n\n"
 			 "Each time a handshake completes on a TCP listener (the kernel wakes the\n"

@@ -246,8 +246,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 static const struct tracer tcptop = {
 	.name = "tcptop",
 	.doing = "TCP bytes per connection and process",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
+	TRACE_HOOKS(hooks),
 	.shortopts = "n:",
 	.longopts = longopts,
 	.opt = opt,
@@ -256,10 +255,7 @@ static const struct tracer tcptop = {
 	.summary = summary,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcptop, argc, argv); }
-
-NETLENS_COMMAND(tcptop, .name = "tcptop", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcptop, .name = "tcptop",
 		.summary = "busiest TCP connections by bytes sent and received, like top",
 		.usage = "usage: netlens tcptop [options]\n\n"
 			 "Bytes each process sent and received on each TCP connection in each\n"

@@ -120,10 +120,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 static const struct tracer tcpwin = {
 	.name = "tcpwin",
 	.doing = "TCP windows and RTT",
-	.hooks = hooks,
-	.nhooks = sizeof(hooks) / sizeof(hooks[0]),
-	.cols = cols,
-	.ncols = sizeof(cols) / sizeof(cols[0]),
+	TRACE_HOOKS(hooks),
+	TRACE_COLS(cols),
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcpwin),
@@ -131,10 +129,7 @@ static const struct tracer tcpwin = {
 	.event = event,
 };
 
-static int run(int argc, char **argv) { return trace_main(&tcpwin, argc, argv); }
-
-NETLENS_COMMAND(tcpwin, .name = "tcpwin", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpwin, .name = "tcpwin",
 		.summary = "stream TCP congestion window, ssthresh, windows and RTT per segment",
 		.usage = "usage: netlens tcpwin [options]\n\n"
 			 "One row per segment an established TCP socket receives (tcp:tcp_probe):\n"
