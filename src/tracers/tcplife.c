@@ -4,6 +4,9 @@
 #include "command.h"
 #include "trace/trace.h"
 
+#include <stdio.h>
+#include <sys/utsname.h>
+
 TRACE_SKEL_GLUE(tcplife)
 
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
@@ -28,6 +31,24 @@ static const struct trace_hook hooks[] = {
 	 * closes the state program missed (the "recovered" count) */
 	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" }, .backup = true },
 };
+
+/* Tracing programs may use hash maps allocated on demand only since 6.1
+ * (bpf_mem_alloc); before, the verifier wants them preallocated. */
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	struct tcplife_bpf *s = skel;
+	struct utsname u;
+	unsigned major, minor;
+
+	(void)tc;
+	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+	    (major < 6 || (major == 6 && minor < 1))) {
+		bpf_map__set_map_flags(s->maps.sessions, 0);
+		bpf_map__set_max_entries(s->maps.sessions, 65536);
+		bpf_map__set_map_flags(s->maps.pending, 0);
+	}
+	return 0;
+}
 
 static const struct option longopts[] = {
 	{ "localport", required_argument, NULL, 'L' },
@@ -73,6 +94,7 @@ static const struct tracer tcplife = {
 	.longopts = longopts,
 	.opt = opt,
 	TRACE_SKEL(tcplife),
+	.configure = configure,
 	.event = event,
 };
 
