@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 struct row {
@@ -103,4 +104,17 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 	free(key);
 	*out = recs;
 	return n;
+}
+
+void trace_interval_stamp(const struct trace_ctx *tc)
+{
+	char b[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!(tc->o.interval > 0) || out_is_json())
+		return;
+	localtime_r(&now, &tm);
+	strftime(b, sizeof(b), "%H:%M:%S", &tm);
+	printf("\n%s\n", b);
 }

@@ -197,6 +197,10 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
  * the number of records. */
 size_t trace_map_read(struct bpf_map *map, void **out, bool clear);
 
+/* Before a summary printed every -i seconds, in text mode: a blank line and
+ * the wall-clock time. */
+void trace_interval_stamp(const struct trace_ctx *tc);
+
 /* Helpers for option handlers. */
 int trace_parse_ulong(const char *opt, const char *arg, unsigned long max, unsigned long *v);
 int trace_parse_secs(const char *opt, const char *arg, double *v);

@@ -71,56 +71,39 @@ static int cmp_key(const void *a, const void *b)
 
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	struct tcprtt_bpf *s = skel;
-	int fd = bpf_map__fd(s->maps.hist);
-	struct nl_endpoint *keys = NULL, k, *prev = NULL;
-	size_t n = 0, cap = 0;
+	struct row {
+		struct nl_endpoint k;
+		struct tcprtt_hist h;
+	} *rows;
+	_Static_assert(sizeof(struct nl_endpoint) % 8 == 0, "trace_map_read layout");
+	size_t n = trace_map_read(((struct tcprtt_bpf *)skel)->maps.hist, (void **)&rows,
+				  tc->o.interval > 0);
 
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			keys = realloc(keys, cap * sizeof(*keys));
-			if (!keys)
-				abort();
-		}
-		keys[n] = k;
-		prev = &keys[n++];
-	}
-	qsort(keys, n, sizeof(*keys), cmp_key);
-	if (tc->o.interval > 0 && !out_is_json()) {
-		char b[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(b, sizeof(b), "%H:%M:%S", &tm);
-		printf("\n%s\n", b);
-	}
+	qsort(rows, n, sizeof(*rows), cmp_key); /* the key leads each row */
+	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("Smoothed RTT\n  (no samples)\n");
 	for (size_t i = 0; i < n; i++) {
-		struct tcprtt_hist h;
+		const struct nl_endpoint *k = &rows[i].k;
+		const struct tcprtt_hist *h = &rows[i].h;
 		uint64_t slots[TCPRTT_SLOTS];
 		char title[128], a[64];
 
-		if (bpf_map_lookup_elem(fd, &keys[i], &h) != 0)
-			continue;
-		if (tc->o.interval > 0)
-			bpf_map_delete_elem(fd, &keys[i]);
-		memcpy(slots, h.slots, sizeof(slots));
+		memcpy(slots, h->slots, sizeof(slots));
 		if (by == TCPRTT_BY_RADDR)
 			snprintf(title, sizeof(title), "Smoothed RTT, raddr %s",
-				 trace_addr_str(a, keys[i].family, keys[i].addr));
+				 trace_addr_str(a, k->family, k->addr));
 		else if (by == TCPRTT_BY_RPORT)
-			snprintf(title, sizeof(title), "Smoothed RTT, rport %u", keys[i].port);
+			snprintf(title, sizeof(title), "Smoothed RTT, rport %u", k->port);
 		else
 			snprintf(title, sizeof(title), "Smoothed RTT");
 		trace_hist_print_log2(title, "usecs", slots, TCPRTT_SLOTS);
-		if (!out_is_json() && h.count)
-			printf("%24s : %llu samples, mean %llu usecs\n", "", (unsigned long long)h.count,
-			       (unsigned long long)(h.sum_us / h.count));
+		if (!out_is_json() && h->count)
+			printf("%24s : %llu samples, mean %llu usecs\n", "", (unsigned long long)h->count,
+			       (unsigned long long)(h->sum_us / h->count));
 	}
-	free(keys);
+	free(rows);
 }
 
 static const struct tracer tcprtt = {

@@ -82,43 +82,22 @@ static void print_listener(const struct tcpsynbl_key *k, const struct tcpsynbl_v
 
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	struct tcpsynbl_bpf *s = skel;
-	int fd = bpf_map__fd(s->maps.hist);
-	struct tcpsynbl_key *keys = NULL, k, *prev = NULL;
-	size_t n = 0, cap = 0;
+	struct row {
+		struct tcpsynbl_key k;
+		struct tcpsynbl_val v;
+	} *rows;
+	_Static_assert(sizeof(struct tcpsynbl_key) % 8 == 0, "trace_map_read layout");
+	size_t n = trace_map_read(((struct tcpsynbl_bpf *)skel)->maps.hist, (void **)&rows,
+				  tc->o.interval > 0);
 
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			keys = realloc(keys, cap * sizeof(*keys));
-			if (!keys)
-				abort();
-		}
-		keys[n] = k;
-		prev = &keys[n++];
-	}
-	qsort(keys, n, sizeof(*keys), cmp_key);
-	if (tc->o.interval > 0 && !out_is_json()) {
-		char b[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(b, sizeof(b), "%H:%M:%S", &tm);
-		printf("\n%s\n", b);
-	}
+	qsort(rows, n, sizeof(*rows), cmp_key); /* the key leads each row */
+	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("Accept backlog\n  (no connections completed)\n");
-	for (size_t i = 0; i < n; i++) {
-		struct tcpsynbl_val v;
-
-		if (bpf_map_lookup_elem(fd, &keys[i], &v) != 0)
-			continue;
-		if (tc->o.interval > 0)
-			bpf_map_delete_elem(fd, &keys[i]);
-		print_listener(&keys[i], &v);
-	}
-	free(keys);
+	for (size_t i = 0; i < n; i++)
+		print_listener(&rows[i].k, &rows[i].v);
+	free(rows);
 }
 
 static const struct tracer tcpsynbl = {

@@ -1,5 +1,7 @@
 """tcprtt: the smoothed-RTT histogram moves up by orders of magnitude when a
 tbf qdisc shapes the sender's side of a veth (its queue adds up to 50 ms)."""
+import re
+
 from conftest import NETLENS  # noqa: F401  (documents which binary is tested)
 from conftest import run, veth_pair
 from trace_util import Server, Tracer, workload
@@ -77,3 +79,12 @@ def test_text_bars(netns):
 def test_bad_by():
     p = run(["tcprtt", "--by", "pid"], check=False)
     assert p.returncode == 2 and "--by" in p.stderr
+
+
+def test_interval_summaries_are_stamped(netns):
+    # -i prints a summary per interval, each after a blank line and the
+    # wall-clock time; a namespace without traffic has no samples
+    p = run(["tcprtt", "--netns", netns.name, "-i", "0.2", "-d", "0.5"])
+    stamps = re.findall(r"^\n(\d\d:\d\d:\d\d)\nSmoothed RTT\n  \(no samples\)$", "\n" + p.stdout,
+                        re.M)
+    assert len(stamps) >= 2, p.stdout
