@@ -19,12 +19,21 @@ enum cmd_flags {
 	CMD_HIDDEN     = 1 << 4, /* not listed by `netlens help` */
 };
 
+struct opt_group;
+
+/* `netlens COMMAND -h` prints "usage: netlens NAME SYNOPSIS", the about
+ * text, the options generated from the command's option table (base/opts.h)
+ * and the notes (environment, examples). */
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	unsigned flags;
-	const char *summary; /* one line for `netlens help` */
-	const char *usage;   /* full text for `netlens COMMAND -h` */
+	const char *summary;  /* one line for `netlens help` */
+	const char *synopsis; /* "[options] [PATTERN...]" */
+	const char *about;    /* paragraph(s) before the options, or NULL */
+	const struct opt_group *opts; /* the option table the command parses with */
+	const char *notes;    /* text after the options, or NULL */
+	const char *usage;    /* legacy: whole usage text, for commands not yet on tables */
 };
 
 #define NETLENS_COMMAND(id, ...)                                               \
