@@ -6,24 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appending: the capacity check inline, growth (strbuf's) rare. */
-static inline void put(struct strbuf *b, const char *s, size_t n)
-{
-	if (b->len + n >= b->cap)
-		sb_grow(b, n);
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-}
-
-static inline void putch(struct strbuf *b, char c)
-{
-	if (b->len + 1 >= b->cap)
-		sb_grow(b, 1);
-	b->buf[b->len++] = c;
-	b->buf[b->len] = '\0';
-}
-
 /* ---- strings ---- */
 
 /* Bytes that cannot be copied as they are: controls, '"', '\\', DEL, and
@@ -84,105 +66,90 @@ static size_t escape_at(struct strbuf *b, const char *s)
 	if (c >= 0x80) {
 		size_t n = utf8_len((const unsigned char *)s);
 		if (n)
-			put(b, s, n);
+			json__put(b, s, n);
 		else
-			put(b, "\\ufffd", 6); /* one replacement per byte, as decoders do */
+			json__put(b, "\\ufffd", 6); /* one replacement per byte, as decoders do */
 		return n ? n : 1;
 	}
 	switch (c) {
-	case '"': put(b, "\\\"", 2); return 1;
-	case '\\': put(b, "\\\\", 2); return 1;
-	case '\n': put(b, "\\n", 2); return 1;
-	case '\t': put(b, "\\t", 2); return 1;
-	case '\r': put(b, "\\r", 2); return 1;
+	case '"': json__put(b, "\\\"", 2); return 1;
+	case '\\': json__put(b, "\\\\", 2); return 1;
+	case '\n': json__put(b, "\\n", 2); return 1;
+	case '\t': json__put(b, "\\t", 2); return 1;
+	case '\r': json__put(b, "\\r", 2); return 1;
 	}
 	e[4] = hex[c >> 4];
 	e[5] = hex[c & 15];
-	put(b, e, 6);
+	json__put(b, e, 6);
 	return 1;
 }
 
-void json_quote(struct strbuf *b, const char *s)
+/* s quoted and escaped, then `suffix` (':' after a key, or nothing): the
+ * clean case, nearly every string, is one length scan and one copy. */
+static inline __attribute__((always_inline)) void quote(struct strbuf *b, const char *s,
+							 const char *suffix, size_t sn)
 {
 	size_t n = plain_len(s);
 
-	if (!s[n]) { /* the common case: nothing to escape, one copy */
-		if (b->len + n + 2 >= b->cap)
-			sb_grow(b, n + 2);
+	if (!s[n]) {
+		if (b->len + n + 2 + sn >= b->cap)
+			sb_grow(b, n + 2 + sn);
 		char *p = b->buf + b->len;
 		p[0] = '"';
 		memcpy(p + 1, s, n);
 		p[n + 1] = '"';
-		p[n + 2] = '\0';
-		b->len += n + 2;
+		memcpy(p + n + 2, suffix, sn);
+		b->len += n + 2 + sn;
+		b->buf[b->len] = '\0';
 		return;
 	}
-	putch(b, '"');
+	json__putc(b, '"');
 	for (;;) {
 		if (n)
-			put(b, s, n);
+			json__put(b, s, n);
 		s += n;
 		if (!*s)
 			break;
 		s += escape_at(b, s);
 		n = plain_len(s);
 	}
-	putch(b, '"');
+	json__putc(b, '"');
+	json__put(b, suffix, sn);
 }
+
+void json_quote(struct strbuf *b, const char *s) { quote(b, s, "", 0); }
 
 /* ---- structure ---- */
 
-static inline bool in_array(const struct json *w) { return (w->array >> w->depth) & 1; }
-
-/* Before a value: the comma (arrays), or nothing after a key. */
-static inline void value_sep(struct json *w)
-{
-	if (w->want_value) {
-		w->want_value = false;
-		return;
-	}
-	if (w->depth == 0)
-		return; /* top level: the caller separates (JSON lines: '\n') */
-	if (!in_array(w))
-		abort(); /* a value in an object needs json_key() first */
-	if ((w->nonempty >> w->depth) & 1)
-		putch(w->out, ',');
-	w->nonempty |= (uint64_t)1 << w->depth;
-}
-
-/* Before a key: the comma, and the checks that a key belongs here. */
-static inline void key_sep(struct json *w)
-{
-	if (w->depth == 0 || in_array(w) || w->want_value)
-		abort();
-	if ((w->nonempty >> w->depth) & 1)
-		putch(w->out, ',');
-	w->nonempty |= (uint64_t)1 << w->depth;
-}
+void json__misuse(void) { abort(); }
 
 void json_init(struct json *w, struct strbuf *out)
 {
-	*w = (struct json){ .out = out };
+	/* up[] is written before it is read: not cleared (once per row) */
+	w->out = out;
+	w->cur = JSON_TOP;
+	w->depth = 0;
 }
 
 static void begin(struct json *w, bool array)
 {
-	value_sep(w);
-	if (w->depth + 1 > JSON_MAX_DEPTH)
-		abort();
-	w->depth++;
-	uint64_t bit = (uint64_t)1 << w->depth;
-	w->array = array ? w->array | bit : w->array & ~bit;
-	w->nonempty &= ~bit;
-	putch(w->out, array ? '[' : '{');
+	json__value_sep(w);
+	if (w->depth >= JSON_MAX_DEPTH)
+		json__misuse();
+	w->up[w->depth++] = w->cur;
+	w->cur = array ? JSON_ARR_EMPTY : JSON_OBJ_EMPTY;
+	json__putc(w->out, array ? '[' : '{');
 }
 
 static void end(struct json *w, bool array)
 {
-	if (w->depth == 0 || w->want_value || in_array(w) != array)
-		abort();
-	w->depth--;
-	putch(w->out, array ? ']' : '}');
+	bool ok = array ? w->cur == JSON_ARR || w->cur == JSON_ARR_EMPTY
+			: w->cur == JSON_OBJ || w->cur == JSON_OBJ_EMPTY;
+
+	if (!ok || w->depth == 0)
+		json__misuse();
+	w->cur = w->up[--w->depth];
+	json__putc(w->out, array ? ']' : '}');
 }
 
 void json_obj_begin(struct json *w) { begin(w, false); }
@@ -192,37 +159,21 @@ void json_arr_end(struct json *w) { end(w, true); }
 
 void json_key(struct json *w, const char *key)
 {
-	key_sep(w);
-	json_quote(w->out, key ? key : "");
-	putch(w->out, ':');
-	w->want_value = true;
+	json__key_sep(w);
+	quote(w->out, key ? key : "", ":", 1);
 }
 
 void json_key_quote(struct strbuf *sb, const char *key)
 {
-	json_quote(sb, key ? key : "");
-	putch(sb, ':');
-}
-
-void json_key_quoted(struct json *w, const char *quoted, size_t n)
-{
-	key_sep(w);
-	put(w->out, quoted, n);
-	w->want_value = true;
+	quote(sb, key ? key : "", ":", 1);
 }
 
 /* ---- values ---- */
 
 void json_str(struct json *w, const char *s)
 {
-	value_sep(w);
-	json_quote(w->out, s ? s : "");
-}
-
-void json_number(struct json *w, const char *num, size_t n)
-{
-	value_sep(w);
-	put(w->out, num, n);
+	json__value_sep(w);
+	quote(w->out, s ? s : "", "", 0);
 }
 
 static size_t fmt_u64(char *buf, uint64_t v)

@@ -42,17 +42,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/strbuf.h"
 
-enum { JSON_MAX_DEPTH = 62 };
+enum { JSON_MAX_DEPTH = 64 };
+
+/* Where the writer is: what the next call may write. */
+enum json_state {
+	JSON_TOP,       /* outside any container */
+	JSON_OBJ_EMPTY, /* in an object, no member yet: a key may come */
+	JSON_OBJ,       /* in an object after a member: a comma and a key */
+	JSON_KEY,       /* after a key: its value */
+	JSON_ARR_EMPTY, /* in an array, no element yet */
+	JSON_ARR,       /* in an array after an element: a comma and a value */
+};
 
 struct json {
 	struct strbuf *out;
-	int depth;      /* open containers; 0 at the top level */
-	bool want_value; /* a key was written: its value comes next */
-	uint64_t array;  /* bit d: container at depth d (1-based) is an array */
-	uint64_t nonempty; /* bit d: that container has a member already (bit 0: top level) */
+	unsigned char cur; /* enum json_state of the innermost container */
+	int depth;         /* open containers; 0 at the top level */
+	unsigned char up[JSON_MAX_DEPTH]; /* the enclosing containers' states */
 };
 
 void json_init(struct json *w, struct strbuf *out);
@@ -91,13 +101,74 @@ void json_field_null(struct json *w, const char *key);
  * and JSON and writes the same column keys on every row:
  *   json_key_quote() appends `"key":` (escaped) to sb, once per table;
  *   json_key_quoted() writes such a prepared key as the next member's name;
- *   json_number() writes a number the caller formatted: it must be a JSON
- *   number (optional '-', digits, optional '.' and digits) or "null". */
+ *   json_number() writes a value the caller formatted: it must be a JSON
+ *   number (optional '-', digits, optional '.' and digits), true, false or
+ *   null (out_fmt_fixed() writes null for a non-finite double). */
 void json_key_quote(struct strbuf *sb, const char *key);
-void json_key_quoted(struct json *w, const char *quoted, size_t n);
-void json_number(struct json *w, const char *num, size_t n);
+static inline void json_key_quoted(struct json *w, const char *quoted, size_t n);
+static inline void json_number(struct json *w, const char *num, size_t n);
 
 /* s as a quoted, escaped JSON string appended to sb (no separator). */
 void json_quote(struct strbuf *sb, const char *s);
+
+/* ---- inline: the per-member work of every JSON row (output.c's hot
+ * path), kept here so a row costs no more calls than a hand-built one ---- */
+
+/* Aborts: the caller broke the rules above. */
+void json__misuse(void) __attribute__((noreturn, cold));
+
+static inline void json__put(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n >= b->cap)
+		sb_grow(b, n);
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+static inline void json__putc(struct strbuf *b, char c)
+{
+	if (b->len + 1 >= b->cap)
+		sb_grow(b, 1);
+	b->buf[b->len++] = c;
+	b->buf[b->len] = '\0';
+}
+
+/* Before a value: nothing after a key or at the top level (the caller
+ * separates top-level values: JSON lines, '\n'); in an array, the comma
+ * after the first element. */
+static inline void json__value_sep(struct json *w)
+{
+	if (w->cur == JSON_KEY)
+		w->cur = JSON_OBJ;
+	else if (w->cur == JSON_ARR)
+		json__putc(w->out, ',');
+	else if (w->cur == JSON_ARR_EMPTY)
+		w->cur = JSON_ARR;
+	else if (w->cur != JSON_TOP)
+		json__misuse(); /* a value in an object needs json_key() first */
+}
+
+/* Before a key: only in an object, and not right after another key. */
+static inline void json__key_sep(struct json *w)
+{
+	if (w->cur == JSON_OBJ)
+		json__putc(w->out, ',');
+	else if (w->cur != JSON_OBJ_EMPTY)
+		json__misuse();
+	w->cur = JSON_KEY;
+}
+
+static inline void json_key_quoted(struct json *w, const char *quoted, size_t n)
+{
+	json__key_sep(w);
+	json__put(w->out, quoted, n);
+}
+
+static inline void json_number(struct json *w, const char *num, size_t n)
+{
+	json__value_sep(w);
+	json__put(w->out, num, n);
+}
 
 #endif
