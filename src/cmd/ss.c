@@ -154,6 +154,8 @@ static int add_family(struct ss_opts *o, const char *f)
 
 struct ss_run {
 	struct ss_opts o;
+	struct state_src src;   /* -N, --netns, --from */
+	const char *record_path;
 	struct ss_filter *filter;
 	void *bytecode;
 	size_t bytecode_len;
@@ -508,11 +510,11 @@ static int cmd_ss(int argc, char **argv)
 		case 'H': r->o.no_header = true; break;
 		case 'j': out_set_format(OUT_JSON); break;
 		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
-		case OPT_RECORD: r->o.record_path = optarg; break;
+		case OPT_RECORD: r->record_path = optarg; break;
 		case OPT_NO_BPF: r->o.no_bpf = true; break;
 		case OPT_BPF: r->o.bpf = true; break;
 		default:
-			if (state_src_opt(&r->o.src, c, optarg))
+			if (state_src_opt(&r->src, c, optarg))
 				break;
 			command_usage(command_find("ss"), 1);
 			free(r);
@@ -534,11 +536,11 @@ static int cmd_ss(int argc, char **argv)
 		free(r);
 		return EXIT_USAGE;
 	}
-	if (r->o.src.from && r->o.record_path) {
+	if (r->src.from && r->record_path) {
 		status = out_error("--from reads a snapshot: --record does not apply");
 		goto out;
 	}
-	if (!(r->host = state_src_open(&r->o.src))) {
+	if (!(r->host = state_src_open(&r->src))) {
 		status = EXIT_FAIL;
 		goto out;
 	}
@@ -553,10 +555,10 @@ static int cmd_ss(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (r->o.record_path) {
-		r->record = fopen(r->o.record_path, "we");
+	if (r->record_path) {
+		r->record = fopen(r->record_path, "we");
 		if (!r->record) {
-			status = out_error("cannot write %s: %s", r->o.record_path, strerror(errno));
+			status = out_error("cannot write %s: %s", r->record_path, strerror(errno));
 			goto out;
 		}
 	}
@@ -609,7 +611,7 @@ out:
 	if (have_owners)
 		procfd_free(&owners);
 	if (r->record && fclose(r->record) != 0 && !status)
-		status = out_error("writing %s: %s", r->o.record_path, strerror(errno));
+		status = out_error("writing %s: %s", r->record_path, strerror(errno));
 	free(r->bytecode);
 	ss_filter_free(r->filter);
 	host_close(r->host);
