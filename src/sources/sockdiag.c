@@ -182,12 +182,15 @@ static int parse_unix(const struct nlmsghdr *nlh, struct sock_rec *s, char *path
 			n = cap - 1;
 		memcpy(path_buf, p, n);
 		path_buf[n] = '\0';
-		if (n > 0 && path_buf[0] == '\0') /* abstract namespace */
-			path_buf[0] = '@';
-		/* embedded NULs in abstract names print as '@', like ss */
-		for (size_t i = 1; i < n; i++)
-			if (path_buf[i] == '\0')
-				path_buf[i] = '@';
+		if (n > 0 && path_buf[0] == '\0') {
+			/* abstract namespace: every byte is the name, and its
+			 * NULs (the leading one included) print as '@', like ss */
+			for (size_t i = 0; i < n; i++)
+				if (path_buf[i] == '\0')
+					path_buf[i] = '@';
+		}
+		/* a path name ends at its first NUL: binding with a length that
+		 * counts the terminator (Python, many daemons) is the same path */
 		s->path = path_buf;
 		s->has |= SKH_PATH;
 	}
@@ -221,7 +224,7 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sock_rec *s)
 	s->family = AF_PACKET;
 	s->type = m->pdiag_type;
 	s->state = SS_CLOSE;
-	s->protocol = ntohs(m->pdiag_num);
+	s->protocol = m->pdiag_num; /* packet_diag already sends ntohs(po->num) */
 	s->inode = m->pdiag_ino;
 	s->cookie = (uint64_t)m->pdiag_cookie[1] << 32 | m->pdiag_cookie[0];
 	s->has = SKH_COOKIE;

@@ -3,6 +3,7 @@
 #include "ss/ss.h"
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <linux/tcp.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -187,25 +188,50 @@ static void print_unix_ends(struct ss_printer *p, const struct sock_rec *s)
 		out_field_u64(p->t, "peer_inode", NULL, s->peer_inode);
 }
 
-static const char *ethertype_name(uint16_t proto, char *b)
+/* Ethertype names as iproute2 spells them (lib/ll_proto.c, first match
+ * wins); unknown ones, and every one under -n, as "[decimal]". */
+static const struct {
+	uint16_t id;
+	const char *name;
+} ethertypes[] = {
+	{ ETH_P_LOOP, "loop" }, { ETH_P_PUP, "pup" }, { ETH_P_PUPAT, "pupat" },
+	{ ETH_P_IP, "ip" }, { ETH_P_X25, "x25" }, { ETH_P_ARP, "arp" }, { ETH_P_BPQ, "bpq" },
+	{ ETH_P_IEEEPUP, "ieeepup" }, { ETH_P_IEEEPUPAT, "ieeepupat" }, { ETH_P_DEC, "dec" },
+	{ ETH_P_DNA_DL, "dna_dl" }, { ETH_P_DNA_RC, "dna_rc" }, { ETH_P_DNA_RT, "dna_rt" },
+	{ ETH_P_LAT, "lat" }, { ETH_P_DIAG, "diag" }, { ETH_P_CUST, "cust" }, { ETH_P_SCA, "sca" },
+	{ ETH_P_RARP, "rarp" }, { ETH_P_ATALK, "atalk" }, { ETH_P_AARP, "aarp" },
+	{ ETH_P_IPX, "ipx" }, { ETH_P_IPV6, "ipv6" }, { ETH_P_PPP_DISC, "ppp_disc" },
+	{ ETH_P_PPP_SES, "ppp_ses" }, { ETH_P_ATMMPOA, "atmmpoa" }, { ETH_P_ATMFATE, "atmfate" },
+	{ ETH_P_802_3, "802_3" }, { ETH_P_AX25, "ax25" }, { ETH_P_ALL, "all" },
+	{ ETH_P_802_2, "802_2" }, { ETH_P_SNAP, "snap" }, { ETH_P_DDCMP, "ddcmp" },
+	{ ETH_P_WAN_PPP, "wan_ppp" }, { ETH_P_PPP_MP, "ppp_mp" }, { ETH_P_LOCALTALK, "localtalk" },
+	{ ETH_P_CAN, "can" }, { ETH_P_PPPTALK, "ppptalk" }, { ETH_P_TR_802_2, "tr_802_2" },
+	{ ETH_P_MOBITEX, "mobitex" }, { ETH_P_CONTROL, "control" }, { ETH_P_IRDA, "irda" },
+	{ ETH_P_ECONET, "econet" }, { ETH_P_TIPC, "tipc" }, { ETH_P_PROFINET, "profinet" },
+	{ ETH_P_AOE, "aoe" }, { ETH_P_80221, "802.21" }, { ETH_P_8021Q, "802.1Q" },
+	{ ETH_P_8021AD, "802.1ad" }, { ETH_P_MPLS_UC, "mpls_uc" }, { ETH_P_MPLS_MC, "mpls_mc" },
+	{ ETH_P_TEB, "teb" }, { ETH_P_CFM, "cfm" }, { ETH_P_LLDP, "LLDP" },
+};
+
+/* proto: host order. ETH_P_ALL is "*", as in ss. */
+static const char *ethertype_name(uint16_t proto, bool numeric, char *b, size_t cap)
 {
-	switch (proto) {
-	case 0x0003: return "*";
-	case 0x0800: return "ip";
-	case 0x86dd: return "ipv6";
-	case 0x0806: return "arp";
-	case 0x8100: return "802.1Q";
-	}
-	snprintf(b, 8, "0x%04x", proto);
+	if (proto == ETH_P_ALL)
+		return "*";
+	for (size_t i = 0; !numeric && i < sizeof(ethertypes) / sizeof(ethertypes[0]); i++)
+		if (ethertypes[i].id == proto)
+			return ethertypes[i].name;
+	snprintf(b, cap, "[%u]", proto);
 	return b;
 }
 
 static void print_packet_ends(struct ss_printer *p, const struct sock_rec *s)
 {
-	char pb[8], ifb[IF_NAMESIZE];
+	char pb[16], ifb[IF_NAMESIZE];
 	const char *dev = s->ifindex ? ifname(p, s->ifindex, ifb) : "*";
 
-	out_cell_fmt(p->t, SS_COL_LOCAL, "%s:%s", ethertype_name(s->protocol, pb), dev);
+	out_cell_fmt(p->t, SS_COL_LOCAL, "%s:%s",
+		     ethertype_name(s->protocol, p->o->numeric, pb, sizeof(pb)), dev);
 	out_cell_str(p->t, SS_COL_PEER, "*");
 	out_field_u64(p->t, "protocol", NULL, s->protocol);
 	if (s->ifindex)

@@ -357,3 +357,66 @@ def test_bpf_iterator_needs_privilege(world):
            "--inh-caps=-all", "--bounding-set=-all", run.__globals__["NETLENS"], "ss", "--bpf", "-tan"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and "--bpf needs root" in p.stderr
+
+
+# --- sockets made by a short script in a test's own namespace ---
+
+HOLD = """
+import json, os, socket, sys
+keep = []
+def ino(s):
+    return os.fstat(s.fileno()).st_ino
+d = {}
+%s
+print(json.dumps(d), flush=True)
+sys.stdin.read()
+"""
+
+
+def hold(ns, code):
+    """Runs code (which fills dict d and appends sockets to keep) inside ns;
+    returns d once the sockets exist. ns.close() ends the process."""
+    p = ns.popen([PY, "-c", HOLD % code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if not line:
+        raise AssertionError("socket holder did not start")
+    return json.loads(line)
+
+
+def iproute2(ns, args):
+    return subprocess.run(["ip", "netns", "exec", ns.name, "ss"] + args, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_unix_path_bound_with_its_nul(netns, tmp_path):
+    """A path bound with a length counting the NUL is the path, not 'path@'."""
+    path = str(tmp_path / "nul.sock")
+    d = hold(netns, f"""
+u = socket.socket(socket.AF_UNIX); u.bind({path!r} + "\\0"); u.listen(1); keep.append(u)
+a = socket.socket(socket.AF_UNIX); a.bind("\\0nlt-abstract-{os.getpid()}"); a.listen(1); keep.append(a)
+d["path"] = ino(u); d["abstract"] = ino(a)
+""")
+    rows = {r["inode"]: r for r in run_json(["ss", "-xa"], ns=netns.name)}
+    assert rows[d["path"]]["path"] == path
+    assert rows[d["abstract"]]["path"] == f"@nlt-abstract-{os.getpid()}"
+    text = run(["ss", "-xaH"], ns=netns.name).stdout
+    ref = iproute2(netns, ["-xaH"])
+    assert f"{path} {d['path']}" in text and f"{path}@" not in text
+    assert f"{path} " in ref and f"{path}@" not in ref
+    assert f"@nlt-abstract-{os.getpid()} {d['abstract']}" in text
+
+
+def test_packet_protocol_is_the_ethertype(netns):
+    """ss -0: ethertype in host order as iproute2 names it, '*' for ETH_P_ALL."""
+    d = hold(netns, """
+for name, typ, proto in (("ip", socket.SOCK_RAW, 0x0800), ("all", socket.SOCK_DGRAM, 3),
+                         ("lldp", socket.SOCK_RAW, 0x88cc), ("odd", socket.SOCK_RAW, 0x1234)):
+    s = socket.socket(socket.AF_PACKET, typ, socket.htons(proto)); keep.append(s); d[name] = ino(s)
+""")
+    rows = {r["inode"]: r for r in run_json(["ss", "-0a"], ns=netns.name)}
+    assert {k: rows[d[k]]["protocol"] for k in ("ip", "all", "lldp", "odd")} == \
+        {"ip": 0x0800, "all": 3, "lldp": 0x88cc, "odd": 0x1234}
+    for args in (["-0aH"], ["-0aHn"]):
+        mine = sorted(" ".join(l.split()) for l in run(["ss"] + args, ns=netns.name).stdout.splitlines())
+        ref = sorted(" ".join(l.split()) for l in iproute2(netns, args).splitlines())
+        assert mine == ref, args
