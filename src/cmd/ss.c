@@ -1,6 +1,7 @@
 /* netlens ss: every socket on the host over NETLINK_SOCK_DIAG, with the
  * option letters of iproute2's ss. Options and dump planning live here;
  * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
@@ -14,42 +15,18 @@
 #include "ss/ss.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char ss_usage[] =
-	"usage: netlens ss [options] [FILTER]\n"
-	"\n"
-	"Sockets, as iproute2's ss shows them, read over netlink sock_diag.\n"
-	"\n"
-	"Kinds and families (default: all):\n"
-	"  -t, --tcp          TCP              -u, --udp        UDP\n"
-	"  -w, --raw          RAW              -x, --unix       UNIX (stream, dgram, seqpacket)\n"
-	"  -0, --packet       PACKET           -M, --mptcp      MPTCP\n"
-	"  -4, --ipv4         IPv4 only        -6, --ipv6       IPv6 only\n"
-	"  -f, --family F     inet, inet6, unix, packet\n"
-	"  -A, --query LIST   all,inet,tcp,udp,raw,mptcp,unix,unix_stream,unix_dgram,\n"
-	"                     unix_seqpacket,packet,packet_raw,packet_dgram\n"
-	"States: connected ones by default;\n"
-	"  -a, --all          every state      -l, --listening  listening (and unconnected UDP/RAW)\n"
-	"Details:\n"
-	"  -n, --numeric      no service names -e, --extended   uid, inode, cookie, device\n"
-	"  -o, --options      timers           -m, --memory     socket memory (skmem)\n"
-	"  -i, --info         TCP internals    -p, --processes  owning processes (pid, fd)\n"
-	"  -s, --summary      totals from sockstat and the dump\n"
-	"  -H, --no-header    no header line   -j, --json       one JSON object per socket\n"
-	"Source:\n"
-	STATE_SRC_USAGE
-	"Other:\n"
-	"      --no-kernel-filter  evaluate FILTER in user space instead of kernel bytecode\n"
-	"      --bpf, --no-bpf  always / never list TCP through the BPF iterator (by\n"
-	"                     default: when allowed and the table is big)\n"
-	"      --record FILE  also save the raw netlink replies to FILE\n"
-	"\n"
+static const char ss_about[] =
+	"Sockets, as iproute2's ss shows them, read over netlink sock_diag (or from\n"
+	"/proc/net when the kernel lacks a kind's diag module). Kinds and families\n"
+	"default to all, states to the connected ones.\n";
+
+static const char ss_notes[] =
 	"FILTER := [state STATE | exclude STATE]... [EXPRESSION]\n"
 	"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed\n"
 	"         close-wait last-ack listening closing; classes: all connected\n"
@@ -59,32 +36,65 @@ static const char ss_usage[] =
 	"Examples:\n"
 	"  netlens ss -tan state established '( dport = :443 or sport = :443 )'\n"
 	"  netlens ss -ltnp\n"
-	"  netlens -j ss -ti dst 10.0.0.0/8\n";
+	"  netlens -j ss -ti dst 10.0.0.0/8\n"
+	"  netlens ss -a --record /tmp/ss.snap; netlens ss -ti --from /tmp/ss.snap\n";
 
-enum { OPT_NO_KFILTER = 256, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+enum { OPT_NO_KFILTER = OPT_LONG, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+
+static const struct opt kind_rows[] = {
+	{ 't', "tcp", NULL, "TCP" },
+	{ 'u', "udp", NULL, "UDP" },
+	{ 'w', "raw", NULL, "RAW" },
+	{ 'x', "unix", NULL, "UNIX (stream, dgram, seqpacket)" },
+	{ '0', "packet", NULL, "PACKET" },
+	{ 'M', "mptcp", NULL, "MPTCP" },
+	{ '4', "ipv4", NULL, "IPv4 only" },
+	{ '6', "ipv6", NULL, "IPv6 only" },
+	{ 'f', "family", "F", "inet, inet6, unix (local) or packet (link)" },
+	{ 'A', "query", "LIST", "kinds by name: all, inet, tcp, udp, raw, mptcp, unix[_stream|"
+				"_dgram|_seqpacket], packet[_raw|_dgram]" },
+	OPT_END,
+};
+
+static const struct opt state_rows[] = {
+	{ 'a', "all", NULL, "every state" },
+	{ 'l', "listening", NULL, "listening (and unconnected UDP/RAW)" },
+	OPT_END,
+};
+
+static const struct opt detail_rows[] = {
+	{ 'n', "numeric", NULL, "no service, protocol or ethertype names" },
+	{ 'e', "extended", NULL, "uid, inode, cookie, fwmark, shutdown (on the socket's line)" },
+	{ 'o', "options", NULL, "timers (on the socket's line), TCP options with -i" },
+	{ 'm', "memory", NULL, "socket memory (skmem)" },
+	{ 'i', "info", NULL, "TCP internals, congestion control state" },
+	{ 'p', "processes", NULL, "owning processes (pid, fd)" },
+	{ 'O', "oneline", NULL, "details on the socket's line, not on an indented line below" },
+	{ 's', "summary", NULL, "totals from sockstat and the dump" },
+	{ 'H', "no-header", NULL, "no header line" },
+	OPT_END,
+};
+
+static const struct opt other_rows[] = {
+	{ OPT_NO_KFILTER, "no-kernel-filter", NULL,
+	  "evaluate FILTER in user space instead of kernel bytecode" },
+	{ OPT_BPF, "bpf", NULL, "always list TCP through the BPF iterator" },
+	{ OPT_NO_BPF, "no-bpf", NULL,
+	  "never (default: when allowed and the TCP table is big)" },
+	{ OPT_RECORD, "record", "FILE",
+	  "also write what was read as a snapshot: replay with --from FILE" },
+	OPT_END,
+};
+
+static const struct opt_group ss_opts_table[] = {
+	{ "Kinds and families", kind_rows }, { "States", state_rows },
+	{ "Details", detail_rows },            { "Source", state_src_rows },
+	{ "Other", other_rows },               OPT_GROUPS_END,
+};
 
 /* With more TCP sockets than this, the BPF iterator (when allowed) beats
  * sock_diag by more than its load time. */
 enum { ITER_MIN_SOCKETS = 5000 };
-
-static const struct option long_opts[] = {
-	{ "tcp", no_argument, NULL, 't' },        { "udp", no_argument, NULL, 'u' },
-	{ "raw", no_argument, NULL, 'w' },        { "unix", no_argument, NULL, 'x' },
-	{ "packet", no_argument, NULL, '0' },     { "mptcp", no_argument, NULL, 'M' },
-	{ "ipv4", no_argument, NULL, '4' },       { "ipv6", no_argument, NULL, '6' },
-	{ "family", required_argument, NULL, 'f' }, { "query", required_argument, NULL, 'A' },
-	{ "all", no_argument, NULL, 'a' },        { "listening", no_argument, NULL, 'l' },
-	{ "numeric", no_argument, NULL, 'n' },    { "extended", no_argument, NULL, 'e' },
-	{ "options", no_argument, NULL, 'o' },    { "memory", no_argument, NULL, 'm' },
-	{ "info", no_argument, NULL, 'i' },       { "processes", no_argument, NULL, 'p' },
-	{ "summary", no_argument, NULL, 's' },    { "no-header", no_argument, NULL, 'H' },
-	{ "json", no_argument, NULL, 'j' },       STATE_SRC_LONGOPTS,
-	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
-	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
-	{ "bpf", no_argument, NULL, OPT_BPF },
-	{ NULL, 0, NULL, 0 },
-};
 
 #define KIND(k) (1u << (k))
 #define INET_KINDS (KIND(SK_TCP) | KIND(SK_UDP) | KIND(SK_RAW) | KIND(SK_MPTCP))
@@ -92,7 +102,7 @@ static const struct option long_opts[] = {
 #define PACKET_ALL ((1u << SOCK_RAW) | (1u << SOCK_DGRAM))
 
 /* -A/--query words */
-static int add_query(struct ss_opts *o, const char *list)
+static int add_query(const struct opts *p, struct ss_opts *o, const char *list)
 {
 	char *dup = strdup(list), *save = NULL, *w;
 	int err = 0;
@@ -127,8 +137,8 @@ static int add_query(struct ss_opts *o, const char *list)
 		else if (!strcmp(w, "packet_dgram"))
 			o->kinds |= KIND(SK_PACKET), o->packet_types |= 1u << SOCK_DGRAM;
 		else {
-			out_error("unknown socket kind '%s' in -A: use all, inet, tcp, udp, raw, "
-				  "mptcp, unix[_stream|_dgram|_seqpacket], packet[_raw|_dgram]", w);
+			opts_fail(p, "unknown socket kind '%s': use all, inet, tcp, udp, raw, mptcp, "
+				  "unix[_stream|_dgram|_seqpacket], packet[_raw|_dgram]", w);
 			err = -EINVAL;
 			break;
 		}
@@ -137,7 +147,7 @@ static int add_query(struct ss_opts *o, const char *list)
 	return err;
 }
 
-static int add_family(struct ss_opts *o, const char *f)
+static int add_family(const struct opts *p, struct ss_opts *o, const char *f)
 {
 	if (!strcmp(f, "inet"))
 		o->inet4 = true;
@@ -148,7 +158,7 @@ static int add_family(struct ss_opts *o, const char *f)
 	else if (!strcmp(f, "packet") || !strcmp(f, "link"))
 		o->want_packet = true;
 	else
-		return out_error("unknown family '%s' in -f: use inet, inet6, unix or packet", f), -EINVAL;
+		return opts_fail(p, "unknown family '%s': use inet, inet6, unix or packet", f), -EINVAL;
 	return 0;
 }
 
@@ -482,11 +492,16 @@ static int cmd_ss(int argc, char **argv)
 	struct ss_run *r = calloc(1, sizeof(*r));
 	struct procfd_map owners;
 	bool have_owners = false;
+	struct opts p;
 	int c, err = 0, status = EXIT_OK;
 
 	if (!r)
 		return out_error("out of memory");
-	while ((c = getopt_long(argc, argv, "tuwx0M46f:A:alneomipsHjN:", long_opts, NULL)) != -1) {
+	if (opts_begin(&p, "ss", ss_opts_table, argc, argv)) {
+		free(r);
+		return EXIT_USAGE;
+	}
+	while ((c = opts_next(&p)) > 0) {
 		switch (c) {
 		case 't': r->o.kinds |= KIND(SK_TCP); break;
 		case 'u': r->o.kinds |= KIND(SK_UDP); break;
@@ -496,8 +511,8 @@ static int cmd_ss(int argc, char **argv)
 		case 'M': r->o.kinds |= KIND(SK_MPTCP); break;
 		case '4': r->o.inet4 = true; break;
 		case '6': r->o.inet6 = true; break;
-		case 'f': err = add_family(&r->o, optarg); break;
-		case 'A': err = add_query(&r->o, optarg); break;
+		case 'f': err = add_family(&p, &r->o, p.arg); break;
+		case 'A': err = add_query(&p, &r->o, p.arg); break;
 		case 'a': r->o.state_mode = 'a'; break;
 		case 'l': r->o.state_mode = 'l'; break;
 		case 'n': r->o.numeric = true; break;
@@ -506,28 +521,25 @@ static int cmd_ss(int argc, char **argv)
 		case 'm': r->o.memory = true; break;
 		case 'i': r->o.info = true; break;
 		case 'p': r->o.processes = true; break;
+		case 'O': r->o.oneline = true; break;
 		case 's': r->o.summary = true; break;
 		case 'H': r->o.no_header = true; break;
-		case 'j': out_set_format(OUT_JSON); break;
 		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
-		case OPT_RECORD: r->record_path = optarg; break;
+		case OPT_RECORD: r->record_path = p.arg; break;
 		case OPT_NO_BPF: r->o.no_bpf = true; break;
 		case OPT_BPF: r->o.bpf = true; break;
-		default:
-			if (state_src_opt(&r->src, c, optarg))
-				break;
-			command_usage(command_find("ss"), 1);
-			free(r);
-			return EXIT_USAGE;
+		default: state_src_opt(&r->src, c, p.arg); break;
 		}
-		if (err) {
-			free(r);
-			return EXIT_USAGE;
-		}
+		if (err)
+			break;
+	}
+	if (c < 0 || err) {
+		free(r);
+		return EXIT_USAGE;
 	}
 
 	struct ss_filter_error ferr;
-	if (ss_filter_parse(argc - optind, argv + optind, &r->filter, &ferr) < 0) {
+	if (ss_filter_parse(argc - p.next, argv + p.next, &r->filter, &ferr) < 0) {
 		status = out_error("bad filter at column %d: %s", ferr.column, ferr.msg);
 		const char *text = ss_filter_text(r->filter);
 		if (!out_is_json() && text && strlen(text) < 400)
@@ -621,4 +633,5 @@ out:
 
 NETLENS_COMMAND(ss, .name = "ss", .run = cmd_ss,
 		.summary = "sockets over netlink sock_diag: filters, TCP internals, memory, owners",
-		.usage = ss_usage);
+		.synopsis = "[options] [FILTER]", .about = ss_about, .opts = ss_opts_table,
+		.notes = ss_notes);

@@ -16,6 +16,7 @@ struct ss_filter;
 
 struct ss_opts {
 	bool numeric, extended, memory, timers, info, processes, summary, no_header;
+	bool oneline;          /* -O: details on the socket's line */
 	bool user_filter_only; /* --no-kernel-filter: evaluate the expression in user space */
 	bool no_bpf, bpf;      /* --no-bpf, --bpf: never / always the iterator fast path */
 	unsigned kinds;        /* bit per enum sock_kind */

@@ -285,9 +285,14 @@ def test_netns_missing_is_a_clear_error():
 # --- bad input ---
 
 @pytest.mark.sanitize
-def test_unknown_option_prints_usage():
+def test_unknown_option_is_one_line():
     p = run(["ss", "--bogus"], check=False)
-    assert p.returncode == 2 and "usage: netlens ss" in p.stderr
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip().splitlines() == \
+        ["netlens: error: --bogus: not an option of 'ss': see 'netlens ss -h'"]
+    p = run(["-j", "ss", "-f", "nosuch"], check=False)
+    assert p.returncode == 2 and p.stderr == ""
+    assert "-f: unknown family 'nosuch'" in json.loads(p.stdout)["error"]
 
 
 @pytest.mark.sanitize
