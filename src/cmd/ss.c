@@ -174,6 +174,7 @@ struct ss_run {
 	uint32_t states;
 	struct ss_printer pr;
 	struct host *host;
+	bool use_iter;         /* list TCP through the BPF iterator */
 	FILE *record;
 	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
 	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
@@ -279,22 +280,26 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 	return 0;
 }
 
-/* TCP over the BPF iterator: only for what it provides, only when allowed,
- * and only for tables big enough to repay loading it. 1: done, 0: not used. */
-static int try_iterator(struct ss_run *r)
+/* Whether TCP is listed through the BPF iterator: only for what it
+ * provides, only when allowed, and only for tables big enough to repay
+ * loading it. Decided before anything is printed, so a refused --bpf is
+ * the only output. 1: use it, 0: sock_diag, <0: reported error. */
+static int iterator_decide(struct ss_run *r)
 {
 	const struct ss_opts *o = &r->o;
 	struct sockstat st = { 0 };
-	int err;
 
-	if (o->no_bpf || o->summary || o->info || o->memory || o->timers || r->record) {
+	if (!(o->kinds & KIND(SK_TCP)))
+		return 0;
+	if (o->no_bpf || o->summary || o->info || o->memory || o->timers || r->record_path) {
 		if (o->bpf)
-			return out_error("--bpf lists only what the iterator provides: not with -s, "
-					 "-i, -m, -o or --record"), -EINVAL;
+			return out_error("--bpf lists only what the iterator provides: drop -s, -i, "
+					 "-m, -o and --record, or drop --bpf"), -EINVAL;
 		return 0;
 	}
 	if (!host_is_live(r->host))
-		return o->bpf ? (out_error("--bpf reads this host, not a snapshot"), -EINVAL) : 0;
+		return o->bpf ? (out_error("--bpf reads this host, not a snapshot: drop --bpf "
+					   "with --from"), -EINVAL) : 0;
 	if (!o->bpf && (sockstat_read(&st, r->host, "/proc/net/sockstat") < 0 ||
 			sockstat_get(&st, "TCP", "inuse") + sockstat_get(&st, "TCP", "tw") <
 				ITER_MIN_SOCKETS))
@@ -302,9 +307,20 @@ static int try_iterator(struct ss_run *r)
 	if (privs_missing_for_bpf() || access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		if (o->bpf)
 			return out_error("--bpf needs root (CAP_BPF and CAP_PERFMON) and kernel BTF "
-					 "at /sys/kernel/btf/vmlinux"), -EPERM;
+					 "at /sys/kernel/btf/vmlinux: run as root, or drop --bpf"), -EPERM;
 		return 0;
 	}
+	return 1;
+}
+
+/* TCP over the BPF iterator. 1: done, 0: not usable here after all. */
+static int try_iterator(struct ss_run *r)
+{
+	const struct ss_opts *o = &r->o;
+	int err;
+
+	if (!r->use_iter)
+		return 0;
 	r->user_filter = ss_filter_has_expr(r->filter);
 	err = sockiter_dump_tcp(o->inet4 && o->inet6 ? 0 : o->inet4 ? AF_INET : AF_INET6, r->states,
 				on_sock, r);
@@ -560,6 +576,12 @@ static int cmd_ss(int argc, char **argv)
 		status = EXIT_FAIL;
 		goto out;
 	}
+	if ((err = iterator_decide(r)) < 0) {
+		status = EXIT_FAIL;
+		goto out;
+	}
+	r->use_iter = err == 1;
+	err = 0;
 	if (ss_filter_has_expr(r->filter) && !r->o.user_filter_only) {
 		err = ss_filter_bytecode(r->filter, &r->bytecode, &r->bytecode_len);
 		if (err && err != -EOPNOTSUPP) {

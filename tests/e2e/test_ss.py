@@ -352,8 +352,14 @@ def test_bpf_iterator_equals_sock_diag(world, args, variant):
 
 def test_bpf_iterator_refuses_what_it_cannot_show(world):
     ns, d = world
-    p = run(["ss", "--bpf", "-ti"], ns=ns.name, check=False)
-    assert p.returncode == 1 and "--bpf lists only what the iterator provides" in p.stderr
+    for args in (["-ti"], ["-tin"], ["-s"], ["-tm", "-H"]):
+        p = run(["ss", "--bpf"] + args, ns=ns.name, check=False)
+        # the error is the only output: no header printed before it
+        assert p.returncode == 1 and p.stdout == "", args
+        assert p.stderr.count("\n") == 1 and "--bpf lists only what the iterator provides" in p.stderr
+    p = run(["-j", "ss", "--bpf", "-tin"], ns=ns.name, check=False)
+    assert p.returncode == 1 and len(p.stdout.splitlines()) == 1
+    assert "--bpf lists only" in json.loads(p.stdout)["error"]
 
 
 def test_bpf_iterator_needs_privilege(world):
@@ -361,7 +367,7 @@ def test_bpf_iterator_needs_privilege(world):
     cmd = ["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
            "--inh-caps=-all", "--bounding-set=-all", run.__globals__["NETLENS"], "ss", "--bpf", "-tan"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert p.returncode == 1 and "--bpf needs root" in p.stderr
+    assert p.returncode == 1 and "--bpf needs root" in p.stderr and p.stdout == ""
 
 
 # --- sockets made by a short script in a test's own namespace ---
