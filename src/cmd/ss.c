@@ -174,6 +174,8 @@ struct ss_run {
 	uint32_t states;
 	struct ss_printer pr;
 	struct host *host;
+	struct sockstat sockstat; /* -s: read before netlens opens any socket */
+	long long curr_estab;     /* -s: Tcp CurrEstab, or -1 */
 	bool use_iter;         /* list TCP through the BPF iterator */
 	FILE *record;
 	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
@@ -372,12 +374,12 @@ static unsigned long count(struct ss_run *r, enum sock_kind k, int fam, int stat
 
 static void print_summary(struct ss_run *r)
 {
-	struct sockstat st = { 0 };
+	const struct sockstat st = r->sockstat;
 	static const struct out_col head_cols[] = {
-		{ "Total", "sockets_used", 0, 0 }, { "TCP", "tcp_alloc", 0, 0 },
+		{ "Total", "sockets_used", 0, 0 }, { "TCP", "tcp_total", 0, 0 },
 		{ "estab", "tcp_estab", 0, 0 },      { "closed", "tcp_closed", 0, 0 },
 		{ "orphaned", "tcp_orphaned", 0, 0 }, { "timewait", "tcp_timewait", 0, 0 },
-		{ "tcp_mem_pages", "tcp_mem_pages", 0, 0 },
+		{ "tcp_mem_pages", "tcp_mem_pages", 0, 0 }, { NULL, "tcp_alloc", 0, 0 },
 	};
 	static const struct out_col tr_cols[] = {
 		{ "Transport", "transport", 0, 0 }, { "Total", "total", 0, 0 },
@@ -386,20 +388,24 @@ static void print_summary(struct ss_run *r)
 	static const struct out_col state_cols[] = {
 		{ "TCP state", "tcp_state", 0, 0 }, { "IPv4", "ipv4", 0, 0 }, { "IPv6", "ipv6", 0, 0 },
 	};
-	sockstat_read(&st, r->host, "/proc/net/sockstat");
-	sockstat_read(&st, r->host, "/proc/net/sockstat6");
 	long long tcp4 = sockstat_get(&st, "TCP", "inuse"), tcp6 = sockstat_get(&st, "TCP6", "inuse");
 	long long tw = sockstat_get(&st, "TCP", "tw"), alloc = sockstat_get(&st, "TCP", "alloc");
+	/* estab as ss: the MIB's CurrEstab (ESTABLISHED and CLOSE-WAIT); from
+	 * the dump when the snapshot or /proc lacks it */
+	long long estab = r->curr_estab >= 0 ? r->curr_estab
+			  : (long long)(count(r, SK_TCP, 0, SS_ESTABLISHED) +
+					count(r, SK_TCP, 1, SS_ESTABLISHED));
 
-	struct table *t = out_table_begin(head_cols, 7);
+	struct table *t = out_table_begin(head_cols, 8);
 	out_row_begin(t);
 	out_cell_i64(t, 0, sockstat_get(&st, "sockets", "used"));
-	out_cell_i64(t, 1, alloc);
-	out_cell_u64(t, 2, count(r, SK_TCP, 0, SS_ESTABLISHED) + count(r, SK_TCP, 1, SS_ESTABLISHED));
+	out_cell_i64(t, 1, alloc + tw); /* as ss: TIME-WAIT sockets are not allocated ones */
+	out_cell_i64(t, 2, estab);
 	out_cell_i64(t, 3, alloc - (tcp4 + tcp6 - tw));
 	out_cell_i64(t, 4, sockstat_get(&st, "TCP", "orphan"));
 	out_cell_i64(t, 5, tw);
 	out_cell_i64(t, 6, sockstat_get(&st, "TCP", "mem"));
+	out_cell_i64(t, 7, alloc);
 	out_row_end(t);
 	out_table_end(t);
 	if (!out_is_json())
@@ -414,9 +420,7 @@ static void print_summary(struct ss_run *r)
 	for (size_t i = 0; i < 4; i++) {
 		long long a = sockstat_get(&st, rows[i].v4, "inuse");
 		long long b = sockstat_get(&st, rows[i].v6, "inuse");
-		if (i == 2) { /* ss counts hashed TCP sockets without TIME-WAIT */
-			a -= tw;
-		}
+		/* TCP: hashed sockets (sockstat's inuse, which has no TIME-WAIT), as ss */
 		if (i < 3) {
 			inet4 += a;
 			inet6 += b;
@@ -571,6 +575,14 @@ static int cmd_ss(int argc, char **argv)
 	if (!(r->host = state_src_open(&r->src))) {
 		status = EXIT_FAIL;
 		goto out;
+	}
+	if (r->o.summary) {
+		/* before plan() and the dumps open sockets of their own: those
+		 * would count in "sockets used" (netlink sockets are freed after
+		 * an RCU grace period, so even closed ones may still count) */
+		sockstat_read(&r->sockstat, r->host, "/proc/net/sockstat");
+		sockstat_read(&r->sockstat, r->host, "/proc/net/sockstat6");
+		r->curr_estab = sockstat_snmp_get(r->host, "Tcp", "CurrEstab");
 	}
 	if (plan(r)) {
 		status = EXIT_FAIL;
