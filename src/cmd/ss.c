@@ -8,6 +8,7 @@
 #include "sources/host.h"
 #include "base/privs.h"
 #include "sources/procfd.h"
+#include "sources/procnet_sock.h"
 #include "sources/sockdiag.h"
 #include "sources/sockiter.h"
 #include "sources/sockstat.h"
@@ -177,6 +178,10 @@ struct ss_run {
 	struct sockstat sockstat; /* -s: read before netlens opens any socket */
 	long long curr_estab;     /* -s: Tcp CurrEstab, or -1 */
 	bool use_iter;         /* list TCP through the BPF iterator */
+	bool filter_states;    /* the source holds every state: filter here */
+	unsigned proc_kinds;   /* kinds read from /proc/net (no diag module) */
+	char proc_note[512];   /* the files read, for the one note on stderr */
+	char proc_mods[128];   /* the diag modules missing */
 	FILE *record;
 	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
 	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
@@ -200,8 +205,8 @@ static int on_sock(const struct sock_rec *s, void *arg)
 	}
 	if (r->user_filter && !ss_filter_match(r->filter, s))
 		return 0;
-	/* a snapshot holds every state; live dumps asked the kernel for these */
-	if (!host_is_live(r->host) && s->kind != SK_PACKET &&
+	/* snapshots and /proc tables hold every state; dumps asked for these */
+	if (r->filter_states && s->kind != SK_PACKET &&
 	    !(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
 		return 0;
 	r->shown++;
@@ -213,6 +218,57 @@ static const char *kind_name(enum sock_kind k)
 {
 	static const char *const n[SK_KIND_MAX] = { "TCP", "UDP", "RAW", "MPTCP", "UNIX", "PACKET" };
 	return n[k];
+}
+
+static const char *const diag_module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
+	"mptcp_diag", "unix_diag", "af_packet_diag" };
+
+/* Test hook: NETLENS_SS_NO_DIAG=raw,udp,... ("all": every kind with a
+ * /proc/net table) makes those kinds
+ * behave as if the kernel had no diag module for them, so the /proc/net
+ * fallback runs on kernels that have every module. */
+static bool diag_disabled(enum sock_kind kind)
+{
+	static const char *const names[SK_KIND_MAX] = { "tcp", "udp", "raw", "mptcp", "unix",
+							 "packet" };
+	const char *v = getenv("NETLENS_SS_NO_DIAG");
+	size_t n = strlen(names[kind]);
+
+	for (const char *p = v; p && *p; p += strcspn(p, ","), p += *p == ',') {
+		size_t w = strcspn(p, ",");
+		if ((w == 3 && !strncmp(p, "all", 3) && procnet_sock_path(kind, AF_INET)) ||
+		    (w == n && !strncmp(p, names[kind], n)))
+			return true;
+	}
+	return false;
+}
+
+/* One kind and family from its /proc/net table: -ENOENT when there is none. */
+static int from_proc(struct ss_run *r, enum sock_kind kind, int family)
+{
+	const char *path = procnet_sock_path(kind, family);
+	int err;
+
+	if (!path)
+		return -ENOENT;
+	r->filter_states = true; /* the file holds every state */
+	r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
+	err = procnet_sock_dump(r->host, kind, family, on_sock, r);
+	if (err == 0) {
+		size_t n = strlen(r->proc_note), m = strlen(r->proc_mods);
+		snprintf(r->proc_note + n, sizeof(r->proc_note) - n, "%s%s", n ? ", " : "", path);
+		if (!(r->proc_kinds & KIND(kind)))
+			snprintf(r->proc_mods + m, sizeof(r->proc_mods) - m, "%s%s", m ? ", " : "",
+				 diag_module[kind]);
+		r->proc_kinds |= KIND(kind);
+		return 0;
+	}
+	if (err == -ENOENT)
+		return err;
+	if (err == -EBADMSG)
+		return out_error("%s could not be parsed: a line is not in the kernel's format "
+				 "(is NETLENS_PROC_ROOT pointing at a real /proc?)", path), err;
+	return out_error("reading %s: %s", path, strerror(-err)), err;
 }
 
 static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
@@ -243,13 +299,14 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 			r->user_filter = true;
 		}
 	}
+	r->filter_states = !host_is_live(r->host);
 	if (!host_is_live(r->host)) {
 		/* a snapshot's dump holds every state: filter it all here */
 		r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
 		q.bytecode = NULL;
 		err = sockdiag_dump_host(r->host, &q, on_sock, r);
-		if (err == -ENOENT)
-			return 0; /* the recording host had no such diag support */
+	} else if (diag_disabled(kind)) {
+		err = -ENOENT;
 	} else {
 		err = sockdiag_dump(&q, on_sock, r);
 	}
@@ -263,13 +320,15 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 		err = sockdiag_dump(&q, on_sock, r);
 	}
 	if (err == -ENOENT || err == -EPROTONOSUPPORT || err == -EOPNOTSUPP) {
-		/* no diag support for this kind (e.g. raw_diag or mptcp_diag not loaded) */
-		static const char *const module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
-			"mptcp_diag", "unix_diag", "af_packet_diag" };
-		if (!(r->o.kinds_explicit & KIND(kind)) || r->o.summary)
-			return 0;
+		/* no diag support for this kind (e.g. raw_diag or mptcp_diag not
+		 * loaded): its /proc/net table, as ss falls back to, when there is one */
+		int perr = from_proc(r, kind, family);
+		if (perr != -ENOENT)
+			return perr;
+		if (!(r->o.kinds_explicit & KIND(kind)) || r->o.summary || !host_is_live(r->host))
+			return 0; /* a snapshot without this kind lists none of it */
 		return out_error("the kernel cannot list %s sockets (%s): load its diag support "
-				 "with 'modprobe %s'", kind_name(kind), strerror(-err), module[kind]),
+				 "with 'modprobe %s'", kind_name(kind), strerror(-err), diag_module[kind]),
 		       -err;
 	}
 	if (err < 0) {
@@ -647,6 +706,9 @@ static int cmd_ss(int argc, char **argv)
 		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
 	}
 	err = run_dumps(r);
+	if (r->proc_kinds)
+		out_warn("listed from %s: the kernel has no %s (those files hold no cookies, TCP "
+			 "internals or memory)", r->proc_note, r->proc_mods);
 	if (r->o.summary && !err)
 		print_summary(r);
 	out_table_end(t);
