@@ -695,7 +695,8 @@ static int cmd_ss(int argc, char **argv)
 		cols[SS_COL_NETID].title = NULL;
 	if (popcount(r->states & ~(1u << SS_NEW_SYN_RECV)) == 1)
 		cols[SS_COL_STATE].title = NULL;
-	if (!have_owners)
+	/* users (-p), timers (-o) and -e details share the socket's last column */
+	if (!have_owners && !r->o.timers && !r->o.extended)
 		cols[SS_COL_PROCESS].title = NULL;
 
 	struct table *t = NULL;
@@ -703,6 +704,8 @@ static int cmd_ss(int argc, char **argv)
 		t = out_table_begin(cols, SS_NCOLS);
 		if (r->o.no_header)
 			out_table_no_header(t);
+		if (r->o.oneline)
+			out_table_oneline(t);
 		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
 	}
 	err = run_dumps(r);

@@ -145,6 +145,16 @@ static int parse_inet(const struct sockdiag_query *q, const struct nlmsghdr *nlh
 			s->has |= SKH_CONG;
 		}
 	}
+	for (int cc = INET_DIAG_VEGASINFO; cc <= INET_DIAG_BBRINFO; cc++) {
+		if (cc != INET_DIAG_VEGASINFO && cc != INET_DIAG_DCTCPINFO && cc != INET_DIAG_BBRINFO)
+			continue;
+		if (at.tb[cc] && mnl_attr_get_payload_len(at.tb[cc]) > 0) {
+			s->cc_type = (uint16_t)cc;
+			s->cc_info = mnl_attr_get_payload(at.tb[cc]);
+			s->cc_len = mnl_attr_get_payload_len(at.tb[cc]);
+			s->has |= SKH_CCINFO;
+		}
+	}
 	if (attr_u8(at.tb[INET_DIAG_SHUTDOWN], &s->shutdown))
 		s->has |= SKH_SHUTDOWN;
 	if (attr_u8(at.tb[INET_DIAG_TOS], &s->tos) || attr_u8(at.tb[INET_DIAG_TCLASS], &s->tos))
@@ -341,7 +351,8 @@ struct nlmsghdr *sockdiag_request(const struct sockdiag_query *q, char *buf, uin
 	if (q->ext & SKX_MEMINFO)
 		r->idiag_ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
 	if ((q->ext & SKX_TCPINFO) && (q->kind == SK_TCP || q->kind == SK_MPTCP))
-		r->idiag_ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+		r->idiag_ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
+				(1 << (INET_DIAG_VEGASINFO - 1)); /* asks for any CC's info */
 	if (q->ext & SKX_MISC)
 		r->idiag_ext |= (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1));
 	if (proto > 255)

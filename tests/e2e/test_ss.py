@@ -535,7 +535,7 @@ def test_raw_without_raw_diag_reads_proc(netns):
     assert sorted(run(["ss", "-waHn"], ns=netns.name).stdout.splitlines()) == sorted(p.stdout.splitlines())
 
 
-@pytest.mark.parametrize("args", [["-tan"], ["-tln"], ["-uan"], ["-xa"], ["-0a"], ["-wa"],
+@pytest.mark.parametrize("args", [["-tan"], ["-tln"], ["-uan"], ["-xa"], ["-0a"], ["-wa"], ["-tano"],
                                   ["-an", "-A", "inet"], ["-tan", "sport", "!=", ":22"]],
                          ids=lambda a: " ".join(a))
 def test_proc_fallback_equals_iproute2_and_netlink(netns, args):
@@ -566,3 +566,50 @@ def test_proc_fallback_json_has_the_same_sockets(netns):
     a = sorted(map(key, run_json(["ss", "-an"], ns=netns.name, env=env)))
     b = sorted(map(key, run_json(["ss", "-an"], ns=netns.name)))
     assert a == b and len(a) >= 10
+
+
+# --- -i, -o, -e, -O as iproute2 prints them ---
+
+def tokens(line):
+    # cgroup: is iproute2's (netlens does not show it); values that move
+    # between the two runs (ages, rates, timers) are compared by name only
+    out = []
+    for tok in line.replace("\t", " ").split():
+        if tok.startswith("cgroup:"):
+            continue
+        tok = re.sub(r"^(lastsnd|lastrcv|lastack|busy):.*", r"\1", tok)
+        tok = re.sub(r"^timer:\(([a-z]+),[^,]*,", r"timer:(\1,", tok)
+        out.append(tok)
+    return out
+
+
+def test_info_timers_extended_oneline_match_iproute2(netns):
+    d = hold(netns, """
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(4); keep.append(l)
+c = socket.socket(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"bbr")
+c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+c.connect(l.getsockname()); s, _ = l.accept(); keep += [c, s]
+c.sendall(b"x" * 1000)
+d["port"] = l.getsockname()[1]; d["client"] = ino(c)
+""")
+    wait_for(lambda: "bytes_acked:1001" in run(["ss", "-tin"], ns=netns.name).stdout, what="the ack")
+    for args in (["-tinoeaO"], ["-tinoeaHO"], ["-tnoeaO"]):
+        ref = [tokens(l) for l in iproute2(netns, args).splitlines()]
+        mine = [tokens(l) for l in run(["ss"] + args, ns=netns.name).stdout.splitlines()]
+        # rates are computed from a moving rtt: keep their names
+        rate = lambda ts: [re.sub(r"^\d[\d.]*[kMGT]?bps$", "N", re.sub(r"(bw|mrtt):[^,)]*", r"\1", t))
+                           for t in ts]
+        assert sorted(map(rate, mine)) == sorted(map(rate, ref)), args
+    text = run(["ss", "-tinoa"], ns=netns.name).stdout
+    listener = [l for l in text.splitlines() if l.startswith("LISTEN")]
+    # the listener's detail line: a few meaningful fields, not two dozen zeros
+    det = text.splitlines()[text.splitlines().index(listener[0]) + 1].split()
+    assert det == ["bbr", "cwnd:10"], det
+    client = [r for r in run_json(["ss", "-tinoe"], ns=netns.name) if r["inode"] == d["client"]][0]
+    ti = client["tcp_info"]
+    assert ti["congestion"] == "bbr" and ti["backoff"] == 0 and ti["dsack_dups"] == 0
+    assert set(ti["bbr"]) == {"bw_bps", "mrtt_ms", "pacing_gain", "cwnd_gain"}
+    assert client["timer"]["name"] == "keepalive"
+    # timers and -e details are on the socket's line in text
+    line = [l for l in run(["ss", "-tnoe"], ns=netns.name).stdout.splitlines() if f"ino:{d['client']}" in l][0]
+    assert "timer:(keepalive," in line and line.startswith("ESTAB")
