@@ -37,8 +37,7 @@ static const char ss_notes[] =
 	"Examples:\n"
 	"  netlens ss -tan state established '( dport = :443 or sport = :443 )'\n"
 	"  netlens ss -ltnp\n"
-	"  netlens -j ss -ti dst 10.0.0.0/8\n"
-	"  netlens ss -a --record /tmp/ss.snap; netlens ss -ti --from /tmp/ss.snap\n";
+	"  netlens -j ss -ti dst 10.0.0.0/8\n";
 
 enum { OPT_NO_KFILTER = OPT_LONG, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
 
@@ -83,7 +82,7 @@ static const struct opt other_rows[] = {
 	{ OPT_NO_BPF, "no-bpf", NULL,
 	  "never (default: when allowed and the TCP table is big)" },
 	{ OPT_RECORD, "record", "FILE",
-	  "also write what was read as a snapshot: replay with --from FILE" },
+	  "also append the raw netlink replies to FILE" },
 	OPT_END,
 };
 
