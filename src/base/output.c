@@ -281,6 +281,7 @@ struct table {
 	struct json jw; /* JSON: writes the row into line */
 	struct level lv[MAX_DEPTH];
 	int depth;
+	bool oneline;          /* details on the row's line (out_table_oneline) */
 };
 
 static bool stdout_buffered;
@@ -323,6 +324,7 @@ struct table *out_table_begin(const struct out_col *cols, int ncols)
 }
 
 void out_table_no_header(struct table *t) { t->header = false; }
+void out_table_oneline(struct table *t) { t->oneline = true; }
 void out_table_stream(struct table *t) { t->stream = true; }
 
 static void print_header(struct table *t, const size_t *width, int last);
@@ -790,10 +792,15 @@ static void print_row(struct table *t, const size_t *width, const char *p, int l
 			continue;
 		put_cell(&t->line, p, width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0),
 			 i == last);
-		lb_putc(&t->line, i == last ? '\n' : ' ');
 		p += strlen(p) + 1;
+		if (i == last && t->oneline && *p) {
+			lb_putc(&t->line, ' ');
+			lb_add(&t->line, p, strlen(p));
+		}
+		lb_putc(&t->line, i == last ? '\n' : ' ');
 	}
-	print_detail(&t->line, p, term);
+	if (!t->oneline)
+		print_detail(&t->line, p, term);
 	line_out(t);
 }
 

@@ -85,6 +85,9 @@ struct table *out_table_begin(const struct out_col *cols, int ncols);
 void out_table_end(struct table *t);
 /* Omit the header line in text mode (ss -H). */
 void out_table_no_header(struct table *t);
+/* Text mode: a row's detail fields follow its cells on the same line,
+ * after a space, instead of on an indented line below (ss -O). */
+void out_table_oneline(struct table *t);
 /* Text mode prints each row at out_row_end() with the columns' declared
  * widths instead of buffering (event streams); call before the first row.
  * Rows go to stdio's buffer: the caller flushes after each batch. */
