@@ -34,7 +34,7 @@ static const char nstat_notes[] =
 	"History file: $NETLENS_NSTAT_HISTORY, else /tmp/.netlens-nstat.u<UID>; created\n"
 	"0600, refused when it is a symlink or not the user's own. NETLENS_BOOT_ID\n"
 	"overrides the boot id used to detect reboots (for tests).\n"
-	"With -i, each row starts with the time (JSON: \"timestamp\", epoch seconds).\n"
+	"With -i, each row starts with the time (JSON: \"time\", epoch seconds).\n"
 	"Examples:\n"
 	"  netlens nstat                 increments since the last run\n"
 	"  netlens nstat -az 'TcpExt*'   every TcpExt counter, totals\n"
