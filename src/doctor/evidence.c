@@ -98,7 +98,8 @@ static int keep_sock(const struct sock_rec *s, void *arg)
 
 	if (s->state == SS_TIME_WAIT)
 		return 0; /* counted by sockstat; ev_timewait() dumps them when asked */
-	if (s->state == SS_NEW_SYN_RECV)
+	/* the kernel reports a request socket (NEW_SYN_RECV) as SYN-RECV */
+	if (s->state == SS_NEW_SYN_RECV || s->state == SS_SYN_RECV)
 		e = sock_push(&d->reqs, &d->nreqs, &d->cap_reqs);
 	else
 		e = sock_push(&ev->socks, &ev->nsocks, &ev->cap_socks);
