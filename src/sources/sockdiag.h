@@ -120,7 +120,6 @@ struct sockdiag_query {
 	unsigned ext;        /* enum sock_ext */
 	const void *bytecode; /* INET_DIAG_REQ_BYTECODE, or NULL */
 	size_t bytecode_len;
-	FILE *record;        /* when set, raw replies are appended here */
 };
 
 typedef int (*sock_cb)(const struct sock_rec *s, void *arg);
