@@ -514,8 +514,9 @@ d["raw"] = ino(r); d["raw6"] = ino(r6)
 
 
 def normalized(text):
-    # iproute2 prints an unspecified IPv6 address as '*' when it cannot
-    # tell v6only (always, from /proc); netlens prints '[::]'
+    # an unspecified IPv6 address is '*' unless the socket is v6only, which
+    # the /proc tables cannot tell (both tools print '*' from them) and
+    # sock_diag can ('[::]'): compare the netlink and /proc paths without it
     return sorted(" ".join(l.replace("[::]:", "*:").split()) for l in text.splitlines() if l.strip())
 
 
@@ -737,3 +738,24 @@ def test_record_replaces_own_file_whole(netns, tmp_path):
     p = run(["ss", "--record", str(tmp_path / "no" / "x")], ns=netns.name, check=False)
     assert p.returncode == 1 and "its directory does not exist" in p.stderr
     assert sorted(os.listdir(tmp_path)) == ["old.nlsnap"]
+
+
+def test_unspecified_ipv6_is_a_star_unless_v6only(netns, tmp_path):
+    """[::] without IPV6_V6ONLY also takes IPv4: iproute2 prints '*', and
+    '[::]' only for v6only sockets (INET_DIAG_SKV6ONLY); so does netlens,
+    live and from a recording."""
+    hold(netns, """
+for v6only in (0, 1):
+    l = socket.socket(socket.AF_INET6); l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    l.bind(("::", 0)); l.listen(2); keep.append(l)
+    u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only); u.bind(("::", 0)); keep.append(u)
+c = socket.create_connection(("127.0.0.1", keep[0].getsockname()[1])); keep.append(c)
+""")
+    words = lambda text: sorted(" ".join(l.split()) for l in text.splitlines())
+    ref = words(iproute2(netns, ["-tuanH"]))
+    assert sum(l.count("*:*") for l in ref) == 2 and sum(l.count("[::]:*") for l in ref) == 2
+    assert words(run(["ss", "-tuanH"], ns=netns.name).stdout) == ref
+    path = str(tmp_path / "v6.nlsnap")
+    run(["ss", "-tuanH", "--record", path], ns=netns.name)
+    assert words(run(["ss", "-tuanH", "--from", path]).stdout) == ref
