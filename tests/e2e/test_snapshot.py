@@ -43,7 +43,12 @@ def test_from_equals_live(recorded, args):
     ns, path = recorded
     live = run_json(["ss"] + args, ns=ns.name)
     replay = run_json(["ss", "--from", path] + args)
-    assert live and steady(live) == steady(replay)
+    # TIME-WAIT lasts 60 s: under valgrind the live socket may be gone by
+    # the last parameter, while the snapshot keeps it
+    tw = lambda rows: [r for r in rows if r.get("state") != "TIME-WAIT"]
+    assert live and steady(tw(live)) == steady(tw(replay))
+    if "-a" in args or "-tan" in args:
+        assert any(r.get("state") == "TIME-WAIT" for r in replay)
 
 
 def test_text_from_equals_live(recorded):
