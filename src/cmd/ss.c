@@ -550,10 +550,15 @@ static int record_and_replay(struct ss_run *r)
 		snap_out_abort(&so);
 		return out_error("%s", why);
 	}
-	if (snap_out_commit(&so, why, sizeof(why)) < 0 || !(rec = host_recorded(snap))) {
+	if (snap_out_commit(&so, why, sizeof(why)) < 0) {
 		snap_close(snap);
 		free(snap);
-		return out_error("%s", so.f ? "out of memory" : why);
+		return out_error("%s", why);
+	}
+	if (!(rec = host_recorded(snap))) {
+		snap_close(snap);
+		free(snap);
+		return out_error("out of memory (%s was written)", r->record_path);
 	}
 	host_close(r->host);
 	r->host = rec;
