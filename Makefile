@@ -9,6 +9,8 @@ CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PYTEST    ?= /usr/bin/python3 -m pytest
+# what installs the build's packages (scripts/test-deps-order.sh passes a fake)
+INSTALL_DEPS ?= scripts/install-deps.sh
 
 ifeq ($(V),1)
 Q :=
@@ -47,7 +49,7 @@ all: deps $(BUILD)/netlens
 
 # Call the installer only when something is missing.
 deps:
-	$(Q)scripts/install-deps.sh --check 2>/dev/null || scripts/install-deps.sh
+	$(Q)$(INSTALL_DEPS) --check 2>/dev/null || $(INSTALL_DEPS)
 
 $(BUILD)/netlens: $(OBJS) $(BUILD)/obj/main.o
 	$(msg) LINK $@
