@@ -79,7 +79,9 @@ for t in "${targets[@]}"; do
 	fi
 	installs=$(wc -l <"$NL_ORDER_INSTALLS")
 	calls=$(grep -c '^nl-' "$NL_ORDER_LOG" || true)
-	if [ "$rc" != 0 ] || [ "$installs" != 1 ] || [ "$calls" = 0 ]; then
+	# the log's first lines: the install, then its end; tools only after
+	first=$(head -2 "$NL_ORDER_LOG" | tr '\n' ' ')
+	if [ "$rc" != 0 ] || [ "$installs" != 1 ] || [ "$calls" = 0 ] || [ "$first" != "install installed " ]; then
 		echo "FAIL make -j8 $t: exit $rc, dependency step ran $installs times, $calls tool calls" >&2
 		grep -m5 -i 'not found\|error' "$run/out" >&2 || tail -5 "$run/out" >&2
 		fail=1
