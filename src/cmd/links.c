@@ -10,6 +10,7 @@
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
+#include "sources/netns.h"
 #include "sources/sysctl.h"
 #include "sources/rtnl.h"
 
@@ -27,8 +28,9 @@ static const char links_usage[] =
 	"Every interface (or those named; PATTERN is a shell glob) with its kind and\n"
 	"details, drawn as a tree: bridge/bond/team ports under their master,\n"
 	"vlan/macvlan/ipvlan/vxlan devices under their lower device. Shows mtu, state,\n"
-	"txqueuelen, qdisc, addresses, the veth peer (name, or ifindex@netnsid when it\n"
-	"lives in another namespace), and rp_filter and arp_filter: the interface's\n"
+	"txqueuelen, qdisc, addresses, the veth peer (its name; ifindex@NETNS when it\n"
+	"lives in another namespace: the `ip netns` name for it, else the netnsid),\n"
+	"and rp_filter and arp_filter: the interface's\n"
 	"own value, conf/all's, and the effective one (rp_filter: the larger of the\n"
 	"two; arp_filter: either one set).\n"
 	"\n"
@@ -57,6 +59,7 @@ struct links_run {
 	struct host *h;
 	struct rtnl_links ls;
 	struct rtnl_addrs as;
+	struct netns_names nsn; /* ip netns names of netnsids (live only) */
 	bool *sel;
 	int *parent;   /* index into ls.v, or -1 */
 	bool *done;
@@ -111,8 +114,17 @@ static void kv_fields(struct links_run *r, const struct rtnl_kv *kv, unsigned n)
 	char label[64];
 
 	for (unsigned i = 0; i < n; i++) {
-		snprintf(label, sizeof(label), "%s ", kv[i].key);
-		if (kv[i].type == RV_STR) {
+		snprintf(label, sizeof(label), "%s ", kv[i].label ? kv[i].label : kv[i].key);
+		if (kv[i].text) {
+			/* text and JSON word it differently: one call each */
+			out_field_str(r->t, NULL, label, kv[i].text);
+			if (kv[i].type == RV_BOOL)
+				out_field_bool(r->t, kv[i].key, NULL, kv[i].u != 0);
+			else
+				out_field_u64(r->t, kv[i].key, NULL, kv[i].u);
+		} else if (kv[i].type == RV_BOOL) {
+			out_field_bool(r->t, kv[i].key, label, kv[i].u != 0);
+		} else if (kv[i].type == RV_STR) {
 			out_field_str(r->t, kv[i].key, label, kv[i].s);
 		} else if (kv[i].type == RV_IFINDEX) {
 			const struct rtnl_link *o = rtnl_link_by_index(&r->ls, (int)kv[i].u);
@@ -186,10 +198,13 @@ static void print_link(struct links_run *r, size_t i, const char *prefix, int de
 		out_field_str(t, "lower", "lower ", lo ? lo->name : num);
 	}
 	if (strcmp(l->kind, "veth") == 0 && l->link) {
-		char peer[64];
+		char peer[300];
 		const struct rtnl_link *p = l->has_link_netnsid ? NULL : rtnl_link_by_index(&r->ls, l->link);
+		const char *ns = l->has_link_netnsid ? netns_name_of(&r->nsn, l->link_netnsid) : NULL;
 		if (p)
 			snprintf(peer, sizeof(peer), "%s", p->name);
+		else if (ns) /* as `ip link` shows link-netns NAME */
+			snprintf(peer, sizeof(peer), "%d@%s", l->link, ns);
 		else if (l->has_link_netnsid)
 			snprintf(peer, sizeof(peer), "%d@%d", l->link, l->link_netnsid);
 		else
@@ -198,6 +213,8 @@ static void print_link(struct links_run *r, size_t i, const char *prefix, int de
 		out_field_i64(t, "peer_ifindex", NULL, l->link);
 		if (l->has_link_netnsid)
 			out_field_i64(t, "peer_netnsid", NULL, l->link_netnsid);
+		if (ns)
+			out_field_str(t, "peer_netns", NULL, ns);
 	}
 	if (l->ninfo) {
 		out_obj_begin(t, "info", "");
@@ -338,6 +355,10 @@ static int cmd_links(int argc, char **argv)
 				   unmatched);
 		goto out;
 	}
+	/* names for netnsids: the live namespaces only (a snapshot has none);
+	 * without them the ids are shown, as `ip` does */
+	if (host_is_live(r.h) && (err = netns_names_load(NULL, &r.nsn)))
+		out_warn("naming namespaces by their netnsid failed (%s): showing the ids", strerror(-err));
 	if (r.ls.interrupted)
 		out_warn("the interface list changed while it was read: run again for a consistent view");
 	status = show(&r);
@@ -347,6 +368,7 @@ out:
 	free(r.done);
 	rtnl_links_free(&r.ls);
 	rtnl_addrs_free(&r.as);
+	netns_names_free(&r.nsn);
 	host_close(r.h);
 	return status;
 }

@@ -15,6 +15,7 @@ enum dec {
 	D_U8, D_U16, D_U32, D_BE16, D_ADDR, D_VX_GROUP, D_IFINDEX, D_MAC, D_BE16_HEX,
 	D_MACVLAN_MODE, D_IPVLAN_MODE, D_IPVLAN_FLAGS, D_BOND_MODE, D_BOND_HASH, D_LACP_RATE,
 	D_TUN_TYPE, D_BRPORT_STATE, D_BOND_SLAVE_STATE, D_MII_STATUS, D_VLAN_PROTO,
+	D_TTL_AUTO, D_TTL_INHERIT,
 };
 
 struct spec {
@@ -74,7 +75,8 @@ static const struct spec vxlan[] = {
 	{ IFLA_VXLAN_LOCAL6, D_ADDR, "local" },
 	{ IFLA_VXLAN_LINK, D_IFINDEX, "link" },
 	{ IFLA_VXLAN_PORT, D_BE16, "port" },
-	{ IFLA_VXLAN_TTL, D_U8, "ttl" },
+	{ IFLA_VXLAN_TTL, D_TTL_AUTO, "ttl" },
+	{ IFLA_VXLAN_TTL_INHERIT, D_TTL_INHERIT, "ttl_inherit" },
 	{ IFLA_VXLAN_LEARNING, D_U8, "learning" },
 };
 static const struct spec geneve[] = {
@@ -82,7 +84,8 @@ static const struct spec geneve[] = {
 	{ IFLA_GENEVE_REMOTE, D_ADDR, "remote" },
 	{ IFLA_GENEVE_REMOTE6, D_ADDR, "remote" },
 	{ IFLA_GENEVE_PORT, D_BE16, "port" },
-	{ IFLA_GENEVE_TTL, D_U8, "ttl" },
+	{ IFLA_GENEVE_TTL, D_TTL_AUTO, "ttl" },
+	{ IFLA_GENEVE_TTL_INHERIT, D_TTL_INHERIT, "ttl_inherit" },
 };
 static const struct spec macvlan[] = {
 	{ IFLA_MACVLAN_MODE, D_MACVLAN_MODE, "mode" },
@@ -209,6 +212,23 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 	switch (sp->dec) {
 	case D_U8:
 		return rtnl_u8(a, &u8) ? set_num(kv, sp->key, u8), true : false;
+	case D_TTL_AUTO:
+		/* 0: the route's hop limit decides; iproute2 prints "ttl auto" */
+		if (!rtnl_u8(a, &u8))
+			return false;
+		set_num(kv, sp->key, u8);
+		kv->text = u8 ? NULL : "auto";
+		return true;
+	case D_TTL_INHERIT:
+		/* copied from the inner packet; "ttl inherit" in iproute2's text */
+		if (!rtnl_u8(a, &u8) || !u8)
+			return false;
+		kv->key = sp->key;
+		kv->type = RV_BOOL;
+		kv->u = 1;
+		kv->label = "ttl";
+		kv->text = "inherit";
+		return true;
 	case D_U16:
 		return rtnl_u16(a, &u16) ? set_num(kv, sp->key, u16), true : false;
 	case D_U32:
@@ -284,6 +304,17 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 	return true;
 }
 
+/* Puts kv in place of the entry named key among out[0..n); false when none. */
+static bool replace_key(struct rtnl_kv *out, unsigned n, const char *key, const struct rtnl_kv *kv)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(out[i].key, key) == 0) {
+			out[i] = *kv;
+			return true;
+		}
+	return false;
+}
+
 int rtnl_decode_info(const char *kind, bool slave, const struct nlattr *data, struct rtnl_kv *out,
 		     unsigned max, unsigned *n)
 {
@@ -299,8 +330,16 @@ int rtnl_decode_info(const char *kind, bool slave, const struct nlattr *data, st
 			return err;
 		for (size_t i = 0; i < kinds[k].n && *n < max; i++) {
 			const struct spec *sp = &kinds[k].s[i];
-			if (sp->attr < RTNL_TB_MAX && tb.a[sp->attr] && decode(sp, tb.a[sp->attr], &out[*n]))
-				(*n)++;
+			if (sp->attr >= RTNL_TB_MAX || !tb.a[sp->attr])
+				continue;
+			memset(&out[*n], 0, sizeof(out[*n]));
+			if (!decode(sp, tb.a[sp->attr], &out[*n]))
+				continue;
+			/* an inherited ttl replaces the number, which then means
+			 * nothing (`ip -d -j` leaves it out) */
+			if (sp->dec == D_TTL_INHERIT && replace_key(out, *n, "ttl", &out[*n]))
+				continue;
+			(*n)++;
 		}
 		return 0;
 	}
