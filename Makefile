@@ -11,6 +11,8 @@ BPFTOOL   ?= bpftool
 PYTEST    ?= /usr/bin/python3 -m pytest
 # what installs the build's packages (scripts/test-deps-order.sh passes a fake)
 INSTALL_DEPS ?= scripts/install-deps.sh
+# no call cycles between the files of src/sources (nm on the objects)
+CHECK_CYCLES ?= scripts/check-cycles.py
 
 ifeq ($(V),1)
 Q :=
@@ -122,6 +124,7 @@ $(BUILD)/bench/%: bench/%.c $(OBJS) | $(DEPS)
 unit: all $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do \
 		NETLENS_FIXTURES=tests/fixtures $$t || exit 1; done
+	$(Q)$(CHECK_CYCLES) $(BUILD)/obj/sources
 
 e2e: all
 	$(Q)NETLENS=$(abspath $(BUILD)/netlens) $(PYTEST) -q tests/e2e $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
 /* Entering namespaces, and naming netnsids. See netns.h. */
 #include "sources/netns.h"
 #include "sources/nl.h"
+#include "sources/nlattr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,18 +48,14 @@ struct nsid_reply {
 static int on_nsid(const struct nlmsghdr *nlh, void *arg)
 {
 	struct nsid_reply *r = arg;
-	const struct nlattr *a;
+	struct nlattr_tb tb;
+	int err;
 
-	if (nlh->nlmsg_type != RTM_NEWNSID || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtgenmsg)))
+	if (nlattr_msg_type(nlh) != RTM_NEWNSID)
 		return 1;
-	/* nl_parse_dump() checked nlmsg_len against the buffer; attributes
-	 * are walked with their own length checks */
-	mnl_attr_for_each(a, nlh, sizeof(struct rtgenmsg)) {
-		if (mnl_attr_get_type(a) == NETNSA_NSID && mnl_attr_get_payload_len(a) >= 4) {
-			memcpy(&r->nsid, mnl_attr_get_payload(a), sizeof(r->nsid));
-			r->found = 1;
-		}
-	}
+	if ((err = nlattr_tb_msg(nlh, sizeof(struct rtgenmsg), &tb)))
+		return err;
+	r->found = nlattr_u32(tb.a[NETNSA_NSID], (uint32_t *)&r->nsid);
 	return 1; /* one reply, no NLMSG_DONE: stop */
 }
 

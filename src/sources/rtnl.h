@@ -67,6 +67,10 @@ struct rtnl_link {
 	uint8_t addr[32];    /* IFLA_ADDRESS */
 	uint8_t addr_len;
 	struct rtnl_link_stats64 stats;
+	/* IFLA_CARRIER_CHANGES (3.15+: every carrier change since the device
+	 * was created), IFLA_CARRIER_UP_COUNT/DOWN_COUNT (4.16+) */
+	uint32_t carrier_changes, carrier_up, carrier_down;
+	bool has_carrier_changes, has_carrier_updown;
 	struct rtnl_kv info[RTNL_INFO_MAX];
 	unsigned ninfo;
 	struct rtnl_kv slave_info[RTNL_SLAVE_INFO_MAX];

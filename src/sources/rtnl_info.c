@@ -1,7 +1,8 @@
 /* IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA decoding, one table per link
  * kind. Keys follow `ip -d -j link` where ip has a name for the value, so a
  * reader can compare the two. Every read goes through the bounded getters
- * of rtnl.c; an attribute too short for its type is skipped. */
+ * of nlattr.h; an attribute too short for its type is skipped. */
+#include "sources/nlattr.h"
 #include "sources/rtnl_int.h"
 
 #include <arpa/inet.h>
@@ -173,11 +174,11 @@ static void set_enum(struct rtnl_kv *kv, const char *key, const char *name, uint
 static bool addr_text(const struct nlattr *a, char *buf, size_t cap, bool *multicast)
 {
 	uint8_t raw[16];
-	size_t n = mnl_attr_get_payload_len(a) >= 16 ? 16 : mnl_attr_get_payload_len(a) >= 4 ? 4 : 0;
+	size_t n = nlattr_len(a) >= 16 ? 16 : nlattr_len(a) >= 4 ? 4 : 0;
 
 	if (!n)
 		return false;
-	memcpy(raw, mnl_attr_get_payload(a), n);
+	memcpy(raw, nlattr_data(a), n);
 	if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, raw, buf, (socklen_t)cap))
 		return false;
 	*multicast = n == 4 ? raw[0] >= 224 && raw[0] <= 239 : raw[0] == 0xff;
@@ -211,17 +212,17 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 
 	switch (sp->dec) {
 	case D_U8:
-		return rtnl_u8(a, &u8) ? set_num(kv, sp->key, u8), true : false;
+		return nlattr_u8(a, &u8) ? set_num(kv, sp->key, u8), true : false;
 	case D_TTL_AUTO:
 		/* 0: the route's hop limit decides; iproute2 prints "ttl auto" */
-		if (!rtnl_u8(a, &u8))
+		if (!nlattr_u8(a, &u8))
 			return false;
 		set_num(kv, sp->key, u8);
 		kv->text = u8 ? NULL : "auto";
 		return true;
 	case D_TTL_INHERIT:
 		/* copied from the inner packet; "ttl inherit" in iproute2's text */
-		if (!rtnl_u8(a, &u8) || !u8)
+		if (!nlattr_u8(a, &u8) || !u8)
 			return false;
 		kv->key = sp->key;
 		kv->type = RV_BOOL;
@@ -230,14 +231,14 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		kv->text = "inherit";
 		return true;
 	case D_U16:
-		return rtnl_u16(a, &u16) ? set_num(kv, sp->key, u16), true : false;
+		return nlattr_u16(a, &u16) ? set_num(kv, sp->key, u16), true : false;
 	case D_U32:
-		return rtnl_u32(a, &u32) ? set_num(kv, sp->key, u32), true : false;
+		return nlattr_u32(a, &u32) ? set_num(kv, sp->key, u32), true : false;
 	case D_BE16:
-		return rtnl_u16(a, &u16) ? set_num(kv, sp->key, ntohs(u16)), true : false;
+		return nlattr_u16(a, &u16) ? set_num(kv, sp->key, ntohs(u16)), true : false;
 	case D_BE16_HEX:
 	case D_VLAN_PROTO:
-		if (!rtnl_u16(a, &u16))
+		if (!nlattr_u16(a, &u16))
 			return false;
 		u16 = ntohs(u16);
 		if (sp->dec == D_VLAN_PROTO && (u16 == 0x8100 || u16 == 0x88a8))
@@ -246,7 +247,7 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 			snprintf(kv->s, sizeof(kv->s), "0x%04x", u16), kv->key = sp->key, kv->type = RV_STR;
 		return true;
 	case D_IFINDEX:
-		if (!rtnl_u32(a, &u32) || !u32)
+		if (!nlattr_u32(a, &u32) || !u32)
 			return false;
 		kv->key = sp->key;
 		kv->type = RV_IFINDEX;
@@ -260,8 +261,8 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		kv->type = RV_STR;
 		return true;
 	case D_MAC: {
-		size_t n = mnl_attr_get_payload_len(a), o = 0;
-		const uint8_t *p = mnl_attr_get_payload(a);
+		size_t n = nlattr_len(a), o = 0;
+		const uint8_t *p = nlattr_data(a);
 		if (n == 0 || n > 15)
 			return false;
 		for (size_t i = 0; i < n; i++)
@@ -271,13 +272,13 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		return true;
 	}
 	case D_MACVLAN_MODE:
-		if (!rtnl_u32(a, &u32))
+		if (!nlattr_u32(a, &u32))
 			return false;
 		set_enum(kv, sp->key, pick(macvlan_modes, N(macvlan_modes), u32), u32);
 		return true;
 	case D_IPVLAN_MODE:
 	case D_IPVLAN_FLAGS:
-		if (!rtnl_u16(a, &u16))
+		if (!nlattr_u16(a, &u16))
 			return false;
 		set_enum(kv, sp->key,
 			 sp->dec == D_IPVLAN_MODE ? pick(ipvlan_modes, N(ipvlan_modes), u16)
@@ -287,7 +288,7 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		break;
 	}
 	/* u8 enumerations */
-	if (!rtnl_u8(a, &u8))
+	if (!nlattr_u8(a, &u8))
 		return false;
 	const char *name = NULL;
 	switch (sp->dec) {
@@ -318,19 +319,19 @@ static bool replace_key(struct rtnl_kv *out, unsigned n, const char *key, const 
 int rtnl_decode_info(const char *kind, bool slave, const struct nlattr *data, struct rtnl_kv *out,
 		     unsigned max, unsigned *n)
 {
-	struct rtnl_tb tb;
+	struct nlattr_tb tb;
 	int err;
 
 	*n = 0;
 	for (size_t k = 0; k < N(kinds); k++) {
 		if (kinds[k].slave != slave || strcmp(kinds[k].name, kind) != 0)
 			continue;
-		err = rtnl_tb_nested(data, &tb);
+		err = nlattr_tb_nested(data, &tb);
 		if (err)
 			return err;
 		for (size_t i = 0; i < kinds[k].n && *n < max; i++) {
 			const struct spec *sp = &kinds[k].s[i];
-			if (sp->attr >= RTNL_TB_MAX || !tb.a[sp->attr])
+			if (sp->attr >= NLATTR_TB_MAX || !tb.a[sp->attr])
 				continue;
 			memset(&out[*n], 0, sizeof(out[*n]));
 			if (!decode(sp, tb.a[sp->attr], &out[*n]))
