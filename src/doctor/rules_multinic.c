@@ -160,12 +160,12 @@ static const struct rt_route *best_route(const struct rt_routes *rs, const struc
 
 /* A non-built-in rule sending traffic from addr to a table of its own;
  * with via_if, that table must also route through that interface. */
-static const struct rt_rule *policy_rule_for(const struct rt_rules *rules, const struct rt_routes *rs,
+static const struct route_rule *policy_rule_for(const struct route_rules *rules, const struct rt_routes *rs,
 					     const uint8_t *addr, int via_if)
 {
 	for (size_t i = 0; i < rules->n; i++) {
-		const struct rt_rule *u = &rules->v[i];
-		if (u->family != AF_INET || rule_is_builtin(u) || u->action != FR_ACT_TO_TBL ||
+		const struct route_rule *u = &rules->v[i];
+		if (u->family != AF_INET || route_rule_is_builtin(u) || u->action != FR_ACT_TO_TBL ||
 		    u->invert || u->has_fwmark || u->iifname[0] || !u->src_len ||
 		    u->table == RT_TABLE_MAIN || u->table == RT_TABLE_LOCAL || u->table == RT_TABLE_DEFAULT ||
 		    !prefix_contains(AF_INET, u->src, u->src_len, addr))
@@ -189,7 +189,7 @@ static const struct rule_threshold rpf_thr[] = {
 static void check_rpf(struct report *r, const struct evidence *ev)
 {
 	struct rt_routes rs = { 0 };
-	struct rt_rules rules = { 0 };
+	struct route_rules rules = { 0 };
 	struct v4addr *as = NULL;
 	char ifn[IFNAMSIZ + 8], t1[192], t2[192];
 	int err;
@@ -198,7 +198,7 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
 	if ((err = route_load(ev->h, AF_INET, &rs)))
 		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
-	rule_load(ev->h, AF_INET, &rules); /* none: no policy routing to look at */
+	route_rule_load(ev->h, AF_INET, &rules); /* none: no policy routing to look at */
 	long long drops = ev_delta(ev, "TcpExtIPReversePathFilter");
 	double rate = ev_rate(ev, "TcpExtIPReversePathFilter");
 	size_t nas = v4_addrs(ev, &as);
@@ -305,7 +305,7 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 out:
 	free(as);
 	route_free(&rs);
-	rule_free(&rules);
+	route_rule_free(&rules);
 }
 
 DOCTOR_RULE(rp_filter_asymmetric, .id = "rp-filter-asymmetric", .area = "multi-nic",
@@ -453,7 +453,7 @@ static bool nic_kind(const struct rtnl_link *l)
 static void check_policy_routing(struct report *r, const struct evidence *ev)
 {
 	struct rt_routes rs = { 0 };
-	struct rt_rules rules = { 0 };
+	struct route_rules rules = { 0 };
 	struct v4addr *as = NULL;
 	char ifn[IFNAMSIZ + 8], t[192], gw[INET_ADDRSTRLEN];
 	int err;
@@ -462,7 +462,7 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
 	if ((err = route_load(ev->h, AF_INET, &rs)))
 		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
-	if ((err = rule_load(ev->h, AF_INET, &rules))) {
+	if ((err = route_rule_load(ev->h, AF_INET, &rules))) {
 		route_free(&rs);
 		return rule_skip(r, "no policy rules (RTM_GETRULE: %s)", strerror(-err));
 	}
@@ -509,7 +509,7 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 					 route_text(ev, own_def, t, sizeof(t)));
 		size_t extra = 0;
 		for (size_t j = 0; j < rules.n; j++)
-			extra += rules.v[j].family == AF_INET && !rule_is_builtin(&rules.v[j]);
+			extra += rules.v[j].family == AF_INET && !route_rule_is_builtin(&rules.v[j]);
 		if (extra)
 			finding_evidence(f, "RTM_GETRULE", "%zu policy rule%s beyond local/main/default, "
 					 "none from %s", extra, extra == 1 ? "" : "s", a->text);
@@ -527,7 +527,7 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 	}
 	free(as);
 	route_free(&rs);
-	rule_free(&rules);
+	route_rule_free(&rules);
 }
 
 DOCTOR_RULE(no_policy_routing, .id = "no-policy-routing", .area = "multi-nic",

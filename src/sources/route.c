@@ -187,7 +187,7 @@ bool prefix_contains(int family, const uint8_t *prefix, unsigned plen, const uin
 
 /* ---- policy rules ---- */
 
-int rule_parse_msg(const struct nlmsghdr *nlh, struct rt_rule *r)
+int route_rule_parse_msg(const struct nlmsghdr *nlh, struct route_rule *r)
 {
 	struct fib_rule_hdr frh;
 	struct nlattr_tb tb;
@@ -224,26 +224,26 @@ int rule_parse_msg(const struct nlmsghdr *nlh, struct rt_rule *r)
 
 static int parse_rule(const struct nlmsghdr *nlh, void *rec)
 {
-	return rule_parse_msg(nlh, rec);
+	return route_rule_parse_msg(nlh, rec);
 }
 
-int rule_parse(const void *buf, size_t len, struct rt_rules *out)
+int route_rule_parse(const void *buf, size_t len, struct route_rules *out)
 {
 	return nl_parse_vec(buf, len, parse_rule, NL_VEC(out), NULL);
 }
 
-int rule_load(struct host *h, int family, struct rt_rules *out)
+int route_rule_load(struct host *h, int family, struct route_rules *out)
 {
 	return dump(h, RTM_GETRULE, family, parse_rule, NL_VEC(out));
 }
 
-void rule_free(struct rt_rules *rs)
+void route_rule_free(struct route_rules *rs)
 {
 	free(rs->v);
 	memset(rs, 0, sizeof(*rs));
 }
 
-bool rule_is_builtin(const struct rt_rule *r)
+bool route_rule_is_builtin(const struct route_rule *r)
 {
 	if (r->src_len || r->dst_len || r->iifname[0] || r->oifname[0] || r->has_fwmark || r->invert ||
 	    r->action != FR_ACT_TO_TBL)
