@@ -6,6 +6,7 @@
  * qdisc, and rp_filter / arp_filter (own, `all`, and the effective value the
  * kernel applies). Reads go through the host; this file only plans and
  * prints. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
@@ -15,35 +16,25 @@
 #include "sources/rtnl.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <linux/if_arp.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char links_usage[] =
-	"usage: netlens links [options] [IFACE|PATTERN]...\n"
-	"\n"
+static const char links_about[] =
 	"Every interface (or those named; PATTERN is a shell glob) with its kind and\n"
 	"details, drawn as a tree: bridge/bond/team ports under their master,\n"
 	"vlan/macvlan/ipvlan/vxlan devices under their lower device. Shows mtu, state,\n"
 	"txqueuelen, qdisc, addresses, the veth peer (its name; ifindex@NETNS when it\n"
 	"lives in another namespace: the `ip netns` name for it, else the netnsid),\n"
-	"and rp_filter and arp_filter: the interface's\n"
-	"own value, conf/all's, and the effective one (rp_filter: the larger of the\n"
-	"two; arp_filter: either one set).\n"
-	"\n"
-	"Options:\n"
-	"  -j, --json         one JSON object per interface (master, lower, peer, kind, info{})\n"
-	STATE_SRC_USAGE
-	"Examples:\n"
-	"  netlens links            netlens links 'br*'          netlens -j links\n";
+	"and rp_filter and arp_filter: the interface's own value, conf/all's, and the\n"
+	"effective one (rp_filter: the larger of the two; arp_filter: either one set).\n"
+	"JSON (-j): one object per interface (master, lower, peer, kind, info{}).\n";
 
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	STATE_SRC_LONGOPTS,
-	{ NULL, 0, NULL, 0 },
+static const struct opt_group links_opts[] = {
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 enum { C_NAME, C_IDX, C_KIND, C_STATE, C_MTU, C_QDISC, C_TXQ, C_ADDR, NCOLS };
@@ -319,18 +310,15 @@ static int cmd_links(int argc, char **argv)
 	const char *unmatched = NULL;
 	struct state_src src = { 0 };
 	struct links_run r = { 0 };
-	int opt, err, status;
+	struct opts p;
+	int c, err, status;
 
-	while ((opt = getopt_long(argc, argv, "jN:", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j': out_set_format(OUT_JSON); break;
-		default:
-			if (state_src_opt(&src, opt, optarg))
-				break;
-			command_usage(command_find("links"), 1);
-			return EXIT_USAGE;
-		}
-	}
+	if (opts_begin(&p, "links", links_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0)
+		state_src_opt(&src, c, p.arg); /* the table holds nothing else */
+	if (c < 0)
+		return EXIT_USAGE;
 	r.h = state_src_open(&src);
 	if (!r.h)
 		return EXIT_FAIL;
@@ -349,9 +337,11 @@ static int cmd_links(int argc, char **argv)
 		status = out_error("out of memory");
 		goto out;
 	}
-	if (rtnl_select(&r.ls, argv + optind, argc - optind, r.sel, &unmatched)) {
-		status = out_error(strpbrk(unmatched, "*?[") ? "no interface matches '%s'"
-							     : "no interface named '%s' in this namespace",
+	if (rtnl_select(&r.ls, argv + p.next, argc - p.next, r.sel, &unmatched)) {
+		status = out_error(strpbrk(unmatched, "*?[") ? "no interface matches '%s': run "
+							       "'netlens links' for the list"
+							     : "no interface named '%s' in this namespace: run "
+							       "'netlens links' for the list",
 				   unmatched);
 		goto out;
 	}
@@ -375,4 +365,6 @@ out:
 
 NETLENS_COMMAND(links, .name = "links", .run = cmd_links,
 		.summary = "interfaces as a tree: kinds, masters, lower devices, peers, addresses, rp_filter",
-		.usage = links_usage);
+		.synopsis = "[options] [IFACE|PATTERN]...", .about = links_about, .opts = links_opts,
+		.notes = "Examples:\n"
+			 "  netlens links            netlens links 'br*'          netlens -j links\n");

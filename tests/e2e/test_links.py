@@ -197,9 +197,29 @@ def test_rp_filter_and_arp_filter(world):
 @pytest.mark.parametrize("args,code,msg", [
     (["links", "nosuch0"], 1, "no interface named 'nosuch0'"),
     (["links", "zz*"], 1, "no interface matches 'zz*'"),
-    (["links", "-x"], 2, "usage: netlens links"),
+    (["links", "-x"], 2, "-x: not an option of 'links': see 'netlens links -h'"),
+    (["links", "--bogus"], 2, "--bogus: not an option of 'links'"),
+    (["links", "-N"], 2, "-N: needs an argument (NAME): see 'netlens links -h'"),
     (["links", "--netns", "/nonexistent/ns"], 1, "cannot enter network namespace"),
 ])
 def test_errors(netns, args, code, msg):
+    """Every user error is one line on stderr (no usage dump), and under -j
+    one JSON object on stdout, with the same status."""
     p = run(args, ns=netns.name, check=False)
     assert p.returncode == code and msg in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("netlens: error: "), p.stderr
+    assert p.stdout == ""
+    pj = run(["-j"] + args, ns=netns.name, check=False)
+    assert pj.returncode == code
+    lines = pj.stdout.strip().splitlines()
+    assert len(lines) == 1, pj.stdout
+    assert msg in json.loads(lines[0])["error"]
+
+
+def test_help_from_the_option_table(netns):
+    """-h lists what links accepts, from the same table it parses with."""
+    p = run(["links", "-h"], ns=netns.name)
+    assert p.stdout.startswith("netlens links: ") and "usage: netlens links [options] [IFACE|PATTERN]..." in p.stdout
+    for opt in ("-j, --json", "-h, --help", "-N, --net NAME", "--netns PATH", "--from FILE"):
+        assert opt in p.stdout, opt
+    assert run(["links", "--net", netns.name, "lo"])
