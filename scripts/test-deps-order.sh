@@ -20,6 +20,13 @@
 # four). Exit 0 when every target built, 1 otherwise.
 set -euo pipefail
 
+# `make test` runs this script, and this script runs `make test`: inside
+# itself (the fake installer's log is set) it has nothing to prove.
+if [ -n "${NL_ORDER_LOG:-}" ]; then
+	echo "test-deps-order: skipped inside its own run"
+	exit 0
+fi
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(all unit asan-test test)
