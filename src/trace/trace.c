@@ -248,7 +248,7 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 			}
 		}
 		*tr->skel_filter(tc->skel) = tc->o.filter;
-		rb = bpf_object__find_map_by_name(obj, "nl_events");
+		rb = bpf_object__find_map_by_name(obj, "tr_events");
 		if (rb) {
 			/* summary modes never stream: keep the buffer minimal */
 			unsigned long sz = tc->summary_mode ? 4096 : tc->o.ringbuf_size;
@@ -360,7 +360,7 @@ static struct out_col *build_cols(const struct trace_ctx *tc, int *n)
 	return c;
 }
 
-struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
+struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	struct table *t = tc->t;
 	double wall = (double)((int64_t)h->ts_ns + tc->wall_offset) / 1e9;
@@ -397,7 +397,7 @@ struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
 	return t;
 }
 
-void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h)
+void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	int nc = tc->tr->ncols + 3;
 
@@ -406,12 +406,12 @@ void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h)
 	out_row_end(tc->t);
 }
 
-void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h)
+void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct tr_hdr *h)
 {
-	char comm[NL_COMM_LEN + 1];
+	char comm[TR_COMM_LEN + 1];
 
-	memcpy(comm, h->comm, NL_COMM_LEN);
-	comm[NL_COMM_LEN] = '\0';
+	memcpy(comm, h->comm, TR_COMM_LEN);
+	comm[TR_COMM_LEN] = '\0';
 	if (h->pid || out_is_json())
 		out_cell_u64(tc->t, col_pid, h->pid); /* JSON: 0 means unknown */
 	else
@@ -494,7 +494,7 @@ const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)
 }
 
 void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct nl_tuple *tu)
+		       int col_rport, const struct tr_tuple *tu)
 {
 	char a[64];
 
@@ -525,7 +525,7 @@ static int rb_event(void *ctx, void *data, size_t len)
 {
 	struct trace_ctx *tc = ctx;
 
-	if (len >= sizeof(struct nl_hdr)) {
+	if (len >= sizeof(struct tr_hdr)) {
 		tc->tr->event(tc, data, len);
 		rb_seen++;
 	}
@@ -534,7 +534,7 @@ static int rb_event(void *ctx, void *data, size_t len)
 
 static uint64_t lost_events(struct trace_ctx *tc)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "nl_lost");
+	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "tr_lost");
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum = 0;
 	__u32 key = 0;
@@ -580,13 +580,13 @@ static uint64_t percpu_sum(struct bpf_map *m, size_t value_off)
 }
 
 /* Events the backup hooks handled because the kernel did not run the
- * primary for them: the nested-run backups' count (nl_nest.recovered, see
+ * primary for them: the nested-run backups' count (tr_nest.recovered, see
  * bpf/netlens.bpf.h) plus a tracer's own "recovered" counters. */
 static uint64_t events_recovered(struct trace_ctx *tc)
 {
 	struct bpf_object *obj = tc->tr->skel_obj(tc->skel);
 
-	return percpu_sum(bpf_object__find_map_by_name(obj, "nl_nest"), 8) +
+	return percpu_sum(bpf_object__find_map_by_name(obj, "tr_nest"), 8) +
 	       percpu_sum(bpf_object__find_map_by_name(obj, "recovered"), 0);
 }
 
@@ -707,7 +707,7 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 		goto out;
 	}
 	if (!tc.summary_mode) {
-		int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc.skel), "nl_events"));
+		int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc.skel), "tr_events"));
 		rb = ring_buffer__new(fd, rb_event, &tc, NULL);
 		if (!rb) {
 			status = out_error("%s: ring buffer: %s", tr->name, strerror(errno));

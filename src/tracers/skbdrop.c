@@ -129,7 +129,7 @@ static int first_frame(struct ksyms *ks, const __u64 *ips, int n)
 /* ---- state ---- */
 
 struct priv {
-	struct nl_enum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
+	struct btfenum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
 	struct ksyms ks;
 	int by;                       /* SKBDROP_BY_* */
 	bool stack;
@@ -140,7 +140,7 @@ static struct priv priv;
 
 static const char *reason_str(uint32_t r, char *buf, size_t cap)
 {
-	const char *n = nl_enum_name(&priv.reasons, r);
+	const char *n = btfenum_name(&priv.reasons, r);
 
 	if (n)
 		return n;
@@ -238,14 +238,14 @@ static int configure(struct trace_ctx *tc, void *skel_)
 		return out_error("%s: -p and --comm do not apply: dropped packets have no owning "
 				 "process", tc->tr->name);
 	if (!priv.reasons.n) {
-		err = nl_enum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
+		err = btfenum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
 		if (err)
 			return out_error("%s: enum skb_drop_reason not found in the kernel's BTF: %s",
 					 tc->tr->name, strerror(-err));
 	}
-	if (nl_enum_value(&priv.reasons, "SKB_CONSUMED", &v))
+	if (btfenum_value(&priv.reasons, "SKB_CONSUMED", &v))
 		skel->rodata->skip_reason1 = (__u32)v;
-	if (nl_enum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
+	if (btfenum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
 		skel->rodata->skip_reason2 = (__u32)v;
 	if (priv.only_reason) {
 		char up[128];
@@ -255,9 +255,9 @@ static int configure(struct trace_ctx *tc, void *skel_)
 					       ? priv.only_reason[i] - 32
 					       : priv.only_reason[i]);
 		up[i] = '\0';
-		if (!nl_enum_value(&priv.reasons, up, &v) &&
+		if (!btfenum_value(&priv.reasons, up, &v) &&
 		    !(strncmp(up, "SKB_DROP_REASON_", 16) == 0 &&
-		      nl_enum_value(&priv.reasons, up + 16, &v))) {
+		      btfenum_value(&priv.reasons, up + 16, &v))) {
 			fprintf(stderr, "netlens: error: --reason: this kernel has no drop reason "
 					"'%s' (see /sys/kernel/btf/vmlinux, enum skb_drop_reason)\n",
 				priv.only_reason);
@@ -492,7 +492,7 @@ static int run_tracer(const struct tracer *tr, int argc, char **argv)
 
 	memset(&priv, 0, sizeof(priv));
 	r = trace_main(tr, argc, argv);
-	nl_enum_free(&priv.reasons);
+	btfenum_free(&priv.reasons);
 	ksyms_free(&priv.ks);
 	return r;
 }

@@ -90,19 +90,19 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct tcpconnlat_bpf *s = skel;
 	int fd = bpf_map__fd(s->maps.hist);
-	uint64_t slots[NL_HIST_SLOTS] = { 0 }, zero = 0;
+	uint64_t slots[TR_HIST_SLOTS] = { 0 }, zero = 0;
 
 	(void)final;
-	for (__u32 i = 0; i < NL_HIST_SLOTS; i++) {
+	for (__u32 i = 0; i < TR_HIST_SLOTS; i++) {
 		bpf_map_lookup_elem(fd, &i, &slots[i]);
 		if (tc->o.interval > 0)
 			bpf_map_update_elem(fd, &i, &zero, BPF_ANY);
 	}
 	if (cfg.step_us)
-		trace_hist_print_linear("TCP connect latency", "usecs", slots, NL_HIST_SLOTS,
+		trace_hist_print_linear("TCP connect latency", "usecs", slots, TR_HIST_SLOTS,
 					cfg.step_us);
 	else
-		trace_hist_print_log2("TCP connect latency", "usecs", slots, NL_HIST_SLOTS);
+		trace_hist_print_log2("TCP connect latency", "usecs", slots, TR_HIST_SLOTS);
 }
 
 static const struct tracer tcpconnlat = {

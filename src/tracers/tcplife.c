@@ -58,7 +58,7 @@ static const struct option longopts[] = {
 
 static int opt(struct trace_ctx *tc, int c, const char *arg)
 {
-	struct nl_filter *f = &tc->o.filter;
+	struct tr_filter *f = &tc->o.filter;
 
 	if (c == 'L')
 		return trace_parse_ports("-L", arg, f->lports, &f->nlports);

@@ -40,7 +40,7 @@ static const struct option longopts[] = {
 };
 
 struct priv {
-	struct nl_enum_names reasons; /* enum sk_rst_reason, empty if absent */
+	struct btfenum_names reasons; /* enum sk_rst_reason, empty if absent */
 	bool sent_only, received_only;
 };
 
@@ -77,7 +77,7 @@ static int configure(struct trace_ctx *tc, void *skel)
 	if (priv.received_only)
 		trace_hook_off(tc, "tcp_send_reset");
 	if (!priv.reasons.n)
-		nl_enum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
+		btfenum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
 	return 0;
 }
 
@@ -85,7 +85,7 @@ static int configure(struct trace_ctx *tc, void *skel)
 static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
 {
 	if (dir == TCPRESET_SENT) {
-		const char *r = nl_enum_name(&priv.reasons, reason);
+		const char *r = btfenum_name(&priv.reasons, reason);
 		if (r)
 			out_cell_str(t, col, r);
 		else
@@ -186,7 +186,7 @@ static const struct tracer tcpreset = {
 static int run(int argc, char **argv)
 {
 	int r = trace_main(&tcpreset, argc, argv);
-	nl_enum_free(&priv.reasons);
+	btfenum_free(&priv.reasons);
 	return r;
 }
 

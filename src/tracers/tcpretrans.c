@@ -120,7 +120,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 }
 
 struct count_row {
-	struct nl_tuple k;
+	struct tr_tuple k;
 	struct tcpretrans_count v;
 };
 
@@ -150,17 +150,17 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 				  tc->o.interval > 0);
 	struct table *t;
 
-	_Static_assert(sizeof(struct nl_tuple) % 8 == 0, "trace_map_read layout");
+	_Static_assert(sizeof(struct tr_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
 	qsort(rows, n, sizeof(*rows), cmp_rows);
 	int c0 = owners ? 0 : 2; /* first column shown */
 	t = out_table_begin(ccols + c0, (int)(sizeof(ccols) / sizeof(ccols[0])) - c0);
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];
-		char comm[NL_COMM_LEN + 1], a[64];
+		char comm[TR_COMM_LEN + 1], a[64];
 
-		memcpy(comm, r->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
+		memcpy(comm, r->v.comm, TR_COMM_LEN);
+		comm[TR_COMM_LEN] = '\0';
 		out_row_begin(t);
 		if (owners) {
 			if (r->v.pid || out_is_json())

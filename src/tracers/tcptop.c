@@ -163,9 +163,9 @@ static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double
 	double wall = (double)((int64_t)mono_ns() + tc->wall_offset) / 1e9;
 	for (size_t i = 0; i < n && (!limit || i < limit); i++) {
 		const struct flow *f = &rows[i];
-		char comm[NL_COMM_LEN + 1];
-		memcpy(comm, f->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
+		char comm[TR_COMM_LEN + 1];
+		memcpy(comm, f->v.comm, TR_COMM_LEN);
+		comm[TR_COMM_LEN] = '\0';
 		out_row_begin(t);
 		out_field_double(t, "time", NULL, wall, 6);
 		out_field_double(t, "interval_s", NULL, secs, 3);
