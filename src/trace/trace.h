@@ -26,6 +26,7 @@
 
 #include "base/output.h"
 #include "bpf/netlens.h"
+#include "trace/format.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -167,15 +168,6 @@ void trace_hook_off(struct trace_ctx *tc, const char *hook_name);
  * CGROUP and finishes the row. */
 struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h);
 void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h);
-/* PID and COMM cells ("-" when the owner is unknown). */
-void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct tr_hdr *h);
-/* Address/port cells plus JSON "ip": 4|6. */
-void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct tr_tuple *tu);
-/* Formats an address of the given family ("-" if unknown); buf >= 46. */
-const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
-const char *tcp_state_name(int state);
-
 /* Histograms printed as bars (text) or {"unit", "buckets": [...]} (JSON).
  * log2: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1);
  * linear: slot i counts [i*step, (i+1)*step), the last slot is "and up". */

@@ -168,20 +168,6 @@ static const char *proto_str(const struct skbdrop_pkt *p, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *tcp_flags_str(unsigned f, char *buf)
-{
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (f & (1u << i))
-			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
-	if (!n)
-		strcpy(buf, "-");
-	return buf;
-}
-
 /* ---- options ---- */
 
 enum { OPT_BY = 512, OPT_REASON };
@@ -349,7 +335,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	cells_pkt(t, C_PROTO, C_SADDR, C_SPORT, C_DADDR, C_DPORT, &e->p);
 	out_cell_u64(t, C_LEN, e->len);
 	if (e->p.family && e->p.proto == 6) {
-		tcp_flags_str(e->p.tcp_flags, fl);
+		trace_tcp_flags_str(fl, e->p.tcp_flags);
 		out_cell_str(t, C_STATE, e->state ? tcp_state_name(e->state) : "-");
 		out_cell_str(t, C_FLAGS, fl);
 	}
