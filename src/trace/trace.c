@@ -575,8 +575,11 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 	long rounds = 0;
 
 	tc.o.ringbuf_size = DEFAULT_RINGBUF;
-	if ((err = trace_parse_opts(&tc, argc, argv)) != 0)
+	if ((err = trace_parse_opts(&tc, argc, argv)) != 0) {
+		if (tr->fini)
+			tr->fini(&tc);
 		return err;
+	}
 	if (!tc.summary_mode && !tr->event)
 		tc.summary_mode = true;
 
@@ -684,6 +687,8 @@ out:
 		close(stats_fd);
 	free(cols);
 	sb_free(&bpf_log);
+	if (tr->fini)
+		tr->fini(&tc);
 	fflush(stdout);
 	return status;
 }

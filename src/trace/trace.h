@@ -104,6 +104,9 @@ struct tracer {
 	void (*event)(struct trace_ctx *tc, const void *data, size_t len);
 	/* summary mode: print (and clear) the kernel maps; final on exit */
 	void (*summary)(struct trace_ctx *tc, void *skel, bool final);
+	/* after the run, whatever its outcome (also after an option error):
+	 * frees what opt()/configure()/event() kept in the tracer's state */
+	void (*fini)(struct trace_ctx *tc);
 };
 
 /* Generates the skeleton glue for `name` (needs "bpf/name.skel.h"). */

@@ -379,76 +379,42 @@ static int cmp_crow(const void *a, const void *b)
 	return x->v.packets < y->v.packets ? 1 : x->v.packets > y->v.packets ? -1 : 0;
 }
 
+/* One table for the three keys: the columns a key does not have are hidden. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	static const struct out_col by_reason[] = {
+	bool flow = priv.by == SKBDROP_BY_FLOW, loc = priv.by == SKBDROP_BY_LOCATION;
+	const struct out_col scols[] = {
+		{ flow ? "PROTO" : NULL, flow ? "proto" : NULL, 0, 5 },
+		{ flow ? "SADDR" : NULL, flow ? "saddr" : NULL, 0, 15 },
+		{ flow ? "SPORT" : NULL, flow ? "sport" : NULL, OUT_RIGHT, 5 },
+		{ flow ? "DADDR" : NULL, flow ? "daddr" : NULL, 0, 15 },
+		{ flow ? "DPORT" : NULL, flow ? "dport" : NULL, OUT_RIGHT, 5 },
 		{ "REASON", "reason", 0, 20 },
+		{ loc ? "LOCATION" : NULL, loc ? "location" : NULL, 0, 30 },
 		{ "PACKETS", "packets", OUT_RIGHT, 8 },
 		{ "BYTES", "bytes", OUT_RIGHT, 10 },
 	};
-	static const struct out_col by_loc[] = {
-		{ "REASON", "reason", 0, 20 },
-		{ "LOCATION", "location", 0, 30 },
-		{ "PACKETS", "packets", OUT_RIGHT, 8 },
-		{ "BYTES", "bytes", OUT_RIGHT, 10 },
-	};
-	static const struct out_col by_flow[] = {
-		{ "PROTO", "proto", 0, 5 },
-		{ "SADDR", "saddr", 0, 15 },
-		{ "SPORT", "sport", OUT_RIGHT, 5 },
-		{ "DADDR", "daddr", 0, 15 },
-		{ "DPORT", "dport", OUT_RIGHT, 5 },
-		{ "REASON", "reason", 0, 20 },
-		{ "PACKETS", "packets", OUT_RIGHT, 8 },
-		{ "BYTES", "bytes", OUT_RIGHT, 10 },
-	};
-	int fd = bpf_map__fd(((struct skbdrop_bpf *)skel)->maps.counts);
-	struct skbdrop_key key, next, *prev = NULL;
-	struct crow *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct crow *rows;
+	size_t n = trace_map_read(((struct skbdrop_bpf *)skel)->maps.counts, (void **)&rows,
+				  tc->o.interval > 0);
 	struct table *t;
-	int c0;
 
+	_Static_assert(sizeof(struct skbdrop_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (tc->o.interval > 0)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
 	qsort(rows, n, sizeof(*rows), cmp_crow);
-	if (priv.by == SKBDROP_BY_FLOW)
-		t = out_table_begin(by_flow, 8), c0 = 5;
-	else if (priv.by == SKBDROP_BY_LOCATION)
-		t = out_table_begin(by_loc, 4), c0 = 2;
-	else
-		t = out_table_begin(by_reason, 3), c0 = 1;
+	t = out_table_begin(scols, (int)(sizeof(scols) / sizeof(scols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct crow *r = &rows[i];
-		char rb[32], loc[160];
+		char rb[32], lb[160];
 		out_row_begin(t);
-		if (priv.by == SKBDROP_BY_FLOW) {
+		if (flow)
 			cells_pkt(t, 0, 1, 2, 3, 4, &r->k.p);
-			out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
-		} else {
-			out_cell_str(t, 0, reason_str(r->k.reason, rb, sizeof(rb)));
-			if (priv.by == SKBDROP_BY_LOCATION)
-				out_cell_str(t, 1, ksym_str(&priv.ks, r->k.location, loc, sizeof(loc)));
-		}
+		out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
+		if (loc)
+			out_cell_str(t, 6, ksym_str(&priv.ks, r->k.location, lb, sizeof(lb)));
 		out_field_u64(t, "reason_code", NULL, r->k.reason);
-		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 1 : 0), r->v.packets);
-		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 2 : 1), r->v.bytes);
+		out_cell_u64(t, 7, r->v.packets);
+		out_cell_u64(t, 8, r->v.bytes);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -461,30 +427,23 @@ static const struct trace_hook hooks[] = {
 	{ "kfree_skb", { "skbdrop_btf", "skbdrop_raw" } },
 };
 
+static void fini(struct trace_ctx *tc)
+{
+	(void)tc;
+	btfenum_free(&priv.reasons);
+	ksyms_free(&priv.ks);
+	memset(&priv, 0, sizeof(priv));
+}
+
 #define DROP_TRACER(n, doing_, cols_)                                                   \
 	{                                                                              \
-		.name = n, .doing = doing_, .hooks = hooks, .nhooks = 1, .cols = cols_,      \
-		.ncols = sizeof(cols_) / sizeof(cols_[0]), .shortopts = "sK",                \
-		.longopts = longopts, .opt = opt, TRACE_SKEL(skbdrop),                       \
-		.configure = configure, .event = event, .summary = summary,                  \
+		.name = n, .doing = doing_, TRACE_HOOKS(hooks), TRACE_COLS(cols_),           \
+		.shortopts = "sK", .longopts = longopts, .opt = opt, TRACE_SKEL(skbdrop),     \
+		.configure = configure, .event = event, .summary = summary, .fini = fini,    \
 	}
 
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);
 static const struct tracer tcpdrop = DROP_TRACER("tcpdrop", "dropped TCP packets", tcp_cols);
-
-static int run_tracer(const struct tracer *tr, int argc, char **argv)
-{
-	int r;
-
-	memset(&priv, 0, sizeof(priv));
-	r = trace_main(tr, argc, argv);
-	btfenum_free(&priv.reasons);
-	ksyms_free(&priv.ks);
-	return r;
-}
-
-static int run_skbdrop(int argc, char **argv) { return run_tracer(&skbdrop, argc, argv); }
-static int run_tcpdrop(int argc, char **argv) { return run_tracer(&tcpdrop, argc, argv); }
 
 #define DROP_USAGE                                                                     \
 	"  -s, --summary        count in the kernel by reason; print on exit, or every\n"    \
@@ -496,8 +455,7 @@ static int run_tcpdrop(int argc, char **argv) { return run_tracer(&tcpdrop, argc
 	"-P/--lport/--rport match the packet's ports (--lport: destination port);\n"      \
 	"-p/--comm do not apply (drops have no owning process).\n\n"
 
-NETLENS_COMMAND(skbdrop, .name = "skbdrop", .run = run_skbdrop,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(skbdrop, .name = "skbdrop",
 		.summary = "trace dropped packets with the kernel's drop reason",
 		.usage = "usage: netlens skbdrop [options]\n\n"
 			 "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
@@ -506,8 +464,7 @@ NETLENS_COMMAND(skbdrop, .name = "skbdrop", .run = run_skbdrop,
 			 "skb_drop_reason, SKB_DROP_REASON_ stripped) and the function that dropped it.\n\n"
 			 DROP_USAGE TRACE_COMMON_USAGE);
 
-NETLENS_COMMAND(tcpdrop, .name = "tcpdrop", .run = run_tcpdrop,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpdrop, .name = "tcpdrop",
 		.summary = "trace dropped TCP packets with the kernel's drop reason",
 		.usage = "usage: netlens tcpdrop [options]\n\n"
 			 "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"

@@ -81,6 +81,13 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
+static void fini(struct trace_ctx *tc)
+{
+	(void)tc;
+	btfenum_free(&priv.reasons);
+	memset(&priv, 0, sizeof(priv));
+}
+
 /* The reason cell and JSON fields of a sent reset; "-" for received ones. */
 static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
 {
@@ -176,17 +183,10 @@ static const struct tracer tcpreset = {
 	.configure = configure,
 	.event = event,
 	.summary = summary,
+	.fini = fini,
 };
 
-static int run(int argc, char **argv)
-{
-	int r = trace_main(&tcpreset, argc, argv);
-	btfenum_free(&priv.reasons);
-	return r;
-}
-
-NETLENS_COMMAND(tcpreset, .name = "tcpreset", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpreset, .name = "tcpreset",
 		.summary = "trace TCP resets sent and received, with tuple, state and reason",
 		.usage = "usage: netlens tcpreset [options]\n\n"
 			 "One line per TCP reset this host sends (tcp:tcp_send_reset) or receives\n"
