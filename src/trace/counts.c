@@ -1,4 +1,4 @@
-/* Per-endpoint count maps (struct nl_endpoint -> struct nl_counts), printed
+/* Per-endpoint count maps (struct tr_endpoint -> struct tr_counts), printed
  * as a table sorted by count. */
 #include "trace/trace.h"
 
@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 
 struct row {
-	struct nl_endpoint k;
-	struct nl_counts v;
+	struct tr_endpoint k;
+	struct tr_counts v;
 };
 
 static int cmp_rows(const void *a, const void *b)
@@ -33,7 +33,7 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
 	};
 	int fd = bpf_map__fd(map);
-	struct nl_endpoint key, next, *prev = NULL;
+	struct tr_endpoint key, next, *prev = NULL;
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0;
 	struct table *t;

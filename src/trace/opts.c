@@ -86,8 +86,8 @@ int trace_parse_ports(const char *opt, const char *arg, __u16 *ports, __u8 *n)
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned long p;
-		if (*n >= NL_MAX_PORTS) {
-			fprintf(stderr, "netlens: error: %s: at most %d ports\n", opt, NL_MAX_PORTS);
+		if (*n >= TR_MAX_PORTS) {
+			fprintf(stderr, "netlens: error: %s: at most %d ports\n", opt, TR_MAX_PORTS);
 			return EXIT_USAGE;
 		}
 		if (trace_parse_ulong(opt, tok, 65535, &p) || p == 0)
@@ -151,7 +151,7 @@ static int parse_cgroup(const char *arg, __u64 *id)
 
 static int parse_common(struct trace_opts *o, int c, const char *arg)
 {
-	struct nl_filter *f = &o->filter;
+	struct tr_filter *f = &o->filter;
 	unsigned long v;
 	int r;
 
@@ -162,10 +162,10 @@ static int parse_common(struct trace_opts *o, int c, const char *arg)
 		f->pid = (__u32)v;
 		return 0;
 	case OPT_COMM:
-		if (strlen(arg) >= NL_COMM_LEN) {
+		if (strlen(arg) >= TR_COMM_LEN) {
 			fprintf(stderr, "netlens: error: --comm: the kernel keeps %d characters of a "
 					"command name; '%s' is longer\n",
-				NL_COMM_LEN - 1, arg);
+				TR_COMM_LEN - 1, arg);
 			return EXIT_USAGE;
 		}
 		memset(f->comm, 0, sizeof(f->comm));

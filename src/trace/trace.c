@@ -248,7 +248,7 @@ static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
 			}
 		}
 		*tr->skel_filter(tc->skel) = tc->o.filter;
-		rb = bpf_object__find_map_by_name(obj, "nl_events");
+		rb = bpf_object__find_map_by_name(obj, "tr_events");
 		if (rb) {
 			/* summary modes never stream: keep the buffer minimal */
 			unsigned long sz = tc->summary_mode ? 4096 : tc->o.ringbuf_size;
@@ -360,7 +360,7 @@ static struct out_col *build_cols(const struct trace_ctx *tc, int *n)
 	return c;
 }
 
-struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
+struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	struct table *t = tc->t;
 	double wall = (double)((int64_t)h->ts_ns + tc->wall_offset) / 1e9;
@@ -397,124 +397,13 @@ struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
 	return t;
 }
 
-void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h)
+void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	int nc = tc->tr->ncols + 3;
 
 	out_cell_u64(tc->t, nc - 2, h->netns);
 	out_cell_u64(tc->t, nc - 1, h->cgroup);
 	out_row_end(tc->t);
-}
-
-void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h)
-{
-	char comm[NL_COMM_LEN + 1];
-
-	memcpy(comm, h->comm, NL_COMM_LEN);
-	comm[NL_COMM_LEN] = '\0';
-	if (h->pid || out_is_json())
-		out_cell_u64(tc->t, col_pid, h->pid); /* JSON: 0 means unknown */
-	else
-		out_cell_str(tc->t, col_pid, "-");
-	out_cell_str(tc->t, col_comm, comm[0] ? comm : (out_is_json() ? "" : "-"));
-}
-
-static char *fmt_ipv4(char *p, const uint8_t *a)
-{
-	for (int i = 0; i < 4; i++) {
-		unsigned v = a[i];
-		if (i)
-			*p++ = '.';
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
-	}
-	*p = '\0';
-	return p;
-}
-
-/* inet_ntop(AF_INET6)'s text without its sprintf per group: the longest
- * run of two or more zero groups (the first of equal ones) becomes "::",
- * and an IPv4-compatible or -mapped address ends in dotted quad. */
-static void fmt_ipv6(char *p, const uint8_t *a)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned w[8];
-	int best = -1, best_len = 0, cur = -1;
-
-	for (int i = 0; i < 8; i++)
-		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
-	for (int i = 0; i <= 8; i++) {
-		if (i < 8 && w[i] == 0) {
-			if (cur < 0)
-				cur = i;
-		} else if (cur >= 0) {
-			if (i - cur > best_len)
-				best = cur, best_len = i - cur;
-			cur = -1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-	for (int i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				*p++ = ':';
-			continue;
-		}
-		if (i)
-			*p++ = ':';
-		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-			fmt_ipv4(p, a + 12);
-			return;
-		}
-		bool lead = true;
-		for (int sh = 12; sh >= 0; sh -= 4) {
-			unsigned d = (w[i] >> sh) & 15;
-			if (lead && d == 0 && sh)
-				continue;
-			lead = false;
-			*p++ = hex[d];
-		}
-	}
-	if (best >= 0 && best + best_len == 8)
-		*p++ = ':';
-	*p = '\0';
-}
-
-const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)
-{
-	if (family == AF_INET6)
-		fmt_ipv6(buf, addr);
-	else
-		fmt_ipv4(buf, addr);
-	return buf;
-}
-
-void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct nl_tuple *tu)
-{
-	char a[64];
-
-	out_field_u64(tc->t, "ip", NULL, tu->family == AF_INET6 ? 6 : 4);
-	out_cell_str(tc->t, col_laddr, trace_addr_str(a, tu->family, tu->saddr));
-	out_cell_u64(tc->t, col_lport, tu->sport);
-	out_cell_str(tc->t, col_raddr, trace_addr_str(a, tu->family, tu->daddr));
-	out_cell_u64(tc->t, col_rport, tu->dport);
-}
-
-const char *tcp_state_name(int state)
-{
-	static const char *const names[] = {
-		"UNKNOWN",   "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1",
-		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
-	};
-	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]))
-		return "UNKNOWN";
-	return names[state];
 }
 
 /* ---- ring buffer, lost events, stats ---- */
@@ -525,7 +414,7 @@ static int rb_event(void *ctx, void *data, size_t len)
 {
 	struct trace_ctx *tc = ctx;
 
-	if (len >= sizeof(struct nl_hdr)) {
+	if (len >= sizeof(struct tr_hdr)) {
 		tc->tr->event(tc, data, len);
 		rb_seen++;
 	}
@@ -534,7 +423,7 @@ static int rb_event(void *ctx, void *data, size_t len)
 
 static uint64_t lost_events(struct trace_ctx *tc)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "nl_lost");
+	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "tr_lost");
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum = 0;
 	__u32 key = 0;
@@ -580,13 +469,13 @@ static uint64_t percpu_sum(struct bpf_map *m, size_t value_off)
 }
 
 /* Events the backup hooks handled because the kernel did not run the
- * primary for them: the nested-run backups' count (nl_nest.recovered, see
+ * primary for them: the nested-run backups' count (tr_nest.recovered, see
  * bpf/netlens.bpf.h) plus a tracer's own "recovered" counters. */
 static uint64_t events_recovered(struct trace_ctx *tc)
 {
 	struct bpf_object *obj = tc->tr->skel_obj(tc->skel);
 
-	return percpu_sum(bpf_object__find_map_by_name(obj, "nl_nest"), 8) +
+	return percpu_sum(bpf_object__find_map_by_name(obj, "tr_nest"), 8) +
 	       percpu_sum(bpf_object__find_map_by_name(obj, "recovered"), 0);
 }
 
@@ -707,7 +596,7 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 		goto out;
 	}
 	if (!tc.summary_mode) {
-		int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc.skel), "nl_events"));
+		int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc.skel), "tr_events"));
 		rb = ring_buffer__new(fd, rb_event, &tc, NULL);
 		if (!rb) {
 			status = out_error("%s: ring buffer: %s", tr->name, strerror(errno));

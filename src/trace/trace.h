@@ -26,6 +26,7 @@
 
 #include "base/output.h"
 #include "bpf/netlens.h"
+#include "trace/format.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -52,7 +53,7 @@ struct trace_hook {
 	bool backup;
 };
 
-/* The hooks of an NL_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
+/* The hooks of an TR_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
  * through its own tracepoint, else through sys_exit; accept() exits through
  * its own one too (optional: sys_exit, when used, covers both). */
 #define TRACE_ACCEPT4_HOOK "sys_exit_accept4 (accepted socket)"
@@ -61,7 +62,7 @@ struct trace_hook {
 	{ TRACE_ACCEPT4_HOOK, { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } }, \
 	{ TRACE_ACCEPT_HOOK, { #n "_accept_tp" }, .optional = true }
 
-/* The hooks of an NL_STATE_PROGRAMS(name, ...) handler: the primary first,
+/* The hooks of an TR_STATE_PROGRAMS(name, ...) handler: the primary first,
  * the backup for nested runs last in the tracer's hook array. */
 #define TRACE_STATE_HOOK(n) { "inet_sock_set_state", { #n "_state_btf", #n "_state_raw" } }
 #define TRACE_STATE_NEST_HOOK(n)                                                     \
@@ -95,7 +96,7 @@ struct tracer {
 	int (*skel_load)(void *skel);
 	void (*skel_destroy)(void *skel);
 	struct bpf_object *(*skel_obj)(void *skel);
-	struct nl_filter *(*skel_filter)(void *skel);
+	struct tr_filter *(*skel_filter)(void *skel);
 	const void *(*skel_elf)(void *skel, size_t *sz);
 	/* before load: tracer rodata; may turn hooks off with trace_hook_off() */
 	int (*configure)(struct trace_ctx *tc, void *skel);
@@ -119,9 +120,9 @@ struct tracer {
 	static int n##_skel_load(void *s) { return n##_bpf__load(s); }                 \
 	static void n##_skel_destroy(void *s) { n##_bpf__destroy(s); }                 \
 	static struct bpf_object *n##_skel_obj(void *s) { return ((struct n##_bpf *)s)->obj; } \
-	static struct nl_filter *n##_skel_filter(void *s)                              \
+	static struct tr_filter *n##_skel_filter(void *s)                              \
 	{                                                                              \
-		return &((struct n##_bpf *)s)->rodata->nl_filter;                      \
+		return &((struct n##_bpf *)s)->rodata->tr_filter;                      \
 	}
 #define TRACE_SKEL(n)                                                                \
 	.skel_open = n##_skel_open, .skel_load = n##_skel_load,                        \
@@ -132,7 +133,7 @@ enum trace_ts { TS_NONE, TS_REL, TS_WALL };
 
 /* Common options after parsing. */
 struct trace_opts {
-	struct nl_filter filter;
+	struct tr_filter filter;
 	enum trace_ts ts;
 	bool wide;
 	bool stats;
@@ -165,17 +166,8 @@ void trace_hook_off(struct trace_ctx *tc, const char *hook_name);
 
 /* Event rows: begin writes TIME (and JSON "time"), end writes NETNS and
  * CGROUP and finishes the row. */
-struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h);
-void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h);
-/* PID and COMM cells ("-" when the owner is unknown). */
-void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h);
-/* Address/port cells plus JSON "ip": 4|6. */
-void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct nl_tuple *tu);
-/* Formats an address of the given family ("-" if unknown); buf >= 46. */
-const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
-const char *tcp_state_name(int state);
-
+struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h);
+void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h);
 /* Histograms printed as bars (text) or {"unit", "buckets": [...]} (JSON).
  * log2: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1);
  * linear: slot i counts [i*step, (i+1)*step), the last slot is "and up". */
@@ -184,7 +176,7 @@ void trace_hist_print_log2(const char *title, const char *unit, const uint64_t *
 void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
 			     int nslots, uint64_t step);
 
-/* Prints an nl_endpoint -> nl_counts map sorted by count; clear empties it. */
+/* Prints an tr_endpoint -> tr_counts map sorted by count; clear empties it. */
 struct bpf_map;
 void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
 			const char *port_title, const char *port_key, bool with_failed,
@@ -204,7 +196,7 @@ void trace_interval_stamp(const struct trace_ctx *tc);
 /* Helpers for option handlers. */
 int trace_parse_ulong(const char *opt, const char *arg, unsigned long max, unsigned long *v);
 int trace_parse_secs(const char *opt, const char *arg, double *v);
-/* PORT[,PORT...] appended to ports (at most NL_MAX_PORTS). */
+/* PORT[,PORT...] appended to ports (at most TR_MAX_PORTS). */
 int trace_parse_ports(const char *opt, const char *arg, __u16 *ports, __u8 *n);
 
 /* Usage text of the common options, for the tracers' usage strings. */

@@ -129,7 +129,7 @@ static int first_frame(struct ksyms *ks, const __u64 *ips, int n)
 /* ---- state ---- */
 
 struct priv {
-	struct nl_enum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
+	struct btfenum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
 	struct ksyms ks;
 	int by;                       /* SKBDROP_BY_* */
 	bool stack;
@@ -140,7 +140,7 @@ static struct priv priv;
 
 static const char *reason_str(uint32_t r, char *buf, size_t cap)
 {
-	const char *n = nl_enum_name(&priv.reasons, r);
+	const char *n = btfenum_name(&priv.reasons, r);
 
 	if (n)
 		return n;
@@ -165,20 +165,6 @@ static const char *proto_str(const struct skbdrop_pkt *p, char *buf, size_t cap)
 		snprintf(buf, cap, "icmp%s", p->proto == 58 ? "6" : "");
 	else
 		snprintf(buf, cap, "ip%s/%u", fam, p->proto);
-	return buf;
-}
-
-static const char *tcp_flags_str(unsigned f, char *buf)
-{
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (f & (1u << i))
-			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
-	if (!n)
-		strcpy(buf, "-");
 	return buf;
 }
 
@@ -238,14 +224,14 @@ static int configure(struct trace_ctx *tc, void *skel_)
 		return out_error("%s: -p and --comm do not apply: dropped packets have no owning "
 				 "process", tc->tr->name);
 	if (!priv.reasons.n) {
-		err = nl_enum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
+		err = btfenum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
 		if (err)
 			return out_error("%s: enum skb_drop_reason not found in the kernel's BTF: %s",
 					 tc->tr->name, strerror(-err));
 	}
-	if (nl_enum_value(&priv.reasons, "SKB_CONSUMED", &v))
+	if (btfenum_value(&priv.reasons, "SKB_CONSUMED", &v))
 		skel->rodata->skip_reason1 = (__u32)v;
-	if (nl_enum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
+	if (btfenum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
 		skel->rodata->skip_reason2 = (__u32)v;
 	if (priv.only_reason) {
 		char up[128];
@@ -255,9 +241,9 @@ static int configure(struct trace_ctx *tc, void *skel_)
 					       ? priv.only_reason[i] - 32
 					       : priv.only_reason[i]);
 		up[i] = '\0';
-		if (!nl_enum_value(&priv.reasons, up, &v) &&
+		if (!btfenum_value(&priv.reasons, up, &v) &&
 		    !(strncmp(up, "SKB_DROP_REASON_", 16) == 0 &&
-		      nl_enum_value(&priv.reasons, up + 16, &v))) {
+		      btfenum_value(&priv.reasons, up + 16, &v))) {
 			fprintf(stderr, "netlens: error: --reason: this kernel has no drop reason "
 					"'%s' (see /sys/kernel/btf/vmlinux, enum skb_drop_reason)\n",
 				priv.only_reason);
@@ -349,7 +335,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	cells_pkt(t, C_PROTO, C_SADDR, C_SPORT, C_DADDR, C_DPORT, &e->p);
 	out_cell_u64(t, C_LEN, e->len);
 	if (e->p.family && e->p.proto == 6) {
-		tcp_flags_str(e->p.tcp_flags, fl);
+		trace_tcp_flags_str(fl, e->p.tcp_flags);
 		out_cell_str(t, C_STATE, e->state ? tcp_state_name(e->state) : "-");
 		out_cell_str(t, C_FLAGS, fl);
 	}
@@ -492,7 +478,7 @@ static int run_tracer(const struct tracer *tr, int argc, char **argv)
 
 	memset(&priv, 0, sizeof(priv));
 	r = trace_main(tr, argc, argv);
-	nl_enum_free(&priv.reasons);
+	btfenum_free(&priv.reasons);
 	ksyms_free(&priv.ks);
 	return r;
 }

@@ -43,12 +43,13 @@ static int configure(struct trace_ctx *tc, void *skel)
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpaccept_event *e = data;
+	struct table *t;
 
 	if (len < sizeof(*e))
 		return;
-	trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	t = trace_row_begin(tc, &e->h);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	trace_row_end(tc, &e->h);
 }
 

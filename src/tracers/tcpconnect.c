@@ -53,8 +53,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_bool(t, "ok", NULL, e->err == 0);

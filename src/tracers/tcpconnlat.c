@@ -78,8 +78,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_u64(t, "latency_us", NULL, e->lat_ns / 1000);
@@ -90,19 +90,19 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct tcpconnlat_bpf *s = skel;
 	int fd = bpf_map__fd(s->maps.hist);
-	uint64_t slots[NL_HIST_SLOTS] = { 0 }, zero = 0;
+	uint64_t slots[TR_HIST_SLOTS] = { 0 }, zero = 0;
 
 	(void)final;
-	for (__u32 i = 0; i < NL_HIST_SLOTS; i++) {
+	for (__u32 i = 0; i < TR_HIST_SLOTS; i++) {
 		bpf_map_lookup_elem(fd, &i, &slots[i]);
 		if (tc->o.interval > 0)
 			bpf_map_update_elem(fd, &i, &zero, BPF_ANY);
 	}
 	if (cfg.step_us)
-		trace_hist_print_linear("TCP connect latency", "usecs", slots, NL_HIST_SLOTS,
+		trace_hist_print_linear("TCP connect latency", "usecs", slots, TR_HIST_SLOTS,
 					cfg.step_us);
 	else
-		trace_hist_print_log2("TCP connect latency", "usecs", slots, NL_HIST_SLOTS);
+		trace_hist_print_log2("TCP connect latency", "usecs", slots, TR_HIST_SLOTS);
 }
 
 static const struct tracer tcpconnlat = {

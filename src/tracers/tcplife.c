@@ -58,7 +58,7 @@ static const struct option longopts[] = {
 
 static int opt(struct trace_ctx *tc, int c, const char *arg)
 {
-	struct nl_filter *f = &tc->o.filter;
+	struct tr_filter *f = &tc->o.filter;
 
 	if (c == 'L')
 		return trace_parse_ports("-L", arg, f->lports, &f->nlports);
@@ -73,8 +73,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_u64(t, C_TX, (e->tx_bytes + 512) / 1024);
 	out_cell_u64(t, C_RX, (e->rx_bytes + 512) / 1024);
 	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);

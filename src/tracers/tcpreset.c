@@ -40,7 +40,7 @@ static const struct option longopts[] = {
 };
 
 struct priv {
-	struct nl_enum_names reasons; /* enum sk_rst_reason, empty if absent */
+	struct btfenum_names reasons; /* enum sk_rst_reason, empty if absent */
 	bool sent_only, received_only;
 };
 
@@ -77,7 +77,7 @@ static int configure(struct trace_ctx *tc, void *skel)
 	if (priv.received_only)
 		trace_hook_off(tc, "tcp_send_reset");
 	if (!priv.reasons.n)
-		nl_enum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
+		btfenum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
 	return 0;
 }
 
@@ -85,7 +85,7 @@ static int configure(struct trace_ctx *tc, void *skel)
 static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
 {
 	if (dir == TCPRESET_SENT) {
-		const char *r = nl_enum_name(&priv.reasons, reason);
+		const char *r = btfenum_name(&priv.reasons, reason);
 		if (r)
 			out_cell_str(t, col, r);
 		else
@@ -106,8 +106,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	t = trace_row_begin(tc, &e->h);
 	out_cell_str(t, C_DIR, e->dir == TCPRESET_SENT ? "sent" : "received");
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_STATE, e->has_sk ? tcp_state_name(e->state) : "-");
 	out_field_bool(t, "socket", NULL, e->has_sk);
 	reason_cells(t, C_REASON, e->dir, e->reason);
@@ -150,15 +150,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	t = out_table_begin(ccols, sizeof(ccols) / sizeof(ccols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const struct tcpreset_key *k = &rows[i].k;
-		char a[64];
 
 		out_row_begin(t);
 		out_cell_str(t, 0, k->dir == TCPRESET_SENT ? "sent" : "received");
-		out_field_u64(t, "ip", NULL, k->t.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 1, trace_addr_str(a, k->t.family, k->t.saddr));
-		out_cell_u64(t, 2, k->t.sport);
-		out_cell_str(t, 3, trace_addr_str(a, k->t.family, k->t.daddr));
-		out_cell_u64(t, 4, k->t.dport);
+		trace_cells_tuple(t, 1, 2, 3, 4, &k->t);
 		out_cell_str(t, 5, k->has_sk ? tcp_state_name(k->state) : "-");
 		out_field_bool(t, "socket", NULL, k->has_sk);
 		reason_cells(t, 6, k->dir, k->reason);
@@ -186,7 +181,7 @@ static const struct tracer tcpreset = {
 static int run(int argc, char **argv)
 {
 	int r = trace_main(&tcpreset, argc, argv);
-	nl_enum_free(&priv.reasons);
+	btfenum_free(&priv.reasons);
 	return r;
 }
 

@@ -77,20 +77,6 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static const char *flags_str(char *buf, unsigned f)
-{
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (f & (1u << i))
-			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
-	if (!n)
-		strcpy(buf, "-");
-	return buf;
-}
-
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpretrans_event *e = data;
@@ -100,13 +86,13 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_STATE, tcp_state_name(e->state));
 	out_cell_str(t, C_TYPE, e->kind == TCPRETRANS_SYNACK ? "synack" : "seg");
 	out_cell_u64(t, C_SEQ, e->seq);
 	out_cell_u64(t, C_LEN, e->len);
-	flags_str(fl, e->tcp_flags);
+	trace_tcp_flags_str(fl, e->tcp_flags);
 	if (e->err && !out_is_json()) {
 		const char *en = strerrorname_np(-e->err);
 		out_cell_fmt(t, C_FLAGS, "%s failed:%s", fl, en ? en : "?");
@@ -120,7 +106,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 }
 
 struct count_row {
-	struct nl_tuple k;
+	struct tr_tuple k;
 	struct tcpretrans_count v;
 };
 
@@ -131,12 +117,12 @@ static int cmp_rows(const void *a, const void *b)
 	return x->v.segs < y->v.segs ? 1 : x->v.segs > y->v.segs ? -1 : 0;
 }
 
-/* Without owners the table starts at LADDR. */
+/* Without owners the PID and COMM columns are hidden. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	static const struct out_col ccols[] = {
-		{ "PID", "pid", OUT_RIGHT, 7 },
-		{ "COMM", "comm", 0, 15 },
+	const struct out_col ccols[] = {
+		{ owners ? "PID" : NULL, owners ? "pid" : NULL, OUT_RIGHT, 7 },
+		{ owners ? "COMM" : NULL, owners ? "comm" : NULL, 0, 15 },
 		{ "LADDR", "laddr", 0, 15 },
 		{ "LPORT", "lport", OUT_RIGHT, 5 },
 		{ "RADDR", "raddr", 0, 15 },
@@ -150,33 +136,19 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 				  tc->o.interval > 0);
 	struct table *t;
 
-	_Static_assert(sizeof(struct nl_tuple) % 8 == 0, "trace_map_read layout");
+	_Static_assert(sizeof(struct tr_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	int c0 = owners ? 0 : 2; /* first column shown */
-	t = out_table_begin(ccols + c0, (int)(sizeof(ccols) / sizeof(ccols[0])) - c0);
+	t = out_table_begin(ccols, (int)(sizeof(ccols) / sizeof(ccols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];
-		char comm[NL_COMM_LEN + 1], a[64];
 
-		memcpy(comm, r->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
 		out_row_begin(t);
-		if (owners) {
-			if (r->v.pid || out_is_json())
-				out_cell_u64(t, 0, r->v.pid);
-			else
-				out_cell_str(t, 0, "-");
-			out_cell_str(t, 1, comm[0] ? comm : (out_is_json() ? "" : "-"));
-		}
-		out_field_u64(t, "ip", NULL, r->k.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 2 - c0, trace_addr_str(a, r->k.family, r->k.saddr));
-		out_cell_u64(t, 3 - c0, r->k.sport);
-		out_cell_str(t, 4 - c0, trace_addr_str(a, r->k.family, r->k.daddr));
-		out_cell_u64(t, 5 - c0, r->k.dport);
-		out_cell_u64(t, 6 - c0, r->v.segs);
-		out_cell_u64(t, 7 - c0, r->v.synacks);
-		out_cell_u64(t, 8 - c0, r->v.failed);
+		trace_cells_task(t, 0, 1, r->v.pid, r->v.comm);
+		trace_cells_tuple(t, 2, 3, 4, 5, &r->k);
+		out_cell_u64(t, 6, r->v.segs);
+		out_cell_u64(t, 7, r->v.synacks);
+		out_cell_u64(t, 8, r->v.failed);
 		out_row_end(t);
 	}
 	out_table_end(t);

@@ -59,7 +59,7 @@ static int configure(struct trace_ctx *tc, void *skel)
 
 static int cmp_key(const void *a, const void *b)
 {
-	const struct nl_endpoint *x = a, *y = b;
+	const struct tr_endpoint *x = a, *y = b;
 
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
@@ -72,10 +72,10 @@ static int cmp_key(const void *a, const void *b)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct row {
-		struct nl_endpoint k;
+		struct tr_endpoint k;
 		struct tcprtt_hist h;
 	} *rows;
-	_Static_assert(sizeof(struct nl_endpoint) % 8 == 0, "trace_map_read layout");
+	_Static_assert(sizeof(struct tr_endpoint) % 8 == 0, "trace_map_read layout");
 	size_t n = trace_map_read(((struct tcprtt_bpf *)skel)->maps.hist, (void **)&rows,
 				  tc->o.interval > 0);
 
@@ -85,7 +85,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	if (n == 0 && !out_is_json())
 		printf("Smoothed RTT\n  (no samples)\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct nl_endpoint *k = &rows[i].k;
+		const struct tr_endpoint *k = &rows[i].k;
 		const struct tcprtt_hist *h = &rows[i].h;
 		uint64_t slots[TCPRTT_SLOTS];
 		char title[128], a[64];

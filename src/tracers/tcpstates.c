@@ -39,8 +39,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	snprintf(sk, sizeof(sk), "%llx", (unsigned long long)e->skaddr);
 	out_cell_str(t, C_SKADDR, sk);
 	out_field_str(t, "skaddr", NULL, sk);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_OLD, tcp_state_name((int)e->oldstate));
 	out_cell_str(t, C_NEW, tcp_state_name((int)e->newstate));
 	out_cell_fixed(t, C_MS, (double)e->delta_ns / 1e6, 3);

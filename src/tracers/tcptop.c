@@ -137,7 +137,7 @@ static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double
 	bool tty = !json && isatty(STDOUT_FILENO);
 	uint64_t ttx = 0, trx = 0;
 	size_t limit = st.rows >= 0 ? (size_t)st.rows : json ? 0 : 20;
-	char a[64], tm_s[32];
+	char tm_s[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -163,19 +163,11 @@ static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double
 	double wall = (double)((int64_t)mono_ns() + tc->wall_offset) / 1e9;
 	for (size_t i = 0; i < n && (!limit || i < limit); i++) {
 		const struct flow *f = &rows[i];
-		char comm[NL_COMM_LEN + 1];
-		memcpy(comm, f->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
 		out_row_begin(t);
 		out_field_double(t, "time", NULL, wall, 6);
 		out_field_double(t, "interval_s", NULL, secs, 3);
-		out_cell_u64(t, C_PID, f->k.pid);
-		out_cell_str(t, C_COMM, comm);
-		out_field_u64(t, "ip", NULL, f->v.t.family == 10 ? 6 : 4);
-		out_cell_str(t, C_LADDR, trace_addr_str(a, f->v.t.family, f->v.t.saddr));
-		out_cell_u64(t, C_LPORT, f->v.t.sport);
-		out_cell_str(t, C_RADDR, trace_addr_str(a, f->v.t.family, f->v.t.daddr));
-		out_cell_u64(t, C_RPORT, f->v.t.dport);
+		trace_cells_task(t, C_PID, C_COMM, f->k.pid, f->v.comm);
+		trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &f->v.t);
 		out_cell_fmt(t, C_TX, "%.1f", (double)f->dtx / 1024);
 		out_cell_fmt(t, C_RX, "%.1f", (double)f->drx / 1024);
 		out_field_u64(t, "tx_bytes", NULL, f->dtx);

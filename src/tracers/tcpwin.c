@@ -101,7 +101,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	}
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_u64(t, C_CWND, e->cwnd);
 	if (e->ssthresh == TCPWIN_INFINITE_SSTHRESH) {
 		out_cell_str(t, C_SSTHRESH, "inf");
