@@ -4,127 +4,18 @@
 #include "bpf/skbdrop.h"
 #include "bpf/skbdrop.skel.h"
 #include "command.h"
+#include "trace/ksyms.h"
 #include "trace/trace.h"
 #include "tracers/btfenum_util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 TRACE_SKEL_GLUE(skbdrop)
-
-/* ---- /proc/kallsyms ---- */
-
-struct ksym {
-	uint64_t addr;
-	char *name;
-};
-
-struct ksyms {
-	struct ksym *v;
-	size_t n;
-	bool loaded;
-};
-
-static int ksym_cmp(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : 0;
-}
-
-static void ksyms_load(struct ksyms *ks)
-{
-	FILE *f;
-	char line[512];
-	size_t cap = 0;
-
-	if (ks->loaded)
-		return;
-	ks->loaded = true;
-	f = fopen("/proc/kallsyms", "re");
-	if (!f) {
-		out_warn("/proc/kallsyms: cannot open: kernel addresses stay numeric");
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a;
-		char type, name[256];
-		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3 || !a)
-			continue;
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (ks->n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			ks->v = realloc(ks->v, cap * sizeof(*ks->v));
-			if (!ks->v)
-				abort();
-		}
-		ks->v[ks->n].addr = a;
-		ks->v[ks->n].name = strdup(name);
-		if (!ks->v[ks->n].name)
-			abort();
-		ks->n++;
-	}
-	fclose(f);
-	if (!ks->n)
-		out_warn("/proc/kallsyms shows no addresses (kernel.kptr_restrict?): kernel "
-			 "addresses stay numeric");
-	qsort(ks->v, ks->n, sizeof(*ks->v), ksym_cmp);
-}
-
-/* "sym+0xoff", or the address in hex. */
-static const char *ksym_str(struct ksyms *ks, uint64_t addr, char *buf, size_t cap)
-{
-	size_t lo = 0, hi;
-
-	ksyms_load(ks);
-	hi = ks->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ks->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || !addr)
-		snprintf(buf, cap, "0x%" PRIx64, addr);
-	else
-		snprintf(buf, cap, "%s+0x%" PRIx64, ks->v[lo - 1].name, addr - ks->v[lo - 1].addr);
-	return buf;
-}
-
-static void ksyms_free(struct ksyms *ks)
-{
-	for (size_t i = 0; i < ks->n; i++)
-		free(ks->v[i].name);
-	free(ks->v);
-	memset(ks, 0, sizeof(*ks));
-}
-
-/* Frames of the tracing machinery at the top of a stack (the program, the
- * tracepoint's run and iterator functions): not part of the drop's path. */
-static int first_frame(struct ksyms *ks, const __u64 *ips, int n)
-{
-	static const char *const skip[] = { "bpf_prog_", "bpf_trace_run", "__traceiter_",
-					    "__bpf_trace_" };
-	char b[160];
-	int i;
-
-	for (i = 0; i < n && ips[i]; i++) {
-		bool machinery = false;
-		ksym_str(ks, ips[i], b, sizeof(b));
-		for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
-			machinery |= strncmp(b, skip[k], strlen(skip[k])) == 0;
-		if (!machinery)
-			break;
-	}
-	return i < n && ips[i] ? i : 0;
-}
 
 /* ---- state ---- */
 
@@ -320,7 +211,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct skbdrop_event *e = data;
 	char ifname[SKBDROP_IFNAMSIZ + 1], rb[32], loc[160], fl[64];
-	__u64 ips[SKBDROP_STACK_DEPTH];
+	uint64_t ips[SKBDROP_STACK_DEPTH];
 	bool have_stack = false;
 	struct table *t;
 	int f0 = 0;
@@ -341,7 +232,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	}
 	out_cell_str(t, C_REASON, reason_str(e->reason, rb, sizeof(rb)));
 	out_field_u64(t, "reason_code", NULL, e->reason);
-	out_cell_str(t, C_LOC, ksym_str(&priv.ks, e->location, loc, sizeof(loc)));
+	out_cell_str(t, C_LOC, ksyms_str(&priv.ks, e->location, loc, sizeof(loc)));
 	out_field_str(t, "location", NULL, loc);
 	if (priv.stack) {
 		int fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
@@ -349,11 +240,11 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		if (e->stack_id >= 0 && bpf_map_lookup_elem(fd, &e->stack_id, ips) == 0) {
 			have_stack = true;
 			bpf_map_delete_elem(fd, &e->stack_id);
-			f0 = first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
+			f0 = ksyms_first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
 		}
 		out_arr_begin(t, "stack", NULL);
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
-			out_field_str(t, "frame", NULL, ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+			out_field_str(t, "frame", NULL, ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 		out_arr_end(t);
 	}
 	trace_row_end(tc, &e->h);
@@ -361,7 +252,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		if (!have_stack)
 			printf("        [stack lost]\n");
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
-			printf("        %s\n", ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+			printf("        %s\n", ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 	}
 }
 
@@ -411,7 +302,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 			cells_pkt(t, 0, 1, 2, 3, 4, &r->k.p);
 		out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
 		if (loc)
-			out_cell_str(t, 6, ksym_str(&priv.ks, r->k.location, lb, sizeof(lb)));
+			out_cell_str(t, 6, ksyms_str(&priv.ks, r->k.location, lb, sizeof(lb)));
 		out_field_u64(t, "reason_code", NULL, r->k.reason);
 		out_cell_u64(t, 7, r->v.packets);
 		out_cell_u64(t, 8, r->v.bytes);
