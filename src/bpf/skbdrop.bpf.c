@@ -168,14 +168,6 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(skbdrop_btf, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-{
-	return on_drop(ctx, skb, location, (__u32)reason, rx_sk);
-}
-
-SEC("raw_tp/kfree_skb")
-int BPF_PROG(skbdrop_raw, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-{
-	return on_drop(ctx, skb, location, (__u32)reason, rx_sk);
-}
+TR_PROGRAM_PAIR(skbdrop, kfree_skb,
+		(struct sk_buff *skb, void *location, int reason, struct sock *rx_sk),
+		on_drop(ctx, skb, location, (__u32)reason, rx_sk))
