@@ -1,6 +1,7 @@
 /* Addresses, TCP states and flags, owner and tuple cells (format.h). */
 #include "trace/format.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -132,5 +133,24 @@ const char *trace_tcp_flags_str(char *buf, unsigned flags)
 	if (p == buf)
 		*p++ = '-';
 	*p = '\0';
+	return buf;
+}
+
+const char *trace_xmit_err_name(char *buf, size_t cap, int err)
+{
+	const char *n = NULL;
+
+	if (err == 0)
+		n = "ok";
+	else if (err == 1)
+		n = "NET_XMIT_DROP";
+	else if (err == 2)
+		n = "NET_XMIT_CN";
+	else if (err < 0)
+		n = strerrorname_np(-err);
+	if (n)
+		snprintf(buf, cap, "%s", n);
+	else
+		snprintf(buf, cap, "%d", err);
 	return buf;
 }

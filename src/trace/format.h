@@ -14,6 +14,7 @@
 #include "base/output.h"
 #include "bpf/netlens.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* An address of the given family as inet_ntop() writes it; buf >= 46. */
@@ -22,6 +23,11 @@ const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
 const char *tcp_state_name(int state);
 /* TCP header flags as "SYN|ACK" ("-" for none); buf >= 40. */
 const char *trace_tcp_flags_str(char *buf, unsigned flags);
+
+/* The result of a transmit as the kernel's tcp_retransmit_skb reports it:
+ * 0 "ok", a qdisc's NET_XMIT_DROP (1) or NET_XMIT_CN (2), a -errno by its
+ * name ("EBUSY"), else the number. buf >= 16. */
+const char *trace_xmit_err_name(char *buf, size_t cap, int err);
 
 /* PID and COMM cells of an owner (pid 0: unknown, "-" in text, 0 and "" in
  * JSON); comm holds TR_COMM_LEN bytes, NUL-terminated or not. */

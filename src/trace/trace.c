@@ -1,6 +1,7 @@
 /* The tracer runner: load with hook fallback, attach, stream or summarise,
  * and tear down. See trace.h for the model. */
 #include "trace/trace.h"
+#include "base/stamp.h"
 #include "base/strbuf.h"
 #include "trace/btfmin.h"
 #include "trace/opts.h"
@@ -480,14 +481,19 @@ void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h)
 /* ---- ring buffer, lost events, stats ---- */
 
 static unsigned long rb_seen; /* events printed since the last flush */
+static long rb_total;         /* events printed in this run (-n) */
 
 static int rb_event(void *ctx, void *data, size_t len)
 {
 	struct trace_ctx *tc = ctx;
 
+	if (tc->o.count && rb_total >= tc->o.count)
+		return 0; /* -n N: the rest of the batch is not printed */
 	if (len >= sizeof(struct tr_hdr)) {
 		tc->tr->event(tc, data, len);
 		rb_seen++;
+		if (++rb_total >= tc->o.count && tc->o.count)
+			stop_signal = -1;
 	}
 	return 0;
 }
@@ -634,6 +640,87 @@ static int poll_once(struct ring_buffer *rb, int timeout_ms)
 	return 0;
 }
 
+/* Options that only mean something in one mode, refused in the other. */
+static int check_modes(struct trace_ctx *tc)
+{
+	const char *name = tc->tr->name;
+
+	if (tc->summary_mode && !(tc->o.interval > 0))
+		tc->o.interval = tc->tr->default_interval;
+	if (!tc->summary_mode && tc->o.interval > 0) {
+		out_error("-i: %s prints events as they come; -i applies to its summary mode: see "
+			  "'netlens %s -h'", name, name);
+		return EXIT_USAGE;
+	}
+	if (tc->summary_mode && tc->o.count && !(tc->o.interval > 0)) {
+		out_error("-n: a summary is printed once, on exit; give -i SECS to print one every "
+			  "SECS and stop after N: see 'netlens %s -h'", name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The time of the summary being printed (-i), or NULL (base/stamp.h). */
+static struct interval_stamp cur_stamp;
+static bool cur_stamp_set;
+
+const struct interval_stamp *trace_stamp(void)
+{
+	return cur_stamp_set ? &cur_stamp : NULL;
+}
+
+static void print_summary(struct trace_ctx *tc, bool final)
+{
+	cur_stamp_set = tc->o.interval > 0;
+	if (cur_stamp_set)
+		interval_stamp_now(&cur_stamp);
+	tc->tr->summary(tc, tc->skel, final);
+	cur_stamp_set = false;
+}
+
+/* The closing record of a JSON stream or summary: {"lost_events":N}, with
+ * "skipped_runs" when the kernel skipped nested runs; in text, on stderr. */
+static void print_lost(struct trace_ctx *tc, struct loaded *ld)
+{
+	static const struct out_col none[] = { { NULL, NULL, 0, 0 } };
+	uint64_t lost = lost_events(tc), skipped = runs_skipped(tc, ld);
+
+	if (out_is_json()) {
+		struct table *t = out_table_begin(none, 1);
+		out_row_begin(t);
+		out_field_u64(t, "lost_events", NULL, lost);
+		if (skipped)
+			out_field_u64(t, "skipped_runs", NULL, skipped);
+		out_row_end(t);
+		out_table_end(t);
+		return;
+	}
+	if (lost)
+		fprintf(stderr, "%llu events lost\n", (unsigned long long)lost);
+	if (skipped)
+		fprintf(stderr, "%llu tracepoint runs skipped by the kernel (nested in another run on "
+				"the same CPU): some events may be missing\n",
+			(unsigned long long)skipped);
+}
+
+/* "Tracing ... (hook, hook)": each attached section once; a backup for
+ * nested runs of the same tracepoint is not a second hook. */
+static void print_banner(const struct tracer *tr, struct loaded *ld)
+{
+	struct strbuf hooks = STRBUF_INIT;
+
+	for (int i = 0; i < ld->nlinks; i++) {
+		const char *sec = bpf_program__section_name(ld->progs[i]);
+		bool dup = false;
+		for (int j = 0; j < i; j++)
+			dup |= strcmp(sec, bpf_program__section_name(ld->progs[j])) == 0;
+		if (!dup)
+			sb_printf(&hooks, "%s%s", hooks.len ? ", " : "", sec);
+	}
+	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", tr->doing, hooks.buf);
+	sb_free(&hooks);
+}
+
 /* The event table: the tracer's columns between TIME and NETNS/CGROUP. */
 static int start_events(struct trace_ctx *tc, struct ring_buffer **rb, struct out_col **cols)
 {
@@ -648,17 +735,6 @@ static int start_events(struct trace_ctx *tc, struct ring_buffer **rb, struct ou
 	tc->t = out_table_begin(*cols, ncols);
 	out_table_stream(tc->t);
 	return 0;
-}
-
-/* "Tracing ..." on stderr: every program is attached (tests wait for it). */
-static void print_banner(const struct trace_ctx *tc, const struct loaded *ld)
-{
-	struct strbuf hooks = STRBUF_INIT;
-
-	for (int i = 0; i < ld->nlinks; i++)
-		sb_printf(&hooks, "%s%s", i ? ", " : "", bpf_program__section_name(ld->progs[i]));
-	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", tc->tr->doing, hooks.buf);
-	sb_free(&hooks);
 }
 
 /* Streams events, or prints the summary every -i, until a signal, -d or the
@@ -680,7 +756,7 @@ static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
 		if (deadline && now >= deadline)
 			break;
 		if (next_tick && now >= next_tick) {
-			tr->summary(tc, tc->skel, false);
+			print_summary(tc, false);
 			fflush(stdout);
 			next_tick += (uint64_t)(tc->o.interval * 1e9);
 			if (tc->o.count && ++*rounds >= tc->o.count)
@@ -699,26 +775,10 @@ static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
 			fflush(stdout);
 			rb_seen = 0;
 		}
+		if (rb && tr->batch_end)
+			tr->batch_end(tc);
 	}
 	return EXIT_OK;
-}
-
-/* Events lost to a full buffer and runs the kernel skipped. */
-static void print_lost(struct trace_ctx *tc, struct loaded *ld)
-{
-	uint64_t lost = lost_events(tc), skipped = runs_skipped(tc, ld);
-
-	if (out_is_json() && skipped)
-		printf("{\"lost_events\":%llu,\"skipped_runs\":%llu}\n", (unsigned long long)lost,
-		       (unsigned long long)skipped);
-	else if (out_is_json())
-		printf("{\"lost_events\":%llu}\n", (unsigned long long)lost);
-	if (!out_is_json() && lost)
-		fprintf(stderr, "%llu events lost\n", (unsigned long long)lost);
-	if (!out_is_json() && skipped)
-		fprintf(stderr, "%llu tracepoint runs skipped by the kernel (nested in another "
-				"run on the same CPU): some events may be missing\n",
-			(unsigned long long)skipped);
 }
 
 int trace_main(const struct tracer *tr, int argc, char **argv)
@@ -736,8 +796,11 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 		goto out;
 	if (!tc.summary_mode && !tr->event)
 		tc.summary_mode = true;
+	if ((status = check_modes(&tc)) != 0)
+		goto out;
 
 	stop_signal = 0;
+	rb_total = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -755,21 +818,20 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 
 	tc.mono_start = now_ns(CLOCK_MONOTONIC);
 	tc.wall_offset = (int64_t)(now_ns(CLOCK_REALTIME) - tc.mono_start);
-	print_banner(&tc, &ld);
+	print_banner(tr, &ld);
 	status = run_loop(&tc, rb, &rounds);
 
 	if (rb)
 		ring_buffer__consume(rb);
 	if (tc.summary_mode && !(tc.o.interval > 0 && tc.o.count && rounds >= tc.o.count))
-		tr->summary(&tc, tc.skel, true);
+		print_summary(&tc, true);
 	if (tc.t) {
 		out_table_end(tc.t);
 		tc.t = NULL;
 	}
-	if (!tc.summary_mode)
-		print_lost(&tc, &ld);
 	if (tc.o.stats)
 		print_stats(&tc, &ld);
+	print_lost(&tc, &ld);
 out:
 	ring_buffer__free(rb);
 	unload(&tc, &ld);

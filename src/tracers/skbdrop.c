@@ -5,6 +5,7 @@
 #include "bpf/skbdrop.skel.h"
 #include "command.h"
 #include "trace/ksyms.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 #include "tracers/btfenum_util.h"
 
@@ -19,12 +20,22 @@ TRACE_SKEL_GLUE(skbdrop)
 
 /* ---- state ---- */
 
+/* A stack of the stack map, kept while events may still name its id. */
+struct stack_ent {
+	__s32 id;
+	unsigned long last_batch; /* the last batch an event named it in */
+	__u64 ips[SKBDROP_STACK_DEPTH];
+};
+
 struct priv {
 	struct btfenum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
 	struct ksyms ks;
 	int by;                       /* SKBDROP_BY_* */
 	bool stack;
 	const char *only_reason;
+	struct stack_ent *stacks;     /* -K: the ids read and not yet freed */
+	size_t nstacks, capstacks;
+	unsigned long batch;
 };
 
 static struct priv priv;
@@ -61,18 +72,29 @@ static const char *proto_str(const struct skbdrop_pkt *p, char *buf, size_t cap)
 
 /* ---- options ---- */
 
-enum { OPT_BY = 512, OPT_REASON };
+enum { OPT_BY = OPT_LONG, OPT_REASON };
 
-static const struct option longopts[] = {
-	{ "summary", no_argument, NULL, 's' },
-	{ "by", required_argument, NULL, OPT_BY },
-	{ "kernel-stack", no_argument, NULL, 'K' },
-	{ "reason", required_argument, NULL, OPT_REASON },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 's', "summary", NULL, "count in the kernel by reason; print on exit, or every -i SECS" },
+	{ OPT_BY, "by", "KEY",
+	  "summary by reason, location (reason and the function that freed the packet) or "
+	  "flow (tuple and reason)" },
+	{ 'K', "kernel-stack", NULL, "kernel stack of each drop (events only)" },
+	{ OPT_REASON, "reason", "NAME", "only this reason (e.g. NO_SOCKET)" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+/* No owner filters: a dropped packet has no owning process. The port
+ * filters match the packet's ports (--lport: its destination port). */
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP,
+	TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
+	const char *arg = p->arg;
+
 	tc->priv = &priv;
 	switch (c) {
 	case 's':
@@ -87,21 +109,17 @@ static int opt(struct trace_ctx *tc, int c, const char *arg)
 			priv.by = SKBDROP_BY_LOCATION;
 		else if (strcmp(arg, "flow") == 0)
 			priv.by = SKBDROP_BY_FLOW;
-		else {
-			fprintf(stderr, "netlens: error: --by: expected reason, location or flow, "
-					"got '%s'\n", arg);
-			return EXIT_USAGE;
-		}
+		else
+			return opts_fail(p, "expected reason, location or flow, got '%s'", arg);
 		tc->summary_mode = true;
 		return 0;
 	case 'K':
 		priv.stack = true;
 		return 0;
-	case OPT_REASON:
+	default: /* OPT_REASON */
 		priv.only_reason = arg;
 		return 0;
 	}
-	return EXIT_USAGE;
 }
 
 static int configure(struct trace_ctx *tc, void *skel_)
@@ -111,9 +129,6 @@ static int configure(struct trace_ctx *tc, void *skel_)
 	int err;
 
 	tc->priv = &priv;
-	if (tc->o.filter.pid || tc->o.filter.comm_set)
-		return out_error("%s: -p and --comm do not apply: dropped packets have no owning "
-				 "process", tc->tr->name);
 	if (!priv.reasons.n) {
 		err = btfenum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
 		if (err)
@@ -135,9 +150,9 @@ static int configure(struct trace_ctx *tc, void *skel_)
 		if (!btfenum_value(&priv.reasons, up, &v) &&
 		    !(strncmp(up, "SKB_DROP_REASON_", 16) == 0 &&
 		      btfenum_value(&priv.reasons, up + 16, &v))) {
-			fprintf(stderr, "netlens: error: --reason: this kernel has no drop reason "
-					"'%s' (see /sys/kernel/btf/vmlinux, enum skb_drop_reason)\n",
-				priv.only_reason);
+			out_error("--reason: this kernel has no drop reason '%s' (see 'bpftool btf "
+				  "dump file /sys/kernel/btf/vmlinux', enum skb_drop_reason)",
+				  priv.only_reason);
 			return EXIT_USAGE;
 		}
 		skel->rodata->only_reason = (__u32)v;
@@ -207,6 +222,59 @@ static void cells_pkt(struct table *t, int c_proto, int c_saddr, int c_sport, in
 	}
 }
 
+/* -K: an id the kernel gave (bpf_get_stackid) names the same stack until
+ * user space deletes it, and a burst of identical drops names one id many
+ * times. Each id is read from the map once and kept; it is deleted (so the
+ * map has room) only once a whole batch went by without an event naming
+ * it, when every event captured with it has been read. */
+static const __u64 *stack_of(struct trace_ctx *tc, __s32 id)
+{
+	int fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
+	struct stack_ent *se;
+
+	if (id < 0)
+		return NULL; /* the kernel could not store it (bucket taken) */
+	for (size_t i = 0; i < priv.nstacks; i++)
+		if (priv.stacks[i].id == id) {
+			priv.stacks[i].last_batch = priv.batch;
+			return priv.stacks[i].ips;
+		}
+	if (priv.nstacks == priv.capstacks) {
+		priv.capstacks = priv.capstacks ? priv.capstacks * 2 : 64;
+		priv.stacks = realloc(priv.stacks, priv.capstacks * sizeof(*priv.stacks));
+		if (!priv.stacks)
+			abort();
+	}
+	se = &priv.stacks[priv.nstacks];
+	memset(se->ips, 0, sizeof(se->ips));
+	if (bpf_map_lookup_elem(fd, &id, se->ips) != 0)
+		return NULL;
+	se->id = id;
+	se->last_batch = priv.batch;
+	priv.nstacks++;
+	return se->ips;
+}
+
+/* After each drain of the ring buffer: free the ids no event named in this
+ * batch or the one before. */
+static void batch_end(struct trace_ctx *tc)
+{
+	int fd;
+	size_t k = 0;
+
+	if (!priv.stack || tc->summary_mode)
+		return;
+	fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
+	for (size_t i = 0; i < priv.nstacks; i++) {
+		if (priv.stacks[i].last_batch + 1 < priv.batch)
+			bpf_map_delete_elem(fd, &priv.stacks[i].id);
+		else
+			priv.stacks[k++] = priv.stacks[i];
+	}
+	priv.nstacks = k;
+	priv.batch++;
+}
+
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct skbdrop_event *e = data;
@@ -235,11 +303,10 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	out_cell_str(t, C_LOC, ksyms_str(&priv.ks, e->location, loc, sizeof(loc)));
 	out_field_str(t, "location", NULL, loc);
 	if (priv.stack) {
-		int fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
-		memset(ips, 0, sizeof(ips));
-		if (e->stack_id >= 0 && bpf_map_lookup_elem(fd, &e->stack_id, ips) == 0) {
+		const __u64 *st = stack_of(tc, e->stack_id);
+		if (st) {
+			memcpy(ips, st, sizeof(ips));
 			have_stack = true;
-			bpf_map_delete_elem(fd, &e->stack_id);
 			f0 = ksyms_first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
 		}
 		out_arr_begin(t, "stack", NULL);
@@ -250,7 +317,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_row_end(tc, &e->h);
 	if (priv.stack && !out_is_json()) {
 		if (!have_stack)
-			printf("        [stack lost]\n");
+			printf("        [stack not captured]\n");
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
 			printf("        %s\n", ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 	}
@@ -323,41 +390,32 @@ static void fini(struct trace_ctx *tc)
 	(void)tc;
 	btfenum_free(&priv.reasons);
 	ksyms_free(&priv.ks);
+	free(priv.stacks);
 	memset(&priv, 0, sizeof(priv));
 }
 
 #define DROP_TRACER(n, doing_, cols_)                                                   \
 	{                                                                              \
 		.name = n, .doing = doing_, TRACE_HOOKS(hooks), TRACE_COLS(cols_),           \
-		.shortopts = "sK", .longopts = longopts, .opt = opt, TRACE_SKEL(skbdrop),     \
-		.configure = configure, .event = event, .summary = summary, .fini = fini,    \
+		.opts = opts, .opt = opt, TRACE_SKEL(skbdrop), .configure = configure,       \
+		.event = event, .batch_end = batch_end, .summary = summary, .fini = fini,    \
 	}
 
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);
 static const struct tracer tcpdrop = DROP_TRACER("tcpdrop", "dropped TCP packets", tcp_cols);
 
-#define DROP_USAGE                                                                     \
-	"  -s, --summary        count in the kernel by reason; print on exit, or every\n"    \
-	"                       -i SECS for --rounds N\n"                                      \
-	"      --by KEY         summary by reason, location (reason and the kernel\n"        \
-	"                       function that freed the packet) or flow (tuple and reason)\n" \
-	"  -K, --kernel-stack   kernel stack of each drop (events only)\n"                   \
-	"      --reason NAME    only this reason (e.g. NO_SOCKET)\n"                          \
-	"-P/--lport/--rport match the packet's ports (--lport: destination port);\n"      \
-	"-p/--comm do not apply (drops have no owning process).\n\n"
-
-TRACE_COMMAND(skbdrop, .name = "skbdrop",
+TRACE_COMMAND(skbdrop, opts, .name = "skbdrop",
 		.summary = "trace dropped packets with the kernel's drop reason",
-		.usage = "usage: netlens skbdrop [options]\n\n"
-			 "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
+		.about = "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
 			 "protocol and tuple when the packet has IPv4/IPv6 (+ TCP/UDP) headers, length,\n"
 			 "the drop reason named from the running kernel's BTF (enum\n"
-			 "skb_drop_reason, SKB_DROP_REASON_ stripped) and the function that dropped it.\n\n"
-			 DROP_USAGE TRACE_COMMON_USAGE);
+			 "skb_drop_reason, SKB_DROP_REASON_ stripped) and the function that dropped it.\n"
+			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"
+			 "there are no -p/--comm (drops have no owning process).\n");
 
-TRACE_COMMAND(tcpdrop, .name = "tcpdrop",
+TRACE_COMMAND(tcpdrop, opts, .name = "tcpdrop",
 		.summary = "trace dropped TCP packets with the kernel's drop reason",
-		.usage = "usage: netlens tcpdrop [options]\n\n"
-			 "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
-			 "state of its socket (when the kernel had matched one).\n\n"
-			 DROP_USAGE TRACE_COMMON_USAGE);
+		.about = "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
+			 "state of its socket (when the kernel had matched one).\n"
+			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"
+			 "there are no -p/--comm (drops have no owning process).\n");

@@ -3,6 +3,7 @@
 #include "bpf/tcplife.skel.h"
 #include "command.h"
 #include "trace/features.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 
@@ -46,19 +47,24 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static const struct option longopts[] = {
-	{ "localport", required_argument, NULL, 'L' },
-	{ "remoteport", required_argument, NULL, 'D' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'L', "localport", "P[,P..]", "local port filter (same as --lport)" },
+	{ 'D', "remoteport", "P[,P..]", "remote port filter (same as --rport)" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
 	struct tr_filter *f = &tc->o.filter;
 
 	if (c == 'L')
-		return trace_parse_ports("-L", arg, f->lports, &f->nlports);
-	return trace_parse_ports("-D", arg, f->rports, &f->nrports);
+		return trace_opt_ports(p, f->lports, &f->nlports);
+	return trace_opt_ports(p, f->rports, &f->nrports);
 }
 
 static void event(struct trace_ctx *tc, const void *data, size_t len)
@@ -86,22 +92,18 @@ static const struct tracer tcplife = {
 	.doing = "TCP sessions",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.shortopts = "L:D:",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcplife),
 	.configure = configure,
 	.event = event,
 };
 
-TRACE_COMMAND(tcplife, .name = "tcplife",
+TRACE_COMMAND(tcplife, opts, .name = "tcplife",
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
-		.usage = "usage: netlens tcplife [options]\n\n"
-			 "One line per TCP session when it closes: the owning process (the one that\n"
+		.about = "One line per TCP session when it closes: the owning process (the one that\n"
 			 "connected, or for accepted sessions the one that closed the socket; right\n"
 			 "even when the close runs in softirq), local and remote address and port,\n"
-			 "bytes sent (acked) and received, and the time from the first SYN to the\n"
-			 "close. Sessions already open when tracing starts are not shown.\n\n"
-			 "  -L, --localport P[,P..]   local port filter (same as --lport)\n"
-			 "  -D, --remoteport P[,P..]  remote port filter (same as --rport)\n\n"
-			 TRACE_COMMON_USAGE);
+			 "kilobytes sent (acked) and received (JSON: exact bytes), and the time from\n"
+			 "the first SYN to the close. Sessions already open when tracing starts are\n"
+			 "not shown.\n");

@@ -2,6 +2,7 @@
 #include "bpf/tcpstates.h"
 #include "bpf/tcpstates.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 TRACE_SKEL_GLUE(tcpstates)
@@ -48,20 +49,23 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_row_end(tc, &e->h);
 }
 
+static const struct opt_group opts[] = {
+	TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, OPT_GROUPS_END,
+};
+
 static const struct tracer tcpstates = {
 	.name = "tcpstates",
 	.doing = "TCP state changes",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
+	.opts = opts,
 	TRACE_SKEL(tcpstates),
 	.event = event,
 };
 
-TRACE_COMMAND(tcpstates, .name = "tcpstates",
+TRACE_COMMAND(tcpstates, opts, .name = "tcpstates",
 		.summary = "trace TCP state changes and the time spent in each state",
-		.usage = "usage: netlens tcpstates [options]\n\n"
-			 "One line per TCP state change: socket, owner, tuple, old and new state,\n"
+		.about = "One line per TCP state change: socket, owner, tuple, old and new state,\n"
 			 "and the milliseconds spent in the old state (0.000 when tracing began\n"
 			 "after the socket entered it). Owners are known from connect(), listen()\n"
-			 "and accept(); a passive socket's states before accept() show PID '-'.\n\n"
-			 TRACE_COMMON_USAGE);
+			 "and accept(); a passive socket's states before accept() show PID '-'.\n");
