@@ -196,7 +196,7 @@ static const struct out_col tcp_cols[] = {
 	{ "DADDR", "daddr", 0, 15 },
 	{ "DPORT", "dport", OUT_RIGHT, 5 },
 	{ "LEN", "len", OUT_RIGHT, 5 },
-	{ "STATE", "state", 0, 11 },
+	{ "STATE", "state", 0, 12 },
 	{ "FLAGS", "tcp_flags", 0, 11 },
 	{ "REASON", "reason", 0, 20 },
 	{ "LOCATION", NULL, OUT_LAST, 0 },

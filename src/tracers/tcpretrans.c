@@ -26,7 +26,7 @@ static const struct out_col cols[] = {
 	{ "LPORT", "lport", OUT_RIGHT, 5 },
 	{ "RADDR", "raddr", 0, 15 },
 	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "STATE", "state", 0, 11 },
+	{ "STATE", "state", 0, 12 },
 	{ "TYPE", "type", 0, 6 },
 	{ "SEQ", "seq", OUT_RIGHT, 10 },
 	{ "LEN", "len", OUT_RIGHT, 5 },

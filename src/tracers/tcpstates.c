@@ -17,8 +17,8 @@ static const struct out_col cols[] = {
 	{ "LPORT", "lport", OUT_RIGHT, 5 },
 	{ "RADDR", "raddr", 0, 15 },
 	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "OLDSTATE", "oldstate", 0, 11 },
-	{ "NEWSTATE", "newstate", 0, 11 },
+	{ "OLDSTATE", "oldstate", 0, 12 },
+	{ "NEWSTATE", "newstate", 0, 12 },
 	{ "MS", NULL, OUT_RIGHT, 9 },
 };
 
