@@ -16,12 +16,8 @@ enum { C_DIR = TRACE_COL0, C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_
 
 static const struct out_col cols[] = {
 	{ "DIR", "direction", 0, 8 },
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "STATE", "state", 0, 12 },
 	{ "REASON", NULL, OUT_LAST, 0 },
 };
@@ -120,8 +116,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	t = trace_row_begin(tc, &e->h);
 	out_cell_str(t, C_DIR, e->dir == TCPRESET_SENT ? "sent" : "received");
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_str(t, C_STATE, e->has_sk ? tcp_state_name(e->state) : "-");
 	out_field_bool(t, "socket", NULL, e->has_sk);
 	reason_cells(t, C_REASON, e->dir, e->reason);
@@ -145,10 +141,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	static const struct out_col ccols[] = {
 		{ "DIR", "direction", 0, 8 },
-		{ "LADDR", "laddr", 0, 15 },
-		{ "LPORT", "lport", OUT_RIGHT, 5 },
-		{ "RADDR", "raddr", 0, 15 },
-		{ "RPORT", "rport", OUT_RIGHT, 5 },
+		TRACE_TUPLE_COLS,
 		{ "STATE", "state", 0, 12 },
 		{ "REASON", NULL, 0, 14 },
 		{ "COUNT", "count", OUT_RIGHT, 6 },
@@ -169,7 +162,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 
 		trace_summary_row(t);
 		out_cell_str(t, S_DIR, k->dir == TCPRESET_SENT ? "sent" : "received");
-		trace_cells_tuple(t, S_LADDR, S_LPORT, S_RADDR, S_RPORT, &k->t);
+		trace_cells_tuple(t, S_LADDR, &k->t);
 		out_cell_str(t, S_STATE, k->has_sk ? tcp_state_name(k->state) : "-");
 		out_field_bool(t, "socket", NULL, k->has_sk);
 		reason_cells(t, S_REASON, k->dir, k->reason);
