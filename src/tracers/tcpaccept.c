@@ -36,12 +36,6 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return 0;
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	((struct tcpaccept_bpf *)skel)->rodata->count_mode = tc->summary_mode;
-	return 0;
-}
-
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpaccept_event *e = data;
@@ -70,7 +64,6 @@ static const struct tracer tcpaccept = {
 	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpaccept),
-	.configure = configure,
 	.event = event,
 	.summary = summary,
 };

@@ -41,12 +41,6 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return 0;
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	((struct tcpconnect_bpf *)skel)->rodata->count_mode = tc->summary_mode;
-	return 0;
-}
-
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpconnect_event *e = data;
@@ -87,7 +81,6 @@ static const struct tracer tcpconnect = {
 	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpconnect),
-	.configure = configure,
 	.event = event,
 	.summary = summary,
 };

@@ -25,7 +25,7 @@ static const struct out_col cols[] = {
 static const struct trace_hook hooks[] = {
 	{ "tcp_send_reset", { "tcpreset_send_btf", "tcpreset_send_raw" } },
 	{ "tcp_receive_reset", { "tcpreset_recv_btf", "tcpreset_recv_raw" } },
-	{ "inet_sock_set_state (owners)", { "tcpreset_state_btf", "tcpreset_state_raw" } },
+	{ TRACE_OWNER_STATE_HOOK, { "tcpreset_state_btf", "tcpreset_state_raw" } },
 	TRACE_ACCEPT_HOOKS(tcpreset),
 };
 
@@ -64,14 +64,11 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	((struct tcpreset_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	(void)skel;
 	/* -c shows no owners: their hooks (every state change and accept())
 	 * are left out unless -p/--comm filter on them */
-	if (tc->summary_mode && !tc->o.filter.pid && !tc->o.filter.comm_set) {
-		trace_hook_off(tc, "inet_sock_set_state (owners)");
-		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
-		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
-	}
+	if (tc->summary_mode && !tc->o.filter.pid && !tc->o.filter.comm_set)
+		trace_owner_hooks_off(tc);
 	tc->priv = &priv;
 	if (priv.sent_only && priv.received_only)
 		priv.sent_only = priv.received_only = false;

@@ -35,7 +35,7 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_retransmit_skb (nested runs)", { "tcpretrans_skb_btf_nest", "tcpretrans_skb_raw_nest" },
 	  .optional = true, .backup = true },
 	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
-	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
+	{ TRACE_OWNER_STATE_HOOK, { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
 	TRACE_ACCEPT_HOOKS(tcpretrans),
 };
 
@@ -71,13 +71,10 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	((struct tcpretrans_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	(void)skel;
 	owners = !tc->summary_mode || owners_asked || tc->o.filter.pid || tc->o.filter.comm_set;
-	if (!owners) {
-		trace_hook_off(tc, "inet_sock_set_state (owners)");
-		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
-		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
-	}
+	if (!owners)
+		trace_owner_hooks_off(tc);
 	return 0;
 }
 
