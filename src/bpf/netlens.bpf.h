@@ -113,6 +113,47 @@ static __always_inline struct tcp_sock *tr_tcp_sk(struct sock *sk, bool btf)
 	return btf ? bpf_skc_to_tcp_sock(sk) : (struct tcp_sock *)sk;
 }
 
+/* ---- program pairs ----
+ * Each hook is a handler written once and two programs that call it: a
+ * tp_btf one (plain loads, preferred) and a raw_tp one (the fallback where
+ * the kernel or libbpf cannot attach tp_btf). TR_PROGRAM_PAIR(NAME, tp,
+ * (params), call) makes NAME_btf on tp_btf/tp and NAME_raw on raw_tp/tp,
+ * both with the BPF_PROG parameters params, returning call. In call, `btf`
+ * is a constant, true in the tp_btf program (the readers' flag, see
+ * "reading kernel memory"), and `backup` a constant false:
+ *
+ *   TR_PROGRAM_PAIR(tcprtt_probe, tcp_probe, (struct sock *sk, struct sk_buff *skb),
+ *                   on_probe(sk, btf))
+ *
+ * TR_BACKUP_PAIR(NAME, tp, (params), call) makes the backup programs of a
+ * hook whose nested runs are made up for (see "nested runs" below):
+ * NAME_btf_nest and NAME_raw_nest, with `backup` true, returning 0 after
+ * call and clearing a mark the primary may have left. */
+#define TR_UNPAREN(...) __VA_ARGS__
+
+#define TR_PROGRAM_PAIR_(btf_name, raw_name, tp, backup_, call, ...)                   \
+	SEC("tp_btf/" #tp)                                                             \
+	int BPF_PROG(btf_name, __VA_ARGS__)                                            \
+	{                                                                              \
+		const bool btf __attribute__((unused)) = true;                         \
+		const bool backup __attribute__((unused)) = backup_;                   \
+		return call;                                                           \
+	}                                                                              \
+	SEC("raw_tp/" #tp)                                                             \
+	int BPF_PROG(raw_name, __VA_ARGS__)                                            \
+	{                                                                              \
+		const bool btf __attribute__((unused)) = false;                        \
+		const bool backup __attribute__((unused)) = backup_;                   \
+		return call;                                                           \
+	}
+
+#define TR_PROGRAM_PAIR(name, tp, params, ...)                                         \
+	TR_PROGRAM_PAIR_(name##_btf, name##_raw, tp, false, (__VA_ARGS__), TR_UNPAREN params)
+
+#define TR_BACKUP_PAIR(name, tp, params, ...)                                          \
+	TR_PROGRAM_PAIR_(name##_btf_nest, name##_raw_nest, tp, true,                   \
+			 ((__VA_ARGS__), tr_nest_clear_upper(), 0), TR_UNPAREN params)
+
 /* ---- nested runs ----
  * The kernel runs a tp_btf/raw_tp program at most once per CPU at a time
  * (__bpf_trace_run's per-program "active" count): when a softirq interrupts
@@ -237,30 +278,12 @@ static __always_inline bool tr_nest_claim(bool backup)
  * (see "reading kernel memory"). The tracer lists NAME_state_{btf,raw} as
  * the hook and NAME_state_{btf,raw}_nest as the optional hook after it. */
 #define TR_STATE_PROGRAMS_RD(name, handler)                                           \
-	SEC("tp_btf/inet_sock_set_state")                                              \
-	int BPF_PROG(name##_state_btf, struct sock *sk, int oldstate, int newstate)    \
-	{                                                                              \
-		return handler(sk, oldstate, newstate, false, true);                   \
-	}                                                                              \
-	SEC("raw_tp/inet_sock_set_state")                                              \
-	int BPF_PROG(name##_state_raw, struct sock *sk, int oldstate, int newstate)    \
-	{                                                                              \
-		return handler(sk, oldstate, newstate, false, false);                  \
-	}                                                                              \
-	SEC("tp_btf/inet_sock_set_state")                                              \
-	int BPF_PROG(name##_state_btf_nest, struct sock *sk, int oldstate, int newstate) \
-	{                                                                              \
-		handler(sk, oldstate, newstate, true, true);                           \
-		tr_nest_clear_upper();                                                 \
-		return 0;                                                              \
-	}                                                                              \
-	SEC("raw_tp/inet_sock_set_state")                                              \
-	int BPF_PROG(name##_state_raw_nest, struct sock *sk, int oldstate, int newstate) \
-	{                                                                              \
-		handler(sk, oldstate, newstate, true, false);                          \
-		tr_nest_clear_upper();                                                 \
-		return 0;                                                              \
-	}
+	TR_PROGRAM_PAIR(name##_state, inet_sock_set_state,                             \
+			(struct sock *sk, int oldstate, int newstate),                 \
+			handler(sk, oldstate, newstate, backup, btf))                  \
+	TR_BACKUP_PAIR(name##_state, inet_sock_set_state,                              \
+		       (struct sock *sk, int oldstate, int newstate),                  \
+		       handler(sk, oldstate, newstate, backup, btf))
 
 /* The same for handler(sk, oldstate, newstate, backup), which reads through
  * bpf_probe_read_kernel() in both program kinds. */
@@ -558,16 +581,8 @@ static __always_inline struct sock *tr_accepted_sock(struct pt_regs *regs, long 
  * (~80-120 ns a run): tracers that only need accepted sockets should use
  * TR_ACCEPTED_SOCK_PROGRAMS. */
 #define TR_ACCEPT_PROGRAMS(name, handler)                                             \
-	SEC("tp_btf/sys_exit")                                                         \
-	int BPF_PROG(name##_accept_btf, struct pt_regs *regs, long ret)                \
-	{                                                                              \
-		return handler(regs, ret, true);                                       \
-	}                                                                              \
-	SEC("raw_tp/sys_exit")                                                         \
-	int BPF_PROG(name##_accept_raw, struct pt_regs *regs, long ret)                \
-	{                                                                              \
-		return handler(regs, ret, false);                                      \
-	}
+	TR_PROGRAM_PAIR(name##_accept, sys_exit, (struct pt_regs *regs, long ret),     \
+			handler(regs, ret, btf))
 
 /* The programs of one accept() handler, handler(sk) with sk the accepted TCP
  * socket, in the accepting process's context:
@@ -595,18 +610,11 @@ struct tr_syscall_exit {
 		struct sock *sk = ctx->ret >= 0 ? tr_fd_tcp_sock(ctx->ret) : NULL;     \
 		return sk ? handler(sk) : 0;                                           \
 	}                                                                              \
-	SEC("tp_btf/sys_exit")                                                         \
-	int BPF_PROG(name##_accept_btf, struct pt_regs *regs, long ret)                \
-	{                                                                              \
-		struct sock *sk = tr_accepted_sock(regs, ret, true);                   \
-		return sk ? handler(sk) : 0;                                           \
-	}                                                                              \
-	SEC("raw_tp/sys_exit")                                                         \
-	int BPF_PROG(name##_accept_raw, struct pt_regs *regs, long ret)                \
-	{                                                                              \
-		struct sock *sk = tr_accepted_sock(regs, ret, false);                  \
-		return sk ? handler(sk) : 0;                                           \
-	}
+	TR_PROGRAM_PAIR(name##_accept, sys_exit, (struct pt_regs *regs, long ret),     \
+			({                                                             \
+				struct sock *sk = tr_accepted_sock(regs, ret, btf);    \
+				sk ? handler(sk) : 0;                                  \
+			}))
 
 /* ---- histograms ---- */
 

@@ -10,6 +10,7 @@
  * Hook: kfree_skb (tp_btf, else raw_tp).
  */
 #include "bpf/netlens.bpf.h"
+#include "bpf/core_fixes.bpf.h"
 #include "bpf/skbdrop.h"
 
 #define TR_ETH_P_IP   0x0800
@@ -168,14 +169,6 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(skbdrop_btf, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-{
-	return on_drop(ctx, skb, location, (__u32)reason, rx_sk);
-}
-
-SEC("raw_tp/kfree_skb")
-int BPF_PROG(skbdrop_raw, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-{
-	return on_drop(ctx, skb, location, (__u32)reason, rx_sk);
-}
+/* rx_sk: the fourth argument, on kernels that have it (core_fixes.bpf.h) */
+TR_PROGRAM_PAIR(skbdrop, kfree_skb, (struct sk_buff *skb, void *location, int reason),
+		on_drop(ctx, skb, location, (__u32)reason, tr_kfree_skb_rx_sk(ctx)))

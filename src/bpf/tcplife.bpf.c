@@ -160,17 +160,8 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcplife_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate, true);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcplife_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate, false);
-}
+TR_PROGRAM_PAIR(tcplife_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate, btf))
 
 /* The socket is being freed, after its CLOSE. A pending event gets its
  * owner: for a socket with no owner at CLOSE, this runs in the process
@@ -208,14 +199,4 @@ static __always_inline int on_destroy(struct sock *sk, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(tcplife_destroy_btf, struct sock *sk)
-{
-	return on_destroy(sk, true);
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tcplife_destroy_raw, struct sock *sk)
-{
-	return on_destroy(sk, false);
-}
+TR_PROGRAM_PAIR(tcplife_destroy, tcp_destroy_sock, (struct sock *sk), on_destroy(sk, btf))

@@ -159,29 +159,12 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 	return 0;
 }
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(tcpreset_send_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
-{
-	return emit(sk, skb, (__u32)reason, TCPRESET_SENT);
-}
+TR_PROGRAM_PAIR(tcpreset_send, tcp_send_reset,
+		(const struct sock *sk, const struct sk_buff *skb, int reason),
+		emit(sk, skb, (__u32)reason, TCPRESET_SENT))
 
-SEC("raw_tp/tcp_send_reset")
-int BPF_PROG(tcpreset_send_raw, const struct sock *sk, const struct sk_buff *skb, int reason)
-{
-	return emit(sk, skb, (__u32)reason, TCPRESET_SENT);
-}
-
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(tcpreset_recv_btf, struct sock *sk)
-{
-	return emit(sk, NULL, 0, TCPRESET_RECEIVED);
-}
-
-SEC("raw_tp/tcp_receive_reset")
-int BPF_PROG(tcpreset_recv_raw, struct sock *sk)
-{
-	return emit(sk, NULL, 0, TCPRESET_RECEIVED);
-}
+TR_PROGRAM_PAIR(tcpreset_recv, tcp_receive_reset, (struct sock *sk),
+		emit(sk, NULL, 0, TCPRESET_RECEIVED))
 
 static __always_inline int on_state(struct sock *sk, int newstate)
 {
@@ -199,17 +182,8 @@ static __always_inline int on_state(struct sock *sk, int newstate)
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpreset_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpreset_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
+TR_PROGRAM_PAIR(tcpreset_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate))
 
 /* accept() returned sk to its owner. */
 static __always_inline int on_accept(struct sock *sk)

@@ -116,34 +116,14 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_btf, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	return on_retransmit(sk, skb, err, false);
-}
-
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_raw, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	return on_retransmit(sk, skb, err, false);
-}
+TR_PROGRAM_PAIR(tcpretrans_skb, tcp_retransmit_skb,
+		(const struct sock *sk, const struct sk_buff *skb, int err),
+		on_retransmit(sk, skb, err, backup))
 
 /* The backups, attached after the primary: the runs the kernel skipped. */
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_btf_nest, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	on_retransmit(sk, skb, err, true);
-	tr_nest_clear_upper();
-	return 0;
-}
-
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_raw_nest, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	on_retransmit(sk, skb, err, true);
-	tr_nest_clear_upper();
-	return 0;
-}
+TR_BACKUP_PAIR(tcpretrans_skb, tcp_retransmit_skb,
+	       (const struct sock *sk, const struct sk_buff *skb, int err),
+	       on_retransmit(sk, skb, err, backup))
 
 /* A request sock has the tuple in its sock_common (ir_loc_addr, ir_num, ...);
  * it is no inet_sock, so tr_read_tuple()'s inet_sport must not be read. */
@@ -196,17 +176,9 @@ static __always_inline int on_synack(const struct sock *sk, const struct request
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_synack")
-int BPF_PROG(tcpretrans_synack_btf, const struct sock *sk, const struct request_sock *req)
-{
-	return on_synack(sk, req);
-}
-
-SEC("raw_tp/tcp_retransmit_synack")
-int BPF_PROG(tcpretrans_synack_raw, const struct sock *sk, const struct request_sock *req)
-{
-	return on_synack(sk, req);
-}
+TR_PROGRAM_PAIR(tcpretrans_synack, tcp_retransmit_synack,
+		(const struct sock *sk, const struct request_sock *req),
+		on_synack(sk, req))
 
 /* Owners: connect() and listen() run in the owner's context. */
 static __always_inline int on_state(struct sock *sk, int newstate)
@@ -222,17 +194,9 @@ static __always_inline int on_state(struct sock *sk, int newstate)
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpretrans_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpretrans_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
+TR_PROGRAM_PAIR(tcpretrans_state, inet_sock_set_state,
+		(struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate))
 
 /* accept() returned sk to its owner. */
 static __always_inline int on_accept(struct sock *sk)

@@ -63,14 +63,4 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(tcprtt_probe_btf, struct sock *sk, struct sk_buff *skb)
-{
-	return on_probe(sk, true);
-}
-
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(tcprtt_probe_raw, struct sock *sk, struct sk_buff *skb)
-{
-	return on_probe(sk, false);
-}
+TR_PROGRAM_PAIR(tcprtt_probe, tcp_probe, (struct sock *sk, struct sk_buff *skb), on_probe(sk, btf))

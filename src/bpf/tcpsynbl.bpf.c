@@ -69,14 +69,4 @@ static __always_inline int on_ready(const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(tcpsynbl_ready_btf, const struct sock *sk)
-{
-	return on_ready(sk);
-}
-
-SEC("raw_tp/sk_data_ready")
-int BPF_PROG(tcpsynbl_ready_raw, const struct sock *sk)
-{
-	return on_ready(sk);
-}
+TR_PROGRAM_PAIR(tcpsynbl_ready, sk_data_ready, (const struct sock *sk), on_ready(sk))

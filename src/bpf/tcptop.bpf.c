@@ -70,26 +70,8 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(tcptop_send_btf, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, false, true);
-}
+TR_PROGRAM_PAIR(tcptop_send, sock_send_length, (struct sock *sk, int ret, int flags),
+		on_length(sk, ret, flags, false, btf))
 
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(tcptop_send_raw, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, false, false);
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(tcptop_recv_btf, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, true, true);
-}
-
-SEC("raw_tp/sock_recv_length")
-int BPF_PROG(tcptop_recv_raw, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, true, false);
-}
+TR_PROGRAM_PAIR(tcptop_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
+		on_length(sk, ret, flags, true, btf))

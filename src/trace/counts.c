@@ -34,29 +34,11 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 		{ "COUNT", "count", OUT_RIGHT, 6 },
 		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
 	};
-	int fd = bpf_map__fd(map);
-	struct tr_endpoint key, next, *prev = NULL;
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct row *rows;
+	size_t n = trace_map_read(map, (void **)&rows, clear);
 	struct table *t;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (clear)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
+	_Static_assert(sizeof(struct tr_endpoint) % 8 == 0, "trace_map_read layout");
 	qsort(rows, n, sizeof(*rows), cmp_rows);
 	t = trace_summary_begin(cols, 4);
 	for (size_t i = 0; i < n; i++) {

@@ -111,6 +111,9 @@ struct tracer {
 	void (*batch_end)(struct trace_ctx *tc);
 	/* summary mode: print (and clear) the kernel maps; final on exit */
 	void (*summary)(struct trace_ctx *tc, void *skel, bool final);
+	/* after the run, whatever its outcome (also after an option error):
+	 * frees what opt()/configure()/event() kept in the tracer's state */
+	void (*fini)(struct trace_ctx *tc);
 	/* summary-only tracers: -i when none is given (0: once, on exit) */
 	double default_interval;
 };

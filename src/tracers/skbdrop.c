@@ -4,128 +4,19 @@
 #include "bpf/skbdrop.h"
 #include "bpf/skbdrop.skel.h"
 #include "command.h"
+#include "trace/ksyms.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
 #include "tracers/btfenum_util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 TRACE_SKEL_GLUE(skbdrop)
-
-/* ---- /proc/kallsyms ---- */
-
-struct ksym {
-	uint64_t addr;
-	char *name;
-};
-
-struct ksyms {
-	struct ksym *v;
-	size_t n;
-	bool loaded;
-};
-
-static int ksym_cmp(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : 0;
-}
-
-static void ksyms_load(struct ksyms *ks)
-{
-	FILE *f;
-	char line[512];
-	size_t cap = 0;
-
-	if (ks->loaded)
-		return;
-	ks->loaded = true;
-	f = fopen("/proc/kallsyms", "re");
-	if (!f) {
-		out_warn("/proc/kallsyms: cannot open: kernel addresses stay numeric");
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a;
-		char type, name[256];
-		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3 || !a)
-			continue;
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (ks->n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			ks->v = realloc(ks->v, cap * sizeof(*ks->v));
-			if (!ks->v)
-				abort();
-		}
-		ks->v[ks->n].addr = a;
-		ks->v[ks->n].name = strdup(name);
-		if (!ks->v[ks->n].name)
-			abort();
-		ks->n++;
-	}
-	fclose(f);
-	if (!ks->n)
-		out_warn("/proc/kallsyms shows no addresses (kernel.kptr_restrict?): kernel "
-			 "addresses stay numeric");
-	qsort(ks->v, ks->n, sizeof(*ks->v), ksym_cmp);
-}
-
-/* "sym+0xoff", or the address in hex. */
-static const char *ksym_str(struct ksyms *ks, uint64_t addr, char *buf, size_t cap)
-{
-	size_t lo = 0, hi;
-
-	ksyms_load(ks);
-	hi = ks->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ks->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || !addr)
-		snprintf(buf, cap, "0x%" PRIx64, addr);
-	else
-		snprintf(buf, cap, "%s+0x%" PRIx64, ks->v[lo - 1].name, addr - ks->v[lo - 1].addr);
-	return buf;
-}
-
-static void ksyms_free(struct ksyms *ks)
-{
-	for (size_t i = 0; i < ks->n; i++)
-		free(ks->v[i].name);
-	free(ks->v);
-	memset(ks, 0, sizeof(*ks));
-}
-
-/* Frames of the tracing machinery at the top of a stack (the program, the
- * tracepoint's run and iterator functions): not part of the drop's path. */
-static int first_frame(struct ksyms *ks, const __u64 *ips, int n)
-{
-	static const char *const skip[] = { "bpf_prog_", "bpf_trace_run", "__traceiter_",
-					    "__bpf_trace_" };
-	char b[160];
-	int i;
-
-	for (i = 0; i < n && ips[i]; i++) {
-		bool machinery = false;
-		ksym_str(ks, ips[i], b, sizeof(b));
-		for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
-			machinery |= strncmp(b, skip[k], strlen(skip[k])) == 0;
-		if (!machinery)
-			break;
-	}
-	return i < n && ips[i] ? i : 0;
-}
 
 /* ---- state ---- */
 
@@ -388,7 +279,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct skbdrop_event *e = data;
 	char ifname[SKBDROP_IFNAMSIZ + 1], rb[32], loc[160], fl[64];
-	__u64 ips[SKBDROP_STACK_DEPTH];
+	uint64_t ips[SKBDROP_STACK_DEPTH];
 	bool have_stack = false;
 	struct table *t;
 	int f0 = 0;
@@ -409,18 +300,18 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	}
 	out_cell_str(t, C_REASON, reason_str(e->reason, rb, sizeof(rb)));
 	out_field_u64(t, "reason_code", NULL, e->reason);
-	out_cell_str(t, C_LOC, ksym_str(&priv.ks, e->location, loc, sizeof(loc)));
+	out_cell_str(t, C_LOC, ksyms_str(&priv.ks, e->location, loc, sizeof(loc)));
 	out_field_str(t, "location", NULL, loc);
 	if (priv.stack) {
 		const __u64 *st = stack_of(tc, e->stack_id);
 		if (st) {
 			memcpy(ips, st, sizeof(ips));
 			have_stack = true;
-			f0 = first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
+			f0 = ksyms_first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
 		}
 		out_arr_begin(t, "stack", NULL);
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
-			out_field_str(t, "frame", NULL, ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+			out_field_str(t, "frame", NULL, ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 		out_arr_end(t);
 	}
 	trace_row_end(tc, &e->h);
@@ -428,7 +319,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		if (!have_stack)
 			printf("        [stack not captured]\n");
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
-			printf("        %s\n", ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+			printf("        %s\n", ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 	}
 }
 
@@ -446,76 +337,42 @@ static int cmp_crow(const void *a, const void *b)
 	return x->v.packets < y->v.packets ? 1 : x->v.packets > y->v.packets ? -1 : 0;
 }
 
+/* One table for the three keys: the columns a key does not have are hidden. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	static const struct out_col by_reason[] = {
+	bool flow = priv.by == SKBDROP_BY_FLOW, loc = priv.by == SKBDROP_BY_LOCATION;
+	const struct out_col scols[] = {
+		{ flow ? "PROTO" : NULL, flow ? "proto" : NULL, 0, 5 },
+		{ flow ? "SADDR" : NULL, flow ? "saddr" : NULL, 0, 15 },
+		{ flow ? "SPORT" : NULL, flow ? "sport" : NULL, OUT_RIGHT, 5 },
+		{ flow ? "DADDR" : NULL, flow ? "daddr" : NULL, 0, 15 },
+		{ flow ? "DPORT" : NULL, flow ? "dport" : NULL, OUT_RIGHT, 5 },
 		{ "REASON", "reason", 0, 20 },
+		{ loc ? "LOCATION" : NULL, loc ? "location" : NULL, 0, 30 },
 		{ "PACKETS", "packets", OUT_RIGHT, 8 },
 		{ "BYTES", "bytes", OUT_RIGHT, 10 },
 	};
-	static const struct out_col by_loc[] = {
-		{ "REASON", "reason", 0, 20 },
-		{ "LOCATION", "location", 0, 30 },
-		{ "PACKETS", "packets", OUT_RIGHT, 8 },
-		{ "BYTES", "bytes", OUT_RIGHT, 10 },
-	};
-	static const struct out_col by_flow[] = {
-		{ "PROTO", "proto", 0, 5 },
-		{ "SADDR", "saddr", 0, 15 },
-		{ "SPORT", "sport", OUT_RIGHT, 5 },
-		{ "DADDR", "daddr", 0, 15 },
-		{ "DPORT", "dport", OUT_RIGHT, 5 },
-		{ "REASON", "reason", 0, 20 },
-		{ "PACKETS", "packets", OUT_RIGHT, 8 },
-		{ "BYTES", "bytes", OUT_RIGHT, 10 },
-	};
-	int fd = bpf_map__fd(((struct skbdrop_bpf *)skel)->maps.counts);
-	struct skbdrop_key key, next, *prev = NULL;
-	struct crow *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct crow *rows;
+	size_t n = trace_map_read(((struct skbdrop_bpf *)skel)->maps.counts, (void **)&rows,
+				  tc->o.interval > 0);
 	struct table *t;
-	int c0;
 
+	_Static_assert(sizeof(struct skbdrop_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (tc->o.interval > 0)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
 	qsort(rows, n, sizeof(*rows), cmp_crow);
-	if (priv.by == SKBDROP_BY_FLOW)
-		t = out_table_begin(by_flow, 8), c0 = 5;
-	else if (priv.by == SKBDROP_BY_LOCATION)
-		t = out_table_begin(by_loc, 4), c0 = 2;
-	else
-		t = out_table_begin(by_reason, 3), c0 = 1;
+	t = out_table_begin(scols, (int)(sizeof(scols) / sizeof(scols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct crow *r = &rows[i];
-		char rb[32], loc[160];
+		char rb[32], lb[160];
 		out_row_begin(t);
-		if (priv.by == SKBDROP_BY_FLOW) {
+		if (flow)
 			cells_pkt(t, 0, 1, 2, 3, 4, &r->k.p);
-			out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
-		} else {
-			out_cell_str(t, 0, reason_str(r->k.reason, rb, sizeof(rb)));
-			if (priv.by == SKBDROP_BY_LOCATION)
-				out_cell_str(t, 1, ksym_str(&priv.ks, r->k.location, loc, sizeof(loc)));
-		}
+		out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
+		if (loc)
+			out_cell_str(t, 6, ksyms_str(&priv.ks, r->k.location, lb, sizeof(lb)));
 		out_field_u64(t, "reason_code", NULL, r->k.reason);
-		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 1 : 0), r->v.packets);
-		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 2 : 1), r->v.bytes);
+		out_cell_u64(t, 7, r->v.packets);
+		out_cell_u64(t, 8, r->v.bytes);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -528,36 +385,27 @@ static const struct trace_hook hooks[] = {
 	{ "kfree_skb", { "skbdrop_btf", "skbdrop_raw" } },
 };
 
+static void fini(struct trace_ctx *tc)
+{
+	(void)tc;
+	btfenum_free(&priv.reasons);
+	ksyms_free(&priv.ks);
+	free(priv.stacks);
+	memset(&priv, 0, sizeof(priv));
+}
+
 #define DROP_TRACER(n, doing_, cols_)                                                   \
 	{                                                                              \
-		.name = n, .doing = doing_, .hooks = hooks, .nhooks = 1, .cols = cols_,      \
-		.ncols = sizeof(cols_) / sizeof(cols_[0]), .opts = opts, .opt = opt,         \
-		TRACE_SKEL(skbdrop), .configure = configure, .event = event,                 \
-		.batch_end = batch_end, .summary = summary,                                  \
+		.name = n, .doing = doing_, TRACE_HOOKS(hooks), TRACE_COLS(cols_),           \
+		.opts = opts, .opt = opt, TRACE_SKEL(skbdrop), .configure = configure,       \
+		.event = event, .batch_end = batch_end, .summary = summary, .fini = fini,    \
 	}
 
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);
 static const struct tracer tcpdrop = DROP_TRACER("tcpdrop", "dropped TCP packets", tcp_cols);
 
-static int run_tracer(const struct tracer *tr, int argc, char **argv)
-{
-	int r;
-
-	memset(&priv, 0, sizeof(priv));
-	r = trace_main(tr, argc, argv);
-	btfenum_free(&priv.reasons);
-	ksyms_free(&priv.ks);
-	free(priv.stacks);
-	return r;
-}
-
-static int run_skbdrop(int argc, char **argv) { return run_tracer(&skbdrop, argc, argv); }
-static int run_tcpdrop(int argc, char **argv) { return run_tracer(&tcpdrop, argc, argv); }
-
-NETLENS_COMMAND(skbdrop, .name = "skbdrop", .run = run_skbdrop,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(skbdrop, opts, .name = "skbdrop",
 		.summary = "trace dropped packets with the kernel's drop reason",
-		.synopsis = "[options]", .opts = opts, .notes = TRACE_NOTES,
 		.about = "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
 			 "protocol and tuple when the packet has IPv4/IPv6 (+ TCP/UDP) headers, length,\n"
 			 "the drop reason named from the running kernel's BTF (enum\n"
@@ -565,10 +413,8 @@ NETLENS_COMMAND(skbdrop, .name = "skbdrop", .run = run_skbdrop,
 			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"
 			 "there are no -p/--comm (drops have no owning process).\n");
 
-NETLENS_COMMAND(tcpdrop, .name = "tcpdrop", .run = run_tcpdrop,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpdrop, opts, .name = "tcpdrop",
 		.summary = "trace dropped TCP packets with the kernel's drop reason",
-		.synopsis = "[options]", .opts = opts, .notes = TRACE_NOTES,
 		.about = "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
 			 "state of its socket (when the kernel had matched one).\n"
 			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"

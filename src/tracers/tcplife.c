@@ -2,11 +2,10 @@
 #include "bpf/tcplife.h"
 #include "bpf/tcplife.skel.h"
 #include "command.h"
+#include "trace/features.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
 
-#include <stdio.h>
-#include <sys/utsname.h>
 
 TRACE_SKEL_GLUE(tcplife)
 
@@ -33,17 +32,14 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" }, .backup = true },
 };
 
-/* Tracing programs may use hash maps allocated on demand only since 6.1
- * (bpf_mem_alloc); before, the verifier wants them preallocated. */
+/* Hash maps allocated at run time in a tracing program need the BPF memory
+ * allocator (trace/features.h); without it, preallocate. */
 static int configure(struct trace_ctx *tc, void *skel)
 {
 	struct tcplife_bpf *s = skel;
-	struct utsname u;
-	unsigned major, minor;
 
 	(void)tc;
-	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-	    (major < 6 || (major == 6 && minor < 1))) {
+	if (!trace_feat_tracing_runtime_hash(NULL)) {
 		bpf_map__set_map_flags(s->maps.sessions, 0);
 		bpf_map__set_max_entries(s->maps.sessions, 65536);
 		bpf_map__set_map_flags(s->maps.pending, 0);

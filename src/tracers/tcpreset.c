@@ -88,6 +88,13 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
+static void fini(struct trace_ctx *tc)
+{
+	(void)tc;
+	btfenum_free(&priv.reasons);
+	memset(&priv, 0, sizeof(priv));
+}
+
 /* The reason cell and JSON fields of a sent reset; "-" for received ones. */
 static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
 {
@@ -184,19 +191,11 @@ static const struct tracer tcpreset = {
 	.configure = configure,
 	.event = event,
 	.summary = summary,
+	.fini = fini,
 };
 
-static int run(int argc, char **argv)
-{
-	int r = trace_main(&tcpreset, argc, argv);
-	btfenum_free(&priv.reasons);
-	return r;
-}
-
-NETLENS_COMMAND(tcpreset, .name = "tcpreset", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpreset, opts, .name = "tcpreset",
 		.summary = "trace TCP resets sent and received, with tuple, state and reason",
-		.synopsis = "[options]", .opts = opts, .notes = TRACE_NOTES,
 		.about = "One line per TCP reset this host sends (tcp:tcp_send_reset) or receives\n"
 			 "(tcp:tcp_receive_reset): direction, owner where known, tuple from this\n"
 			 "host's side, the socket's TCP state (\"-\": no socket, e.g. a closed port)\n"

@@ -176,26 +176,24 @@ static void print_rows(struct flow *rows, size_t n, double secs)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct tcptop_bpf *s = skel;
-	int fd = bpf_map__fd(s->maps.flows);
-	struct flow *cur = NULL, *rows;
-	struct tcptop_key k, *prevk = NULL;
-	size_t n = 0, cap = 0, nrows = 0;
+	struct {
+		struct tcptop_key k;
+		struct tcptop_val v;
+	} *recs;
+	size_t n = trace_map_read(s->maps.flows, (void **)&recs, false), nrows = 0;
+	struct flow *cur = calloc(n ? n : 1, sizeof(*cur)), *rows;
 	uint64_t now = mono_ns();
 	double secs;
 
+	_Static_assert(sizeof(struct tcptop_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prevk, &k) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			cur = realloc(cur, cap * sizeof(*cur));
-			if (!cur)
-				abort();
-		}
-		cur[n].k = k;
-		prevk = &cur[n].k;
-		if (bpf_map_lookup_elem(fd, &k, &cur[n].v) == 0)
-			n++;
+	if (!cur)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		cur[i].k = recs[i].k;
+		cur[i].v = recs[i].v;
 	}
+	free(recs);
 	if (n)
 		qsort(cur, n, sizeof(*cur), cmp_key);
 	rows = calloc(n ? n : 1, sizeof(*rows));
@@ -220,7 +218,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	print_rows(rows, nrows, secs);
 	free(rows);
 	free(st.prev);
-	st.prev = cur ? cur : calloc(1, sizeof(*cur));
+	st.prev = cur;
 	st.nprev = n;
 	st.last_ns = now;
 	if (final) {
