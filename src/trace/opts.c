@@ -30,7 +30,7 @@ const struct opt trace_filter_rows[] = {
 const struct opt trace_event_rows[] = {
 	{ 't', "timestamp", NULL, "TIME(s) column: seconds since start" },
 	{ 'T', "wallclock", NULL, "TIME column: wall clock" },
-	{ 'w', "wide", NULL, "show network namespace and cgroup id" },
+	{ 'w', "wide", NULL, "wide: IPv6-wide address columns, network namespace and cgroup id" },
 	{ OPT_TR_RINGBUF, "ringbuf-size", "BYTES", "event ring buffer (power of two, >= 4096)" },
 	OPT_END,
 };

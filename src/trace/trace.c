@@ -431,6 +431,15 @@ static struct out_col *build_cols(const struct trace_ctx *tc, int *n)
 				 .width = tc->o.ts == TS_WALL ? 12 : 9,
 				 .flags = tc->o.ts == TS_REL ? OUT_RIGHT : 0 };
 	memcpy(&c[1], tc->tr->cols, sizeof(*c) * (size_t)tc->tr->ncols);
+	/* streams print with the declared widths: IPv4's unless IPv6 is asked
+	 * for (-6) or the columns are widened (-w), then a full IPv6 address */
+	if (tc->o.wide || tc->o.filter.family == AF_INET6)
+		for (int i = 1; i <= tc->tr->ncols; i++) {
+			const char *k = c[i].key;
+			size_t kl = k ? strlen(k) : 0;
+			if (kl >= 4 && strcmp(k + kl - 4, "addr") == 0 && c[i].width < TRACE_ADDR6_WIDTH)
+				c[i].width = TRACE_ADDR6_WIDTH;
+		}
 	c[nc - 2] = (struct out_col){ .title = tc->o.wide ? "NETNS" : NULL, .key = "netns",
 				      .width = 10, .flags = OUT_RIGHT };
 	c[nc - 1] = (struct out_col){ .title = tc->o.wide ? "CGROUP" : NULL, .key = "cgroup",

@@ -172,6 +172,11 @@ struct trace_ctx {
 	bool hook_off[TRACE_MAX_HOOKS];
 };
 
+/* Text width of an address column that fits any IPv6 address
+ * ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"); event streams use it for
+ * columns whose JSON key ends in "addr" with -w or -6. */
+#define TRACE_ADDR6_WIDTH 39
+
 /* Column index of the tracer's first column in the event table; the
  * framework puts TIME before and NETNS/CGROUP after the tracer's columns. */
 #define TRACE_COL0 1

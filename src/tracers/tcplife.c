@@ -14,8 +14,8 @@ enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_R
 static const struct out_col cols[] = {
 	TRACE_TASK_COLS,
 	TRACE_TUPLE_COLS,
-	{ "TX_KB", NULL, OUT_RIGHT, 6 },
-	{ "RX_KB", NULL, OUT_RIGHT, 6 },
+	{ "TX_KB", NULL, OUT_RIGHT, 8 },
+	{ "RX_KB", NULL, OUT_RIGHT, 8 },
 	{ "MS", NULL, OUT_RIGHT, 8 },
 };
 
@@ -73,8 +73,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	t = trace_row_begin(tc, &e->h);
 	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
 	trace_cells_tuple(t, C_LADDR, &e->t);
-	out_cell_u64(t, C_TX, (e->tx_bytes + 512) / 1024);
-	out_cell_u64(t, C_RX, (e->rx_bytes + 512) / 1024);
+	out_cell_fixed(t, C_TX, (double)e->tx_bytes / 1024, 2);
+	out_cell_fixed(t, C_RX, (double)e->rx_bytes / 1024, 2);
 	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);
 	out_field_u64(t, "tx_bytes", NULL, e->tx_bytes);
 	out_field_u64(t, "rx_bytes", NULL, e->rx_bytes);
