@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import run, wait_for
+from conftest import HERE, run, wait_for
 from trace_util import Server, Tracer, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
@@ -166,3 +166,25 @@ def test_banner_lists_each_hook_once(netns):
     hooks = re.search(r"\((.*)\)\.\.\.", banner)[1].split(", ")
     assert len(hooks) == len(set(hooks)) and any("inet_sock_set_state" in h for h in hooks), \
         banner
+
+
+def _man_options(tracer):
+    with open(f"{HERE}/../../docs/man/netlens-{tracer}.8") as f:
+        s = f.read()
+    if s.startswith(".so "):
+        return _man_options(re.search(r"netlens-(\w+)\.8", s)[1])
+    secs = re.findall(r"^\.SH (?:COMMON )?OPTIONS\n(.*?)(?=^\.SH )", s, re.M | re.S)
+    return {"--" + o.replace("\\-", "-") for o in
+            re.findall(r"^\.TP\n\.B[IR]? .*?\\-\\-((?:[a-z0-9]|\\-)+)", "".join(secs), re.M)}
+
+
+@pytest.mark.parametrize("tracer", ALL)
+def test_docs_list_exactly_the_options(tracer):
+    listed, text = help_options(tracer)
+    listed -= {"--help"}
+    assert _man_options(tracer) == listed
+    # the tracer's page shows the option list as -h prints it
+    with open(f"{HERE}/../../docs/tracers/{tracer}.md") as f:
+        md = f.read()
+    block = re.search(r"^Options:\n.*?(?=\nStops on)", text, re.M | re.S)[0].rstrip("\n")
+    assert "```\n" + block + "\n```" in md
