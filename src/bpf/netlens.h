@@ -28,6 +28,8 @@ struct tr_filter {
 	__u8 nports;         /* -P: either end */
 	__u8 nlports;        /* --lport */
 	__u8 nrports;        /* --rport */
+	__u8 summary;        /* summary mode: count in maps, stream no events */
+	__u8 _pad;
 	__u16 ports[TR_MAX_PORTS];
 	__u16 lports[TR_MAX_PORTS];
 	__u16 rports[TR_MAX_PORTS];

@@ -8,8 +8,6 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpaccept.h"
 
-const volatile bool count_mode = false;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -31,7 +29,7 @@ static __always_inline int on_accept(struct sock *sk)
 	tr_read_tuple(sk, &t);
 	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
-	if (count_mode) {
+	if (tr_filter.summary) {
 		struct tr_endpoint k = { .port = t.sport, .family = t.family };
 		struct tr_counts zero = {}, *c;
 		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));

@@ -5,8 +5,6 @@
 #include "bpf/synsent.bpf.h"
 #include "bpf/tcpconnect.h"
 
-const volatile bool count_mode = false;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -31,7 +29,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		if (!err)
 			err = BPF_CORE_READ(sk, sk_err_soft);
 	}
-	if (count_mode) {
+	if (tr_filter.summary) {
 		struct tr_endpoint k = { .port = t.dport, .family = t.family };
 		struct tr_counts zero = {}, *c;
 		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));

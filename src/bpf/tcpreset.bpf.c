@@ -20,8 +20,6 @@
 #define TR_ETH_P_IP   0x0800
 #define TR_ETH_P_IPV6 0x86DD
 
-const volatile bool count_mode = false;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -125,7 +123,7 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 		return 0;
 	if (!want_owner(o))
 		return 0;
-	if (count_mode) {
+	if (tr_filter.summary) {
 		struct tcpreset_key k = { .t = t, .reason = reason, .dir = dir, .state = state,
 					  .has_sk = sk != NULL };
 		__u64 zero = 0, *c = bpf_map_lookup_elem(&counts, &k);

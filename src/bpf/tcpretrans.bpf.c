@@ -24,8 +24,6 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpretrans.h"
 
-const volatile bool count_mode = false;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -94,7 +92,7 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 	segs = BPF_CORE_READ(si, gso_segs);
 	if (!segs)
 		segs = 1;
-	if (count_mode) {
+	if (tr_filter.summary) {
 		count(&t, o, err, segs, false);
 		return 0;
 	}
@@ -155,7 +153,7 @@ static __always_inline int on_synack(const struct sock *sk, const struct request
 	o = tr_owner_get(sk); /* the listener's owner */
 	if (!want_owner(o))
 		return 0;
-	if (count_mode) {
+	if (tr_filter.summary) {
 		count(&t, o, 0, 1, true);
 		return 0;
 	}

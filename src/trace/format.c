@@ -5,18 +5,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-void trace_cells_task(struct table *t, int col_pid, int col_comm, uint32_t pid,
-		      const char *comm)
+void trace_cells_task(struct table *t, int col, uint32_t pid, const char *comm)
 {
 	char c[TR_COMM_LEN + 1];
 
 	memcpy(c, comm, TR_COMM_LEN);
 	c[TR_COMM_LEN] = '\0';
 	if (pid || out_is_json())
-		out_cell_u64(t, col_pid, pid); /* JSON: 0 means unknown */
+		out_cell_u64(t, col, pid); /* JSON: 0 means unknown */
 	else
-		out_cell_str(t, col_pid, "-");
-	out_cell_str(t, col_comm, c[0] ? c : (out_is_json() ? "" : "-"));
+		out_cell_str(t, col, "-");
+	out_cell_str(t, col + 1, c[0] ? c : (out_is_json() ? "" : "-"));
 }
 
 static char *fmt_ipv4(char *p, const uint8_t *a)
@@ -93,16 +92,15 @@ const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)
 	return buf;
 }
 
-void trace_cells_tuple(struct table *t, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct tr_tuple *tu)
+void trace_cells_tuple(struct table *t, int col, const struct tr_tuple *tu)
 {
 	char a[64];
 
 	out_field_u64(t, "ip", NULL, tu->family == AF_INET6 ? 6 : 4);
-	out_cell_str(t, col_laddr, trace_addr_str(a, tu->family, tu->saddr));
-	out_cell_u64(t, col_lport, tu->sport);
-	out_cell_str(t, col_raddr, trace_addr_str(a, tu->family, tu->daddr));
-	out_cell_u64(t, col_rport, tu->dport);
+	out_cell_str(t, col, trace_addr_str(a, tu->family, tu->saddr));
+	out_cell_u64(t, col + 1, tu->sport);
+	out_cell_str(t, col + 2, trace_addr_str(a, tu->family, tu->daddr));
+	out_cell_u64(t, col + 3, tu->dport);
 }
 
 const char *tcp_state_name(int state)

@@ -29,12 +29,21 @@ const char *trace_tcp_flags_str(char *buf, unsigned flags);
  * name ("EBUSY"), else the number. buf >= 16. */
 const char *trace_xmit_err_name(char *buf, size_t cap, int err);
 
-/* PID and COMM cells of an owner (pid 0: unknown, "-" in text, 0 and "" in
- * JSON); comm holds TR_COMM_LEN bytes, NUL-terminated or not. */
-void trace_cells_task(struct table *t, int col_pid, int col_comm, uint32_t pid,
-		      const char *comm);
-/* Address/port cells of a tuple plus JSON "ip": 4|6. */
-void trace_cells_tuple(struct table *t, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct tr_tuple *tu);
+/* The columns of an owner (PID, COMM) and of a tuple (LADDR, LPORT, RADDR,
+ * RPORT), for a tracer's column array: every socket table declares them
+ * alike, with the JSON keys pid, comm, laddr, lport, raddr, rport. */
+#define TRACE_TASK_COLS                                                                \
+	{ "PID", "pid", OUT_RIGHT, 7 }, { "COMM", "comm", 0, 15 }
+#define TRACE_TUPLE_COLS                                                               \
+	{ "LADDR", "laddr", 0, 15 }, { "LPORT", "lport", OUT_RIGHT, 5 },                   \
+	{ "RADDR", "raddr", 0, 15 }, { "RPORT", "rport", OUT_RIGHT, 5 }
+
+/* The cells of TRACE_TASK_COLS at columns col, col + 1: pid 0 is unknown
+ * ("-" in text, 0 and "" in JSON); comm holds TR_COMM_LEN bytes,
+ * NUL-terminated or not. */
+void trace_cells_task(struct table *t, int col, uint32_t pid, const char *comm);
+/* The cells of TRACE_TUPLE_COLS at columns col .. col + 3, plus JSON
+ * "ip": 4|6. */
+void trace_cells_tuple(struct table *t, int col, const struct tr_tuple *tu);
 
 #endif

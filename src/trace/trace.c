@@ -80,6 +80,13 @@ void trace_hook_off(struct trace_ctx *tc, const char *hook_name)
 			tc->hook_off[h] = true;
 }
 
+void trace_owner_hooks_off(struct trace_ctx *tc)
+{
+	trace_hook_off(tc, TRACE_OWNER_STATE_HOOK);
+	trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
+	trace_hook_off(tc, TRACE_ACCEPT_HOOK);
+}
+
 /* ---- loading with hook fallback ---- */
 
 struct loaded {
@@ -244,6 +251,7 @@ static int prepare(struct trace_ctx *tc, struct bpf_object *obj, const struct pi
 	memset(tc->hook_off, 0, sizeof(tc->hook_off));
 	if (tr->configure && (err = tr->configure(tc, tc->skel)) != 0)
 		return err;
+	tr->skel_filter(tc->skel)->summary = tc->summary_mode;
 	for (int h = 0; h < tr->nhooks; h++)
 		tc->hook_off[h] |= pk->dropped[h];
 	bpf_object__for_each_program(p, obj)

@@ -60,6 +60,11 @@ struct trace_hook {
 	{ TRACE_ACCEPT4_HOOK, { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } }, \
 	{ TRACE_ACCEPT_HOOK, { #n "_accept_tp" }, .optional = true }
 
+/* A state-change hook that only records sockets' owners (connect(),
+ * listen()) for events elsewhere; with TRACE_ACCEPT_HOOKS, the hooks
+ * trace_owner_hooks_off() leaves out. */
+#define TRACE_OWNER_STATE_HOOK "inet_sock_set_state (owners)"
+
 /* The hooks of an TR_STATE_PROGRAMS(name, ...) handler: the primary first,
  * the backup for nested runs last in the tracer's hook array. */
 #define TRACE_STATE_HOOK(n) { "inet_sock_set_state", { #n "_state_btf", #n "_state_raw" } }
@@ -180,6 +185,10 @@ int trace_main(const struct tracer *tr, int argc, char **argv);
 
 /* Turn a hook off for this run (from configure()). */
 void trace_hook_off(struct trace_ctx *tc, const char *hook_name);
+/* Turn off the hooks that only record owners (TRACE_OWNER_STATE_HOOK and
+ * TRACE_ACCEPT_HOOKS): for a table without owners, when no -p/--comm
+ * needs them (they run for every TCP state change and accept()). */
+void trace_owner_hooks_off(struct trace_ctx *tc);
 
 /* Event rows: begin writes TIME (and JSON "time"), end writes NETNS and
  * CGROUP and finishes the row. */

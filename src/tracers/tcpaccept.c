@@ -10,12 +10,8 @@ TRACE_SKEL_GLUE(tcpaccept)
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 };
 
 static const struct trace_hook hooks[] = {
@@ -40,12 +36,6 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return 0;
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	((struct tcpaccept_bpf *)skel)->rodata->count_mode = tc->summary_mode;
-	return 0;
-}
-
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpaccept_event *e = data;
@@ -54,8 +44,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	trace_row_end(tc, &e->h);
 }
 
@@ -74,7 +64,6 @@ static const struct tracer tcpaccept = {
 	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpaccept),
-	.configure = configure,
 	.event = event,
 	.summary = summary,
 };

@@ -12,12 +12,8 @@ TRACE_SKEL_GLUE(tcpconnect)
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_LAT, C_RESULT };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "LAT(ms)", NULL, OUT_RIGHT, 8 },
 	{ "RESULT", NULL, OUT_LAST, 0 },
 };
@@ -45,12 +41,6 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return 0;
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	((struct tcpconnect_bpf *)skel)->rodata->count_mode = tc->summary_mode;
-	return 0;
-}
-
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpconnect_event *e = data;
@@ -59,8 +49,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_bool(t, "ok", NULL, e->err == 0);
@@ -91,7 +81,6 @@ static const struct tracer tcpconnect = {
 	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpconnect),
-	.configure = configure,
 	.event = event,
 	.summary = summary,
 };

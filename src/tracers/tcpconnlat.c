@@ -14,12 +14,8 @@ TRACE_SKEL_GLUE(tcpconnlat)
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_LAT };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "LAT(ms)", NULL, OUT_RIGHT, 8 },
 };
 
@@ -79,8 +75,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_u64(t, "latency_us", NULL, e->lat_ns / 1000);

@@ -12,12 +12,8 @@ TRACE_SKEL_GLUE(tcplife)
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "TX_KB", NULL, OUT_RIGHT, 8 },
 	{ "RX_KB", NULL, OUT_RIGHT, 8 },
 	{ "MS", NULL, OUT_RIGHT, 8 },
@@ -75,8 +71,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_fixed(t, C_TX, (double)e->tx_bytes / 1024, 2);
 	out_cell_fixed(t, C_RX, (double)e->rx_bytes / 1024, 2);
 	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);

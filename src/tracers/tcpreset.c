@@ -16,12 +16,8 @@ enum { C_DIR = TRACE_COL0, C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_
 
 static const struct out_col cols[] = {
 	{ "DIR", "direction", 0, 8 },
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "STATE", "state", 0, 12 },
 	{ "REASON", NULL, OUT_LAST, 0 },
 };
@@ -29,7 +25,7 @@ static const struct out_col cols[] = {
 static const struct trace_hook hooks[] = {
 	{ "tcp_send_reset", { "tcpreset_send_btf", "tcpreset_send_raw" } },
 	{ "tcp_receive_reset", { "tcpreset_recv_btf", "tcpreset_recv_raw" } },
-	{ "inet_sock_set_state (owners)", { "tcpreset_state_btf", "tcpreset_state_raw" } },
+	{ TRACE_OWNER_STATE_HOOK, { "tcpreset_state_btf", "tcpreset_state_raw" } },
 	TRACE_ACCEPT_HOOKS(tcpreset),
 };
 
@@ -68,14 +64,11 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	((struct tcpreset_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	(void)skel;
 	/* -c shows no owners: their hooks (every state change and accept())
 	 * are left out unless -p/--comm filter on them */
-	if (tc->summary_mode && !tc->o.filter.pid && !tc->o.filter.comm_set) {
-		trace_hook_off(tc, "inet_sock_set_state (owners)");
-		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
-		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
-	}
+	if (tc->summary_mode && !tc->o.filter.pid && !tc->o.filter.comm_set)
+		trace_owner_hooks_off(tc);
 	tc->priv = &priv;
 	if (priv.sent_only && priv.received_only)
 		priv.sent_only = priv.received_only = false;
@@ -120,8 +113,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	t = trace_row_begin(tc, &e->h);
 	out_cell_str(t, C_DIR, e->dir == TCPRESET_SENT ? "sent" : "received");
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_str(t, C_STATE, e->has_sk ? tcp_state_name(e->state) : "-");
 	out_field_bool(t, "socket", NULL, e->has_sk);
 	reason_cells(t, C_REASON, e->dir, e->reason);
@@ -145,10 +138,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	static const struct out_col ccols[] = {
 		{ "DIR", "direction", 0, 8 },
-		{ "LADDR", "laddr", 0, 15 },
-		{ "LPORT", "lport", OUT_RIGHT, 5 },
-		{ "RADDR", "raddr", 0, 15 },
-		{ "RPORT", "rport", OUT_RIGHT, 5 },
+		TRACE_TUPLE_COLS,
 		{ "STATE", "state", 0, 12 },
 		{ "REASON", NULL, 0, 14 },
 		{ "COUNT", "count", OUT_RIGHT, 6 },
@@ -169,7 +159,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 
 		trace_summary_row(t);
 		out_cell_str(t, S_DIR, k->dir == TCPRESET_SENT ? "sent" : "received");
-		trace_cells_tuple(t, S_LADDR, S_LPORT, S_RADDR, S_RPORT, &k->t);
+		trace_cells_tuple(t, S_LADDR, &k->t);
 		out_cell_str(t, S_STATE, k->has_sk ? tcp_state_name(k->state) : "-");
 		out_field_bool(t, "socket", NULL, k->has_sk);
 		reason_cells(t, S_REASON, k->dir, k->reason);

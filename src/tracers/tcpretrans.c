@@ -20,12 +20,8 @@ enum {
 };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "STATE", "state", 0, 12 },
 	{ "TYPE", "type", 0, 6 },
 	{ "SEQ", "seq", OUT_RIGHT, 10 },
@@ -39,7 +35,7 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_retransmit_skb (nested runs)", { "tcpretrans_skb_btf_nest", "tcpretrans_skb_raw_nest" },
 	  .optional = true, .backup = true },
 	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
-	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
+	{ TRACE_OWNER_STATE_HOOK, { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
 	TRACE_ACCEPT_HOOKS(tcpretrans),
 };
 
@@ -75,13 +71,10 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	((struct tcpretrans_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	(void)skel;
 	owners = !tc->summary_mode || owners_asked || tc->o.filter.pid || tc->o.filter.comm_set;
-	if (!owners) {
-		trace_hook_off(tc, "inet_sock_set_state (owners)");
-		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
-		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
-	}
+	if (!owners)
+		trace_owner_hooks_off(tc);
 	return 0;
 }
 
@@ -94,8 +87,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_str(t, C_STATE, tcp_state_name(e->state));
 	out_cell_str(t, C_TYPE, e->kind == TCPRETRANS_SYNACK ? "synack" : "seg");
 	out_cell_u64(t, C_SEQ, e->seq);
@@ -132,10 +125,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	const struct out_col ccols[] = {
 		{ owners ? "PID" : NULL, owners ? "pid" : NULL, OUT_RIGHT, 7 },
 		{ owners ? "COMM" : NULL, owners ? "comm" : NULL, 0, 15 },
-		{ "LADDR", "laddr", 0, 15 },
-		{ "LPORT", "lport", OUT_RIGHT, 5 },
-		{ "RADDR", "raddr", 0, 15 },
-		{ "RPORT", "rport", OUT_RIGHT, 5 },
+		TRACE_TUPLE_COLS,
 		{ "RETRANS", "retrans_segs", OUT_RIGHT, 7 },
 		{ "SYNACK", "synacks", OUT_RIGHT, 6 },
 		{ "FAILED", "failed", OUT_RIGHT, 6 },
@@ -155,8 +145,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		       S_SYNACKS, S_FAILED };
 
 		trace_summary_row(t);
-		trace_cells_task(t, S_PID, S_COMM, r->v.pid, r->v.comm);
-		trace_cells_tuple(t, S_LADDR, S_LPORT, S_RADDR, S_RPORT, &r->k);
+		trace_cells_task(t, S_PID, r->v.pid, r->v.comm);
+		trace_cells_tuple(t, S_LADDR, &r->k);
 		out_cell_u64(t, S_SEGS, r->v.segs);
 		out_cell_u64(t, S_SYNACKS, r->v.synacks);
 		out_cell_u64(t, S_FAILED, r->v.failed);

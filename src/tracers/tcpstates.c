@@ -11,12 +11,8 @@ enum { C_SKADDR = TRACE_COL0, C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT,
 
 static const struct out_col cols[] = {
 	{ "SKADDR", NULL, 0, 16 },
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "OLDSTATE", "oldstate", 0, 12 },
 	{ "NEWSTATE", "newstate", 0, 12 },
 	{ "MS", NULL, OUT_RIGHT, 9 },
@@ -40,8 +36,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	snprintf(sk, sizeof(sk), "%llx", (unsigned long long)e->skaddr);
 	out_cell_str(t, C_SKADDR, sk);
 	out_field_str(t, "skaddr", NULL, sk);
-	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_str(t, C_OLD, tcp_state_name((int)e->oldstate));
 	out_cell_str(t, C_NEW, tcp_state_name((int)e->newstate));
 	out_cell_fixed(t, C_MS, (double)e->delta_ns / 1e6, 3);

@@ -116,12 +116,8 @@ static uint64_t mono_ns(void)
 enum { C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_NETNS };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "TX_KB", NULL, OUT_RIGHT, 8 },
 	{ "RX_KB", NULL, OUT_RIGHT, 8 },
 	{ "NETNS", "netns", OUT_RIGHT, 10 },
@@ -161,8 +157,8 @@ static void print_rows(struct flow *rows, size_t n, double secs)
 		out_row_begin(t);
 		out_field_double(t, "timestamp", NULL, now.epoch, 6);
 		out_field_double(t, "interval_s", NULL, secs, 3);
-		trace_cells_task(t, C_PID, C_COMM, f->k.pid, f->v.comm);
-		trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &f->v.t);
+		trace_cells_task(t, C_PID, f->k.pid, f->v.comm);
+		trace_cells_tuple(t, C_LADDR, &f->v.t);
 		out_cell_fmt(t, C_TX, "%.1f", (double)f->dtx / 1024);
 		out_cell_fmt(t, C_RX, "%.1f", (double)f->drx / 1024);
 		out_field_u64(t, "tx_bytes", NULL, f->dtx);

@@ -16,10 +16,7 @@ enum {
 };
 
 static const struct out_col cols[] = {
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TUPLE_COLS,
 	{ "CWND", "cwnd", OUT_RIGHT, 5 },
 	{ "SSTHRESH", NULL, OUT_RIGHT, 8 },
 	{ "SND_WND", "snd_wnd", OUT_RIGHT, 8 },
@@ -98,7 +95,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	}
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_tuple(t, C_LADDR, &e->t);
 	out_cell_u64(t, C_CWND, e->cwnd);
 	if (e->ssthresh == TCPWIN_INFINITE_SSTHRESH) {
 		out_cell_str(t, C_SSTHRESH, "inf");

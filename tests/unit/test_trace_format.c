@@ -80,16 +80,16 @@ static void rows(void)
 	struct table *t = out_table_begin(cols, 6);
 
 	out_row_begin(t);
-	trace_cells_task(t, 0, 1, 42, comm);
-	trace_cells_tuple(t, 2, 3, 4, 5, &tu);
+	trace_cells_task(t, 0, 42, comm);
+	trace_cells_tuple(t, 2, &tu);
 	out_row_end(t);
 	tu.family = AF_INET6;
 	memset(tu.saddr, 0, 16);
 	tu.saddr[15] = 1;
 	memset(comm, 0, sizeof(comm));
 	out_row_begin(t);
-	trace_cells_task(t, 0, 1, 0, comm);
-	trace_cells_tuple(t, 2, 3, 4, 5, &tu);
+	trace_cells_task(t, 0, 0, comm);
+	trace_cells_tuple(t, 2, &tu);
 	out_row_end(t);
 	out_table_end(t);
 }
