@@ -2,7 +2,7 @@
 lists (its own and the shared groups it takes), -c is --counts only where a
 count mode exists, -n/--count stops after N events or N intervals, misuse
 is one line (JSON under -j), summaries end with the lost_events record and
-interval records carry their time."""
+interval records carry their time ("time", as main names it)."""
 import json
 import re
 import time
@@ -119,7 +119,7 @@ def test_count_intervals_with_timestamps():
     recs = [json.loads(l) for l in p.stdout.splitlines()]
     hists = [r for r in recs if "histogram" in r]
     assert len(hists) == 3 and recs[-1] == {"lost_events": 0}, recs
-    ts = [h["timestamp"] for h in hists]
+    ts = [h["time"] for h in hists]
     assert t0 < ts[0] < ts[1] < ts[2] < time.time() and ts[2] - ts[0] >= 0.3, ts
     # text: the time (HH:MM:SS) before each histogram
     p = run(["tcprtt", "-i", "0.2", "-n", "2", "--netns", "1"])
@@ -138,7 +138,7 @@ def test_interval_table_rows_carry_the_time(netns, json_mode):
         out = tr.stop()
     if json_mode:
         rows = [r for r in events(out) if r.get("rport") == srv.port]
-        assert rows and all(abs(r["timestamp"] - time.time()) < 30 for r in rows), rows
+        assert rows and all(abs(r["time"] - time.time()) < 30 for r in rows), rows
         assert out[-1] == {"lost_events": 0}
     else:
         lines = [l for l in out.splitlines() if l.strip()]
