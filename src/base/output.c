@@ -1,5 +1,6 @@
 /* Output layer: see output.h for the model. */
 #include "base/output.h"
+#include "base/json.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -96,47 +97,6 @@ size_t out_fmt_fixed(char *buf, double v, int decimals)
 	return n;
 }
 
-/* Bytes a JSON string cannot hold as they are (NUL ends the string). */
-static const bool json_special[256] = {
-	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x7f] = true,
-};
-
-/* Length of the leading run of s that needs no escaping. */
-static inline size_t json_plain_len(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (!json_special[p[0]]) {
-		if (json_special[p[1]])
-			return (size_t)(p + 1 - (const unsigned char *)s);
-		if (json_special[p[2]])
-			return (size_t)(p + 2 - (const unsigned char *)s);
-		if (json_special[p[3]])
-			return (size_t)(p + 3 - (const unsigned char *)s);
-		p += 4;
-	}
-	return (size_t)(p - (const unsigned char *)s);
-}
-
-/* The escape of one special byte c into e (>= 6 bytes); returns its length. */
-static size_t json_escape_byte(unsigned char c, char *e)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	e[0] = '\\';
-	switch (c) {
-	case '"': e[1] = '"'; return 2;
-	case '\\': e[1] = '\\'; return 2;
-	case '\n': e[1] = 'n'; return 2;
-	case '\t': e[1] = 't'; return 2;
-	case '\r': e[1] = 'r'; return 2;
-	}
-	memcpy(e + 1, "u00", 3);
-	e[4] = hex[c >> 4];
-	e[5] = hex[c & 15];
-	return 6;
-}
-
 size_t out_fmt_f(char *buf, size_t cap, double v, int decimals)
 {
 	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
@@ -187,28 +147,56 @@ size_t out_fmt_f(char *buf, size_t cap, double v, int decimals)
 
 void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
 {
-	put(ctx, "\"", 1);
-	for (;;) {
-		size_t n = json_plain_len(s);
-		char e[6];
+	struct strbuf sb = STRBUF_INIT;
 
-		if (n)
-			put(ctx, s, n);
-		s += n;
-		if (!*s)
-			break;
-		put(ctx, e, json_escape_byte((unsigned char)*s++, e));
-	}
-	put(ctx, "\"", 1);
+	json_quote(&sb, s);
+	put(ctx, sb.buf, sb.len);
+	sb_free(&sb);
 }
 
-static void put_stdout(void *ctx, const char *s, size_t n)
+/* ---- standalone records ---- */
+
+static struct strbuf rec_buf;
+static struct json rec_w;
+static bool rec_open;
+
+struct json *out_record_begin(void)
 {
-	(void)ctx;
-	fwrite_unlocked(s, 1, n, stdout);
+	if (rec_open)
+		abort(); /* one record at a time: end the last one first */
+	rec_open = true;
+	sb_reset(&rec_buf);
+	json_init(&rec_w, &rec_buf);
+	json_obj_begin(&rec_w);
+	return &rec_w;
 }
 
-static void json_str_stdout(const char *s) { out_json_escape(put_stdout, NULL, s ? s : ""); }
+void out_record_end(struct json *w)
+{
+	if (w != &rec_w || !rec_open)
+		abort();
+	json_obj_end(w);
+	if (w->depth != 0)
+		abort(); /* a container opened in the record was left open */
+	sb_putc(&rec_buf, '\n');
+	fwrite_unlocked(rec_buf.buf, 1, rec_buf.len, stdout); /* the line in one call */
+	rec_open = false;
+}
+
+/* {"KEY":"msg"} and a newline to f, in one call. */
+static void message_record(FILE *f, const char *key, const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct json w;
+
+	json_init(&w, &sb);
+	json_obj_begin(&w);
+	json_field_str(&w, key, msg);
+	json_obj_end(&w);
+	sb_putc(&sb, '\n');
+	fwrite_unlocked(sb.buf, 1, sb.len, f);
+	sb_free(&sb);
+}
 
 int out_error(const char *fmt, ...)
 {
@@ -219,9 +207,7 @@ int out_error(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (format == OUT_JSON) {
-		fputs_unlocked("{\"error\":", stdout);
-		json_str_stdout(msg);
-		fputs_unlocked("}\n", stdout);
+		message_record(stdout, "error", msg);
 		fflush(stdout);
 	} else {
 		fflush(stdout);
@@ -239,16 +225,10 @@ void out_warn(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fflush(stdout);
-	if (format == OUT_JSON) {
-		struct strbuf sb = STRBUF_INIT;
-		sb_puts(&sb, "{\"warning\":");
-		out_json_escape(sb_put_cb, &sb, msg);
-		sb_puts(&sb, "}\n");
-		fputs(sb.buf, stderr);
-		sb_free(&sb);
-	} else {
+	if (format == OUT_JSON)
+		message_record(stderr, "warning", msg);
+	else
 		fprintf(stderr, "netlens: warning: %s\n", msg);
-	}
 }
 
 int out_finish(int status)
@@ -271,7 +251,7 @@ enum { MAX_DEPTH = 16, MAX_COLS = 32, FLUSH_BYTES = 1 << 20 };
 
 struct level {
 	bool array;
-	bool first;  /* no member written yet (JSON comma, text separator) */
+	bool first;  /* no member written yet (text separator; JSON's is the writer's) */
 	bool hidden_text;
 	bool hidden_json;
 	bool inline_text; /* empty label: members join the enclosing level in text */
@@ -298,8 +278,10 @@ struct table {
 	size_t key_off[MAX_COLS], key_len[MAX_COLS];
 	/* both: the row (or header) being printed, handed to stdio whole */
 	struct strbuf line;
+	struct json jw; /* JSON: writes the row into line */
 	struct level lv[MAX_DEPTH];
 	int depth;
+	bool oneline;          /* details on the row's line (out_table_oneline) */
 };
 
 static bool stdout_buffered;
@@ -335,14 +317,14 @@ struct table *out_table_begin(const struct out_col *cols, int ncols)
 		if (!cols[i].key)
 			continue;
 		t->key_off[i] = t->keys.len;
-		out_json_escape(sb_put_cb, &t->keys, cols[i].key);
-		sb_putc(&t->keys, ':');
+		json_key_quote(&t->keys, cols[i].key);
 		t->key_len[i] = t->keys.len - t->key_off[i];
 	}
 	return t;
 }
 
 void out_table_no_header(struct table *t) { t->header = false; }
+void out_table_oneline(struct table *t) { t->oneline = true; }
 void out_table_stream(struct table *t) { t->stream = true; }
 
 static void print_header(struct table *t, const size_t *width, int last);
@@ -377,32 +359,14 @@ static void line_out(struct table *t)
 	sb_reset(&t->line);
 }
 
-/* s as a JSON string, appended to the row. */
-static void json_str(struct table *t, const char *s)
-{
-	size_t n = json_plain_len(s);
-
-	if (s[n]) {
-		out_json_escape(sb_put_cb, &t->line, s);
-		return;
-	}
-	if (t->line.len + n + 2 >= t->line.cap)
-		sb_grow(&t->line, n + 2);
-	char *p = t->line.buf + t->line.len;
-	p[0] = '"';
-	memcpy(p + 1, s, n);
-	p[n + 1] = '"';
-	p[n + 2] = '\0';
-	t->line.len += n + 2;
-}
-
 void out_row_begin(struct table *t)
 {
 	t->depth = 0;
 	t->lv[0] = (struct level){ .first = true };
 	if (format == OUT_JSON) {
 		sb_reset(&t->line);
-		lb_putc(&t->line, '{');
+		json_init(&t->jw, &t->line);
+		json_obj_begin(&t->jw);
 		return;
 	}
 	sb_reset(&t->cell);
@@ -410,32 +374,19 @@ void out_row_begin(struct table *t)
 	memset(t->cell_set, 0, sizeof(t->cell_set));
 }
 
-/* JSON: writes the separator for the next member of the current level;
- * true when the member needs a key (the level is an object). */
-static bool json_sep(struct table *t)
-{
-	struct level *l = &t->lv[t->depth];
-
-	if (!l->first)
-		lb_putc(&t->line, ',');
-	l->first = false;
-	return !l->array;
-}
-
-/* JSON: writes the separator and key for the next member of the current level. */
+/* JSON: the key of the next member, unless the current level is an array
+ * (the writer puts the comma). */
 static void json_member(struct table *t, const char *key)
 {
-	if (json_sep(t)) {
-		json_str(t, key);
-		lb_putc(&t->line, ':');
-	}
+	if (!t->lv[t->depth].array)
+		json_key(&t->jw, key);
 }
 
 /* The same for column col, whose key is escaped already. */
 static void json_col_member(struct table *t, int col)
 {
-	if (json_sep(t))
-		lb_add(&t->line, t->keys.buf + t->key_off[col], t->key_len[col]);
+	if (!t->lv[t->depth].array)
+		json_key_quoted(&t->jw, t->keys.buf + t->key_off[col], t->key_len[col]);
 }
 
 static bool json_hidden(struct table *t, const char *key)
@@ -476,7 +427,7 @@ void out_cell_str(struct table *t, int col, const char *s)
 	if (format == OUT_JSON) {
 		if (t->cols[col].key) {
 			json_col_member(t, col);
-			json_str(t, s);
+			json_str(&t->jw, s);
 		}
 		return;
 	}
@@ -489,7 +440,7 @@ static void cell_num(struct table *t, int col, const char *digits, size_t n)
 	if (format == OUT_JSON) {
 		if (t->cols[col].key) {
 			json_col_member(t, col);
-			lb_add(&t->line, digits, n);
+			json_number(&t->jw, digits, n);
 		}
 		return;
 	}
@@ -536,7 +487,8 @@ void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
 	cell_raw(t, col, b, (size_t)n);
 }
 
-/* One field whose JSON form is `raw` (already valid JSON) or a string. */
+/* One field whose JSON form is a string, or a number (or true, false,
+ * null) the caller formatted. */
 static void field(struct table *t, const char *key, const char *label, const char *val,
 		  size_t n, bool json_string)
 {
@@ -545,9 +497,9 @@ static void field(struct table *t, const char *key, const char *label, const cha
 			return;
 		json_member(t, key);
 		if (json_string)
-			json_str(t, val);
+			json_str(&t->jw, val);
 		else
-			lb_add(&t->line, val, n);
+			json_number(&t->jw, val, n);
 		return;
 	}
 	if (text_hidden(t, label))
@@ -614,7 +566,6 @@ void out_field_text(struct table *t, const char *fmt, ...)
 
 static void container_begin(struct table *t, const char *key, const char *label, bool array)
 {
-	struct level *up = &t->lv[t->depth];
 	struct level nl = { .array = array, .first = true };
 
 	if (t->depth + 1 >= MAX_DEPTH)
@@ -624,7 +575,10 @@ static void container_begin(struct table *t, const char *key, const char *label,
 	if (format == OUT_JSON) {
 		if (!nl.hidden_json) {
 			json_member(t, key);
-			lb_putc(&t->line, array ? '[' : '{');
+			if (array)
+				json_arr_begin(&t->jw);
+			else
+				json_obj_begin(&t->jw);
 		}
 	} else if (!nl.hidden_text) {
 		if (label[0] == '\0') {
@@ -635,7 +589,6 @@ static void container_begin(struct table *t, const char *key, const char *label,
 			sb_putc(&t->detail, '(');
 		}
 	}
-	(void)up;
 	t->lv[++t->depth] = nl;
 }
 
@@ -646,8 +599,12 @@ static void container_end(struct table *t, bool array)
 	if (t->depth == 0)
 		abort();
 	if (format == OUT_JSON) {
-		if (!l->hidden_json)
-			lb_putc(&t->line, array ? ']' : '}');
+		if (!l->hidden_json) {
+			if (array)
+				json_arr_end(&t->jw);
+			else
+				json_obj_end(&t->jw);
+		}
 	} else if (!l->hidden_text && !l->inline_text) {
 		sb_putc(&t->detail, ')');
 	}
@@ -670,7 +627,8 @@ void out_row_end(struct table *t)
 	while (t->depth > 0)
 		container_end(t, t->lv[t->depth].array);
 	if (format == OUT_JSON) {
-		lb_add(&t->line, "}\n", 2);
+		json_obj_end(&t->jw);
+		lb_putc(&t->line, '\n'); /* JSON lines: one object per line */
 		line_out(t);
 		return;
 	}
@@ -834,10 +792,15 @@ static void print_row(struct table *t, const size_t *width, const char *p, int l
 			continue;
 		put_cell(&t->line, p, width[i], t->cols[i].flags | (t->stream ? OUT_LAST : 0),
 			 i == last);
-		lb_putc(&t->line, i == last ? '\n' : ' ');
 		p += strlen(p) + 1;
+		if (i == last && t->oneline && *p) {
+			lb_putc(&t->line, ' ');
+			lb_add(&t->line, p, strlen(p));
+		}
+		lb_putc(&t->line, i == last ? '\n' : ' ');
 	}
-	print_detail(&t->line, p, term);
+	if (!t->oneline)
+		print_detail(&t->line, p, term);
 	line_out(t);
 }
 

@@ -14,6 +14,29 @@
  * only columns marked OUT_SHRINK); JSON mode streams one object per row, one
  * per line (JSON lines), so memory stays flat however many rows there are.
  *
+ * Records: a JSON line that is not a table row (the tracers'
+ * {"lost_events":N}, a report's summary, a header) is written through
+ * out_record_begin()/out_record_end() and base/json.h's calls, never with
+ * printf:
+ *
+ *	if (out_is_json()) {
+ *		struct json *w = out_record_begin();     // {
+ *		json_field_u64(w, "lost_events", lost);  // "lost_events":3
+ *		if (skipped)
+ *			json_field_u64(w, "skipped_runs", skipped);
+ *		out_record_end(w);                       // }\n, to stdout
+ *	}
+ *
+ * Invariants: the writer and its buffer belong to the output layer and are
+ * valid only between the two calls; one record is open at a time (beginning
+ * a second, or ending with a container still open, aborts: that is a bug).
+ * The record is an object already open: add members with json_field_*() or
+ * json_key() + a value; nested objects and arrays are fine. The line goes
+ * to stdout in one stdio call at out_record_end(), in order with table rows,
+ * and is flushed with them (out_finish(), or the stream's owner). Records
+ * are JSON whatever the format: text mode prints its own shape instead.
+ * All JSON punctuation and escaping, in rows and records, is base/json.c's.
+ *
  * Errors: out_error() writes `netlens: error: ...` to stderr, or
  * `{"error": "..."}` to stdout in JSON mode, and returns the exit status to
  * use. Library code never prints: it returns -errno and the command reports.
@@ -24,6 +47,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct json;
 
 enum out_format { OUT_TEXT, OUT_JSON };
 
@@ -60,6 +85,9 @@ struct table *out_table_begin(const struct out_col *cols, int ncols);
 void out_table_end(struct table *t);
 /* Omit the header line in text mode (ss -H). */
 void out_table_no_header(struct table *t);
+/* Text mode: a row's detail fields follow its cells on the same line,
+ * after a space, instead of on an indented line below (ss -O). */
+void out_table_oneline(struct table *t);
 /* Text mode prints each row at out_row_end() with the columns' declared
  * widths instead of buffering (event streams); call before the first row.
  * Rows go to stdio's buffer: the caller flushes after each batch. */
@@ -71,7 +99,7 @@ void out_row_end(struct table *t);
 void out_cell_str(struct table *t, int col, const char *s);
 void out_cell_u64(struct table *t, int col, uint64_t v);
 void out_cell_i64(struct table *t, int col, int64_t v);
-/* Text-only cell built from pieces: out_cell_text(t, col, "%s:%u", a, p). */
+/* Text-only cell built from pieces: out_cell_fmt(t, col, "%s:%u", a, p). */
 void out_cell_fmt(struct table *t, int col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -98,7 +126,13 @@ void out_obj_end(struct table *t);
 void out_arr_begin(struct table *t, const char *key, const char *label);
 void out_arr_end(struct table *t);
 
-/* JSON string escaping into a caller buffer-less stream (exposed for tests). */
+/* One standalone JSON record on stdout: see "Records" above. */
+struct json *out_record_begin(void);
+void out_record_end(struct json *w);
+
+/* s as a quoted, escaped JSON string, handed to put() in one call. Kept
+ * for code that still builds JSON by hand (doctor/report.c): new code uses
+ * out_record_begin() or json_quote(). */
 void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx,
 		     const char *s);
 

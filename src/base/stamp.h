@@ -1,7 +1,7 @@
 /* The time of an interval record, one convention for every command that
  * prints every -i seconds (nstat, ifstat, tracers' summaries):
  *   text: a TIME column with the local wall clock, HH:MM:SS, as sar prints;
- *   JSON: "timestamp", seconds since the epoch (UTC) with microseconds. */
+ *   JSON: "time", seconds since the epoch (UTC) with microseconds. */
 #ifndef NETLENS_STAMP_H
 #define NETLENS_STAMP_H
 

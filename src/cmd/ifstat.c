@@ -40,7 +40,7 @@ static const char ifstat_usage[] =
 	"  -c, --count N      stop after N intervals (default: until interrupted)\n"
 	"Other:\n"
 	"  -j, --json         one JSON object per row; with -i, each counter's increase under its\n"
-	"                     own key and its rate as KEY_per_s, with interval_s\n"
+	"                     own key and its rate as KEY_per_s, with time (Unix seconds) and interval_s\n"
 	STATE_SRC_USAGE
 	"Examples:\n"
 	"  netlens ifstat                 netlens ifstat -i 1 -c 5 'eth*'\n"

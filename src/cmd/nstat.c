@@ -34,7 +34,7 @@ static const char nstat_notes[] =
 	"History file: $NETLENS_NSTAT_HISTORY, else /tmp/.netlens-nstat.u<UID>; created\n"
 	"0600, refused when it is a symlink or not the user's own. NETLENS_BOOT_ID\n"
 	"overrides the boot id used to detect reboots (for tests).\n"
-	"With -i, each row starts with the time (JSON: \"timestamp\", epoch seconds).\n"
+	"With -i, each row starts with the time (JSON: \"time\", epoch seconds).\n"
 	"Examples:\n"
 	"  netlens nstat                 increments since the last run\n"
 	"  netlens nstat -az 'TcpExt*'   every TcpExt counter, totals\n"
@@ -104,7 +104,7 @@ static struct table *begin(const struct nstat_opts *o, bool rates)
 {
 	static struct out_col cols[NCOLS];
 	const struct out_col base[NCOLS] = {
-		[COL_TIME] = { rates ? "TIME" : NULL, NULL, 0, 0 }, /* JSON: "timestamp" */
+		[COL_TIME] = { rates ? "TIME" : NULL, NULL, 0, 0 }, /* JSON: "time" */
 		[COL_NAME] = { "COUNTER", "counter", 0, 0 },
 		[COL_VALUE] = { rates ? "DELTA" : "VALUE", rates ? "delta" : "value", OUT_RIGHT, 0 },
 		[COL_RATE] = { rates ? "RATE/S" : NULL, NULL, OUT_RIGHT, 0 },
@@ -308,7 +308,7 @@ static int run_rates(struct host *h, const struct nstat_opts *o)
 			out_cell_str(t, COL_NAME, c->name);
 			out_cell_u64(t, COL_VALUE, d);
 			out_cell_fmt(t, COL_RATE, "%.1f", rate);
-			out_field_double(t, "timestamp", NULL, stamp.epoch, 6);
+			out_field_double(t, "time", NULL, stamp.epoch, 6);
 			meaning_cell(t, o, c->name);
 			out_field_double(t, "rate", NULL, rate, 3);
 			out_field_double(t, "seconds", NULL, secs, 6);

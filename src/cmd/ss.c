@@ -1,12 +1,14 @@
 /* netlens ss: every socket on the host over NETLINK_SOCK_DIAG, with the
  * option letters of iproute2's ss. Options and dump planning live here;
  * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
 #include "base/privs.h"
 #include "sources/procfd.h"
+#include "sources/procnet_sock.h"
 #include "sources/sockdiag.h"
 #include "sources/sockiter.h"
 #include "sources/sockstat.h"
@@ -14,42 +16,18 @@
 #include "ss/ss.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char ss_usage[] =
-	"usage: netlens ss [options] [FILTER]\n"
-	"\n"
-	"Sockets, as iproute2's ss shows them, read over netlink sock_diag.\n"
-	"\n"
-	"Kinds and families (default: all):\n"
-	"  -t, --tcp          TCP              -u, --udp        UDP\n"
-	"  -w, --raw          RAW              -x, --unix       UNIX (stream, dgram, seqpacket)\n"
-	"  -0, --packet       PACKET           -M, --mptcp      MPTCP\n"
-	"  -4, --ipv4         IPv4 only        -6, --ipv6       IPv6 only\n"
-	"  -f, --family F     inet, inet6, unix, packet\n"
-	"  -A, --query LIST   all,inet,tcp,udp,raw,mptcp,unix,unix_stream,unix_dgram,\n"
-	"                     unix_seqpacket,packet,packet_raw,packet_dgram\n"
-	"States: connected ones by default;\n"
-	"  -a, --all          every state      -l, --listening  listening (and unconnected UDP/RAW)\n"
-	"Details:\n"
-	"  -n, --numeric      no service names -e, --extended   uid, inode, cookie, device\n"
-	"  -o, --options      timers           -m, --memory     socket memory (skmem)\n"
-	"  -i, --info         TCP internals    -p, --processes  owning processes (pid, fd)\n"
-	"  -s, --summary      totals from sockstat and the dump\n"
-	"  -H, --no-header    no header line   -j, --json       one JSON object per socket\n"
-	"Source:\n"
-	STATE_SRC_USAGE
-	"Other:\n"
-	"      --no-kernel-filter  evaluate FILTER in user space instead of kernel bytecode\n"
-	"      --bpf, --no-bpf  always / never list TCP through the BPF iterator (by\n"
-	"                     default: when allowed and the table is big)\n"
-	"      --record FILE  also save the raw netlink replies to FILE\n"
-	"\n"
+static const char ss_about[] =
+	"Sockets, as iproute2's ss shows them, read over netlink sock_diag (or from\n"
+	"/proc/net when the kernel lacks a kind's diag module). Kinds and families\n"
+	"default to all, states to the connected ones.\n";
+
+static const char ss_notes[] =
 	"FILTER := [state STATE | exclude STATE]... [EXPRESSION]\n"
 	"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed\n"
 	"         close-wait last-ack listening closing; classes: all connected\n"
@@ -61,30 +39,62 @@ static const char ss_usage[] =
 	"  netlens ss -ltnp\n"
 	"  netlens -j ss -ti dst 10.0.0.0/8\n";
 
-enum { OPT_NO_KFILTER = 256, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+enum { OPT_NO_KFILTER = OPT_LONG, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+
+static const struct opt kind_rows[] = {
+	{ 't', "tcp", NULL, "TCP" },
+	{ 'u', "udp", NULL, "UDP" },
+	{ 'w', "raw", NULL, "RAW" },
+	{ 'x', "unix", NULL, "UNIX (stream, dgram, seqpacket)" },
+	{ '0', "packet", NULL, "PACKET" },
+	{ 'M', "mptcp", NULL, "MPTCP" },
+	{ '4', "ipv4", NULL, "IPv4 only" },
+	{ '6', "ipv6", NULL, "IPv6 only" },
+	{ 'f', "family", "F", "inet, inet6, unix (local) or packet (link)" },
+	{ 'A', "query", "LIST", "kinds by name: all, inet, tcp, udp, raw, mptcp, unix[_stream|"
+				"_dgram|_seqpacket], packet[_raw|_dgram]" },
+	OPT_END,
+};
+
+static const struct opt state_rows[] = {
+	{ 'a', "all", NULL, "every state" },
+	{ 'l', "listening", NULL, "listening (and unconnected UDP/RAW)" },
+	OPT_END,
+};
+
+static const struct opt detail_rows[] = {
+	{ 'n', "numeric", NULL, "no service, protocol or ethertype names" },
+	{ 'e', "extended", NULL, "uid, inode, cookie, fwmark, shutdown (on the socket's line)" },
+	{ 'o', "options", NULL, "timers (on the socket's line), TCP options with -i" },
+	{ 'm', "memory", NULL, "socket memory (skmem)" },
+	{ 'i', "info", NULL, "TCP internals, congestion control state" },
+	{ 'p', "processes", NULL, "owning processes (pid, fd)" },
+	{ 'O', "oneline", NULL, "details on the socket's line, not on an indented line below" },
+	{ 's', "summary", NULL, "totals from sockstat and the dump" },
+	{ 'H', "no-header", NULL, "no header line" },
+	OPT_END,
+};
+
+static const struct opt other_rows[] = {
+	{ OPT_NO_KFILTER, "no-kernel-filter", NULL,
+	  "evaluate FILTER in user space instead of kernel bytecode" },
+	{ OPT_BPF, "bpf", NULL, "always list TCP through the BPF iterator" },
+	{ OPT_NO_BPF, "no-bpf", NULL,
+	  "never (default: when allowed and the TCP table is big)" },
+	{ OPT_RECORD, "record", "FILE",
+	  "also append the raw netlink replies to FILE" },
+	OPT_END,
+};
+
+static const struct opt_group ss_opts_table[] = {
+	{ "Kinds and families", kind_rows }, { "States", state_rows },
+	{ "Details", detail_rows },            { "Source", state_src_rows },
+	{ "Other", other_rows },               OPT_GROUPS_END,
+};
 
 /* With more TCP sockets than this, the BPF iterator (when allowed) beats
  * sock_diag by more than its load time. */
 enum { ITER_MIN_SOCKETS = 5000 };
-
-static const struct option long_opts[] = {
-	{ "tcp", no_argument, NULL, 't' },        { "udp", no_argument, NULL, 'u' },
-	{ "raw", no_argument, NULL, 'w' },        { "unix", no_argument, NULL, 'x' },
-	{ "packet", no_argument, NULL, '0' },     { "mptcp", no_argument, NULL, 'M' },
-	{ "ipv4", no_argument, NULL, '4' },       { "ipv6", no_argument, NULL, '6' },
-	{ "family", required_argument, NULL, 'f' }, { "query", required_argument, NULL, 'A' },
-	{ "all", no_argument, NULL, 'a' },        { "listening", no_argument, NULL, 'l' },
-	{ "numeric", no_argument, NULL, 'n' },    { "extended", no_argument, NULL, 'e' },
-	{ "options", no_argument, NULL, 'o' },    { "memory", no_argument, NULL, 'm' },
-	{ "info", no_argument, NULL, 'i' },       { "processes", no_argument, NULL, 'p' },
-	{ "summary", no_argument, NULL, 's' },    { "no-header", no_argument, NULL, 'H' },
-	{ "json", no_argument, NULL, 'j' },       STATE_SRC_LONGOPTS,
-	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
-	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
-	{ "bpf", no_argument, NULL, OPT_BPF },
-	{ NULL, 0, NULL, 0 },
-};
 
 #define KIND(k) (1u << (k))
 #define INET_KINDS (KIND(SK_TCP) | KIND(SK_UDP) | KIND(SK_RAW) | KIND(SK_MPTCP))
@@ -92,7 +102,7 @@ static const struct option long_opts[] = {
 #define PACKET_ALL ((1u << SOCK_RAW) | (1u << SOCK_DGRAM))
 
 /* -A/--query words */
-static int add_query(struct ss_opts *o, const char *list)
+static int add_query(const struct opts *p, struct ss_opts *o, const char *list)
 {
 	char *dup = strdup(list), *save = NULL, *w;
 	int err = 0;
@@ -127,8 +137,8 @@ static int add_query(struct ss_opts *o, const char *list)
 		else if (!strcmp(w, "packet_dgram"))
 			o->kinds |= KIND(SK_PACKET), o->packet_types |= 1u << SOCK_DGRAM;
 		else {
-			out_error("unknown socket kind '%s' in -A: use all, inet, tcp, udp, raw, "
-				  "mptcp, unix[_stream|_dgram|_seqpacket], packet[_raw|_dgram]", w);
+			opts_fail(p, "unknown socket kind '%s': use all, inet, tcp, udp, raw, mptcp, "
+				  "unix[_stream|_dgram|_seqpacket], packet[_raw|_dgram]", w);
 			err = -EINVAL;
 			break;
 		}
@@ -137,7 +147,7 @@ static int add_query(struct ss_opts *o, const char *list)
 	return err;
 }
 
-static int add_family(struct ss_opts *o, const char *f)
+static int add_family(const struct opts *p, struct ss_opts *o, const char *f)
 {
 	if (!strcmp(f, "inet"))
 		o->inet4 = true;
@@ -148,12 +158,14 @@ static int add_family(struct ss_opts *o, const char *f)
 	else if (!strcmp(f, "packet") || !strcmp(f, "link"))
 		o->want_packet = true;
 	else
-		return out_error("unknown family '%s' in -f: use inet, inet6, unix or packet", f), -EINVAL;
+		return opts_fail(p, "unknown family '%s': use inet, inet6, unix or packet", f), -EINVAL;
 	return 0;
 }
 
 struct ss_run {
 	struct ss_opts o;
+	struct state_src src;   /* -N, --netns, --from */
+	const char *record_path;
 	struct ss_filter *filter;
 	void *bytecode;
 	size_t bytecode_len;
@@ -162,6 +174,13 @@ struct ss_run {
 	uint32_t states;
 	struct ss_printer pr;
 	struct host *host;
+	struct sockstat sockstat; /* -s: read before netlens opens any socket */
+	long long curr_estab;     /* -s: Tcp CurrEstab, or -1 */
+	bool use_iter;         /* list TCP through the BPF iterator */
+	bool filter_states;    /* the source holds every state: filter here */
+	unsigned proc_kinds;   /* kinds read from /proc/net (no diag module) */
+	char proc_note[512];   /* the files read, for the one note on stderr */
+	char proc_mods[128];   /* the diag modules missing */
 	FILE *record;
 	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
 	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
@@ -185,8 +204,8 @@ static int on_sock(const struct sock_rec *s, void *arg)
 	}
 	if (r->user_filter && !ss_filter_match(r->filter, s))
 		return 0;
-	/* a snapshot holds every state; live dumps asked the kernel for these */
-	if (!host_is_live(r->host) && s->kind != SK_PACKET &&
+	/* snapshots and /proc tables hold every state; dumps asked for these */
+	if (r->filter_states && s->kind != SK_PACKET &&
 	    !(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
 		return 0;
 	r->shown++;
@@ -198,6 +217,57 @@ static const char *kind_name(enum sock_kind k)
 {
 	static const char *const n[SK_KIND_MAX] = { "TCP", "UDP", "RAW", "MPTCP", "UNIX", "PACKET" };
 	return n[k];
+}
+
+static const char *const diag_module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
+	"mptcp_diag", "unix_diag", "af_packet_diag" };
+
+/* Test hook: NETLENS_SS_NO_DIAG=raw,udp,... ("all": every kind with a
+ * /proc/net table) makes those kinds
+ * behave as if the kernel had no diag module for them, so the /proc/net
+ * fallback runs on kernels that have every module. */
+static bool diag_disabled(enum sock_kind kind)
+{
+	static const char *const names[SK_KIND_MAX] = { "tcp", "udp", "raw", "mptcp", "unix",
+							 "packet" };
+	const char *v = getenv("NETLENS_SS_NO_DIAG");
+	size_t n = strlen(names[kind]);
+
+	for (const char *p = v; p && *p; p += strcspn(p, ","), p += *p == ',') {
+		size_t w = strcspn(p, ",");
+		if ((w == 3 && !strncmp(p, "all", 3) && procnet_sock_path(kind, AF_INET)) ||
+		    (w == n && !strncmp(p, names[kind], n)))
+			return true;
+	}
+	return false;
+}
+
+/* One kind and family from its /proc/net table: -ENOENT when there is none. */
+static int from_proc(struct ss_run *r, enum sock_kind kind, int family)
+{
+	const char *path = procnet_sock_path(kind, family);
+	int err;
+
+	if (!path)
+		return -ENOENT;
+	r->filter_states = true; /* the file holds every state */
+	r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
+	err = procnet_sock_dump(r->host, kind, family, on_sock, r);
+	if (err == 0) {
+		size_t n = strlen(r->proc_note), m = strlen(r->proc_mods);
+		snprintf(r->proc_note + n, sizeof(r->proc_note) - n, "%s%s", n ? ", " : "", path);
+		if (!(r->proc_kinds & KIND(kind)))
+			snprintf(r->proc_mods + m, sizeof(r->proc_mods) - m, "%s%s", m ? ", " : "",
+				 diag_module[kind]);
+		r->proc_kinds |= KIND(kind);
+		return 0;
+	}
+	if (err == -ENOENT)
+		return err;
+	if (err == -EBADMSG)
+		return out_error("%s could not be parsed: a line is not in the kernel's format "
+				 "(is NETLENS_PROC_ROOT pointing at a real /proc?)", path), err;
+	return out_error("reading %s: %s", path, strerror(-err)), err;
 }
 
 static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
@@ -228,13 +298,14 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 			r->user_filter = true;
 		}
 	}
+	r->filter_states = !host_is_live(r->host);
 	if (!host_is_live(r->host)) {
 		/* a snapshot's dump holds every state: filter it all here */
 		r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
 		q.bytecode = NULL;
 		err = sockdiag_dump_host(r->host, &q, on_sock, r);
-		if (err == -ENOENT)
-			return 0; /* the recording host had no such diag support */
+	} else if (diag_disabled(kind)) {
+		err = -ENOENT;
 	} else {
 		err = sockdiag_dump(&q, on_sock, r);
 	}
@@ -248,13 +319,15 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 		err = sockdiag_dump(&q, on_sock, r);
 	}
 	if (err == -ENOENT || err == -EPROTONOSUPPORT || err == -EOPNOTSUPP) {
-		/* no diag support for this kind (e.g. raw_diag or mptcp_diag not loaded) */
-		static const char *const module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
-			"mptcp_diag", "unix_diag", "af_packet_diag" };
-		if (!(r->o.kinds_explicit & KIND(kind)) || r->o.summary)
-			return 0;
+		/* no diag support for this kind (e.g. raw_diag or mptcp_diag not
+		 * loaded): its /proc/net table, as ss falls back to, when there is one */
+		int perr = from_proc(r, kind, family);
+		if (perr != -ENOENT)
+			return perr;
+		if (!(r->o.kinds_explicit & KIND(kind)) || r->o.summary || !host_is_live(r->host))
+			return 0; /* a snapshot without this kind lists none of it */
 		return out_error("the kernel cannot list %s sockets (%s): load its diag support "
-				 "with 'modprobe %s'", kind_name(kind), strerror(-err), module[kind]),
+				 "with 'modprobe %s'", kind_name(kind), strerror(-err), diag_module[kind]),
 		       -err;
 	}
 	if (err < 0) {
@@ -267,22 +340,26 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 	return 0;
 }
 
-/* TCP over the BPF iterator: only for what it provides, only when allowed,
- * and only for tables big enough to repay loading it. 1: done, 0: not used. */
-static int try_iterator(struct ss_run *r)
+/* Whether TCP is listed through the BPF iterator: only for what it
+ * provides, only when allowed, and only for tables big enough to repay
+ * loading it. Decided before anything is printed, so a refused --bpf is
+ * the only output. 1: use it, 0: sock_diag, <0: reported error. */
+static int iterator_decide(struct ss_run *r)
 {
 	const struct ss_opts *o = &r->o;
 	struct sockstat st = { 0 };
-	int err;
 
-	if (o->no_bpf || o->summary || o->info || o->memory || o->timers || r->record) {
+	if (!(o->kinds & KIND(SK_TCP)))
+		return 0;
+	if (o->no_bpf || o->summary || o->info || o->memory || o->timers || r->record_path) {
 		if (o->bpf)
-			return out_error("--bpf lists only what the iterator provides: not with -s, "
-					 "-i, -m, -o or --record"), -EINVAL;
+			return out_error("--bpf lists only what the iterator provides: drop -s, -i, "
+					 "-m, -o and --record, or drop --bpf"), -EINVAL;
 		return 0;
 	}
 	if (!host_is_live(r->host))
-		return o->bpf ? (out_error("--bpf reads this host, not a snapshot"), -EINVAL) : 0;
+		return o->bpf ? (out_error("--bpf reads this host, not a snapshot: drop --bpf "
+					   "with --from"), -EINVAL) : 0;
 	if (!o->bpf && (sockstat_read(&st, r->host, "/proc/net/sockstat") < 0 ||
 			sockstat_get(&st, "TCP", "inuse") + sockstat_get(&st, "TCP", "tw") <
 				ITER_MIN_SOCKETS))
@@ -290,9 +367,20 @@ static int try_iterator(struct ss_run *r)
 	if (privs_missing_for_bpf() || access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		if (o->bpf)
 			return out_error("--bpf needs root (CAP_BPF and CAP_PERFMON) and kernel BTF "
-					 "at /sys/kernel/btf/vmlinux"), -EPERM;
+					 "at /sys/kernel/btf/vmlinux: run as root, or drop --bpf"), -EPERM;
 		return 0;
 	}
+	return 1;
+}
+
+/* TCP over the BPF iterator. 1: done, 0: not usable here after all. */
+static int try_iterator(struct ss_run *r)
+{
+	const struct ss_opts *o = &r->o;
+	int err;
+
+	if (!r->use_iter)
+		return 0;
 	r->user_filter = ss_filter_has_expr(r->filter);
 	err = sockiter_dump_tcp(o->inet4 && o->inet6 ? 0 : o->inet4 ? AF_INET : AF_INET6, r->states,
 				on_sock, r);
@@ -344,12 +432,12 @@ static unsigned long count(struct ss_run *r, enum sock_kind k, int fam, int stat
 
 static void print_summary(struct ss_run *r)
 {
-	struct sockstat st = { 0 };
+	const struct sockstat st = r->sockstat;
 	static const struct out_col head_cols[] = {
-		{ "Total", "sockets_used", 0, 0 }, { "TCP", "tcp_alloc", 0, 0 },
+		{ "Total", "sockets_used", 0, 0 }, { "TCP", "tcp_total", 0, 0 },
 		{ "estab", "tcp_estab", 0, 0 },      { "closed", "tcp_closed", 0, 0 },
 		{ "orphaned", "tcp_orphaned", 0, 0 }, { "timewait", "tcp_timewait", 0, 0 },
-		{ "tcp_mem_pages", "tcp_mem_pages", 0, 0 },
+		{ "tcp_mem_pages", "tcp_mem_pages", 0, 0 }, { NULL, "tcp_alloc", 0, 0 },
 	};
 	static const struct out_col tr_cols[] = {
 		{ "Transport", "transport", 0, 0 }, { "Total", "total", 0, 0 },
@@ -358,20 +446,24 @@ static void print_summary(struct ss_run *r)
 	static const struct out_col state_cols[] = {
 		{ "TCP state", "tcp_state", 0, 0 }, { "IPv4", "ipv4", 0, 0 }, { "IPv6", "ipv6", 0, 0 },
 	};
-	sockstat_read(&st, r->host, "/proc/net/sockstat");
-	sockstat_read(&st, r->host, "/proc/net/sockstat6");
 	long long tcp4 = sockstat_get(&st, "TCP", "inuse"), tcp6 = sockstat_get(&st, "TCP6", "inuse");
 	long long tw = sockstat_get(&st, "TCP", "tw"), alloc = sockstat_get(&st, "TCP", "alloc");
+	/* estab as ss: the MIB's CurrEstab (ESTABLISHED and CLOSE-WAIT); from
+	 * the dump when the snapshot or /proc lacks it */
+	long long estab = r->curr_estab >= 0 ? r->curr_estab
+			  : (long long)(count(r, SK_TCP, 0, SS_ESTABLISHED) +
+					count(r, SK_TCP, 1, SS_ESTABLISHED));
 
-	struct table *t = out_table_begin(head_cols, 7);
+	struct table *t = out_table_begin(head_cols, 8);
 	out_row_begin(t);
 	out_cell_i64(t, 0, sockstat_get(&st, "sockets", "used"));
-	out_cell_i64(t, 1, alloc);
-	out_cell_u64(t, 2, count(r, SK_TCP, 0, SS_ESTABLISHED) + count(r, SK_TCP, 1, SS_ESTABLISHED));
+	out_cell_i64(t, 1, alloc + tw); /* as ss: TIME-WAIT sockets are not allocated ones */
+	out_cell_i64(t, 2, estab);
 	out_cell_i64(t, 3, alloc - (tcp4 + tcp6 - tw));
 	out_cell_i64(t, 4, sockstat_get(&st, "TCP", "orphan"));
 	out_cell_i64(t, 5, tw);
 	out_cell_i64(t, 6, sockstat_get(&st, "TCP", "mem"));
+	out_cell_i64(t, 7, alloc);
 	out_row_end(t);
 	out_table_end(t);
 	if (!out_is_json())
@@ -386,9 +478,7 @@ static void print_summary(struct ss_run *r)
 	for (size_t i = 0; i < 4; i++) {
 		long long a = sockstat_get(&st, rows[i].v4, "inuse");
 		long long b = sockstat_get(&st, rows[i].v6, "inuse");
-		if (i == 2) { /* ss counts hashed TCP sockets without TIME-WAIT */
-			a -= tw;
-		}
+		/* TCP: hashed sockets (sockstat's inuse, which has no TIME-WAIT), as ss */
 		if (i < 3) {
 			inet4 += a;
 			inet6 += b;
@@ -480,11 +570,16 @@ static int cmd_ss(int argc, char **argv)
 	struct ss_run *r = calloc(1, sizeof(*r));
 	struct procfd_map owners;
 	bool have_owners = false;
+	struct opts p;
 	int c, err = 0, status = EXIT_OK;
 
 	if (!r)
 		return out_error("out of memory");
-	while ((c = getopt_long(argc, argv, "tuwx0M46f:A:alneomipsHjN:", long_opts, NULL)) != -1) {
+	if (opts_begin(&p, "ss", ss_opts_table, argc, argv)) {
+		free(r);
+		return EXIT_USAGE;
+	}
+	while ((c = opts_next(&p)) > 0) {
 		switch (c) {
 		case 't': r->o.kinds |= KIND(SK_TCP); break;
 		case 'u': r->o.kinds |= KIND(SK_UDP); break;
@@ -494,8 +589,8 @@ static int cmd_ss(int argc, char **argv)
 		case 'M': r->o.kinds |= KIND(SK_MPTCP); break;
 		case '4': r->o.inet4 = true; break;
 		case '6': r->o.inet6 = true; break;
-		case 'f': err = add_family(&r->o, optarg); break;
-		case 'A': err = add_query(&r->o, optarg); break;
+		case 'f': err = add_family(&p, &r->o, p.arg); break;
+		case 'A': err = add_query(&p, &r->o, p.arg); break;
 		case 'a': r->o.state_mode = 'a'; break;
 		case 'l': r->o.state_mode = 'l'; break;
 		case 'n': r->o.numeric = true; break;
@@ -504,28 +599,25 @@ static int cmd_ss(int argc, char **argv)
 		case 'm': r->o.memory = true; break;
 		case 'i': r->o.info = true; break;
 		case 'p': r->o.processes = true; break;
+		case 'O': r->o.oneline = true; break;
 		case 's': r->o.summary = true; break;
 		case 'H': r->o.no_header = true; break;
-		case 'j': out_set_format(OUT_JSON); break;
 		case OPT_NO_KFILTER: r->o.user_filter_only = true; break;
-		case OPT_RECORD: r->o.record_path = optarg; break;
+		case OPT_RECORD: r->record_path = p.arg; break;
 		case OPT_NO_BPF: r->o.no_bpf = true; break;
 		case OPT_BPF: r->o.bpf = true; break;
-		default:
-			if (state_src_opt(&r->o.src, c, optarg))
-				break;
-			command_usage(command_find("ss"), 1);
-			free(r);
-			return EXIT_USAGE;
+		default: state_src_opt(&r->src, c, p.arg); break;
 		}
-		if (err) {
-			free(r);
-			return EXIT_USAGE;
-		}
+		if (err)
+			break;
+	}
+	if (c < 0 || err) {
+		free(r);
+		return EXIT_USAGE;
 	}
 
 	struct ss_filter_error ferr;
-	if (ss_filter_parse(argc - optind, argv + optind, &r->filter, &ferr) < 0) {
+	if (ss_filter_parse(argc - p.next, argv + p.next, &r->filter, &ferr) < 0) {
 		status = out_error("bad filter at column %d: %s", ferr.column, ferr.msg);
 		const char *text = ss_filter_text(r->filter);
 		if (!out_is_json() && text && strlen(text) < 400)
@@ -534,18 +626,32 @@ static int cmd_ss(int argc, char **argv)
 		free(r);
 		return EXIT_USAGE;
 	}
-	if (r->o.src.from && r->o.record_path) {
+	if (r->src.from && r->record_path) {
 		status = out_error("--from reads a snapshot: --record does not apply");
 		goto out;
 	}
-	if (!(r->host = state_src_open(&r->o.src))) {
+	if (!(r->host = state_src_open(&r->src))) {
 		status = EXIT_FAIL;
 		goto out;
+	}
+	if (r->o.summary) {
+		/* before plan() and the dumps open sockets of their own: those
+		 * would count in "sockets used" (netlink sockets are freed after
+		 * an RCU grace period, so even closed ones may still count) */
+		sockstat_read(&r->sockstat, r->host, "/proc/net/sockstat");
+		sockstat_read(&r->sockstat, r->host, "/proc/net/sockstat6");
+		r->curr_estab = sockstat_snmp_get(r->host, "Tcp", "CurrEstab");
 	}
 	if (plan(r)) {
 		status = EXIT_FAIL;
 		goto out;
 	}
+	if ((err = iterator_decide(r)) < 0) {
+		status = EXIT_FAIL;
+		goto out;
+	}
+	r->use_iter = err == 1;
+	err = 0;
 	if (ss_filter_has_expr(r->filter) && !r->o.user_filter_only) {
 		err = ss_filter_bytecode(r->filter, &r->bytecode, &r->bytecode_len);
 		if (err && err != -EOPNOTSUPP) {
@@ -553,10 +659,10 @@ static int cmd_ss(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (r->o.record_path) {
-		r->record = fopen(r->o.record_path, "we");
+	if (r->record_path) {
+		r->record = fopen(r->record_path, "we");
 		if (!r->record) {
-			status = out_error("cannot write %s: %s", r->o.record_path, strerror(errno));
+			status = out_error("cannot write %s: %s", r->record_path, strerror(errno));
 			goto out;
 		}
 	}
@@ -588,7 +694,8 @@ static int cmd_ss(int argc, char **argv)
 		cols[SS_COL_NETID].title = NULL;
 	if (popcount(r->states & ~(1u << SS_NEW_SYN_RECV)) == 1)
 		cols[SS_COL_STATE].title = NULL;
-	if (!have_owners)
+	/* users (-p), timers (-o) and -e details share the socket's last column */
+	if (!have_owners && !r->o.timers && !r->o.extended)
 		cols[SS_COL_PROCESS].title = NULL;
 
 	struct table *t = NULL;
@@ -596,9 +703,14 @@ static int cmd_ss(int argc, char **argv)
 		t = out_table_begin(cols, SS_NCOLS);
 		if (r->o.no_header)
 			out_table_no_header(t);
+		if (r->o.oneline)
+			out_table_oneline(t);
 		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
 	}
 	err = run_dumps(r);
+	if (r->proc_kinds)
+		out_warn("listed from %s: the kernel has no %s (those files hold no cookies, TCP "
+			 "internals or memory)", r->proc_note, r->proc_mods);
 	if (r->o.summary && !err)
 		print_summary(r);
 	out_table_end(t);
@@ -609,7 +721,7 @@ out:
 	if (have_owners)
 		procfd_free(&owners);
 	if (r->record && fclose(r->record) != 0 && !status)
-		status = out_error("writing %s: %s", r->o.record_path, strerror(errno));
+		status = out_error("writing %s: %s", r->record_path, strerror(errno));
 	free(r->bytecode);
 	ss_filter_free(r->filter);
 	host_close(r->host);
@@ -619,4 +731,5 @@ out:
 
 NETLENS_COMMAND(ss, .name = "ss", .run = cmd_ss,
 		.summary = "sockets over netlink sock_diag: filters, TCP internals, memory, owners",
-		.usage = ss_usage);
+		.synopsis = "[options] [FILTER]", .about = ss_about, .opts = ss_opts_table,
+		.notes = ss_notes);

@@ -1,10 +1,16 @@
 /* netlens doctor: evidence in, findings out.
  *
- * evidence.c samples the host once (twice, an interval apart, for rates):
- * counters, softnet, links and qdiscs, protocol memory, sockets with their
- * TCP internals and memory, and reads sysctls on demand. Rules never touch
- * the host themselves except through ev_sysctl(), so a snapshot and the
- * live system give the same report.
+ * Collection and judgement are apart. evidence.c samples the host once
+ * (twice, an interval apart, for rates): counters, softnet, links and
+ * qdiscs, protocol memory, sockets with their TCP internals and memory.
+ * What only some rules need (sysctls, routes and routing rules, carrier
+ * counts, RPS masks, neighbour counts, /proc/net/stat tables, TIME-WAIT
+ * sockets, socket owners) is read through the host the first time a rule
+ * asks, by an ev_*() accessor below, and kept: a snapshot answers it as the
+ * live host did, and two rules asking see one value. Rules get a const
+ * evidence and never touch the host (ev->h is evidence.c's), so a rule is a
+ * pure function of the evidence and is unit-tested on recorded evidence
+ * (tests/unit/test_doctor_rules.c).
  *
  * A rule is a row in a table: DOCTOR_RULE(...) places a struct doctor_rule
  * in the "doctor_rules" linker section (like commands), one small file per
@@ -14,15 +20,19 @@
  * rule_skip() when its evidence is missing (say why).
  *
  * Thresholds are named per rule with defaults; `--set ID.NAME=VALUE` or a
- * config file line `ID.NAME = VALUE` overrides them (config.c).
- * Memory: the evidence owns everything it read until evidence_free(); the
- * report owns its findings until report_free().
+ * config file line `ID.NAME = VALUE` overrides them (doctor_config_set() and
+ * doctor_config_file() in report.c).
+ * Memory: the evidence owns everything it read, memoized reads included,
+ * until evidence_free(); the report owns its findings until report_free().
  */
 #ifndef NETLENS_DOCTOR_H
 #define NETLENS_DOCTOR_H
 
 #include "sources/counters.h"
-#include "sources/procfd.h"
+#include "sources/linkextra.h"
+#include "sources/neigh.h"
+#include "sources/procstat.h"
+#include "sources/route.h"
 #include "sources/rtnl.h"
 #include "sources/sockmem.h"
 #include "sources/sockstat.h"
@@ -44,6 +54,7 @@ struct ev_sock {
 	uint16_t sport, dport;
 	uint8_t src[16], dst[16];
 	uint32_t rqueue, wqueue; /* listeners: accept queue and its limit */
+	uint32_t synq;           /* listeners: half-open requests (NEW_SYN_RECV) */
 	uint64_t inode;
 	uint32_t drops;          /* skmem d: packets dropped at this socket */
 	uint32_t rcvbuf, sndbuf;
@@ -54,8 +65,11 @@ struct ev_sock {
 	bool opt_sack, opt_ts, opt_wscale;
 };
 
+struct ev_memo; /* reads done on first use (evidence.c) */
+
 struct evidence {
-	struct host *h;
+	struct host *h;            /* evidence.c's: rules use the accessors */
+	bool live;                 /* the live host, not a snapshot */
 	int nsamples;              /* 1 or 2 */
 	double interval;           /* seconds between the samples */
 	struct counter_set ctr[2];
@@ -74,9 +88,8 @@ struct evidence {
 	struct ev_sock *socks;     /* TCP and UDP, at the last sample */
 	size_t nsocks, cap_socks;
 	bool have_socks;
-	struct procfd_map owners;  /* live only, and only when a listener is full */
-	bool have_owners;
 	char missing[512];         /* what could not be read, for the report */
+	struct ev_memo *memo;      /* written through a const evidence: a cache */
 };
 
 /* Reads sample 0, waits interval seconds (live) and reads sample 1; from a
@@ -90,12 +103,46 @@ long long ev_counter(const struct evidence *ev, const char *name);
 long long ev_delta(const struct evidence *ev, const char *name);
 /* Per second, from ev_delta; -1 when absent or one sample. */
 double ev_rate(const struct evidence *ev, const char *name);
+
+/* ---- read on first use, through the host, then kept ----
+ * Those returning a pointer return NULL when the host could not answer;
+ * err (when not NULL) then gets -errno. Live hosts answer at the time of
+ * the first call (after the last sample), snapshots from the last sample. */
+
 /* A sysctl by dotted name; -1 when unreadable. */
 long long ev_sysctl(const struct evidence *ev, const char *name);
 /* Its text ("4096 131072 6291456"); false when unreadable. */
 bool ev_sysctl_str(const struct evidence *ev, const char *name, char *buf, size_t size);
-/* "nginx (pid 123)" for a socket inode; false when unknown. */
+/* "nginx (pid 123)" for a socket inode; false when unknown (snapshots do
+ * not record processes: always unknown there). */
 bool ev_owner(const struct evidence *ev, uint64_t inode, char *buf, size_t size);
+/* IPv4 routes (every table) and IPv4 policy routing rules. */
+const struct rt_routes *ev_routes4(const struct evidence *ev, int *err);
+const struct rt_rules *ev_rules4(const struct evidence *ev, int *err);
+/* Carrier up/down counts of every link. */
+const struct link_carriers *ev_carriers(const struct evidence *ev);
+/* RPS masks of a link of the last sample; 0 or -errno (-ESTALE: another
+ * namespace's sysfs). */
+int ev_rps(const struct evidence *ev, const struct rtnl_link *l, struct link_rps *out);
+/* The TCP memory pool against net.ipv4.tcp_mem. */
+const struct sockmem_pool_state *ev_tcp_pool(const struct evidence *ev);
+/* Neighbour table counts, family AF_INET (ARP) or AF_INET6 (NDISC). */
+const struct neigh_counts *ev_neigh(const struct evidence *ev, int family);
+/* /proc/net/stat/TABLE ("nf_conntrack", "arp_cache", "ndisc_cache") at the
+ * last sample. Its per-CPU columns, summed, are also counters "TABLE:COLUMN"
+ * of both samples (ev_delta). */
+const struct procstat *ev_stat_table(const struct evidence *ev, const char *table);
+/* TCP sockets in TIME-WAIT (not part of ev->socks: a dump of its own). */
+const struct ev_sock *ev_timewait(const struct evidence *ev, size_t *n, int *err);
+
+/* Per-CPU increases of /proc/net/softnet_stat between the samples, CPUs
+ * present in both, matched by number; 32-bit kernel counters, so the
+ * differences survive a wrap. NULL (n 0) with one sample. */
+struct ev_cpu {
+	unsigned cpu;
+	uint32_t processed, dropped, squeeze, rps, flow_limit, backlog;
+};
+const struct ev_cpu *ev_softnet_deltas(const struct evidence *ev, size_t *n);
 /* "127.0.0.1:8080" / "[::1]:80" */
 const char *ev_endpoint(const struct ev_sock *s, bool local, char *buf, size_t size);
 
@@ -165,5 +212,19 @@ void report_print_text(const struct report *r, const struct evidence *ev);
 void report_print_json(const struct report *r, const struct evidence *ev);
 void report_print_prom(const struct report *r, const struct evidence *ev);
 void report_free(struct report *r);
+
+/* Reading a report back (tests): findings in the order the rules added them. */
+size_t report_count(const struct report *r);
+const struct finding *report_finding(const struct report *r, size_t i);
+const char *finding_rule_id(const struct finding *f);
+enum severity finding_severity(const struct finding *f);
+const char *finding_summary(const struct finding *f);
+const char *finding_fix_text(const struct finding *f); /* "" when none */
+/* A value by name (finding_value); NAN when absent. */
+double finding_get_value(const struct finding *f, const char *name);
+/* Evidence line i and its source (when not NULL); NULL past the last. */
+const char *finding_evidence_text(const struct finding *f, int i, const char **source);
+/* Why the rule was skipped; NULL when it ran or was not selected. */
+const char *report_skip_reason(const struct report *r, const char *id);
 
 #endif

@@ -1,8 +1,11 @@
 /* Doctor's evidence: read once from a host (live or snapshot), then only
- * looked at. See doctor.h. */
+ * looked at. The samples are read by evidence_gather(); what only some
+ * rules need is read by the ev_*() accessors on first use and memoized in
+ * struct ev_memo, which a const evidence points to (a cache: reading it
+ * twice gives the same answer). See doctor.h. */
 #include "doctor/doctor.h"
 #include "sources/host.h"
-#include "sources/procstat.h"
+#include "sources/procfd.h"
 #include "sources/sockdiag.h"
 #include "sources/sysctl.h"
 
@@ -26,23 +29,24 @@ static void missing(struct evidence *ev, const char *what, int err)
 		 strerror(-err));
 }
 
-static int keep_sock(const struct sock_rec *s, void *arg)
+/* A grown vector of ev_sock: the next free element, or NULL. */
+static struct ev_sock *sock_push(struct ev_sock **v, size_t *n, size_t *cap)
 {
-	struct evidence *ev = arg;
-	struct ev_sock *e;
-
-	if (s->state == SS_TIME_WAIT || s->state == SS_NEW_SYN_RECV)
-		return 0; /* counted by sockstat; they carry no queues or internals */
-	if (ev->nsocks == ev->cap_socks) {
-		size_t cap = ev->cap_socks ? ev->cap_socks * 2 : 256;
-		struct ev_sock *v = realloc(ev->socks, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		ev->socks = v;
-		ev->cap_socks = cap;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct ev_sock *nv = realloc(*v, c * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = c;
 	}
-	e = &ev->socks[ev->nsocks++];
+	struct ev_sock *e = &(*v)[(*n)++];
 	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+static void copy_sock(struct ev_sock *e, const struct sock_rec *s)
+{
 	e->kind = s->kind;
 	e->family = s->family;
 	e->state = s->state;
@@ -76,7 +80,61 @@ static int keep_sock(const struct sock_rec *s, void *arg)
 		e->opt_ts = ti.tcpi_options & TCPI_OPT_TIMESTAMPS;
 		e->opt_wscale = ti.tcpi_options & TCPI_OPT_WSCALE;
 	}
+}
+
+/* Half-open requests are kept apart (reqs) until they are counted against
+ * their listeners: they carry no queues or internals of their own. */
+struct sock_dump {
+	struct evidence *ev;
+	struct ev_sock *reqs;
+	size_t nreqs, cap_reqs;
+};
+
+static int keep_sock(const struct sock_rec *s, void *arg)
+{
+	struct sock_dump *d = arg;
+	struct evidence *ev = d->ev;
+	struct ev_sock *e;
+
+	if (s->state == SS_TIME_WAIT)
+		return 0; /* counted by sockstat; ev_timewait() dumps them when asked */
+	/* the kernel reports a request socket (NEW_SYN_RECV) as SYN-RECV */
+	if (s->state == SS_NEW_SYN_RECV || s->state == SS_SYN_RECV)
+		e = sock_push(&d->reqs, &d->nreqs, &d->cap_reqs);
+	else
+		e = sock_push(&ev->socks, &ev->nsocks, &ev->cap_socks);
+	if (!e)
+		return -ENOMEM;
+	copy_sock(e, s);
 	return 0;
+}
+
+static bool any_addr(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, 16) == 0;
+}
+
+/* Each request counts against the listener on its local port and address
+ * (or the wildcard one). */
+static void count_requests(struct evidence *ev, const struct sock_dump *d)
+{
+	for (size_t i = 0; i < d->nreqs; i++) {
+		const struct ev_sock *q = &d->reqs[i];
+		struct ev_sock *wild = NULL, *exact = NULL;
+		for (size_t j = 0; j < ev->nsocks && !exact; j++) {
+			struct ev_sock *l = &ev->socks[j];
+			if (l->kind != SK_TCP || l->state != SS_LISTEN || l->sport != q->sport ||
+			    l->family != q->family)
+				continue;
+			if (!memcmp(l->src, q->src, 16))
+				exact = l;
+			else if (any_addr(l->src))
+				wild = l;
+		}
+		if (exact || wild)
+			(exact ? exact : wild)->synq++;
+	}
 }
 
 static int read_sockets(struct evidence *ev)
@@ -85,18 +143,24 @@ static int read_sockets(struct evidence *ev)
 		{ SK_TCP, AF_INET }, { SK_TCP, AF_INET6 }, { SK_UDP, AF_INET }, { SK_UDP, AF_INET6 },
 	};
 
-	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+	struct sock_dump d = { .ev = ev };
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]) && !err; i++) {
 		struct sockdiag_query q = {
 			.kind = dumps[i].kind,
 			.family = dumps[i].family,
-			.states = SS_ALL_STATES & ~((1u << SS_TIME_WAIT) | (1u << SS_SYN_RECV)),
+			.states = SS_ALL_STATES & ~(1u << SS_TIME_WAIT),
 			.ext = SKX_MEMINFO | SKX_TCPINFO,
 		};
-		int err = sockdiag_dump_host(ev->h, &q, keep_sock, ev);
-		if (err && err != -ENOENT)
-			return err;
+		err = sockdiag_dump_host(ev->h, &q, keep_sock, &d);
+		if (err == -ENOENT)
+			err = 0;
 	}
-	return 0;
+	if (!err)
+		count_requests(ev, &d);
+	free(d.reqs);
+	return err;
 }
 
 static void read_sample(struct evidence *ev, unsigned s, bool last)
@@ -146,19 +210,48 @@ static void read_sample(struct evidence *ev, unsigned s, bool last)
 		missing(ev, "sockets (sock_diag)", err);
 	else
 		ev->have_socks = true;
-	/* owners cost a walk of /proc/PID/fd: only when a full listener needs naming */
-	bool full = false;
-	for (size_t i = 0; i < ev->nsocks && !full; i++)
-		full = ev->socks[i].kind == SK_TCP && ev->socks[i].state == SS_LISTEN &&
-		       ev->socks[i].wqueue && ev->socks[i].rqueue >= ev->socks[i].wqueue;
-	if (full && host_is_live(ev->h) && procfd_scan(&ev->owners, "/proc") == 0)
-		ev->have_owners = true;
 }
+
+enum { NSTAT_TABLES = 3 };
+static const char *const stat_tables[NSTAT_TABLES] = { "nf_conntrack", "arp_cache", "ndisc_cache" };
+
+struct memo_sysctl {
+	char *name, *text; /* text NULL: unreadable */
+};
+
+/* Each part: done once read (successfully or not), err its result. */
+struct ev_memo {
+	struct memo_sysctl *sys;
+	size_t nsys, cap_sys;
+	bool routes_done, rules_done, carriers_done, pool_done, tw_done, cpus_done, owners_done;
+	int routes_err, rules_err, carriers_err, pool_err, tw_err, owners_err;
+	struct rt_routes routes;
+	struct rt_rules rules;
+	struct link_carriers carriers;
+	struct sockmem_pool_state pool;
+	struct ev_sock *tw;
+	size_t ntw, cap_tw;
+	struct ev_cpu *cpus;
+	size_t ncpus;
+	struct procfd_map owners;
+	struct { int ifindex, err; struct link_rps rps; } *rps;
+	size_t nrps;
+	bool neigh_done[2], stat_done[NSTAT_TABLES];
+	int neigh_err[2], stat_err[NSTAT_TABLES];
+	struct neigh_counts neigh[2];
+	struct procstat stat[NSTAT_TABLES];
+};
+
+static void memo_free(struct ev_memo *m);
 
 int evidence_gather(struct evidence *ev, struct host *h, double interval)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->h = h;
+	ev->live = host_is_live(h);
+	ev->memo = calloc(1, sizeof(*ev->memo));
+	if (!ev->memo)
+		return -ENOMEM;
 	for (int i = 0; i < 2; i++)
 		counters_init(&ev->ctr[i]);
 	if (!host_is_live(h))
@@ -189,8 +282,7 @@ void evidence_free(struct evidence *ev)
 	rtnl_addrs_free(&ev->addrs);
 	sockmem_free(&ev->protos);
 	free(ev->socks);
-	if (ev->have_owners)
-		procfd_free(&ev->owners);
+	memo_free(ev->memo);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -221,16 +313,6 @@ double ev_rate(const struct evidence *ev, const char *name)
 	return (double)d / ev->interval;
 }
 
-bool ev_sysctl_str(const struct evidence *ev, const char *name, char *buf, size_t size)
-{
-	return sysctl_read(ev->h, name, buf, size) == 0;
-}
-
-long long ev_sysctl(const struct evidence *ev, const char *name)
-{
-	return sysctl_read_ll(ev->h, name);
-}
-
 const char *ev_endpoint(const struct ev_sock *s, bool local, char *buf, size_t size)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -242,12 +324,259 @@ const char *ev_endpoint(const struct ev_sock *s, bool local, char *buf, size_t s
 	return buf;
 }
 
+
+/* ---- read on first use ---- */
+
+static void memo_free(struct ev_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nsys; i++) {
+		free(m->sys[i].name);
+		free(m->sys[i].text);
+	}
+	free(m->sys);
+	route_free(&m->routes);
+	rule_free(&m->rules);
+	link_carriers_free(&m->carriers);
+	free(m->tw);
+	free(m->cpus);
+	if (m->owners_done && !m->owners_err)
+		procfd_free(&m->owners);
+	free(m->rps);
+	for (int i = 0; i < NSTAT_TABLES; i++)
+		procstat_free(&m->stat[i]);
+	free(m);
+}
+
+/* The host positioned at the last sample (a snapshot has two). */
+static struct host *host_at_last(const struct evidence *ev)
+{
+	ev->h->sample = (unsigned)last(ev);
+	return ev->h;
+}
+
+static const struct memo_sysctl *sysctl_memo(const struct evidence *ev, const char *name)
+{
+	struct ev_memo *m = ev->memo;
+	char buf[4096];
+
+	for (size_t i = 0; i < m->nsys; i++)
+		if (strcmp(m->sys[i].name, name) == 0)
+			return &m->sys[i];
+	if (m->nsys == m->cap_sys) {
+		size_t cap = m->cap_sys ? m->cap_sys * 2 : 32;
+		struct memo_sysctl *v = realloc(m->sys, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		m->sys = v;
+		m->cap_sys = cap;
+	}
+	struct memo_sysctl *e = &m->sys[m->nsys];
+	if (!(e->name = strdup(name)))
+		return NULL;
+	e->text = sysctl_read(host_at_last(ev), name, buf, sizeof(buf)) == 0 ? strdup(buf) : NULL;
+	m->nsys++;
+	return e;
+}
+
+bool ev_sysctl_str(const struct evidence *ev, const char *name, char *buf, size_t size)
+{
+	const struct memo_sysctl *e = sysctl_memo(ev, name);
+
+	if (!e || !e->text)
+		return false;
+	snprintf(buf, size, "%s", e->text);
+	return true;
+}
+
+long long ev_sysctl(const struct evidence *ev, const char *name)
+{
+	const struct memo_sysctl *e = sysctl_memo(ev, name);
+	char *end;
+
+	if (!e || !e->text)
+		return -1;
+	long long v = strtoll(e->text, &end, 10);
+	return end == e->text ? -1 : v;
+}
+
 bool ev_owner(const struct evidence *ev, uint64_t inode, char *buf, size_t size)
 {
+	struct ev_memo *m = ev->memo;
 	const struct procfd_owner *o;
 
-	if (!ev->have_owners || !(o = procfd_lookup(&ev->owners, inode)))
+	if (!inode)
 		return false;
-	snprintf(buf, size, "%s (pid %d)", procfd_comm(&ev->owners, o), o->pid);
+	if (!m->owners_done) {
+		/* a walk of /proc/PID/fd: only once a finding names a socket */
+		m->owners_done = true;
+		m->owners_err = ev->live ? procfd_scan(&m->owners, "/proc") : -ENOENT;
+		if (m->owners_err && ev->live)
+			procfd_free(&m->owners);
+	}
+	if (m->owners_err || !(o = procfd_lookup(&m->owners, inode)))
+		return false;
+	snprintf(buf, size, "%s (pid %d)", procfd_comm(&m->owners, o), o->pid);
 	return true;
+}
+
+const struct rt_routes *ev_routes4(const struct evidence *ev, int *err)
+{
+	struct ev_memo *m = ev->memo;
+
+	if (!m->routes_done) {
+		m->routes_done = true;
+		m->routes_err = route_load(host_at_last(ev), AF_INET, &m->routes);
+	}
+	if (err)
+		*err = m->routes_err;
+	return m->routes_err ? NULL : &m->routes;
+}
+
+const struct rt_rules *ev_rules4(const struct evidence *ev, int *err)
+{
+	struct ev_memo *m = ev->memo;
+
+	if (!m->rules_done) {
+		m->rules_done = true;
+		m->rules_err = rule_load(host_at_last(ev), AF_INET, &m->rules);
+	}
+	if (err)
+		*err = m->rules_err;
+	return m->rules_err ? NULL : &m->rules;
+}
+
+const struct link_carriers *ev_carriers(const struct evidence *ev)
+{
+	struct ev_memo *m = ev->memo;
+
+	if (!m->carriers_done) {
+		m->carriers_done = true;
+		m->carriers_err = link_carriers_load(host_at_last(ev), &m->carriers);
+	}
+	return m->carriers_err ? NULL : &m->carriers;
+}
+
+int ev_rps(const struct evidence *ev, const struct rtnl_link *l, struct link_rps *out)
+{
+	struct ev_memo *m = ev->memo;
+
+	for (size_t i = 0; i < m->nrps; i++)
+		if (m->rps[i].ifindex == l->ifindex) {
+			*out = m->rps[i].rps;
+			return m->rps[i].err;
+		}
+	typeof(m->rps) v = realloc(m->rps, (m->nrps + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->rps = v;
+	v[m->nrps].ifindex = l->ifindex;
+	v[m->nrps].err = link_rps_read(host_at_last(ev), l->name, l->ifindex, &v[m->nrps].rps);
+	*out = v[m->nrps].rps;
+	return v[m->nrps++].err;
+}
+
+const struct sockmem_pool_state *ev_tcp_pool(const struct evidence *ev)
+{
+	struct ev_memo *m = ev->memo;
+
+	if (!m->pool_done) {
+		m->pool_done = true;
+		m->pool_err = sockmem_pool_state(host_at_last(ev), &sockmem_pools[0], &ev->protos, &m->pool);
+	}
+	return m->pool_err ? NULL : &m->pool;
+}
+
+const struct neigh_counts *ev_neigh(const struct evidence *ev, int family)
+{
+	struct ev_memo *m = ev->memo;
+	int i = family == AF_INET6;
+
+	if (!m->neigh_done[i]) {
+		m->neigh_done[i] = true;
+		m->neigh_err[i] = neigh_load_counts(host_at_last(ev), family, &m->neigh[i]);
+	}
+	return m->neigh_err[i] ? NULL : &m->neigh[i];
+}
+
+const struct procstat *ev_stat_table(const struct evidence *ev, const char *table)
+{
+	struct ev_memo *m = ev->memo;
+	char path[64];
+
+	for (int i = 0; i < NSTAT_TABLES; i++) {
+		if (strcmp(stat_tables[i], table) != 0)
+			continue;
+		if (!m->stat_done[i]) {
+			m->stat_done[i] = true;
+			snprintf(path, sizeof(path), "/proc/net/stat/%s", table);
+			m->stat_err[i] = procstat_read(host_at_last(ev), path, &m->stat[i]);
+		}
+		return m->stat_err[i] ? NULL : &m->stat[i];
+	}
+	return NULL;
+}
+
+static int keep_tw(const struct sock_rec *s, void *arg)
+{
+	struct ev_memo *m = arg;
+	struct ev_sock *e;
+
+	if (s->state != SS_TIME_WAIT) /* a recording replays every state */
+		return 0;
+	if (!(e = sock_push(&m->tw, &m->ntw, &m->cap_tw)))
+		return -ENOMEM;
+	copy_sock(e, s);
+	return 0;
+}
+
+const struct ev_sock *ev_timewait(const struct evidence *ev, size_t *n, int *err)
+{
+	struct ev_memo *m = ev->memo;
+	static const int fams[] = { AF_INET, AF_INET6 };
+
+	if (!m->tw_done) {
+		m->tw_done = true;
+		for (int i = 0; i < 2 && !m->tw_err; i++) {
+			struct sockdiag_query q = { .kind = SK_TCP, .family = fams[i],
+						    .states = 1u << SS_TIME_WAIT };
+			m->tw_err = sockdiag_dump_host(host_at_last(ev), &q, keep_tw, m);
+			if (m->tw_err == -ENOENT && i == 1)
+				m->tw_err = 0; /* no IPv6 */
+		}
+	}
+	*n = m->tw_err ? 0 : m->ntw;
+	if (err)
+		*err = m->tw_err;
+	return m->tw_err ? NULL : m->tw;
+}
+
+const struct ev_cpu *ev_softnet_deltas(const struct evidence *ev, size_t *n)
+{
+	struct ev_memo *m = ev->memo;
+	const struct softnet *a = &ev->softnet[0], *b = &ev->softnet[1];
+
+	if (!m->cpus_done && ev->nsamples == 2 && ev->have_softnet &&
+	    (m->cpus = calloc(b->n + 1, sizeof(*m->cpus)))) {
+		for (size_t i = 0; i < b->n; i++) {
+			const struct softnet_cpu *y = &b->cpu[i], *x = NULL;
+			for (size_t j = 0; j < a->n && !x; j++)
+				if (a->cpu[j].cpu == y->cpu)
+					x = &a->cpu[j];
+			if (x)
+				m->cpus[m->ncpus++] = (struct ev_cpu){
+					.cpu = y->cpu,
+					.processed = y->processed - x->processed,
+					.dropped = y->dropped - x->dropped,
+					.squeeze = y->time_squeeze - x->time_squeeze,
+					.rps = y->received_rps - x->received_rps,
+					.flow_limit = y->flow_limit - x->flow_limit,
+					.backlog = y->backlog,
+				};
+		}
+	}
+	m->cpus_done = true;
+	*n = m->ncpus;
+	return m->ncpus ? m->cpus : NULL;
 }

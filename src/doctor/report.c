@@ -5,6 +5,7 @@
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,45 @@ void report_free(struct report *r)
 	free(r->rs);
 	free(r->f);
 	free(r);
+}
+
+/* ---- reading a report back ---- */
+
+size_t report_count(const struct report *r) { return r->n; }
+
+const struct finding *report_finding(const struct report *r, size_t i)
+{
+	return i < r->n ? &r->f[i] : NULL;
+}
+
+const char *finding_rule_id(const struct finding *f) { return f->rule->id; }
+enum severity finding_severity(const struct finding *f) { return f->sev; }
+const char *finding_summary(const struct finding *f) { return f->summary; }
+const char *finding_fix_text(const struct finding *f) { return f->fix ? f->fix : ""; }
+
+double finding_get_value(const struct finding *f, const char *name)
+{
+	for (int i = 0; i < f->nval; i++)
+		if (strcmp(f->val[i].name, name) == 0)
+			return f->val[i].v;
+	return NAN;
+}
+
+const char *finding_evidence_text(const struct finding *f, int i, const char **source)
+{
+	if (i < 0 || i >= f->nev)
+		return NULL;
+	if (source)
+		*source = f->ev[i].source;
+	return f->ev[i].text;
+}
+
+const char *report_skip_reason(const struct report *r, const char *id)
+{
+	for (size_t i = 0; i < r->nrules; i++)
+		if (r->rs[i].selected && r->rs[i].skipped && strcmp(r->rs[i].rule->id, id) == 0)
+			return r->rs[i].skip_why;
+	return NULL;
 }
 
 /* ---- output ---- */

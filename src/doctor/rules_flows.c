@@ -6,11 +6,9 @@
  *
  * Per-flow numbers come from tcp_info and skmeminfo at the last sample and
  * cover each socket's lifetime; host-wide rates come from the counters'
- * increase between the two samples. Owners of the named sockets are looked
- * up in /proc only on a live host and only when a finding names sockets. */
+ * increase between the two samples. Owners of the named sockets come from
+ * ev_owner(): a live host's /proc, walked only when a finding names sockets. */
 #include "doctor/doctor.h"
-#include "sources/host.h"
-#include "sources/procfd.h"
 #include "sources/sockdiag.h"
 
 #include <stdio.h>
@@ -19,39 +17,15 @@
 
 /* ---- helpers ---- */
 
-struct owners {
-	struct procfd_map m;
-	int state; /* 0 not looked, 1 scanned, -1 unavailable */
-};
-
 /* ", owned by nginx (pid 12)" or "" when unknown. */
-static const char *owned_by(const struct evidence *ev, struct owners *o, uint64_t inode,
-			    char *buf, size_t n)
+static const char *owned_by(const struct evidence *ev, uint64_t inode, char *buf, size_t n)
 {
 	char who[96];
-	const struct procfd_owner *p;
 
 	buf[0] = '\0';
-	if (!inode)
-		return buf;
-	if (ev_owner(ev, inode, who, sizeof(who))) {
+	if (ev_owner(ev, inode, who, sizeof(who)))
 		snprintf(buf, n, ", owned by %s", who);
-		return buf;
-	}
-	if (!o->state) {
-		o->state = host_is_live(ev->h) && procfd_scan(&o->m, "/proc") == 0 ? 1 : -1;
-		if (o->state < 0)
-			procfd_free(&o->m);
-	}
-	if (o->state > 0 && (p = procfd_lookup(&o->m, inode)))
-		snprintf(buf, n, ", owned by %s (pid %d)", procfd_comm(&o->m, p), p->pid);
 	return buf;
-}
-
-static void owners_free(struct owners *o)
-{
-	if (o->state > 0)
-		procfd_free(&o->m);
 }
 
 static const char *human(unsigned long long b, char *buf, size_t n)
@@ -176,7 +150,6 @@ static void check_retrans(struct report *r, const struct evidence *ev)
 		if (ev->socks[i].kind == SK_TCP && ev->socks[i].has_tcpi && ev->socks[i].total_retrans)
 			top_add(&t, &ev->socks[i], ev->socks[i].total_retrans);
 	finding_value(f, "flows_retransmitting", (double)t.total);
-	struct owners own = { 0 };
 	for (size_t i = 0; i < t.n; i++) {
 		const struct ev_sock *s = t.s[i];
 		finding_evidence(f, "sock_diag tcp_info",
@@ -185,9 +158,8 @@ static void check_retrans(struct report *r, const struct evidence *ev)
 				 s->total_retrans, human(s->bytes_retrans, h1, sizeof(h1)),
 				 human(s->bytes_sent, h2, sizeof(h2)),
 				 s->bytes_sent ? 100.0 * (double)s->bytes_retrans / (double)s->bytes_sent : 0.0,
-				 s->rtt_us / 1000.0, s->snd_cwnd, owned_by(ev, &own, s->inode, o, sizeof(o)));
+				 s->rtt_us / 1000.0, s->snd_cwnd, owned_by(ev, s->inode, o, sizeof(o)));
 	}
-	owners_free(&own);
 	if (!t.n)
 		finding_evidence(f, "sock_diag tcp_info",
 				 "no open flow has retransmitted: the connections that did have closed");
@@ -352,7 +324,6 @@ static void check_buffers(struct report *r, const struct evidence *ev)
 					"%zu TCP flow%s spent most of %s busy time waiting for buffer "
 					"space (receive window or send buffer)", t.total,
 					t.total == 1 ? "" : "s", t.total == 1 ? "its" : "their");
-	struct owners own = { 0 };
 	bool locked = false;
 	double worst = 0;
 	for (size_t i = 0; i < t.n; i++) {
@@ -382,9 +353,8 @@ static void check_buffers(struct report *r, const struct evidence *ev)
 				 flow_name(s, fl, sizeof(fl)), rwnd ? "rwnd" : "sndbuf",
 				 (double)limited_us(s) / 1000.0, (double)s->busy_us / 1000.0, pct,
 				 human(s->bytes_sent, h2, sizeof(h2)), why,
-				 owned_by(ev, &own, s->inode, o, sizeof(o)));
+				 owned_by(ev, s->inode, o, sizeof(o)));
 	}
-	owners_free(&own);
 	if (t.total > t.n)
 		finding_evidence(f, "sock_diag tcp_info", "and %zu more such flows", t.total - t.n);
 	if (have_r)
@@ -498,7 +468,6 @@ static void check_udp(struct report *r, const struct evidence *ev)
 	finding_value(f, "in_errors", (double)in);
 	finding_value(f, "sockets_dropping", (double)t.total);
 	long long rmax = ev_sysctl(ev, "net.core.rmem_max"), rdef = ev_sysctl(ev, "net.core.rmem_default");
-	struct owners own = { 0 };
 	bool small = false;
 	for (size_t i = 0; i < t.n; i++) {
 		const struct ev_sock *s = t.s[i];
@@ -508,9 +477,8 @@ static void check_udp(struct report *r, const struct evidence *ev)
 		finding_evidence(f, "sock_diag skmeminfo", "socket %s: %u drops, rcvbuf %s%s, %u B queued%s",
 				 ev_endpoint(s, true, a, sizeof(a)), s->drops, human(s->rcvbuf, h1, sizeof(h1)),
 				 set ? " (below rmem_default: set by SO_RCVBUF)" : "", s->rqueue,
-				 owned_by(ev, &own, s->inode, o, sizeof(o)));
+				 owned_by(ev, s->inode, o, sizeof(o)));
 	}
-	owners_free(&own);
 	if (t.total > t.n)
 		finding_evidence(f, "sock_diag skmeminfo", "and %zu more sockets with drops", t.total - t.n);
 	if (rmax >= 0 && rdef >= 0)

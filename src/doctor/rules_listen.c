@@ -1,4 +1,7 @@
-/* Rules: listening sockets, their accept queues, SYN floods. */
+/* Rules: listening sockets, their accept queues, SYN floods. The fixes
+ * are computed from what the host has: the listener's own backlog and
+ * net.core.somaxconn decide whether the application or the sysctl is the
+ * limit to raise. */
 #include "doctor/doctor.h"
 #include "sources/sockdiag.h"
 
@@ -17,6 +20,79 @@ static const char *owner(const struct evidence *ev, const struct ev_sock *s, cha
 
 static bool is_listener(const struct ev_sock *s) { return s->kind == SK_TCP && s->state == SS_LISTEN; }
 
+static bool is_full(const struct ev_sock *s) { return is_listener(s) && s->wqueue && s->rqueue >= s->wqueue; }
+
+/* "127.0.0.1:8080 (nginx (pid 12))" or "127.0.0.1:8080" */
+static const char *listener_name(const struct evidence *ev, const struct ev_sock *s, char *buf, size_t n)
+{
+	char a[64], who[64];
+
+	ev_endpoint(s, true, a, sizeof(a));
+	if (ev_owner(ev, s->inode, who, sizeof(who)))
+		snprintf(buf, n, "%s (%s)", a, who);
+	else
+		snprintf(buf, n, "%s", a);
+	return buf;
+}
+
+/* Up to three full listeners whose limit is their own backlog (app) or
+ * somaxconn (capped), by name, into two lists. */
+struct full_lists {
+	char app[320], capped[320];
+	size_t napp, ncapped;
+	unsigned app_backlog; /* the largest of the app-limited backlogs */
+};
+
+static void full_lists(const struct evidence *ev, long long somax, struct full_lists *fl)
+{
+	char name[160];
+
+	memset(fl, 0, sizeof(*fl));
+	for (size_t i = 0; i < ev->nsocks; i++) {
+		const struct ev_sock *s = &ev->socks[i];
+		if (!is_full(s))
+			continue;
+		bool capped = somax >= 0 && (long long)s->wqueue >= somax;
+		char *list = capped ? fl->capped : fl->app;
+		size_t *n = capped ? &fl->ncapped : &fl->napp;
+		if (!capped && s->wqueue > fl->app_backlog)
+			fl->app_backlog = s->wqueue;
+		if ((*n)++ < 3) {
+			size_t o = strlen(list);
+			snprintf(list + o, sizeof(fl->app) - o, "%s%s backlog %u", o ? ", " : "",
+				 listener_name(ev, s, name, sizeof(name)), s->wqueue);
+		}
+	}
+}
+
+/* The fix for overflowing accept queues, from the backlogs and somaxconn. */
+static void overflow_fix(struct finding *f, const struct evidence *ev)
+{
+	long long somax = ev_sysctl(ev, "net.core.somaxconn");
+	struct full_lists fl;
+	char app[1024] = "", cap[1024] = "";
+
+	full_lists(ev, somax, &fl);
+	if (fl.napp)
+		snprintf(app, sizeof(app), " The application's listen() backlog is the limit of %s%s "
+			 "(net.core.somaxconn = %lld allows more): raise the backlog the application "
+			 "passes to listen(), up to %lld, and restart it; somaxconn need not change.",
+			 fl.app, fl.napp > 3 ? " and more" : "", somax, somax);
+	if (fl.ncapped)
+		snprintf(cap, sizeof(cap), " net.core.somaxconn = %lld caps the backlog of %s%s: "
+			 "sysctl -w net.core.somaxconn=%lld (persist in /etc/sysctl.d/), raise the "
+			 "application's listen() backlog with it and restart the listener (the limit is "
+			 "taken at listen() time).", somax, fl.capped, fl.ncapped > 3 ? " and more" : "",
+			 somax * 2);
+	if (!fl.napp && !fl.ncapped && somax >= 0)
+		snprintf(app, sizeof(app), " To absorb bursts, raise the listener's listen() backlog "
+			 "(up to net.core.somaxconn = %lld); if it already asks for that much, sysctl -w "
+			 "net.core.somaxconn=%lld and restart it.", somax, somax * 2);
+	finding_fix(f, "the application does not accept() fast enough: find out why (a slow or "
+		       "blocked accept loop is the usual cause).%s%s A longer queue trades fast "
+		       "failures for longer waits.", app, cap);
+}
+
 /* ---- accept queue overflow ---- */
 
 static const struct rule_threshold overflow_thr[] = {
@@ -34,8 +110,7 @@ static void check_overflow(struct report *r, const struct evidence *ev)
 	long long drops = ev_delta(ev, "TcpExtListenDrops");
 	size_t full = 0;
 	for (size_t i = 0; i < ev->nsocks; i++)
-		full += is_listener(&ev->socks[i]) && ev->socks[i].rqueue >= ev->socks[i].wqueue &&
-			ev->socks[i].wqueue;
+		full += is_full(&ev->socks[i]);
 	if (ovf <= 0 && drops <= 0 && !full)
 		return;
 	double rate = ev_rate(ev, "TcpExtListenOverflows");
@@ -60,16 +135,16 @@ static void check_overflow(struct report *r, const struct evidence *ev)
 	finding_value(f, "full_listeners", (double)full);
 	for (size_t i = 0; i < ev->nsocks; i++) {
 		const struct ev_sock *s = &ev->socks[i];
-		if (!is_listener(s) || !s->wqueue || s->rqueue < s->wqueue)
+		if (!is_full(s))
 			continue;
 		finding_evidence(f, "sock_diag", "listener %s: accept queue %u of %u%s",
 				 ev_endpoint(s, true, a, sizeof(a)), s->rqueue, s->wqueue,
 				 owner(ev, s, o, sizeof(o)));
 	}
-	finding_fix(f, "the application does not accept() fast enough: find out why (a slow or "
-		       "blocked accept loop is the usual cause); to absorb bursts, raise its listen() "
-		       "backlog together with net.core.somaxconn (sysctl -w net.core.somaxconn=4096). "
-		       "A longer queue trades fast failures for longer waits.");
+	long long somax = ev_sysctl(ev, "net.core.somaxconn");
+	if (somax >= 0)
+		finding_evidence(f, "/proc/sys/net/core/somaxconn", "net.core.somaxconn = %lld", somax);
+	overflow_fix(f, ev);
 }
 
 DOCTOR_RULE(listen_overflow, .id = "listen-overflow", .area = "tcp-listen",
@@ -81,7 +156,10 @@ DOCTOR_RULE(listen_overflow, .id = "listen-overflow", .area = "tcp-listen",
 		"TcpExtListenDrops rise) and the client retransmits after a timeout, or gives up.\n"
 		"`ss -lnt` shows the queue in Recv-Q and its limit in Send-Q.\n"
 		"The cause is almost always an application that accepts too slowly; a bigger backlog\n"
-		"(listen() argument, capped by net.core.somaxconn) only absorbs bursts.",
+		"(listen() argument, capped by net.core.somaxconn) only absorbs bursts. The fix names\n"
+		"what limits each full listener: its own listen() backlog when that is below\n"
+		"somaxconn (raise it in the application), or somaxconn when the backlog reached it\n"
+		"(double somaxconn, and the backlog with it).",
 	    .thresholds = overflow_thr, .check = check_overflow);
 
 /* ---- backlog capped by somaxconn ---- */
@@ -145,8 +223,39 @@ DOCTOR_RULE(listen_somaxconn, .id = "listen-somaxconn", .area = "tcp-listen",
 
 /* ---- SYN floods ---- */
 
+/* Listeners whose SYN queue is full (half-open requests at the backlog), or
+ * failing that those holding requests; their names into list. */
+static size_t syn_listeners(struct finding *f, const struct evidence *ev, char *list, size_t n)
+{
+	char name[160];
+	size_t full = 0, shown = 0, o = 0;
+
+	for (size_t i = 0; i < ev->nsocks; i++)
+		full += is_listener(&ev->socks[i]) && ev->socks[i].wqueue &&
+			ev->socks[i].synq >= ev->socks[i].wqueue;
+	list[0] = '\0';
+	for (size_t i = 0; i < ev->nsocks; i++) {
+		const struct ev_sock *s = &ev->socks[i];
+		bool is_full_q = s->wqueue && s->synq >= s->wqueue;
+		if (!is_listener(s) || !s->synq || (full && !is_full_q))
+			continue;
+		listener_name(ev, s, name, sizeof(name));
+		finding_evidence(f, "sock_diag", "listener %s: SYN queue %u of %u%s", name, s->synq,
+				 s->wqueue, is_full_q ? " (full)" : "");
+		if (shown++ < 3 && o < n)
+			o += (size_t)snprintf(list + o, n - o, "%s%s (backlog %u)", o ? ", " : "", name,
+					      s->wqueue);
+	}
+	if (!shown)
+		finding_evidence(f, "sock_diag", "no listener held half-open connections at the last "
+				 "sample: the flood had passed");
+	return full;
+}
+
 static void check_synflood(struct report *r, const struct evidence *ev)
 {
+	char list[512];
+
 	if (!ev->have_ctr)
 		return rule_skip(r, "no protocol counters (/proc/net/netstat)");
 	long long sent = ev_delta(ev, "TcpExtSyncookiesSent");
@@ -160,6 +269,7 @@ static void check_synflood(struct report *r, const struct evidence *ev)
 					"SYN queues are full: %s", drop > 0
 						? "new connections are being dropped"
 						: "the kernel answers with SYN cookies");
+	size_t full = syn_listeners(f, ev, list, sizeof(list));
 	finding_evidence(f, "/proc/net/netstat", "TcpExtSyncookiesSent +%lld", sent > 0 ? sent : 0);
 	finding_evidence(f, "/proc/net/netstat", "TcpExtTCPReqQFullDoCookies +%lld",
 			 cookies > 0 ? cookies : 0);
@@ -169,14 +279,22 @@ static void check_synflood(struct report *r, const struct evidence *ev)
 				 failed);
 	finding_value(f, "syncookies_sent", (double)(sent > 0 ? sent : 0));
 	finding_value(f, "reqq_full_drops", (double)(drop > 0 ? drop : 0));
+	finding_value(f, "full_listeners", (double)full);
 	long long sc = ev_sysctl(ev, "net.ipv4.tcp_syncookies");
+	long long somax = ev_sysctl(ev, "net.core.somaxconn");
 	if (sc >= 0)
 		finding_evidence(f, "/proc/sys/net/ipv4/tcp_syncookies", "net.ipv4.tcp_syncookies = %lld", sc);
-	finding_fix(f, "%s; if the SYNs are legitimate load, raise the listener's backlog and "
-		       "net.core.somaxconn; if it is a flood, filter it upstream. Cookies lose TCP "
-		       "options such as window scaling when timestamps are off.",
+	char who[600] = "the listener's";
+	if (list[0])
+		snprintf(who, sizeof(who), "the listen() backlog of %s", list);
+	char cap[96] = "";
+	if (somax >= 0)
+		snprintf(cap, sizeof(cap), " (capped by net.core.somaxconn = %lld)", somax);
+	finding_fix(f, "%s; if the SYNs are legitimate load, raise %s%s, which bounds the SYN queue "
+		       "too; if it is a flood, filter it upstream. Cookies lose TCP options such as "
+		       "window scaling when timestamps are off.",
 		    sc == 0 ? "turn SYN cookies on: sysctl -w net.ipv4.tcp_syncookies=1"
-			    : "SYN cookies keep the host reachable meanwhile");
+			    : "SYN cookies keep the host reachable meanwhile", list[0] ? who : "the listener's backlog", cap);
 }
 
 DOCTOR_RULE(syn_flood, .id = "syn-flood", .area = "tcp-listen",
@@ -187,7 +305,9 @@ DOCTOR_RULE(syn_flood, .id = "syn-flood", .area = "tcp-listen",
 		"TcpExtSyncookiesSent and TcpExtTCPReqQFullDoCookies rise) or drops the SYN\n"
 		"(TcpExtTCPReqQFullDrop). Cookies keep the service reachable under a flood, at the\n"
 		"cost of some TCP options. A rising count means a SYN flood or a listener whose\n"
-		"backlog is too small for its connection rate.",
+		"backlog is too small for its connection rate. The finding names the listeners whose\n"
+		"queue of half-open requests (NEW_SYN_RECV sockets, counted per listener) reached\n"
+		"their backlog at the last sample.",
 	    .check = check_synflood);
 
 static void check_syncookies_off(struct report *r, const struct evidence *ev)

@@ -4,12 +4,11 @@
  * on a non-default NIC whose replies leave through the default gateway for
  * want of policy routing (no-policy-routing).
  *
- * Besides the evidence, these read the routes and policy rules through the
- * host (sources/route.h) and the per-interface conf sysctls, so a snapshot
- * gives the same report as the live host.
+ * Besides the samples, these look at the routes and policy rules
+ * (ev_routes4(), ev_rules4()) and the per-interface conf sysctls, all read
+ * by the evidence, so a snapshot gives the same report as the live host.
  */
 #include "doctor/doctor.h"
-#include "sources/host.h"
 #include "sources/route.h"
 
 #include <arpa/inet.h>
@@ -188,17 +187,19 @@ static const struct rule_threshold rpf_thr[] = {
 
 static void check_rpf(struct report *r, const struct evidence *ev)
 {
-	struct rt_routes rs = { 0 };
-	struct rt_rules rules = { 0 };
+	static const struct rt_rules none;
+	const struct rt_routes *rs;
 	struct v4addr *as = NULL;
 	char ifn[IFNAMSIZ + 8], t1[192], t2[192];
 	int err;
 
 	if (!ev->have_links || !ev->have_addrs)
 		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
-	if ((err = route_load(ev->h, AF_INET, &rs)))
+	if (!(rs = ev_routes4(ev, &err)))
 		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
-	rule_load(ev->h, AF_INET, &rules); /* none: no policy routing to look at */
+	const struct rt_rules *rules = ev_rules4(ev, NULL);
+	if (!rules)
+		rules = &none; /* no policy routing to look at */
 	long long drops = ev_delta(ev, "TcpExtIPReversePathFilter");
 	double rate = ev_rate(ev, "TcpExtIPReversePathFilter");
 	size_t nas = v4_addrs(ev, &as);
@@ -219,11 +220,11 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 			continue;
 		if (nstrict < sizeof(strict) / sizeof(strict[0]))
 			strict[nstrict++] = l->ifindex;
-		for (size_t j = 0; j < rs.n && nasy < sizeof(asy) / sizeof(asy[0]); j++) {
-			const struct rt_route *mine = &rs.v[j];
+		for (size_t j = 0; j < rs->n && nasy < sizeof(asy) / sizeof(asy[0]); j++) {
+			const struct rt_route *mine = &rs->v[j];
 			if (!main_unicast(mine) || !route_uses_oif(mine, l->ifindex))
 				continue;
-			const struct rt_route *best = best_route(&rs, mine);
+			const struct rt_route *best = best_route(rs, mine);
 			if (!best || route_uses_oif(best, l->ifindex))
 				continue;
 			/* policy routing from the interface's address back out of it
@@ -231,7 +232,7 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 			bool fixed = false;
 			for (size_t k = 0; k < nas && !fixed; k++)
 				fixed = as[k].ifindex == l->ifindex &&
-					policy_rule_for(&rules, &rs, as[k].a, l->ifindex);
+					policy_rule_for(rules, rs, as[k].a, l->ifindex);
 			if (!fixed)
 				asy[nasy++] = (struct asym){ l->ifindex, mine, best };
 		}
@@ -304,8 +305,6 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 			       "route their sources through it, or set rp_filter=2 (loose) there.");
 out:
 	free(as);
-	route_free(&rs);
-	rule_free(&rules);
 }
 
 DOCTOR_RULE(rp_filter_asymmetric, .id = "rp-filter-asymmetric", .area = "multi-nic",
@@ -452,25 +451,23 @@ static bool nic_kind(const struct rtnl_link *l)
 
 static void check_policy_routing(struct report *r, const struct evidence *ev)
 {
-	struct rt_routes rs = { 0 };
-	struct rt_rules rules = { 0 };
+	const struct rt_routes *rs;
+	const struct rt_rules *rules;
 	struct v4addr *as = NULL;
 	char ifn[IFNAMSIZ + 8], t[192], gw[INET_ADDRSTRLEN];
 	int err;
 
 	if (!ev->have_links || !ev->have_addrs)
 		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
-	if ((err = route_load(ev->h, AF_INET, &rs)))
+	if (!(rs = ev_routes4(ev, &err)))
 		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
-	if ((err = rule_load(ev->h, AF_INET, &rules))) {
-		route_free(&rs);
+	if (!(rules = ev_rules4(ev, &err)))
 		return rule_skip(r, "no policy rules (RTM_GETRULE: %s)", strerror(-err));
-	}
 	const struct rt_route *def = NULL;
-	for (size_t i = 0; i < rs.n; i++)
-		if (main_unicast(&rs.v[i]) && route_is_default(&rs.v[i]) && rs.v[i].nnh &&
-		    (!def || rs.v[i].priority < def->priority))
-			def = &rs.v[i];
+	for (size_t i = 0; i < rs->n; i++)
+		if (main_unicast(&rs->v[i]) && route_is_default(&rs->v[i]) && rs->v[i].nnh &&
+		    (!def || rs->v[i].priority < def->priority))
+			def = &rs->v[i];
 	size_t n = v4_addrs(ev, &as);
 	for (size_t i = 0; def && i < n; i++) {
 		const struct v4addr *a = &as[i];
@@ -483,12 +480,12 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 		for (size_t j = 0; j < n && !same; j++)
 			same = route_uses_oif(def, as[j].ifindex) &&
 			       prefix_contains(AF_INET, as[j].a, as[j].plen < a->plen ? as[j].plen : a->plen, a->a);
-		if (same || policy_rule_for(&rules, &rs, a->a, 0))
+		if (same || policy_rule_for(rules, rs, a->a, 0))
 			continue;
 		/* its own gateway: a default route (or any gateway route) through it */
 		const struct rt_route *own_def = NULL, *own_gw = NULL;
-		for (size_t j = 0; j < rs.n; j++) {
-			const struct rt_route *x = &rs.v[j];
+		for (size_t j = 0; j < rs->n; j++) {
+			const struct rt_route *x = &rs->v[j];
 			if (!main_unicast(x) || x->nnh != 1 || x->nh[0].oif != a->ifindex || !x->nh[0].has_gw)
 				continue;
 			if (route_is_default(x) && !own_def)
@@ -508,8 +505,8 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 			finding_evidence(f, "RTM_GETROUTE", "%s's own default route is not used: %s", ifn,
 					 route_text(ev, own_def, t, sizeof(t)));
 		size_t extra = 0;
-		for (size_t j = 0; j < rules.n; j++)
-			extra += rules.v[j].family == AF_INET && !rule_is_builtin(&rules.v[j]);
+		for (size_t j = 0; j < rules->n; j++)
+			extra += rules->v[j].family == AF_INET && !rule_is_builtin(&rules->v[j]);
 		if (extra)
 			finding_evidence(f, "RTM_GETRULE", "%zu policy rule%s beyond local/main/default, "
 					 "none from %s", extra, extra == 1 ? "" : "s", a->text);
@@ -526,8 +523,6 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 			    1000 + (unsigned)a->ifindex, a->text, ifn, ifname(ev, def->nh[0].oif, t, sizeof(t)));
 	}
 	free(as);
-	route_free(&rs);
-	rule_free(&rules);
 }
 
 DOCTOR_RULE(no_policy_routing, .id = "no-policy-routing", .area = "multi-nic",

@@ -5,7 +5,6 @@
  * since they were created (IFLA_CARRIER_DOWN_COUNT). Queueing disciplines
  * are in rules_qdisc.c. */
 #include "doctor/doctor.h"
-#include "sources/host.h"
 #include "sources/linkextra.h"
 
 #include <linux/if.h>
@@ -168,16 +167,14 @@ static const struct rule_threshold flap_thr[] = {
 
 static void check_flaps(struct report *r, const struct evidence *ev)
 {
-	struct link_carriers lc;
-
 	if (!ev->have_links)
 		return rule_skip(r, "no interface list (RTM_GETLINK)");
 	/* the counts are read from the last sample's dump (live: now) */
-	bool have_lc = link_carriers_load(ev->h, &lc) == 0;
+	const struct link_carriers *lc = ev_carriers(ev);
 	const struct rtnl_links *ls = &ev->links[ev->nsamples - 1];
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct rtnl_link *l = &ls->v[i], *p = ev->nsamples == 2 ? before(ev, l) : NULL;
-		const struct link_carrier *c = have_lc ? link_carrier_find(&lc, l->ifindex) : NULL;
+		const struct link_carrier *c = lc ? link_carrier_find(lc, l->ifindex) : NULL;
 		uint64_t carrier = p && l->has_stats && p->has_stats
 					   ? d64(l->stats.tx_carrier_errors, p->stats.tx_carrier_errors) : 0;
 		bool changed = p && (l->flags & IFF_UP) && (p->flags & IFF_UP) &&
@@ -223,8 +220,6 @@ static void check_flaps(struct report *r, const struct evidence *ev)
 				       "and `dmesg | grep %s` for link up/down messages. Each flap drops "
 				       "traffic and may reset routing or bonding.", l->name, l->name);
 	}
-	if (have_lc)
-		link_carriers_free(&lc);
 }
 
 DOCTOR_RULE(nic_carrier, .id = "nic-carrier-flaps", .area = "nic",

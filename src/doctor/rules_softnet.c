@@ -5,7 +5,6 @@
  * it still shows the whole machine, and the net.core sysctls that tune it
  * are not visible there (evidence says so rather than guessing). */
 #include "doctor/doctor.h"
-#include "sources/host.h"
 #include "sources/linkextra.h"
 
 #include <errno.h>
@@ -13,44 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Per-CPU increases between the two samples. Counters are 32 bits in the
- * kernel and wrap, so differences are taken in uint32_t. */
-struct cpu_delta {
-	unsigned cpu;
-	uint32_t processed, dropped, squeeze, rps, flow_limit, backlog;
-};
-
-/* Fills d (at most max) with CPUs present in both samples; 0 when there is
- * only one sample. CPUs are matched by number (by line before 5.10). */
-static size_t softnet_deltas(const struct evidence *ev, struct cpu_delta *d, size_t max)
-{
-	const struct softnet *a = &ev->softnet[0], *b = &ev->softnet[1];
-	size_t n = 0;
-
-	if (ev->nsamples < 2 || !ev->have_softnet)
-		return 0;
-	for (size_t i = 0; i < b->n && n < max; i++) {
-		const struct softnet_cpu *y = &b->cpu[i], *x = NULL;
-		for (size_t j = 0; j < a->n && !x; j++)
-			if (a->cpu[j].cpu == y->cpu)
-				x = &a->cpu[j];
-		if (!x)
-			continue;
-		d[n++] = (struct cpu_delta){
-			.cpu = y->cpu,
-			.processed = y->processed - x->processed,
-			.dropped = y->dropped - x->dropped,
-			.squeeze = y->time_squeeze - x->time_squeeze,
-			.rps = y->received_rps - x->received_rps,
-			.flow_limit = y->flow_limit - x->flow_limit,
-			.backlog = y->backlog,
-		};
-	}
-	return n;
-}
-
-enum { MAX_CPUS = 4096, MAX_CPU_LINES = 8 };
-static struct cpu_delta cpus[MAX_CPUS]; /* rules run one at a time */
+enum { MAX_CPU_LINES = 8 };
 
 /* "net.core.X = V" evidence, or why it is not known. Returns the value. */
 static long long sysctl_evidence(struct finding *f, const struct evidence *ev, const char *name)
@@ -81,7 +43,8 @@ static void check_drops(struct report *r, const struct evidence *ev)
 {
 	if (!ev->have_softnet)
 		return rule_skip(r, "no /proc/net/softnet_stat");
-	size_t n = softnet_deltas(ev, cpus, MAX_CPUS);
+	size_t n;
+	const struct ev_cpu *cpus = ev_softnet_deltas(ev, &n);
 	unsigned long long total = 0, flow = 0;
 	unsigned dropping = 0;
 
@@ -100,7 +63,7 @@ static void check_drops(struct report *r, const struct evidence *ev)
 				       dropping, dropping == 1 ? "" : "s");
 	unsigned shown = 0;
 	for (size_t i = 0; i < n && shown < MAX_CPU_LINES; i++) {
-		const struct cpu_delta *c = &cpus[i];
+		const struct ev_cpu *c = &cpus[i];
 		if (!c->dropped)
 			continue;
 		shown++;
@@ -158,7 +121,8 @@ static void check_squeeze(struct report *r, const struct evidence *ev)
 {
 	if (!ev->have_softnet)
 		return rule_skip(r, "no /proc/net/softnet_stat");
-	size_t n = softnet_deltas(ev, cpus, MAX_CPUS);
+	size_t n;
+	const struct ev_cpu *cpus = ev_softnet_deltas(ev, &n);
 	unsigned long long total = 0, drops = 0;
 	unsigned squeezing = 0;
 
@@ -177,7 +141,7 @@ static void check_squeeze(struct report *r, const struct evidence *ev)
 				       drops ? ", and those CPUs drop packets" : "");
 	unsigned shown = 0;
 	for (size_t i = 0; i < n && shown < MAX_CPU_LINES; i++) {
-		const struct cpu_delta *c = &cpus[i];
+		const struct ev_cpu *c = &cpus[i];
 		if (!c->squeeze)
 			continue;
 		shown++;
@@ -226,7 +190,8 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 
 	if (!ev->have_softnet)
 		return rule_skip(r, "no /proc/net/softnet_stat");
-	size_t n = softnet_deltas(ev, cpus, MAX_CPUS);
+	size_t n;
+	const struct ev_cpu *cpus = ev_softnet_deltas(ev, &n);
 	if (n < 2 || !ev->have_links)
 		return;
 	unsigned long long total = 0;
@@ -251,14 +216,14 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 		    l->stats.rx_packets <= p->stats.rx_packets)
 			continue;
 		struct link_rps rps;
-		int err = link_rps_read(ev->h, l->name, l->ifindex, &rps);
+		int err = ev_rps(ev, l, &rps);
 		if (err == 0 && rps.enabled)
 			return; /* RPS is in use: the concentration is something else */
 		if (err) {
 			if (!why[0])
 				snprintf(why, sizeof(why), "/sys/class/net/%s/queues/rx-*/rps_cpus %s",
 					 l->name, err == -ESTALE ? "belongs to another namespace"
-					 : host_is_live(ev->h) ? "is unreadable" : "is not in the snapshot");
+					 : ev->live ? "is unreadable" : "is not in the snapshot");
 			continue;
 		}
 		known++;
@@ -271,7 +236,7 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 				  share * 100, why);
 		return;
 	}
-	const struct cpu_delta *c = &cpus[top];
+	const struct ev_cpu *c = &cpus[top];
 	bool hurting = c->dropped || c->squeeze;
 	struct finding *f = finding_add(r, hurting ? SEV_WARNING : SEV_INFO,
 					"cpu%u did %.0f%% of the receive work (%.0f packets/s) while "

@@ -3,70 +3,35 @@
  * nf_conntrack_max with its drop counters (conntrack-full), and the ARP
  * and NDISC neighbour caches against gc_thresh3 (neigh-table-full).
  *
- * Reads through the host: the conntrack and neighbour sysctls,
- * /proc/net/stat/{nf_conntrack,arp_cache,ndisc_cache} (sources/procstat.h)
- * at both samples, and the neighbour dump (sources/neigh.h).
+ * The evidence holds the tables' per-CPU columns, summed, as counters
+ * "TABLE:COLUMN" of both samples (procstat_counters()), and the last sample's
+ * tables themselves for the "entries" level (ev_stat_table()); the
+ * neighbour counts come from ev_neigh().
  */
 #include "doctor/doctor.h"
-#include "sources/host.h"
-#include "sources/neigh.h"
-#include "sources/procstat.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-/* A /proc/net/stat table at the last sample and, from a snapshot with two,
- * at the first (a live host has only now). Returns how many were read. */
-static int read_stat_pair(const struct evidence *ev, const char *path, struct procstat ps[2])
-{
-	struct host *h = ev->h;
-	unsigned last = (unsigned)ev->nsamples - 1;
-	int got = 0;
-
-	memset(ps, 0, 2 * sizeof(*ps));
-	if (procstat_read(h, path, &ps[1]) == 0)
-		got++;
-	if (got && last > 0 && !host_is_live(h)) {
-		h->sample = 0;
-		if (procstat_read(h, path, &ps[0]) == 0)
-			got++;
-		h->sample = last;
-	}
-	return got;
-}
-
-/* Increase of a column between the samples; 0 with one sample, -1 absent.
- * The evidence's counters hold the tables at both samples when
- * evidence.c adds them (procstat_counters(): "TABLE:COLUMN"); otherwise the
- * table is read here at each sample, which a snapshot answers and the live
- * host cannot (its first sample is gone: the increase is then 0). */
-static long long stat_delta(const struct evidence *ev, const char *table, const struct procstat ps[2],
-			    int got, const char *col)
+/* Increase of a column between the samples; 0 with one sample, -1 absent. */
+static long long stat_delta(const struct evidence *ev, const char *table, const char *col)
 {
 	char name[96];
 
 	snprintf(name, sizeof(name), "%s:%s", table, col);
-	long long d = ev_delta(ev, name);
-	if (d >= 0)
-		return d;
-	if (got < 1 || procstat_col(&ps[1], col) < 0)
-		return -1;
-	if (got < 2)
-		return 0;
-	d = procstat_delta(&ps[0], &ps[1], col);
-	return d < 0 ? 0 : d;
+	return ev_delta(ev, name);
 }
 
-/* Whether stat_delta() saw two samples of the table. */
-static bool have_deltas(const struct evidence *ev, const char *table, int got, const char *col)
+/* Whether the increase was measured: two samples that both hold the table. */
+static bool have_deltas(const struct evidence *ev, const char *table, const char *col)
 {
 	char name[96];
 
 	snprintf(name, sizeof(name), "%s:%s", table, col);
-	return ev->nsamples > 1 && (ev_counter(ev, name) >= 0 || got == 2);
+	return ev->nsamples > 1 && ev_counter(ev, name) >= 0 &&
+	       counters_find((struct counter_set *)&ev->ctr[0], name);
 }
 
 /* ---- conntrack-full ---- */
@@ -82,20 +47,19 @@ static void check_conntrack(struct report *r, const struct evidence *ev)
 	static const char stat_path[] = "/proc/net/stat/nf_conntrack";
 	long long count = ev_sysctl(ev, "net.netfilter.nf_conntrack_count");
 	long long max = ev_sysctl(ev, "net.netfilter.nf_conntrack_max");
-	struct procstat ps[2];
 
 	if (count < 0 || max < 0)
 		return; /* nf_conntrack is not loaded: nothing is tracked, nothing to check */
-	int got = read_stat_pair(ev, stat_path, ps);
-	long long drop = stat_delta(ev, "nf_conntrack", ps, got, "drop");
-	long long early = stat_delta(ev, "nf_conntrack", ps, got, "early_drop");
-	long long failed = stat_delta(ev, "nf_conntrack", ps, got, "insert_failed");
+	const struct procstat *ps = ev_stat_table(ev, "nf_conntrack");
+	long long drop = stat_delta(ev, "nf_conntrack", "drop");
+	long long early = stat_delta(ev, "nf_conntrack", "early_drop");
+	long long failed = stat_delta(ev, "nf_conntrack", "insert_failed");
 	double pct = max > 0 ? 100.0 * (double)count / (double)max : 0;
 	bool full = max > 0 && pct >= rule_threshold(r, "critical_pct");
 	bool high = max > 0 && pct >= rule_threshold(r, "warning_pct");
 
 	if (!high && drop <= 0 && early <= 0 && failed <= 0)
-		goto out;
+		return;
 	enum severity sev = full || drop > 0 ? SEV_CRITICAL : SEV_WARNING;
 	struct finding *f;
 	if (drop > 0)
@@ -116,15 +80,15 @@ static void check_conntrack(struct report *r, const struct evidence *ev)
 	if (buckets > 0)
 		finding_evidence(f, "/proc/sys/net/netfilter/nf_conntrack_buckets",
 				 "net.netfilter.nf_conntrack_buckets = %lld", buckets);
-	if (got && have_deltas(ev, "nf_conntrack", got, "drop"))
+	if (ps && have_deltas(ev, "nf_conntrack", "drop"))
 		finding_evidence(f, stat_path, "drop +%lld, early_drop +%lld, insert_failed +%lld in %.1f s "
 				 "(summed over CPUs)", drop > 0 ? drop : 0, early > 0 ? early : 0,
 				 failed > 0 ? failed : 0, ev->interval);
-	else if (got)
+	else if (ps)
 		finding_evidence(f, stat_path, "drop %lld, early_drop %lld, insert_failed %lld since the "
 				 "namespace was created (summed over CPUs; no increase measured)",
-				 procstat_sum(&ps[1], "drop"), procstat_sum(&ps[1], "early_drop"),
-				 procstat_sum(&ps[1], "insert_failed"));
+				 procstat_sum(ps, "drop"), procstat_sum(ps, "early_drop"),
+				 procstat_sum(ps, "insert_failed"));
 	long long est = ev_sysctl(ev, "net.netfilter.nf_conntrack_tcp_timeout_established");
 	if (est >= 0)
 		finding_evidence(f, "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established",
@@ -149,9 +113,6 @@ static void check_conntrack(struct report *r, const struct evidence *ev)
 			       "DNS, `options single-request-reopen` in resolv.conf avoids them. Kernels "
 			       "5.x and later resolve most UDP clashes themselves (clashres).");
 	}
-out:
-	procstat_free(&ps[0]);
-	procstat_free(&ps[1]);
 }
 
 DOCTOR_RULE(conntrack_full, .id = "conntrack-full", .area = "tables",
@@ -201,21 +162,18 @@ static void check_neigh(struct report *r, const struct evidence *ev)
 		}
 		if (th[2] <= 0)
 			continue; /* not this namespace's to see */
-		struct neigh_counts c = { 0 };
-		if (neigh_load_counts(ev->h, tbls[t].family, &c))
+		const struct neigh_counts *nc = ev_neigh(ev, tbls[t].family);
+		if (!nc)
 			continue;
+		const struct neigh_counts c = *nc;
 		looked++;
-		struct procstat ps[2];
-		int got = read_stat_pair(ev, tbls[t].stat, ps);
-		long long fulls = stat_delta(ev, tbls[t].table, ps, got, "table_fulls");
-		long long host_entries = got ? procstat_first(&ps[1], "entries") : -1;
+		const struct procstat *ps = ev_stat_table(ev, tbls[t].table);
+		long long fulls = stat_delta(ev, tbls[t].table, "table_fulls");
+		long long host_entries = ps ? procstat_first(ps, "entries") : -1;
 		double pct = 100.0 * (double)c.gc_counted / (double)th[2];
 		bool crit = pct >= rule_threshold(r, "critical_pct") || fulls > 0;
-		if (!crit && pct < rule_threshold(r, "warning_pct")) {
-			procstat_free(&ps[0]);
-			procstat_free(&ps[1]);
+		if (!crit && pct < rule_threshold(r, "warning_pct"))
 			continue;
-		}
 		struct finding *f;
 		if (fulls > 0)
 			f = finding_add(r, SEV_CRITICAL, "the %s neighbour table overflowed %lld times in "
@@ -235,14 +193,14 @@ static void check_neigh(struct report *r, const struct evidence *ev)
 				 tbls[t].proto, i + 1);
 			finding_evidence(f, path, "%s.gc_thresh%d = %lld", tbls[t].sysctl, i + 1, th[i]);
 		}
-		if (host_entries >= 0 && have_deltas(ev, tbls[t].table, got, "table_fulls"))
+		if (host_entries >= 0 && have_deltas(ev, tbls[t].table, "table_fulls"))
 			finding_evidence(f, tbls[t].stat, "entries %lld (every namespace, permanent "
 					 "included), table_fulls +%lld in %.1f s", host_entries,
 					 fulls > 0 ? fulls : 0, ev->interval);
 		else if (host_entries >= 0)
 			finding_evidence(f, tbls[t].stat, "entries %lld (every namespace, permanent "
 					 "included), table_fulls %lld since boot (no increase measured)",
-					 host_entries, procstat_sum(&ps[1], "table_fulls"));
+					 host_entries, procstat_sum(ps, "table_fulls"));
 		finding_value(f, "entries", (double)c.gc_counted);
 		finding_value(f, "gc_thresh3", (double)th[2]);
 		finding_value(f, "used_pct", pct);
@@ -256,8 +214,6 @@ static void check_neigh(struct report *r, const struct evidence *ev)
 			       "below which nothing is. Bigger tables cost a little memory; a flat network "
 			       "with thousands of hosts is better split into routed subnets.",
 			    tbls[t].sysctl, want / 8, tbls[t].sysctl, want / 2, tbls[t].sysctl, want);
-		procstat_free(&ps[0]);
-		procstat_free(&ps[1]);
 	}
 	if (!looked)
 		rule_skip(r, "net.ipv4.neigh.default.gc_thresh3 is not visible: the neighbour tables and "

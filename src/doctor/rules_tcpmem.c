@@ -12,11 +12,10 @@
  * tcp_mem, tcp_max_orphans and the orphan count are host-wide (only the
  * initial namespace has the two sysctls); tcp_max_tw_buckets, the TIME-WAIT
  * count and the port range are per network namespace (kernel 6.x).
- * ephemeral-ports dumps TIME-WAIT sockets itself through the host (the
- * evidence keeps only the others), and only when they could matter.
+ * ephemeral-ports asks the evidence for TIME-WAIT sockets (ev_timewait(),
+ * a dump of their own) only when they could matter.
  */
 #include "doctor/doctor.h"
-#include "sources/host.h"
 #include "sources/sockdiag.h"
 
 #include <arpa/inet.h>
@@ -77,12 +76,14 @@ static void top_queues(struct finding *f, const struct evidence *ev)
 
 static void check_tcpmem(struct report *r, const struct evidence *ev)
 {
-	const struct sockmem_pool *pool = &sockmem_pools[0]; /* "tcp" */
+	const struct sockmem_pool_state *pool = ev_tcp_pool(ev);
 	struct sockmem_pool_state st;
 
 	if (!ev->have_protos && !ev->have_ctr)
 		return rule_skip(r, "neither /proc/net/protocols nor the protocol counters are readable");
-	if (sockmem_pool_state(ev->h, pool, &ev->protos, &st) != 0)
+	if (pool)
+		st = *pool;
+	else
 		memset(&st, 0, sizeof(st));
 
 	long long pressures = ev_delta(ev, "TcpExtTCPMemoryPressures");
@@ -240,10 +241,9 @@ static void check_orphans(struct report *r, const struct evidence *ev)
 				    "namespace has it)");
 	/* aborts are out-of-memory ones above tcp_mem's high (tcp-mem-pressure says
 	 * so); with tcp_mem unknown, pressure makes that a possibility too */
-	struct sockmem_pool_state st;
-	bool mem = sockmem_pool_state(ev->h, &sockmem_pools[0], &ev->protos, &st) == 0 &&
-		   (st.have_usage && st.have_thr ? st.zone == ZONE_ABOVE_HIGH
-						 : st.have_press && st.in_pressure);
+	const struct sockmem_pool_state *st = ev_tcp_pool(ev);
+	bool mem = st && (st->have_usage && st->have_thr ? st->zone == ZONE_ABOVE_HIGH
+							 : st->have_press && st->in_pressure);
 	double frac = max > 0 && orphans >= 0 ? (double)orphans / (double)max : 0;
 	bool aborting = abortmem > 0 && !mem;
 	enum severity sev = aborting || frac >= rule_threshold(r, "critical_fraction") ? SEV_CRITICAL
@@ -446,14 +446,6 @@ static bool eph_add(struct eph *e, int family, uint8_t state, uint16_t sport, ui
 	return true;
 }
 
-static int eph_tw(const struct sock_rec *s, void *arg)
-{
-	struct eph *e = arg;
-	if (s->state != SS_TIME_WAIT) /* a recording replays every state */
-		return 0;
-	return eph_add(e, s->family, s->state, s->sport, s->dport, s->src, s->dst) ? 0 : -ENOMEM;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	const struct eph_key *x = a, *y = b;
@@ -549,13 +541,15 @@ static void check_ephemeral(struct report *r, const struct evidence *ev)
 	bool tw_read = false;
 	if (tw_total != 0 && (double)most + (double)(tw_total < 0 ? (long long)usable : tw_total) >=
 				     warn * (double)usable) {
-		static const int fams[] = { AF_INET, AF_INET6 };
-		for (int i = 0; i < 2; i++) {
-			struct sockdiag_query q = { .kind = SK_TCP, .family = fams[i],
-						    .states = 1u << SS_TIME_WAIT };
-			int err = sockdiag_dump_host(ev->h, &q, eph_tw, &e);
-			tw_read |= err == 0;
-		}
+		size_t ntw;
+		const struct ev_sock *tw = ev_timewait(ev, &ntw, NULL);
+		for (size_t i = 0; i < ntw; i++)
+			if (!eph_add(&e, tw[i].family, tw[i].state, tw[i].sport, tw[i].dport, tw[i].src,
+				     tw[i].dst)) {
+				free(e.v);
+				return rule_skip(r, "out of memory");
+			}
+		tw_read = tw != NULL;
 		qsort(e.v, e.n, sizeof(e.v[0]), key_cmp);
 	}
 	long long reuse = ev_sysctl(ev, "net.ipv4.tcp_tw_reuse");

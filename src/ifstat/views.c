@@ -2,7 +2,8 @@
  * utilisation as nicstat shows them, and the error breakdown of
  * `sar -n EDEV`. Totals print each counter; with an interval, text shows
  * per-second rates and JSON carries both the counter's increase (same key as
- * the total) and its rate (key + "_per_s"), with the measured interval. */
+ * the total) and its rate (key + "_per_s"), with the measured interval and
+ * "time", the sample's wall clock in Unix seconds (text: the Time column). */
 #include "ifstat/ifstat.h"
 #include "base/output.h"
 
@@ -106,8 +107,10 @@ static void lead_cells(struct table *t, const struct ifs_sample *prev,
 		out_cell_str(t, c++, ifs_clock(cur->wall, clk, sizeof(clk)));
 	out_cell_str(t, c, l->name);
 	out_field_i64(t, "ifindex", NULL, l->ifindex);
-	if (prev)
+	if (prev) {
+		out_field_double(t, "time", NULL, cur->wall, 6);
 		out_field_double(t, "interval_s", NULL, cur->mono - prev->mono, 6);
+	}
 }
 
 static void print_counters(const struct ifs_sample *prev, const struct ifs_sample *cur,

@@ -1,5 +1,5 @@
 /* ifstat's other views: per-CPU softnet counters (with what to raise when
- * they grow), qdisc statistics as `tc -s qdisc` gives them, ethtool ring
+ * they grow fast, over an interval), qdisc statistics as `tc -s qdisc` gives them, ethtool ring
  * sizes and driver statistics. Interval mode follows views.c: text shows
  * per-second rates, JSON the increase (total's key) and rate (key_per_s). */
 #include "base/output.h"
@@ -10,6 +10,37 @@
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Time squeezes per second on one CPU worth advice (doctor's
+ * softnet-time-squeeze info_per_s): a few since boot are normal. */
+#define SQUEEZE_ADVICE_PER_S 1.0
+
+/* The interval record's wall-clock time: text in the Time column, JSON
+ * "time" (Unix seconds with fraction, as the tracers' records). */
+static void stamp_cells(struct table *t, const struct ifs_sample *cur, double dt)
+{
+	char clk[16];
+
+	out_cell_str(t, 0, ifs_clock(cur->wall, clk, sizeof(clk)));
+	out_field_double(t, "time", NULL, cur->wall, 6);
+	out_field_double(t, "interval_s", NULL, dt, 6);
+}
+
+/* What to raise, only from rates over an interval: a total since boot says
+ * nothing about now. */
+static void softnet_advice(struct table *t, const struct ifs_ctx *c, uint32_t drop, uint32_t sq,
+			   double dt)
+{
+	if (dt <= 0)
+		return;
+	if (drop && c->netdev_max_backlog >= 0)
+		out_field_text(t, "dropped %.1f/s: the input queue was full; raise "
+				  "net.core.netdev_max_backlog (now %ld)", drop / dt, c->netdev_max_backlog);
+	if (sq / dt >= SQUEEZE_ADVICE_PER_S && c->netdev_budget >= 0)
+		out_field_text(t, "squeezed %.1f/s: NET_RX ran out of budget; raise "
+				  "net.core.netdev_budget (now %ld) or netdev_budget_usecs (now %ld)",
+			       sq / dt, c->netdev_budget, c->netdev_budget_usecs);
+}
 
 /* A counter cell: total, or (interval) rate in text + increase and rate in JSON. */
 static void ctr(struct table *t, int col, const char *key, uint64_t now, uint64_t before,
@@ -69,7 +100,6 @@ void ifs_print_softnet(struct ifs_ctx *c, const struct ifs_sample *prev,
 	bool iv = prev != NULL;
 	int o = make_cols(cols, base, N(base), iv, 1, 5), lead = iv ? 1 : 0;
 	double dt = iv ? cur->mono - prev->mono : 0;
-	char clk[16];
 
 	if (cur->sn.n && !cur->sn.cpu[0].has_rps)
 		cols[lead + 4].title = NULL;
@@ -83,10 +113,8 @@ void ifs_print_softnet(struct ifs_ctx *c, const struct ifs_sample *prev,
 		if (iv && !p)
 			continue;
 		out_row_begin(t);
-		if (iv) {
-			out_cell_str(t, 0, ifs_clock(cur->wall, clk, sizeof(clk)));
-			out_field_double(t, "interval_s", NULL, dt, 6);
-		}
+		if (iv)
+			stamp_cells(t, cur, dt);
 		out_cell_u64(t, lead, s->cpu);
 		/* 32-bit kernel counters: the uint32_t difference survives a wrap */
 		uint32_t d_proc = iv ? s->processed - p->processed : s->processed;
@@ -103,13 +131,8 @@ void ifs_print_softnet(struct ifs_ctx *c, const struct ifs_sample *prev,
 							  : s->flow_limit, 0, dt, iv);
 		if (s->has_backlog)
 			out_cell_u64(t, lead + 6, s->backlog);
-		if (d_drop && c->netdev_max_backlog >= 0)
-			out_field_text(t, "dropped: the input queue was full; raise "
-					  "net.core.netdev_max_backlog (now %ld)", c->netdev_max_backlog);
-		if (d_sq && c->netdev_budget >= 0)
-			out_field_text(t, "squeezed: NET_RX ran out of budget; raise net.core.netdev_budget "
-					  "(now %ld) or netdev_budget_usecs (now %ld)",
-				       c->netdev_budget, c->netdev_budget_usecs);
+		if (iv)
+			softnet_advice(t, c, d_drop, d_sq, dt);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -142,7 +165,7 @@ void ifs_print_qdisc(struct ifs_ctx *c, const struct ifs_sample *prev, const str
 	bool iv = prev != NULL;
 	int o = make_cols(cols, base, N(base), iv, 4, 5), lead = iv ? 1 : 0;
 	double dt = iv ? cur->mono - prev->mono : 0;
-	char clk[16], hb[16];
+	char hb[16];
 
 	(void)c;
 	if (iv) {
@@ -160,10 +183,8 @@ void ifs_print_qdisc(struct ifs_ctx *c, const struct ifs_sample *prev, const str
 			if (q->ifindex != l->ifindex || (iv && !p))
 				continue;
 			out_row_begin(t);
-			if (iv) {
-				out_cell_str(t, 0, ifs_clock(cur->wall, clk, sizeof(clk)));
-				out_field_double(t, "interval_s", NULL, dt, 6);
-			}
+			if (iv)
+				stamp_cells(t, cur, dt);
 			out_cell_str(t, lead, l->name);
 			out_cell_str(t, lead + 1, q->kind);
 			out_cell_str(t, lead + 2, rtnl_tc_handle(q->handle, hb, sizeof(hb)));
@@ -235,7 +256,6 @@ void ifs_print_driver(struct ifs_ctx *c, const struct ifs_sample *prev,
 	bool iv = prev != NULL;
 	int o = make_cols(cols, base, N(base), iv, 2, 1), lead = iv ? 1 : 0;
 	double dt = iv ? cur->mono - prev->mono : 0;
-	char clk[16];
 
 	(void)c;
 	if (iv)
@@ -263,10 +283,8 @@ void ifs_print_driver(struct ifs_ctx *c, const struct ifs_sample *prev,
 				before = ps->val[i];
 			}
 			out_row_begin(t);
-			if (iv) {
-				out_cell_str(t, 0, ifs_clock(cur->wall, clk, sizeof(clk)));
-				out_field_double(t, "interval_s", NULL, dt, 6);
-			}
+			if (iv)
+				stamp_cells(t, cur, dt);
 			out_cell_str(t, lead, l->name);
 			out_cell_str(t, lead + 1, s->name[i]);
 			ctr(t, lead + 2, "value", s->val[i], before, dt, iv);

@@ -145,6 +145,16 @@ static int parse_inet(const struct sockdiag_query *q, const struct nlmsghdr *nlh
 			s->has |= SKH_CONG;
 		}
 	}
+	for (int cc = INET_DIAG_VEGASINFO; cc <= INET_DIAG_BBRINFO; cc++) {
+		if (cc != INET_DIAG_VEGASINFO && cc != INET_DIAG_DCTCPINFO && cc != INET_DIAG_BBRINFO)
+			continue;
+		if (at.tb[cc] && mnl_attr_get_payload_len(at.tb[cc]) > 0) {
+			s->cc_type = (uint16_t)cc;
+			s->cc_info = mnl_attr_get_payload(at.tb[cc]);
+			s->cc_len = mnl_attr_get_payload_len(at.tb[cc]);
+			s->has |= SKH_CCINFO;
+		}
+	}
 	if (attr_u8(at.tb[INET_DIAG_SHUTDOWN], &s->shutdown))
 		s->has |= SKH_SHUTDOWN;
 	if (attr_u8(at.tb[INET_DIAG_TOS], &s->tos) || attr_u8(at.tb[INET_DIAG_TCLASS], &s->tos))
@@ -182,12 +192,15 @@ static int parse_unix(const struct nlmsghdr *nlh, struct sock_rec *s, char *path
 			n = cap - 1;
 		memcpy(path_buf, p, n);
 		path_buf[n] = '\0';
-		if (n > 0 && path_buf[0] == '\0') /* abstract namespace */
-			path_buf[0] = '@';
-		/* embedded NULs in abstract names print as '@', like ss */
-		for (size_t i = 1; i < n; i++)
-			if (path_buf[i] == '\0')
-				path_buf[i] = '@';
+		if (n > 0 && path_buf[0] == '\0') {
+			/* abstract namespace: every byte is the name, and its
+			 * NULs (the leading one included) print as '@', like ss */
+			for (size_t i = 0; i < n; i++)
+				if (path_buf[i] == '\0')
+					path_buf[i] = '@';
+		}
+		/* a path name ends at its first NUL: binding with a length that
+		 * counts the terminator (Python, many daemons) is the same path */
 		s->path = path_buf;
 		s->has |= SKH_PATH;
 	}
@@ -221,7 +234,7 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sock_rec *s)
 	s->family = AF_PACKET;
 	s->type = m->pdiag_type;
 	s->state = SS_CLOSE;
-	s->protocol = ntohs(m->pdiag_num);
+	s->protocol = m->pdiag_num; /* packet_diag already sends ntohs(po->num) */
 	s->inode = m->pdiag_ino;
 	s->cookie = (uint64_t)m->pdiag_cookie[1] << 32 | m->pdiag_cookie[0];
 	s->has = SKH_COOKIE;
@@ -338,7 +351,8 @@ struct nlmsghdr *sockdiag_request(const struct sockdiag_query *q, char *buf, uin
 	if (q->ext & SKX_MEMINFO)
 		r->idiag_ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
 	if ((q->ext & SKX_TCPINFO) && (q->kind == SK_TCP || q->kind == SK_MPTCP))
-		r->idiag_ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+		r->idiag_ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
+				(1 << (INET_DIAG_VEGASINFO - 1)); /* asks for any CC's info */
 	if (q->ext & SKX_MISC)
 		r->idiag_ext |= (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1));
 	if (proto > 255)

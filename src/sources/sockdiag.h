@@ -68,6 +68,7 @@ enum sock_has {
 	SKH_MARK    = 1 << 8,
 	SKH_TOS     = 1 << 9,
 	SKH_RQLEN   = 1 << 10, /* UNIX queue lengths */
+	SKH_CCINFO  = 1 << 11, /* congestion control state (cc_type, cc_info) */
 };
 
 enum { SK_MEMINFO_N = 9 }; /* SK_MEMINFO_RMEM_ALLOC .. SK_MEMINFO_DROPS */
@@ -95,6 +96,11 @@ struct sock_rec {
 	const struct tcp_info *tcpi; /* valid for tcpi_len bytes (may be shorter) */
 	size_t tcpi_len;
 	const char *cong;
+	/* INET_DIAG_VEGASINFO, _DCTCPINFO or _BBRINFO: the struct the
+	 * algorithm reports (tcpvegas_info, tcp_dctcp_info, tcp_bbr_info) */
+	uint16_t cc_type;
+	const void *cc_info;
+	size_t cc_len;
 	const char *path; /* UNIX: path; abstract names begin with '@' */
 	uint32_t peer_inode;
 	uint16_t protocol;  /* PACKET: ethertype, host order */
@@ -103,7 +109,7 @@ struct sock_rec {
 /* Which diag extensions to ask for. */
 enum sock_ext {
 	SKX_MEMINFO = 1 << 0,
-	SKX_TCPINFO = 1 << 1, /* also congestion algorithm */
+	SKX_TCPINFO = 1 << 1, /* also congestion algorithm and its state */
 	SKX_MISC    = 1 << 2, /* tos, mark, cookie, shutdown */
 };
 

@@ -58,3 +58,53 @@ long long sockstat_get(const struct sockstat *s, const char *proto, const char *
 			return s->e[i].value;
 	return -1;
 }
+
+/* /proc/net/snmp holds pairs of lines: "Tcp: Name Name ..." then
+ * "Tcp: value value ...". */
+long long sockstat_snmp_parse(const char *text, const char *proto, const char *name)
+{
+	size_t plen = strlen(proto), nlen = strlen(name);
+	const char *line = text;
+
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		const char *next = eol ? eol + 1 : line + strlen(line);
+		if (strncmp(line, proto, plen) == 0 && line[plen] == ':' && *next &&
+		    strncmp(next, proto, plen) == 0 && next[plen] == ':') {
+			const char *n = line + plen + 1, *v = next + plen + 1;
+			/* walk names and values together */
+			for (;;) {
+				while (*n == ' ')
+					n++;
+				while (*v == ' ')
+					v++;
+				if (*n == '\n' || !*n || *v == '\n' || !*v)
+					break;
+				size_t wl = strcspn(n, " \n");
+				if (wl == nlen && strncmp(n, name, nlen) == 0) {
+					char *end;
+					long long val = strtoll(v, &end, 10);
+					return end != v ? val : -1;
+				}
+				n += wl;
+				v += strcspn(v, " \n");
+			}
+			return -1;
+		}
+		line = next;
+	}
+	return -1;
+}
+
+long long sockstat_snmp_get(struct host *h, const char *proto, const char *name)
+{
+	char *buf;
+	size_t len;
+	long long v;
+
+	if (host_read_file(h, "/proc/net/snmp", &buf, &len))
+		return -1;
+	v = sockstat_snmp_parse(buf, proto, name);
+	free(buf);
+	return v;
+}

@@ -25,4 +25,10 @@ int sockstat_read(struct sockstat *s, struct host *h, const char *path);
 void sockstat_parse(struct sockstat *s, const char *text);
 long long sockstat_get(const struct sockstat *s, const char *proto, const char *key);
 
+/* One counter of /proc/net/snmp ("Tcp", "CurrEstab"), read from host h:
+ * its value, or -1 when the file or the counter is missing. */
+long long sockstat_snmp_get(struct host *h, const char *proto, const char *name);
+/* The same over text in the file's format (exposed for tests). */
+long long sockstat_snmp_parse(const char *text, const char *proto, const char *name);
+
 #endif

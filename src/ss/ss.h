@@ -1,10 +1,11 @@
 /* `netlens ss`: shared between the command (cmd/ss.c: options, which dumps
- * to run, filtering, summary) and the row printer (ss/print.c). */
+ * to run, filtering, summary) and the row printer (ss/print.c). Only what
+ * printing needs lives here: where sockets are read from (state_src, the
+ * host) belongs to the command, so this header includes nothing from cmd/. */
 #ifndef NETLENS_SS_H
 #define NETLENS_SS_H
 
 #include "base/output.h"
-#include "cmd/state_src.h"
 #include "sources/procfd.h"
 #include "sources/sockdiag.h"
 
@@ -15,6 +16,7 @@ struct ss_filter;
 
 struct ss_opts {
 	bool numeric, extended, memory, timers, info, processes, summary, no_header;
+	bool oneline;          /* -O: details on the socket's line */
 	bool user_filter_only; /* --no-kernel-filter: evaluate the expression in user space */
 	bool no_bpf, bpf;      /* --no-bpf, --bpf: never / always the iterator fast path */
 	unsigned kinds;        /* bit per enum sock_kind */
@@ -23,8 +25,6 @@ struct ss_opts {
 	unsigned packet_types; /* bit per SOCK_RAW/SOCK_DGRAM */
 	bool inet4, inet6, want_unix, want_packet; /* families */
 	int state_mode;        /* 0 connected (default), 'a' all, 'l' listening */
-	struct state_src src;   /* -N, --netns, --from */
-	const char *record_path;
 };
 
 enum ss_col { SS_COL_NETID, SS_COL_STATE, SS_COL_RECVQ, SS_COL_SENDQ, SS_COL_LOCAL,

@@ -134,6 +134,6 @@ void trace_summary_row(struct table *t)
 	out_row_begin(t);
 	if (st) {
 		out_cell_str(t, 0, st->clock);
-		out_field_double(t, "timestamp", NULL, st->epoch, 6);
+		out_field_double(t, "time", NULL, st->epoch, 6);
 	}
 }

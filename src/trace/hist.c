@@ -44,7 +44,7 @@ static void json_hist(const char *title, const char *unit, const uint64_t *slots
 
 	out_row_begin(t);
 	if (trace_stamp())
-		out_field_double(t, "timestamp", NULL, trace_stamp()->epoch, 6);
+		out_field_double(t, "time", NULL, trace_stamp()->epoch, 6);
 	out_obj_begin(t, "histogram", NULL);
 	out_field_str(t, "name", NULL, title);
 	out_field_str(t, "unit", NULL, unit);

@@ -50,7 +50,7 @@ extern const struct opt trace_owner_rows[], trace_filter_rows[], trace_event_row
 #define TRACE_NOTES                                                                    \
 	"Stops on Ctrl-C, SIGTERM, -d or -n. JSON output ends with {\"lost_events\":N}\n"  \
 	"(events dropped because the ring buffer was full); text mode reports them on\n" \
-	"stderr. With -i, each summary row starts with the time (JSON: \"timestamp\",\n"  \
+	"stderr. With -i, each summary row starts with the time (JSON: \"time\",\n"  \
 	"epoch seconds).\n"
 
 /* Parses argv into tc->o, handing the tracer's own options to tr->opt.

@@ -1,6 +1,7 @@
 /* The tracer runner: load with hook fallback, attach, stream or summarise,
  * and tear down. See trace.h for the model. */
 #include "trace/trace.h"
+#include "base/json.h"
 #include "base/stamp.h"
 #include "base/strbuf.h"
 #include "trace/btfmin.h"
@@ -699,17 +700,14 @@ static void print_summary(struct trace_ctx *tc, bool final)
  * "skipped_runs" when the kernel skipped nested runs; in text, on stderr. */
 static void print_lost(struct trace_ctx *tc, struct loaded *ld)
 {
-	static const struct out_col none[] = { { NULL, NULL, 0, 0 } };
 	uint64_t lost = lost_events(tc), skipped = runs_skipped(tc, ld);
 
 	if (out_is_json()) {
-		struct table *t = out_table_begin(none, 1);
-		out_row_begin(t);
-		out_field_u64(t, "lost_events", NULL, lost);
+		struct json *w = out_record_begin();
+		json_field_u64(w, "lost_events", lost);
 		if (skipped)
-			out_field_u64(t, "skipped_runs", NULL, skipped);
-		out_row_end(t);
-		out_table_end(t);
+			json_field_u64(w, "skipped_runs", skipped);
+		out_record_end(w);
 		return;
 	}
 	if (lost)

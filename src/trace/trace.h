@@ -234,7 +234,7 @@ const struct interval_stamp *trace_stamp(void);
  * the wall-clock time (histograms, which are not tables). */
 void trace_interval_stamp(const struct trace_ctx *tc);
 /* Summary tables: the framework puts a TIME column first (shown with -i,
- * JSON "timestamp") and the tracer's columns from TRACE_COL0. Begin copies
+ * JSON "time") and the tracer's columns from TRACE_COL0. Begin copies
  * cols (at most 31); row_begin writes the time. */
 struct table *trace_summary_begin(const struct out_col *cols, int ncols);
 void trace_summary_row(struct table *t);

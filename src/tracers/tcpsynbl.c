@@ -62,7 +62,7 @@ static void print_listener(const struct tcpsynbl_key *k, const struct tcpsynbl_v
 	struct table *t = out_table_begin(none, 1);
 	out_row_begin(t);
 	if (trace_stamp())
-		out_field_double(t, "timestamp", NULL, trace_stamp()->epoch, 6);
+		out_field_double(t, "time", NULL, trace_stamp()->epoch, 6);
 	out_obj_begin(t, "listener", NULL);
 	out_field_u64(t, "ip", NULL, k->family == 10 ? 6 : 4);
 	out_field_str(t, "laddr", NULL, a);

@@ -155,7 +155,7 @@ static void print_rows(struct flow *rows, size_t n, double secs)
 	for (size_t i = 0; i < n && (!limit || i < limit); i++) {
 		const struct flow *f = &rows[i];
 		out_row_begin(t);
-		out_field_double(t, "timestamp", NULL, now.epoch, 6);
+		out_field_double(t, "time", NULL, now.epoch, 6);
 		out_field_double(t, "interval_s", NULL, secs, 3);
 		trace_cells_task(t, C_PID, f->k.pid, f->v.comm);
 		trace_cells_tuple(t, C_LADDR, &f->v.t);

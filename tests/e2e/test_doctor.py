@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import PY, run, run_json, wait_for
+from conftest import PY, run, run_json, veth_pair, wait_for
 
 # a listener with backlog B that never accepts, and N clients connecting to it
 FULL = """
@@ -69,6 +69,22 @@ def test_full_accept_queue(netns):
     ev = [e["value"] for e in f["evidence"]]
     assert any(f"listener 127.0.0.1:{port}: accept queue 5 of 4, owned by python3 (pid" in v for v in ev)
     assert "accept()" in f["fix"]
+    # somaxconn (4096) is not the limit: the application's backlog of 4 is
+    somax = int(netns.exec(["sysctl", "-n", "net.core.somaxconn"]).stdout)
+    assert (f"The application's listen() backlog is the limit of 127.0.0.1:{port} (python3 "
+            f"(pid {p.pid})) backlog 4 (net.core.somaxconn = {somax} allows more): raise the "
+            f"backlog the application passes to listen(), up to {somax}") in f["fix"]
+    assert "net.core.somaxconn=" not in f["fix"]
+
+
+def test_full_accept_queue_capped_by_somaxconn(netns):
+    """A listener asking for 1024 gets somaxconn (16): double somaxconn, not 4096."""
+    p, port = full_listener(netns, 1024, 17, somaxconn=16)
+    findings, summary, rc = doctor(netns.name, check_rc=1)
+    f = by_id(findings, "listen-overflow")
+    assert (f"net.core.somaxconn = 16 caps the backlog of 127.0.0.1:{port} (python3 (pid {p.pid})) "
+            f"backlog 16: sysctl -w net.core.somaxconn=32 ") in f["fix"]
+    assert "listen() backlog is the limit" not in f["fix"]
 
 
 def test_overflow_flood_from_snapshot(netns, tmp_path):
@@ -101,6 +117,51 @@ def test_somaxconn_caps_backlog(netns):
     p2, port2 = full_listener(netns, 1024, 17, somaxconn=16)
     findings, summary, rc = doctor(netns.name)
     assert by_id(findings, "listen-somaxconn")["severity"] == "warning"
+
+
+# keeps opening connections whose SYN-ACKs never come back (dropped by nft)
+SYN_FLOOD = """
+import socket, sys, time
+addr = (sys.argv[1], int(sys.argv[2]))
+cs = []
+while True:
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(addr)
+    except BlockingIOError: pass
+    cs.append(c)
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.parametrize("cookies", [1, 0])
+def test_syn_flood_names_the_listener(netns_factory, cookies):
+    """Half-open connections fill a listener's SYN queue (backlog 2, full at 3): the
+    finding names that listener and its process, not just the counters."""
+    server, client = netns_factory(), netns_factory()
+    veth_pair(server, client)
+    server.exec(["sysctl", "-qw", f"net.ipv4.tcp_syncookies={cookies}"])
+    client.exec(["nft", "add table inet f"])
+    client.exec(["nft", "add chain inet f in { type filter hook input priority 0; }"])
+    client.exec(["nft", "add rule inet f in tcp flags & (syn|ack) == syn|ack drop"])
+    lst = server.popen([PY, "-c", FULL, "2", "0", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                       text=True)
+    port = int(lst.stdout.readline())
+    # FULL binds 127.0.0.1: a second listener on the veth address, same backlog
+    lst2 = server.popen([PY, "-c", FULL.replace('"127.0.0.1"', '"10.199.0.1"'), "2", "0", "0"],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port2 = int(lst2.stdout.readline())
+    client.popen([PY, "-c", SYN_FLOOD, "10.199.0.1", str(port2)])
+    wait_for(lambda: len([r for r in run_json(["ss", "-tn", "state", "syn-recv"], ns=server.name)
+                          if r["sport"] == port2]) >= 2, what="a full SYN queue")
+    findings, summary, rc = doctor(server.name, ["-i", "1"])
+    f = by_id(findings, "syn-flood")
+    assert f["severity"] == ("warning" if cookies else "critical")
+    ev = [e["value"] for e in f["evidence"]]
+    assert f"listener 10.199.0.1:{port2} (python3 (pid {lst2.pid})): SYN queue 3 of 2 (full)" in ev
+    assert not any(f"127.0.0.1:{port}" in v for v in ev)
+    assert f["values"]["full_listeners"] == 1
+    assert f"raise the listen() backlog of 10.199.0.1:{port2} (python3 (pid {lst2.pid})) (backlog 2)" \
+        in f["fix"]
 
 
 def test_syncookies_off(netns):

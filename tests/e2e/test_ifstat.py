@@ -196,3 +196,70 @@ def test_errors_are_one_line(netns, args, code, msg):
     assert msg in p.stderr
     if code == 1:
         assert p.stderr.count("\n") == 1 and p.stdout == ""
+
+
+# ---- softnet advice needs a rate; interval records carry their time ----
+
+def softnet_snap(netns, tmp_path, before, after):
+    """A real two-sample snapshot (1 s apart) of netns whose softnet_stat is
+    edited: cpu0's time_squeeze is `before` at the first sample and `after`
+    at the second, netdev_budget 300 and netdev_budget_usecs 2000."""
+    from snapedit import Snapshot
+    path = str(tmp_path / "sn.nlsnap")
+    run(["snapshot", "-o", path, "-i", "1"], ns=netns.name)
+    s = Snapshot.load(path)
+    for sample, squeeze in ((0, before), (1, after)):
+        rows = [l.split() for l in s.get_file("/proc/net/softnet_stat", sample).splitlines() if l.strip()]
+        rows[0][2] = "%08x" % squeeze
+        s.set_file("/proc/net/softnet_stat", "".join(" ".join(r) + "\n" for r in rows), sample=sample)
+    s.set_file("/proc/sys/net/core/netdev_budget", "300\n")
+    s.set_file("/proc/sys/net/core/netdev_budget_usecs", "2000\n")
+    s.save(path)
+    return path
+
+
+def test_softnet_advice_only_from_a_rate(netns, tmp_path):
+    """One time squeeze since boot is no reason to raise netdev_budget; 50 a
+    second is. Totals never advise; intervals advise from the rate."""
+    snap = softnet_snap(netns, tmp_path, 1, 1)
+    assert "netdev_budget" not in run(["ifstat", "--softnet", "--from", snap]).stdout
+    assert "netdev_budget" not in run(["ifstat", "--softnet", "-i", "1", "--from", snap]).stdout
+    snap = softnet_snap(netns, tmp_path, 1000, 1000)
+    assert "netdev_budget" not in run(["ifstat", "--softnet", "--from", snap]).stdout
+    snap = softnet_snap(netns, tmp_path, 1000, 1050)
+    out = run(["ifstat", "--softnet", "-i", "1", "--from", snap]).stdout
+    assert ("squeezed 50.0/s: NET_RX ran out of budget; raise net.core.netdev_budget (now 300) "
+            "or netdev_budget_usecs (now 2000)") in out
+    assert out.count("ran out of budget") == 1  # only cpu0
+
+
+@pytest.mark.parametrize("view", [[], ["-e"], ["--softnet"], ["--qdisc"]])
+def test_interval_records_carry_their_time(netns_factory, view):
+    """Every -i record has "time" (Unix seconds, fraction), as the tracers'
+    records do; text has the Time column."""
+    import time
+    a, b = quiet_pair(netns_factory)
+    args = ["ifstat", *view, "-i", "0.2", "-c", "2"] + ([] if view == ["--softnet"] else ["veth0"])
+    t0 = time.time()
+    rows = run_json(args, ns=a.name)
+    t1 = time.time()
+    assert rows
+    for r in rows:
+        assert t0 < r["time"] < t1 and isinstance(r["time"], float)
+    times = sorted({r["time"] for r in rows})
+    assert len(times) == 2 and 0.15 < times[1] - times[0] < 1.0
+    text = run(args, ns=a.name).stdout.splitlines()
+    assert text[0].split()[0] == "Time"
+    assert all(len(l.split()[0]) == 8 and l.split()[0].count(":") == 2
+               for l in text if l.strip() and not l.startswith("Time") and not l.startswith(" "))
+
+
+def test_interval_time_from_a_snapshot(netns, tmp_path):
+    """From a snapshot, "time" is when the second sample was recorded."""
+    import time
+    path = str(tmp_path / "t.nlsnap")
+    t0 = time.time()
+    run(["snapshot", "-o", path, "-i", "1"], ns=netns.name)
+    t1 = time.time()
+    rows = run_json(["ifstat", "-i", "1", "--from", path, "lo"])
+    assert len(rows) == 1 and t0 + 1 <= rows[0]["time"] + 0.01 and rows[0]["time"] <= t1

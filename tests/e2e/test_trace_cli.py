@@ -2,14 +2,14 @@
 lists (its own and the shared groups it takes), -c is --counts only where a
 count mode exists, -n/--count stops after N events or N intervals, misuse
 is one line (JSON under -j), summaries end with the lost_events record and
-interval records carry their time."""
+interval records carry their time ("time", as main names it)."""
 import json
 import re
 import time
 
 import pytest
 
-from conftest import run, wait_for
+from conftest import HERE, run, wait_for
 from trace_util import Server, Tracer, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
@@ -119,7 +119,7 @@ def test_count_intervals_with_timestamps():
     recs = [json.loads(l) for l in p.stdout.splitlines()]
     hists = [r for r in recs if "histogram" in r]
     assert len(hists) == 3 and recs[-1] == {"lost_events": 0}, recs
-    ts = [h["timestamp"] for h in hists]
+    ts = [h["time"] for h in hists]
     assert t0 < ts[0] < ts[1] < ts[2] < time.time() and ts[2] - ts[0] >= 0.3, ts
     # text: the time (HH:MM:SS) before each histogram
     p = run(["tcprtt", "-i", "0.2", "-n", "2", "--netns", "1"])
@@ -138,7 +138,7 @@ def test_interval_table_rows_carry_the_time(netns, json_mode):
         out = tr.stop()
     if json_mode:
         rows = [r for r in events(out) if r.get("rport") == srv.port]
-        assert rows and all(abs(r["timestamp"] - time.time()) < 30 for r in rows), rows
+        assert rows and all(abs(r["time"] - time.time()) < 30 for r in rows), rows
         assert out[-1] == {"lost_events": 0}
     else:
         lines = [l for l in out.splitlines() if l.strip()]
@@ -166,3 +166,25 @@ def test_banner_lists_each_hook_once(netns):
     hooks = re.search(r"\((.*)\)\.\.\.", banner)[1].split(", ")
     assert len(hooks) == len(set(hooks)) and any("inet_sock_set_state" in h for h in hooks), \
         banner
+
+
+def _man_options(tracer):
+    with open(f"{HERE}/../../docs/man/netlens-{tracer}.8") as f:
+        s = f.read()
+    if s.startswith(".so "):
+        return _man_options(re.search(r"netlens-(\w+)\.8", s)[1])
+    secs = re.findall(r"^\.SH (?:COMMON )?OPTIONS\n(.*?)(?=^\.SH )", s, re.M | re.S)
+    return {"--" + o.replace("\\-", "-") for o in
+            re.findall(r"^\.TP\n\.B[IR]? .*?\\-\\-((?:[a-z0-9]|\\-)+)", "".join(secs), re.M)}
+
+
+@pytest.mark.parametrize("tracer", ALL)
+def test_docs_list_exactly_the_options(tracer):
+    listed, text = help_options(tracer)
+    listed -= {"--help"}
+    assert _man_options(tracer) == listed
+    # the tracer's page shows the option list as -h prints it
+    with open(f"{HERE}/../../docs/tracers/{tracer}.md") as f:
+        md = f.read()
+    block = re.search(r"^Options:\n.*?(?=\nStops on)", text, re.M | re.S)[0].rstrip("\n")
+    assert "```\n" + block + "\n```" in md

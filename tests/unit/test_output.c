@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "base/json.h"
 #include "base/output.h"
 #include "base/strbuf.h"
 
@@ -12,7 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_fixed(void **state)
@@ -123,9 +127,9 @@ static void test_escape(void **state)
 		{ "abc\"", "\"abc\\\"\"" },
 		{ "abcd\"", "\"abcd\\\"\"" },
 		{ "abcde\x02", "\"abcde\\u0002\"" },
-		/* UTF-8 (and bytes >= 0x80 that are not) pass through */
-		{ "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80", "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80\"" },
-		{ "~ \x7e\x7f\x80", "\"~ ~\\u007f\x80\"" },
+		/* UTF-8 passes through; bytes that are not UTF-8 become U+FFFD */
+		{ "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80", "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \\ufffd\\ufffd\"" },
+		{ "~ \x7e\x7f\x80", "\"~ ~\\u007f\\ufffd\"" },
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		char *got = escaped(c[i].in);
@@ -339,6 +343,158 @@ static void test_stream_json(void **state)
 	free(s);
 }
 
+/* A JSON row never carries bytes that are not UTF-8, nor nan/inf. */
+static void odd_values_row(void)
+{
+	static const struct out_col c[] = { { "COMM", "comm", 0, 0 } };
+	struct table *t = out_table_begin(c, 1);
+
+	out_row_begin(t);
+	out_cell_str(t, 0, "bad\xff\xc3name");
+	out_field_double(t, "nan", NULL, NAN, 3);
+	out_field_double(t, "inf", NULL, -INFINITY, 3);
+	out_obj_begin(t, "o", NULL);
+	out_arr_begin(t, "a", NULL);
+	out_field_str(t, NULL, NULL, "x"); /* a NULL key hides it from JSON */
+	out_field_str(t, "k", NULL, "y");  /* in an array the key is not written */
+	out_field_u64(t, "k", NULL, 2);
+	out_arr_end(t);
+	out_field_bool(t, "b", NULL, false);
+	/* left open: out_row_end() closes it */
+	out_row_end(t);
+	out_table_end(t);
+}
+
+static void test_row_json_odd_values(void **state)
+{
+	(void)state;
+	out_set_format(OUT_JSON);
+	char *s = capture(odd_values_row);
+	out_set_format(OUT_TEXT);
+	assert_string_equal(s, "{\"comm\":\"bad\\ufffd\\ufffdname\",\"nan\":null,\"inf\":null,"
+			       "\"o\":{\"a\":[\"y\",2],\"b\":false}}\n");
+	free(s);
+}
+
+/* Standalone records: what the tracers' lost-events line and the doctor
+ * summary are written with. */
+static void records(void)
+{
+	struct json *w = out_record_begin();
+	json_field_u64(w, "lost_events", 3);
+	json_field_u64(w, "skipped_runs", 1);
+	out_record_end(w);
+
+	w = out_record_begin();
+	json_key(w, "summary");
+	json_obj_begin(w);
+	json_field_str(w, "worst", "warn\"ing");
+	json_field_double(w, "ratio", NAN);
+	json_field_double(w, "rate", 0.1);
+	json_field_fixed(w, "interval_s", 1.0, 3);
+	json_key(w, "skipped");
+	json_arr_begin(w);
+	json_obj_begin(w);
+	json_field_str(w, "id", "a\n");
+	json_obj_end(w);
+	json_obj_begin(w);
+	json_field_null(w, "id");
+	json_obj_end(w);
+	json_arr_end(w);
+	json_obj_end(w);
+	out_record_end(w);
+}
+
+static void test_records(void **state)
+{
+	(void)state;
+	out_set_format(OUT_JSON);
+	char *s = capture(records);
+	out_set_format(OUT_TEXT);
+	assert_string_equal(s, "{\"lost_events\":3,\"skipped_runs\":1}\n"
+			       "{\"summary\":{\"worst\":\"warn\\\"ing\",\"ratio\":null,\"rate\":0.1,"
+			       "\"interval_s\":1,\"skipped\":[{\"id\":\"a\\n\"},{\"id\":null}]}}\n");
+	free(s);
+}
+
+/* Records are interleaved with table rows in the order they were made. */
+static void rows_then_record(void)
+{
+	two_rows();
+	struct json *w = out_record_begin();
+	json_field_u64(w, "lost_events", 0);
+	out_record_end(w);
+}
+
+static void test_record_after_rows(void **state)
+{
+	(void)state;
+	out_set_format(OUT_JSON);
+	char *s = capture(rows_then_record);
+	out_set_format(OUT_TEXT);
+	const char *last = strstr(s, "{\"lost_events\":0}\n");
+	assert_non_null(last);
+	assert_string_equal(last, "{\"lost_events\":0}\n");
+	assert_int_equal(strncmp(s, "{\"name\":\"alpha\"", 15), 0);
+	free(s);
+}
+
+static void misuse_two_records(void)
+{
+	out_record_begin();
+	out_record_begin();
+}
+
+static void misuse_record_left_open(void)
+{
+	struct json *w = out_record_begin();
+	json_key(w, "a");
+	json_arr_begin(w);
+	out_record_end(w);
+}
+
+static void misuse_record_nested_obj_open(void)
+{
+	struct json *w = out_record_begin();
+	json_key(w, "a");
+	json_obj_begin(w);
+	out_record_end(w);
+}
+
+static void test_record_misuse_aborts(void **state)
+{
+	(void)state;
+	void (*const cases[])(void) = { misuse_two_records, misuse_record_left_open,
+					misuse_record_nested_obj_open };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, STDOUT_FILENO);
+			signal(SIGABRT, SIG_DFL);
+			cases[i]();
+			_exit(0);
+		}
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	}
+}
+
+static void json_error(void) { out_error("bad \"%s\"\n\xff", "x"); }
+
+static void test_error_json(void **state)
+{
+	(void)state;
+	out_set_format(OUT_JSON);
+	char *s = capture(json_error);
+	out_set_format(OUT_TEXT);
+	assert_string_equal(s, "{\"error\":\"bad \\\"x\\\"\\n\\ufffd\"}\n");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +503,10 @@ int main(void)
 		cmocka_unit_test(test_stream_text),  cmocka_unit_test(test_stream_json),
 		cmocka_unit_test(test_table_text),   cmocka_unit_test(test_table_json),
 		cmocka_unit_test(test_big_table_is_complete),
+		cmocka_unit_test(test_row_json_odd_values),
+		cmocka_unit_test(test_records),     cmocka_unit_test(test_record_after_rows),
+		cmocka_unit_test(test_record_misuse_aborts),
+		cmocka_unit_test(test_error_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,53 @@ static void test_unix_recording(void **state)
 	free(b.data);
 }
 
+/* unix_nul.nl: a stream socket bound to "/tmp/sstry.sock" with a length
+ * that counts the terminating NUL (as Python binds): its name is the path,
+ * with no '@' (that marks abstract names only). */
+static int first_path_cb(const struct sock_rec *s, void *arg)
+{
+	if (s->path)
+		snprintf(arg, 64, "%s", s->path);
+	return 0;
+}
+
+static void test_unix_path_with_nul(void **state)
+{
+	(void)state;
+	struct blob b = load("unix_nul.nl");
+	struct sockdiag_query q = { .kind = SK_UNIX };
+	char path[64] = "";
+
+	assert_int_equal(sockdiag_parse(&q, b.data, b.len, first_path_cb, path), 0);
+	assert_string_equal(path, "/tmp/sstry.sock");
+	free(b.data);
+}
+
+/* packet.nl: packet sockets for ETH_P_IP (raw), ETH_P_ALL (dgram) and
+ * LLDP 0x88cc (raw): the protocol is the ethertype in host order. */
+static int protos_cb(const struct sock_rec *s, void *arg)
+{
+	unsigned *p = arg;
+	if (p[0] < 8)
+		p[1 + p[0]++] = s->protocol;
+	return 0;
+}
+
+static void test_packet_protocol_host_order(void **state)
+{
+	(void)state;
+	struct blob b = load("packet.nl");
+	struct sockdiag_query q = { .kind = SK_PACKET };
+	unsigned p[9] = { 0 };
+
+	assert_int_equal(sockdiag_parse(&q, b.data, b.len, protos_cb, p), 0);
+	assert_int_equal(p[0], 3);
+	assert_int_equal(p[1], 0x0800);
+	assert_int_equal(p[2], 0x0003);
+	assert_int_equal(p[3], 0x88cc);
+	free(b.data);
+}
+
 static int noop_cb(const struct sock_rec *s, void *arg)
 {
 	/* touch every pointer the record offers, so ASan sees bad ones */
@@ -237,6 +284,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_recording),   cmocka_unit_test(test_unix_recording),
 		cmocka_unit_test(test_truncated),       cmocka_unit_test(test_corrupted),
 		cmocka_unit_test(test_kernel_errors),   cmocka_unit_test(test_callback_can_stop),
+		cmocka_unit_test(test_unix_path_with_nul),
+		cmocka_unit_test(test_packet_protocol_host_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
