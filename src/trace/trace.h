@@ -76,12 +76,19 @@ struct trace_hook {
 #define TRACE_HOOKS(h) .hooks = (h), .nhooks = (int)(sizeof(h) / sizeof((h)[0]))
 #define TRACE_COLS(c)  .cols = (c), .ncols = (int)(sizeof(c) / sizeof((c)[0]))
 
-/* The command that runs `var` (a struct tracer) with the option table
+/* The tracer `var`, named "var", over the skeleton `var` (TRACE_SKEL_GLUE(var)
+ * first): doing_ is its "Tracing ..." text; the hooks, columns, options and
+ * callbacks follow as designated initializers. */
+#define TRACE_TRACER(var, doing_, ...)                                                 \
+	static const struct tracer var = { .name = #var, .doing = (doing_), TRACE_SKEL(var), \
+					   __VA_ARGS__ }
+
+/* The command "var" that runs `var` (a struct tracer) with the option table
  * `groups` (the tracer's .opts): NETLENS_COMMAND (command.h) with the flags
- * every tracer has; .name, .summary and .about follow. */
+ * every tracer has; .summary and .about follow. */
 #define TRACE_COMMAND(var, groups, ...)                                                \
 	static int run_##var(int argc, char **argv) { return trace_main(&var, argc, argv); } \
-	NETLENS_COMMAND(var, .run = run_##var,                                          \
+	NETLENS_COMMAND(var, .name = #var, .run = run_##var,                            \
 			.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,                     \
 			.synopsis = "[options]", .opts = (groups), .notes = TRACE_NOTES,        \
 			__VA_ARGS__)

@@ -401,7 +401,7 @@ static void fini(struct trace_ctx *tc)
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);
 static const struct tracer tcpdrop = DROP_TRACER("tcpdrop", "dropped TCP packets", tcp_cols);
 
-TRACE_COMMAND(skbdrop, opts, .name = "skbdrop",
+TRACE_COMMAND(skbdrop, opts,
 		.summary = "trace dropped packets with the kernel's drop reason",
 		.about = "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
 			 "protocol and tuple when the packet has IPv4/IPv6 (+ TCP/UDP) headers, length,\n"
@@ -410,7 +410,7 @@ TRACE_COMMAND(skbdrop, opts, .name = "skbdrop",
 			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"
 			 "there are no -p/--comm (drops have no owning process).\n");
 
-TRACE_COMMAND(tcpdrop, opts, .name = "tcpdrop",
+TRACE_COMMAND(tcpdrop, opts,
 		.summary = "trace dropped TCP packets with the kernel's drop reason",
 		.about = "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
 			 "state of its socket (when the kernel had matched one).\n"

@@ -56,19 +56,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 			   "LPORT", "lport", false);
 }
 
-static const struct tracer tcpaccept = {
-	.name = "tcpaccept",
-	.doing = "TCP accepts",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcpaccept),
-	.event = event,
-	.summary = summary,
-};
+TRACE_TRACER(tcpaccept, "TCP accepts", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .event = event, .summary = summary);
 
-TRACE_COMMAND(tcpaccept, opts, .name = "tcpaccept",
+TRACE_COMMAND(tcpaccept, opts,
 		.summary = "trace passive TCP opens as accept() returns them",
 		.about = "One line per TCP connection returned by accept()/accept4(): the accepting\n"
 			 "process (caught at syscall exit, so never the softirq's bystander), local\n"

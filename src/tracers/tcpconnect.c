@@ -73,19 +73,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 			   "RPORT", "rport", true);
 }
 
-static const struct tracer tcpconnect = {
-	.name = "tcpconnect",
-	.doing = "TCP connects",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcpconnect),
-	.event = event,
-	.summary = summary,
-};
+TRACE_TRACER(tcpconnect, "TCP connects", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .event = event, .summary = summary);
 
-TRACE_COMMAND(tcpconnect, opts, .name = "tcpconnect",
+TRACE_COMMAND(tcpconnect, opts,
 		.summary = "trace active TCP connects, with failures and their error",
 		.about = "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"
 			 "time to ESTABLISHED (or to failure) and the result (ok, ECONNREFUSED,\n"

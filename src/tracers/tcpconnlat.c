@@ -103,20 +103,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		trace_hist_print_log2("TCP connect latency", "usecs", slots, TR_HIST_SLOTS);
 }
 
-static const struct tracer tcpconnlat = {
-	.name = "tcpconnlat",
-	.doing = "TCP connect latency",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcpconnlat),
-	.configure = configure,
-	.event = event,
-	.summary = summary,
-};
+TRACE_TRACER(tcpconnlat, "TCP connect latency", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .configure = configure, .event = event, .summary = summary);
 
-TRACE_COMMAND(tcpconnlat, opts, .name = "tcpconnlat",
+TRACE_COMMAND(tcpconnlat, opts,
 		.summary = "trace TCP connect latency, per connection or as a histogram",
 		.about = "Time from SYN sent to ESTABLISHED for each successful connect(); with\n"
 			 "--hist or --linear, a histogram kept in the kernel instead, printed on\n"

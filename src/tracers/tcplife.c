@@ -83,19 +83,10 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_row_end(tc, &e->h);
 }
 
-static const struct tracer tcplife = {
-	.name = "tcplife",
-	.doing = "TCP sessions",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcplife),
-	.configure = configure,
-	.event = event,
-};
+TRACE_TRACER(tcplife, "TCP sessions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .configure = configure, .event = event);
 
-TRACE_COMMAND(tcplife, opts, .name = "tcplife",
+TRACE_COMMAND(tcplife, opts,
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
 		.about = "One line per TCP session when it closes: the owning process (the one that\n"
 			 "connected, or for accepted sessions the one that closed the socket; right\n"

@@ -167,21 +167,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 }
 
-static const struct tracer tcpreset = {
-	.name = "tcpreset",
-	.doing = "TCP resets",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcpreset),
-	.configure = configure,
-	.event = event,
-	.summary = summary,
-	.fini = fini,
-};
+TRACE_TRACER(tcpreset, "TCP resets", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts, .opt = opt,
+	     .configure = configure, .event = event, .summary = summary, .fini = fini);
 
-TRACE_COMMAND(tcpreset, opts, .name = "tcpreset",
+TRACE_COMMAND(tcpreset, opts,
 		.summary = "trace TCP resets sent and received, with tuple, state and reason",
 		.about = "One line per TCP reset this host sends (tcp:tcp_send_reset) or receives\n"
 			 "(tcp:tcp_receive_reset): direction, owner where known, tuple from this\n"

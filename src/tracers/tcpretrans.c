@@ -154,20 +154,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 }
 
-static const struct tracer tcpretrans = {
-	.name = "tcpretrans",
-	.doing = "TCP retransmissions",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcpretrans),
-	.configure = configure,
-	.event = event,
-	.summary = summary,
-};
+TRACE_TRACER(tcpretrans, "TCP retransmissions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .configure = configure, .event = event, .summary = summary);
 
-TRACE_COMMAND(tcpretrans, opts, .name = "tcpretrans",
+TRACE_COMMAND(tcpretrans, opts,
 		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",
 		.about = "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"
 			 "re-sent SYN-ACK (tcp:tcp_retransmit_synack): owner where known (sockets\n"

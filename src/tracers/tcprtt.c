@@ -102,18 +102,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 }
 
-static const struct tracer tcprtt = {
-	.name = "tcprtt",
-	.doing = "TCP smoothed RTT",
-	TRACE_HOOKS(hooks),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcprtt),
-	.configure = configure,
-	.summary = summary,
-};
+TRACE_TRACER(tcprtt, "TCP smoothed RTT", TRACE_HOOKS(hooks), .opts = opts, .opt = opt,
+	     .configure = configure, .summary = summary);
 
-TRACE_COMMAND(tcprtt, opts, .name = "tcprtt",
+TRACE_COMMAND(tcprtt, opts,
 		.summary = "histogram of TCP smoothed RTT, overall or per remote address/port",
 		.about = "Samples the smoothed RTT (srtt, microseconds) of established TCP sockets at\n"
 			 "every segment they receive (tcp:tcp_probe) into log2 histograms kept in\n"

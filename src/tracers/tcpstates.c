@@ -49,17 +49,10 @@ static const struct opt_group opts[] = {
 	TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, OPT_GROUPS_END,
 };
 
-static const struct tracer tcpstates = {
-	.name = "tcpstates",
-	.doing = "TCP state changes",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	TRACE_SKEL(tcpstates),
-	.event = event,
-};
+TRACE_TRACER(tcpstates, "TCP state changes", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .event = event);
 
-TRACE_COMMAND(tcpstates, opts, .name = "tcpstates",
+TRACE_COMMAND(tcpstates, opts,
 		.summary = "trace TCP state changes and the time spent in each state",
 		.about = "One line per TCP state change: socket, owner, tuple, old and new state,\n"
 			 "and the milliseconds spent in the old state (0.000 when tracing began\n"

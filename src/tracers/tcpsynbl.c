@@ -95,16 +95,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 }
 
-static const struct tracer tcpsynbl = {
-	.name = "tcpsynbl",
-	.doing = "TCP accept backlog at each new connection",
-	TRACE_HOOKS(hooks),
-	.opts = opts,
-	TRACE_SKEL(tcpsynbl),
-	.summary = summary,
-};
+TRACE_TRACER(tcpsynbl, "TCP accept backlog at each new connection", TRACE_HOOKS(hooks),
+	     .opts = opts, .summary = summary);
 
-TRACE_COMMAND(tcpsynbl, opts, .name = "tcpsynbl",
+TRACE_COMMAND(tcpsynbl, opts,
 		.summary = "histogram of TCP listeners' accept backlog against its limit",
 		.about = "Each time a handshake completes on a TCP listener (the kernel wakes the\n"
 			 "listener: sock:sk_data_ready), records its accept queue length, counting\n"

@@ -224,18 +224,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	}
 }
 
-static const struct tracer tcptop = {
-	.name = "tcptop",
-	.doing = "TCP bytes per connection and process",
-	TRACE_HOOKS(hooks),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcptop),
-	.summary = summary,
-	.default_interval = 1,
-};
+TRACE_TRACER(tcptop, "TCP bytes per connection and process", TRACE_HOOKS(hooks), .opts = opts,
+	     .opt = opt, .summary = summary, .default_interval = 1);
 
-TRACE_COMMAND(tcptop, opts, .name = "tcptop",
+TRACE_COMMAND(tcptop, opts,
 		.summary = "busiest TCP connections by bytes sent and received, like top",
 		.about = "Bytes each process sent and received on each TCP connection in each\n"
 			 "interval (-i SECS, default 1; -n N stops after N), counted in the kernel\n"

@@ -111,19 +111,10 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_row_end(tc, &e->h);
 }
 
-static const struct tracer tcpwin = {
-	.name = "tcpwin",
-	.doing = "TCP windows and RTT",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.opts = opts,
-	.opt = opt,
-	TRACE_SKEL(tcpwin),
-	.configure = configure,
-	.event = event,
-};
+TRACE_TRACER(tcpwin, "TCP windows and RTT", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .configure = configure, .event = event);
 
-TRACE_COMMAND(tcpwin, opts, .name = "tcpwin",
+TRACE_COMMAND(tcpwin, opts,
 		.summary = "stream TCP congestion window, ssthresh, windows and RTT per segment",
 		.about = "One row per segment an established TCP socket receives (tcp:tcp_probe):\n"
 			 "tuple, congestion window and slow-start threshold (segments; \"inf\"\n"
