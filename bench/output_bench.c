@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	for (long i = 0; i < rows; i++) {
-		tcplife.event(&tc, &ev[i % POOL], sizeof(ev[0]));
+		tcplife.event(&tc, &ev[i % POOL]);
 		if ((i + 1) % batch == 0)
 			fflush(stdout);
 	}

@@ -487,6 +487,16 @@ struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h)
 	return t;
 }
 
+struct table *trace_row_sock(struct trace_ctx *tc, const struct tr_hdr *h, int col,
+			     const struct tr_tuple *tu)
+{
+	struct table *t = trace_row_begin(tc, h);
+
+	trace_cells_task(t, col, h->pid, h->comm);
+	trace_cells_tuple(t, col + 2, tu);
+	return t;
+}
+
 void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	int nc = tc->tr->ncols + 3;
@@ -507,8 +517,8 @@ static int rb_event(void *ctx, void *data, size_t len)
 
 	if (tc->o.count && rb_total >= tc->o.count)
 		return 0; /* -n N: the rest of the batch is not printed */
-	if (len >= sizeof(struct tr_hdr)) {
-		tc->tr->event(tc, data, len);
+	if (len >= sizeof(struct tr_hdr) && len >= tc->tr->event_size) {
+		tc->tr->event(tc, data);
 		rb_seen++;
 		if (++rb_total >= tc->o.count && tc->o.count)
 			stop_signal = -1;

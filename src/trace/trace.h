@@ -117,8 +117,10 @@ struct tracer {
 	const void *(*skel_elf)(void *skel, size_t *sz);
 	/* before load: tracer rodata; may turn hooks off with trace_hook_off() */
 	int (*configure)(struct trace_ctx *tc, void *skel);
-	/* one ring-buffer record (event mode) */
-	void (*event)(struct trace_ctx *tc, const void *data, size_t len);
+	/* one ring-buffer record (event mode): event_size bytes (the framework
+	 * skips shorter ones) */
+	void (*event)(struct trace_ctx *tc, const void *data);
+	size_t event_size;
 	/* event mode, optional: after each drain of the ring buffer */
 	void (*batch_end)(struct trace_ctx *tc);
 	/* summary mode: print (and clear) the kernel maps; final on exit */
@@ -201,6 +203,10 @@ void trace_owner_hooks_off(struct trace_ctx *tc);
  * CGROUP and finishes the row. */
 struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h);
 void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h);
+/* trace_row_begin() and a socket's cells: TRACE_TASK_COLS at col (the
+ * header's owner), then TRACE_TUPLE_COLS (tu). */
+struct table *trace_row_sock(struct trace_ctx *tc, const struct tr_hdr *h, int col,
+			     const struct tr_tuple *tu);
 /* Histograms printed as bars (text) or {"unit", "buckets": [...]} (JSON).
  * log2: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1);
  * linear: slot i counts [i*step, (i+1)*step), the last slot is "and up". */

@@ -275,7 +275,7 @@ static void batch_end(struct trace_ctx *tc)
 	priv.batch++;
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct skbdrop_event *e = data;
 	char ifname[SKBDROP_IFNAMSIZ + 1], rb[32], loc[160], fl[64];
@@ -284,8 +284,6 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	struct table *t;
 	int f0 = 0;
 
-	if (len < sizeof(*e))
-		return;
 	t = trace_row_begin(tc, &e->h);
 	memcpy(ifname, e->ifname, SKBDROP_IFNAMSIZ);
 	ifname[SKBDROP_IFNAMSIZ] = '\0';
@@ -395,7 +393,7 @@ static void fini(struct trace_ctx *tc)
 	{                                                                              \
 		.name = n, .doing = doing_, TRACE_HOOKS(hooks), TRACE_COLS(cols_),           \
 		.opts = opts, .opt = opt, TRACE_SKEL(skbdrop), .configure = configure,       \
-		.event = event, .batch_end = batch_end, .summary = summary, .fini = fini,    \
+		.event = event, .event_size = sizeof(struct skbdrop_event), .batch_end = batch_end, .summary = summary, .fini = fini,    \
 	}
 
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);

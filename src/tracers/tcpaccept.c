@@ -36,16 +36,11 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return 0;
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpaccept_event *e = data;
-	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, &e->t);
+	trace_row_sock(tc, &e->h, C_PID, &e->t);
 	trace_row_end(tc, &e->h);
 }
 
@@ -57,7 +52,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpaccept, "TCP accepts", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .event = event, .summary = summary);
+	     .opt = opt, .event = event, .event_size = sizeof(struct tcpaccept_event), .summary = summary);
 
 TRACE_COMMAND(tcpaccept, opts,
 		.summary = "trace passive TCP opens as accept() returns them",

@@ -41,16 +41,12 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return 0;
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpconnect_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, &e->t);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_bool(t, "ok", NULL, e->err == 0);
@@ -74,7 +70,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpconnect, "TCP connects", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .event = event, .summary = summary);
+	     .opt = opt, .event = event, .event_size = sizeof(struct tcpconnect_event), .summary = summary);
 
 TRACE_COMMAND(tcpconnect, opts,
 		.summary = "trace active TCP connects, with failures and their error",

@@ -67,16 +67,12 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpconnlat_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, &e->t);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_u64(t, "latency_us", NULL, e->lat_ns / 1000);
@@ -104,7 +100,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpconnlat, "TCP connect latency", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, .event = event, .summary = summary);
+	     .opt = opt, .configure = configure, .event = event, .event_size = sizeof(struct tcpconnlat_event), .summary = summary);
 
 TRACE_COMMAND(tcpconnlat, opts,
 		.summary = "trace TCP connect latency, per connection or as a histogram",

@@ -63,16 +63,12 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return trace_opt_ports(p, f->rports, &f->nrports);
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcplife_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, &e->t);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
 	out_cell_fixed(t, C_TX, (double)e->tx_bytes / 1024, 2);
 	out_cell_fixed(t, C_RX, (double)e->rx_bytes / 1024, 2);
 	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);

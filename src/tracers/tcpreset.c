@@ -104,13 +104,11 @@ static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
 	}
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpreset_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
 	t = trace_row_begin(tc, &e->h);
 	out_cell_str(t, C_DIR, e->dir == TCPRESET_SENT ? "sent" : "received");
 	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
@@ -168,7 +166,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpreset, "TCP resets", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts, .opt = opt,
-	     .configure = configure, .event = event, .summary = summary, .fini = fini);
+	     .configure = configure, .event = event, .event_size = sizeof(struct tcpreset_event), .summary = summary, .fini = fini);
 
 TRACE_COMMAND(tcpreset, opts,
 		.summary = "trace TCP resets sent and received, with tuple, state and reason",

@@ -78,17 +78,13 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpretrans_event *e = data;
 	struct table *t;
 	char fl[64], en[32];
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
-	trace_cells_tuple(t, C_LADDR, &e->t);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
 	out_cell_str(t, C_STATE, tcp_state_name(e->state));
 	out_cell_str(t, C_TYPE, e->kind == TCPRETRANS_SYNACK ? "synack" : "seg");
 	out_cell_u64(t, C_SEQ, e->seq);
@@ -155,7 +151,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpretrans, "TCP retransmissions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, .event = event, .summary = summary);
+	     .opt = opt, .configure = configure, .event = event, .event_size = sizeof(struct tcpretrans_event), .summary = summary);
 
 TRACE_COMMAND(tcpretrans, opts,
 		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",

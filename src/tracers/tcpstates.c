@@ -24,14 +24,12 @@ static const struct trace_hook hooks[] = {
 	TRACE_STATE_NEST_HOOK(tcpstates),
 };
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpstates_event *e = data;
 	struct table *t;
 	char sk[24];
 
-	if (len < sizeof(*e))
-		return;
 	t = trace_row_begin(tc, &e->h);
 	snprintf(sk, sizeof(sk), "%llx", (unsigned long long)e->skaddr);
 	out_cell_str(t, C_SKADDR, sk);

@@ -83,13 +83,11 @@ static void csv_row(struct trace_ctx *tc, const struct tcpwin_event *e)
 	       e->rcv_wnd, e->srtt_us, e->packets_out, e->mss, e->h.netns);
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpwin_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
 	if (csv) {
 		csv_row(tc, e);
 		return;
