@@ -616,6 +616,32 @@ struct tr_syscall_exit {
 				sk ? handler(sk) : 0;                                  \
 			}))
 
+/* ---- counting maps ----
+ * Summary modes count in hash maps: the entry for a key, created zeroed on
+ * its first event (BPF_NOEXIST: two CPUs creating it at once both end up
+ * on the one that won), or NULL when the map is full. Counters are then
+ * updated with __sync_fetch_and_add. A value computed only for a new
+ * entry (a tuple, an owner) is written with tr_map_lookup_or_init(). */
+#define TR_ZERO_MAX 512
+const volatile __u8 tr_zero[TR_ZERO_MAX] = {};
+
+static __always_inline void *tr_map_lookup_or_init(void *map, const void *key,
+						   const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+#define tr_map_lookup_or_zero(map, key)                                                \
+	({                                                                             \
+		_Static_assert(sizeof(*(map)->value) <= TR_ZERO_MAX, "value > tr_zero"); \
+		(typeof((map)->value))tr_map_lookup_or_init(map, key, (const void *)tr_zero); \
+	})
+
 /* ---- histograms ---- */
 
 static __always_inline __u32 tr_log2(__u64 v)

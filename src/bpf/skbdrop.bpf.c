@@ -126,20 +126,16 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 
 	if (by != SKBDROP_BY_EVENT) {
 		struct skbdrop_key k = {};
-		struct skbdrop_val zero = {}, *v;
+		struct skbdrop_val *v;
 
 		k.reason = reason;
 		if (by == SKBDROP_BY_LOCATION)
 			k.location = (__u64)location;
 		else if (by == SKBDROP_BY_FLOW)
 			k.p = p;
-		v = bpf_map_lookup_elem(&counts, &k);
-		if (!v) {
-			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
-			v = bpf_map_lookup_elem(&counts, &k);
-			if (!v)
-				return 0;
-		}
+		v = tr_map_lookup_or_zero(&counts, &k);
+		if (!v)
+			return 0;
 		__sync_fetch_and_add(&v->packets, 1);
 		__sync_fetch_and_add(&v->bytes, BPF_CORE_READ(skb, len));
 		return 0;

@@ -31,13 +31,9 @@ static __always_inline int on_accept(struct sock *sk)
 		return 0;
 	if (tr_filter.summary) {
 		struct tr_endpoint k = { .port = t.sport, .family = t.family };
-		struct tr_counts zero = {}, *c;
+		struct tr_counts *c;
 		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));
-		c = bpf_map_lookup_elem(&counts, &k);
-		if (!c) {
-			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
-			c = bpf_map_lookup_elem(&counts, &k);
-		}
+		c = tr_map_lookup_or_zero(&counts, &k);
 		if (c)
 			__sync_fetch_and_add(&c->ok, 1);
 		return 0;

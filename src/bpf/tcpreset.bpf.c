@@ -126,14 +126,10 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 	if (tr_filter.summary) {
 		struct tcpreset_key k = { .t = t, .reason = reason, .dir = dir, .state = state,
 					  .has_sk = sk != NULL };
-		__u64 zero = 0, *c = bpf_map_lookup_elem(&counts, &k);
+		__u64 *c = tr_map_lookup_or_zero(&counts, &k);
 
-		if (!c) {
-			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
-			c = bpf_map_lookup_elem(&counts, &k);
-			if (!c)
-				return 0;
-		}
+		if (!c)
+			return 0;
 		__sync_fetch_and_add(c, 1);
 		return 0;
 	}

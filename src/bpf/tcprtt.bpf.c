@@ -46,14 +46,9 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	} else if (by == TCPRTT_BY_RPORT) {
 		k.port = t.dport;
 	}
-	h = bpf_map_lookup_elem(&hist, &k);
-	if (!h) {
-		struct tcprtt_hist zero = {};
-		bpf_map_update_elem(&hist, &k, &zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&hist, &k);
-		if (!h)
-			return 0;
-	}
+	h = tr_map_lookup_or_zero(&hist, &k);
+	if (!h)
+		return 0;
 	slot = tr_log2(srtt);
 	if (slot >= TCPRTT_SLOTS)
 		slot = TCPRTT_SLOTS - 1;

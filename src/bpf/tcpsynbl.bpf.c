@@ -46,14 +46,9 @@ static __always_inline int on_ready(const struct sock *sk)
 	k.port = t.sport;
 	k.family = t.family;
 	k.netns = tr_sk_netns(sk);
-	v = bpf_map_lookup_elem(&hist, &k);
-	if (!v) {
-		struct tcpsynbl_val zero = {};
-		bpf_map_update_elem(&hist, &k, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&hist, &k);
-		if (!v)
-			return 0;
-	}
+	v = tr_map_lookup_or_zero(&hist, &k);
+	if (!v)
+		return 0;
 	slot = tr_log2(backlog);
 	if (slot >= TCPSYNBL_SLOTS)
 		slot = TCPSYNBL_SLOTS - 1;

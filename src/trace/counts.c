@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,9 +25,9 @@ static int cmp_rows(const void *a, const void *b)
 	return tx < ty ? 1 : tx > ty ? -1 : 0;
 }
 
-void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
-			const char *port_title, const char *port_key, bool with_failed,
-			bool clear)
+void trace_print_counts(const struct trace_ctx *tc, struct bpf_map *map, const char *addr_title,
+			const char *addr_key, const char *port_title, const char *port_key,
+			bool with_failed)
 {
 	const struct out_col cols[] = {
 		{ addr_title, addr_key, 0, 15 },
@@ -35,11 +36,9 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
 	};
 	struct row *rows;
-	size_t n = trace_map_read(map, (void **)&rows, clear);
+	size_t n = TRACE_SUMMARY_ROWS(tc, map, rows, cmp_rows);
 	struct table *t;
 
-	_Static_assert(sizeof(struct tr_endpoint) % 8 == 0, "trace_map_read layout");
-	qsort(rows, n, sizeof(*rows), cmp_rows);
 	t = trace_summary_begin(cols, 4);
 	for (size_t i = 0; i < n; i++) {
 		char a[64];
@@ -87,6 +86,23 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 			bpf_map_delete_elem(fd, recs + i * rs);
 	free(key);
 	*out = recs;
+	return n;
+}
+
+size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
+			  size_t row_size, int (*cmp)(const void *, const void *))
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	size_t rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7, n;
+
+	if (rs != row_size) {
+		fprintf(stderr, "netlens: bug: %s: map %s holds %zu-byte records, the rows are %zu\n",
+			tc->tr->name, bpf_map__name(map), rs, row_size);
+		abort();
+	}
+	n = trace_map_read(map, rows, tc->o.interval > 0);
+	if (cmp && n > 1)
+		qsort(*rows, n, row_size, cmp);
 	return n;
 }
 

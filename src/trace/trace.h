@@ -202,11 +202,12 @@ void trace_hist_print_log2(const char *title, const char *unit, const uint64_t *
 void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
 			     int nslots, uint64_t step);
 
-/* Prints an tr_endpoint -> tr_counts map sorted by count; clear empties it. */
+/* Prints a tr_endpoint -> tr_counts map sorted by count (its rows as
+ * TRACE_SUMMARY_ROWS reads them). */
 struct bpf_map;
-void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
-			const char *port_title, const char *port_key, bool with_failed,
-			bool clear);
+void trace_print_counts(const struct trace_ctx *tc, struct bpf_map *map, const char *addr_title,
+			const char *addr_key, const char *port_title, const char *port_key,
+			bool with_failed);
 
 /* Reads every entry of a (non-per-CPU) hash map into *out (malloc'ed):
  * records of the key, then the value at the key size rounded up to 8, each
@@ -214,6 +215,16 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
  * when KEY's size is a multiple of 8. clear deletes what was read. Returns
  * the number of records. */
 size_t trace_map_read(struct bpf_map *map, void **out, bool clear);
+
+/* A summary's rows: *rows (a struct { KEY k; VALUE v; } pointer) gets
+ * every record of map (trace_map_read), deleted from it when -i prints a
+ * summary every interval, sorted by cmp (NULL: map order). Aborts, naming
+ * the map, when the row type's size is not the map's record size (a key
+ * whose size is not a multiple of 8, a stale struct). Free *rows. */
+#define TRACE_SUMMARY_ROWS(tc, map, rows, cmp)                                         \
+	trace_summary_rows((tc), (map), (void **)&(rows), sizeof(*(rows)), (cmp))
+size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
+			  size_t row_size, int (*cmp)(const void *, const void *));
 
 /* The time of the summary being printed every -i seconds (base/stamp.h),
  * or NULL (no -i). */

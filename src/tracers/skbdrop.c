@@ -353,13 +353,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ "BYTES", "bytes", OUT_RIGHT, 10 },
 	};
 	struct crow *rows;
-	size_t n = trace_map_read(((struct skbdrop_bpf *)skel)->maps.counts, (void **)&rows,
-				  tc->o.interval > 0);
+	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct skbdrop_bpf *)skel)->maps.counts, rows, cmp_crow);
 	struct table *t;
 
-	_Static_assert(sizeof(struct skbdrop_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	qsort(rows, n, sizeof(*rows), cmp_crow);
 	t = out_table_begin(scols, (int)(sizeof(scols) / sizeof(scols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct crow *r = &rows[i];

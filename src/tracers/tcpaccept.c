@@ -52,8 +52,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	(void)final;
-	trace_print_counts(((struct tcpaccept_bpf *)skel)->maps.counts, "RADDR", "raddr", "LPORT",
-			   "lport", false, tc->o.interval > 0);
+	trace_print_counts(tc, ((struct tcpaccept_bpf *)skel)->maps.counts, "RADDR", "raddr",
+			   "LPORT", "lport", false);
 }
 
 static const struct tracer tcpaccept = {

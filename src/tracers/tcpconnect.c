@@ -69,8 +69,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	(void)final;
-	trace_print_counts(((struct tcpconnect_bpf *)skel)->maps.counts, "RADDR", "raddr", "RPORT",
-			   "rport", true, tc->o.interval > 0);
+	trace_print_counts(tc, ((struct tcpconnect_bpf *)skel)->maps.counts, "RADDR", "raddr",
+			   "RPORT", "rport", true);
 }
 
 static const struct tracer tcpconnect = {

@@ -131,13 +131,11 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ "FAILED", "failed", OUT_RIGHT, 6 },
 	};
 	struct count_row *rows;
-	size_t n = trace_map_read(((struct tcpretrans_bpf *)skel)->maps.counts, (void **)&rows,
-				  tc->o.interval > 0);
+	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct tcpretrans_bpf *)skel)->maps.counts, rows,
+				      cmp_rows);
 	struct table *t;
 
-	_Static_assert(sizeof(struct tr_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	qsort(rows, n, sizeof(*rows), cmp_rows);
 	t = trace_summary_begin(ccols, (int)(sizeof(ccols) / sizeof(ccols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];

@@ -74,12 +74,9 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		struct tr_endpoint k;
 		struct tcprtt_hist h;
 	} *rows;
-	_Static_assert(sizeof(struct tr_endpoint) % 8 == 0, "trace_map_read layout");
-	size_t n = trace_map_read(((struct tcprtt_bpf *)skel)->maps.hist, (void **)&rows,
-				  tc->o.interval > 0);
+	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct tcprtt_bpf *)skel)->maps.hist, rows, cmp_key);
 
 	(void)final;
-	qsort(rows, n, sizeof(*rows), cmp_key); /* the key leads each row */
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("Smoothed RTT\n  (no samples)\n");
