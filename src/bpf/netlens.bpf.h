@@ -394,6 +394,15 @@ static __always_inline bool tr_want_sock_rd(struct sock *sk, __u16 family, bool 
 	return true;
 }
 
+/* tcp_probe and the like: tp (tr_tcp_sk(sk, btf)) is a full TCP socket that
+ * the socket filters keep. */
+static __always_inline bool tr_want_tcp_sock_rd(struct sock *sk, struct tcp_sock *tp, bool btf)
+{
+	if (!tp || !tr_sk_is_tcp_rd(sk, btf))
+		return false;
+	return tr_want_sock_rd(sk, TR_RD(btf, sk, __sk_common.skc_family), btf);
+}
+
 static __always_inline bool tr_want_sock(const struct sock *sk, __u16 family)
 {
 	return tr_want_sock_rd((struct sock *)sk, family, false);
@@ -641,6 +650,15 @@ static __always_inline void *tr_map_lookup_or_init(void *map, const void *key,
 		_Static_assert(sizeof(*(map)->value) <= TR_ZERO_MAX, "value > tr_zero"); \
 		(typeof((map)->value))tr_map_lookup_or_init(map, key, (const void *)tr_zero); \
 	})
+
+/* The tr_endpoint -> tr_counts map of a -c summary (trace_print_counts()). */
+#define TR_ENDPOINT_COUNTS_MAP(name)                                                   \
+	struct {                                                                       \
+		__uint(type, BPF_MAP_TYPE_HASH);                                       \
+		__uint(max_entries, 10240);                                            \
+		__type(key, struct tr_endpoint);                                       \
+		__type(value, struct tr_counts);                                       \
+	} name SEC(".maps")
 
 /* ---- histograms ---- */
 

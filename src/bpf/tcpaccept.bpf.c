@@ -8,12 +8,7 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpaccept.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct tr_endpoint);
-	__type(value, struct tr_counts);
-} counts SEC(".maps");
+TR_ENDPOINT_COUNTS_MAP(counts);
 
 static __always_inline int on_accept(struct sock *sk)
 {

@@ -5,12 +5,7 @@
 #include "bpf/synsent.bpf.h"
 #include "bpf/tcpconnect.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct tr_endpoint);
-	__type(value, struct tr_counts);
-} counts SEC(".maps");
+TR_ENDPOINT_COUNTS_MAP(counts);
 
 static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
 {

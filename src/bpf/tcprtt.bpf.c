@@ -25,12 +25,8 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	struct tcprtt_hist *h;
 	struct tr_tuple t = {};
 	__u32 srtt, slot;
-	__u16 family;
 
-	if (!tp || !tr_sk_is_tcp_rd(sk, btf))
-		return 0;
-	family = TR_RD(btf, sk, __sk_common.skc_family);
-	if (!tr_want_sock_rd(sk, family, btf))
+	if (!tr_want_tcp_sock_rd(sk, tp, btf))
 		return 0;
 	srtt = TR_RD(btf, tp, srtt_us) >> 3;
 	if (!srtt)

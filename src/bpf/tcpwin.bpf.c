@@ -16,12 +16,8 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 	struct tcpwin_event *e;
 	struct tr_tuple t = {};
-	__u16 family;
 
-	if (!tp || !tr_sk_is_tcp_rd(sk, btf))
-		return 0;
-	family = TR_RD(btf, sk, __sk_common.skc_family);
-	if (!tr_want_sock_rd(sk, family, btf))
+	if (!tr_want_tcp_sock_rd(sk, tp, btf))
 		return 0;
 	tr_read_tuple_rd(sk, tp, &t, btf);
 	if (!tr_want_ports(t.sport, t.dport))

@@ -81,6 +81,14 @@ void trace_hook_off(struct trace_ctx *tc, const char *hook_name)
 			tc->hook_off[h] = true;
 }
 
+int trace_opt_summary(struct trace_ctx *tc, const struct opts *p, int c)
+{
+	(void)p;
+	(void)c;
+	tc->summary_mode = true;
+	return 0;
+}
+
 void trace_owner_hooks_off(struct trace_ctx *tc)
 {
 	trace_hook_off(tc, TRACE_OWNER_STATE_HOOK);

@@ -192,6 +192,9 @@ struct trace_ctx {
 
 int trace_main(const struct tracer *tr, int argc, char **argv);
 
+/* The opt() of a tracer whose one option is a summary mode (-c, --counts). */
+int trace_opt_summary(struct trace_ctx *tc, const struct opts *p, int c);
+
 /* Turn a hook off for this run (from configure()). */
 void trace_hook_off(struct trace_ctx *tc, const char *hook_name);
 /* Turn off the hooks that only record owners (TRACE_OWNER_STATE_HOOK and

@@ -28,14 +28,6 @@ static const struct opt_group opts[] = {
 	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
-static int opt(struct trace_ctx *tc, const struct opts *p, int c)
-{
-	(void)p;
-	(void)c;
-	tc->summary_mode = true; /* -c */
-	return 0;
-}
-
 static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpaccept_event *e = data;
@@ -52,7 +44,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpaccept, "TCP accepts", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .event = event, .event_size = sizeof(struct tcpaccept_event), .summary = summary);
+	     .opt = trace_opt_summary, .event = event, .event_size = sizeof(struct tcpaccept_event), .summary = summary);
 
 TRACE_COMMAND(tcpaccept, opts,
 		.summary = "trace passive TCP opens as accept() returns them",

@@ -33,14 +33,6 @@ static const struct opt_group opts[] = {
 	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
-static int opt(struct trace_ctx *tc, const struct opts *p, int c)
-{
-	(void)p;
-	(void)c;
-	tc->summary_mode = true; /* -c */
-	return 0;
-}
-
 static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpconnect_event *e = data;
@@ -70,7 +62,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpconnect, "TCP connects", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .event = event, .event_size = sizeof(struct tcpconnect_event), .summary = summary);
+	     .opt = trace_opt_summary, .event = event, .event_size = sizeof(struct tcpconnect_event), .summary = summary);
 
 TRACE_COMMAND(tcpconnect, opts,
 		.summary = "trace active TCP connects, with failures and their error",
