@@ -72,6 +72,8 @@ struct trace_hook {
 	{ "inet_sock_set_state (nested runs)", { #n "_state_btf_nest", #n "_state_raw_nest" }, \
 	  .optional = true, .backup = true }
 
+/* In a struct tracer: its event callback and the record type it reads. */
+#define TRACE_EVENTS(fn, type) .event = (fn), .event_size = sizeof(type)
 /* In a struct tracer: its hooks and columns, from arrays. */
 #define TRACE_HOOKS(h) .hooks = (h), .nhooks = (int)(sizeof(h) / sizeof((h)[0]))
 #define TRACE_COLS(c)  .cols = (c), .ncols = (int)(sizeof(c) / sizeof((c)[0]))

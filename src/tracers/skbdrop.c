@@ -393,7 +393,8 @@ static void fini(struct trace_ctx *tc)
 	{                                                                              \
 		.name = n, .doing = doing_, TRACE_HOOKS(hooks), TRACE_COLS(cols_),           \
 		.opts = opts, .opt = opt, TRACE_SKEL(skbdrop), .configure = configure,       \
-		.event = event, .event_size = sizeof(struct skbdrop_event), .batch_end = batch_end, .summary = summary, .fini = fini,    \
+		TRACE_EVENTS(event, struct skbdrop_event), .batch_end = batch_end,          \
+		.summary = summary, .fini = fini,                                            \
 	}
 
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);

@@ -44,7 +44,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpaccept, "TCP accepts", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = trace_opt_summary, .event = event, .event_size = sizeof(struct tcpaccept_event), .summary = summary);
+	     .opt = trace_opt_summary, TRACE_EVENTS(event, struct tcpaccept_event),
+	     .summary = summary);
 
 TRACE_COMMAND(tcpaccept, opts,
 		.summary = "trace passive TCP opens as accept() returns them",

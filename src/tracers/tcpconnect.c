@@ -62,7 +62,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 }
 
 TRACE_TRACER(tcpconnect, "TCP connects", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = trace_opt_summary, .event = event, .event_size = sizeof(struct tcpconnect_event), .summary = summary);
+	     .opt = trace_opt_summary, TRACE_EVENTS(event, struct tcpconnect_event),
+	     .summary = summary);
 
 TRACE_COMMAND(tcpconnect, opts,
 		.summary = "trace active TCP connects, with failures and their error",

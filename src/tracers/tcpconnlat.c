@@ -99,8 +99,9 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		trace_hist_print_log2("TCP connect latency", "usecs", slots, TR_HIST_SLOTS);
 }
 
-TRACE_TRACER(tcpconnlat, "TCP connect latency", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, .event = event, .event_size = sizeof(struct tcpconnlat_event), .summary = summary);
+TRACE_TRACER(tcpconnlat, "TCP connect latency", TRACE_HOOKS(hooks), TRACE_COLS(cols),
+	     .opts = opts, .opt = opt, .configure = configure,
+	     TRACE_EVENTS(event, struct tcpconnlat_event), .summary = summary);
 
 TRACE_COMMAND(tcpconnlat, opts,
 		.summary = "trace TCP connect latency, per connection or as a histogram",

@@ -6,7 +6,6 @@
 #include "trace/opts.h"
 #include "trace/trace.h"
 
-
 TRACE_SKEL_GLUE(tcplife)
 
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
@@ -80,7 +79,7 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 TRACE_TRACER(tcplife, "TCP sessions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, .event = event);
+	     .opt = opt, .configure = configure, TRACE_EVENTS(event, struct tcplife_event));
 
 TRACE_COMMAND(tcplife, opts,
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",

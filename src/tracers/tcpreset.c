@@ -165,8 +165,9 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 }
 
-TRACE_TRACER(tcpreset, "TCP resets", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts, .opt = opt,
-	     .configure = configure, .event = event, .event_size = sizeof(struct tcpreset_event), .summary = summary, .fini = fini);
+TRACE_TRACER(tcpreset, "TCP resets", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .configure = configure, TRACE_EVENTS(event, struct tcpreset_event),
+	     .summary = summary, .fini = fini);
 
 TRACE_COMMAND(tcpreset, opts,
 		.summary = "trace TCP resets sent and received, with tuple, state and reason",

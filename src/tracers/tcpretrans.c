@@ -150,8 +150,9 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 }
 
-TRACE_TRACER(tcpretrans, "TCP retransmissions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, .event = event, .event_size = sizeof(struct tcpretrans_event), .summary = summary);
+TRACE_TRACER(tcpretrans, "TCP retransmissions", TRACE_HOOKS(hooks), TRACE_COLS(cols),
+	     .opts = opts, .opt = opt, .configure = configure,
+	     TRACE_EVENTS(event, struct tcpretrans_event), .summary = summary);
 
 TRACE_COMMAND(tcpretrans, opts,
 		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",

@@ -47,8 +47,8 @@ static const struct opt_group opts[] = {
 	TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, OPT_GROUPS_END,
 };
 
-TRACE_TRACER(tcpstates, "TCP state changes", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .event = event);
+TRACE_TRACER(tcpstates, "TCP state changes", TRACE_HOOKS(hooks), TRACE_COLS(cols),
+	     .opts = opts, TRACE_EVENTS(event, struct tcpstates_event));
 
 TRACE_COMMAND(tcpstates, opts,
 		.summary = "trace TCP state changes and the time spent in each state",

@@ -110,7 +110,7 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 TRACE_TRACER(tcpwin, "TCP windows and RTT", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, .event = event);
+	     .opt = opt, .configure = configure, TRACE_EVENTS(event, struct tcpwin_event));
 
 TRACE_COMMAND(tcpwin, opts,
 		.summary = "stream TCP congestion window, ssthresh, windows and RTT per segment",
