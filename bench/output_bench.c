@@ -43,7 +43,7 @@ static void make_event(struct tcplife_event *e, uint64_t ts)
 	e->h.cgroup = 4242 + (r & 3);
 	e->h.netns = 4026531840u;
 	const char *c = comms[(r >> 8) % (sizeof(comms) / sizeof(comms[0]))];
-	strncpy(e->h.comm, c, NL_COMM_LEN);
+	strncpy(e->h.comm, c, TR_COMM_LEN);
 	e->h.pid = c[0] ? 1000 + (uint32_t)((r >> 16) & 0xffff) : 0;
 	e->h.tid = e->h.pid;
 	if ((r >> 32) % 8 == 0) {
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	for (long i = 0; i < rows; i++) {
-		tcplife.event(&tc, &ev[i % POOL], sizeof(ev[0]));
+		tcplife.event(&tc, &ev[i % POOL]);
 		if ((i + 1) % batch == 0)
 			fflush(stdout);
 	}

@@ -31,7 +31,7 @@
 
 struct session {
 	__u64 ts;          /* birth */
-	struct nl_owner o; /* pid 0: not known (yet) */
+	struct tr_owner o; /* pid 0: not known (yet) */
 	__u8 active;
 	__u8 _pad[7];
 };
@@ -73,17 +73,17 @@ static __always_inline bool fill_event(struct tcplife_event *e, struct sock *sk,
 				       struct tcp_sock *tp, const struct session *s, __u64 closed,
 				       bool btf)
 {
-	nl_read_tuple_rd(sk, tp, &e->t, btf);
-	if (!nl_want_ports(e->t.sport, e->t.dport))
+	tr_read_tuple_rd(sk, tp, &e->t, btf);
+	if (!tr_want_ports(e->t.sport, e->t.dport))
 		return false;
-	nl_fill_hdr_rd(&e->h, sk, NULL, closed, btf);
+	tr_fill_hdr_rd(&e->h, sk, NULL, closed, btf);
 	e->dur_ns = closed - s->ts;
 	e->active = s->active;
 	/* payload only: bytes_acked and bytes_received also count the SYN and
 	 * FIN sequence numbers; bytes_sent counts retransmissions */
-	e->tx_bytes = NL_RD(btf, tp, bytes_sent) - NL_RD(btf, tp, bytes_retrans);
-	e->rx_bytes = NL_RD(btf, tp, bytes_received);
-	if (e->rx_bytes && (NL_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+	e->tx_bytes = TR_RD(btf, tp, bytes_sent) - TR_RD(btf, tp, bytes_retrans);
+	e->rx_bytes = TR_RD(btf, tp, bytes_received);
+	if (e->rx_bytes && (TR_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
 		e->rx_bytes--; /* the peer's FIN */
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
 	return true;
@@ -93,20 +93,20 @@ static __always_inline bool fill_event(struct tcplife_event *e, struct sock *sk,
 static __always_inline void end_session(struct sock *sk, struct session *s, __u64 key,
 					__u64 closed, bool btf)
 {
-	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 	struct tcplife_event *e;
 
-	if (!tp || !nl_want_task(s->o.pid, s->o.comm))
+	if (!tp || !tr_want_task(s->o.pid, s->o.comm))
 		goto out;
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
 	if (!fill_event(e, sk, tp, s, closed, btf)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		goto out;
 	}
-	nl_hdr_set_owner(&e->h, &s->o);
-	nl_submit_at(e, closed);
+	tr_hdr_set_owner(&e->h, &s->o);
+	tr_submit_at(e, closed);
 out:
 	bpf_map_delete_elem(&sessions, &key);
 }
@@ -115,12 +115,12 @@ out:
 static __always_inline void defer_session(struct sock *sk, struct session *s, __u64 key,
 					  __u64 closed, bool btf)
 {
-	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 	struct tcplife_event e = {};
 
 	if (tp && fill_event(&e, sk, tp, s, closed, btf) &&
 	    bpf_map_update_elem(&pending, &key, &e, BPF_ANY))
-		nl_count_lost();
+		tr_count_lost();
 	bpf_map_delete_elem(&sessions, &key);
 }
 
@@ -132,16 +132,16 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 	if (newstate != TCP_SYN_SENT && newstate != TCP_SYN_RECV && newstate != TCP_FIN_WAIT1 &&
 	    newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
 		return 0;
-	if (!nl_sk_is_tcp_rd(sk, btf))
+	if (!tr_sk_is_tcp_rd(sk, btf))
 		return 0;
-	if (!nl_want_sock_rd(sk, NL_RD(btf, sk, __sk_common.skc_family), btf))
+	if (!tr_want_sock_rd(sk, TR_RD(btf, sk, __sk_common.skc_family), btf))
 		return 0;
 	if (newstate == TCP_SYN_SENT || newstate == TCP_SYN_RECV) {
 		struct session ns = { .ts = bpf_ktime_get_ns(), .active = newstate == TCP_SYN_SENT };
 		if (ns.active)
-			nl_owner_current(&ns.o);
+			tr_owner_current(&ns.o);
 		if (bpf_map_update_elem(&sessions, &key, &ns, BPF_ANY))
-			nl_count_lost();
+			tr_count_lost();
 		return 0;
 	}
 	s = bpf_map_lookup_elem(&sessions, &key);
@@ -149,7 +149,7 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		return 0;
 	if (newstate != TCP_CLOSE) { /* close() or shutdown(), in its process */
 		if (!s->o.pid)
-			nl_owner_current(&s->o);
+			tr_owner_current(&s->o);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
@@ -160,17 +160,8 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcplife_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate, true);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcplife_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate, false);
-}
+TR_PROGRAM_PAIR(tcplife_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate, btf))
 
 /* The socket is being freed, after its CLOSE. A pending event gets its
  * owner: for a socket with no owner at CLOSE, this runs in the process
@@ -182,12 +173,12 @@ static __always_inline int on_destroy(struct sock *sk, bool btf)
 	struct session *s;
 
 	if (p) {
-		struct nl_owner o;
-		nl_owner_current(&o);
-		if (nl_want_task(o.pid, o.comm) && (e = nl_reserve(sizeof(*e)))) {
+		struct tr_owner o;
+		tr_owner_current(&o);
+		if (tr_want_task(o.pid, o.comm) && (e = tr_reserve(sizeof(*e)))) {
 			__builtin_memcpy(e, p, sizeof(*e));
-			nl_hdr_set_owner(&e->h, &o);
-			nl_submit(e);
+			tr_hdr_set_owner(&e->h, &o);
+			tr_submit(e);
 		}
 		bpf_map_delete_elem(&pending, &key);
 		return 0;
@@ -208,14 +199,4 @@ static __always_inline int on_destroy(struct sock *sk, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(tcplife_destroy_btf, struct sock *sk)
-{
-	return on_destroy(sk, true);
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tcplife_destroy_raw, struct sock *sk)
-{
-	return on_destroy(sk, false);
-}
+TR_PROGRAM_PAIR(tcplife_destroy, tcp_destroy_sock, (struct sock *sk), on_destroy(sk, btf))

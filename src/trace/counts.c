@@ -1,17 +1,20 @@
-/* Per-endpoint count maps (struct nl_endpoint -> struct nl_counts), printed
+/* Per-endpoint count maps (struct tr_endpoint -> struct tr_counts), printed
  * as a table sorted by count. */
 #include "trace/trace.h"
 
+#include "base/stamp.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
 
 struct row {
-	struct nl_endpoint k;
-	struct nl_counts v;
+	struct tr_endpoint k;
+	struct tr_counts v;
 };
 
 static int cmp_rows(const void *a, const void *b)
@@ -22,9 +25,9 @@ static int cmp_rows(const void *a, const void *b)
 	return tx < ty ? 1 : tx > ty ? -1 : 0;
 }
 
-void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
-			const char *port_title, const char *port_key, bool with_failed,
-			bool clear)
+void trace_print_counts(const struct trace_ctx *tc, struct bpf_map *map, const char *addr_title,
+			const char *addr_key, const char *port_title, const char *port_key,
+			bool with_failed)
 {
 	const struct out_col cols[] = {
 		{ addr_title, addr_key, 0, 15 },
@@ -32,40 +35,20 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 		{ "COUNT", "count", OUT_RIGHT, 6 },
 		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
 	};
-	int fd = bpf_map__fd(map);
-	struct nl_endpoint key, next, *prev = NULL;
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct row *rows;
+	size_t n = TRACE_SUMMARY_ROWS(tc, map, rows, cmp_rows);
 	struct table *t;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (clear)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
-	qsort(rows, n, sizeof(*rows), cmp_rows);
-	t = out_table_begin(cols, 4);
+	t = trace_summary_begin(cols, 4);
 	for (size_t i = 0; i < n; i++) {
 		char a[64];
-		out_row_begin(t);
+		trace_summary_row(t);
 		out_field_u64(t, "ip", NULL, rows[i].k.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 0, trace_addr_str(a, rows[i].k.family, rows[i].k.addr));
-		out_cell_u64(t, 1, rows[i].k.port);
-		out_cell_u64(t, 2, rows[i].v.ok + rows[i].v.failed);
+		out_cell_str(t, TRACE_COL0, trace_addr_str(a, rows[i].k.family, rows[i].k.addr));
+		out_cell_u64(t, TRACE_COL0 + 1, rows[i].k.port);
+		out_cell_u64(t, TRACE_COL0 + 2, rows[i].v.ok + rows[i].v.failed);
 		if (with_failed)
-			out_cell_u64(t, 3, rows[i].v.failed);
+			out_cell_u64(t, TRACE_COL0 + 3, rows[i].v.failed);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -106,15 +89,51 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 	return n;
 }
 
+size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
+			  size_t row_size, int (*cmp)(const void *, const void *))
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	size_t rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7, n;
+
+	if (rs != row_size) {
+		fprintf(stderr, "netlens: bug: %s: map %s holds %zu-byte records, the rows are %zu\n",
+			tc->tr->name, bpf_map__name(map), rs, row_size);
+		abort();
+	}
+	n = trace_map_read(map, rows, tc->o.interval > 0);
+	if (cmp && n > 1)
+		qsort(*rows, n, row_size, cmp);
+	return n;
+}
+
 void trace_interval_stamp(const struct trace_ctx *tc)
 {
-	char b[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	const struct interval_stamp *st = trace_stamp();
 
-	if (!(tc->o.interval > 0) || out_is_json())
+	(void)tc;
+	if (!st || out_is_json())
 		return;
-	localtime_r(&now, &tm);
-	strftime(b, sizeof(b), "%H:%M:%S", &tm);
-	printf("\n%s\n", b);
+	printf("\n%s\n", st->clock);
+}
+
+struct table *trace_summary_begin(const struct out_col *cols, int ncols)
+{
+	static struct out_col c[32];
+
+	if (ncols + 1 > (int)(sizeof(c) / sizeof(c[0])))
+		abort();
+	c[0] = (struct out_col){ trace_stamp() ? "TIME" : NULL, NULL, 0, 8 };
+	memcpy(&c[1], cols, sizeof(*cols) * (size_t)ncols);
+	return out_table_begin(c, ncols + 1);
+}
+
+void trace_summary_row(struct table *t)
+{
+	const struct interval_stamp *st = trace_stamp();
+
+	out_row_begin(t);
+	if (st) {
+		out_cell_str(t, 0, st->clock);
+		out_field_double(t, "time", NULL, st->epoch, 6);
+	}
 }

@@ -2,6 +2,7 @@
 #include "bpf/tcpconnect.h"
 #include "bpf/tcpconnect.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <string.h>
@@ -11,12 +12,8 @@ TRACE_SKEL_GLUE(tcpconnect)
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_LAT, C_RESULT };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
 	{ "LAT(ms)", NULL, OUT_RIGHT, 8 },
 	{ "RESULT", NULL, OUT_LAST, 0 },
 };
@@ -26,35 +23,22 @@ static const struct trace_hook hooks[] = {
 	TRACE_STATE_NEST_HOOK(tcpconnect),
 };
 
-static const struct option longopts[] = {
-	{ "counts", no_argument, NULL, 'c' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'c', "counts", NULL, "count connects per destination in the kernel" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
-{
-	(void)arg;
-	if (c == 'c')
-		tc->summary_mode = true;
-	return 0;
-}
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+};
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	((struct tcpconnect_bpf *)skel)->rodata->count_mode = tc->summary_mode;
-	return 0;
-}
-
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpconnect_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_bool(t, "ok", NULL, e->err == 0);
@@ -73,30 +57,18 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	(void)final;
-	trace_print_counts(((struct tcpconnect_bpf *)skel)->maps.counts, "RADDR", "raddr", "RPORT",
-			   "rport", true, tc->o.interval > 0);
+	trace_print_counts(tc, ((struct tcpconnect_bpf *)skel)->maps.counts, "RADDR", "raddr",
+			   "RPORT", "rport", true);
 }
 
-static const struct tracer tcpconnect = {
-	.name = "tcpconnect",
-	.doing = "TCP connects",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.shortopts = "c",
-	.longopts = longopts,
-	.opt = opt,
-	TRACE_SKEL(tcpconnect),
-	.configure = configure,
-	.event = event,
-	.summary = summary,
-};
+TRACE_TRACER(tcpconnect, "TCP connects", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = trace_opt_summary, TRACE_EVENTS(event, struct tcpconnect_event),
+	     .summary = summary);
 
-TRACE_COMMAND(tcpconnect, .name = "tcpconnect",
+TRACE_COMMAND(tcpconnect, opts,
 		.summary = "trace active TCP connects, with failures and their error",
-		.usage = "usage: netlens tcpconnect [options]\n\n"
-			 "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"
+		.about = "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"
 			 "time to ESTABLISHED (or to failure) and the result (ok, ECONNREFUSED,\n"
-			 "ETIMEDOUT, ...). Connects refused before a SYN (no route) are not seen.\n\n"
-			 "  -c, --counts       count connects per destination in the kernel; print\n"
-			 "                     on exit, or every -i SECS for --rounds N\n\n"
-			 TRACE_COMMON_USAGE);
+			 "ETIMEDOUT, ...). Connects refused before a SYN (no route) are not seen.\n"
+			 "-c counts in the kernel instead and prints the counts on exit, or every\n"
+			 "-i SECS.\n");

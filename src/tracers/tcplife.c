@@ -2,24 +2,19 @@
 #include "bpf/tcplife.h"
 #include "bpf/tcplife.skel.h"
 #include "command.h"
+#include "trace/features.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
-
-#include <stdio.h>
-#include <sys/utsname.h>
 
 TRACE_SKEL_GLUE(tcplife)
 
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX, C_MS };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "TX_KB", NULL, OUT_RIGHT, 6 },
-	{ "RX_KB", NULL, OUT_RIGHT, 6 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
+	{ "TX_KB", NULL, OUT_RIGHT, 8 },
+	{ "RX_KB", NULL, OUT_RIGHT, 8 },
 	{ "MS", NULL, OUT_RIGHT, 8 },
 };
 
@@ -32,17 +27,14 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" }, .backup = true },
 };
 
-/* Tracing programs may use hash maps allocated on demand only since 6.1
- * (bpf_mem_alloc); before, the verifier wants them preallocated. */
+/* Hash maps allocated at run time in a tracing program need the BPF memory
+ * allocator (trace/features.h); without it, preallocate. */
 static int configure(struct trace_ctx *tc, void *skel)
 {
 	struct tcplife_bpf *s = skel;
-	struct utsname u;
-	unsigned major, minor;
 
 	(void)tc;
-	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-	    (major < 6 || (major == 6 && minor < 1))) {
+	if (!trace_feat_tracing_runtime_hash(NULL)) {
 		bpf_map__set_map_flags(s->maps.sessions, 0);
 		bpf_map__set_max_entries(s->maps.sessions, 65536);
 		bpf_map__set_map_flags(s->maps.pending, 0);
@@ -50,33 +42,34 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static const struct option longopts[] = {
-	{ "localport", required_argument, NULL, 'L' },
-	{ "remoteport", required_argument, NULL, 'D' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'L', "localport", "P[,P..]", "local port filter (same as --lport)" },
+	{ 'D', "remoteport", "P[,P..]", "remote port filter (same as --rport)" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	struct nl_filter *f = &tc->o.filter;
+	struct tr_filter *f = &tc->o.filter;
 
 	if (c == 'L')
-		return trace_parse_ports("-L", arg, f->lports, &f->nlports);
-	return trace_parse_ports("-D", arg, f->rports, &f->nrports);
+		return trace_opt_ports(p, f->lports, &f->nlports);
+	return trace_opt_ports(p, f->rports, &f->nrports);
 }
 
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcplife_event *e = data;
 	struct table *t;
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
-	out_cell_u64(t, C_TX, (e->tx_bytes + 512) / 1024);
-	out_cell_u64(t, C_RX, (e->rx_bytes + 512) / 1024);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
+	out_cell_fixed(t, C_TX, (double)e->tx_bytes / 1024, 2);
+	out_cell_fixed(t, C_RX, (double)e->rx_bytes / 1024, 2);
 	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);
 	out_field_u64(t, "tx_bytes", NULL, e->tx_bytes);
 	out_field_u64(t, "rx_bytes", NULL, e->rx_bytes);
@@ -85,27 +78,14 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_row_end(tc, &e->h);
 }
 
-static const struct tracer tcplife = {
-	.name = "tcplife",
-	.doing = "TCP sessions",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.shortopts = "L:D:",
-	.longopts = longopts,
-	.opt = opt,
-	TRACE_SKEL(tcplife),
-	.configure = configure,
-	.event = event,
-};
+TRACE_TRACER(tcplife, "TCP sessions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = opt, .configure = configure, TRACE_EVENTS(event, struct tcplife_event));
 
-TRACE_COMMAND(tcplife, .name = "tcplife",
+TRACE_COMMAND(tcplife, opts,
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
-		.usage = "usage: netlens tcplife [options]\n\n"
-			 "One line per TCP session when it closes: the owning process (the one that\n"
+		.about = "One line per TCP session when it closes: the owning process (the one that\n"
 			 "connected, or for accepted sessions the one that closed the socket; right\n"
 			 "even when the close runs in softirq), local and remote address and port,\n"
-			 "bytes sent (acked) and received, and the time from the first SYN to the\n"
-			 "close. Sessions already open when tracing starts are not shown.\n\n"
-			 "  -L, --localport P[,P..]   local port filter (same as --lport)\n"
-			 "  -D, --remoteport P[,P..]  remote port filter (same as --rport)\n\n"
-			 TRACE_COMMON_USAGE);
+			 "kilobytes sent (acked) and received (JSON: exact bytes), and the time from\n"
+			 "the first SYN to the close. Sessions already open when tracing starts are\n"
+			 "not shown.\n");

@@ -2,6 +2,8 @@
 #include "bpf/tcpretrans.h"
 #include "bpf/tcpretrans.skel.h"
 #include "command.h"
+#include "trace/format.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <bpf/bpf.h>
@@ -18,13 +20,9 @@ enum {
 };
 
 static const struct out_col cols[] = {
-	{ "PID", "pid", OUT_RIGHT, 7 },
-	{ "COMM", "comm", 0, 15 },
-	{ "LADDR", "laddr", 0, 15 },
-	{ "LPORT", "lport", OUT_RIGHT, 5 },
-	{ "RADDR", "raddr", 0, 15 },
-	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "STATE", "state", 0, 11 },
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
+	{ "STATE", "state", 0, 12 },
 	{ "TYPE", "type", 0, 6 },
 	{ "SEQ", "seq", OUT_RIGHT, 10 },
 	{ "LEN", "len", OUT_RIGHT, 5 },
@@ -37,16 +35,22 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_retransmit_skb (nested runs)", { "tcpretrans_skb_btf_nest", "tcpretrans_skb_raw_nest" },
 	  .optional = true, .backup = true },
 	{ "tcp_retransmit_synack", { "tcpretrans_synack_btf", "tcpretrans_synack_raw" } },
-	{ "inet_sock_set_state (owners)", { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
+	{ TRACE_OWNER_STATE_HOOK, { "tcpretrans_state_btf", "tcpretrans_state_raw" } },
 	TRACE_ACCEPT_HOOKS(tcpretrans),
 };
 
-enum { OPT_OWNERS = 512 };
+enum { OPT_OWNERS = OPT_LONG };
 
-static const struct option longopts[] = {
-	{ "counts", no_argument, NULL, 'c' },
-	{ "owners", no_argument, NULL, OPT_OWNERS },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'c', "counts", NULL, "count retransmitted segments per flow in the kernel; no PID/COMM" },
+	{ OPT_OWNERS, "owners", NULL,
+	  "with -c: track owners and show PID/COMM (~2 us per TCP connection made)" },
+	OPT_END,
+};
+
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
 /* Whether sockets' owners are tracked: always for events; with -c only
@@ -55,9 +59,9 @@ static const struct option longopts[] = {
  * rare retransmissions (about 2 us per short connection, see the doc). */
 static bool owners_asked, owners;
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	(void)arg;
+	(void)p;
 	if (c == 'c')
 		tc->summary_mode = true;
 	else
@@ -67,60 +71,40 @@ static int opt(struct trace_ctx *tc, int c, const char *arg)
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	((struct tcpretrans_bpf *)skel)->rodata->count_mode = tc->summary_mode;
+	(void)skel;
 	owners = !tc->summary_mode || owners_asked || tc->o.filter.pid || tc->o.filter.comm_set;
-	if (!owners) {
-		trace_hook_off(tc, "inet_sock_set_state (owners)");
-		trace_hook_off(tc, TRACE_ACCEPT4_HOOK);
-		trace_hook_off(tc, TRACE_ACCEPT_HOOK);
-	}
+	if (!owners)
+		trace_owner_hooks_off(tc);
 	return 0;
 }
 
-static const char *flags_str(char *buf, unsigned f)
-{
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (f & (1u << i))
-			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
-	if (!n)
-		strcpy(buf, "-");
-	return buf;
-}
-
-static void event(struct trace_ctx *tc, const void *data, size_t len)
+static void event(struct trace_ctx *tc, const void *data)
 {
 	const struct tcpretrans_event *e = data;
 	struct table *t;
-	char fl[64];
+	char fl[64], en[32];
 
-	if (len < sizeof(*e))
-		return;
-	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
 	out_cell_str(t, C_STATE, tcp_state_name(e->state));
 	out_cell_str(t, C_TYPE, e->kind == TCPRETRANS_SYNACK ? "synack" : "seg");
 	out_cell_u64(t, C_SEQ, e->seq);
 	out_cell_u64(t, C_LEN, e->len);
-	flags_str(fl, e->tcp_flags);
-	if (e->err && !out_is_json()) {
-		const char *en = strerrorname_np(-e->err);
-		out_cell_fmt(t, C_FLAGS, "%s failed:%s", fl, en ? en : "?");
-	} else {
+	trace_tcp_flags_str(fl, e->tcp_flags);
+	trace_xmit_err_name(en, sizeof(en), e->err);
+	if (e->err && !out_is_json())
+		out_cell_fmt(t, C_FLAGS, "%s failed:%s", fl, en);
+	else
 		out_cell_str(t, C_FLAGS, fl);
-	}
 	out_field_str(t, "flags", NULL, fl);
 	out_field_u64(t, "segs", NULL, e->segs);
 	out_field_i64(t, "err", NULL, e->err);
+	if (e->err)
+		out_field_str(t, "err_name", NULL, en);
 	trace_row_end(tc, &e->h);
 }
 
 struct count_row {
-	struct nl_tuple k;
+	struct tr_tuple k;
 	struct tcpretrans_count v;
 };
 
@@ -131,85 +115,54 @@ static int cmp_rows(const void *a, const void *b)
 	return x->v.segs < y->v.segs ? 1 : x->v.segs > y->v.segs ? -1 : 0;
 }
 
-/* Without owners the table starts at LADDR. */
+/* Without owners the PID and COMM columns are hidden. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	static const struct out_col ccols[] = {
-		{ "PID", "pid", OUT_RIGHT, 7 },
-		{ "COMM", "comm", 0, 15 },
-		{ "LADDR", "laddr", 0, 15 },
-		{ "LPORT", "lport", OUT_RIGHT, 5 },
-		{ "RADDR", "raddr", 0, 15 },
-		{ "RPORT", "rport", OUT_RIGHT, 5 },
+	const struct out_col ccols[] = {
+		{ owners ? "PID" : NULL, owners ? "pid" : NULL, OUT_RIGHT, 7 },
+		{ owners ? "COMM" : NULL, owners ? "comm" : NULL, 0, 15 },
+		TRACE_TUPLE_COLS,
 		{ "RETRANS", "retrans_segs", OUT_RIGHT, 7 },
 		{ "SYNACK", "synacks", OUT_RIGHT, 6 },
 		{ "FAILED", "failed", OUT_RIGHT, 6 },
 	};
 	struct count_row *rows;
-	size_t n = trace_map_read(((struct tcpretrans_bpf *)skel)->maps.counts, (void **)&rows,
-				  tc->o.interval > 0);
+	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct tcpretrans_bpf *)skel)->maps.counts, rows,
+				      cmp_rows);
 	struct table *t;
 
-	_Static_assert(sizeof(struct nl_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	qsort(rows, n, sizeof(*rows), cmp_rows);
-	int c0 = owners ? 0 : 2; /* first column shown */
-	t = out_table_begin(ccols + c0, (int)(sizeof(ccols) / sizeof(ccols[0])) - c0);
+	t = trace_summary_begin(ccols, (int)(sizeof(ccols) / sizeof(ccols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];
-		char comm[NL_COMM_LEN + 1], a[64];
+		enum { S_PID = TRACE_COL0, S_COMM, S_LADDR, S_LPORT, S_RADDR, S_RPORT, S_SEGS,
+		       S_SYNACKS, S_FAILED };
 
-		memcpy(comm, r->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
-		out_row_begin(t);
-		if (owners) {
-			if (r->v.pid || out_is_json())
-				out_cell_u64(t, 0, r->v.pid);
-			else
-				out_cell_str(t, 0, "-");
-			out_cell_str(t, 1, comm[0] ? comm : (out_is_json() ? "" : "-"));
-		}
-		out_field_u64(t, "ip", NULL, r->k.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 2 - c0, trace_addr_str(a, r->k.family, r->k.saddr));
-		out_cell_u64(t, 3 - c0, r->k.sport);
-		out_cell_str(t, 4 - c0, trace_addr_str(a, r->k.family, r->k.daddr));
-		out_cell_u64(t, 5 - c0, r->k.dport);
-		out_cell_u64(t, 6 - c0, r->v.segs);
-		out_cell_u64(t, 7 - c0, r->v.synacks);
-		out_cell_u64(t, 8 - c0, r->v.failed);
+		trace_summary_row(t);
+		trace_cells_task(t, S_PID, r->v.pid, r->v.comm);
+		trace_cells_tuple(t, S_LADDR, &r->k);
+		out_cell_u64(t, S_SEGS, r->v.segs);
+		out_cell_u64(t, S_SYNACKS, r->v.synacks);
+		out_cell_u64(t, S_FAILED, r->v.failed);
 		out_row_end(t);
 	}
 	out_table_end(t);
 	free(rows);
 }
 
-static const struct tracer tcpretrans = {
-	.name = "tcpretrans",
-	.doing = "TCP retransmissions",
-	TRACE_HOOKS(hooks),
-	TRACE_COLS(cols),
-	.shortopts = "c",
-	.longopts = longopts,
-	.opt = opt,
-	TRACE_SKEL(tcpretrans),
-	.configure = configure,
-	.event = event,
-	.summary = summary,
-};
+TRACE_TRACER(tcpretrans, "TCP retransmissions", TRACE_HOOKS(hooks), TRACE_COLS(cols),
+	     .opts = opts, .opt = opt, .configure = configure,
+	     TRACE_EVENTS(event, struct tcpretrans_event), .summary = summary);
 
-TRACE_COMMAND(tcpretrans, .name = "tcpretrans",
+TRACE_COMMAND(tcpretrans, opts,
 		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",
-		.usage = "usage: netlens tcpretrans [options]\n\n"
-			 "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"
+		.about = "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"
 			 "re-sent SYN-ACK (tcp:tcp_retransmit_synack): owner where known (sockets\n"
 			 "connected, listening or accepted while tracing), tuple, TCP state, sequence\n"
-			 "number, length and flags; a failed attempt shows its error.\n"
-			 "JSON adds \"segs\" (what TcpRetransSegs counts) and \"err\".\n"
-			 "Tail loss probes that re-send the last segment count in TcpRetransSegs\n"
-			 "but have no tracepoint, so they are not seen.\n\n"
-			 "  -c, --counts       count retransmitted segments per flow in the kernel;\n"
-			 "                     print on exit, or every -i SECS for --rounds N; no\n"
-			 "                     PID/COMM columns (owners are not tracked)\n"
-			 "      --owners       with -c: track owners and show PID/COMM, at a cost of\n"
-			 "                     ~2 us per TCP connection made (implied by -p/--comm)\n\n"
-			 TRACE_COMMON_USAGE);
+			 "number, length and flags; a failed attempt shows why (failed:NET_XMIT_DROP\n"
+			 "when a qdisc dropped it, failed:EBUSY ... for an errno).\n"
+			 "JSON adds \"segs\" (what TcpRetransSegs counts), \"err\" and, when it is\n"
+			 "not 0, \"err_name\". Tail loss probes that re-send the last segment count\n"
+			 "in TcpRetransSegs but have no tracepoint, so they are not seen.\n"
+			 "-c counts per flow in the kernel instead and prints on exit, or every\n"
+			 "-i SECS.\n");

@@ -54,7 +54,8 @@ def test_tcpconnect_counts_and_rport_filter(netns):
     finally:
         rows, none = counts.stop(), events(other.stop())
     assert none == []
-    by_port = {r["rport"]: r for r in rows}
+    assert rows[-1] == {"lost_events": 0}  # summaries end with it too
+    by_port = {r["rport"]: r for r in events(rows)}
     assert by_port[srv.port]["count"] == CONNS and by_port[srv.port]["failed"] == 0
     assert by_port[9]["count"] == 3 and by_port[9]["failed"] == 3
 
@@ -74,7 +75,9 @@ def test_tcpaccept_counts_and_pid_filter(netns):
     wrong_pid = Tracer(["tcpaccept", "--netns", netns.name, "-p", "1"])
     srv, _, (rows, none) = _client_server(netns, [counts, wrong_pid])
     assert events(none) == []
-    assert [(r["raddr"], r["lport"], r["count"]) for r in rows] == [("127.0.0.1", srv.port, CONNS)]
+    assert rows[-1] == {"lost_events": 0}
+    assert [(r["raddr"], r["lport"], r["count"]) for r in events(rows)] == \
+        [("127.0.0.1", srv.port, CONNS)]
 
 
 def test_tcpconnlat_events_min_and_hist(netns):
@@ -88,8 +91,8 @@ def test_tcpconnlat_events_min_and_hist(netns):
     assert all(0 <= e["latency_us"] < 1000000 for e in evs)
     assert events(r_slow) == []
     for recs, scale in ((r_hist, "log2"), (r_lin, "linear")):
-        (h,) = recs
-        assert h["histogram"]["scale"] == scale
+        h, end = recs
+        assert end == {"lost_events": 0} and h["histogram"]["scale"] == scale
         assert sum(b["count"] for b in h["histogram"]["buckets"]) == CONNS
 
 

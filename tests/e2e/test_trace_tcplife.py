@@ -209,3 +209,32 @@ def test_netns_separates_namespaces(netns_factory):
         ea, eb = events(tr.stop()), events(tr_b.stop())
     assert len(ea) == 2 * CONNS and {e["netns"] for e in ea} == {netns_inode(a)}
     assert len(eb) == 2 * CONNS and {e["netns"] for e in eb} == {netns_inode(b)}
+
+
+LONG6 = "fd00:1111:2222:3333:4444:5555:6666:7777"
+
+
+@pytest.mark.parametrize("flag", ["-w", "-6"])
+def test_text_kb_and_long_ipv6_aligned(netns, flag):
+    # KB with two decimals (JSON keeps exact bytes); a full IPv6 address
+    # fits its column with -w or -6, so every value stays under its title
+    netns.exec(["ip", "-6", "addr", "add", LONG6 + "/128", "dev", "lo", "nodad"])
+    tr = Tracer(["tcplife", "--netns", netns.name, flag], json_mode=False)
+    try:
+        srv = Server(netns, "--addr", LONG6, "--conns", 1, "--recv", 5000, "--send", 777)
+        workload(netns, "client", "--addr", LONG6, "--port", srv.port, "--conns", 1,
+                 "--send", 5000, "--recv", 777)
+        srv.wait()
+    finally:
+        out = tr.stop()
+    lines = out.splitlines()
+    head, rows = lines[0], lines[1:]
+    assert len(rows) == 2, out
+    for title in ("LPORT", "RPORT", "TX_KB", "RX_KB", "MS"):  # right-aligned
+        end = head.index(title) + len(title)
+        assert all(r[end - 1] != " " and r[end:end + 1] in ("", " ") for r in rows), (title, out)
+    for title in ("RADDR",):  # left-aligned
+        start = head.index(title)
+        assert all(r[start:].startswith(LONG6 + " ") for r in rows), out
+    kb = sorted(tuple(r.split()[6:8]) for r in rows)
+    assert kb == [("0.76", "4.88"), ("4.88", "0.76")], out
