@@ -45,7 +45,6 @@ static int configure(struct trace_ctx *tc, void *skel)
 	    (major < 6 || (major == 6 && minor < 1))) {
 		bpf_map__set_map_flags(s->maps.sessions, 0);
 		bpf_map__set_max_entries(s->maps.sessions, 65536);
-		bpf_map__set_map_flags(s->maps.pending, 0);
 	}
 	return 0;
 }
