@@ -42,7 +42,7 @@ static void make_event(struct tcplife_event *e, uint64_t ts)
 	e->h.cgroup = 4242 + (r & 3);
 	e->h.netns = 4026531840u;
 	const char *c = comms[(r >> 8) % (sizeof(comms) / sizeof(comms[0]))];
-	strncpy(e->h.comm, c, NL_COMM_LEN);
+	strncpy(e->h.comm, c, TR_COMM_LEN);
 	e->h.pid = c[0] ? 1000 + (uint32_t)((r >> 16) & 0xffff) : 0;
 	e->h.tid = e->h.pid;
 	if ((r >> 32) % 8 == 0) {

@@ -2,6 +2,8 @@
  * linker section that NETLENS_COMMAND fills (see command.h). */
 #include "command.h"
 
+#include "base/opts.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +28,16 @@ void command_usage(const struct command *cmd, int to_stderr)
 {
 	FILE *f = to_stderr ? stderr : stdout;
 
-	fprintf(f, "netlens %s: %s\n\n%s", cmd->name, cmd->summary, cmd->usage ? cmd->usage : "");
+	fprintf(f, "netlens %s: %s\n\n", cmd->name, cmd->summary);
+	if (!cmd->opts) {
+		fputs(cmd->usage ? cmd->usage : "", f);
+		return;
+	}
+	fprintf(f, "usage: netlens %s %s\n\n", cmd->name, cmd->synopsis ? cmd->synopsis : "[options]");
+	if (cmd->about)
+		fprintf(f, "%s\n", cmd->about);
+	opts_print_help(f, cmd->opts);
+	if (cmd->notes)
+		fprintf(f, "\n%s", cmd->notes);
 }
 

@@ -53,8 +53,10 @@ static int cmd_help(int argc, char **argv)
 	}
 	if (argc > 1) {
 		c = command_find(argv[1]);
-		if (!c)
-			return out_error("unknown command '%s': see 'netlens help'", argv[1]);
+		if (!c) {
+			out_error("unknown command '%s': see 'netlens help'", argv[1]);
+			return EXIT_USAGE;
+		}
 		command_usage(c, 0);
 		return EXIT_OK;
 	}
@@ -124,8 +126,7 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "netlens: error: unknown global option '%s'\n\n", a);
-			print_help(stderr);
+			out_error("unknown global option '%s' (netlens takes -j, -h, --version before the command): see 'netlens help'", a);
 			return EXIT_USAGE;
 		}
 	}
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 	}
 	cmd = command_find(argv[i]);
 	if (!cmd) {
-		fprintf(stderr, "netlens: error: unknown command '%s': see 'netlens help'\n", argv[i]);
+		out_error("unknown command '%s': see 'netlens help'", argv[i]);
 		return EXIT_USAGE;
 	}
 	return out_finish(run_command(cmd, argc - i, argv + i));

@@ -78,6 +78,7 @@ struct opts {
 	int next;          /* after opts_next() returned 0: the first operand */
 	const char *arg;   /* the current option's argument, or NULL */
 	const struct opt *cur; /* the current option's row */
+	bool long_used;    /* the user wrote the long name */
 	char shortopts[2 * OPTS_MAX + 4];
 	struct option longopts[OPTS_MAX + 1];
 };

@@ -1,6 +1,6 @@
 /* Types shared by the BPF programs (src/bpf/\*.bpf.c) and user space
  * (src/trace, src/tracers). Plain fixed-size types only, so both sides agree
- * on the layout; every event starts with struct nl_hdr.
+ * on the layout; every event starts with struct tr_hdr.
  */
 #ifndef NETLENS_BPF_NETLENS_H
 #define NETLENS_BPF_NETLENS_H
@@ -9,16 +9,16 @@
 #include <linux/types.h>
 #endif
 
-#define NL_COMM_LEN  16
-#define NL_MAX_PORTS 8
+#define TR_COMM_LEN  16
+#define TR_MAX_PORTS 8
 
 /* An event wakes the consumer when none did for this long (netlens.bpf.h). */
-#define NL_WAKE_GAP_NS (5ULL * 1000 * 1000)
+#define TR_WAKE_GAP_NS (5ULL * 1000 * 1000)
 
 /* Common filters, set by user space in .rodata before load (trace/opts.c);
  * zero means "any". The verifier sees them as constants, so a filter that
  * is off costs nothing. */
-struct nl_filter {
+struct tr_filter {
 	__u64 cgroup;        /* cgroup v2 id of the socket */
 	__u64 wakeup_bytes;  /* wake the consumer once this much is queued */
 	__u32 pid;           /* process (tgid) owning the socket */
@@ -28,26 +28,26 @@ struct nl_filter {
 	__u8 nports;         /* -P: either end */
 	__u8 nlports;        /* --lport */
 	__u8 nrports;        /* --rport */
-	__u16 ports[NL_MAX_PORTS];
-	__u16 lports[NL_MAX_PORTS];
-	__u16 rports[NL_MAX_PORTS];
-	char comm[NL_COMM_LEN];
+	__u16 ports[TR_MAX_PORTS];
+	__u16 lports[TR_MAX_PORTS];
+	__u16 rports[TR_MAX_PORTS];
+	char comm[TR_COMM_LEN];
 };
 
 /* Header of every event in the ring buffer. */
-struct nl_hdr {
+struct tr_hdr {
 	__u64 ts_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 cgroup;  /* cgroup v2 id of the socket */
 	__u32 netns;   /* network namespace inode */
 	__u32 pid;     /* owning process, 0 when unknown */
 	__u32 tid;
 	__u32 _pad;
-	char comm[NL_COMM_LEN];
+	char comm[TR_COMM_LEN];
 };
 
 /* A TCP/IP tuple from the socket's point of view: s = local, d = remote.
  * IPv4 addresses sit in the first 4 bytes. Ports in host order. */
-struct nl_tuple {
+struct tr_tuple {
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u16 sport;
@@ -57,19 +57,19 @@ struct nl_tuple {
 };
 
 /* Key and value of the per-endpoint count maps (tcpconnect -c, tcpaccept -c). */
-struct nl_endpoint {
+struct tr_endpoint {
 	__u8 addr[16];
 	__u16 port;
 	__u16 family;
 	__u32 _pad;
 };
 
-struct nl_counts {
+struct tr_counts {
 	__u64 ok;
 	__u64 failed;
 };
 
 /* Histogram maps hold this many slots (log2 or linear buckets). */
-#define NL_HIST_SLOTS 64
+#define TR_HIST_SLOTS 64
 
 #endif

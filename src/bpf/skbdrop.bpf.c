@@ -10,11 +10,12 @@
  * Hook: kfree_skb (tp_btf, else raw_tp).
  */
 #include "bpf/netlens.bpf.h"
+#include "bpf/core_fixes.bpf.h"
 #include "bpf/skbdrop.h"
 
-#define NL_ETH_P_IP   0x0800
-#define NL_ETH_P_IPV6 0x86DD
-#define NL_IPPROTO_UDP 17
+#define TR_ETH_P_IP   0x0800
+#define TR_ETH_P_IPV6 0x86DD
+#define TR_IPPROTO_UDP 17
 
 const volatile __u32 skip_reason1 = 0xffffffff; /* SKB_CONSUMED */
 const volatile __u32 skip_reason2 = 0xffffffff; /* SKB_NOT_DROPPED_YET */
@@ -52,7 +53,7 @@ static __always_inline void parse(const struct sk_buff *skb, struct skbdrop_pkt 
 	ver = b0 >> 4;
 	if (ver == 4) {
 		__u16 frag = 0;
-		p->family = NL_AF_INET;
+		p->family = TR_AF_INET;
 		bpf_probe_read_kernel(&p->proto, 1, nh + 9);
 		bpf_probe_read_kernel(p->saddr, 4, nh + 12);
 		bpf_probe_read_kernel(p->daddr, 4, nh + 16);
@@ -61,7 +62,7 @@ static __always_inline void parse(const struct sk_buff *skb, struct skbdrop_pkt 
 			return; /* a later fragment: no transport header */
 		th = nh + (b0 & 0xf) * 4;
 	} else if (ver == 6) {
-		p->family = NL_AF_INET6;
+		p->family = TR_AF_INET6;
 		bpf_probe_read_kernel(&p->proto, 1, nh + 6);
 		bpf_probe_read_kernel(p->saddr, 16, nh + 8);
 		bpf_probe_read_kernel(p->daddr, 16, nh + 24);
@@ -69,13 +70,13 @@ static __always_inline void parse(const struct sk_buff *skb, struct skbdrop_pkt 
 	} else {
 		return;
 	}
-	if (p->proto == NL_IPPROTO_TCP || p->proto == NL_IPPROTO_UDP) {
+	if (p->proto == TR_IPPROTO_TCP || p->proto == TR_IPPROTO_UDP) {
 		__u16 ports[2];
 		if (bpf_probe_read_kernel(ports, sizeof(ports), th) == 0) {
 			p->sport = bpf_ntohs(ports[0]);
 			p->dport = bpf_ntohs(ports[1]);
 		}
-		if (p->proto == NL_IPPROTO_TCP)
+		if (p->proto == TR_IPPROTO_TCP)
 			bpf_probe_read_kernel(&p->tcp_flags, 1, th + 13);
 	}
 }
@@ -88,7 +89,7 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 	struct sock *sk = NULL;
 	__u32 netns = 0;
 	__u64 cgroup = 0;
-	bool ports = nl_filter.nports || nl_filter.nlports || nl_filter.nrports;
+	bool ports = tr_filter.nports || tr_filter.nlports || tr_filter.nrports;
 
 	if (reason == skip_reason1 || reason == skip_reason2)
 		return 0;
@@ -97,13 +98,13 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 	/* Counting by reason or location needs the headers, device and socket
 	 * only for filters: skip those reads (rodata, so the verifier drops
 	 * the dead branches); most of the cost of a run is there. */
-	if (by == SKBDROP_BY_EVENT || by == SKBDROP_BY_FLOW || tcp_only || nl_filter.family || ports)
+	if (by == SKBDROP_BY_EVENT || by == SKBDROP_BY_FLOW || tcp_only || tr_filter.family || ports)
 		parse(skb, &p);
-	if (tcp_only && (!p.family || p.proto != NL_IPPROTO_TCP))
+	if (tcp_only && (!p.family || p.proto != TR_IPPROTO_TCP))
 		return 0;
-	if (nl_filter.family && p.family != nl_filter.family)
+	if (tr_filter.family && p.family != tr_filter.family)
 		return 0;
-	if (by == SKBDROP_BY_EVENT || nl_filter.netns || nl_filter.cgroup) {
+	if (by == SKBDROP_BY_EVENT || tr_filter.netns || tr_filter.cgroup) {
 		dev = BPF_CORE_READ(skb, dev);
 		sk = BPF_CORE_READ(skb, sk);
 		if (!sk)
@@ -111,16 +112,16 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 		if (dev)
 			netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 		else if (sk)
-			netns = nl_sk_netns(sk);
-		if (nl_filter.netns && netns != nl_filter.netns)
+			netns = tr_sk_netns(sk);
+		if (tr_filter.netns && netns != tr_filter.netns)
 			return 0;
 		if (sk)
-			cgroup = nl_sk_cgroup(sk);
-		if (nl_filter.cgroup && cgroup != nl_filter.cgroup)
+			cgroup = tr_sk_cgroup(sk);
+		if (tr_filter.cgroup && cgroup != tr_filter.cgroup)
 			return 0;
 	}
 	/* --lport matches the destination port, --rport the source */
-	if (ports && (!p.sport || !nl_want_ports(p.dport, p.sport)))
+	if (ports && (!p.sport || !tr_want_ports(p.dport, p.sport)))
 		return 0;
 
 	if (by != SKBDROP_BY_EVENT) {
@@ -144,7 +145,7 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 		return 0;
 	}
 
-	struct skbdrop_event *e = nl_reserve(sizeof(*e));
+	struct skbdrop_event *e = tr_reserve(sizeof(*e));
 	if (!e)
 		return 0;
 	__builtin_memset(&e->h, 0, sizeof(e->h));
@@ -160,22 +161,14 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 	if (dev)
 		BPF_CORE_READ_STR_INTO(&e->ifname, dev, name);
 	e->state = 0;
-	if (sk && nl_sk_is_tcp(sk))
+	if (sk && tr_sk_is_tcp(sk))
 		e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->stack_id = want_stack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	nl_submit(e);
+	tr_submit(e);
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(skbdrop_btf, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-{
-	return on_drop(ctx, skb, location, (__u32)reason, rx_sk);
-}
-
-SEC("raw_tp/kfree_skb")
-int BPF_PROG(skbdrop_raw, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-{
-	return on_drop(ctx, skb, location, (__u32)reason, rx_sk);
-}
+/* rx_sk: the fourth argument, on kernels that have it (core_fixes.bpf.h) */
+TR_PROGRAM_PAIR(skbdrop, kfree_skb, (struct sk_buff *skb, void *location, int reason),
+		on_drop(ctx, skb, location, (__u32)reason, tr_kfree_skb_rx_sk(ctx)))

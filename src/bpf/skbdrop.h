@@ -27,7 +27,7 @@ struct skbdrop_pkt {
 };
 
 struct skbdrop_event {
-	struct nl_hdr h;            /* pid/comm: unused (softirq) */
+	struct tr_hdr h;            /* pid/comm: unused (softirq) */
 	struct skbdrop_pkt p;
 	__u64 location;             /* kernel address of the kfree_skb caller */
 	__u32 reason;               /* enum skb_drop_reason (named from BTF) */

@@ -10,7 +10,7 @@
 
 struct synsent {
 	__u64 ts;
-	struct nl_owner o;
+	struct tr_owner o;
 };
 
 struct {
@@ -21,7 +21,7 @@ struct {
 } synsent SEC(".maps");
 
 /* Returns the connect's record when sk leaves SYN_SENT (caller deletes it
- * with synsent_done), NULL otherwise. backup: see nl_nest_claim(); the
+ * with synsent_done), NULL otherwise. backup: see tr_nest_claim(); the
  * claim comes before the map lookup, whose result the primary changes. */
 static __always_inline struct synsent *synsent_track(struct sock *sk, int oldstate, int newstate,
 						     bool backup)
@@ -30,21 +30,21 @@ static __always_inline struct synsent *synsent_track(struct sock *sk, int oldsta
 
 	if (newstate == TCP_SYN_SENT) {
 		struct synsent s = { .ts = bpf_ktime_get_ns() };
-		if (!nl_sk_is_tcp(sk))
+		if (!tr_sk_is_tcp(sk))
 			return NULL;
-		if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
+		if (!tr_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
 			return NULL;
-		if (!nl_nest_claim(backup))
+		if (!tr_nest_claim(backup))
 			return NULL;
-		nl_owner_current(&s.o);
-		if (!nl_want_task(s.o.pid, s.o.comm))
+		tr_owner_current(&s.o);
+		if (!tr_want_task(s.o.pid, s.o.comm))
 			return NULL;
 		bpf_map_update_elem(&synsent, &key, &s, BPF_ANY);
 		return NULL;
 	}
-	if (oldstate != TCP_SYN_SENT || !nl_sk_is_tcp(sk))
+	if (oldstate != TCP_SYN_SENT || !tr_sk_is_tcp(sk))
 		return NULL;
-	if (!nl_nest_claim(backup))
+	if (!tr_nest_claim(backup))
 		return NULL;
 	return bpf_map_lookup_elem(&synsent, &key);
 }

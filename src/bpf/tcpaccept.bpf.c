@@ -13,27 +13,27 @@ const volatile bool count_mode = false;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
-	__type(key, struct nl_endpoint);
-	__type(value, struct nl_counts);
+	__type(key, struct tr_endpoint);
+	__type(value, struct tr_counts);
 } counts SEC(".maps");
 
 static __always_inline int on_accept(struct sock *sk)
 {
 	struct tcpaccept_event *e;
-	struct nl_owner o;
-	struct nl_tuple t = {};
+	struct tr_owner o;
+	struct tr_tuple t = {};
 
-	if (!nl_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
+	if (!tr_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return 0;
-	nl_owner_current(&o);
-	if (!nl_want_task(o.pid, o.comm))
+	tr_owner_current(&o);
+	if (!tr_want_task(o.pid, o.comm))
 		return 0;
-	nl_read_tuple(sk, &t);
-	if (!nl_want_ports(t.sport, t.dport))
+	tr_read_tuple(sk, &t);
+	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
 	if (count_mode) {
-		struct nl_endpoint k = { .port = t.sport, .family = t.family };
-		struct nl_counts zero = {}, *c;
+		struct tr_endpoint k = { .port = t.sport, .family = t.family };
+		struct tr_counts zero = {}, *c;
 		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));
 		c = bpf_map_lookup_elem(&counts, &k);
 		if (!c) {
@@ -44,13 +44,13 @@ static __always_inline int on_accept(struct sock *sk)
 			__sync_fetch_and_add(&c->ok, 1);
 		return 0;
 	}
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nl_fill_hdr(&e->h, sk, &o, bpf_ktime_get_ns());
+	tr_fill_hdr(&e->h, sk, &o, bpf_ktime_get_ns());
 	e->t = t;
-	nl_submit(e);
+	tr_submit(e);
 	return 0;
 }
 
-NL_ACCEPTED_SOCK_PROGRAMS(tcpaccept, on_accept)
+TR_ACCEPTED_SOCK_PROGRAMS(tcpaccept, on_accept)

@@ -5,8 +5,8 @@
 #include "bpf/netlens.h"
 
 struct tcpaccept_event {
-	struct nl_hdr h;
-	struct nl_tuple t;
+	struct tr_hdr h;
+	struct tr_tuple t;
 };
 
 #endif

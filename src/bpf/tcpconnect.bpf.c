@@ -10,21 +10,21 @@ const volatile bool count_mode = false;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
-	__type(key, struct nl_endpoint);
-	__type(value, struct nl_counts);
+	__type(key, struct tr_endpoint);
+	__type(value, struct tr_counts);
 } counts SEC(".maps");
 
 static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
 {
 	struct synsent *s = synsent_track(sk, oldstate, newstate, backup);
 	struct tcpconnect_event *e;
-	struct nl_tuple t = {};
+	struct tr_tuple t = {};
 	int err = 0;
 
 	if (!s)
 		return 0;
-	nl_read_tuple(sk, &t);
-	if (!nl_want_ports(t.sport, t.dport))
+	tr_read_tuple(sk, &t);
+	if (!tr_want_ports(t.sport, t.dport))
 		goto out;
 	if (newstate != TCP_ESTABLISHED) {
 		err = BPF_CORE_READ(sk, sk_err);
@@ -32,8 +32,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 			err = BPF_CORE_READ(sk, sk_err_soft);
 	}
 	if (count_mode) {
-		struct nl_endpoint k = { .port = t.dport, .family = t.family };
-		struct nl_counts zero = {}, *c;
+		struct tr_endpoint k = { .port = t.dport, .family = t.family };
+		struct tr_counts zero = {}, *c;
 		__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));
 		c = bpf_map_lookup_elem(&counts, &k);
 		if (!c) {
@@ -48,20 +48,20 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		}
 		goto out;
 	}
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
 	__u64 now = bpf_ktime_get_ns();
-	nl_fill_hdr(&e->h, sk, &s->o, now);
+	tr_fill_hdr(&e->h, sk, &s->o, now);
 	e->t = t;
 	e->lat_ns = now - s->ts;
 	/* -1: closed while connecting, with no error (aborted by its owner) */
 	e->err = newstate == TCP_ESTABLISHED ? 0 : (err ? err : -1);
 	e->_pad = 0;
-	nl_submit(e);
+	tr_submit(e);
 out:
 	synsent_done(sk);
 	return 0;
 }
 
-NL_STATE_PROGRAMS(tcpconnect, on_state)
+TR_STATE_PROGRAMS(tcpconnect, on_state)

@@ -5,8 +5,8 @@
 #include "bpf/netlens.h"
 
 struct tcpconnect_event {
-	struct nl_hdr h;
-	struct nl_tuple t;
+	struct tr_hdr h;
+	struct tr_tuple t;
 	__u64 lat_ns;   /* SYN_SENT to ESTABLISHED or to failure */
 	__s32 err;      /* 0, or the errno the connect failed with */
 	__u32 _pad;

@@ -12,7 +12,7 @@ const volatile __u64 hist_step_us = 0; /* 0: log2 buckets of microseconds */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NL_HIST_SLOTS);
+	__uint(max_entries, TR_HIST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } hist SEC(".maps");
@@ -21,7 +21,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 {
 	struct synsent *s = synsent_track(sk, oldstate, newstate, backup);
 	struct tcpconnlat_event *e;
-	struct nl_tuple t = {};
+	struct tr_tuple t = {};
 	__u64 now, lat;
 
 	if (!s)
@@ -32,29 +32,29 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	lat = now - s->ts;
 	if (lat < min_ns)
 		goto out;
-	nl_read_tuple(sk, &t);
-	if (!nl_want_ports(t.sport, t.dport))
+	tr_read_tuple(sk, &t);
+	if (!tr_want_ports(t.sport, t.dport))
 		goto out;
 	if (hist_mode) {
 		__u64 us = lat / 1000, *slot;
-		__u32 i = hist_step_us ? us / hist_step_us : nl_log2(us);
-		if (i >= NL_HIST_SLOTS)
-			i = NL_HIST_SLOTS - 1;
+		__u32 i = hist_step_us ? us / hist_step_us : tr_log2(us);
+		if (i >= TR_HIST_SLOTS)
+			i = TR_HIST_SLOTS - 1;
 		slot = bpf_map_lookup_elem(&hist, &i);
 		if (slot)
 			__sync_fetch_and_add(slot, 1);
 		goto out;
 	}
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	nl_fill_hdr(&e->h, sk, &s->o, now);
+	tr_fill_hdr(&e->h, sk, &s->o, now);
 	e->t = t;
 	e->lat_ns = lat;
-	nl_submit(e);
+	tr_submit(e);
 out:
 	synsent_done(sk);
 	return 0;
 }
 
-NL_STATE_PROGRAMS(tcpconnlat, on_state)
+TR_STATE_PROGRAMS(tcpconnlat, on_state)

@@ -32,13 +32,13 @@
 struct session {
 	__u64 ts;          /* birth */
 	__u64 closed;      /* time of a CLOSE with no owner yet; 0: open */
-	struct nl_owner o; /* pid 0: not known (yet) */
+	struct tr_owner o; /* pid 0: not known (yet) */
 	__u8 active;
 	__u8 _pad[7];
 	/* Read at a CLOSE with no owner, reported at tcp_destroy_sock: a reset
 	 * sent by close() (SO_LINGER 0: tcp_disconnect) clears the tuple and
 	 * the byte counts before the socket is freed. */
-	struct nl_tuple t;
+	struct tr_tuple t;
 	__u64 tx_bytes;
 	__u64 rx_bytes;
 };
@@ -67,17 +67,17 @@ struct {
 /* The tuple and payload byte counts of sk (tp: its tcp_sock); false when
  * the port filters reject it. btf: read with plain loads (a tp_btf
  * program, see "reading kernel memory"). */
-static __always_inline bool read_close(struct sock *sk, struct tcp_sock *tp, struct nl_tuple *t,
+static __always_inline bool read_close(struct sock *sk, struct tcp_sock *tp, struct tr_tuple *t,
 				       __u64 *tx, __u64 *rx, bool btf)
 {
-	nl_read_tuple_rd(sk, tp, t, btf);
-	if (!nl_want_ports(t->sport, t->dport))
+	tr_read_tuple_rd(sk, tp, t, btf);
+	if (!tr_want_ports(t->sport, t->dport))
 		return false;
 	/* payload only: bytes_acked and bytes_received also count the SYN and
 	 * FIN sequence numbers; bytes_sent counts retransmissions */
-	*tx = NL_RD(btf, tp, bytes_sent) - NL_RD(btf, tp, bytes_retrans);
-	*rx = NL_RD(btf, tp, bytes_received);
-	if (*rx && (NL_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+	*tx = TR_RD(btf, tp, bytes_sent) - TR_RD(btf, tp, bytes_retrans);
+	*rx = TR_RD(btf, tp, bytes_received);
+	if (*rx && (TR_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
 		(*rx)--; /* the peer's FIN */
 	return true;
 }
@@ -94,21 +94,21 @@ static __always_inline void fill_tail(struct tcplife_event *e, const struct sess
 static __always_inline void end_session(struct sock *sk, struct session *s, __u64 key,
 					__u64 closed, bool btf)
 {
-	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 	struct tcplife_event *e;
 
-	if (!tp || !nl_want_task(s->o.pid, s->o.comm))
+	if (!tp || !tr_want_task(s->o.pid, s->o.comm))
 		goto out;
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
 	if (!read_close(sk, tp, &e->t, &e->tx_bytes, &e->rx_bytes, btf)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		goto out;
 	}
-	nl_fill_hdr_rd(&e->h, sk, &s->o, closed, btf);
+	tr_fill_hdr_rd(&e->h, sk, &s->o, closed, btf);
 	fill_tail(e, s, closed);
-	nl_submit_at(e, closed);
+	tr_submit_at(e, closed);
 out:
 	bpf_map_delete_elem(&sessions, &key);
 }
@@ -119,7 +119,7 @@ out:
 static __always_inline bool defer_session(struct sock *sk, struct session *s, __u64 key,
 					  __u64 closed, bool btf)
 {
-	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 
 	if (!tp || !read_close(sk, tp, &s->t, &s->tx_bytes, &s->rx_bytes, btf)) {
 		bpf_map_delete_elem(&sessions, &key);
@@ -134,16 +134,16 @@ static __always_inline bool defer_session(struct sock *sk, struct session *s, __
 static __always_inline void end_deferred(struct sock *sk, struct session *s, __u64 key, bool btf)
 {
 	struct tcplife_event *e;
-	struct nl_owner o;
+	struct tr_owner o;
 
-	nl_owner_current(&o);
-	if (nl_want_task(o.pid, o.comm) && (e = nl_reserve(sizeof(*e)))) {
+	tr_owner_current(&o);
+	if (tr_want_task(o.pid, o.comm) && (e = tr_reserve(sizeof(*e)))) {
 		e->t = s->t;
 		e->tx_bytes = s->tx_bytes;
 		e->rx_bytes = s->rx_bytes;
-		nl_fill_hdr_rd(&e->h, sk, &o, s->closed, btf);
+		tr_fill_hdr_rd(&e->h, sk, &o, s->closed, btf);
 		fill_tail(e, s, s->closed);
-		nl_submit(e);
+		tr_submit(e);
 	}
 	bpf_map_delete_elem(&sessions, &key);
 }
@@ -156,14 +156,14 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 	if (newstate != TCP_SYN_SENT && newstate != TCP_SYN_RECV && newstate != TCP_FIN_WAIT1 &&
 	    newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
 		return 0;
-	if (!nl_sk_is_tcp_rd(sk, btf))
+	if (!tr_sk_is_tcp_rd(sk, btf))
 		return 0;
-	if (!nl_want_sock_rd(sk, NL_RD(btf, sk, __sk_common.skc_family), btf))
+	if (!tr_want_sock_rd(sk, TR_RD(btf, sk, __sk_common.skc_family), btf))
 		return 0;
 	if (newstate == TCP_SYN_SENT || newstate == TCP_SYN_RECV) {
 		struct session ns = { .ts = bpf_ktime_get_ns(), .active = newstate == TCP_SYN_SENT };
 		if (ns.active)
-			nl_owner_current(&ns.o);
+			tr_owner_current(&ns.o);
 		if (!bpf_map_update_elem(&sessions, &key, &ns, BPF_NOEXIST))
 			return 0;
 		/* An entry already: a socket reset with no owner and now
@@ -173,7 +173,7 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		if (s && s->closed && ns.active)
 			end_deferred(sk, s, key, btf);
 		if (bpf_map_update_elem(&sessions, &key, &ns, BPF_ANY))
-			nl_count_lost();
+			tr_count_lost();
 		return 0;
 	}
 	s = bpf_map_lookup_elem(&sessions, &key);
@@ -181,7 +181,7 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		return 0;
 	if (newstate != TCP_CLOSE) { /* close() or shutdown(), in its process */
 		if (!s->o.pid)
-			nl_owner_current(&s->o);
+			tr_owner_current(&s->o);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
@@ -192,17 +192,8 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcplife_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate, true);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcplife_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate, false);
-}
+TR_PROGRAM_PAIR(tcplife_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate, btf))
 
 /* The socket is being freed, after its CLOSE. A session closed with no
  * owner gets one: for such a socket this runs in the process that closes
@@ -232,14 +223,4 @@ static __always_inline int on_destroy(struct sock *sk, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(tcplife_destroy_btf, struct sock *sk)
-{
-	return on_destroy(sk, true);
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tcplife_destroy_raw, struct sock *sk)
-{
-	return on_destroy(sk, false);
-}
+TR_PROGRAM_PAIR(tcplife_destroy, tcp_destroy_sock, (struct sock *sk), on_destroy(sk, btf))

@@ -5,8 +5,8 @@
 #include "bpf/netlens.h"
 
 struct tcplife_event {
-	struct nl_hdr h;
-	struct nl_tuple t;
+	struct tr_hdr h;
+	struct tr_tuple t;
 	__u64 tx_bytes;   /* bytes acked by the peer */
 	__u64 rx_bytes;   /* bytes received */
 	__u64 dur_ns;     /* first SYN to close */

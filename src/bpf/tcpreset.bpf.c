@@ -13,12 +13,12 @@
  * inet_sock_set_state and, for accepted sockets' owners, the accept
  * syscalls' exit tracepoints (sys_exit as the fallback).
  */
-#define NL_WANT_OWNERS
+#define TR_WANT_OWNERS
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpreset.h"
 
-#define NL_ETH_P_IP   0x0800
-#define NL_ETH_P_IPV6 0x86DD
+#define TR_ETH_P_IP   0x0800
+#define TR_ETH_P_IPV6 0x86DD
 
 const volatile bool count_mode = false;
 
@@ -29,28 +29,28 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-static __always_inline bool want_owner(const struct nl_owner *o)
+static __always_inline bool want_owner(const struct tr_owner *o)
 {
 	if (o)
-		return nl_want_task(o->pid, o->comm);
-	return !nl_filter.pid && !nl_filter.comm_set;
+		return tr_want_task(o->pid, o->comm);
+	return !tr_filter.pid && !tr_filter.comm_set;
 }
 
-/* Tuple of a socket of any kind: full sockets through nl_read_tuple()
+/* Tuple of a socket of any kind: full sockets through tr_read_tuple()
  * (inet_sport survives unhashing); request and time-wait socks have only
  * their sock_common. */
-static __always_inline void sk_tuple(const struct sock *sk, struct nl_tuple *t)
+static __always_inline void sk_tuple(const struct sock *sk, struct tr_tuple *t)
 {
 	__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
 
 	if (st != TCP_TIME_WAIT && st != TCP_NEW_SYN_RECV) {
-		nl_read_tuple(sk, t);
+		tr_read_tuple(sk, t);
 		return;
 	}
 	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (t->family == NL_AF_INET6) {
+	if (t->family == TR_AF_INET6) {
 		BPF_CORE_READ_INTO(&t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	} else {
@@ -60,7 +60,7 @@ static __always_inline void sk_tuple(const struct sock *sk, struct nl_tuple *t)
 }
 
 /* The received packet's tuple, reversed (d = its source). */
-static __always_inline bool skb_tuple_rev(const struct sk_buff *skb, struct nl_tuple *t)
+static __always_inline bool skb_tuple_rev(const struct sk_buff *skb, struct tr_tuple *t)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
@@ -68,12 +68,12 @@ static __always_inline bool skb_tuple_rev(const struct sk_buff *skb, struct nl_t
 	unsigned char *th = head + BPF_CORE_READ(skb, transport_header);
 	__u16 ports[2];
 
-	if (proto == NL_ETH_P_IP) {
-		t->family = NL_AF_INET;
+	if (proto == TR_ETH_P_IP) {
+		t->family = TR_AF_INET;
 		bpf_probe_read_kernel(t->daddr, 4, nh + 12);
 		bpf_probe_read_kernel(t->saddr, 4, nh + 16);
-	} else if (proto == NL_ETH_P_IPV6) {
-		t->family = NL_AF_INET6;
+	} else if (proto == TR_ETH_P_IPV6) {
+		t->family = TR_AF_INET6;
 		bpf_probe_read_kernel(t->daddr, 16, nh + 8);
 		bpf_probe_read_kernel(t->saddr, 16, nh + 24);
 	} else {
@@ -90,8 +90,8 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 				__u8 dir)
 {
 	struct tcpreset_event *e;
-	struct nl_owner *o = NULL;
-	struct nl_tuple t = {};
+	struct tr_owner *o = NULL;
+	struct tr_tuple t = {};
 	__u32 netns;
 	__u8 state = 0;
 
@@ -104,24 +104,24 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 		return 0;
 	}
 	if (sk) {
-		if (!nl_want_sock(sk, t.family))
+		if (!tr_want_sock(sk, t.family))
 			return 0;
-		netns = nl_sk_netns(sk);
+		netns = tr_sk_netns(sk);
 		state = BPF_CORE_READ(sk, __sk_common.skc_state);
 		if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)
-			o = nl_owner_get(sk);
+			o = tr_owner_get(sk);
 	} else {
-		if (t.family != NL_AF_INET && t.family != NL_AF_INET6)
+		if (t.family != TR_AF_INET && t.family != TR_AF_INET6)
 			return 0;
-		if (nl_filter.family && t.family != nl_filter.family)
+		if (tr_filter.family && t.family != tr_filter.family)
 			return 0;
-		if (nl_filter.cgroup)
+		if (tr_filter.cgroup)
 			return 0;
 		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-		if (nl_filter.netns && netns != nl_filter.netns)
+		if (tr_filter.netns && netns != tr_filter.netns)
 			return 0;
 	}
-	if (!nl_want_ports(t.sport, t.dport))
+	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
 	if (!want_owner(o))
 		return 0;
@@ -139,11 +139,11 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 		__sync_fetch_and_add(c, 1);
 		return 0;
 	}
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		return 0;
 	if (sk) {
-		nl_fill_hdr(&e->h, sk, o, bpf_ktime_get_ns());
+		tr_fill_hdr(&e->h, sk, o, bpf_ktime_get_ns());
 	} else {
 		__builtin_memset(&e->h, 0, sizeof(e->h));
 		e->h.ts_ns = bpf_ktime_get_ns();
@@ -155,67 +155,41 @@ static __always_inline int emit(const struct sock *sk, const struct sk_buff *skb
 	e->state = state;
 	e->has_sk = sk != NULL;
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	nl_submit(e);
+	tr_submit(e);
 	return 0;
 }
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(tcpreset_send_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
-{
-	return emit(sk, skb, (__u32)reason, TCPRESET_SENT);
-}
+TR_PROGRAM_PAIR(tcpreset_send, tcp_send_reset,
+		(const struct sock *sk, const struct sk_buff *skb, int reason),
+		emit(sk, skb, (__u32)reason, TCPRESET_SENT))
 
-SEC("raw_tp/tcp_send_reset")
-int BPF_PROG(tcpreset_send_raw, const struct sock *sk, const struct sk_buff *skb, int reason)
-{
-	return emit(sk, skb, (__u32)reason, TCPRESET_SENT);
-}
-
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(tcpreset_recv_btf, struct sock *sk)
-{
-	return emit(sk, NULL, 0, TCPRESET_RECEIVED);
-}
-
-SEC("raw_tp/tcp_receive_reset")
-int BPF_PROG(tcpreset_recv_raw, struct sock *sk)
-{
-	return emit(sk, NULL, 0, TCPRESET_RECEIVED);
-}
+TR_PROGRAM_PAIR(tcpreset_recv, tcp_receive_reset, (struct sock *sk),
+		emit(sk, NULL, 0, TCPRESET_RECEIVED))
 
 static __always_inline int on_state(struct sock *sk, int newstate)
 {
 	if (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN && newstate != TCP_SYN_RECV)
 		return 0;
-	if (!nl_sk_is_tcp(sk))
+	if (!tr_sk_is_tcp(sk))
 		return 0;
 	/* Owners outlive CLOSE (an abortive close sends its reset after the
 	 * move to CLOSE); a new child socket (SYN_RECV, softirq) forgets
 	 * whatever a freed socket at the same address left behind. */
 	if (newstate == TCP_SYN_RECV)
-		nl_owner_del(sk);
+		tr_owner_del(sk);
 	else
-		nl_owner_set_current(sk);
+		tr_owner_set_current(sk);
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpreset_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpreset_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
+TR_PROGRAM_PAIR(tcpreset_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate))
 
 /* accept() returned sk to its owner. */
 static __always_inline int on_accept(struct sock *sk)
 {
-	nl_owner_set_current(sk);
+	tr_owner_set_current(sk);
 	return 0;
 }
 
-NL_ACCEPTED_SOCK_PROGRAMS(tcpreset, on_accept)
+TR_ACCEPTED_SOCK_PROGRAMS(tcpreset, on_accept)

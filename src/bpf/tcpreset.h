@@ -8,8 +8,8 @@
 #define TCPRESET_RECEIVED 1
 
 struct tcpreset_event {
-	struct nl_hdr h;
-	struct nl_tuple t;  /* s = this host's end, d = the peer */
+	struct tr_hdr h;
+	struct tr_tuple t;  /* s = this host's end, d = the peer */
 	__u32 reason;       /* sent: enum sk_rst_reason (named from BTF) */
 	__u8 dir;           /* TCPRESET_SENT or TCPRESET_RECEIVED */
 	__u8 state;         /* TCP state of the socket; 0 when there is none */
@@ -19,7 +19,7 @@ struct tcpreset_event {
 
 /* -c: resets counted per flow, direction, reason and state (value: __u64). */
 struct tcpreset_key {
-	struct nl_tuple t;
+	struct tr_tuple t;
 	__u32 reason;
 	__u8 dir;
 	__u8 state;

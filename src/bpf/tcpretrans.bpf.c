@@ -20,7 +20,7 @@
  * TcpRetransSegs also counts tail loss probes that re-send the last segment
  * (tcp_send_loss_probe -> __tcp_retransmit_skb), which have no tracepoint.
  */
-#define NL_WANT_OWNERS
+#define TR_WANT_OWNERS
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpretrans.h"
 
@@ -29,19 +29,19 @@ const volatile bool count_mode = false;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
-	__type(key, struct nl_tuple);
+	__type(key, struct tr_tuple);
 	__type(value, struct tcpretrans_count);
 } counts SEC(".maps");
 
 /* Owner filter: an unknown owner never matches -p/--comm. */
-static __always_inline bool want_owner(const struct nl_owner *o)
+static __always_inline bool want_owner(const struct tr_owner *o)
 {
 	if (o)
-		return nl_want_task(o->pid, o->comm);
-	return !nl_filter.pid && !nl_filter.comm_set;
+		return tr_want_task(o->pid, o->comm);
+	return !tr_filter.pid && !tr_filter.comm_set;
 }
 
-static __always_inline void count(const struct nl_tuple *t, const struct nl_owner *o, __s32 err,
+static __always_inline void count(const struct tr_tuple *t, const struct tr_owner *o, __s32 err,
 				  __u16 segs, bool synack)
 {
 	struct tcpretrans_count zero = {}, *c;
@@ -50,7 +50,7 @@ static __always_inline void count(const struct nl_tuple *t, const struct nl_owne
 	if (!c) {
 		if (o) {
 			zero.pid = o->pid;
-			__builtin_memcpy(zero.comm, o->comm, NL_COMM_LEN);
+			__builtin_memcpy(zero.comm, o->comm, TR_COMM_LEN);
 		}
 		bpf_map_update_elem(&counts, t, &zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&counts, t);
@@ -70,8 +70,8 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 					 bool backup)
 {
 	struct tcpretrans_event *e;
-	struct nl_owner *o;
-	struct nl_tuple t = {};
+	struct tr_owner *o;
+	struct tr_tuple t = {};
 	struct skb_shared_info *si;
 	struct tcp_skb_cb *cb;
 	__u16 segs, family;
@@ -79,15 +79,15 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 	if (!sk || !skb)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (!nl_want_sock(sk, family))
+	if (!tr_want_sock(sk, family))
 		return 0;
-	nl_read_tuple(sk, &t);
-	if (!nl_want_ports(t.sport, t.dport))
+	tr_read_tuple(sk, &t);
+	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
-	o = nl_owner_get(sk);
+	o = tr_owner_get(sk);
 	if (!want_owner(o))
 		return 0;
-	if (!nl_nest_claim(backup))
+	if (!tr_nest_claim(backup))
 		return 0;
 	/* tcp_skb_pcount(): skb_shinfo(skb)->gso_segs, at skb->head + skb->end */
 	si = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
@@ -98,10 +98,10 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 		count(&t, o, err, segs, false);
 		return 0;
 	}
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nl_fill_hdr(&e->h, sk, o, bpf_ktime_get_ns());
+	tr_fill_hdr(&e->h, sk, o, bpf_ktime_get_ns());
 	e->t = t;
 	cb = (struct tcp_skb_cb *)((const void *)skb + bpf_core_field_offset(struct sk_buff, cb));
 	e->seq = BPF_CORE_READ(cb, seq);
@@ -112,77 +112,57 @@ static __always_inline int on_retransmit(const struct sock *sk, const struct sk_
 	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->kind = TCPRETRANS_SEG;
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	nl_submit(e);
+	tr_submit(e);
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_btf, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	return on_retransmit(sk, skb, err, false);
-}
-
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_raw, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	return on_retransmit(sk, skb, err, false);
-}
+TR_PROGRAM_PAIR(tcpretrans_skb, tcp_retransmit_skb,
+		(const struct sock *sk, const struct sk_buff *skb, int err),
+		on_retransmit(sk, skb, err, backup))
 
 /* The backups, attached after the primary: the runs the kernel skipped. */
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_btf_nest, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	on_retransmit(sk, skb, err, true);
-	nl_nest_clear_upper();
-	return 0;
-}
-
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tcpretrans_skb_raw_nest, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	on_retransmit(sk, skb, err, true);
-	nl_nest_clear_upper();
-	return 0;
-}
+TR_BACKUP_PAIR(tcpretrans_skb, tcp_retransmit_skb,
+	       (const struct sock *sk, const struct sk_buff *skb, int err),
+	       on_retransmit(sk, skb, err, backup))
 
 /* A request sock has the tuple in its sock_common (ir_loc_addr, ir_num, ...);
- * it is no inet_sock, so nl_read_tuple()'s inet_sport must not be read. */
+ * it is no inet_sock, so tr_read_tuple()'s inet_sport must not be read. */
 static __always_inline int on_synack(const struct sock *sk, const struct request_sock *req)
 {
 	const struct sock_common *rc = &req->__req_common;
 	struct tcpretrans_event *e;
-	struct nl_owner *o;
-	struct nl_tuple t = {};
+	struct tr_owner *o;
+	struct tr_tuple t = {};
 	__u16 family;
 
 	if (!sk || !req)
 		return 0;
 	family = BPF_CORE_READ(rc, skc_family);
-	if (!nl_want_sock(sk, family))
+	if (!tr_want_sock(sk, family))
 		return 0;
 	t.family = family;
 	t.sport = BPF_CORE_READ(rc, skc_num);
 	t.dport = bpf_ntohs(BPF_CORE_READ(rc, skc_dport));
-	if (family == NL_AF_INET6) {
+	if (family == TR_AF_INET6) {
 		BPF_CORE_READ_INTO(&t.saddr, rc, skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&t.daddr, rc, skc_v6_daddr.in6_u.u6_addr8);
 	} else {
 		BPF_CORE_READ_INTO((__u32 *)t.saddr, rc, skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)t.daddr, rc, skc_daddr);
 	}
-	if (!nl_want_ports(t.sport, t.dport))
+	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
-	o = nl_owner_get(sk); /* the listener's owner */
+	o = tr_owner_get(sk); /* the listener's owner */
 	if (!want_owner(o))
 		return 0;
 	if (count_mode) {
 		count(&t, o, 0, 1, true);
 		return 0;
 	}
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nl_fill_hdr(&e->h, sk, o, bpf_ktime_get_ns());
+	tr_fill_hdr(&e->h, sk, o, bpf_ktime_get_ns());
 	e->t = t;
 	e->seq = BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn);
 	e->len = 1;
@@ -192,53 +172,37 @@ static __always_inline int on_synack(const struct sock *sk, const struct request
 	e->state = BPF_CORE_READ(rc, skc_state);
 	e->kind = TCPRETRANS_SYNACK;
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	nl_submit(e);
+	tr_submit(e);
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_synack")
-int BPF_PROG(tcpretrans_synack_btf, const struct sock *sk, const struct request_sock *req)
-{
-	return on_synack(sk, req);
-}
-
-SEC("raw_tp/tcp_retransmit_synack")
-int BPF_PROG(tcpretrans_synack_raw, const struct sock *sk, const struct request_sock *req)
-{
-	return on_synack(sk, req);
-}
+TR_PROGRAM_PAIR(tcpretrans_synack, tcp_retransmit_synack,
+		(const struct sock *sk, const struct request_sock *req),
+		on_synack(sk, req))
 
 /* Owners: connect() and listen() run in the owner's context. */
 static __always_inline int on_state(struct sock *sk, int newstate)
 {
 	if (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN && newstate != TCP_CLOSE)
 		return 0;
-	if (!nl_sk_is_tcp(sk))
+	if (!tr_sk_is_tcp(sk))
 		return 0;
 	if (newstate == TCP_CLOSE)
-		nl_owner_del(sk);
+		tr_owner_del(sk);
 	else
-		nl_owner_set_current(sk);
+		tr_owner_set_current(sk);
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcpretrans_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tcpretrans_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	return on_state(sk, newstate);
-}
+TR_PROGRAM_PAIR(tcpretrans_state, inet_sock_set_state,
+		(struct sock *sk, int oldstate, int newstate),
+		on_state(sk, newstate))
 
 /* accept() returned sk to its owner. */
 static __always_inline int on_accept(struct sock *sk)
 {
-	nl_owner_set_current(sk);
+	tr_owner_set_current(sk);
 	return 0;
 }
 
-NL_ACCEPTED_SOCK_PROGRAMS(tcpretrans, on_accept)
+TR_ACCEPTED_SOCK_PROGRAMS(tcpretrans, on_accept)

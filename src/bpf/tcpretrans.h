@@ -9,8 +9,8 @@
 #define TCPRETRANS_SYNACK 1
 
 struct tcpretrans_event {
-	struct nl_hdr h;
-	struct nl_tuple t;
+	struct tr_hdr h;
+	struct tr_tuple t;
 	__u32 seq;       /* first sequence number of the segment */
 	__u32 len;       /* payload bytes (end_seq - seq, SYN/FIN included) */
 	__s32 err;       /* 0, or why the retransmission failed (-EBUSY, ...) */
@@ -29,7 +29,7 @@ struct tcpretrans_count {
 	__u64 synacks;
 	__u32 pid;       /* owner, 0 when unknown */
 	__u32 _pad;
-	char comm[NL_COMM_LEN];
+	char comm[TR_COMM_LEN];
 };
 
 #endif

@@ -12,7 +12,7 @@ const volatile __u8 by = TCPRTT_BY_NONE;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct nl_endpoint);
+	__type(key, struct tr_endpoint);
 	__type(value, struct tcprtt_hist);
 } hist SEC(".maps");
 
@@ -20,24 +20,24 @@ struct {
  * in netlens.bpf.h) */
 static __always_inline int on_probe(struct sock *sk, bool btf)
 {
-	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
-	struct nl_endpoint k = {};
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
+	struct tr_endpoint k = {};
 	struct tcprtt_hist *h;
-	struct nl_tuple t = {};
+	struct tr_tuple t = {};
 	__u32 srtt, slot;
 	__u16 family;
 
-	if (!tp || !nl_sk_is_tcp_rd(sk, btf))
+	if (!tp || !tr_sk_is_tcp_rd(sk, btf))
 		return 0;
-	family = NL_RD(btf, sk, __sk_common.skc_family);
-	if (!nl_want_sock_rd(sk, family, btf))
+	family = TR_RD(btf, sk, __sk_common.skc_family);
+	if (!tr_want_sock_rd(sk, family, btf))
 		return 0;
-	srtt = NL_RD(btf, tp, srtt_us) >> 3;
+	srtt = TR_RD(btf, tp, srtt_us) >> 3;
 	if (!srtt)
 		return 0; /* no RTT sample yet */
-	if (nl_filter.nports || nl_filter.nlports || nl_filter.nrports || by != TCPRTT_BY_NONE) {
-		nl_read_tuple_rd(sk, tp, &t, btf);
-		if (!nl_want_ports(t.sport, t.dport))
+	if (tr_filter.nports || tr_filter.nlports || tr_filter.nrports || by != TCPRTT_BY_NONE) {
+		tr_read_tuple_rd(sk, tp, &t, btf);
+		if (!tr_want_ports(t.sport, t.dport))
 			return 0;
 	}
 	if (by == TCPRTT_BY_RADDR) {
@@ -54,7 +54,7 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 		if (!h)
 			return 0;
 	}
-	slot = nl_log2(srtt);
+	slot = tr_log2(srtt);
 	if (slot >= TCPRTT_SLOTS)
 		slot = TCPRTT_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
@@ -63,14 +63,4 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	return 0;
 }
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(tcprtt_probe_btf, struct sock *sk, struct sk_buff *skb)
-{
-	return on_probe(sk, true);
-}
-
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(tcprtt_probe_raw, struct sock *sk, struct sk_buff *skb)
-{
-	return on_probe(sk, false);
-}
+TR_PROGRAM_PAIR(tcprtt_probe, tcp_probe, (struct sock *sk, struct sk_buff *skb), on_probe(sk, btf))

@@ -8,7 +8,7 @@
 
 enum { TCPRTT_BY_NONE, TCPRTT_BY_RADDR, TCPRTT_BY_RPORT };
 
-/* value of the hist map, keyed by struct nl_endpoint (all zero: no key) */
+/* value of the hist map, keyed by struct tr_endpoint (all zero: no key) */
 struct tcprtt_hist {
 	__u64 slots[TCPRTT_SLOTS];
 	__u64 sum_us;

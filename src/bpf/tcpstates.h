@@ -5,8 +5,8 @@
 #include "bpf/netlens.h"
 
 struct tcpstates_event {
-	struct nl_hdr h;
-	struct nl_tuple t;
+	struct tr_hdr h;
+	struct tr_tuple t;
 	__u64 skaddr;      /* identifies the socket across events */
 	__u64 delta_ns;    /* time spent in oldstate; 0 if not seen entering it */
 	__u32 oldstate;

@@ -13,7 +13,7 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpsynbl.h"
 
-#define NL_TCP_LISTEN 10
+#define TR_TCP_LISTEN 10
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -26,18 +26,18 @@ static __always_inline int on_ready(const struct sock *sk)
 {
 	struct tcpsynbl_key k = {};
 	struct tcpsynbl_val *v;
-	struct nl_tuple t = {};
+	struct tr_tuple t = {};
 	__u32 backlog, limit, synq, slot;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != NL_TCP_LISTEN)
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TR_TCP_LISTEN)
 		return 0;
-	if (!nl_sk_is_tcp(sk))
+	if (!tr_sk_is_tcp(sk))
 		return 0;
 	t.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (!nl_want_sock(sk, t.family))
+	if (!tr_want_sock(sk, t.family))
 		return 0;
-	nl_read_tuple(sk, &t);
-	if (!nl_want_ports(t.sport, t.dport))
+	tr_read_tuple(sk, &t);
+	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
 	backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 	limit = BPF_CORE_READ(sk, sk_max_ack_backlog);
@@ -45,7 +45,7 @@ static __always_inline int on_ready(const struct sock *sk)
 	__builtin_memcpy(k.addr, t.saddr, sizeof(k.addr));
 	k.port = t.sport;
 	k.family = t.family;
-	k.netns = nl_sk_netns(sk);
+	k.netns = tr_sk_netns(sk);
 	v = bpf_map_lookup_elem(&hist, &k);
 	if (!v) {
 		struct tcpsynbl_val zero = {};
@@ -54,7 +54,7 @@ static __always_inline int on_ready(const struct sock *sk)
 		if (!v)
 			return 0;
 	}
-	slot = nl_log2(backlog);
+	slot = tr_log2(backlog);
 	if (slot >= TCPSYNBL_SLOTS)
 		slot = TCPSYNBL_SLOTS - 1;
 	__sync_fetch_and_add(&v->slots[slot], 1);
@@ -69,14 +69,4 @@ static __always_inline int on_ready(const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(tcpsynbl_ready_btf, const struct sock *sk)
-{
-	return on_ready(sk);
-}
-
-SEC("raw_tp/sk_data_ready")
-int BPF_PROG(tcpsynbl_ready_raw, const struct sock *sk)
-{
-	return on_ready(sk);
-}
+TR_PROGRAM_PAIR(tcpsynbl_ready, sk_data_ready, (const struct sock *sk), on_ready(sk))

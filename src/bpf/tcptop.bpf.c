@@ -13,7 +13,7 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcptop.h"
 
-#define NL_MSG_PEEK 2
+#define TR_MSG_PEEK 2
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -33,28 +33,28 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 	struct tcptop_val *v;
 	__u64 id;
 
-	if (ret <= 0 || (rx && (flags & NL_MSG_PEEK)))
+	if (ret <= 0 || (rx && (flags & TR_MSG_PEEK)))
 		return 0;
-	if (!sk || !nl_sk_is_tcp_rd(sk, btf))
+	if (!sk || !tr_sk_is_tcp_rd(sk, btf))
 		return 0;
-	if (!nl_want_sock_rd(sk, NL_RD(btf, sk, __sk_common.skc_family), btf))
+	if (!tr_want_sock_rd(sk, TR_RD(btf, sk, __sk_common.skc_family), btf))
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	k.sk = (__u64)sk;
 	k.pid = id >> 32;
-	k.ports = NL_RD(btf, sk, __sk_common.skc_portpair);
-	if (nl_filter.pid && k.pid != nl_filter.pid)
+	k.ports = TR_RD(btf, sk, __sk_common.skc_portpair);
+	if (tr_filter.pid && k.pid != tr_filter.pid)
 		return 0;
 	v = bpf_map_lookup_elem(&flows, &k);
 	if (!v) {
 		struct tcptop_val nv = {};
-		nl_read_tuple_rd(sk, NULL, &nv.t, btf);
-		if (!nl_want_ports(nv.t.sport, nv.t.dport))
+		tr_read_tuple_rd(sk, NULL, &nv.t, btf);
+		if (!tr_want_ports(nv.t.sport, nv.t.dport))
 			return 0;
 		bpf_get_current_comm(nv.comm, sizeof(nv.comm));
-		if (!nl_want_task(k.pid, nv.comm))
+		if (!tr_want_task(k.pid, nv.comm))
 			return 0;
-		nv.netns = nl_sk_netns_rd(sk, btf);
+		nv.netns = tr_sk_netns_rd(sk, btf);
 		bpf_map_update_elem(&flows, &k, &nv, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&flows, &k);
 		if (!v)
@@ -70,26 +70,8 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(tcptop_send_btf, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, false, true);
-}
+TR_PROGRAM_PAIR(tcptop_send, sock_send_length, (struct sock *sk, int ret, int flags),
+		on_length(sk, ret, flags, false, btf))
 
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(tcptop_send_raw, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, false, false);
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(tcptop_recv_btf, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, true, true);
-}
-
-SEC("raw_tp/sock_recv_length")
-int BPF_PROG(tcptop_recv_raw, struct sock *sk, int ret, int flags)
-{
-	return on_length(sk, ret, flags, true, false);
-}
+TR_PROGRAM_PAIR(tcptop_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
+		on_length(sk, ret, flags, true, btf))

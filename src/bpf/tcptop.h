@@ -20,10 +20,10 @@ struct tcptop_val {
 	__u64 rx_bytes;
 	__u64 tx_calls;
 	__u64 rx_calls;
-	struct nl_tuple t;
+	struct tr_tuple t;
 	__u32 netns;
 	__u32 _pad;
-	char comm[NL_COMM_LEN];
+	char comm[TR_COMM_LEN];
 };
 
 #endif

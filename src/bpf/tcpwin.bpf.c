@@ -13,44 +13,34 @@
  * in netlens.bpf.h) */
 static __always_inline int on_probe(struct sock *sk, bool btf)
 {
-	struct tcp_sock *tp = nl_tcp_sk(sk, btf);
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 	struct tcpwin_event *e;
-	struct nl_tuple t = {};
+	struct tr_tuple t = {};
 	__u16 family;
 
-	if (!tp || !nl_sk_is_tcp_rd(sk, btf))
+	if (!tp || !tr_sk_is_tcp_rd(sk, btf))
 		return 0;
-	family = NL_RD(btf, sk, __sk_common.skc_family);
-	if (!nl_want_sock_rd(sk, family, btf))
+	family = TR_RD(btf, sk, __sk_common.skc_family);
+	if (!tr_want_sock_rd(sk, family, btf))
 		return 0;
-	nl_read_tuple_rd(sk, tp, &t, btf);
-	if (!nl_want_ports(t.sport, t.dport))
+	tr_read_tuple_rd(sk, tp, &t, btf);
+	if (!tr_want_ports(t.sport, t.dport))
 		return 0;
-	e = nl_reserve(sizeof(*e));
+	e = tr_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nl_fill_hdr_rd(&e->h, sk, NULL, bpf_ktime_get_ns(), btf);
+	tr_fill_hdr_rd(&e->h, sk, NULL, bpf_ktime_get_ns(), btf);
 	e->t = t;
-	e->cwnd = NL_RD(btf, tp, snd_cwnd);
-	e->ssthresh = NL_RD(btf, tp, snd_ssthresh);
-	e->snd_wnd = NL_RD(btf, tp, snd_wnd);
-	e->rcv_wnd = NL_RD(btf, tp, rcv_wnd);
-	e->srtt_us = NL_RD(btf, tp, srtt_us) >> 3;
-	e->packets_out = NL_RD(btf, tp, packets_out);
-	e->mss = NL_RD(btf, tp, mss_cache);
+	e->cwnd = TR_RD(btf, tp, snd_cwnd);
+	e->ssthresh = TR_RD(btf, tp, snd_ssthresh);
+	e->snd_wnd = TR_RD(btf, tp, snd_wnd);
+	e->rcv_wnd = TR_RD(btf, tp, rcv_wnd);
+	e->srtt_us = TR_RD(btf, tp, srtt_us) >> 3;
+	e->packets_out = TR_RD(btf, tp, packets_out);
+	e->mss = TR_RD(btf, tp, mss_cache);
 	e->_pad = 0;
-	nl_submit_at(e, e->h.ts_ns);
+	tr_submit_at(e, e->h.ts_ns);
 	return 0;
 }
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(tcpwin_probe_btf, struct sock *sk, struct sk_buff *skb)
-{
-	return on_probe(sk, true);
-}
-
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(tcpwin_probe_raw, struct sock *sk, struct sk_buff *skb)
-{
-	return on_probe(sk, false);
-}
+TR_PROGRAM_PAIR(tcpwin_probe, tcp_probe, (struct sock *sk, struct sk_buff *skb), on_probe(sk, btf))

@@ -8,8 +8,8 @@
 #define TCPWIN_INFINITE_SSTHRESH 0x7fffffff
 
 struct tcpwin_event {
-	struct nl_hdr h;
-	struct nl_tuple t;
+	struct tr_hdr h;
+	struct tr_tuple t;
 	__u32 cwnd;       /* snd_cwnd, segments */
 	__u32 ssthresh;   /* snd_ssthresh, segments; TCPWIN_INFINITE_SSTHRESH: unset */
 	__u32 snd_wnd;    /* peer's advertised window, bytes */

@@ -3,7 +3,9 @@
  * interval (-i) and what a counter means (--explain, -w).
  * Parsing is sources/counters.c, the history file sources/nstat_hist.c,
  * the meanings sources/explain.c. */
+#include "base/opts.h"
 #include "base/output.h"
+#include "base/stamp.h"
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/counters.h"
@@ -13,7 +15,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,46 +23,44 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char nstat_usage[] =
-	"usage: netlens nstat [options] [PATTERN...]\n"
-	"\n"
+static const char nstat_about[] =
 	"Protocol counters from /proc/net/snmp, netstat, snmp6 and sctp/snmp, named as\n"
 	"iproute2's nstat names them (TcpExtListenOverflows). By default prints the\n"
 	"increments since the last run, kept in a history file per user and network\n"
 	"namespace; the first run (and the first after a reboot) prints totals.\n"
-	"PATTERNs are shell wildcards over counter names ('TcpExt*Listen*').\n"
-	"\n"
-	"  -a, --ignore        absolute values (totals since boot), not increments\n"
-	"  -z, --zeros         show counters that are zero too\n"
-	"  -s, --noupdate      do not update the history\n"
-	"  -r, --reset         forget the history first (prints totals)\n"
-	"  -i, --interval SECS print per-second rates every SECS (history untouched)\n"
-	"  -c, --count N       with -i: stop after N intervals\n"
-	"  -w, --wide          add a MEANING column\n"
-	"      --explain NAME  what counter NAME means and what usually raises it;\n"
-	"                      NAME may be short (ListenOverflows) or a wildcard\n"
-	"  -j, --json          JSON lines, values as numbers\n"
-	STATE_SRC_USAGE
-	"\n"
+	"PATTERNs are shell wildcards over counter names ('TcpExt*Listen*').\n";
+
+static const char nstat_notes[] =
 	"History file: $NETLENS_NSTAT_HISTORY, else /tmp/.netlens-nstat.u<UID>; created\n"
 	"0600, refused when it is a symlink or not the user's own. NETLENS_BOOT_ID\n"
 	"overrides the boot id used to detect reboots (for tests).\n"
+	"With -i, each row starts with the time (JSON: \"timestamp\", epoch seconds).\n"
 	"Examples:\n"
 	"  netlens nstat                 increments since the last run\n"
 	"  netlens nstat -az 'TcpExt*'   every TcpExt counter, totals\n"
 	"  netlens nstat -i 1 'Udp*'     UDP rates every second\n"
 	"  netlens nstat --explain ListenDrops\n";
 
-enum { OPT_EXPLAIN = 256 };
+enum { OPT_EXPLAIN = OPT_LONG };
 
-static const struct option long_opts[] = {
-	{ "ignore", no_argument, NULL, 'a' },     { "zeros", no_argument, NULL, 'z' },
-	{ "noupdate", no_argument, NULL, 's' },   { "reset", no_argument, NULL, 'r' },
-	{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
-	{ "wide", no_argument, NULL, 'w' },       { "json", no_argument, NULL, 'j' },
-	STATE_SRC_LONGOPTS,
-	{ "explain", required_argument, NULL, OPT_EXPLAIN },
-	{ NULL, 0, NULL, 0 },
+static const struct opt nstat_rows[] = {
+	{ 'a', "ignore", NULL, "absolute values (totals since boot), not increments" },
+	{ 'z', "zeros", NULL, "show counters that are zero too" },
+	{ 's', "noupdate", NULL, "do not update the history" },
+	{ 'r', "reset", NULL, "forget the history first (prints totals)" },
+	{ 'i', "interval", "SECS", "print per-second rates every SECS (history untouched)" },
+	{ 'n', "count", "N", "with -i: stop after N intervals" },
+	{ 'c', NULL, "N", NULL }, /* the old letter of --count */
+	{ 'w', "wide", NULL, "add a MEANING column" },
+	{ OPT_EXPLAIN, "explain", "NAME",
+	  "what counter NAME means and what usually raises it (short name or wildcard)" },
+	OPT_END,
+};
+
+static const struct opt_group nstat_opts[] = {
+	{ NULL, nstat_rows },
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 struct nstat_opts {
@@ -98,12 +98,13 @@ static int read_counters(struct host *h, struct counter_set *s)
 	return 0;
 }
 
-enum { COL_NAME, COL_VALUE, COL_RATE, COL_MEANING, NCOLS };
+enum { COL_TIME, COL_NAME, COL_VALUE, COL_RATE, COL_MEANING, NCOLS };
 
 static struct table *begin(const struct nstat_opts *o, bool rates)
 {
 	static struct out_col cols[NCOLS];
 	const struct out_col base[NCOLS] = {
+		[COL_TIME] = { rates ? "TIME" : NULL, NULL, 0, 0 }, /* JSON: "timestamp" */
 		[COL_NAME] = { "COUNTER", "counter", 0, 0 },
 		[COL_VALUE] = { rates ? "DELTA" : "VALUE", rates ? "delta" : "value", OUT_RIGHT, 0 },
 		[COL_RATE] = { rates ? "RATE/S" : NULL, NULL, OUT_RIGHT, 0 },
@@ -293,6 +294,8 @@ static int run_rates(struct host *h, const struct nstat_opts *o)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t_cur);
 		double secs = since(&t_prev, &t_cur);
+		struct interval_stamp stamp;
+		interval_stamp_now(&stamp);
 		struct table *t = begin(o, true);
 		for (size_t i = 0; i < cur->n; i++) {
 			const struct counter *c = &cur->v[i], *p = counters_find(prev, c->name);
@@ -301,9 +304,11 @@ static int run_rates(struct host *h, const struct nstat_opts *o)
 				continue;
 			double rate = secs > 0 ? (double)d / secs : 0;
 			out_row_begin(t);
+			out_cell_str(t, COL_TIME, stamp.clock);
 			out_cell_str(t, COL_NAME, c->name);
 			out_cell_u64(t, COL_VALUE, d);
 			out_cell_fmt(t, COL_RATE, "%.1f", rate);
+			out_field_double(t, "timestamp", NULL, stamp.epoch, 6);
 			meaning_cell(t, o, c->name);
 			out_field_double(t, "rate", NULL, rate, 3);
 			out_field_double(t, "seconds", NULL, secs, 6);
@@ -455,45 +460,42 @@ static int cmd_nstat(int argc, char **argv)
 {
 	struct nstat_opts o = { 0 };
 	struct state_src src = { 0 };
-	char *end;
+	unsigned long v;
+	struct opts p;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "azsri:c:wjN:", long_opts, NULL)) != -1) {
+	if (opts_begin(&p, "nstat", nstat_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0) {
 		switch (c) {
 		case 'a': o.absolute = true; break;
 		case 'z': o.zeros = true; break;
 		case 's': o.no_update = true; break;
 		case 'r': o.reset = true; break;
 		case 'w': o.wide = true; break;
-		case 'j': out_set_format(OUT_JSON); break;
-		case OPT_EXPLAIN: o.explain = optarg; break;
+		case OPT_EXPLAIN: o.explain = p.arg; break;
 		case 'i':
-			o.interval = strtod(optarg, &end);
-			if (*end || !(o.interval >= 0.01 && o.interval <= 86400)) {
-				out_error("bad interval '%s': give seconds between 0.01 and 86400", optarg);
+			if (opts_secs(&p, &o.interval))
 				return EXIT_USAGE;
-			}
+			if (o.interval < 0.01 || o.interval > 86400)
+				return opts_fail(&p, "give seconds between 0.01 and 86400");
 			break;
+		case 'n':
 		case 'c':
-			o.count = strtol(optarg, &end, 10);
-			if (*end || o.count <= 0) {
-				out_error("bad count '%s': give a positive number of intervals", optarg);
+			if (opts_ulong(&p, 1, LONG_MAX, &v))
 				return EXIT_USAGE;
-			}
+			o.count = (long)v;
 			break;
 		default:
-			if (state_src_opt(&src, c, optarg))
-				break;
-			command_usage(command_find("nstat"), 1);
-			return EXIT_USAGE;
+			state_src_opt(&src, c, p.arg);
 		}
 	}
-	o.patterns = argv + optind;
-	o.npatterns = argc - optind;
-	if (o.count && !o.interval) {
-		out_error("-c needs -i: give the interval to count");
+	if (c < 0)
 		return EXIT_USAGE;
-	}
+	o.patterns = argv + p.next;
+	o.npatterns = argc - p.next;
+	if (o.count && !o.interval)
+		return opts_fail_cmd(&p, "--count needs -i: give the interval to count");
 	struct host *h = state_src_open(&src);
 	if (!h)
 		return EXIT_FAIL;
@@ -507,4 +509,5 @@ static int cmd_nstat(int argc, char **argv)
 
 NETLENS_COMMAND(nstat, .name = "nstat", .run = cmd_nstat,
 		.summary = "protocol counters (snmp, netstat, snmp6): increments, rates, meanings",
-		.usage = nstat_usage);
+		.synopsis = "[options] [PATTERN...]", .about = nstat_about, .opts = nstat_opts,
+		.notes = nstat_notes);

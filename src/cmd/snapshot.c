@@ -1,7 +1,9 @@
 /* netlens snapshot: record what every state view reads into one file, in
  * two samples an interval apart, so `COMMAND --from FILE` prints later,
  * elsewhere, what it printed here. The format is in sources/snapshot.h. */
+#include "base/opts.h"
 #include "base/output.h"
+#include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
 #include "sources/linkextra.h"
@@ -12,7 +14,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <math.h>
@@ -24,19 +25,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char snapshot_usage[] =
-	"usage: netlens snapshot -o FILE [-i SECS] [-N NAME | --netns PATH]\n"
-	"\n"
+static const char snapshot_about[] =
 	"Records the raw state the views read: /proc/net counters, socket and\n"
 	"protocol memory tables, every net.* sysctl, and the netlink dumps of\n"
 	"links, addresses, routes, qdiscs and sockets (all kinds, all states, with\n"
 	"TCP internals and memory). Two samples SECS apart (default 1) keep rates.\n"
-	"Then: netlens ss|nstat|ifstat|links|sockmem|sysctl --from FILE.\n"
-	"\n"
-	"  -o, --output FILE  where to write (required; '-' is stdout)\n"
-	"  -i, --interval S   seconds between the two samples (default 1, 0 for one)\n"
-	"  -N, --net NAME     record inside the `ip netns` namespace NAME\n"
-	"      --netns PATH   record inside the namespace at PATH\n";
+	"Then: netlens ss|nstat|ifstat|links|sockmem|sysctl|doctor --from FILE.\n";
+
+static const struct opt snapshot_rows[] = {
+	{ 'o', "output", "FILE", "where to write (required; '-' is stdout)" },
+	{ 'i', "interval", "SECS", "seconds between the two samples (default 1, 0 for one)" },
+	{ 'N', "net", "NAME", "record inside the `ip netns` namespace NAME" },
+	{ OPT_SRC_NETNS, "netns", "PATH", "record inside the namespace at PATH" },
+	OPT_END,
+};
+
+static const struct opt_group snapshot_opts[] = {
+	{ NULL, snapshot_rows },
+	OPT_GROUPS_END,
+};
 
 /* /proc/net files the views parse (per-socket tables come from sock_diag). */
 static const char *const proc_files[] = {
@@ -188,37 +195,33 @@ static int add_meta(struct snap_writer *w, const char *name, const char *value)
 
 static int cmd_snapshot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "interval", required_argument, NULL, 'i' },
-		{ "net", required_argument, NULL, 'N' },    { "netns", required_argument, NULL, 256 },
-		{ "json", no_argument, NULL, 'j' },         { NULL, 0, NULL, 0 },
-	};
 	const char *out = NULL, *ns_name = NULL, *ns_path = NULL;
 	double interval = 1;
+	struct opts p;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "o:i:N:j", opts, NULL)) != -1) {
+	if (opts_begin(&p, "snapshot", snapshot_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0) {
 		char *end;
 		switch (c) {
-		case 'o': out = optarg; break;
+		case 'o': out = p.arg; break;
 		case 'i':
-			interval = strtod(optarg, &end);
-			if (*end || !(interval >= 0 && interval <= 3600))
-				return out_error("-i wants seconds from 0 to 3600, not '%s'", optarg),
-				       EXIT_USAGE;
+			interval = strtod(p.arg, &end);
+			if (*end || end == p.arg || !(interval >= 0 && interval <= 3600))
+				return opts_fail(&p, "'%s' is not seconds from 0 to 3600", p.arg);
 			break;
-		case 'N': ns_name = optarg; break;
-		case 256: ns_path = optarg; break;
-		case 'j': out_set_format(OUT_JSON); break;
-		default:
-			command_usage(command_find("snapshot"), 1);
-			return EXIT_USAGE;
+		case 'N': ns_name = p.arg; break;
+		case OPT_SRC_NETNS: ns_path = p.arg; break;
 		}
 	}
-	if (!out || optind < argc) {
-		command_usage(command_find("snapshot"), 1);
+	if (c < 0)
 		return EXIT_USAGE;
-	}
+	if (p.next < argc)
+		return opts_fail_cmd(&p, "unexpected argument '%s': snapshot takes options only",
+				     argv[p.next]);
+	if (!out)
+		return opts_fail_cmd(&p, "give the file to write with -o FILE ('-' for stdout)");
 	if (ns_name || ns_path) {
 		err = ns_name ? netns_enter_name(ns_name) : netns_enter_path(ns_path);
 		if (err)
@@ -292,4 +295,5 @@ static int cmd_snapshot(int argc, char **argv)
 
 NETLENS_COMMAND(snapshot, .name = "snapshot", .run = cmd_snapshot,
 		.summary = "record everything the state views read into one file, for --from",
-		.usage = snapshot_usage);
+		.synopsis = "-o FILE [-i SECS] [-N NAME | --netns PATH]", .about = snapshot_about,
+		.opts = snapshot_opts);

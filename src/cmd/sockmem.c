@@ -2,6 +2,7 @@
  * protocol, the tcp/udp/sctp memory pools against their thresholds with the
  * zone usage is in (see sources/sockmem.h), sockstat/sockstat6, and the
  * per-socket buffer limits. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
@@ -11,31 +12,27 @@
 #include "sources/sysctl.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char sockmem_usage[] =
-	"usage: netlens sockmem [options]\n"
-	"\n"
+static const char sockmem_about[] =
 	"Socket memory: per protocol from /proc/net/protocols (sockets, pages in the\n"
 	"protocol's pool, pressure), the tcp_mem/udp_mem/sctp_mem pools in pages and\n"
 	"bytes with the zone usage is in (below-low, low-to-pressure, pressure-to-high,\n"
 	"above-high), /proc/net/sockstat and sockstat6, and tcp_rmem/tcp_wmem.\n"
-	"\n"
-	"  -a, --all        list every protocol (default: those that account memory\n"
-	"                   or have sockets)\n"
-	"  -j, --json       JSON lines; each object has a \"section\" member\n"
-	STATE_SRC_USAGE
-	"NETLENS_PROC_ROOT=DIR reads DIR/proc/... instead of /proc (recorded trees, tests).\n";
+	"JSON: one object per line, each with a \"section\" member.\n";
 
+static const struct opt sockmem_rows[] = {
+	{ 'a', "all", NULL, "list every protocol (default: those that account memory or have sockets)" },
+	OPT_END,
+};
 
-static const struct option long_opts[] = {
-	{ "all", no_argument, NULL, 'a' },      { "json", no_argument, NULL, 'j' },
-	STATE_SRC_LONGOPTS,
-	{ NULL, 0, NULL, 0 },
+static const struct opt_group sockmem_opts[] = {
+	{ NULL, sockmem_rows },
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 static void section(struct table *t, const char *name)
@@ -195,23 +192,22 @@ static int cmd_sockmem(int argc, char **argv)
 	struct state_src src = { 0 };
 	struct proto_list l = { 0 };
 	bool all = false;
+	struct opts p;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "ajN:", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': all = true; break;
-		case 'j': out_set_format(OUT_JSON); break;
-		default:
-			if (state_src_opt(&src, c, optarg))
-				break;
-			command_usage(command_find("sockmem"), 1);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		out_error("unexpected argument '%s': sockmem takes options only", argv[optind]);
+	if (opts_begin(&p, "sockmem", sockmem_opts, argc, argv))
 		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0) {
+		if (c == 'a')
+			all = true;
+		else
+			state_src_opt(&src, c, p.arg);
 	}
+	if (c < 0)
+		return EXIT_USAGE;
+	if (p.next < argc)
+		return opts_fail_cmd(&p, "unexpected argument '%s': sockmem takes options only",
+				     argv[p.next]);
 	struct host *h = state_src_open(&src);
 	if (!h)
 		return EXIT_FAIL;
@@ -243,4 +239,6 @@ static int cmd_sockmem(int argc, char **argv)
 
 NETLENS_COMMAND(sockmem, .name = "sockmem", .run = cmd_sockmem,
 		.summary = "socket memory: protocols, tcp_mem/udp_mem zones, sockstat, buffers",
-		.usage = sockmem_usage);
+		.synopsis = "[options]", .about = sockmem_about, .opts = sockmem_opts,
+		.notes = "NETLENS_PROC_ROOT=DIR reads DIR/proc/... instead of /proc (recorded trees, "
+			 "tests).\n");

@@ -1,4 +1,5 @@
 #include "cmd/state_src.h"
+#include "base/opts.h"
 #include "base/output.h"
 #include "sources/host.h"
 #include "sources/netns.h"
@@ -6,6 +7,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+const struct opt state_src_rows[] = {
+	{ 'N', "net", "NAME", "inside the `ip netns` namespace NAME" },
+	{ OPT_SRC_NETNS, "netns", "PATH", "inside the namespace at PATH (e.g. /proc/PID/ns/net)" },
+	{ OPT_SRC_FROM, "from", "FILE", "read a snapshot (netlens snapshot) instead of this host" },
+	OPT_END,
+};
 
 bool state_src_opt(struct state_src *s, int c, const char *arg)
 {

@@ -4,6 +4,8 @@
 #ifndef NETLENS_STATE_SRC_H
 #define NETLENS_STATE_SRC_H
 
+#include "base/opts.h"
+
 #include <getopt.h>
 #include <stdbool.h>
 
@@ -13,7 +15,7 @@ struct state_src {
 	const char *netns_name, *netns_path, *from;
 };
 
-enum { OPT_SRC_NETNS = 0x5300, OPT_SRC_FROM };
+enum { OPT_SRC_NETNS = 0x5300, OPT_SRC_FROM }; /* in opts.h's OPT_SHARED range */
 
 #define STATE_SRC_LONGOPTS                                                           \
 	{ "net", required_argument, NULL, 'N' },                                       \
@@ -21,6 +23,10 @@ enum { OPT_SRC_NETNS = 0x5300, OPT_SRC_FROM };
 	{ "from", required_argument, NULL, OPT_SRC_FROM }
 
 #define STATE_SRC_SHORTOPTS "N:"
+
+/* The same options as an option-table group (base/opts.h): a command lists
+ * { "Source", state_src_rows } among its groups. */
+extern const struct opt state_src_rows[];
 
 #define STATE_SRC_USAGE                                                              \
 	"  -N, --net NAME     inside the `ip netns` namespace NAME\n"                  \

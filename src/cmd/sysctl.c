@@ -1,6 +1,7 @@
 /* netlens sysctl: the net.* settings that matter for the state views, with
  * their values and one-line meanings. The list and the meanings are
  * sysctl_defs (sources/explain_sysctl.c); reading is sources/sysctl.c. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
@@ -10,33 +11,28 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char sysctl_usage[] =
-	"usage: netlens sysctl [options] [PATTERN...]\n"
-	"\n"
+static const char sysctl_about[] =
 	"The net.* settings that matter for sockets, queues and protocol memory, with\n"
 	"their values and what they mean: accept and SYN queues, softnet budget, tcp_mem,\n"
 	"udp_mem, buffers, TIME-WAIT, port range, TCP features, ICMP, forwarding, and\n"
 	"rp_filter/arp_filter for all, default and every interface (with the value that\n"
 	"applies). PATTERNs are shell wildcards over dotted names ('*.rp_filter',\n"
 	"'net.core.*'); a setting missing from this kernel or namespace is left out.\n"
-	"\n"
-	"  -w, --wide       add what to do about each setting (TUNE column)\n"
-	"  -j, --json       JSON lines: name, value (as the kernel prints it), meaning\n"
-	STATE_SRC_USAGE
-	"Examples:\n"
-	"  netlens sysctl\n"
-	"  netlens sysctl 'net.ipv4.conf.*.rp_filter'\n";
+	"JSON: name, value (as the kernel prints it), meaning.\n";
 
+static const struct opt sysctl_rows[] = {
+	{ 'w', "wide", NULL, "add what to do about each setting (TUNE column)" },
+	OPT_END,
+};
 
-static const struct option long_opts[] = {
-	{ "wide", no_argument, NULL, 'w' },      { "json", no_argument, NULL, 'j' },
-	STATE_SRC_LONGOPTS,
-	{ NULL, 0, NULL, 0 },
+static const struct opt_group sysctl_opts[] = {
+	{ NULL, sysctl_rows },
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 enum { COL_NAME, COL_VALUE, COL_MEANING, COL_TUNE, NCOLS };
@@ -120,21 +116,21 @@ static int cmd_sysctl(int argc, char **argv)
 {
 	struct state_src src = { 0 };
 	struct walk w = { 0 };
+	struct opts p;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "wjN:", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'w': w.wide = true; break;
-		case 'j': out_set_format(OUT_JSON); break;
-		default:
-			if (state_src_opt(&src, c, optarg))
-				break;
-			command_usage(command_find("sysctl"), 1);
-			return EXIT_USAGE;
-		}
+	if (opts_begin(&p, "sysctl", sysctl_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0) {
+		if (c == 'w')
+			w.wide = true;
+		else
+			state_src_opt(&src, c, p.arg);
 	}
-	w.patterns = argv + optind;
-	w.npatterns = argc - optind;
+	if (c < 0)
+		return EXIT_USAGE;
+	w.patterns = argv + p.next;
+	w.npatterns = argc - p.next;
 	w.h = state_src_open(&src);
 	if (!w.h)
 		return EXIT_FAIL;
@@ -163,4 +159,7 @@ static int cmd_sysctl(int argc, char **argv)
 
 NETLENS_COMMAND(sysctl, .name = "sysctl", .run = cmd_sysctl,
 		.summary = "the net.* settings that matter, with values and meanings",
-		.usage = sysctl_usage);
+		.synopsis = "[options] [PATTERN...]", .about = sysctl_about, .opts = sysctl_opts,
+		.notes = "Examples:\n"
+			 "  netlens sysctl\n"
+			 "  netlens sysctl 'net.ipv4.conf.*.rp_filter'\n");

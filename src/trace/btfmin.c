@@ -595,11 +595,62 @@ static int emit_ptr_target(struct trim *tr, uint32_t kid)
 	return emit(tr, kid);
 }
 
+/* A struct or union with the members the relocations use, at the kernel's
+ * offsets and with the kernel's size. */
+static int emit_composite(struct trim *tr, uint32_t kid, const struct btf_type *t,
+			  const char *name)
+{
+	struct need *n = NULL;
+	uint16_t vlen = btf_vlen(t);
+	bool is_union = btf_is_union(t);
+	uint32_t size = t->size;
+	int *mt = calloc((size_t)vlen + 1, sizeof(*mt)), id, err;
+	const struct btf_member *ms = btf_members(t);
+
+	if (!mt)
+		return -ENOMEM;
+	for (size_t i = 0; i < tr->nneeds; i++)
+		if (tr->needs[i].kid == kid)
+			n = &tr->needs[i];
+	/* member types first: the struct's fields must follow it at once */
+	for (uint16_t i = 0; n && i < vlen; i++) {
+		if (!n->used[i])
+			continue;
+		mt[i] = emit(tr, ms[i].type);
+		if (mt[i] < 0) {
+			err = mt[i];
+			free(mt);
+			return err;
+		}
+	}
+	id = is_union ? btf__add_union(tr->out, name[0] ? name : NULL, size)
+		      : btf__add_struct(tr->out, name[0] ? name : NULL, size);
+	for (uint16_t i = 0; id > 0 && n && i < vlen; i++) {
+		const char *mname = "";
+		uint32_t bit_off = ms[i].offset, bit_sz = 0;
+		if (!n->used[i])
+			continue;
+		if (ms[i].name_off && !(mname = kstr(tr, ms[i].name_off))) {
+			id = -EINVAL;
+			break;
+		}
+		if (btf_kflag(t)) {
+			bit_sz = BTF_MEMBER_BITFIELD_SIZE(ms[i].offset);
+			bit_off = BTF_MEMBER_BIT_OFFSET(ms[i].offset);
+		}
+		err = btf__add_field(tr->out, mname[0] ? mname : NULL, mt[i], bit_off, bit_sz);
+		if (err < 0)
+			id = err;
+	}
+	free(mt);
+	return id;
+}
+
 static int emit(struct trim *tr, uint32_t kid)
 {
 	const struct btf_type *t;
 	const char *name = "";
-	int id, err;
+	int id;
 
 	if (kid == 0)
 		return 0;
@@ -640,51 +691,9 @@ static int emit(struct trim *tr, uint32_t kid)
 		break;
 	}
 	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION: {
-		struct need *n = NULL;
-		uint16_t vlen = btf_vlen(t);
-		bool is_union = btf_is_union(t);
-		uint32_t size = t->size;
-		int *mt = calloc((size_t)vlen + 1, sizeof(*mt));
-		const struct btf_member *ms = btf_members(t);
-		if (!mt)
-			return -ENOMEM;
-		for (size_t i = 0; i < tr->nneeds; i++)
-			if (tr->needs[i].kid == kid)
-				n = &tr->needs[i];
-		/* member types first: the struct's fields must follow it at once */
-		for (uint16_t i = 0; n && i < vlen; i++) {
-			if (!n->used[i])
-				continue;
-			mt[i] = emit(tr, ms[i].type);
-			if (mt[i] < 0) {
-				err = mt[i];
-				free(mt);
-				return err;
-			}
-		}
-		id = is_union ? btf__add_union(tr->out, name[0] ? name : NULL, size)
-			      : btf__add_struct(tr->out, name[0] ? name : NULL, size);
-		for (uint16_t i = 0; id > 0 && n && i < vlen; i++) {
-			const char *mname = "";
-			uint32_t bit_off = ms[i].offset, bit_sz = 0;
-			if (!n->used[i])
-				continue;
-			if (ms[i].name_off && !(mname = kstr(tr, ms[i].name_off))) {
-				id = -EINVAL;
-				break;
-			}
-			if (btf_kflag(t)) {
-				bit_sz = BTF_MEMBER_BITFIELD_SIZE(ms[i].offset);
-				bit_off = BTF_MEMBER_BIT_OFFSET(ms[i].offset);
-			}
-			err = btf__add_field(tr->out, mname[0] ? mname : NULL, mt[i], bit_off, bit_sz);
-			if (err < 0)
-				id = err;
-		}
-		free(mt);
+	case BTF_KIND_UNION:
+		id = emit_composite(tr, kid, t, name);
 		break;
-	}
 	case BTF_KIND_ENUM:
 	case BTF_KIND_ENUM64:
 		id = btf__add_enum(tr->out, name[0] ? name : NULL, t->size);

@@ -1,6 +1,8 @@
-/* Per-endpoint count maps (struct nl_endpoint -> struct nl_counts), printed
+/* Per-endpoint count maps (struct tr_endpoint -> struct tr_counts), printed
  * as a table sorted by count. */
 #include "trace/trace.h"
+
+#include "base/stamp.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -10,8 +12,8 @@
 #include <sys/socket.h>
 
 struct row {
-	struct nl_endpoint k;
-	struct nl_counts v;
+	struct tr_endpoint k;
+	struct tr_counts v;
 };
 
 static int cmp_rows(const void *a, const void *b)
@@ -32,40 +34,22 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
 		{ "COUNT", "count", OUT_RIGHT, 6 },
 		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
 	};
-	int fd = bpf_map__fd(map);
-	struct nl_endpoint key, next, *prev = NULL;
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct row *rows;
+	size_t n = trace_map_read(map, (void **)&rows, clear);
 	struct table *t;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (clear)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
+	_Static_assert(sizeof(struct tr_endpoint) % 8 == 0, "trace_map_read layout");
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	t = out_table_begin(cols, 4);
+	t = trace_summary_begin(cols, 4);
 	for (size_t i = 0; i < n; i++) {
 		char a[64];
-		out_row_begin(t);
+		trace_summary_row(t);
 		out_field_u64(t, "ip", NULL, rows[i].k.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 0, trace_addr_str(a, rows[i].k.family, rows[i].k.addr));
-		out_cell_u64(t, 1, rows[i].k.port);
-		out_cell_u64(t, 2, rows[i].v.ok + rows[i].v.failed);
+		out_cell_str(t, TRACE_COL0, trace_addr_str(a, rows[i].k.family, rows[i].k.addr));
+		out_cell_u64(t, TRACE_COL0 + 1, rows[i].k.port);
+		out_cell_u64(t, TRACE_COL0 + 2, rows[i].v.ok + rows[i].v.failed);
 		if (with_failed)
-			out_cell_u64(t, 3, rows[i].v.failed);
+			out_cell_u64(t, TRACE_COL0 + 3, rows[i].v.failed);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -108,13 +92,32 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 
 void trace_interval_stamp(const struct trace_ctx *tc)
 {
-	char b[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	const struct interval_stamp *st = trace_stamp();
 
-	if (!(tc->o.interval > 0) || out_is_json())
+	(void)tc;
+	if (!st || out_is_json())
 		return;
-	localtime_r(&now, &tm);
-	strftime(b, sizeof(b), "%H:%M:%S", &tm);
-	printf("\n%s\n", b);
+	printf("\n%s\n", st->clock);
+}
+
+struct table *trace_summary_begin(const struct out_col *cols, int ncols)
+{
+	static struct out_col c[32];
+
+	if (ncols + 1 > (int)(sizeof(c) / sizeof(c[0])))
+		abort();
+	c[0] = (struct out_col){ trace_stamp() ? "TIME" : NULL, NULL, 0, 8 };
+	memcpy(&c[1], cols, sizeof(*cols) * (size_t)ncols);
+	return out_table_begin(c, ncols + 1);
+}
+
+void trace_summary_row(struct table *t)
+{
+	const struct interval_stamp *st = trace_stamp();
+
+	out_row_begin(t);
+	if (st) {
+		out_cell_str(t, 0, st->clock);
+		out_field_double(t, "timestamp", NULL, st->epoch, 6);
+	}
 }

@@ -1,6 +1,8 @@
 /* Histograms as bars (text) or bucket arrays (JSON). */
 #include "trace/trace.h"
 
+#include "base/stamp.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +43,8 @@ static void json_hist(const char *title, const char *unit, const uint64_t *slots
 	struct table *t = out_table_begin(none, 1);
 
 	out_row_begin(t);
+	if (trace_stamp())
+		out_field_double(t, "timestamp", NULL, trace_stamp()->epoch, 6);
 	out_obj_begin(t, "histogram", NULL);
 	out_field_str(t, "name", NULL, title);
 	out_field_str(t, "unit", NULL, unit);

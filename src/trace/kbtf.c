@@ -142,3 +142,43 @@ int kbtf_walk(const struct kbtf *k,
 	}
 	return 0;
 }
+
+struct find_arg {
+	unsigned kind;
+	const char *name;
+	const struct kbtf *k;
+};
+
+static int find_type(void *arg, uint32_t id, const struct btf_type *t, uint32_t pos)
+{
+	const struct find_arg *f = arg;
+	const char *name;
+
+	(void)pos;
+	if (BTF_INFO_KIND(t->info) != f->kind || !t->name_off)
+		return 0;
+	name = kbtf_str(f->k, t->name_off);
+	return name && strcmp(name, f->name) == 0 ? (int)id : 0;
+}
+
+int kbtf_find(const struct kbtf *k, unsigned kind, const char *name)
+{
+	struct find_arg f = { kind, name, k };
+	int r = kbtf_walk(k, find_type, &f);
+
+	return r > 0 ? r : r < 0 ? r : -ENOENT;
+}
+
+bool kbtf_has_str(const struct kbtf *k, const char *s)
+{
+	size_t n = strlen(s) + 1; /* with its NUL */
+	const uint8_t *p = k->strs, *end = k->strs + k->strs_len;
+
+	/* a whole string: preceded by a NUL (or the section's start) */
+	while (p < end && (p = memmem(p, (size_t)(end - p), s, n)) != NULL) {
+		if (p == k->strs || p[-1] == '\0')
+			return true;
+		p++;
+	}
+	return false;
+}

@@ -43,4 +43,12 @@ int kbtf_walk(const struct kbtf *k,
 	      int (*fn)(void *arg, uint32_t id, const struct btf_type *t, uint32_t pos),
 	      void *arg);
 
+/* The id of the first type of this kind (BTF_KIND_*) and name; -ENOENT
+ * when there is none, or kbtf_walk()'s error. */
+int kbtf_find(const struct kbtf *k, unsigned kind, const char *name);
+/* Whether the string section holds s as a whole string: a type, member,
+ * function or parameter is named s. A memory scan, no walk (~10x faster
+ * than kbtf_find on a kernel's BTF). */
+bool kbtf_has_str(const struct kbtf *k, const char *s);
+
 #endif

@@ -1,6 +1,7 @@
 /* The tracer runner: load with hook fallback, attach, stream or summarise,
  * and tear down. See trace.h for the model. */
 #include "trace/trace.h"
+#include "base/stamp.h"
 #include "base/strbuf.h"
 #include "trace/btfmin.h"
 #include "trace/opts.h"
@@ -170,169 +171,240 @@ static int trimmed_btf(const struct tracer *tr)
 	return fd;
 }
 
-static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
-{
-	const struct tracer *tr = tc->tr;
-	int choice[TRACE_MAX_HOOKS] = { 0 };       /* program index per hook */
+/* Which candidate program each hook tries, and what is left to try. */
+struct pick {
+	int choice[TRACE_MAX_HOOKS];               /* program index per hook */
 	int order[TRACE_MAX_HOOKS][TRACE_MAX_ALT]; /* candidates in the order tried */
-	int pos[TRACE_MAX_HOOKS] = { 0 }, nalt[TRACE_MAX_HOOKS] = { 0 };
-	bool dropped[TRACE_MAX_HOOKS] = { false };
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
-	char why[512], btf_path[64];
-	int btf_fd, status = 0;
+	int pos[TRACE_MAX_HOOKS], nalt[TRACE_MAX_HOOKS];
+	bool dropped[TRACE_MAX_HOOKS];             /* optional hooks given up */
+	bool ordered;
+};
 
-	libbpf_set_print(libbpf_log);
-	btf_fd = trimmed_btf(tr);
-	if (btf_fd >= 0) {
-		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
-		opts.btf_custom_path = btf_path;
-		if (tpbtf_enable() && getenv("NETLENS_BPF_DEBUG"))
-			fprintf(stderr, "netlens: no tp_btf handler: libbpf reads the whole kernel BTF for tp_btf\n");
-	} else {
-		tpbtf_disable();
-	}
-/* Whatever fails with the trimmed BTF is tried again with the whole one
- * before anything is reported. */
-#define RETRY_WITH_FULL_BTF()                                                        \
-	if (btf_fd >= 0) {                                                           \
-		close(btf_fd);                                                       \
-		btf_fd = -1;                                                         \
-		opts.btf_custom_path = NULL;                                         \
-		tpbtf_disable();                                                     \
-		memset(pos, 0, sizeof(pos));                                         \
-		memset(nalt, 0, sizeof(nalt));                                       \
-		memset(dropped, 0, sizeof(dropped));                                 \
-		attempt = -1;                                                        \
-		if (getenv("NETLENS_BPF_DEBUG"))                                     \
-			fprintf(stderr, "netlens: retrying with the whole kernel BTF\n"); \
-		continue;                                                            \
-	}
-	for (int attempt = 0; attempt < TRACE_MAX_HOOKS * TRACE_MAX_ALT; attempt++) {
-		struct bpf_object *obj;
-		struct bpf_map *rb;
-		int err, failed = -1;
+/* Candidates are listed best first. With the trimmed BTF, the ones that
+ * need no kernel BTF in user space go first (a program libbpf would parse
+ * all of it for, if tpbtf.c could not take over); NETLENS_NO_TP_BTF=1 puts
+ * tp_btf programs last (to run the raw_tp ones, for tests and odd kernels). */
+static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, bool trimmed,
+			      struct pick *pk)
+{
+	bool no_tp_btf = getenv("NETLENS_NO_TP_BTF") != NULL;
 
-		sb_reset(&bpf_log);
-		tc->skel = tr->skel_open(&opts);
-		if (!tc->skel) {
-			RETRY_WITH_FULL_BTF();
-			status = out_error("%s: opening the BPF object: %s", tr->name, strerror(errno));
-			break;
-		}
-		obj = tr->skel_obj(tc->skel);
-		if (attempt == 0) {
-			/* classic tracepoints need tracefs; failing that, their
-			 * hooks fall back as usual */
-			trace_tracefs_ensure(obj);
-			/* Candidates are listed best first. With the trimmed BTF, the
-			 * ones that need no kernel BTF in user space go first (a
-			 * program libbpf would parse all of it for, if tpbtf.c could
-			 * not take over); NETLENS_NO_TP_BTF=1 puts tp_btf programs
-			 * last (to run the raw_tp ones, for tests and odd kernels). */
-			bool no_tp_btf = getenv("NETLENS_NO_TP_BTF") != NULL;
-			for (int h = 0; h < tr->nhooks; h++) {
-				for (int pass = 0; pass < 3; pass++)
-					for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
-						struct bpf_program *p =
-							bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
-						int rank = 0;
-						if (p && no_tp_btf &&
-						    !strncmp(bpf_program__section_name(p), "tp_btf/", 7))
-							rank = 2;
-						else if (p && btf_fd >= 0 && needs_kernel_btf(p))
-							rank = 1;
-						if (pass == rank)
-							order[h][nalt[h]++] = a;
-					}
-				choice[h] = order[h][0];
-			}
-		}
-		*tr->skel_filter(tc->skel) = tc->o.filter;
-		rb = bpf_object__find_map_by_name(obj, "nl_events");
-		if (rb) {
-			/* summary modes never stream: keep the buffer minimal */
-			unsigned long sz = tc->summary_mode ? 4096 : tc->o.ringbuf_size;
-			bpf_map__set_max_entries(rb, (__u32)sz);
-			tr->skel_filter(tc->skel)->wakeup_bytes = sz / 4;
-		}
-		/* configure() turns hooks off for this run (trace_hook_off());
-		 * optional hooks that loaded nowhere stay off */
-		memset(tc->hook_off, 0, sizeof(tc->hook_off));
-		if (tr->configure && (err = tr->configure(tc, tc->skel)) != 0) {
-			unload(tc, ld);
-			status = err;
-			break;
-		}
-		for (int h = 0; h < tr->nhooks; h++)
-			tc->hook_off[h] |= dropped[h];
-		{
-			/* only the chosen candidates load */
-			struct bpf_program *p;
-			bpf_object__for_each_program(p, obj)
-				bpf_program__set_autoload(p, false);
-		}
-		for (int h = 0; h < tr->nhooks; h++)
+	for (int h = 0; h < tr->nhooks; h++) {
+		for (int pass = 0; pass < 3; pass++)
 			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
 				struct bpf_program *p =
 					bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
-				if (p)
-					bpf_program__set_autoload(p, !tc->hook_off[h] && a == choice[h]);
+				int rank = 0;
+				if (p && no_tp_btf && !strncmp(bpf_program__section_name(p), "tp_btf/", 7))
+					rank = 2;
+				else if (p && trimmed && needs_kernel_btf(p))
+					rank = 1;
+				if (pass == rank)
+					pk->order[h][pk->nalt[h]++] = a;
 			}
-		err = tr->skel_load(tc->skel);
-		if (err) {
-			failed = blame(tr, choice, tc->hook_off);
-			if (failed < 0) {
-				char msg[256];
-				libbpf_strerror(err, msg, sizeof(msg));
-				unload(tc, ld);
-				RETRY_WITH_FULL_BTF();
-				status = out_error("%s: loading BPF programs: %s (NETLENS_BPF_DEBUG=1 shows "
-						   "libbpf's log)",
-						   tr->name, msg);
-				break;
-			}
-			log_line_for(tr->hooks[failed].progs[choice[failed]], why, sizeof(why));
-		} else {
-			for (int h = 0; h < tr->nhooks; h++) {
-				if (tc->hook_off[h])
-					continue;
-				struct bpf_program *p = bpf_object__find_program_by_name(
-					obj, tr->hooks[h].progs[choice[h]]);
-				struct bpf_link *l = p ? tpbtf_attach(p) : NULL;
-				if (!l) {
-					snprintf(why, sizeof(why), "attaching %s: %s",
-						 hook_sec(obj, tr->hooks[h].progs[choice[h]]),
-						 strerror(errno));
-					failed = h;
-					break;
-				}
-				ld->progs[ld->nlinks] = p;
-				ld->hooks[ld->nlinks] = h;
-				ld->links[ld->nlinks++] = l;
-			}
-			if (failed < 0)
-				goto done;
+		pk->choice[h] = pk->order[h][0];
+	}
+	pk->ordered = true;
+}
+
+/* Moves failing hook h to its next candidate, or drops it when optional.
+ * False when it has none left. */
+static bool next_candidate(const struct tracer *tr, struct pick *pk, int h, const char *why)
+{
+	if (pk->pos[h] + 1 < pk->nalt[h]) {
+		pk->choice[h] = pk->order[h][++pk->pos[h]];
+		return true;
+	}
+	if (!tr->hooks[h].optional)
+		return false;
+	out_warn("%s: running without %s: %s", tr->name, tr->hooks[h].name, why);
+	pk->dropped[h] = true;
+	return true;
+}
+
+/* Writes the common filters and the ring buffer size, lets configure() set
+ * the tracer's rodata and turn hooks off, and leaves autoload on for the
+ * chosen candidates only. */
+static int prepare(struct trace_ctx *tc, struct bpf_object *obj, const struct pick *pk)
+{
+	const struct tracer *tr = tc->tr;
+	struct bpf_map *rb = bpf_object__find_map_by_name(obj, "tr_events");
+	struct bpf_program *p;
+	int err;
+
+	*tr->skel_filter(tc->skel) = tc->o.filter;
+	if (rb) {
+		/* summary modes never stream: keep the buffer minimal */
+		unsigned long sz = tc->summary_mode ? 4096 : tc->o.ringbuf_size;
+		bpf_map__set_max_entries(rb, (__u32)sz);
+		tr->skel_filter(tc->skel)->wakeup_bytes = sz / 4;
+	}
+	/* configure() turns hooks off for this run (trace_hook_off());
+	 * optional hooks that loaded nowhere stay off */
+	memset(tc->hook_off, 0, sizeof(tc->hook_off));
+	if (tr->configure && (err = tr->configure(tc, tc->skel)) != 0)
+		return err;
+	for (int h = 0; h < tr->nhooks; h++)
+		tc->hook_off[h] |= pk->dropped[h];
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, false);
+	for (int h = 0; h < tr->nhooks; h++)
+		for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
+			p = bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
+			if (p)
+				bpf_program__set_autoload(p, !tc->hook_off[h] && a == pk->choice[h]);
 		}
-		/* move the failing hook to its next candidate and start over */
+	return 0;
+}
+
+/* Attaches the chosen programs in hook order; -1, or the hook that failed. */
+static int attach(struct trace_ctx *tc, struct loaded *ld, const struct pick *pk, char *why,
+		  size_t cap)
+{
+	const struct tracer *tr = tc->tr;
+	struct bpf_object *obj = tr->skel_obj(tc->skel);
+
+	for (int h = 0; h < tr->nhooks; h++) {
+		const char *name = tr->hooks[h].progs[pk->choice[h]];
+		struct bpf_program *p;
+		struct bpf_link *l;
+
+		if (tc->hook_off[h])
+			continue;
+		p = bpf_object__find_program_by_name(obj, name);
+		l = p ? tpbtf_attach(p) : NULL;
+		if (!l) {
+			snprintf(why, cap, "attaching %s: %s", hook_sec(obj, name), strerror(errno));
+			return h;
+		}
+		ld->progs[ld->nlinks] = p;
+		ld->hooks[ld->nlinks] = h;
+		ld->links[ld->nlinks++] = l;
+	}
+	return -1;
+}
+
+/* One try with the current choice of candidates. */
+enum try_result {
+	TRY_ATTACHED,
+	TRY_HOOK_FAILED, /* out->hook failed (out->why): try its next candidate */
+	TRY_ERROR,       /* out->why: nothing to blame on one hook */
+	TRY_STATUS,      /* configure() refused: out->status */
+};
+
+struct try_out {
+	int hook;
+	int status;
+	char why[512];
+};
+
+static enum try_result try_load(struct trace_ctx *tc, struct loaded *ld, struct pick *pk,
+				const struct bpf_object_open_opts *opts, bool trimmed,
+				struct try_out *out)
+{
+	const struct tracer *tr = tc->tr;
+	struct bpf_object *obj;
+	int err;
+
+	sb_reset(&bpf_log);
+	tc->skel = tr->skel_open(opts);
+	if (!tc->skel) {
+		snprintf(out->why, sizeof(out->why), "opening the BPF object: %s", strerror(errno));
+		return TRY_ERROR;
+	}
+	obj = tr->skel_obj(tc->skel);
+	if (!pk->ordered) {
+		/* classic tracepoints need tracefs; failing that, their hooks
+		 * fall back as usual */
+		trace_tracefs_ensure(obj);
+		choose_candidates(tr, obj, trimmed, pk);
+	}
+	if ((out->status = prepare(tc, obj, pk)) != 0) {
 		unload(tc, ld);
-		if (pos[failed] + 1 < nalt[failed]) {
-			choice[failed] = order[failed][++pos[failed]];
-		} else if (tr->hooks[failed].optional) {
-			out_warn("%s: running without %s: %s", tr->name, tr->hooks[failed].name, why);
-			dropped[failed] = true;
-		} else {
-			RETRY_WITH_FULL_BTF();
-			status = no_hook_error(tc, failed, why);
-			break;
+		return TRY_STATUS;
+	}
+	err = tr->skel_load(tc->skel);
+	if (err) {
+		out->hook = blame(tr, pk->choice, tc->hook_off);
+		if (out->hook < 0) {
+			char msg[256];
+			libbpf_strerror(err, msg, sizeof(msg));
+			snprintf(out->why, sizeof(out->why),
+				 "loading BPF programs: %s (NETLENS_BPF_DEBUG=1 shows libbpf's log)", msg);
+			unload(tc, ld);
+			return TRY_ERROR;
+		}
+		log_line_for(tr->hooks[out->hook].progs[pk->choice[out->hook]], out->why,
+			     sizeof(out->why));
+	} else {
+		out->hook = attach(tc, ld, pk, out->why, sizeof(out->why));
+		if (out->hook < 0)
+			return TRY_ATTACHED;
+	}
+	unload(tc, ld);
+	return TRY_HOOK_FAILED;
+}
+
+#define LOAD_RETRY_FULL_BTF (-1)
+
+/* Tries candidates until every hook loads and attaches, with the kernel
+ * BTF at btf_fd (-1: libbpf reads the whole one). Returns 0, an exit
+ * status, or LOAD_RETRY_FULL_BTF for a failure a trimmed BTF may cause
+ * (nothing reported yet). */
+static int load_with_btf(struct trace_ctx *tc, struct loaded *ld, int btf_fd)
+{
+	const struct tracer *tr = tc->tr;
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct pick pk = { 0 };
+	struct try_out out;
+	char btf_path[64];
+
+	if (btf_fd >= 0) {
+		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
+		opts.btf_custom_path = btf_path;
+	}
+	for (int attempt = 0; attempt < TRACE_MAX_HOOKS * TRACE_MAX_ALT; attempt++) {
+		switch (try_load(tc, ld, &pk, &opts, btf_fd >= 0, &out)) {
+		case TRY_ATTACHED:
+			return 0;
+		case TRY_STATUS:
+			return out.status;
+		case TRY_ERROR:
+			if (btf_fd >= 0)
+				return LOAD_RETRY_FULL_BTF;
+			return out_error("%s: %s", tr->name, out.why);
+		case TRY_HOOK_FAILED:
+			if (next_candidate(tr, &pk, out.hook, out.why))
+				continue;
+			if (btf_fd >= 0)
+				return LOAD_RETRY_FULL_BTF;
+			return no_hook_error(tc, out.hook, out.why);
 		}
 	}
-#undef RETRY_WITH_FULL_BTF
-	if (!status && !tc->skel)
-		status = out_error("%s: could not load the BPF programs", tr->name);
-done:
-	if (btf_fd >= 0)
+	return out_error("%s: could not load the BPF programs", tr->name);
+}
+
+/* Loads with a kernel BTF trimmed to the tracer's relocations; whatever
+ * fails with it is tried again with the whole one before anything is
+ * reported. */
+static int load_and_attach(struct trace_ctx *tc, struct loaded *ld)
+{
+	int btf_fd, status;
+
+	libbpf_set_print(libbpf_log);
+	btf_fd = trimmed_btf(tc->tr);
+	if (btf_fd >= 0) {
+		if (tpbtf_enable() && getenv("NETLENS_BPF_DEBUG"))
+			fprintf(stderr, "netlens: no tp_btf handler: libbpf reads the whole kernel BTF for tp_btf\n");
+		status = load_with_btf(tc, ld, btf_fd);
 		close(btf_fd); /* libbpf has read it by now */
-	return status;
+		if (status != LOAD_RETRY_FULL_BTF)
+			return status;
+		if (getenv("NETLENS_BPF_DEBUG"))
+			fprintf(stderr, "netlens: retrying with the whole kernel BTF\n");
+	}
+	tpbtf_disable();
+	return load_with_btf(tc, ld, -1);
 }
 
 /* ---- output helpers ---- */
@@ -360,7 +432,7 @@ static struct out_col *build_cols(const struct trace_ctx *tc, int *n)
 	return c;
 }
 
-struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
+struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	struct table *t = tc->t;
 	double wall = (double)((int64_t)h->ts_ns + tc->wall_offset) / 1e9;
@@ -397,7 +469,7 @@ struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h)
 	return t;
 }
 
-void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h)
+void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h)
 {
 	int nc = tc->tr->ncols + 3;
 
@@ -406,135 +478,29 @@ void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h)
 	out_row_end(tc->t);
 }
 
-void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h)
-{
-	char comm[NL_COMM_LEN + 1];
-
-	memcpy(comm, h->comm, NL_COMM_LEN);
-	comm[NL_COMM_LEN] = '\0';
-	if (h->pid || out_is_json())
-		out_cell_u64(tc->t, col_pid, h->pid); /* JSON: 0 means unknown */
-	else
-		out_cell_str(tc->t, col_pid, "-");
-	out_cell_str(tc->t, col_comm, comm[0] ? comm : (out_is_json() ? "" : "-"));
-}
-
-static char *fmt_ipv4(char *p, const uint8_t *a)
-{
-	for (int i = 0; i < 4; i++) {
-		unsigned v = a[i];
-		if (i)
-			*p++ = '.';
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
-	}
-	*p = '\0';
-	return p;
-}
-
-/* inet_ntop(AF_INET6)'s text without its sprintf per group: the longest
- * run of two or more zero groups (the first of equal ones) becomes "::",
- * and an IPv4-compatible or -mapped address ends in dotted quad. */
-static void fmt_ipv6(char *p, const uint8_t *a)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned w[8];
-	int best = -1, best_len = 0, cur = -1;
-
-	for (int i = 0; i < 8; i++)
-		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
-	for (int i = 0; i <= 8; i++) {
-		if (i < 8 && w[i] == 0) {
-			if (cur < 0)
-				cur = i;
-		} else if (cur >= 0) {
-			if (i - cur > best_len)
-				best = cur, best_len = i - cur;
-			cur = -1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-	for (int i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				*p++ = ':';
-			continue;
-		}
-		if (i)
-			*p++ = ':';
-		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-			fmt_ipv4(p, a + 12);
-			return;
-		}
-		bool lead = true;
-		for (int sh = 12; sh >= 0; sh -= 4) {
-			unsigned d = (w[i] >> sh) & 15;
-			if (lead && d == 0 && sh)
-				continue;
-			lead = false;
-			*p++ = hex[d];
-		}
-	}
-	if (best >= 0 && best + best_len == 8)
-		*p++ = ':';
-	*p = '\0';
-}
-
-const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)
-{
-	if (family == AF_INET6)
-		fmt_ipv6(buf, addr);
-	else
-		fmt_ipv4(buf, addr);
-	return buf;
-}
-
-void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct nl_tuple *tu)
-{
-	char a[64];
-
-	out_field_u64(tc->t, "ip", NULL, tu->family == AF_INET6 ? 6 : 4);
-	out_cell_str(tc->t, col_laddr, trace_addr_str(a, tu->family, tu->saddr));
-	out_cell_u64(tc->t, col_lport, tu->sport);
-	out_cell_str(tc->t, col_raddr, trace_addr_str(a, tu->family, tu->daddr));
-	out_cell_u64(tc->t, col_rport, tu->dport);
-}
-
-const char *tcp_state_name(int state)
-{
-	static const char *const names[] = {
-		"UNKNOWN",   "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1",
-		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
-	};
-	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]))
-		return "UNKNOWN";
-	return names[state];
-}
-
 /* ---- ring buffer, lost events, stats ---- */
 
 static unsigned long rb_seen; /* events printed since the last flush */
+static long rb_total;         /* events printed in this run (-n) */
 
 static int rb_event(void *ctx, void *data, size_t len)
 {
 	struct trace_ctx *tc = ctx;
 
-	if (len >= sizeof(struct nl_hdr)) {
+	if (tc->o.count && rb_total >= tc->o.count)
+		return 0; /* -n N: the rest of the batch is not printed */
+	if (len >= sizeof(struct tr_hdr)) {
 		tc->tr->event(tc, data, len);
 		rb_seen++;
+		if (++rb_total >= tc->o.count && tc->o.count)
+			stop_signal = -1;
 	}
 	return 0;
 }
 
 static uint64_t lost_events(struct trace_ctx *tc)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "nl_lost");
+	struct bpf_map *m = bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "tr_lost");
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum = 0;
 	__u32 key = 0;
@@ -580,13 +546,13 @@ static uint64_t percpu_sum(struct bpf_map *m, size_t value_off)
 }
 
 /* Events the backup hooks handled because the kernel did not run the
- * primary for them: the nested-run backups' count (nl_nest.recovered, see
+ * primary for them: the nested-run backups' count (tr_nest.recovered, see
  * bpf/netlens.bpf.h) plus a tracer's own "recovered" counters. */
 static uint64_t events_recovered(struct trace_ctx *tc)
 {
 	struct bpf_object *obj = tc->tr->skel_obj(tc->skel);
 
-	return percpu_sum(bpf_object__find_map_by_name(obj, "nl_nest"), 8) +
+	return percpu_sum(bpf_object__find_map_by_name(obj, "tr_nest"), 8) +
 	       percpu_sum(bpf_object__find_map_by_name(obj, "recovered"), 0);
 }
 
@@ -674,24 +640,167 @@ static int poll_once(struct ring_buffer *rb, int timeout_ms)
 	return 0;
 }
 
+/* Options that only mean something in one mode, refused in the other. */
+static int check_modes(struct trace_ctx *tc)
+{
+	const char *name = tc->tr->name;
+
+	if (tc->summary_mode && !(tc->o.interval > 0))
+		tc->o.interval = tc->tr->default_interval;
+	if (!tc->summary_mode && tc->o.interval > 0) {
+		out_error("-i: %s prints events as they come; -i applies to its summary mode: see "
+			  "'netlens %s -h'", name, name);
+		return EXIT_USAGE;
+	}
+	if (tc->summary_mode && tc->o.count && !(tc->o.interval > 0)) {
+		out_error("-n: a summary is printed once, on exit; give -i SECS to print one every "
+			  "SECS and stop after N: see 'netlens %s -h'", name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The time of the summary being printed (-i), or NULL (base/stamp.h). */
+static struct interval_stamp cur_stamp;
+static bool cur_stamp_set;
+
+const struct interval_stamp *trace_stamp(void)
+{
+	return cur_stamp_set ? &cur_stamp : NULL;
+}
+
+static void print_summary(struct trace_ctx *tc, bool final)
+{
+	cur_stamp_set = tc->o.interval > 0;
+	if (cur_stamp_set)
+		interval_stamp_now(&cur_stamp);
+	tc->tr->summary(tc, tc->skel, final);
+	cur_stamp_set = false;
+}
+
+/* The closing record of a JSON stream or summary: {"lost_events":N}, with
+ * "skipped_runs" when the kernel skipped nested runs; in text, on stderr. */
+static void print_lost(struct trace_ctx *tc, struct loaded *ld)
+{
+	static const struct out_col none[] = { { NULL, NULL, 0, 0 } };
+	uint64_t lost = lost_events(tc), skipped = runs_skipped(tc, ld);
+
+	if (out_is_json()) {
+		struct table *t = out_table_begin(none, 1);
+		out_row_begin(t);
+		out_field_u64(t, "lost_events", NULL, lost);
+		if (skipped)
+			out_field_u64(t, "skipped_runs", NULL, skipped);
+		out_row_end(t);
+		out_table_end(t);
+		return;
+	}
+	if (lost)
+		fprintf(stderr, "%llu events lost\n", (unsigned long long)lost);
+	if (skipped)
+		fprintf(stderr, "%llu tracepoint runs skipped by the kernel (nested in another run on "
+				"the same CPU): some events may be missing\n",
+			(unsigned long long)skipped);
+}
+
+/* "Tracing ... (hook, hook)": each attached section once; a backup for
+ * nested runs of the same tracepoint is not a second hook. */
+static void print_banner(const struct tracer *tr, struct loaded *ld)
+{
+	struct strbuf hooks = STRBUF_INIT;
+
+	for (int i = 0; i < ld->nlinks; i++) {
+		const char *sec = bpf_program__section_name(ld->progs[i]);
+		bool dup = false;
+		for (int j = 0; j < i; j++)
+			dup |= strcmp(sec, bpf_program__section_name(ld->progs[j])) == 0;
+		if (!dup)
+			sb_printf(&hooks, "%s%s", hooks.len ? ", " : "", sec);
+	}
+	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", tr->doing, hooks.buf);
+	sb_free(&hooks);
+}
+
+/* The event table: the tracer's columns between TIME and NETNS/CGROUP. */
+static int start_events(struct trace_ctx *tc, struct ring_buffer **rb, struct out_col **cols)
+{
+	const struct tracer *tr = tc->tr;
+	int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc->skel), "tr_events"));
+	int ncols;
+
+	*rb = ring_buffer__new(fd, rb_event, tc, NULL);
+	if (!*rb)
+		return out_error("%s: ring buffer: %s", tr->name, strerror(errno));
+	*cols = build_cols(tc, &ncols);
+	tc->t = out_table_begin(*cols, ncols);
+	out_table_stream(tc->t);
+	return 0;
+}
+
+/* Streams events, or prints the summary every -i, until a signal, -d or the
+ * last of -c rounds. *rounds: the summaries printed. */
+static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
+{
+	const struct tracer *tr = tc->tr;
+	uint64_t deadline = 0, next_tick = 0;
+
+	if (tc->o.duration > 0)
+		deadline = tc->mono_start + (uint64_t)(tc->o.duration * 1e9);
+	if (tc->summary_mode && tc->o.interval > 0)
+		next_tick = tc->mono_start + (uint64_t)(tc->o.interval * 1e9);
+	while (!stop_signal) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int64_t wait = tc->summary_mode ? SUMMARY_TICK_MS : FLUSH_MS;
+		int err;
+
+		if (deadline && now >= deadline)
+			break;
+		if (next_tick && now >= next_tick) {
+			print_summary(tc, false);
+			fflush(stdout);
+			next_tick += (uint64_t)(tc->o.interval * 1e9);
+			if (tc->o.count && ++*rounds >= tc->o.count)
+				break;
+			continue;
+		}
+		if (deadline && (int64_t)((deadline - now) / 1000000) < wait)
+			wait = (int64_t)((deadline - now) / 1000000) + 1;
+		if (next_tick && (int64_t)((next_tick - now) / 1000000) < wait)
+			wait = (int64_t)((next_tick - now) / 1000000) + 1;
+		err = poll_once(rb, (int)wait);
+		if (err)
+			return out_error("%s: reading events: %s", tr->name, strerror(-err));
+		if (rb_seen) {
+			/* one write per batch (at most every FLUSH_MS), not per event */
+			fflush(stdout);
+			rb_seen = 0;
+		}
+		if (rb && tr->batch_end)
+			tr->batch_end(tc);
+	}
+	return EXIT_OK;
+}
+
 int trace_main(const struct tracer *tr, int argc, char **argv)
 {
 	struct trace_ctx tc = { .tr = tr };
 	struct loaded ld = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int stats_fd = -1, status = EXIT_OK, err;
+	int stats_fd = -1, status;
 	struct out_col *cols = NULL;
-	uint64_t deadline = 0, next_tick = 0;
 	long rounds = 0;
 
 	tc.o.ringbuf_size = DEFAULT_RINGBUF;
-	if ((err = trace_parse_opts(&tc, argc, argv)) != 0)
-		return err;
+	if ((status = trace_parse_opts(&tc, argc, argv)) != 0)
+		goto out;
 	if (!tc.summary_mode && !tr->event)
 		tc.summary_mode = true;
+	if ((status = check_modes(&tc)) != 0)
+		goto out;
 
 	stop_signal = 0;
+	rb_total = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -702,91 +811,27 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 		if (stats_fd < 0)
 			out_warn("--stats: cannot enable BPF run-time statistics: %s", strerror(errno));
 	}
-	if ((err = load_and_attach(&tc, &ld)) != 0) {
-		status = err;
+	if ((status = load_and_attach(&tc, &ld)) != 0)
 		goto out;
-	}
-	if (!tc.summary_mode) {
-		int fd = bpf_map__fd(bpf_object__find_map_by_name(tr->skel_obj(tc.skel), "nl_events"));
-		rb = ring_buffer__new(fd, rb_event, &tc, NULL);
-		if (!rb) {
-			status = out_error("%s: ring buffer: %s", tr->name, strerror(errno));
-			goto out;
-		}
-		int ncols;
-		cols = build_cols(&tc, &ncols);
-		tc.t = out_table_begin(cols, ncols);
-		out_table_stream(tc.t);
-	}
+	if (!tc.summary_mode && (status = start_events(&tc, &rb, &cols)) != 0)
+		goto out;
 
 	tc.mono_start = now_ns(CLOCK_MONOTONIC);
 	tc.wall_offset = (int64_t)(now_ns(CLOCK_REALTIME) - tc.mono_start);
-	if (tc.o.duration > 0)
-		deadline = tc.mono_start + (uint64_t)(tc.o.duration * 1e9);
-	if (tc.summary_mode && tc.o.interval > 0)
-		next_tick = tc.mono_start + (uint64_t)(tc.o.interval * 1e9);
-	{
-		struct strbuf hooks = STRBUF_INIT;
-		for (int i = 0; i < ld.nlinks; i++)
-			sb_printf(&hooks, "%s%s", i ? ", " : "", bpf_program__section_name(ld.progs[i]));
-		fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", tr->doing, hooks.buf);
-		sb_free(&hooks);
-	}
-
-	while (!stop_signal) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
-		int64_t wait = tc.summary_mode ? SUMMARY_TICK_MS : FLUSH_MS;
-
-		if (deadline && now >= deadline)
-			break;
-		if (next_tick && now >= next_tick) {
-			tr->summary(&tc, tc.skel, false);
-			fflush(stdout);
-			next_tick += (uint64_t)(tc.o.interval * 1e9);
-			if (tc.o.count && ++rounds >= tc.o.count)
-				break;
-			continue;
-		}
-		if (deadline && (int64_t)((deadline - now) / 1000000) < wait)
-			wait = (int64_t)((deadline - now) / 1000000) + 1;
-		if (next_tick && (int64_t)((next_tick - now) / 1000000) < wait)
-			wait = (int64_t)((next_tick - now) / 1000000) + 1;
-		err = poll_once(rb, (int)wait);
-		if (err) {
-			status = out_error("%s: reading events: %s", tr->name, strerror(-err));
-			break;
-		}
-		if (rb_seen) {
-			/* one write per batch (at most every FLUSH_MS), not per event */
-			fflush(stdout);
-			rb_seen = 0;
-		}
-	}
+	print_banner(tr, &ld);
+	status = run_loop(&tc, rb, &rounds);
 
 	if (rb)
 		ring_buffer__consume(rb);
 	if (tc.summary_mode && !(tc.o.interval > 0 && tc.o.count && rounds >= tc.o.count))
-		tr->summary(&tc, tc.skel, true);
+		print_summary(&tc, true);
 	if (tc.t) {
 		out_table_end(tc.t);
 		tc.t = NULL;
 	}
-	if (!tc.summary_mode) {
-		uint64_t lost = lost_events(&tc), skipped = runs_skipped(&tc, &ld);
-		if (out_is_json() && skipped)
-			printf("{\"lost_events\":%llu,\"skipped_runs\":%llu}\n",
-			       (unsigned long long)lost, (unsigned long long)skipped);
-		else if (out_is_json())
-			printf("{\"lost_events\":%llu}\n", (unsigned long long)lost);
-		if (!out_is_json() && lost)
-			fprintf(stderr, "%llu events lost\n", (unsigned long long)lost);
-		if (!out_is_json() && skipped)
-			fprintf(stderr, "%llu tracepoint runs skipped by the kernel (nested in another "
-					"run on the same CPU): some events may be missing\n",
-				(unsigned long long)skipped);
-	}
 	if (tc.o.stats)
 		print_stats(&tc, &ld);
+	print_lost(&tc, &ld);
 out:
 	ring_buffer__free(rb);
 	unload(&tc, &ld);
@@ -795,6 +840,8 @@ out:
 		close(stats_fd);
 	free(cols);
 	sb_free(&bpf_log);
+	if (tr->fini)
+		tr->fini(&tc);
 	fflush(stdout);
 	return status;
 }

@@ -3,9 +3,8 @@
  * A tracer is a `struct tracer` (a const description: hooks, columns,
  * callbacks, skeleton glue) plus a .bpf.c. trace_main() does everything
  * every tracer repeats, once:
- *   - parses the common options (-p, --comm, -P, --lport, --rport, -4/-6,
- *     --netns, --cgroup, -t/-T, -j, -d, -w, -i, -c, --stats,
- *     --ringbuf-size) and hands the tracer its own ones;
+ *   - parses the tracer's option table (its own rows plus the shared groups
+ *     of trace/opts.h it accepts) and hands the tracer its own options;
  *   - opens the skeleton, writes the common filters into .rodata, lets the
  *     tracer set its own, then picks hooks by trying: for each hook the
  *     candidate programs are listed best first (tp_btf, raw_tp, ...); the
@@ -14,7 +13,7 @@
  *     again. When nothing fits, one error names the missing hook;
  *   - streams the ring buffer (events are submitted without wake-ups and
  *     consumed on a short timer, or at once when the buffer fills), or in
- *     summary mode calls the tracer every -i seconds for -c rounds;
+ *     summary mode calls the tracer every -i seconds for -n rounds;
  *   - ends on SIGINT/SIGTERM or -d, prints the summary, the lost-event
  *     count and --stats, and destroys links and skeleton (nothing stays
  *     loaded).
@@ -26,8 +25,8 @@
 
 #include "base/output.h"
 #include "bpf/netlens.h"
+#include "trace/format.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +51,7 @@ struct trace_hook {
 	bool backup;
 };
 
-/* The hooks of an NL_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
+/* The hooks of an TR_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
  * through its own tracepoint, else through sys_exit; accept() exits through
  * its own one too (optional: sys_exit, when used, covers both). */
 #define TRACE_ACCEPT4_HOOK "sys_exit_accept4 (accepted socket)"
@@ -61,7 +60,7 @@ struct trace_hook {
 	{ TRACE_ACCEPT4_HOOK, { #n "_accept4_tp", #n "_accept_btf", #n "_accept_raw" } }, \
 	{ TRACE_ACCEPT_HOOK, { #n "_accept_tp" }, .optional = true }
 
-/* The hooks of an NL_STATE_PROGRAMS(name, ...) handler: the primary first,
+/* The hooks of an TR_STATE_PROGRAMS(name, ...) handler: the primary first,
  * the backup for nested runs last in the tracer's hook array. */
 #define TRACE_STATE_HOOK(n) { "inet_sock_set_state", { #n "_state_btf", #n "_state_raw" } }
 #define TRACE_STATE_NEST_HOOK(n)                                                     \
@@ -72,12 +71,18 @@ struct trace_hook {
 #define TRACE_HOOKS(h) .hooks = (h), .nhooks = (int)(sizeof(h) / sizeof((h)[0]))
 #define TRACE_COLS(c)  .cols = (c), .ncols = (int)(sizeof(c) / sizeof((c)[0]))
 
-/* The command that runs `var` (a struct tracer): NETLENS_COMMAND (command.h)
- * with the flags every tracer has; .name, .summary and .usage follow. */
-#define TRACE_COMMAND(var, ...)                                                        \
+/* The command that runs `var` (a struct tracer) with the option table
+ * `groups` (the tracer's .opts): NETLENS_COMMAND (command.h) with the flags
+ * every tracer has; .name, .summary and .about follow. */
+#define TRACE_COMMAND(var, groups, ...)                                                \
 	static int run_##var(int argc, char **argv) { return trace_main(&var, argc, argv); } \
 	NETLENS_COMMAND(var, .run = run_##var,                                          \
-			.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS, __VA_ARGS__)
+			.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,                     \
+			.synopsis = "[options]", .opts = (groups), .notes = TRACE_NOTES,        \
+			__VA_ARGS__)
+
+struct opts;
+struct opt_group;
 
 struct tracer {
 	const char *name;
@@ -86,23 +91,31 @@ struct tracer {
 	int nhooks;
 	const struct out_col *cols;           /* event columns (TRACE_COL0..) */
 	int ncols;
-	/* tracer options: short letters override the common ones */
-	const char *shortopts;
-	const struct option *longopts;        /* NULL-terminated; val >= 512 */
-	int (*opt)(struct trace_ctx *tc, int c, const char *arg); /* 0 or EXIT_USAGE */
+	/* the option table: the tracer's rows and the shared groups it accepts
+	 * (trace/opts.h); opt() gets the tracer's own options (p->arg) and
+	 * returns 0 or EXIT_USAGE after opts_fail() */
+	const struct opt_group *opts;
+	int (*opt)(struct trace_ctx *tc, const struct opts *p, int c);
 	/* skeleton glue, see TRACE_SKEL_GLUE */
 	void *(*skel_open)(const struct bpf_object_open_opts *opts);
 	int (*skel_load)(void *skel);
 	void (*skel_destroy)(void *skel);
 	struct bpf_object *(*skel_obj)(void *skel);
-	struct nl_filter *(*skel_filter)(void *skel);
+	struct tr_filter *(*skel_filter)(void *skel);
 	const void *(*skel_elf)(void *skel, size_t *sz);
 	/* before load: tracer rodata; may turn hooks off with trace_hook_off() */
 	int (*configure)(struct trace_ctx *tc, void *skel);
 	/* one ring-buffer record (event mode) */
 	void (*event)(struct trace_ctx *tc, const void *data, size_t len);
+	/* event mode, optional: after each drain of the ring buffer */
+	void (*batch_end)(struct trace_ctx *tc);
 	/* summary mode: print (and clear) the kernel maps; final on exit */
 	void (*summary)(struct trace_ctx *tc, void *skel, bool final);
+	/* after the run, whatever its outcome (also after an option error):
+	 * frees what opt()/configure()/event() kept in the tracer's state */
+	void (*fini)(struct trace_ctx *tc);
+	/* summary-only tracers: -i when none is given (0: once, on exit) */
+	double default_interval;
 };
 
 /* Generates the skeleton glue for `name` (needs "bpf/name.skel.h"). */
@@ -119,9 +132,9 @@ struct tracer {
 	static int n##_skel_load(void *s) { return n##_bpf__load(s); }                 \
 	static void n##_skel_destroy(void *s) { n##_bpf__destroy(s); }                 \
 	static struct bpf_object *n##_skel_obj(void *s) { return ((struct n##_bpf *)s)->obj; } \
-	static struct nl_filter *n##_skel_filter(void *s)                              \
+	static struct tr_filter *n##_skel_filter(void *s)                              \
 	{                                                                              \
-		return &((struct n##_bpf *)s)->rodata->nl_filter;                      \
+		return &((struct n##_bpf *)s)->rodata->tr_filter;                      \
 	}
 #define TRACE_SKEL(n)                                                                \
 	.skel_open = n##_skel_open, .skel_load = n##_skel_load,                        \
@@ -132,13 +145,13 @@ enum trace_ts { TS_NONE, TS_REL, TS_WALL };
 
 /* Common options after parsing. */
 struct trace_opts {
-	struct nl_filter filter;
+	struct tr_filter filter;
 	enum trace_ts ts;
 	bool wide;
 	bool stats;
 	double duration;      /* -d, seconds; 0: until a signal */
 	double interval;      /* -i, seconds; 0: print the summary on exit */
-	long count;           /* -c/--rounds: summary rounds; 0: unlimited */
+	long count;           /* -n: events, or intervals with -i; 0: unlimited */
 	unsigned long ringbuf_size;
 };
 
@@ -165,17 +178,8 @@ void trace_hook_off(struct trace_ctx *tc, const char *hook_name);
 
 /* Event rows: begin writes TIME (and JSON "time"), end writes NETNS and
  * CGROUP and finishes the row. */
-struct table *trace_row_begin(struct trace_ctx *tc, const struct nl_hdr *h);
-void trace_row_end(struct trace_ctx *tc, const struct nl_hdr *h);
-/* PID and COMM cells ("-" when the owner is unknown). */
-void trace_cells_task(struct trace_ctx *tc, int col_pid, int col_comm, const struct nl_hdr *h);
-/* Address/port cells plus JSON "ip": 4|6. */
-void trace_cells_tuple(struct trace_ctx *tc, int col_laddr, int col_lport, int col_raddr,
-		       int col_rport, const struct nl_tuple *tu);
-/* Formats an address of the given family ("-" if unknown); buf >= 46. */
-const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
-const char *tcp_state_name(int state);
-
+struct table *trace_row_begin(struct trace_ctx *tc, const struct tr_hdr *h);
+void trace_row_end(struct trace_ctx *tc, const struct tr_hdr *h);
 /* Histograms printed as bars (text) or {"unit", "buckets": [...]} (JSON).
  * log2: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1);
  * linear: slot i counts [i*step, (i+1)*step), the last slot is "and up". */
@@ -184,7 +188,7 @@ void trace_hist_print_log2(const char *title, const char *unit, const uint64_t *
 void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
 			     int nslots, uint64_t step);
 
-/* Prints an nl_endpoint -> nl_counts map sorted by count; clear empties it. */
+/* Prints an tr_endpoint -> tr_counts map sorted by count; clear empties it. */
 struct bpf_map;
 void trace_print_counts(struct bpf_map *map, const char *addr_title, const char *addr_key,
 			const char *port_title, const char *port_key, bool with_failed,
@@ -197,35 +201,17 @@ void trace_print_counts(struct bpf_map *map, const char *addr_title, const char 
  * the number of records. */
 size_t trace_map_read(struct bpf_map *map, void **out, bool clear);
 
+/* The time of the summary being printed every -i seconds (base/stamp.h),
+ * or NULL (no -i). */
+struct interval_stamp;
+const struct interval_stamp *trace_stamp(void);
 /* Before a summary printed every -i seconds, in text mode: a blank line and
- * the wall-clock time. */
+ * the wall-clock time (histograms, which are not tables). */
 void trace_interval_stamp(const struct trace_ctx *tc);
-
-/* Helpers for option handlers. */
-int trace_parse_ulong(const char *opt, const char *arg, unsigned long max, unsigned long *v);
-int trace_parse_secs(const char *opt, const char *arg, double *v);
-/* PORT[,PORT...] appended to ports (at most NL_MAX_PORTS). */
-int trace_parse_ports(const char *opt, const char *arg, __u16 *ports, __u8 *n);
-
-/* Usage text of the common options, for the tracers' usage strings. */
-#define TRACE_COMMON_USAGE                                                          \
-	"Common options:\n"                                                            \
-	"  -p, --pid PID         only sockets owned by process PID\n"                 \
-	"      --comm NAME       only sockets owned by processes named NAME\n"       \
-	"  -P, --port P[,P..]    only connections with port P at either end\n"        \
-	"      --lport P[,P..]   local port filter\n"                                  \
-	"      --rport P[,P..]   remote port filter\n"                                 \
-	"  -4, --ipv4 / -6, --ipv6   one address family only\n"                        \
-	"      --netns NS        only network namespace NS (name, path or inode)\n"  \
-	"      --cgroup PATH     only sockets of cgroup v2 PATH\n"                     \
-	"  -t, --timestamp       seconds since start; -T, --wallclock: wall clock\n"  \
-	"  -j, --json            JSON lines; ends with {\"lost_events\": N}\n"        \
-	"  -d, --duration SECS   stop after SECS\n"                                    \
-	"  -w, --wide            show network namespace and cgroup id\n"              \
-	"  -i, --interval SECS   summary modes: print every SECS\n"                    \
-	"  -c, --count N / --rounds N   summary modes: stop after N intervals\n"      \
-	"      --stats           show each BPF program's run count and mean cost\n"   \
-	"      --ringbuf-size B  event ring buffer bytes (power of two, >= 4096)\n"   \
-	"Stops on Ctrl-C or SIGTERM; events lost to a full buffer are counted.\n"
+/* Summary tables: the framework puts a TIME column first (shown with -i,
+ * JSON "timestamp") and the tracer's columns from TRACE_COL0. Begin copies
+ * cols (at most 31); row_begin writes the time. */
+struct table *trace_summary_begin(const struct out_col *cols, int ncols);
+void trace_summary_row(struct table *t);
 
 #endif

@@ -38,7 +38,7 @@ static int find_enum(void *arg, uint32_t id, const struct btf_type *t, uint32_t 
 	return 1;
 }
 
-int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out)
+int btfenum_load(const char *type, const char *prefix, struct btfenum_names *out)
 {
 	struct kbtf k;
 	struct enum_find f = { .k = &k, .type = type };
@@ -88,11 +88,11 @@ int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out
 out:
 	kbtf_close(&k);
 	if (err)
-		nl_enum_free(out);
+		btfenum_free(out);
 	return err;
 }
 
-const char *nl_enum_name(const struct nl_enum_names *e, long long v)
+const char *btfenum_name(const struct btfenum_names *e, long long v)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (e->vals[i] == v)
@@ -100,7 +100,7 @@ const char *nl_enum_name(const struct nl_enum_names *e, long long v)
 	return NULL;
 }
 
-bool nl_enum_value(const struct nl_enum_names *e, const char *name, long long *v)
+bool btfenum_value(const struct btfenum_names *e, const char *name, long long *v)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (strcmp(e->names[i], name) == 0) {
@@ -110,7 +110,7 @@ bool nl_enum_value(const struct nl_enum_names *e, const char *name, long long *v
 	return false;
 }
 
-void nl_enum_free(struct nl_enum_names *e)
+void btfenum_free(struct btfenum_names *e)
 {
 	for (size_t i = 0; e->names && i < e->n; i++)
 		free(e->names[i]);

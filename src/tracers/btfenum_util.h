@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct nl_enum_names {
+struct btfenum_names {
 	char **names;       /* without the prefix */
 	long long *vals;
 	size_t n;
@@ -15,11 +15,11 @@ struct nl_enum_names {
 
 /* Loads enum `type` (ENUM or ENUM64), stripping `prefix` from the names.
  * Returns 0, or -errno (-ENOENT when the kernel lacks the enum). */
-int nl_enum_load(const char *type, const char *prefix, struct nl_enum_names *out);
+int btfenum_load(const char *type, const char *prefix, struct btfenum_names *out);
 /* The name of value v, or NULL. */
-const char *nl_enum_name(const struct nl_enum_names *e, long long v);
+const char *btfenum_name(const struct btfenum_names *e, long long v);
 /* The value of name as stored (without the prefix); false when missing. */
-bool nl_enum_value(const struct nl_enum_names *e, const char *name, long long *v);
-void nl_enum_free(struct nl_enum_names *e);
+bool btfenum_value(const struct btfenum_names *e, const char *name, long long *v);
+void btfenum_free(struct btfenum_names *e);
 
 #endif

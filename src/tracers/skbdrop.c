@@ -4,12 +4,13 @@
 #include "bpf/skbdrop.h"
 #include "bpf/skbdrop.skel.h"
 #include "command.h"
+#include "trace/ksyms.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 #include "tracers/btfenum_util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,130 +18,31 @@
 
 TRACE_SKEL_GLUE(skbdrop)
 
-/* ---- /proc/kallsyms ---- */
-
-struct ksym {
-	uint64_t addr;
-	char *name;
-};
-
-struct ksyms {
-	struct ksym *v;
-	size_t n;
-	bool loaded;
-};
-
-static int ksym_cmp(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : 0;
-}
-
-static void ksyms_load(struct ksyms *ks)
-{
-	FILE *f;
-	char line[512];
-	size_t cap = 0;
-
-	if (ks->loaded)
-		return;
-	ks->loaded = true;
-	f = fopen("/proc/kallsyms", "re");
-	if (!f) {
-		out_warn("/proc/kallsyms: cannot open: kernel addresses stay numeric");
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a;
-		char type, name[256];
-		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3 || !a)
-			continue;
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (ks->n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			ks->v = realloc(ks->v, cap * sizeof(*ks->v));
-			if (!ks->v)
-				abort();
-		}
-		ks->v[ks->n].addr = a;
-		ks->v[ks->n].name = strdup(name);
-		if (!ks->v[ks->n].name)
-			abort();
-		ks->n++;
-	}
-	fclose(f);
-	if (!ks->n)
-		out_warn("/proc/kallsyms shows no addresses (kernel.kptr_restrict?): kernel "
-			 "addresses stay numeric");
-	qsort(ks->v, ks->n, sizeof(*ks->v), ksym_cmp);
-}
-
-/* "sym+0xoff", or the address in hex. */
-static const char *ksym_str(struct ksyms *ks, uint64_t addr, char *buf, size_t cap)
-{
-	size_t lo = 0, hi;
-
-	ksyms_load(ks);
-	hi = ks->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ks->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || !addr)
-		snprintf(buf, cap, "0x%" PRIx64, addr);
-	else
-		snprintf(buf, cap, "%s+0x%" PRIx64, ks->v[lo - 1].name, addr - ks->v[lo - 1].addr);
-	return buf;
-}
-
-static void ksyms_free(struct ksyms *ks)
-{
-	for (size_t i = 0; i < ks->n; i++)
-		free(ks->v[i].name);
-	free(ks->v);
-	memset(ks, 0, sizeof(*ks));
-}
-
-/* Frames of the tracing machinery at the top of a stack (the program, the
- * tracepoint's run and iterator functions): not part of the drop's path. */
-static int first_frame(struct ksyms *ks, const __u64 *ips, int n)
-{
-	static const char *const skip[] = { "bpf_prog_", "bpf_trace_run", "__traceiter_",
-					    "__bpf_trace_" };
-	char b[160];
-	int i;
-
-	for (i = 0; i < n && ips[i]; i++) {
-		bool machinery = false;
-		ksym_str(ks, ips[i], b, sizeof(b));
-		for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
-			machinery |= strncmp(b, skip[k], strlen(skip[k])) == 0;
-		if (!machinery)
-			break;
-	}
-	return i < n && ips[i] ? i : 0;
-}
-
 /* ---- state ---- */
 
+/* A stack of the stack map, kept while events may still name its id. */
+struct stack_ent {
+	__s32 id;
+	unsigned long last_batch; /* the last batch an event named it in */
+	__u64 ips[SKBDROP_STACK_DEPTH];
+};
+
 struct priv {
-	struct nl_enum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
+	struct btfenum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
 	struct ksyms ks;
 	int by;                       /* SKBDROP_BY_* */
 	bool stack;
 	const char *only_reason;
+	struct stack_ent *stacks;     /* -K: the ids read and not yet freed */
+	size_t nstacks, capstacks;
+	unsigned long batch;
 };
 
 static struct priv priv;
 
 static const char *reason_str(uint32_t r, char *buf, size_t cap)
 {
-	const char *n = nl_enum_name(&priv.reasons, r);
+	const char *n = btfenum_name(&priv.reasons, r);
 
 	if (n)
 		return n;
@@ -168,34 +70,31 @@ static const char *proto_str(const struct skbdrop_pkt *p, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *tcp_flags_str(unsigned f, char *buf)
-{
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (f & (1u << i))
-			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
-	if (!n)
-		strcpy(buf, "-");
-	return buf;
-}
-
 /* ---- options ---- */
 
-enum { OPT_BY = 512, OPT_REASON };
+enum { OPT_BY = OPT_LONG, OPT_REASON };
 
-static const struct option longopts[] = {
-	{ "summary", no_argument, NULL, 's' },
-	{ "by", required_argument, NULL, OPT_BY },
-	{ "kernel-stack", no_argument, NULL, 'K' },
-	{ "reason", required_argument, NULL, OPT_REASON },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 's', "summary", NULL, "count in the kernel by reason; print on exit, or every -i SECS" },
+	{ OPT_BY, "by", "KEY",
+	  "summary by reason, location (reason and the function that freed the packet) or "
+	  "flow (tuple and reason)" },
+	{ 'K', "kernel-stack", NULL, "kernel stack of each drop (events only)" },
+	{ OPT_REASON, "reason", "NAME", "only this reason (e.g. NO_SOCKET)" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+/* No owner filters: a dropped packet has no owning process. The port
+ * filters match the packet's ports (--lport: its destination port). */
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP,
+	TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
+	const char *arg = p->arg;
+
 	tc->priv = &priv;
 	switch (c) {
 	case 's':
@@ -210,21 +109,17 @@ static int opt(struct trace_ctx *tc, int c, const char *arg)
 			priv.by = SKBDROP_BY_LOCATION;
 		else if (strcmp(arg, "flow") == 0)
 			priv.by = SKBDROP_BY_FLOW;
-		else {
-			fprintf(stderr, "netlens: error: --by: expected reason, location or flow, "
-					"got '%s'\n", arg);
-			return EXIT_USAGE;
-		}
+		else
+			return opts_fail(p, "expected reason, location or flow, got '%s'", arg);
 		tc->summary_mode = true;
 		return 0;
 	case 'K':
 		priv.stack = true;
 		return 0;
-	case OPT_REASON:
+	default: /* OPT_REASON */
 		priv.only_reason = arg;
 		return 0;
 	}
-	return EXIT_USAGE;
 }
 
 static int configure(struct trace_ctx *tc, void *skel_)
@@ -234,18 +129,15 @@ static int configure(struct trace_ctx *tc, void *skel_)
 	int err;
 
 	tc->priv = &priv;
-	if (tc->o.filter.pid || tc->o.filter.comm_set)
-		return out_error("%s: -p and --comm do not apply: dropped packets have no owning "
-				 "process", tc->tr->name);
 	if (!priv.reasons.n) {
-		err = nl_enum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
+		err = btfenum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
 		if (err)
 			return out_error("%s: enum skb_drop_reason not found in the kernel's BTF: %s",
 					 tc->tr->name, strerror(-err));
 	}
-	if (nl_enum_value(&priv.reasons, "SKB_CONSUMED", &v))
+	if (btfenum_value(&priv.reasons, "SKB_CONSUMED", &v))
 		skel->rodata->skip_reason1 = (__u32)v;
-	if (nl_enum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
+	if (btfenum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))
 		skel->rodata->skip_reason2 = (__u32)v;
 	if (priv.only_reason) {
 		char up[128];
@@ -255,12 +147,12 @@ static int configure(struct trace_ctx *tc, void *skel_)
 					       ? priv.only_reason[i] - 32
 					       : priv.only_reason[i]);
 		up[i] = '\0';
-		if (!nl_enum_value(&priv.reasons, up, &v) &&
+		if (!btfenum_value(&priv.reasons, up, &v) &&
 		    !(strncmp(up, "SKB_DROP_REASON_", 16) == 0 &&
-		      nl_enum_value(&priv.reasons, up + 16, &v))) {
-			fprintf(stderr, "netlens: error: --reason: this kernel has no drop reason "
-					"'%s' (see /sys/kernel/btf/vmlinux, enum skb_drop_reason)\n",
-				priv.only_reason);
+		      btfenum_value(&priv.reasons, up + 16, &v))) {
+			out_error("--reason: this kernel has no drop reason '%s' (see 'bpftool btf "
+				  "dump file /sys/kernel/btf/vmlinux', enum skb_drop_reason)",
+				  priv.only_reason);
 			return EXIT_USAGE;
 		}
 		skel->rodata->only_reason = (__u32)v;
@@ -304,7 +196,7 @@ static const struct out_col tcp_cols[] = {
 	{ "DADDR", "daddr", 0, 15 },
 	{ "DPORT", "dport", OUT_RIGHT, 5 },
 	{ "LEN", "len", OUT_RIGHT, 5 },
-	{ "STATE", "state", 0, 11 },
+	{ "STATE", "state", 0, 12 },
 	{ "FLAGS", "tcp_flags", 0, 11 },
 	{ "REASON", "reason", 0, 20 },
 	{ "LOCATION", NULL, OUT_LAST, 0 },
@@ -330,11 +222,64 @@ static void cells_pkt(struct table *t, int c_proto, int c_saddr, int c_sport, in
 	}
 }
 
+/* -K: an id the kernel gave (bpf_get_stackid) names the same stack until
+ * user space deletes it, and a burst of identical drops names one id many
+ * times. Each id is read from the map once and kept; it is deleted (so the
+ * map has room) only once a whole batch went by without an event naming
+ * it, when every event captured with it has been read. */
+static const __u64 *stack_of(struct trace_ctx *tc, __s32 id)
+{
+	int fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
+	struct stack_ent *se;
+
+	if (id < 0)
+		return NULL; /* the kernel could not store it (bucket taken) */
+	for (size_t i = 0; i < priv.nstacks; i++)
+		if (priv.stacks[i].id == id) {
+			priv.stacks[i].last_batch = priv.batch;
+			return priv.stacks[i].ips;
+		}
+	if (priv.nstacks == priv.capstacks) {
+		priv.capstacks = priv.capstacks ? priv.capstacks * 2 : 64;
+		priv.stacks = realloc(priv.stacks, priv.capstacks * sizeof(*priv.stacks));
+		if (!priv.stacks)
+			abort();
+	}
+	se = &priv.stacks[priv.nstacks];
+	memset(se->ips, 0, sizeof(se->ips));
+	if (bpf_map_lookup_elem(fd, &id, se->ips) != 0)
+		return NULL;
+	se->id = id;
+	se->last_batch = priv.batch;
+	priv.nstacks++;
+	return se->ips;
+}
+
+/* After each drain of the ring buffer: free the ids no event named in this
+ * batch or the one before. */
+static void batch_end(struct trace_ctx *tc)
+{
+	int fd;
+	size_t k = 0;
+
+	if (!priv.stack || tc->summary_mode)
+		return;
+	fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
+	for (size_t i = 0; i < priv.nstacks; i++) {
+		if (priv.stacks[i].last_batch + 1 < priv.batch)
+			bpf_map_delete_elem(fd, &priv.stacks[i].id);
+		else
+			priv.stacks[k++] = priv.stacks[i];
+	}
+	priv.nstacks = k;
+	priv.batch++;
+}
+
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct skbdrop_event *e = data;
 	char ifname[SKBDROP_IFNAMSIZ + 1], rb[32], loc[160], fl[64];
-	__u64 ips[SKBDROP_STACK_DEPTH];
+	uint64_t ips[SKBDROP_STACK_DEPTH];
 	bool have_stack = false;
 	struct table *t;
 	int f0 = 0;
@@ -349,33 +294,32 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	cells_pkt(t, C_PROTO, C_SADDR, C_SPORT, C_DADDR, C_DPORT, &e->p);
 	out_cell_u64(t, C_LEN, e->len);
 	if (e->p.family && e->p.proto == 6) {
-		tcp_flags_str(e->p.tcp_flags, fl);
+		trace_tcp_flags_str(fl, e->p.tcp_flags);
 		out_cell_str(t, C_STATE, e->state ? tcp_state_name(e->state) : "-");
 		out_cell_str(t, C_FLAGS, fl);
 	}
 	out_cell_str(t, C_REASON, reason_str(e->reason, rb, sizeof(rb)));
 	out_field_u64(t, "reason_code", NULL, e->reason);
-	out_cell_str(t, C_LOC, ksym_str(&priv.ks, e->location, loc, sizeof(loc)));
+	out_cell_str(t, C_LOC, ksyms_str(&priv.ks, e->location, loc, sizeof(loc)));
 	out_field_str(t, "location", NULL, loc);
 	if (priv.stack) {
-		int fd = bpf_map__fd(((struct skbdrop_bpf *)tc->skel)->maps.stacks);
-		memset(ips, 0, sizeof(ips));
-		if (e->stack_id >= 0 && bpf_map_lookup_elem(fd, &e->stack_id, ips) == 0) {
+		const __u64 *st = stack_of(tc, e->stack_id);
+		if (st) {
+			memcpy(ips, st, sizeof(ips));
 			have_stack = true;
-			bpf_map_delete_elem(fd, &e->stack_id);
-			f0 = first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
+			f0 = ksyms_first_frame(&priv.ks, ips, SKBDROP_STACK_DEPTH);
 		}
 		out_arr_begin(t, "stack", NULL);
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
-			out_field_str(t, "frame", NULL, ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+			out_field_str(t, "frame", NULL, ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 		out_arr_end(t);
 	}
 	trace_row_end(tc, &e->h);
 	if (priv.stack && !out_is_json()) {
 		if (!have_stack)
-			printf("        [stack lost]\n");
+			printf("        [stack not captured]\n");
 		for (int i = f0; have_stack && i < SKBDROP_STACK_DEPTH && ips[i]; i++)
-			printf("        %s\n", ksym_str(&priv.ks, ips[i], loc, sizeof(loc)));
+			printf("        %s\n", ksyms_str(&priv.ks, ips[i], loc, sizeof(loc)));
 	}
 }
 
@@ -393,76 +337,42 @@ static int cmp_crow(const void *a, const void *b)
 	return x->v.packets < y->v.packets ? 1 : x->v.packets > y->v.packets ? -1 : 0;
 }
 
+/* One table for the three keys: the columns a key does not have are hidden. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	static const struct out_col by_reason[] = {
+	bool flow = priv.by == SKBDROP_BY_FLOW, loc = priv.by == SKBDROP_BY_LOCATION;
+	const struct out_col scols[] = {
+		{ flow ? "PROTO" : NULL, flow ? "proto" : NULL, 0, 5 },
+		{ flow ? "SADDR" : NULL, flow ? "saddr" : NULL, 0, 15 },
+		{ flow ? "SPORT" : NULL, flow ? "sport" : NULL, OUT_RIGHT, 5 },
+		{ flow ? "DADDR" : NULL, flow ? "daddr" : NULL, 0, 15 },
+		{ flow ? "DPORT" : NULL, flow ? "dport" : NULL, OUT_RIGHT, 5 },
 		{ "REASON", "reason", 0, 20 },
+		{ loc ? "LOCATION" : NULL, loc ? "location" : NULL, 0, 30 },
 		{ "PACKETS", "packets", OUT_RIGHT, 8 },
 		{ "BYTES", "bytes", OUT_RIGHT, 10 },
 	};
-	static const struct out_col by_loc[] = {
-		{ "REASON", "reason", 0, 20 },
-		{ "LOCATION", "location", 0, 30 },
-		{ "PACKETS", "packets", OUT_RIGHT, 8 },
-		{ "BYTES", "bytes", OUT_RIGHT, 10 },
-	};
-	static const struct out_col by_flow[] = {
-		{ "PROTO", "proto", 0, 5 },
-		{ "SADDR", "saddr", 0, 15 },
-		{ "SPORT", "sport", OUT_RIGHT, 5 },
-		{ "DADDR", "daddr", 0, 15 },
-		{ "DPORT", "dport", OUT_RIGHT, 5 },
-		{ "REASON", "reason", 0, 20 },
-		{ "PACKETS", "packets", OUT_RIGHT, 8 },
-		{ "BYTES", "bytes", OUT_RIGHT, 10 },
-	};
-	int fd = bpf_map__fd(((struct skbdrop_bpf *)skel)->maps.counts);
-	struct skbdrop_key key, next, *prev = NULL;
-	struct crow *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct crow *rows;
+	size_t n = trace_map_read(((struct skbdrop_bpf *)skel)->maps.counts, (void **)&rows,
+				  tc->o.interval > 0);
 	struct table *t;
-	int c0;
 
+	_Static_assert(sizeof(struct skbdrop_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				abort();
-		}
-		if (bpf_map_lookup_elem(fd, &next, &rows[n].v) == 0) {
-			rows[n].k = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	if (tc->o.interval > 0)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &rows[i].k);
 	qsort(rows, n, sizeof(*rows), cmp_crow);
-	if (priv.by == SKBDROP_BY_FLOW)
-		t = out_table_begin(by_flow, 8), c0 = 5;
-	else if (priv.by == SKBDROP_BY_LOCATION)
-		t = out_table_begin(by_loc, 4), c0 = 2;
-	else
-		t = out_table_begin(by_reason, 3), c0 = 1;
+	t = out_table_begin(scols, (int)(sizeof(scols) / sizeof(scols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct crow *r = &rows[i];
-		char rb[32], loc[160];
+		char rb[32], lb[160];
 		out_row_begin(t);
-		if (priv.by == SKBDROP_BY_FLOW) {
+		if (flow)
 			cells_pkt(t, 0, 1, 2, 3, 4, &r->k.p);
-			out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
-		} else {
-			out_cell_str(t, 0, reason_str(r->k.reason, rb, sizeof(rb)));
-			if (priv.by == SKBDROP_BY_LOCATION)
-				out_cell_str(t, 1, ksym_str(&priv.ks, r->k.location, loc, sizeof(loc)));
-		}
+		out_cell_str(t, 5, reason_str(r->k.reason, rb, sizeof(rb)));
+		if (loc)
+			out_cell_str(t, 6, ksyms_str(&priv.ks, r->k.location, lb, sizeof(lb)));
 		out_field_u64(t, "reason_code", NULL, r->k.reason);
-		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 1 : 0), r->v.packets);
-		out_cell_u64(t, c0 + (priv.by == SKBDROP_BY_FLOW ? 2 : 1), r->v.bytes);
+		out_cell_u64(t, 7, r->v.packets);
+		out_cell_u64(t, 8, r->v.bytes);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -475,55 +385,37 @@ static const struct trace_hook hooks[] = {
 	{ "kfree_skb", { "skbdrop_btf", "skbdrop_raw" } },
 };
 
+static void fini(struct trace_ctx *tc)
+{
+	(void)tc;
+	btfenum_free(&priv.reasons);
+	ksyms_free(&priv.ks);
+	free(priv.stacks);
+	memset(&priv, 0, sizeof(priv));
+}
+
 #define DROP_TRACER(n, doing_, cols_)                                                   \
 	{                                                                              \
-		.name = n, .doing = doing_, .hooks = hooks, .nhooks = 1, .cols = cols_,      \
-		.ncols = sizeof(cols_) / sizeof(cols_[0]), .shortopts = "sK",                \
-		.longopts = longopts, .opt = opt, TRACE_SKEL(skbdrop),                       \
-		.configure = configure, .event = event, .summary = summary,                  \
+		.name = n, .doing = doing_, TRACE_HOOKS(hooks), TRACE_COLS(cols_),           \
+		.opts = opts, .opt = opt, TRACE_SKEL(skbdrop), .configure = configure,       \
+		.event = event, .batch_end = batch_end, .summary = summary, .fini = fini,    \
 	}
 
 static const struct tracer skbdrop = DROP_TRACER("skbdrop", "dropped packets", cols);
 static const struct tracer tcpdrop = DROP_TRACER("tcpdrop", "dropped TCP packets", tcp_cols);
 
-static int run_tracer(const struct tracer *tr, int argc, char **argv)
-{
-	int r;
-
-	memset(&priv, 0, sizeof(priv));
-	r = trace_main(tr, argc, argv);
-	nl_enum_free(&priv.reasons);
-	ksyms_free(&priv.ks);
-	return r;
-}
-
-static int run_skbdrop(int argc, char **argv) { return run_tracer(&skbdrop, argc, argv); }
-static int run_tcpdrop(int argc, char **argv) { return run_tracer(&tcpdrop, argc, argv); }
-
-#define DROP_USAGE                                                                     \
-	"  -s, --summary        count in the kernel by reason; print on exit, or every\n"    \
-	"                       -i SECS for --rounds N\n"                                      \
-	"      --by KEY         summary by reason, location (reason and the kernel\n"        \
-	"                       function that freed the packet) or flow (tuple and reason)\n" \
-	"  -K, --kernel-stack   kernel stack of each drop (events only)\n"                   \
-	"      --reason NAME    only this reason (e.g. NO_SOCKET)\n"                          \
-	"-P/--lport/--rport match the packet's ports (--lport: destination port);\n"      \
-	"-p/--comm do not apply (drops have no owning process).\n\n"
-
-NETLENS_COMMAND(skbdrop, .name = "skbdrop", .run = run_skbdrop,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(skbdrop, opts, .name = "skbdrop",
 		.summary = "trace dropped packets with the kernel's drop reason",
-		.usage = "usage: netlens skbdrop [options]\n\n"
-			 "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
+		.about = "One line per packet the kernel frees as dropped (skb:kfree_skb): device,\n"
 			 "protocol and tuple when the packet has IPv4/IPv6 (+ TCP/UDP) headers, length,\n"
 			 "the drop reason named from the running kernel's BTF (enum\n"
-			 "skb_drop_reason, SKB_DROP_REASON_ stripped) and the function that dropped it.\n\n"
-			 DROP_USAGE TRACE_COMMON_USAGE);
+			 "skb_drop_reason, SKB_DROP_REASON_ stripped) and the function that dropped it.\n"
+			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"
+			 "there are no -p/--comm (drops have no owning process).\n");
 
-NETLENS_COMMAND(tcpdrop, .name = "tcpdrop", .run = run_tcpdrop,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpdrop, opts, .name = "tcpdrop",
 		.summary = "trace dropped TCP packets with the kernel's drop reason",
-		.usage = "usage: netlens tcpdrop [options]\n\n"
-			 "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
-			 "state of its socket (when the kernel had matched one).\n\n"
-			 DROP_USAGE TRACE_COMMON_USAGE);
+		.about = "skbdrop restricted to TCP packets, with the TCP flags of the packet and the\n"
+			 "state of its socket (when the kernel had matched one).\n"
+			 "-P/--lport/--rport match the packet's ports (--lport: destination port);\n"
+			 "there are no -p/--comm (drops have no owning process).\n");

@@ -2,6 +2,7 @@
 #include "bpf/tcpaccept.h"
 #include "bpf/tcpaccept.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 TRACE_SKEL_GLUE(tcpaccept)
@@ -21,16 +22,21 @@ static const struct trace_hook hooks[] = {
 	TRACE_ACCEPT_HOOKS(tcpaccept),
 };
 
-static const struct option longopts[] = {
-	{ "counts", no_argument, NULL, 'c' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'c', "counts", NULL, "count accepts per remote address and local port in the kernel" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	(void)arg;
-	if (c == 'c')
-		tc->summary_mode = true;
+	(void)p;
+	(void)c;
+	tc->summary_mode = true; /* -c */
 	return 0;
 }
 
@@ -43,12 +49,13 @@ static int configure(struct trace_ctx *tc, void *skel)
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpaccept_event *e = data;
+	struct table *t;
 
 	if (len < sizeof(*e))
 		return;
-	trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	t = trace_row_begin(tc, &e->h);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	trace_row_end(tc, &e->h);
 }
 
@@ -64,8 +71,7 @@ static const struct tracer tcpaccept = {
 	.doing = "TCP accepts",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.shortopts = "c",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpaccept),
 	.configure = configure,
@@ -73,12 +79,9 @@ static const struct tracer tcpaccept = {
 	.summary = summary,
 };
 
-TRACE_COMMAND(tcpaccept, .name = "tcpaccept",
+TRACE_COMMAND(tcpaccept, opts, .name = "tcpaccept",
 		.summary = "trace passive TCP opens as accept() returns them",
-		.usage = "usage: netlens tcpaccept [options]\n\n"
-			 "One line per TCP connection returned by accept()/accept4(): the accepting\n"
+		.about = "One line per TCP connection returned by accept()/accept4(): the accepting\n"
 			 "process (caught at syscall exit, so never the softirq's bystander), local\n"
-			 "and remote address and port.\n\n"
-			 "  -c, --counts       count accepts per remote address and local port in\n"
-			 "                     the kernel; print on exit, or every -i SECS\n\n"
-			 TRACE_COMMON_USAGE);
+			 "and remote address and port. -c counts in the kernel instead and prints\n"
+			 "the counts on exit, or every -i SECS.\n");

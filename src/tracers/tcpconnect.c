@@ -2,6 +2,7 @@
 #include "bpf/tcpconnect.h"
 #include "bpf/tcpconnect.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <string.h>
@@ -26,16 +27,21 @@ static const struct trace_hook hooks[] = {
 	TRACE_STATE_NEST_HOOK(tcpconnect),
 };
 
-static const struct option longopts[] = {
-	{ "counts", no_argument, NULL, 'c' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'c', "counts", NULL, "count connects per destination in the kernel" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	(void)arg;
-	if (c == 'c')
-		tc->summary_mode = true;
+	(void)p;
+	(void)c;
+	tc->summary_mode = true; /* -c */
 	return 0;
 }
 
@@ -53,8 +59,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_bool(t, "ok", NULL, e->err == 0);
@@ -82,8 +88,7 @@ static const struct tracer tcpconnect = {
 	.doing = "TCP connects",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.shortopts = "c",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpconnect),
 	.configure = configure,
@@ -91,12 +96,10 @@ static const struct tracer tcpconnect = {
 	.summary = summary,
 };
 
-TRACE_COMMAND(tcpconnect, .name = "tcpconnect",
+TRACE_COMMAND(tcpconnect, opts, .name = "tcpconnect",
 		.summary = "trace active TCP connects, with failures and their error",
-		.usage = "usage: netlens tcpconnect [options]\n\n"
-			 "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"
+		.about = "One line per connect() that sent a SYN, when it completes: owner, tuple,\n"
 			 "time to ESTABLISHED (or to failure) and the result (ok, ECONNREFUSED,\n"
-			 "ETIMEDOUT, ...). Connects refused before a SYN (no route) are not seen.\n\n"
-			 "  -c, --counts       count connects per destination in the kernel; print\n"
-			 "                     on exit, or every -i SECS for --rounds N\n\n"
-			 TRACE_COMMON_USAGE);
+			 "ETIMEDOUT, ...). Connects refused before a SYN (no route) are not seen.\n"
+			 "-c counts in the kernel instead and prints the counts on exit, or every\n"
+			 "-i SECS.\n");

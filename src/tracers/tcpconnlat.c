@@ -2,6 +2,7 @@
 #include "bpf/tcpconnlat.h"
 #include "bpf/tcpconnlat.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <bpf/bpf.h>
@@ -27,13 +28,18 @@ static const struct trace_hook hooks[] = {
 	TRACE_STATE_NEST_HOOK(tcpconnlat),
 };
 
-enum { OPT_HIST = 512, OPT_LINEAR, OPT_MIN };
+enum { OPT_HIST = OPT_LONG, OPT_LINEAR, OPT_MIN };
 
-static const struct option longopts[] = {
-	{ "hist", no_argument, NULL, OPT_HIST },
-	{ "linear", required_argument, NULL, OPT_LINEAR },
-	{ "min", required_argument, NULL, OPT_MIN },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ OPT_MIN, "min", "USECS", "only connects slower than USECS (dropped in the kernel)" },
+	{ OPT_HIST, "hist", NULL, "log2 histogram in microseconds, kept in the kernel" },
+	{ OPT_LINEAR, "linear", "USECS", "linear histogram with buckets USECS wide" },
+	OPT_END,
+};
+
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
 static struct {
@@ -41,7 +47,7 @@ static struct {
 	unsigned long step_us;
 } cfg;
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
 	switch (c) {
 	case OPT_HIST:
@@ -49,15 +55,10 @@ static int opt(struct trace_ctx *tc, int c, const char *arg)
 		return 0;
 	case OPT_LINEAR:
 		tc->summary_mode = true;
-		if (trace_parse_ulong("--linear", arg, 1UL << 30, &cfg.step_us) || !cfg.step_us) {
-			fprintf(stderr, "netlens: error: --linear: bucket width in microseconds > 0\n");
-			return EXIT_USAGE;
-		}
-		return 0;
-	case OPT_MIN:
-		return trace_parse_ulong("--min", arg, 1UL << 40, &cfg.min_us);
+		return opts_ulong(p, 1, 1UL << 30, &cfg.step_us);
+	default: /* OPT_MIN */
+		return opts_ulong(p, 0, 1UL << 40, &cfg.min_us);
 	}
-	return EXIT_USAGE;
 }
 
 static int configure(struct trace_ctx *tc, void *skel)
@@ -78,8 +79,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
 	out_field_u64(t, "latency_us", NULL, e->lat_ns / 1000);
@@ -90,19 +91,20 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct tcpconnlat_bpf *s = skel;
 	int fd = bpf_map__fd(s->maps.hist);
-	uint64_t slots[NL_HIST_SLOTS] = { 0 }, zero = 0;
+	uint64_t slots[TR_HIST_SLOTS] = { 0 }, zero = 0;
 
 	(void)final;
-	for (__u32 i = 0; i < NL_HIST_SLOTS; i++) {
+	trace_interval_stamp(tc);
+	for (__u32 i = 0; i < TR_HIST_SLOTS; i++) {
 		bpf_map_lookup_elem(fd, &i, &slots[i]);
 		if (tc->o.interval > 0)
 			bpf_map_update_elem(fd, &i, &zero, BPF_ANY);
 	}
 	if (cfg.step_us)
-		trace_hist_print_linear("TCP connect latency", "usecs", slots, NL_HIST_SLOTS,
+		trace_hist_print_linear("TCP connect latency", "usecs", slots, TR_HIST_SLOTS,
 					cfg.step_us);
 	else
-		trace_hist_print_log2("TCP connect latency", "usecs", slots, NL_HIST_SLOTS);
+		trace_hist_print_log2("TCP connect latency", "usecs", slots, TR_HIST_SLOTS);
 }
 
 static const struct tracer tcpconnlat = {
@@ -110,7 +112,7 @@ static const struct tracer tcpconnlat = {
 	.doing = "TCP connect latency",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpconnlat),
 	.configure = configure,
@@ -118,12 +120,8 @@ static const struct tracer tcpconnlat = {
 	.summary = summary,
 };
 
-TRACE_COMMAND(tcpconnlat, .name = "tcpconnlat",
+TRACE_COMMAND(tcpconnlat, opts, .name = "tcpconnlat",
 		.summary = "trace TCP connect latency, per connection or as a histogram",
-		.usage = "usage: netlens tcpconnlat [options]\n\n"
-			 "Time from SYN sent to ESTABLISHED for each successful connect().\n\n"
-			 "      --min USECS    only connects slower than USECS (dropped in the kernel)\n"
-			 "      --hist         log2 histogram in microseconds, kept in the kernel;\n"
-			 "                     printed on exit, or every -i SECS for -c N rounds\n"
-			 "      --linear USECS linear histogram with buckets USECS wide\n\n"
-			 TRACE_COMMON_USAGE);
+		.about = "Time from SYN sent to ESTABLISHED for each successful connect(); with\n"
+			 "--hist or --linear, a histogram kept in the kernel instead, printed on\n"
+			 "exit or every -i SECS.\n");

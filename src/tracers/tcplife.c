@@ -2,10 +2,10 @@
 #include "bpf/tcplife.h"
 #include "bpf/tcplife.skel.h"
 #include "command.h"
+#include "trace/features.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
-#include <stdio.h>
-#include <sys/utsname.h>
 
 TRACE_SKEL_GLUE(tcplife)
 
@@ -32,36 +32,38 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" }, .backup = true },
 };
 
-/* Tracing programs may use hash maps allocated on demand only since 6.1
- * (bpf_mem_alloc); before, the verifier wants them preallocated. */
+/* Hash maps allocated at run time in a tracing program need the BPF memory
+ * allocator (trace/features.h); without it, preallocate. */
 static int configure(struct trace_ctx *tc, void *skel)
 {
 	struct tcplife_bpf *s = skel;
-	struct utsname u;
-	unsigned major, minor;
 
 	(void)tc;
-	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-	    (major < 6 || (major == 6 && minor < 1))) {
+	if (!trace_feat_tracing_runtime_hash(NULL)) {
 		bpf_map__set_map_flags(s->maps.sessions, 0);
 		bpf_map__set_max_entries(s->maps.sessions, 65536);
 	}
 	return 0;
 }
 
-static const struct option longopts[] = {
-	{ "localport", required_argument, NULL, 'L' },
-	{ "remoteport", required_argument, NULL, 'D' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'L', "localport", "P[,P..]", "local port filter (same as --lport)" },
+	{ 'D', "remoteport", "P[,P..]", "remote port filter (same as --rport)" },
+	OPT_END,
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	struct nl_filter *f = &tc->o.filter;
+	struct tr_filter *f = &tc->o.filter;
 
 	if (c == 'L')
-		return trace_parse_ports("-L", arg, f->lports, &f->nlports);
-	return trace_parse_ports("-D", arg, f->rports, &f->nrports);
+		return trace_opt_ports(p, f->lports, &f->nlports);
+	return trace_opt_ports(p, f->rports, &f->nrports);
 }
 
 static void event(struct trace_ctx *tc, const void *data, size_t len)
@@ -72,8 +74,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_u64(t, C_TX, (e->tx_bytes + 512) / 1024);
 	out_cell_u64(t, C_RX, (e->rx_bytes + 512) / 1024);
 	out_cell_fixed(t, C_MS, (double)e->dur_ns / 1e6, 2);
@@ -89,22 +91,18 @@ static const struct tracer tcplife = {
 	.doing = "TCP sessions",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.shortopts = "L:D:",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcplife),
 	.configure = configure,
 	.event = event,
 };
 
-TRACE_COMMAND(tcplife, .name = "tcplife",
+TRACE_COMMAND(tcplife, opts, .name = "tcplife",
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
-		.usage = "usage: netlens tcplife [options]\n\n"
-			 "One line per TCP session when it closes: the owning process (the one that\n"
+		.about = "One line per TCP session when it closes: the owning process (the one that\n"
 			 "connected, or for accepted sessions the one that closed the socket; right\n"
 			 "even when the close runs in softirq), local and remote address and port,\n"
-			 "bytes sent (acked) and received, and the time from the first SYN to the\n"
-			 "close. Sessions already open when tracing starts are not shown.\n\n"
-			 "  -L, --localport P[,P..]   local port filter (same as --lport)\n"
-			 "  -D, --remoteport P[,P..]  remote port filter (same as --rport)\n\n"
-			 TRACE_COMMON_USAGE);
+			 "kilobytes sent (acked) and received (JSON: exact bytes), and the time from\n"
+			 "the first SYN to the close. Sessions already open when tracing starts are\n"
+			 "not shown.\n");

@@ -2,6 +2,7 @@
 #include "bpf/tcpreset.h"
 #include "bpf/tcpreset.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 #include "tracers/btfenum_util.h"
 
@@ -21,7 +22,7 @@ static const struct out_col cols[] = {
 	{ "LPORT", "lport", OUT_RIGHT, 5 },
 	{ "RADDR", "raddr", 0, 15 },
 	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "STATE", "state", 0, 11 },
+	{ "STATE", "state", 0, 12 },
 	{ "REASON", NULL, OUT_LAST, 0 },
 };
 
@@ -32,23 +33,29 @@ static const struct trace_hook hooks[] = {
 	TRACE_ACCEPT_HOOKS(tcpreset),
 };
 
-static const struct option longopts[] = {
-	{ "sent", no_argument, NULL, 'S' },
-	{ "received", no_argument, NULL, 'R' },
-	{ "counts", no_argument, NULL, 'c' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'S', "sent", NULL, "only resets sent" },
+	{ 'R', "received", NULL, "only resets received" },
+	{ 'c', "counts", NULL,
+	  "count resets per flow, direction, state and reason in the kernel; no owners" },
+	OPT_END,
+};
+
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
 struct priv {
-	struct nl_enum_names reasons; /* enum sk_rst_reason, empty if absent */
+	struct btfenum_names reasons; /* enum sk_rst_reason, empty if absent */
 	bool sent_only, received_only;
 };
 
 static struct priv priv;
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	(void)arg;
+	(void)p;
 	tc->priv = &priv;
 	if (c == 'S')
 		priv.sent_only = true;
@@ -77,15 +84,22 @@ static int configure(struct trace_ctx *tc, void *skel)
 	if (priv.received_only)
 		trace_hook_off(tc, "tcp_send_reset");
 	if (!priv.reasons.n)
-		nl_enum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
+		btfenum_load("sk_rst_reason", "SK_RST_REASON_", &priv.reasons);
 	return 0;
+}
+
+static void fini(struct trace_ctx *tc)
+{
+	(void)tc;
+	btfenum_free(&priv.reasons);
+	memset(&priv, 0, sizeof(priv));
 }
 
 /* The reason cell and JSON fields of a sent reset; "-" for received ones. */
 static void reason_cells(struct table *t, int col, __u8 dir, __u32 reason)
 {
 	if (dir == TCPRESET_SENT) {
-		const char *r = nl_enum_name(&priv.reasons, reason);
+		const char *r = btfenum_name(&priv.reasons, reason);
 		if (r)
 			out_cell_str(t, col, r);
 		else
@@ -106,8 +120,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	t = trace_row_begin(tc, &e->h);
 	out_cell_str(t, C_DIR, e->dir == TCPRESET_SENT ? "sent" : "received");
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_STATE, e->has_sk ? tcp_state_name(e->state) : "-");
 	out_field_bool(t, "socket", NULL, e->has_sk);
 	reason_cells(t, C_REASON, e->dir, e->reason);
@@ -135,7 +149,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ "LPORT", "lport", OUT_RIGHT, 5 },
 		{ "RADDR", "raddr", 0, 15 },
 		{ "RPORT", "rport", OUT_RIGHT, 5 },
-		{ "STATE", "state", 0, 11 },
+		{ "STATE", "state", 0, 12 },
 		{ "REASON", NULL, 0, 14 },
 		{ "COUNT", "count", OUT_RIGHT, 6 },
 	};
@@ -147,22 +161,19 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	_Static_assert(sizeof(struct tcpreset_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	t = out_table_begin(ccols, sizeof(ccols) / sizeof(ccols[0]));
+	t = trace_summary_begin(ccols, sizeof(ccols) / sizeof(ccols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const struct tcpreset_key *k = &rows[i].k;
-		char a[64];
+		enum { S_DIR = TRACE_COL0, S_LADDR, S_LPORT, S_RADDR, S_RPORT, S_STATE, S_REASON,
+		       S_COUNT };
 
-		out_row_begin(t);
-		out_cell_str(t, 0, k->dir == TCPRESET_SENT ? "sent" : "received");
-		out_field_u64(t, "ip", NULL, k->t.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 1, trace_addr_str(a, k->t.family, k->t.saddr));
-		out_cell_u64(t, 2, k->t.sport);
-		out_cell_str(t, 3, trace_addr_str(a, k->t.family, k->t.daddr));
-		out_cell_u64(t, 4, k->t.dport);
-		out_cell_str(t, 5, k->has_sk ? tcp_state_name(k->state) : "-");
+		trace_summary_row(t);
+		out_cell_str(t, S_DIR, k->dir == TCPRESET_SENT ? "sent" : "received");
+		trace_cells_tuple(t, S_LADDR, S_LPORT, S_RADDR, S_RPORT, &k->t);
+		out_cell_str(t, S_STATE, k->has_sk ? tcp_state_name(k->state) : "-");
 		out_field_bool(t, "socket", NULL, k->has_sk);
-		reason_cells(t, 6, k->dir, k->reason);
-		out_cell_u64(t, 7, rows[i].n);
+		reason_cells(t, S_REASON, k->dir, k->reason);
+		out_cell_u64(t, S_COUNT, rows[i].n);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -174,35 +185,21 @@ static const struct tracer tcpreset = {
 	.doing = "TCP resets",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.shortopts = "SRc",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpreset),
 	.configure = configure,
 	.event = event,
 	.summary = summary,
+	.fini = fini,
 };
 
-static int run(int argc, char **argv)
-{
-	int r = trace_main(&tcpreset, argc, argv);
-	nl_enum_free(&priv.reasons);
-	return r;
-}
-
-NETLENS_COMMAND(tcpreset, .name = "tcpreset", .run = run,
-		.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,
+TRACE_COMMAND(tcpreset, opts, .name = "tcpreset",
 		.summary = "trace TCP resets sent and received, with tuple, state and reason",
-		.usage = "usage: netlens tcpreset [options]\n\n"
-			 "One line per TCP reset this host sends (tcp:tcp_send_reset) or receives\n"
+		.about = "One line per TCP reset this host sends (tcp:tcp_send_reset) or receives\n"
 			 "(tcp:tcp_receive_reset): direction, owner where known, tuple from this\n"
 			 "host's side, the socket's TCP state (\"-\": no socket, e.g. a closed port)\n"
 			 "and, for sent resets, the kernel's reason (enum sk_rst_reason, named from\n"
-			 "the running kernel's BTF).\n\n"
-			 "  -S, --sent         only resets sent\n"
-			 "  -R, --received     only resets received\n"
-			 "  -c, --counts       count resets per flow, direction, state and reason in\n"
-			 "                     the kernel; print on exit, or every -i SECS for\n"
-			 "                     --rounds N; no owners (their hooks, which run for\n"
-			 "                     every TCP connection, are not attached)\n\n"
-			 TRACE_COMMON_USAGE);
+			 "the running kernel's BTF). -c counts in the kernel instead, printed on\n"
+			 "exit or every -i SECS, without owners (their hooks, which run for every\n"
+			 "TCP connection, are not attached unless -p/--comm need them).\n");

@@ -2,6 +2,8 @@
 #include "bpf/tcpretrans.h"
 #include "bpf/tcpretrans.skel.h"
 #include "command.h"
+#include "trace/format.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <bpf/bpf.h>
@@ -24,7 +26,7 @@ static const struct out_col cols[] = {
 	{ "LPORT", "lport", OUT_RIGHT, 5 },
 	{ "RADDR", "raddr", 0, 15 },
 	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "STATE", "state", 0, 11 },
+	{ "STATE", "state", 0, 12 },
 	{ "TYPE", "type", 0, 6 },
 	{ "SEQ", "seq", OUT_RIGHT, 10 },
 	{ "LEN", "len", OUT_RIGHT, 5 },
@@ -41,12 +43,18 @@ static const struct trace_hook hooks[] = {
 	TRACE_ACCEPT_HOOKS(tcpretrans),
 };
 
-enum { OPT_OWNERS = 512 };
+enum { OPT_OWNERS = OPT_LONG };
 
-static const struct option longopts[] = {
-	{ "counts", no_argument, NULL, 'c' },
-	{ "owners", no_argument, NULL, OPT_OWNERS },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ 'c', "counts", NULL, "count retransmitted segments per flow in the kernel; no PID/COMM" },
+	{ OPT_OWNERS, "owners", NULL,
+	  "with -c: track owners and show PID/COMM (~2 us per TCP connection made)" },
+	OPT_END,
+};
+
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
 /* Whether sockets' owners are tracked: always for events; with -c only
@@ -55,9 +63,9 @@ static const struct option longopts[] = {
  * rare retransmissions (about 2 us per short connection, see the doc). */
 static bool owners_asked, owners;
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
-	(void)arg;
+	(void)p;
 	if (c == 'c')
 		tc->summary_mode = true;
 	else
@@ -77,50 +85,37 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static const char *flags_str(char *buf, unsigned f)
-{
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (f & (1u << i))
-			n += (size_t)sprintf(buf + n, "%s%s", n ? "|" : "", names[i]);
-	if (!n)
-		strcpy(buf, "-");
-	return buf;
-}
-
 static void event(struct trace_ctx *tc, const void *data, size_t len)
 {
 	const struct tcpretrans_event *e = data;
 	struct table *t;
-	char fl[64];
+	char fl[64], en[32];
 
 	if (len < sizeof(*e))
 		return;
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_STATE, tcp_state_name(e->state));
 	out_cell_str(t, C_TYPE, e->kind == TCPRETRANS_SYNACK ? "synack" : "seg");
 	out_cell_u64(t, C_SEQ, e->seq);
 	out_cell_u64(t, C_LEN, e->len);
-	flags_str(fl, e->tcp_flags);
-	if (e->err && !out_is_json()) {
-		const char *en = strerrorname_np(-e->err);
-		out_cell_fmt(t, C_FLAGS, "%s failed:%s", fl, en ? en : "?");
-	} else {
+	trace_tcp_flags_str(fl, e->tcp_flags);
+	trace_xmit_err_name(en, sizeof(en), e->err);
+	if (e->err && !out_is_json())
+		out_cell_fmt(t, C_FLAGS, "%s failed:%s", fl, en);
+	else
 		out_cell_str(t, C_FLAGS, fl);
-	}
 	out_field_str(t, "flags", NULL, fl);
 	out_field_u64(t, "segs", NULL, e->segs);
 	out_field_i64(t, "err", NULL, e->err);
+	if (e->err)
+		out_field_str(t, "err_name", NULL, en);
 	trace_row_end(tc, &e->h);
 }
 
 struct count_row {
-	struct nl_tuple k;
+	struct tr_tuple k;
 	struct tcpretrans_count v;
 };
 
@@ -131,12 +126,12 @@ static int cmp_rows(const void *a, const void *b)
 	return x->v.segs < y->v.segs ? 1 : x->v.segs > y->v.segs ? -1 : 0;
 }
 
-/* Without owners the table starts at LADDR. */
+/* Without owners the PID and COMM columns are hidden. */
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
-	static const struct out_col ccols[] = {
-		{ "PID", "pid", OUT_RIGHT, 7 },
-		{ "COMM", "comm", 0, 15 },
+	const struct out_col ccols[] = {
+		{ owners ? "PID" : NULL, owners ? "pid" : NULL, OUT_RIGHT, 7 },
+		{ owners ? "COMM" : NULL, owners ? "comm" : NULL, 0, 15 },
 		{ "LADDR", "laddr", 0, 15 },
 		{ "LPORT", "lport", OUT_RIGHT, 5 },
 		{ "RADDR", "raddr", 0, 15 },
@@ -150,33 +145,21 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 				  tc->o.interval > 0);
 	struct table *t;
 
-	_Static_assert(sizeof(struct nl_tuple) % 8 == 0, "trace_map_read layout");
+	_Static_assert(sizeof(struct tr_tuple) % 8 == 0, "trace_map_read layout");
 	(void)final;
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	int c0 = owners ? 0 : 2; /* first column shown */
-	t = out_table_begin(ccols + c0, (int)(sizeof(ccols) / sizeof(ccols[0])) - c0);
+	t = trace_summary_begin(ccols, (int)(sizeof(ccols) / sizeof(ccols[0])));
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];
-		char comm[NL_COMM_LEN + 1], a[64];
+		enum { S_PID = TRACE_COL0, S_COMM, S_LADDR, S_LPORT, S_RADDR, S_RPORT, S_SEGS,
+		       S_SYNACKS, S_FAILED };
 
-		memcpy(comm, r->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
-		out_row_begin(t);
-		if (owners) {
-			if (r->v.pid || out_is_json())
-				out_cell_u64(t, 0, r->v.pid);
-			else
-				out_cell_str(t, 0, "-");
-			out_cell_str(t, 1, comm[0] ? comm : (out_is_json() ? "" : "-"));
-		}
-		out_field_u64(t, "ip", NULL, r->k.family == AF_INET6 ? 6 : 4);
-		out_cell_str(t, 2 - c0, trace_addr_str(a, r->k.family, r->k.saddr));
-		out_cell_u64(t, 3 - c0, r->k.sport);
-		out_cell_str(t, 4 - c0, trace_addr_str(a, r->k.family, r->k.daddr));
-		out_cell_u64(t, 5 - c0, r->k.dport);
-		out_cell_u64(t, 6 - c0, r->v.segs);
-		out_cell_u64(t, 7 - c0, r->v.synacks);
-		out_cell_u64(t, 8 - c0, r->v.failed);
+		trace_summary_row(t);
+		trace_cells_task(t, S_PID, S_COMM, r->v.pid, r->v.comm);
+		trace_cells_tuple(t, S_LADDR, S_LPORT, S_RADDR, S_RPORT, &r->k);
+		out_cell_u64(t, S_SEGS, r->v.segs);
+		out_cell_u64(t, S_SYNACKS, r->v.synacks);
+		out_cell_u64(t, S_FAILED, r->v.failed);
 		out_row_end(t);
 	}
 	out_table_end(t);
@@ -188,8 +171,7 @@ static const struct tracer tcpretrans = {
 	.doing = "TCP retransmissions",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.shortopts = "c",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpretrans),
 	.configure = configure,
@@ -197,19 +179,15 @@ static const struct tracer tcpretrans = {
 	.summary = summary,
 };
 
-TRACE_COMMAND(tcpretrans, .name = "tcpretrans",
+TRACE_COMMAND(tcpretrans, opts, .name = "tcpretrans",
 		.summary = "trace TCP retransmissions and SYN-ACK retransmits, per flow",
-		.usage = "usage: netlens tcpretrans [options]\n\n"
-			 "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"
+		.about = "One line per retransmitted TCP segment (tcp:tcp_retransmit_skb) and per\n"
 			 "re-sent SYN-ACK (tcp:tcp_retransmit_synack): owner where known (sockets\n"
 			 "connected, listening or accepted while tracing), tuple, TCP state, sequence\n"
-			 "number, length and flags; a failed attempt shows its error.\n"
-			 "JSON adds \"segs\" (what TcpRetransSegs counts) and \"err\".\n"
-			 "Tail loss probes that re-send the last segment count in TcpRetransSegs\n"
-			 "but have no tracepoint, so they are not seen.\n\n"
-			 "  -c, --counts       count retransmitted segments per flow in the kernel;\n"
-			 "                     print on exit, or every -i SECS for --rounds N; no\n"
-			 "                     PID/COMM columns (owners are not tracked)\n"
-			 "      --owners       with -c: track owners and show PID/COMM, at a cost of\n"
-			 "                     ~2 us per TCP connection made (implied by -p/--comm)\n\n"
-			 TRACE_COMMON_USAGE);
+			 "number, length and flags; a failed attempt shows why (failed:NET_XMIT_DROP\n"
+			 "when a qdisc dropped it, failed:EBUSY ... for an errno).\n"
+			 "JSON adds \"segs\" (what TcpRetransSegs counts), \"err\" and, when it is\n"
+			 "not 0, \"err_name\". Tail loss probes that re-send the last segment count\n"
+			 "in TcpRetransSegs but have no tracepoint, so they are not seen.\n"
+			 "-c counts per flow in the kernel instead and prints on exit, or every\n"
+			 "-i SECS.\n");

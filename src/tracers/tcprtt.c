@@ -3,6 +3,7 @@
 #include "bpf/tcprtt.h"
 #include "bpf/tcprtt.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <bpf/bpf.h>
@@ -18,48 +19,46 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_probe", { "tcprtt_probe_btf", "tcprtt_probe_raw" } },
 };
 
-enum { OPT_BY = 512 };
+enum { OPT_BY = OPT_LONG };
 
-static const struct option longopts[] = {
-	{ "by", required_argument, NULL, OPT_BY },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ OPT_BY, "by", "raddr|rport", "one histogram per remote address or remote port" },
+	OPT_END,
+};
+
+/* No owner filters: tcp_probe runs in softirq, where the process is unknown. */
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP,
+	OPT_GROUPS_END,
 };
 
 static int by = TCPRTT_BY_NONE;
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
 	(void)tc;
-	if (c != OPT_BY)
-		return EXIT_USAGE;
-	if (strcmp(arg, "raddr") == 0)
+	(void)c;
+	if (strcmp(p->arg, "raddr") == 0)
 		by = TCPRTT_BY_RADDR;
-	else if (strcmp(arg, "rport") == 0)
+	else if (strcmp(p->arg, "rport") == 0)
 		by = TCPRTT_BY_RPORT;
-	else if (strcmp(arg, "none") == 0 || strcmp(arg, "all") == 0)
+	else if (strcmp(p->arg, "none") == 0 || strcmp(p->arg, "all") == 0)
 		by = TCPRTT_BY_NONE;
-	else {
-		fprintf(stderr, "netlens: error: --by: expected raddr or rport, got '%s'\n", arg);
-		return EXIT_USAGE;
-	}
+	else
+		return opts_fail(p, "expected raddr or rport, got '%s'", p->arg);
 	return 0;
 }
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	if (tc->o.filter.pid || tc->o.filter.comm_set) {
-		fprintf(stderr, "netlens: error: tcprtt: -p and --comm cannot apply: tcp_probe runs "
-				"in softirq, where the socket's process is unknown; filter by port or "
-				"--netns\n");
-		return EXIT_USAGE;
-	}
+	(void)tc;
 	((struct tcprtt_bpf *)skel)->rodata->by = (__u8)by;
 	return 0;
 }
 
 static int cmp_key(const void *a, const void *b)
 {
-	const struct nl_endpoint *x = a, *y = b;
+	const struct tr_endpoint *x = a, *y = b;
 
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
@@ -72,10 +71,10 @@ static int cmp_key(const void *a, const void *b)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct row {
-		struct nl_endpoint k;
+		struct tr_endpoint k;
 		struct tcprtt_hist h;
 	} *rows;
-	_Static_assert(sizeof(struct nl_endpoint) % 8 == 0, "trace_map_read layout");
+	_Static_assert(sizeof(struct tr_endpoint) % 8 == 0, "trace_map_read layout");
 	size_t n = trace_map_read(((struct tcprtt_bpf *)skel)->maps.hist, (void **)&rows,
 				  tc->o.interval > 0);
 
@@ -85,7 +84,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	if (n == 0 && !out_is_json())
 		printf("Smoothed RTT\n  (no samples)\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct nl_endpoint *k = &rows[i].k;
+		const struct tr_endpoint *k = &rows[i].k;
 		const struct tcprtt_hist *h = &rows[i].h;
 		uint64_t slots[TCPRTT_SLOTS];
 		char title[128], a[64];
@@ -110,20 +109,17 @@ static const struct tracer tcprtt = {
 	.name = "tcprtt",
 	.doing = "TCP smoothed RTT",
 	TRACE_HOOKS(hooks),
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcprtt),
 	.configure = configure,
 	.summary = summary,
 };
 
-TRACE_COMMAND(tcprtt, .name = "tcprtt",
+TRACE_COMMAND(tcprtt, opts, .name = "tcprtt",
 		.summary = "histogram of TCP smoothed RTT, overall or per remote address/port",
-		.usage = "usage: netlens tcprtt [options]\n\n"
-			 "Samples the smoothed RTT (srtt, microseconds) of established TCP sockets at\n"
+		.about = "Samples the smoothed RTT (srtt, microseconds) of established TCP sockets at\n"
 			 "every segment they receive (tcp:tcp_probe) into log2 histograms kept in\n"
 			 "the kernel, printed as bars on exit or every -i SECS (then cleared).\n"
 			 "Busy flows weigh more: one sample per incoming segment. The process is\n"
-			 "not known in softirq, so -p and --comm are refused.\n\n"
-			 "      --by raddr|rport   one histogram per remote address or remote port\n\n"
-			 TRACE_COMMON_USAGE);
+			 "not known in softirq, so there are no -p and --comm.\n");

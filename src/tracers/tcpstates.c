@@ -2,6 +2,7 @@
 #include "bpf/tcpstates.h"
 #include "bpf/tcpstates.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 TRACE_SKEL_GLUE(tcpstates)
@@ -16,8 +17,8 @@ static const struct out_col cols[] = {
 	{ "LPORT", "lport", OUT_RIGHT, 5 },
 	{ "RADDR", "raddr", 0, 15 },
 	{ "RPORT", "rport", OUT_RIGHT, 5 },
-	{ "OLDSTATE", "oldstate", 0, 11 },
-	{ "NEWSTATE", "newstate", 0, 11 },
+	{ "OLDSTATE", "oldstate", 0, 12 },
+	{ "NEWSTATE", "newstate", 0, 12 },
 	{ "MS", NULL, OUT_RIGHT, 9 },
 };
 
@@ -39,8 +40,8 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	snprintf(sk, sizeof(sk), "%llx", (unsigned long long)e->skaddr);
 	out_cell_str(t, C_SKADDR, sk);
 	out_field_str(t, "skaddr", NULL, sk);
-	trace_cells_task(tc, C_PID, C_COMM, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_task(t, C_PID, C_COMM, e->h.pid, e->h.comm);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_str(t, C_OLD, tcp_state_name((int)e->oldstate));
 	out_cell_str(t, C_NEW, tcp_state_name((int)e->newstate));
 	out_cell_fixed(t, C_MS, (double)e->delta_ns / 1e6, 3);
@@ -48,20 +49,23 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 	trace_row_end(tc, &e->h);
 }
 
+static const struct opt_group opts[] = {
+	TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, OPT_GROUPS_END,
+};
+
 static const struct tracer tcpstates = {
 	.name = "tcpstates",
 	.doing = "TCP state changes",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
+	.opts = opts,
 	TRACE_SKEL(tcpstates),
 	.event = event,
 };
 
-TRACE_COMMAND(tcpstates, .name = "tcpstates",
+TRACE_COMMAND(tcpstates, opts, .name = "tcpstates",
 		.summary = "trace TCP state changes and the time spent in each state",
-		.usage = "usage: netlens tcpstates [options]\n\n"
-			 "One line per TCP state change: socket, owner, tuple, old and new state,\n"
+		.about = "One line per TCP state change: socket, owner, tuple, old and new state,\n"
 			 "and the milliseconds spent in the old state (0.000 when tracing began\n"
 			 "after the socket entered it). Owners are known from connect(), listen()\n"
-			 "and accept(); a passive socket's states before accept() show PID '-'.\n\n"
-			 TRACE_COMMON_USAGE);
+			 "and accept(); a passive socket's states before accept() show PID '-'.\n");

@@ -2,7 +2,9 @@
  * histograms sampled in the kernel when each handshake completes. */
 #include "bpf/tcpsynbl.h"
 #include "bpf/tcpsynbl.skel.h"
+#include "base/stamp.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <bpf/bpf.h>
@@ -18,17 +20,11 @@ static const struct trace_hook hooks[] = {
 	{ "sk_data_ready", { "tcpsynbl_ready_btf", "tcpsynbl_ready_raw" } },
 };
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	(void)skel;
-	if (tc->o.filter.pid || tc->o.filter.comm_set) {
-		fprintf(stderr, "netlens: error: tcpsynbl: -p and --comm cannot apply: handshakes "
-				"complete in softirq, where the listener's process is unknown; use "
-				"-P/--lport or --netns\n");
-		return EXIT_USAGE;
-	}
-	return 0;
-}
+/* No owner filters: handshakes complete in softirq, where the listener's
+ * process is unknown. */
+static const struct opt_group opts[] = {
+	TRACE_FILTER_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+};
 
 static int cmp_key(const void *a, const void *b)
 {
@@ -65,6 +61,8 @@ static void print_listener(const struct tcpsynbl_key *k, const struct tcpsynbl_v
 	}
 	struct table *t = out_table_begin(none, 1);
 	out_row_begin(t);
+	if (trace_stamp())
+		out_field_double(t, "timestamp", NULL, trace_stamp()->epoch, 6);
 	out_obj_begin(t, "listener", NULL);
 	out_field_u64(t, "ip", NULL, k->family == 10 ? 6 : 4);
 	out_field_str(t, "laddr", NULL, a);
@@ -104,21 +102,19 @@ static const struct tracer tcpsynbl = {
 	.name = "tcpsynbl",
 	.doing = "TCP accept backlog at each new connection",
 	TRACE_HOOKS(hooks),
+	.opts = opts,
 	TRACE_SKEL(tcpsynbl),
-	.configure = configure,
 	.summary = summary,
 };
 
-TRACE_COMMAND(tcpsynbl, .name = "tcpsynbl",
+TRACE_COMMAND(tcpsynbl, opts, .name = "tcpsynbl",
 		.summary = "histogram of TCP listeners' accept backlog against its limit",
-		.usage = "usage: netlens tcpsynbl [options]\n\n"
-			 "Each time a handshake completes on a TCP listener (the kernel wakes the\n"
+		.about = "Each time a handshake completes on a TCP listener (the kernel wakes the\n"
 			 "listener: sock:sk_data_ready), records its accept queue length, counting\n"
 			 "the new connection, into a log2 histogram per listener, kept in the\n"
 			 "kernel; also the limit (listen() backlog, capped by somaxconn), the\n"
 			 "longest queue and the longest SYN queue seen. A queue holds limit + 1\n"
 			 "connections; once it does, new handshakes are dropped (nstat\n"
 			 "ListenOverflows) and not seen here. Printed on exit or every -i SECS.\n"
-			 "This is an event-driven sample, not a periodic poll. -p and --comm are\n"
-			 "refused (softirq: the process is unknown).\n\n"
-			 TRACE_COMMON_USAGE);
+			 "This is an event-driven sample, not a periodic poll. There are no -p and\n"
+			 "--comm (softirq: the process is unknown).\n");

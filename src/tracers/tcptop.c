@@ -2,7 +2,9 @@
  * interval, with process and namespace; redrawn in place on a terminal. */
 #include "bpf/tcptop.h"
 #include "bpf/tcptop.skel.h"
+#include "base/stamp.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <bpf/bpf.h>
@@ -20,13 +22,20 @@ static const struct trace_hook hooks[] = {
 	{ "sock_recv_length", { "tcptop_recv_btf", "tcptop_recv_raw" } },
 };
 
-enum { OPT_SORT = 512 };
+enum { OPT_SORT = OPT_LONG };
 enum { SORT_TOTAL, SORT_TX, SORT_RX };
 
-static const struct option longopts[] = {
-	{ "sort", required_argument, NULL, OPT_SORT },
-	{ "rows", required_argument, NULL, 'n' },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ OPT_SORT, "sort", "tx|rx|total", "order of the rows (default total)" },
+	{ 'r', "rows", "N", "rows per interval (default 20 in text, all in JSON; 0: all)" },
+	OPT_END,
+};
+
+/* -n is the common --count (intervals): rows are -r, as bcc's top tools
+ * (biotop, filetop: -r MAXROWS) name them. */
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_RUN_GROUP,
+	TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
 
 static struct {
@@ -44,38 +53,25 @@ struct flow {
 	uint64_t dtx, drx;
 };
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
 	unsigned long v;
 
 	(void)tc;
-	if (c == 'n') {
-		if (trace_parse_ulong("--rows", arg, 1000000, &v))
+	if (c == 'r') {
+		if (opts_ulong(p, 0, 1000000, &v))
 			return EXIT_USAGE;
 		st.rows = (long)v;
 		return 0;
 	}
-	if (c != OPT_SORT)
-		return EXIT_USAGE;
-	if (strcmp(arg, "total") == 0)
+	if (strcmp(p->arg, "total") == 0)
 		st.sort = SORT_TOTAL;
-	else if (strcmp(arg, "tx") == 0)
+	else if (strcmp(p->arg, "tx") == 0)
 		st.sort = SORT_TX;
-	else if (strcmp(arg, "rx") == 0)
+	else if (strcmp(p->arg, "rx") == 0)
 		st.sort = SORT_RX;
-	else {
-		fprintf(stderr, "netlens: error: --sort: expected tx, rx or total, got '%s'\n", arg);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	(void)skel;
-	tc->summary_mode = true;
-	if (!(tc->o.interval > 0))
-		tc->o.interval = 1;
+	else
+		return opts_fail(p, "expected tx, rx or total, got '%s'", p->arg);
 	return 0;
 }
 
@@ -131,28 +127,28 @@ static const struct out_col cols[] = {
 	{ "NETNS", "netns", OUT_RIGHT, 10 },
 };
 
-static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double secs)
+static void print_rows(struct flow *rows, size_t n, double secs)
 {
 	bool json = out_is_json();
 	bool tty = !json && isatty(STDOUT_FILENO);
 	uint64_t ttx = 0, trx = 0;
 	size_t limit = st.rows >= 0 ? (size_t)st.rows : json ? 0 : 20;
-	char a[64], tm_s[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	struct interval_stamp now;
 
+	if (trace_stamp())
+		now = *trace_stamp();
+	else
+		interval_stamp_now(&now);
 	for (size_t i = 0; i < n; i++) {
 		ttx += rows[i].dtx;
 		trx += rows[i].drx;
 	}
 	if (!json) {
-		localtime_r(&now, &tm);
-		strftime(tm_s, sizeof(tm_s), "%H:%M:%S", &tm);
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
 		else if (st.prev)
 			putchar('\n');
-		printf("%s  %zu connection%s  TX %.1f KB/s  RX %.1f KB/s  (sorted by %s)\n", tm_s, n,
+		printf("%s  %zu connection%s  TX %.1f KB/s  RX %.1f KB/s  (sorted by %s)\n", now.clock, n,
 		       n == 1 ? "" : "s", secs > 0 ? (double)ttx / 1024 / secs : 0,
 		       secs > 0 ? (double)trx / 1024 / secs : 0,
 		       st.sort == SORT_TX ? "tx" : st.sort == SORT_RX ? "rx" : "total");
@@ -160,22 +156,13 @@ static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double
 	if (!n)
 		return;
 	struct table *t = out_table_begin(cols, sizeof(cols) / sizeof(cols[0]));
-	double wall = (double)((int64_t)mono_ns() + tc->wall_offset) / 1e9;
 	for (size_t i = 0; i < n && (!limit || i < limit); i++) {
 		const struct flow *f = &rows[i];
-		char comm[NL_COMM_LEN + 1];
-		memcpy(comm, f->v.comm, NL_COMM_LEN);
-		comm[NL_COMM_LEN] = '\0';
 		out_row_begin(t);
-		out_field_double(t, "time", NULL, wall, 6);
+		out_field_double(t, "timestamp", NULL, now.epoch, 6);
 		out_field_double(t, "interval_s", NULL, secs, 3);
-		out_cell_u64(t, C_PID, f->k.pid);
-		out_cell_str(t, C_COMM, comm);
-		out_field_u64(t, "ip", NULL, f->v.t.family == 10 ? 6 : 4);
-		out_cell_str(t, C_LADDR, trace_addr_str(a, f->v.t.family, f->v.t.saddr));
-		out_cell_u64(t, C_LPORT, f->v.t.sport);
-		out_cell_str(t, C_RADDR, trace_addr_str(a, f->v.t.family, f->v.t.daddr));
-		out_cell_u64(t, C_RPORT, f->v.t.dport);
+		trace_cells_task(t, C_PID, C_COMM, f->k.pid, f->v.comm);
+		trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &f->v.t);
 		out_cell_fmt(t, C_TX, "%.1f", (double)f->dtx / 1024);
 		out_cell_fmt(t, C_RX, "%.1f", (double)f->drx / 1024);
 		out_field_u64(t, "tx_bytes", NULL, f->dtx);
@@ -189,26 +176,24 @@ static void print_rows(struct trace_ctx *tc, struct flow *rows, size_t n, double
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct tcptop_bpf *s = skel;
-	int fd = bpf_map__fd(s->maps.flows);
-	struct flow *cur = NULL, *rows;
-	struct tcptop_key k, *prevk = NULL;
-	size_t n = 0, cap = 0, nrows = 0;
+	struct {
+		struct tcptop_key k;
+		struct tcptop_val v;
+	} *recs;
+	size_t n = trace_map_read(s->maps.flows, (void **)&recs, false), nrows = 0;
+	struct flow *cur = calloc(n ? n : 1, sizeof(*cur)), *rows;
 	uint64_t now = mono_ns();
 	double secs;
 
+	_Static_assert(sizeof(struct tcptop_key) % 8 == 0, "trace_map_read layout");
 	(void)final;
-	while (bpf_map_get_next_key(fd, prevk, &k) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			cur = realloc(cur, cap * sizeof(*cur));
-			if (!cur)
-				abort();
-		}
-		cur[n].k = k;
-		prevk = &cur[n].k;
-		if (bpf_map_lookup_elem(fd, &k, &cur[n].v) == 0)
-			n++;
+	if (!cur)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		cur[i].k = recs[i].k;
+		cur[i].v = recs[i].v;
 	}
+	free(recs);
 	if (n)
 		qsort(cur, n, sizeof(*cur), cmp_key);
 	rows = calloc(n ? n : 1, sizeof(*rows));
@@ -230,10 +215,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_busy);
 	secs = (double)(now - (st.last_ns ? st.last_ns : tc->mono_start)) / 1e9;
-	print_rows(tc, rows, nrows, secs);
+	print_rows(rows, nrows, secs);
 	free(rows);
 	free(st.prev);
-	st.prev = cur ? cur : calloc(1, sizeof(*cur));
+	st.prev = cur;
 	st.nprev = n;
 	st.last_ns = now;
 	if (final) {
@@ -247,24 +232,19 @@ static const struct tracer tcptop = {
 	.name = "tcptop",
 	.doing = "TCP bytes per connection and process",
 	TRACE_HOOKS(hooks),
-	.shortopts = "n:",
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcptop),
-	.configure = configure,
 	.summary = summary,
+	.default_interval = 1,
 };
 
-TRACE_COMMAND(tcptop, .name = "tcptop",
+TRACE_COMMAND(tcptop, opts, .name = "tcptop",
 		.summary = "busiest TCP connections by bytes sent and received, like top",
-		.usage = "usage: netlens tcptop [options]\n\n"
-			 "Bytes each process sent and received on each TCP connection in each\n"
-			 "interval (-i SECS, default 1), counted in the kernel when send/recv/read/\n"
-			 "write return (sock:sock_send_length, sock:sock_recv_length): each byte\n"
-			 "once, recv(MSG_PEEK) not counted. Redrawn in place when stdout is a\n"
-			 "terminal, rolling output otherwise; JSON: one record per connection and\n"
-			 "interval. sendfile()/splice() traffic is not seen.\n\n"
-			 "      --sort tx|rx|total   order of the rows (default total)\n"
-			 "  -n, --rows N             rows per interval (default 20 on text, all in\n"
-			 "                           JSON; 0: all)\n\n"
-			 TRACE_COMMON_USAGE);
+		.about = "Bytes each process sent and received on each TCP connection in each\n"
+			 "interval (-i SECS, default 1; -n N stops after N), counted in the kernel\n"
+			 "when send/recv/read/write return (sock:sock_send_length,\n"
+			 "sock:sock_recv_length): each byte once, recv(MSG_PEEK) not counted.\n"
+			 "Redrawn in place when stdout is a terminal, rolling output otherwise;\n"
+			 "JSON: one record per connection and interval. sendfile()/splice()\n"
+			 "traffic is not seen.\n");

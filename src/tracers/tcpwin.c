@@ -3,6 +3,7 @@
 #include "bpf/tcpwin.h"
 #include "bpf/tcpwin.skel.h"
 #include "command.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <stdio.h>
@@ -31,24 +32,29 @@ static const struct trace_hook hooks[] = {
 	{ "tcp_probe", { "tcpwin_probe_btf", "tcpwin_probe_raw" } },
 };
 
-enum { OPT_CSV = 512 };
+enum { OPT_CSV = OPT_LONG };
 
-static const struct option longopts[] = {
-	{ "csv", no_argument, NULL, OPT_CSV },
-	{ NULL, 0, NULL, 0 },
+static const struct opt opt_rows[] = {
+	{ OPT_CSV, "csv", NULL,
+	  "comma-separated rows with a header, for plotting (ssthresh empty while unset)" },
+	OPT_END,
+};
+
+/* No owner filters: tcp_probe runs in softirq, where the process is unknown. */
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, OPT_GROUPS_END,
 };
 
 static bool csv;
 
-static int opt(struct trace_ctx *tc, int c, const char *arg)
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
 	(void)tc;
-	(void)arg;
-	if (c == OPT_CSV) {
-		csv = true;
-		return 0;
-	}
-	return EXIT_USAGE;
+	(void)c;
+	if (out_is_json())
+		return opts_fail(p, "--csv and -j exclude each other: give one");
+	csv = true;
+	return 0;
 }
 
 static int configure(struct trace_ctx *tc, void *skel)
@@ -56,16 +62,7 @@ static int configure(struct trace_ctx *tc, void *skel)
 	static bool header_done;
 
 	(void)skel;
-	if (tc->o.filter.pid || tc->o.filter.comm_set) {
-		fprintf(stderr, "netlens: error: tcpwin: -p and --comm cannot apply: tcp_probe runs "
-				"in softirq, where the socket's process is unknown; filter by port or "
-				"--netns\n");
-		return EXIT_USAGE;
-	}
-	if (csv && out_is_json()) {
-		fprintf(stderr, "netlens: error: tcpwin: --csv and -j exclude each other\n");
-		return EXIT_USAGE;
-	}
+	(void)tc;
 	if (csv && !header_done) {
 		printf("time,elapsed_s,ip,laddr,lport,raddr,rport,cwnd,ssthresh,snd_wnd,rcv_wnd,"
 		       "srtt_us,packets_out,mss,netns\n");
@@ -101,7 +98,7 @@ static void event(struct trace_ctx *tc, const void *data, size_t len)
 		return;
 	}
 	t = trace_row_begin(tc, &e->h);
-	trace_cells_tuple(tc, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
+	trace_cells_tuple(t, C_LADDR, C_LPORT, C_RADDR, C_RPORT, &e->t);
 	out_cell_u64(t, C_CWND, e->cwnd);
 	if (e->ssthresh == TCPWIN_INFINITE_SSTHRESH) {
 		out_cell_str(t, C_SSTHRESH, "inf");
@@ -122,23 +119,19 @@ static const struct tracer tcpwin = {
 	.doing = "TCP windows and RTT",
 	TRACE_HOOKS(hooks),
 	TRACE_COLS(cols),
-	.longopts = longopts,
+	.opts = opts,
 	.opt = opt,
 	TRACE_SKEL(tcpwin),
 	.configure = configure,
 	.event = event,
 };
 
-TRACE_COMMAND(tcpwin, .name = "tcpwin",
+TRACE_COMMAND(tcpwin, opts, .name = "tcpwin",
 		.summary = "stream TCP congestion window, ssthresh, windows and RTT per segment",
-		.usage = "usage: netlens tcpwin [options]\n\n"
-			 "One row per segment an established TCP socket receives (tcp:tcp_probe):\n"
+		.about = "One row per segment an established TCP socket receives (tcp:tcp_probe):\n"
 			 "tuple, congestion window and slow-start threshold (segments; \"inf\"\n"
-			 "before the first loss), the peer's send window and our receive window\n"
-			 "(bytes), smoothed RTT (us) and segments in flight. Fires per ACK: on a\n"
-			 "busy host restrict it with -P/--lport/--rport or --netns. The process is\n"
-			 "not known in softirq, so -p and --comm are refused.\n\n"
-			 "      --csv          comma-separated rows with a header, for plotting\n"
-			 "                     (ssthresh empty while unset); JSON omits \"ssthresh\"\n"
-			 "                     while unset\n\n"
-			 TRACE_COMMON_USAGE);
+			 "before the first loss; JSON omits \"ssthresh\" then), the peer's send\n"
+			 "window and our receive window (bytes), smoothed RTT (us) and segments in\n"
+			 "flight. Fires per ACK: on a busy host restrict it with -P/--lport/--rport\n"
+			 "or --netns. The process is not known in softirq, so there are no -p and\n"
+			 "--comm.\n");

@@ -47,6 +47,25 @@ def test_unique_prefix_names_a_command():
     assert p.returncode == 2 and "unknown command 's'" in p.stderr
 
 
+@pytest.mark.parametrize("args", [["nosuch"], ["--frob"], ["nstat", "-x"], ["nstat", "-i"],
+                                  ["nstat", "--count", "0", "-i", "1"], ["sysctl", "--bogus"],
+                                  ["snapshot"], ["sockmem", "extra"]])
+def test_misuse_is_one_line_in_either_mode(args):
+    """Every misuse is one line naming the cause, JSON under -j, exit 2."""
+    p = run(args, check=False)
+    assert p.returncode == 2 and p.stdout == ""
+    assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("netlens: error: ")
+    j = run(["-j"] + args, check=False)
+    assert j.returncode == 2 and j.stderr == ""
+    assert list(json.loads(j.stdout)) == ["error"] and len(j.stdout.splitlines()) == 1
+    assert json.loads(j.stdout)["error"] == p.stderr[len("netlens: error: "):].strip()
+
+
+def test_json_after_the_command_also_reports_misuse_as_json():
+    j = run(["nstat", "--bogus", "-j"], check=False)
+    assert j.returncode == 2 and "--bogus" in json.loads(j.stdout)["error"]
+
+
 def test_json_is_valid_and_typed(netns):
     rows = [json.loads(l) for l in run(["-j", "ss", "-a"], ns=netns.name).stdout.splitlines()]
     for r in rows:

@@ -184,3 +184,17 @@ def test_usage_errors(netns, hist_env):
         assert p.returncode == 2, args
     p = run(["nstat", "-N", "nlt-does-not-exist"], env=hist_env, check=False)
     assert p.returncode == 1 and "ip netns list" in p.stderr
+
+
+def test_interval_records_carry_time():
+    """-i: a TIME column in text (as sar), a "timestamp" in every JSON row."""
+    import time
+    before = time.time()
+    rows = run_json(["nstat", "-z", "-i", "0.1", "-n", "2", "IpInReceives"])
+    after = time.time()
+    assert [r["sample"] for r in rows] == [1, 2]
+    assert all(before <= r["timestamp"] <= after for r in rows)
+    assert rows[0]["timestamp"] < rows[1]["timestamp"]
+    text = run(["nstat", "-z", "-i", "0.1", "-c", "1", "IpInReceives"]).stdout.splitlines()
+    assert text[0].split()[:2] == ["TIME", "COUNTER"]
+    assert len(text) == 2 and len(text[1].split()[0]) == 8 and text[1].split()[0].count(":") == 2

@@ -95,7 +95,8 @@ def test_missing_file():
 
 def test_snapshot_needs_output():
     p = run(["snapshot"], check=False)
-    assert p.returncode == 2 and "usage: netlens snapshot" in p.stderr
+    assert p.returncode == 2 and "-o FILE" in p.stderr
+    assert len(p.stderr.splitlines()) == 1 and "usage:" not in p.stderr
 
 
 # --- every state view reads the snapshot as it reads the host ---

@@ -58,7 +58,7 @@ static void test_walk_matches_libbpf(void **state)
 
 static void test_enum_matches_libbpf(void **state)
 {
-	struct nl_enum_names e;
+	struct btfenum_names e;
 	struct btf *b;
 	const struct btf_type *t;
 	int id;
@@ -75,7 +75,7 @@ static void test_enum_matches_libbpf(void **state)
 		skip();
 	}
 	t = btf__type_by_id(b, (uint32_t)id);
-	assert_int_equal(nl_enum_load("tcp_ca_state", "TCP_CA_", &e), 0);
+	assert_int_equal(btfenum_load("tcp_ca_state", "TCP_CA_", &e), 0);
 	assert_int_equal(e.n, btf_vlen(t));
 	for (size_t i = 0; i < e.n; i++) {
 		const struct btf_enum *en = btf_enum(t) + i;
@@ -83,12 +83,12 @@ static void test_enum_matches_libbpf(void **state)
 		assert_string_equal(e.names[i], full + strlen("TCP_CA_"));
 		assert_int_equal(e.vals[i], en->val);
 	}
-	assert_string_equal(nl_enum_name(&e, 4), "Loss");
-	assert_true(nl_enum_value(&e, "Open", &v));
-	assert_false(nl_enum_value(&e, "TCP_CA_Open", &v));
+	assert_string_equal(btfenum_name(&e, 4), "Loss");
+	assert_true(btfenum_value(&e, "Open", &v));
+	assert_false(btfenum_value(&e, "TCP_CA_Open", &v));
 	assert_int_equal(v, 0);
-	nl_enum_free(&e);
-	assert_int_equal(nl_enum_load("no_such_enum_in_any_kernel", "", &e), -ENOENT);
+	btfenum_free(&e);
+	assert_int_equal(btfenum_load("no_such_enum_in_any_kernel", "", &e), -ENOENT);
 	assert_int_equal(e.n, 0);
 	btf__free(b);
 }

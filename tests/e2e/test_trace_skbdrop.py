@@ -111,6 +111,9 @@ def test_skbdrop_summaries(netns):
     finally:
         rr, rl, rf, ro, rp, rh = (t.stop() for t in (by_reason, by_loc, by_flow, only, port,
                                                     host))
+    # summaries end with the lost_events record too
+    assert all(r[-1] == {"lost_events": 0} for r in (rr, rl, rf, ro, rp)), (rr, rl, rf, ro, rp)
+    rr, rl, rf, rh = events(rr), events(rl), events(rf), events(rh)
     assert {x["reason"]: x["packets"] for x in rr} == \
         {"NO_SOCKET": 1, "SOCKET_RCVBUFF": grown, "NETFILTER_DROP": 2}
     on_host = {x["reason"]: x["packets"] for x in rh}
@@ -130,3 +133,40 @@ def test_skbdrop_summaries(netns):
     assert [(flow(e), e["reason"]) for e in events(ro)] == \
         [(("udp4", L, r["a"], L, CLOSED), "NO_SOCKET")]
     assert [flow(e) for e in events(rp)] == [("udp4", L, r["c"], L, NFT)]
+
+
+BURST = 30
+
+
+def test_skbdrop_stack_of_every_drop_in_a_burst(netns):
+    # identical drops name one stack id; the first read used to delete it,
+    # so the rest of the burst printed "[stack lost]"
+    tr = Tracer(["skbdrop", "--netns", netns.name, "-K", "--reason", "NO_SOCKET"])
+    try:
+        netns.exec([PY, "-c", textwrap.dedent("""
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for _ in range(%d):
+                s.sendto(b"x", ("127.0.0.1", %d))
+        """ % (BURST, CLOSED))], timeout=60)
+    finally:
+        recs = tr.stop()
+    evs = events(recs)
+    assert len(evs) == BURST and recs[-1] == {"lost_events": 0}, recs
+    for e in evs:
+        assert any(f.startswith("__udp4_lib_rcv+") for f in e["stack"]), e
+    # the burst did repeat stacks (the first send may take another path)
+    assert len({tuple(e["stack"]) for e in evs}) <= 2
+
+
+def test_skbdrop_stack_text_burst(netns):
+    tr = Tracer(["skbdrop", "--netns", netns.name, "-K", "--reason", "NO_SOCKET"],
+                json_mode=False)
+    try:
+        netns.exec([PY, "-c", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    f"for _ in range({BURST}): s.sendto(b'x', ('127.0.0.1', {CLOSED}))"],
+                   timeout=60)
+    finally:
+        out = tr.stop()
+    assert out.count("NO_SOCKET") == BURST and "[stack" not in out, out
+    assert out.count("__udp4_lib_rcv+") >= 2 * BURST  # LOCATION and a frame
