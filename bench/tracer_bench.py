@@ -307,6 +307,8 @@ def main():
     ap.add_argument("-d", type=int, default=6, help="seconds per measurement")
     ap.add_argument("-r", "--runs", type=int, default=3, help="rounds (medians are reported)")
     ap.add_argument("--only", default="", help="comma-separated substrings of tracer names")
+    ap.add_argument("--compare", metavar="NETLENS",
+                    help="another netlens binary: adds its `tcplife -j` as a row (before/after)")
     ap.add_argument("--workloads", default="graceful,rst",
                     help="comma-separated: graceful, rst, fin (see the top of this file)")
     a = ap.parse_args()
@@ -328,6 +330,8 @@ def main():
     if a.only:
         keys = a.only.split(",")
         tracers = [t for t in tracers if any(k in t[0] for k in keys)]
+    if a.compare:
+        tracers.append((f"tcplife -j of {a.compare}", [a.compare, "-j", "tcplife"]))
     need = {p for p, f in PKGS.items()
             if any(t[1][0] in (f, os.path.basename(f)) for t in tracers)}
     if "graceful" in kinds:
@@ -403,7 +407,7 @@ def measure(wl, tracers, a):
         print(f"{wl.name} round {r + 1}/{a.runs}: baselines "
               + " ".join(f"{b:.0f}" for b in bases[-len(rot) - 1:]), file=sys.stderr)
     stats = {name: bpf_stats(cmd, wl, a.d) for name, cmd in tracers
-             if cmd[0] == NETLENS and "tcplife" in cmd and "-j" in cmd}
+             if cmd[0] in (NETLENS, a.compare) and "tcplife" in cmd and "-j" in cmd}
     return wl.name, wl.what, (bases, base_cpus), results, stats
 
 
