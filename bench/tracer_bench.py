@@ -2,21 +2,36 @@
 """Tracer overhead bench: netlens tcplife against its Debian peers.
 
 For each tracer: time from start to the first event, peak memory (VmHWM),
-and the connection rate of a short-connection loopback workload (wrk with
-`Connection: close` against nginx on 127.0.0.1) with the tracer attached,
-as a fraction of the rate without any tracer. Peers: libbpf-tools' tcplife,
-bcc's tcplife-bpfcc, and bpftrace with an equivalent script on the same
-tracepoint. Installs nginx, wrk, bpftrace, libbpf-tools and bpfcc-tools when
-missing. Run as root: `make bench` or `bench/tracer_bench.py [-d SECS] [-r RUNS]`.
+and the connection rate of short-connection loopback workloads with the
+tracer attached (host-wide, no filter), as a share of the rate without any
+tracer measured in the same run ("kept %"). Workloads (--workloads):
+  graceful  wrk with `Connection: close` against nginx on 127.0.0.1 (host):
+            the server closes first, both ends go through FIN.
+  rst       bench/rst_load.c (compiled here) in a network namespace of its
+            own: 32 connections at a time, each sends 100 bytes, reads 100,
+            and the client closes with SO_LINGER 0. The server's socket is
+            reset in a softirq before its process closes it (tcplife's "no
+            owner at CLOSE" path, completed at tcp_destroy_sock).
+  fin       the same client closing normally (FIN): the graceful path with
+            the rst workload's programs, for a like-for-like comparison.
+Peers: libbpf-tools' tcplife, bcc's tcplife-bpfcc, and bpftrace with an
+equivalent script on the same tracepoint. Installs nginx, wrk, bpftrace,
+libbpf-tools and bpfcc-tools when missing. Run as root: `make bench` or
+`bench/tracer_bench.py [-d SECS] [-r RUNS] [--only NAMES] [--workloads W,..]`.
 
 Loopback rates drift with whatever else the machine does, so every tracer
 measurement sits between two baseline measurements (each of the -r rounds
 runs the tracers in a rotated order, with a baseline before each and one at
-the end), and its cost is taken against the mean of those two. The table
-shows medians with the [min-max] over rounds.
+the end), and its share is taken against the mean of those two. The table
+shows medians with the [min-max] over rounds. Then, for the netlens rows,
+one run with --stats gives the BPF programs' run time per connection,
+which the machine's load moves far less than the rates (it leaves out the
+tracepoint dispatch and the consumer's own CPU time).
 """
 import argparse
 import os
+import re
+import resource
 import statistics
 import shutil
 import signal
@@ -27,6 +42,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RST_PORT = 18081
 NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
 PORT = 18080
 PKGS = {"nginx": "/usr/sbin/nginx", "wrk": "/usr/bin/wrk", "bpftrace": "/usr/bin/bpftrace",
@@ -50,8 +66,9 @@ tracepoint:sock:inet_sock_set_state {
 """
 
 
-def ensure_packages():
-    missing = [p for p, f in PKGS.items() if not os.path.exists(f)]
+def ensure_packages(want=None):
+    """Installs the packages named in want (default: all of PKGS) that are missing."""
+    missing = [p for p, f in PKGS.items() if (want is None or p in want) and not os.path.exists(f)]
     if missing:
         print(f"installing {' '.join(missing)}", file=sys.stderr)
         subprocess.run(["apt-get", "install", "-y"] + missing, check=True,
@@ -84,13 +101,98 @@ http {{ access_log off; keepalive_timeout 0;
     raise SystemExit("nginx did not start")
 
 
-def wrk_rate(secs):
+def wrk_count(secs):
+    """(requests done, seconds): one request per connection."""
     out = subprocess.run(["wrk", "-t1", "-c32", f"-d{secs}s", "-H", "Connection: close",
                           f"http://127.0.0.1:{PORT}/"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    raise SystemExit(f"wrk output not understood:\n{out}")
+    m = re.search(r"(\d+) requests in ([\d.]+)s", out)
+    if not m:
+        raise SystemExit(f"wrk output not understood:\n{out}")
+    return int(m.group(1)), float(m.group(2))
+
+
+def wrk_rate(secs):
+    done, took = wrk_count(secs)
+    return done / took
+
+
+class Wrk:
+    """graceful: wrk with Connection: close against nginx on the host."""
+    name = "graceful"
+    what = "wrk -c32 `Connection: close` to nginx on 127.0.0.1 (server closes first)"
+
+    def __init__(self, tmp):
+        self.nginx = start_nginx(tmp)
+
+    def poke(self):
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+        except OSError:
+            pass
+
+    def count(self, secs):
+        return wrk_count(secs)
+
+    def server_pids(self):
+        return descendants(self.nginx.pid)
+
+    def rate(self, secs):
+        return wrk_rate(secs)
+
+    def stop(self):
+        self.nginx.send_signal(signal.SIGQUIT)
+        self.nginx.wait(timeout=10)
+
+
+class RstLoad:
+    """rst/fin: bench/rst_load.c, server and client in a namespace of their own."""
+
+    def __init__(self, tmp, fin):
+        self.fin = fin
+        self.name = "fin" if fin else "rst"
+        self.what = ("rst_load -c32 in a netns, client closes normally (FIN)" if fin else
+                     "rst_load -c32 in a netns, client closes with SO_LINGER 0 (RST)")
+        self.ns = f"nlbench-{self.name}-{os.getpid()}"
+        self.bin = os.path.join(tmp, "rst_load")
+        self.server = None
+        if not os.path.exists(self.bin):
+            subprocess.run(["cc", "-O2", "-o", self.bin, os.path.join(HERE, "rst_load.c")],
+                           check=True)
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        try:
+            subprocess.run(["ip", "-n", self.ns, "link", "set", "lo", "up"], check=True)
+            self.server = subprocess.Popen(["ip", "netns", "exec", self.ns, self.bin, "server",
+                                            str(RST_PORT)], stdout=subprocess.PIPE, text=True)
+            if self.server.stdout.readline().strip() != "ready":
+                raise SystemExit("rst_load server did not start")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _client(self, secs, conc):
+        cmd = ["ip", "netns", "exec", self.ns, self.bin, "client", str(RST_PORT), str(secs),
+               str(conc)] + (["fin"] if self.fin else [])
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+        return int(out[0]), float(out[1])
+
+    def poke(self):
+        self._client(0.01, 1)
+
+    def count(self, secs):
+        return self._client(secs, 32)
+
+    def server_pids(self):
+        return [self.server.pid]
+
+    def rate(self, secs):
+        done, took = self._client(secs, 32)
+        return done / took
+
+    def stop(self):
+        if self.server:
+            self.server.kill()
+            self.server.wait()
+        subprocess.run(["ip", "netns", "del", self.ns], check=False)
 
 
 def peak_rss_kb(pids):
@@ -113,28 +215,51 @@ def descendants(pid):
     return [pid] + [d for k in kids for d in descendants(k)]
 
 
-def run_tracer(name, cmd, secs):
-    """Starts cmd, measures time to first event, runs wrk, returns figures."""
+def sched_ns(pid):
+    """CPU time pid has run, ns (softirqs it ran included: no IRQ time accounting)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except OSError:
+        return 0
+
+
+def children_ns():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (ru.ru_utime + ru.ru_stime) * 1e9
+
+
+def run_load(wl, secs, pids=()):
+    """(connections/s, CPU ns per connection): the CPU time of the workload's
+    client and server and of pids (the tracer) while it ran, per connection.
+    Other work on the machine slows the rate but hardly moves this."""
+    pids = list(wl.server_pids()) + list(pids)
+    c0, s0 = children_ns(), sum(sched_ns(p) for p in pids)
+    done, took = wl.count(secs)
+    cpu = children_ns() - c0 + sum(sched_ns(p) for p in pids) - s0
+    return done / took, cpu / done
+
+
+def run_tracer(name, cmd, secs, wl):
+    """Starts cmd, measures time to first event, runs the workload, returns figures."""
     out = tempfile.TemporaryFile()
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
     first = None
     deadline = t0 + 30
-    marker = str(PORT).encode()
+    marker = str(PORT if isinstance(wl, Wrk) else RST_PORT).encode()
     while time.monotonic() < deadline and p.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-        except OSError:
-            pass
+        wl.poke()
         out.seek(0)
         if marker in out.read():
             first = time.monotonic() - t0
             break
         time.sleep(0.001)
-    rate = wrk_rate(secs) if p.poll() is None else 0.0
+    rate, cpu = run_load(wl, secs, descendants(p.pid)) if p.poll() is None else (0.0, None)
     rss = peak_rss_kb(descendants(p.pid))
     if p.poll() is not None:
-        return {"name": name + " (did not run)", "first_ms": None, "rss_mb": 0, "rate": 0.0}
+        return {"name": name + " (did not run)", "first_ms": None, "rss_mb": 0, "rate": 0.0,
+                "cpu": None}
     os.killpg(p.pid, signal.SIGINT)
     try:
         p.wait(timeout=20)
@@ -142,7 +267,7 @@ def run_tracer(name, cmd, secs):
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
     return {"name": name, "first_ms": first * 1000 if first else None, "rss_mb": rss / 1024,
-            "rate": rate}
+            "rate": rate, "cpu": cpu}
 
 
 def spread(vals, fmt):
@@ -155,63 +280,135 @@ def spread(vals, fmt):
     return (fmt % med) + " [" + (fmt % min(vals)).strip() + "-" + (fmt % max(vals)).strip() + "]"
 
 
+def bpf_stats(cmd, wl, secs):
+    """One run of a netlens tracer with --stats: [(program, runs, ns)], connections."""
+    out = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(cmd + ["--stats"], stdout=out, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    if "Tracing" not in p.stderr.readline():
+        p.kill()
+        p.wait()
+        return [], 0
+    done, _ = wl.count(secs)
+    os.killpg(p.pid, signal.SIGINT)
+    p.stderr.read()
+    p.wait(timeout=20)
+    out.seek(0)
+    rows = []
+    for line in out:
+        m = re.search(r'"prog":"(\w+)".*"run_cnt":(\d+).*"run_time_ns":(\d+)', line)
+        if m:
+            rows.append((m.group(1), int(m.group(2)), int(m.group(3))))
+    return rows, done
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-d", type=int, default=6, help="wrk seconds per measurement")
+    ap.add_argument("-d", type=int, default=6, help="seconds per measurement")
     ap.add_argument("-r", "--runs", type=int, default=3, help="rounds (medians are reported)")
     ap.add_argument("--only", default="", help="comma-separated substrings of tracer names")
+    ap.add_argument("--compare", metavar="NETLENS",
+                    help="another netlens binary: adds its `tcplife -j` as a row (before/after)")
+    ap.add_argument("--workloads", default="graceful,rst",
+                    help="comma-separated: graceful, rst, fin (see the top of this file)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("tracer_bench: run as root")
-    ensure_packages()
-    tmp = tempfile.mkdtemp(prefix="nlbench-")
-    bt = os.path.join(tmp, "tcplife.bt")
-    with open(bt, "w") as f:
-        f.write(BT_SCRIPT)
+    kinds = a.workloads.split(",")
+    if not kinds or any(k not in ("graceful", "rst", "fin") for k in kinds):
+        raise SystemExit("tracer_bench: --workloads takes graceful, rst, fin")
+    # SIGTERM ends the run through the finally below (servers and namespaces go)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     tracers = [
         ("netlens tcplife -j", [NETLENS, "-j", "tcplife"]),
         ("netlens tcplife (text)", [NETLENS, "tcplife"]),
         ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
         ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
         ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
-        ("bpftrace (same tracepoint)", ["bpftrace", bt]),
+        ("bpftrace (same tracepoint)", ["bpftrace", "BT_SCRIPT"]),
     ]
     if a.only:
         keys = a.only.split(",")
         tracers = [t for t in tracers if any(k in t[0] for k in keys)]
-    results = {name: [] for name, _ in tracers}
-    bases = []
-    nginx = start_nginx(tmp)
+    if a.compare:
+        tracers.append((f"tcplife -j of {a.compare}", [a.compare, "-j", "tcplife"]))
+    need = {p for p, f in PKGS.items()
+            if any(t[1][0] in (f, os.path.basename(f)) for t in tracers)}
+    if "graceful" in kinds:
+        need |= {"nginx", "wrk"}
+    ensure_packages(need)
+    tmp = tempfile.mkdtemp(prefix="nlbench-")
+    bt = os.path.join(tmp, "tcplife.bt")
+    with open(bt, "w") as f:
+        f.write(BT_SCRIPT)
+    tracers = [(n, [bt if x == "BT_SCRIPT" else x for x in cmd]) for n, cmd in tracers]
+    report = []
     try:
-        wrk_rate(2)  # warm up
-        for r in range(a.runs):
-            rot = tracers[r % len(tracers):] + tracers[:r % len(tracers)]
-            before = wrk_rate(a.d)
-            bases.append(before)
-            for name, cmd in rot:
-                row = run_tracer(name, cmd, a.d)
-                after = wrk_rate(a.d)
-                bases.append(after)
-                base = (before + after) / 2
-                row["cost"] = (1 - row["rate"] / base) * 100 if row["rate"] else None
-                results[name].append(row)
-                before = after
-            print(f"round {r + 1}/{a.runs} done", file=sys.stderr)
+        for kind in kinds:
+            wl = Wrk(tmp) if kind == "graceful" else RstLoad(tmp, kind == "fin")
+            try:
+                report.append(measure(wl, tracers, a))
+            finally:
+                wl.stop()
     finally:
-        nginx.send_signal(signal.SIGQUIT)
-        nginx.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"baseline: {spread(bases, '%.0f')} connections/s over {len(bases)} measurements "
-          f"({a.runs} rounds of {a.d} s)")
-    print(f"{'tracer':40} {'first event ms':>22} {'peak RSS MB':>20} {'cost % of conn/s':>22}")
-    for name, _ in tracers:
-        rows = results[name]
-        if all(r["name"].endswith("(did not run)") for r in rows):
-            print(f"{name:40} did not run")
-            continue
-        print(f"{name:40} {spread([r['first_ms'] for r in rows], '%.1f'):>22} "
-              f"{spread([r['rss_mb'] for r in rows], '%.1f'):>20} "
-              f"{spread([r['cost'] for r in rows], '%.1f'):>22}")
+    for kind, wl_what, (bases, base_cpus), results, stats in report:
+        print(f"\n{kind}: {wl_what}")
+        print(f"baseline: {spread(bases, '%.0f')} connections/s over {len(bases)} measurements "
+              f"({a.runs} rounds of {a.d} s); {spread([c / 1000 for c in base_cpus], '%.1f')}"
+              " CPU us per connection")
+        print("kept %: the rate with the tracer against the mean of the baselines just before and"
+              " after; CPU kept %: the same for CPU time per connection (client, server and"
+              " tracer processes), which the machine's load moves less")
+        print(f"{'tracer':40} {'first event ms':>20} {'peak RSS MB':>16} {'conn/s kept %':>20}"
+              f" {'CPU kept %':>20}")
+        for name, _ in tracers:
+            rows = results[name]
+            if all(r["name"].endswith("(did not run)") for r in rows):
+                print(f"{name:40} did not run")
+                continue
+            print(f"{name:40} {spread([r['first_ms'] for r in rows], '%.1f'):>20} "
+                  f"{spread([r['rss_mb'] for r in rows], '%.1f'):>16} "
+                  f"{spread([r['kept'] for r in rows], '%.1f'):>20} "
+                  f"{spread([r['cpu_kept'] for r in rows], '%.1f'):>20}")
+        for name, (rows, done) in stats.items():
+            if not done:
+                continue
+            total = sum(r[2] for r in rows)
+            print(f"--stats {name}: {total / done:.0f} BPF ns per connection "
+                  f"({done} connections)")
+            for prog, runs, ns in rows:
+                if runs:
+                    print(f"      {prog:24} {runs / done:5.2f} runs/conn x {ns / runs:4.0f} ns"
+                          f" = {ns / done:5.0f} ns/conn")
+
+
+def measure(wl, tracers, a):
+    """One workload: the interleaved rounds, then a --stats run per netlens tracer."""
+    results = {name: [] for name, _ in tracers}
+    bases, base_cpus = [], []
+    wl.rate(2)  # warm up
+    for r in range(a.runs):
+        rot = tracers[r % len(tracers):] + tracers[:r % len(tracers)]
+        before, before_cpu = run_load(wl, a.d)
+        bases.append(before)
+        base_cpus.append(before_cpu)
+        for name, cmd in rot:
+            row = run_tracer(name, cmd, a.d, wl)
+            after, after_cpu = run_load(wl, a.d)
+            bases.append(after)
+            base_cpus.append(after_cpu)
+            base = (before + after) / 2
+            row["kept"] = row["rate"] / base * 100 if row["rate"] else None
+            row["cpu_kept"] = ((before_cpu + after_cpu) / 2 / row["cpu"] * 100
+                               if row["cpu"] else None)
+            results[name].append(row)
+            before, before_cpu = after, after_cpu
+        print(f"{wl.name} round {r + 1}/{a.runs}: baselines "
+              + " ".join(f"{b:.0f}" for b in bases[-len(rot) - 1:]), file=sys.stderr)
+    stats = {name: bpf_stats(cmd, wl, a.d) for name, cmd in tracers
+             if cmd[0] in (NETLENS, a.compare) and "tcplife" in cmd and "-j" in cmd}
+    return wl.name, wl.what, (bases, base_cpus), results, stats
 
 
 if __name__ == "__main__":

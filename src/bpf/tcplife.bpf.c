@@ -31,14 +31,23 @@
 
 struct session {
 	__u64 ts;          /* birth */
+	__u64 closed;      /* time of a CLOSE with no owner yet; 0: open */
 	struct tr_owner o; /* pid 0: not known (yet) */
 	__u8 active;
 	__u8 _pad[7];
+	/* Read at a CLOSE with no owner, reported at tcp_destroy_sock: a reset
+	 * sent by close() (SO_LINGER 0: tcp_disconnect) clears the tuple and
+	 * the byte counts before the socket is freed. */
+	struct tr_tuple t;
+	__u64 tx_bytes;
+	__u64 rx_bytes;
 };
 
 /* Not an LRU map, whose evictions would lose sessions silently: entries
- * are allocated as sessions begin and freed at their CLOSE, or at the
- * latest when the socket is freed; a full map counts as lost events. */
+ * are allocated as sessions begin and freed when they are reported, at
+ * the latest when the socket is freed; a full map counts as lost events.
+ * A session closed with no owner stays here, closed, until its socket is
+ * freed: no second map, no copy, and one lookup at tcp_destroy_sock. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
@@ -46,17 +55,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct session);
 } sessions SEC(".maps");
-
-/* Sessions closed with no owner yet, read at CLOSE (a reset clears the
- * tuple and the byte counts before the socket is freed), completed and
- * reported at tcp_destroy_sock. A full map counts as lost events. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct tcplife_event);
-} pending SEC(".maps");
 
 /* Closes found at tcp_destroy_sock that the state program missed, per CPU. */
 struct {
@@ -66,30 +64,33 @@ struct {
 	__type(value, __u64);
 } recovered SEC(".maps");
 
-/* Fills e (all but the owner) for session s of sk, closed at `closed`;
- * false when the port filters reject it. btf: read with plain loads (a
- * tp_btf program, see "reading kernel memory"). */
-static __always_inline bool fill_event(struct tcplife_event *e, struct sock *sk,
-				       struct tcp_sock *tp, const struct session *s, __u64 closed,
-				       bool btf)
+/* The tuple and payload byte counts of sk (tp: its tcp_sock); false when
+ * the port filters reject it. btf: read with plain loads (a tp_btf
+ * program, see "reading kernel memory"). */
+static __always_inline bool read_close(struct sock *sk, struct tcp_sock *tp, struct tr_tuple *t,
+				       __u64 *tx, __u64 *rx, bool btf)
 {
-	tr_read_tuple_rd(sk, tp, &e->t, btf);
-	if (!tr_want_ports(e->t.sport, e->t.dport))
+	tr_read_tuple_rd(sk, tp, t, btf);
+	if (!tr_want_ports(t->sport, t->dport))
 		return false;
-	tr_fill_hdr_rd(&e->h, sk, NULL, closed, btf);
-	e->dur_ns = closed - s->ts;
-	e->active = s->active;
 	/* payload only: bytes_acked and bytes_received also count the SYN and
 	 * FIN sequence numbers; bytes_sent counts retransmissions */
-	e->tx_bytes = TR_RD(btf, tp, bytes_sent) - TR_RD(btf, tp, bytes_retrans);
-	e->rx_bytes = TR_RD(btf, tp, bytes_received);
-	if (e->rx_bytes && (TR_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
-		e->rx_bytes--; /* the peer's FIN */
-	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	*tx = TR_RD(btf, tp, bytes_sent) - TR_RD(btf, tp, bytes_retrans);
+	*rx = TR_RD(btf, tp, bytes_received);
+	if (*rx && (TR_RD(btf, sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+		(*rx)--; /* the peer's FIN */
 	return true;
 }
 
-/* Reports session s of sk, whose owner is known, then forgets it. */
+static __always_inline void fill_tail(struct tcplife_event *e, const struct session *s, __u64 closed)
+{
+	e->dur_ns = closed - s->ts;
+	e->active = s->active;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+}
+
+/* Reports session s of sk, closed now, whose owner is known, then forgets
+ * it. */
 static __always_inline void end_session(struct sock *sk, struct session *s, __u64 key,
 					__u64 closed, bool btf)
 {
@@ -101,26 +102,49 @@ static __always_inline void end_session(struct sock *sk, struct session *s, __u6
 	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	if (!fill_event(e, sk, tp, s, closed, btf)) {
+	if (!read_close(sk, tp, &e->t, &e->tx_bytes, &e->rx_bytes, btf)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		goto out;
 	}
-	tr_hdr_set_owner(&e->h, &s->o);
+	tr_fill_hdr_rd(&e->h, sk, &s->o, closed, btf);
+	fill_tail(e, s, closed);
 	tr_submit_at(e, closed);
 out:
 	bpf_map_delete_elem(&sessions, &key);
 }
 
-/* Session s of sk closed with no owner: keep its event for tcp_destroy_sock. */
-static __always_inline void defer_session(struct sock *sk, struct session *s, __u64 key,
+/* Session s of sk closed with no owner: keep what the close leaves in s
+ * for tcp_destroy_sock, which knows the owner (false: not wanted, s is
+ * gone). */
+static __always_inline bool defer_session(struct sock *sk, struct session *s, __u64 key,
 					  __u64 closed, bool btf)
 {
 	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
-	struct tcplife_event e = {};
 
-	if (tp && fill_event(&e, sk, tp, s, closed, btf) &&
-	    bpf_map_update_elem(&pending, &key, &e, BPF_ANY))
-		tr_count_lost();
+	if (!tp || !read_close(sk, tp, &s->t, &s->tx_bytes, &s->rx_bytes, btf)) {
+		bpf_map_delete_elem(&sessions, &key);
+		return false;
+	}
+	s->closed = closed;
+	return true;
+}
+
+/* Reports session s of sk, closed at s->closed with no owner then, as
+ * owned by the current process, then forgets it. */
+static __always_inline void end_deferred(struct sock *sk, struct session *s, __u64 key, bool btf)
+{
+	struct tcplife_event *e;
+	struct tr_owner o;
+
+	tr_owner_current(&o);
+	if (tr_want_task(o.pid, o.comm) && (e = tr_reserve(sizeof(*e)))) {
+		e->t = s->t;
+		e->tx_bytes = s->tx_bytes;
+		e->rx_bytes = s->rx_bytes;
+		tr_fill_hdr_rd(&e->h, sk, &o, s->closed, btf);
+		fill_tail(e, s, s->closed);
+		tr_submit(e);
+	}
 	bpf_map_delete_elem(&sessions, &key);
 }
 
@@ -140,12 +164,20 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		struct session ns = { .ts = bpf_ktime_get_ns(), .active = newstate == TCP_SYN_SENT };
 		if (ns.active)
 			tr_owner_current(&ns.o);
+		if (!bpf_map_update_elem(&sessions, &key, &ns, BPF_NOEXIST))
+			return 0;
+		/* An entry already: a socket reset with no owner and now
+		 * connected again, in its process (the one to report it as).
+		 * Anything else left there belongs to a freed socket. */
+		s = bpf_map_lookup_elem(&sessions, &key);
+		if (s && s->closed && ns.active)
+			end_deferred(sk, s, key, btf);
 		if (bpf_map_update_elem(&sessions, &key, &ns, BPF_ANY))
 			tr_count_lost();
 		return 0;
 	}
 	s = bpf_map_lookup_elem(&sessions, &key);
-	if (!s) /* born before we started: duration unknown */
+	if (!s || s->closed) /* born before we started (duration unknown), or over */
 		return 0;
 	if (newstate != TCP_CLOSE) { /* close() or shutdown(), in its process */
 		if (!s->o.pid)
@@ -163,39 +195,31 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 TR_PROGRAM_PAIR(tcplife_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
 		on_state(sk, newstate, btf))
 
-/* The socket is being freed, after its CLOSE. A pending event gets its
- * owner: for a socket with no owner at CLOSE, this runs in the process
- * that closes it (see above). A session still here missed its CLOSE. */
+/* The socket is being freed, after its CLOSE. A session closed with no
+ * owner gets one: for such a socket this runs in the process that closes
+ * it (see above). A session still open missed its CLOSE. */
 static __always_inline int on_destroy(struct sock *sk, bool btf)
 {
-	__u64 key = (__u64)sk;
-	struct tcplife_event *p = bpf_map_lookup_elem(&pending, &key), *e;
-	struct session *s;
+	__u64 key = (__u64)sk, now;
+	struct session *s = bpf_map_lookup_elem(&sessions, &key);
 
-	if (p) {
-		struct tr_owner o;
-		tr_owner_current(&o);
-		if (tr_want_task(o.pid, o.comm) && (e = tr_reserve(sizeof(*e)))) {
-			__builtin_memcpy(e, p, sizeof(*e));
-			tr_hdr_set_owner(&e->h, &o);
-			tr_submit(e);
-		}
-		bpf_map_delete_elem(&pending, &key);
-		return 0;
-	}
-	s = bpf_map_lookup_elem(&sessions, &key);
 	if (!s)
 		return 0;
-	{
+	if (!s->closed) {
 		__u32 zero = 0;
 		__u64 *n = bpf_map_lookup_elem(&recovered, &zero);
+
 		if (n)
 			(*n)++;
+		now = bpf_ktime_get_ns();
+		if (s->o.pid) {
+			end_session(sk, s, key, now, btf);
+			return 0;
+		}
+		if (!defer_session(sk, s, key, now, btf))
+			return 0;
 	}
-	if (s->o.pid)
-		end_session(sk, s, key, bpf_ktime_get_ns(), btf);
-	else
-		defer_session(sk, s, key, bpf_ktime_get_ns(), btf);
+	end_deferred(sk, s, key, btf);
 	return 0;
 }
 

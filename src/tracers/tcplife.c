@@ -37,7 +37,6 @@ static int configure(struct trace_ctx *tc, void *skel)
 	if (!trace_feat_tracing_runtime_hash(NULL)) {
 		bpf_map__set_map_flags(s->maps.sessions, 0);
 		bpf_map__set_max_entries(s->maps.sessions, 65536);
-		bpf_map__set_map_flags(s->maps.pending, 0);
 	}
 	return 0;
 }
