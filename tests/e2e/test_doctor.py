@@ -2,6 +2,7 @@
 name them; a clean namespace raises nothing; snapshots give the same report."""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -202,6 +203,21 @@ def test_prometheus_output(netns):
     out = run(["doctor", "-i", "0", "--prom"], ns=netns.name, check=False).stdout
     assert 'netlens_doctor_finding{id="syncookies-off",area="tcp-listen",severity="warning"} 1' in out
     assert "netlens_doctor_worst_severity 2" in out
+    promtool = shutil.which("promtool")
+    if promtool:  # the exposition format's own linter (Debian package prometheus)
+        p = subprocess.run([promtool, "check", "metrics"], input=out, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_json_report_is_json_lines(netns):
+    """Every line of the JSON report parses on its own; the summary comes last."""
+    netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
+    out = run(["-j", "doctor", "-i", "0.2"], ns=netns.name, check=False).stdout
+    rows = [json.loads(l) for l in out.splitlines()]
+    assert [list(r) for r in rows[:-1]] == [["id", "severity", "area", "summary", "evidence", "values",
+                                            "fix"]] * (len(rows) - 1)
+    assert list(rows[-1]) == ["summary"] and rows[-1]["summary"]["interval_s"] == 0.2
+    assert any(r.get("id") == "syncookies-off" for r in rows)
 
 
 def test_default_command_is_doctor(netns):
