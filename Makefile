@@ -9,6 +9,10 @@ CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PYTEST    ?= /usr/bin/python3 -m pytest
+# what installs the build's packages (scripts/test-deps-order.sh passes a fake)
+INSTALL_DEPS ?= scripts/install-deps.sh
+# no call cycles between the files of src/sources (nm on the objects)
+CHECK_CYCLES ?= scripts/check-cycles.py
 
 ifeq ($(V),1)
 Q :=
@@ -41,46 +45,57 @@ FUZZ_SECONDS ?= 10
 MANPAGES  := $(wildcard docs/man/*.8)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit e2e asan-test valgrind-test fuzz bench install clean
+.PHONY: all deps test unit e2e asan-test valgrind-test fuzz bench install clean test-deps-order
 
-all: deps $(BUILD)/netlens
+all: $(BUILD)/netlens
 
-# Call the installer only when something is missing.
-deps:
-	$(Q)scripts/install-deps.sh --check 2>/dev/null || scripts/install-deps.sh
+# The dependency step. Every rule that runs a tool (cc, clang, bpftool,
+# pytest, valgrind) has the stamp as an order-only prerequisite (`| $(DEPS)`),
+# so under -jN nothing starts before the installer has finished, and it runs
+# once per build: the inner make of asan-test is handed the same stamp. The
+# installer is called only when something is missing; a new install-deps.sh
+# checks again. scripts/test-deps-order.sh proves the ordering.
+DEPS ?= $(abspath $(BUILD))/.deps-ok
 
-$(BUILD)/netlens: $(OBJS) $(BUILD)/obj/main.o
+deps: $(DEPS)
+
+$(DEPS): scripts/install-deps.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)$(INSTALL_DEPS) --check 2>/dev/null || $(INSTALL_DEPS)
+	$(Q)touch $@
+
+$(BUILD)/netlens: $(OBJS) $(BUILD)/obj/main.o | $(DEPS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/obj/%.o: src/%.c | $(SKELS) $(BUILD)/kernel_build.h
+$(BUILD)/obj/%.o: src/%.c | $(DEPS) $(SKELS) $(BUILD)/kernel_build.h
 	$(msg) CC $<
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # --- BPF: vmlinux.h from the running kernel's BTF -> .bpf.o -> skeleton ---
-$(BUILD)/vmlinux.btf:
+$(BUILD)/vmlinux.btf: | $(DEPS)
 	$(msg) BTF $@
 	$(Q)mkdir -p $(@D)
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "netlens: error: /sys/kernel/btf/vmlinux missing: build on a kernel with CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
 	$(Q)cp /sys/kernel/btf/vmlinux $@
 
-$(BUILD)/vmlinux.h: $(BUILD)/vmlinux.btf
+$(BUILD)/vmlinux.h: $(BUILD)/vmlinux.btf | $(DEPS)
 	$(msg) GEN $@
 	$(Q)$(BPFTOOL) btf dump file $< format c > $@
 
 # What the BPF objects were built against: lets netlens use programs
 # compiled without CO-RE relocations when it runs on that very kernel.
-$(BUILD)/btf_fingerprint: scripts/btf_fingerprint.c src/base/fingerprint.h
+$(BUILD)/btf_fingerprint: scripts/btf_fingerprint.c src/base/fingerprint.h | $(DEPS)
 	$(Q)$(CC) -O2 -Isrc -o $@ $<
 
-$(BUILD)/kernel_build.h: $(BUILD)/vmlinux.btf $(BUILD)/btf_fingerprint
+$(BUILD)/kernel_build.h: $(BUILD)/vmlinux.btf $(BUILD)/btf_fingerprint | $(DEPS)
 	$(msg) GEN $@
 	$(Q){ echo "#define NETLENS_BUILD_BTF_FINGERPRINT $$($(BUILD)/btf_fingerprint $<)"; \
 	      id=$$($(BPFTOOL) btf dump file $< | sed -n "s/^\[\([0-9]*\)\] FUNC 'bpf_iter_tcp' .*/\1/p"); \
 	      echo "#define NETLENS_BUILD_ITER_TCP_BTF_ID $${id:-0}"; } > $@
 
-$(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h)
+$(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h) | $(DEPS)
 	$(msg) BPF $<
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
@@ -90,18 +105,18 @@ $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h)
 # keep objects and skeletons: they are intermediates of the pattern chain
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 
-$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(DEPS)
 	$(msg) SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # --- tests ---
-$(BUILD)/tests/%: tests/unit/%.c $(OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(OBJS) | $(DEPS)
 	$(msg) TEST $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LIBS) -lcmocka
 
 # Microbenches that link the objects (bench/*_bench.c).
-$(BUILD)/bench/%: bench/%.c $(OBJS)
+$(BUILD)/bench/%: bench/%.c $(OBJS) | $(DEPS)
 	$(msg) BENCH $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
@@ -109,13 +124,14 @@ $(BUILD)/bench/%: bench/%.c $(OBJS)
 unit: all $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do \
 		NETLENS_FIXTURES=tests/fixtures $$t || exit 1; done
+	$(Q)$(CHECK_CYCLES) $(BUILD)/obj/sources
 
 e2e: all
 	$(Q)NETLENS=$(abspath $(BUILD)/netlens) $(PYTEST) -q tests/e2e $(PYTEST_ARGS)
 
 # Sanitizers: unit tests and the end-to-end tests marked `sanitize`.
-asan-test:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+asan-test: | $(DEPS)
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan DEPS=$(DEPS) \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" unit
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -127,7 +143,7 @@ valgrind-test: all
 # libFuzzer targets (tests/fuzz/fuzz_*.c, each defining LLVMFuzzerTestOneInput)
 # link every source but main.c; `make fuzz` runs each for FUZZ_SECONDS from
 # its seed corpus in tests/fuzz/corpus/NAME (recorded fixtures).
-build-fuzz/%: tests/fuzz/%.c $(SRCS) | $(SKELS) $(BUILD)/kernel_build.h
+build-fuzz/%: tests/fuzz/%.c $(SRCS) | $(DEPS) $(SKELS) $(BUILD)/kernel_build.h
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
@@ -140,7 +156,11 @@ fuzz: all $(FUZZ_BINS)
 			2>build-fuzz/$$n.log || { tail -50 build-fuzz/$$n.log; exit 1; }; \
 		echo "  fuzz    $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$$n.log) runs, no crash"; done
 
-test: unit e2e asan-test valgrind-test fuzz
+# Parallel makes wait for the dependency step (stub tools, a few seconds).
+test-deps-order:
+	$(Q)scripts/test-deps-order.sh
+
+test: unit e2e asan-test valgrind-test fuzz test-deps-order
 
 bench: all
 	$(Q)/usr/bin/python3 bench/ss_bench.py

@@ -6,42 +6,35 @@
  * qdisc, and rp_filter / arp_filter (own, `all`, and the effective value the
  * kernel applies). Reads go through the host; this file only plans and
  * prints. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
+#include "sources/netns.h"
 #include "sources/sysctl.h"
 #include "sources/rtnl.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <linux/if_arp.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char links_usage[] =
-	"usage: netlens links [options] [IFACE|PATTERN]...\n"
-	"\n"
+static const char links_about[] =
 	"Every interface (or those named; PATTERN is a shell glob) with its kind and\n"
 	"details, drawn as a tree: bridge/bond/team ports under their master,\n"
 	"vlan/macvlan/ipvlan/vxlan devices under their lower device. Shows mtu, state,\n"
-	"txqueuelen, qdisc, addresses, the veth peer (name, or ifindex@netnsid when it\n"
-	"lives in another namespace), and rp_filter and arp_filter: the interface's\n"
-	"own value, conf/all's, and the effective one (rp_filter: the larger of the\n"
-	"two; arp_filter: either one set).\n"
-	"\n"
-	"Options:\n"
-	"  -j, --json         one JSON object per interface (master, lower, peer, kind, info{})\n"
-	STATE_SRC_USAGE
-	"Examples:\n"
-	"  netlens links            netlens links 'br*'          netlens -j links\n";
+	"txqueuelen, qdisc, addresses, the veth peer (its name; ifindex@NETNS when it\n"
+	"lives in another namespace: the `ip netns` name for it, else the netnsid),\n"
+	"and rp_filter and arp_filter: the interface's own value, conf/all's, and the\n"
+	"effective one (rp_filter: the larger of the two; arp_filter: either one set).\n"
+	"JSON (-j): one object per interface (master, lower, peer, kind, info{}).\n";
 
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	STATE_SRC_LONGOPTS,
-	{ NULL, 0, NULL, 0 },
+static const struct opt_group links_opts[] = {
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 enum { C_NAME, C_IDX, C_KIND, C_STATE, C_MTU, C_QDISC, C_TXQ, C_ADDR, NCOLS };
@@ -57,6 +50,7 @@ struct links_run {
 	struct host *h;
 	struct rtnl_links ls;
 	struct rtnl_addrs as;
+	struct netns_names nsn; /* ip netns names of netnsids (live only) */
 	bool *sel;
 	int *parent;   /* index into ls.v, or -1 */
 	bool *done;
@@ -111,8 +105,17 @@ static void kv_fields(struct links_run *r, const struct rtnl_kv *kv, unsigned n)
 	char label[64];
 
 	for (unsigned i = 0; i < n; i++) {
-		snprintf(label, sizeof(label), "%s ", kv[i].key);
-		if (kv[i].type == RV_STR) {
+		snprintf(label, sizeof(label), "%s ", kv[i].label ? kv[i].label : kv[i].key);
+		if (kv[i].text) {
+			/* text and JSON word it differently: one call each */
+			out_field_str(r->t, NULL, label, kv[i].text);
+			if (kv[i].type == RV_BOOL)
+				out_field_bool(r->t, kv[i].key, NULL, kv[i].u != 0);
+			else
+				out_field_u64(r->t, kv[i].key, NULL, kv[i].u);
+		} else if (kv[i].type == RV_BOOL) {
+			out_field_bool(r->t, kv[i].key, label, kv[i].u != 0);
+		} else if (kv[i].type == RV_STR) {
 			out_field_str(r->t, kv[i].key, label, kv[i].s);
 		} else if (kv[i].type == RV_IFINDEX) {
 			const struct rtnl_link *o = rtnl_link_by_index(&r->ls, (int)kv[i].u);
@@ -186,10 +189,13 @@ static void print_link(struct links_run *r, size_t i, const char *prefix, int de
 		out_field_str(t, "lower", "lower ", lo ? lo->name : num);
 	}
 	if (strcmp(l->kind, "veth") == 0 && l->link) {
-		char peer[64];
+		char peer[300];
 		const struct rtnl_link *p = l->has_link_netnsid ? NULL : rtnl_link_by_index(&r->ls, l->link);
+		const char *ns = l->has_link_netnsid ? netns_name_of(&r->nsn, l->link_netnsid) : NULL;
 		if (p)
 			snprintf(peer, sizeof(peer), "%s", p->name);
+		else if (ns) /* as `ip link` shows link-netns NAME */
+			snprintf(peer, sizeof(peer), "%d@%s", l->link, ns);
 		else if (l->has_link_netnsid)
 			snprintf(peer, sizeof(peer), "%d@%d", l->link, l->link_netnsid);
 		else
@@ -198,6 +204,8 @@ static void print_link(struct links_run *r, size_t i, const char *prefix, int de
 		out_field_i64(t, "peer_ifindex", NULL, l->link);
 		if (l->has_link_netnsid)
 			out_field_i64(t, "peer_netnsid", NULL, l->link_netnsid);
+		if (ns)
+			out_field_str(t, "peer_netns", NULL, ns);
 	}
 	if (l->ninfo) {
 		out_obj_begin(t, "info", "");
@@ -302,18 +310,15 @@ static int cmd_links(int argc, char **argv)
 	const char *unmatched = NULL;
 	struct state_src src = { 0 };
 	struct links_run r = { 0 };
-	int opt, err, status;
+	struct opts p;
+	int c, err, status;
 
-	while ((opt = getopt_long(argc, argv, "jN:", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j': out_set_format(OUT_JSON); break;
-		default:
-			if (state_src_opt(&src, opt, optarg))
-				break;
-			command_usage(command_find("links"), 1);
-			return EXIT_USAGE;
-		}
-	}
+	if (opts_begin(&p, "links", links_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0)
+		state_src_opt(&src, c, p.arg); /* the table holds nothing else */
+	if (c < 0)
+		return EXIT_USAGE;
 	r.h = state_src_open(&src);
 	if (!r.h)
 		return EXIT_FAIL;
@@ -332,12 +337,18 @@ static int cmd_links(int argc, char **argv)
 		status = out_error("out of memory");
 		goto out;
 	}
-	if (rtnl_select(&r.ls, argv + optind, argc - optind, r.sel, &unmatched)) {
-		status = out_error(strpbrk(unmatched, "*?[") ? "no interface matches '%s'"
-							     : "no interface named '%s' in this namespace",
+	if (rtnl_select(&r.ls, argv + p.next, argc - p.next, r.sel, &unmatched)) {
+		status = out_error(strpbrk(unmatched, "*?[") ? "no interface matches '%s': run "
+							       "'netlens links' for the list"
+							     : "no interface named '%s' in this namespace: run "
+							       "'netlens links' for the list",
 				   unmatched);
 		goto out;
 	}
+	/* names for netnsids: the live namespaces only (a snapshot has none);
+	 * without them the ids are shown, as `ip` does */
+	if (host_is_live(r.h) && (err = netns_names_load(NULL, &r.nsn)))
+		out_warn("naming namespaces by their netnsid failed (%s): showing the ids", strerror(-err));
 	if (r.ls.interrupted)
 		out_warn("the interface list changed while it was read: run again for a consistent view");
 	status = show(&r);
@@ -347,10 +358,13 @@ out:
 	free(r.done);
 	rtnl_links_free(&r.ls);
 	rtnl_addrs_free(&r.as);
+	netns_names_free(&r.nsn);
 	host_close(r.h);
 	return status;
 }
 
 NETLENS_COMMAND(links, .name = "links", .run = cmd_links,
 		.summary = "interfaces as a tree: kinds, masters, lower devices, peers, addresses, rp_filter",
-		.usage = links_usage);
+		.synopsis = "[options] [IFACE|PATTERN]...", .about = links_about, .opts = links_opts,
+		.notes = "Examples:\n"
+			 "  netlens links            netlens links 'br*'          netlens -j links\n");

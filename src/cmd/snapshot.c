@@ -11,6 +11,7 @@
 #include "sources/netns.h"
 #include "sources/snapshot.h"
 #include "sources/sockdiag.h"
+#include "ss/record.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,26 +132,15 @@ static int record_rtnl(struct recorder *r, uint16_t type, uint8_t family)
 	return record_dump(r, NETLINK_ROUTE, &req.nlh);
 }
 
+/* Socket dumps, or the /proc/net tables ss falls back to: as ss --record. */
 static int record_sockets(struct recorder *r)
 {
-	static const struct { enum sock_kind kind; int family; } dumps[] = {
-		{ SK_TCP, AF_INET }, { SK_TCP, AF_INET6 }, { SK_UDP, AF_INET }, { SK_UDP, AF_INET6 },
-		{ SK_RAW, AF_INET }, { SK_RAW, AF_INET6 }, { SK_MPTCP, AF_INET }, { SK_MPTCP, AF_INET6 },
-		{ SK_UNIX, AF_UNIX }, { SK_PACKET, AF_PACKET },
-	};
-	char *req = malloc(4096);
-	int err = 0;
+	struct ss_record_stats st = { 0 };
+	int err = ss_record_sockets(r->h, &st);
 
-	if (!req)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]) && !err; i++) {
-		struct sockdiag_query q = { .kind = dumps[i].kind, .family = dumps[i].family,
-					    .states = SS_ALL_STATES,
-					    .ext = SKX_MEMINFO | SKX_TCPINFO | SKX_MISC };
-		memset(req, 0, 4096);
-		err = record_dump(r, NETLINK_SOCK_DIAG, sockdiag_request(&q, req, 0));
-	}
-	free(req);
+	r->files += st.files;
+	r->dumps += st.dumps;
+	r->skipped += st.skipped;
 	return err;
 }
 
@@ -186,11 +175,6 @@ static int record_sample(struct recorder *r)
 	    (err = record_rtnl(r, RTM_GETNEIGH, AF_INET6)))
 		return err;
 	return record_sockets(r);
-}
-
-static int add_meta(struct snap_writer *w, const char *name, const char *value)
-{
-	return snap_add(w, SNAP_META, 0, name, strlen(name), value, strlen(value));
 }
 
 static int cmd_snapshot(int argc, char **argv)
@@ -229,28 +213,28 @@ static int cmd_snapshot(int argc, char **argv)
 					 ns_name ? ns_name : ns_path, strerror(-err));
 	}
 
-	FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "wbe");
-	if (!f)
-		return out_error("cannot write %s: %s", out, strerror(errno));
+	/* a file is written beside its name and renamed into place when whole */
+	struct snap_out so = { 0 };
+	char why[512];
+	FILE *f = stdout;
+	if (strcmp(out, "-") != 0) {
+		if (snap_out_open(&so, out, why, sizeof(why)) < 0)
+			return out_error("%s", why);
+		f = so.f;
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	struct snap_writer w;
 	struct recorder r = { 0 };
-	struct utsname u;
-	char ms[32];
 
 	snap_begin(&w, f, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
-	uname(&u);
-	snprintf(ms, sizeof(ms), "%ld", lround(interval * 1000));
-	add_meta(&w, "netlens", NETLENS_VERSION);
-	add_meta(&w, "hostname", u.nodename);
-	add_meta(&w, "kernel", u.release);
-	add_meta(&w, "interval_ms", ms);
-	add_meta(&w, "samples", interval > 0 ? "2" : "1");
+	snap_add_host_meta(&w, lround(interval * 1000), interval > 0 ? 2 : 1);
 
 	r.h = host_recording(&w);
-	if (!r.h)
+	if (!r.h) {
+		snap_out_abort(&so);
 		return out_error("out of memory");
+	}
 	for (unsigned s = 0; s < (interval > 0 ? 2u : 1u); s++) {
 		if (s) {
 			struct timespec ts = { (time_t)interval,
@@ -264,17 +248,18 @@ static int cmd_snapshot(int argc, char **argv)
 		err = record_sample(&r);
 		if (err) {
 			host_close(r.h);
-			if (f != stdout)
-				fclose(f);
+			snap_out_abort(&so);
 			return out_error("recording sample %u: %s", s + 1, strerror(-err));
 		}
 	}
 	host_close(r.h);
 	err = snap_finish(&w);
-	if (f != stdout && fclose(f) != 0 && !err)
-		err = -errno;
-	if (err)
+	if (err) {
+		snap_out_abort(&so);
 		return out_error("writing %s: %s", out, strerror(-err));
+	}
+	if (f != stdout && snap_out_commit(&so, why, sizeof(why)) < 0)
+		return out_error("%s", why);
 
 	static const struct out_col cols[] = {
 		{ "File", "file", 0, 0 }, { "Files", "files", OUT_RIGHT, 0 },

@@ -11,8 +11,10 @@
 #include "sources/procnet_sock.h"
 #include "sources/sockdiag.h"
 #include "sources/sockiter.h"
+#include "sources/snapshot.h"
 #include "sources/sockstat.h"
 #include "ss/filter.h"
+#include "ss/record.h"
 #include "ss/ss.h"
 
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char ss_about[] =
@@ -82,7 +85,7 @@ static const struct opt other_rows[] = {
 	{ OPT_NO_BPF, "no-bpf", NULL,
 	  "never (default: when allowed and the TCP table is big)" },
 	{ OPT_RECORD, "record", "FILE",
-	  "also append the raw netlink replies to FILE" },
+	  "also save every socket to FILE, a snapshot for --from" },
 	OPT_END,
 };
 
@@ -181,7 +184,6 @@ struct ss_run {
 	unsigned proc_kinds;   /* kinds read from /proc/net (no diag module) */
 	char proc_note[512];   /* the files read, for the one note on stderr */
 	char proc_mods[128];   /* the diag modules missing */
-	FILE *record;
 	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
 	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
 	unsigned long shown;
@@ -222,26 +224,6 @@ static const char *kind_name(enum sock_kind k)
 static const char *const diag_module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
 	"mptcp_diag", "unix_diag", "af_packet_diag" };
 
-/* Test hook: NETLENS_SS_NO_DIAG=raw,udp,... ("all": every kind with a
- * /proc/net table) makes those kinds
- * behave as if the kernel had no diag module for them, so the /proc/net
- * fallback runs on kernels that have every module. */
-static bool diag_disabled(enum sock_kind kind)
-{
-	static const char *const names[SK_KIND_MAX] = { "tcp", "udp", "raw", "mptcp", "unix",
-							 "packet" };
-	const char *v = getenv("NETLENS_SS_NO_DIAG");
-	size_t n = strlen(names[kind]);
-
-	for (const char *p = v; p && *p; p += strcspn(p, ","), p += *p == ',') {
-		size_t w = strcspn(p, ",");
-		if ((w == 3 && !strncmp(p, "all", 3) && procnet_sock_path(kind, AF_INET)) ||
-		    (w == n && !strncmp(p, names[kind], n)))
-			return true;
-	}
-	return false;
-}
-
 /* One kind and family from its /proc/net table: -ENOENT when there is none. */
 static int from_proc(struct ss_run *r, enum sock_kind kind, int family)
 {
@@ -276,7 +258,6 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 		.kind = kind,
 		.family = family,
 		.states = r->o.summary ? SS_ALL_STATES : r->states,
-		.record = r->record,
 	};
 	bool inet = kind != SK_UNIX && kind != SK_PACKET;
 	int err;
@@ -304,7 +285,7 @@ static int dump_one(struct ss_run *r, enum sock_kind kind, int family)
 		r->user_filter = ss_filter_has_expr(r->filter) && !r->o.summary;
 		q.bytecode = NULL;
 		err = sockdiag_dump_host(r->host, &q, on_sock, r);
-	} else if (diag_disabled(kind)) {
+	} else if (ss_diag_disabled() & KIND(kind)) {
 		err = -ENOENT;
 	} else {
 		err = sockdiag_dump(&q, on_sock, r);
@@ -528,6 +509,62 @@ static void print_summary(struct ss_run *r)
 	out_table_end(t);
 }
 
+/* --record FILE: everything `ss --from` reads (every socket in every state,
+ * with every extension and no kernel filter; the -s files; the /proc/net
+ * tables of kinds without a diag module), read through the live host into
+ * a snapshot written beside FILE and renamed into place once whole. Then
+ * the recording becomes the host, so what this run prints is what the file
+ * holds and `ss --from FILE` with the same options prints it again. */
+static int record_and_replay(struct ss_run *r)
+{
+	struct ss_record_stats st = { 0 };
+	struct snap_writer w;
+	struct snapshot *snap;
+	struct snap_out so;
+	struct host *rec;
+	struct timespec now;
+	char why[512];
+	int err;
+
+	if (snap_out_open(&so, r->record_path, why, sizeof(why)) < 0)
+		return out_error("%s", why);
+	clock_gettime(CLOCK_REALTIME, &now);
+	snap_begin(&w, so.f, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	snap_add_host_meta(&w, 0, 1);
+	r->host->rec = &w;
+	err = ss_record(r->host, &st);
+	r->host->rec = NULL;
+	if (!err)
+		err = snap_finish(&w);
+	if (err) {
+		snap_out_abort(&so);
+		return out_error("recording sockets into %s: %s", r->record_path, strerror(-err));
+	}
+	snap = calloc(1, sizeof(*snap));
+	if (!snap) {
+		snap_out_abort(&so);
+		return out_error("out of memory");
+	}
+	if (snap_out_load(&so, snap, why, sizeof(why)) < 0) {
+		free(snap);
+		snap_out_abort(&so);
+		return out_error("%s", why);
+	}
+	if (snap_out_commit(&so, why, sizeof(why)) < 0) {
+		snap_close(snap);
+		free(snap);
+		return out_error("%s", why);
+	}
+	if (!(rec = host_recorded(snap))) {
+		snap_close(snap);
+		free(snap);
+		return out_error("out of memory (%s was written)", r->record_path);
+	}
+	host_close(r->host);
+	r->host = rec;
+	return 0;
+}
+
 /* Which kinds, families and states: the defaults ss uses. */
 static int plan(struct ss_run *r)
 {
@@ -630,7 +667,16 @@ static int cmd_ss(int argc, char **argv)
 		status = out_error("--from reads a snapshot: --record does not apply");
 		goto out;
 	}
+	if (r->record_path && r->o.bpf) {
+		status = out_error("--bpf lists only what the iterator provides: drop --record, or "
+				   "drop --bpf");
+		goto out;
+	}
 	if (!(r->host = state_src_open(&r->src))) {
+		status = EXIT_FAIL;
+		goto out;
+	}
+	if (r->record_path && record_and_replay(r)) {
 		status = EXIT_FAIL;
 		goto out;
 	}
@@ -659,14 +705,8 @@ static int cmd_ss(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (r->record_path) {
-		r->record = fopen(r->record_path, "we");
-		if (!r->record) {
-			status = out_error("cannot write %s: %s", r->record_path, strerror(errno));
-			goto out;
-		}
-	}
-	if (r->o.processes && !host_is_live(r->host)) {
+	/* owners are not in snapshots; a --record run still sees this host's */
+	if (r->o.processes && !host_is_live(r->host) && !r->record_path) {
 		out_warn("-p: snapshots do not record process owners; not shown");
 		r->o.processes = false;
 	}
@@ -720,8 +760,6 @@ static int cmd_ss(int argc, char **argv)
 out:
 	if (have_owners)
 		procfd_free(&owners);
-	if (r->record && fclose(r->record) != 0 && !status)
-		status = out_error("writing %s: %s", r->record_path, strerror(errno));
 	free(r->bytecode);
 	ss_filter_free(r->filter);
 	host_close(r->host);

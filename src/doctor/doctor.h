@@ -118,7 +118,7 @@ bool ev_sysctl_str(const struct evidence *ev, const char *name, char *buf, size_
 bool ev_owner(const struct evidence *ev, uint64_t inode, char *buf, size_t size);
 /* IPv4 routes (every table) and IPv4 policy routing rules. */
 const struct rt_routes *ev_routes4(const struct evidence *ev, int *err);
-const struct rt_rules *ev_rules4(const struct evidence *ev, int *err);
+const struct route_rules *ev_rules4(const struct evidence *ev, int *err);
 /* Carrier up/down counts of every link. */
 const struct link_carriers *ev_carriers(const struct evidence *ev);
 /* RPS masks of a link of the last sample; 0 or -errno (-ESTALE: another

@@ -226,7 +226,7 @@ struct ev_memo {
 	bool routes_done, rules_done, carriers_done, pool_done, tw_done, cpus_done, owners_done;
 	int routes_err, rules_err, carriers_err, pool_err, tw_err, owners_err;
 	struct rt_routes routes;
-	struct rt_rules rules;
+	struct route_rules rules;
 	struct link_carriers carriers;
 	struct sockmem_pool_state pool;
 	struct ev_sock *tw;
@@ -337,7 +337,7 @@ static void memo_free(struct ev_memo *m)
 	}
 	free(m->sys);
 	route_free(&m->routes);
-	rule_free(&m->rules);
+	route_rule_free(&m->rules);
 	link_carriers_free(&m->carriers);
 	free(m->tw);
 	free(m->cpus);
@@ -434,13 +434,13 @@ const struct rt_routes *ev_routes4(const struct evidence *ev, int *err)
 	return m->routes_err ? NULL : &m->routes;
 }
 
-const struct rt_rules *ev_rules4(const struct evidence *ev, int *err)
+const struct route_rules *ev_rules4(const struct evidence *ev, int *err)
 {
 	struct ev_memo *m = ev->memo;
 
 	if (!m->rules_done) {
 		m->rules_done = true;
-		m->rules_err = rule_load(host_at_last(ev), AF_INET, &m->rules);
+		m->rules_err = route_rule_load(host_at_last(ev), AF_INET, &m->rules);
 	}
 	if (err)
 		*err = m->rules_err;

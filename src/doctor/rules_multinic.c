@@ -159,12 +159,12 @@ static const struct rt_route *best_route(const struct rt_routes *rs, const struc
 
 /* A non-built-in rule sending traffic from addr to a table of its own;
  * with via_if, that table must also route through that interface. */
-static const struct rt_rule *policy_rule_for(const struct rt_rules *rules, const struct rt_routes *rs,
+static const struct route_rule *policy_rule_for(const struct route_rules *rules, const struct rt_routes *rs,
 					     const uint8_t *addr, int via_if)
 {
 	for (size_t i = 0; i < rules->n; i++) {
-		const struct rt_rule *u = &rules->v[i];
-		if (u->family != AF_INET || rule_is_builtin(u) || u->action != FR_ACT_TO_TBL ||
+		const struct route_rule *u = &rules->v[i];
+		if (u->family != AF_INET || route_rule_is_builtin(u) || u->action != FR_ACT_TO_TBL ||
 		    u->invert || u->has_fwmark || u->iifname[0] || !u->src_len ||
 		    u->table == RT_TABLE_MAIN || u->table == RT_TABLE_LOCAL || u->table == RT_TABLE_DEFAULT ||
 		    !prefix_contains(AF_INET, u->src, u->src_len, addr))
@@ -200,7 +200,7 @@ struct rpf {
 
 /* Policy routing from one of the interface's addresses back out of it
  * makes the reverse lookup pass. */
-static bool rpf_policy_fixed(const struct rt_rules *rules, const struct rt_routes *rs,
+static bool rpf_policy_fixed(const struct route_rules *rules, const struct rt_routes *rs,
 			     const struct v4addr *as, size_t nas, int ifindex)
 {
 	for (size_t k = 0; k < nas; k++)
@@ -212,7 +212,7 @@ static bool rpf_policy_fixed(const struct rt_rules *rules, const struct rt_route
 /* Strict interfaces, and each main-table route through one that loses to a
  * route through another interface (unless policy routing fixes it). */
 static void rpf_scan(struct rpf *x, const struct evidence *ev, const struct rt_routes *rs,
-		     const struct rt_rules *rules, const struct v4addr *as, size_t nas)
+		     const struct route_rules *rules, const struct v4addr *as, size_t nas)
 {
 	const struct rtnl_links *ls = cur_links(ev);
 
@@ -317,7 +317,7 @@ static void rpf_fix(struct finding *f, const struct evidence *ev, const struct r
 
 static void check_rpf(struct report *r, const struct evidence *ev)
 {
-	static const struct rt_rules none;
+	static const struct route_rules none;
 	const struct rt_routes *rs;
 	struct v4addr *as = NULL;
 	struct rpf x = { 0 };
@@ -327,7 +327,7 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
 	if (!(rs = ev_routes4(ev, &err)))
 		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
-	const struct rt_rules *rules = ev_rules4(ev, NULL);
+	const struct route_rules *rules = ev_rules4(ev, NULL);
 	if (!rules)
 		rules = &none; /* no policy routing to look at */
 	x.drops = ev_delta(ev, "TcpExtIPReversePathFilter");
@@ -487,7 +487,7 @@ static bool nic_kind(const struct rtnl_link *l)
 static void check_policy_routing(struct report *r, const struct evidence *ev)
 {
 	const struct rt_routes *rs;
-	const struct rt_rules *rules;
+	const struct route_rules *rules;
 	struct v4addr *as = NULL;
 	char ifn[IFNAMSIZ + 8], t[192], gw[INET_ADDRSTRLEN];
 	int err;
@@ -541,7 +541,7 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 					 route_text(ev, own_def, t, sizeof(t)));
 		size_t extra = 0;
 		for (size_t j = 0; j < rules->n; j++)
-			extra += rules->v[j].family == AF_INET && !rule_is_builtin(&rules->v[j]);
+			extra += rules->v[j].family == AF_INET && !route_rule_is_builtin(&rules->v[j]);
 		if (extra)
 			finding_evidence(f, "RTM_GETRULE", "%zu policy rule%s beyond local/main/default, "
 					 "none from %s", extra, extra == 1 ? "" : "s", a->text);

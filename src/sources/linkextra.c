@@ -1,8 +1,8 @@
 /* Carrier change counts and RPS masks of links. See linkextra.h. */
 #include "sources/linkextra.h"
 #include "sources/host.h"
-#include "sources/nl.h"
-#include "sources/rtnl_int.h"
+#include "sources/nldump.h"
+#include "sources/rtnl.h"
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -11,62 +11,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int on_link(const struct nlmsghdr *nlh, void *arg)
+/* The counts are fields of struct rtnl_link: rtnl.c parses the message;
+ * this keeps the part doctor's rules look at. */
+static int from_links(const struct rtnl_links *ls, struct link_carriers *out)
 {
-	struct link_carriers *c = arg;
-	struct ifinfomsg ifi;
-	struct rtnl_tb tb;
-	uint16_t type;
-	int err;
-
-	memcpy(&type, (const char *)nlh + offsetof(struct nlmsghdr, nlmsg_type), sizeof(type));
-	if (type != RTM_NEWLINK)
-		return 0;
-	if ((err = rtnl_tb_msg(nlh, sizeof(ifi), &tb)))
-		return err;
-	memcpy(&ifi, (const char *)nlh + NLMSG_HDRLEN, sizeof(ifi));
-	struct link_carrier *l = rtnl_grow((void **)&c->v, &c->n, &c->cap, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	l->ifindex = ifi.ifi_index;
-	if (!rtnl_str(tb.a[IFLA_IFNAME], l->name, sizeof(l->name)) || !l->name[0])
-		snprintf(l->name, sizeof(l->name), "if%d", l->ifindex);
-	l->has_changes = rtnl_u32(tb.a[IFLA_CARRIER_CHANGES], &l->changes);
-	l->has_updown = rtnl_u32(tb.a[IFLA_CARRIER_UP_COUNT], &l->up) &&
-			rtnl_u32(tb.a[IFLA_CARRIER_DOWN_COUNT], &l->down);
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct rtnl_link *l = &ls->v[i];
+		struct link_carrier *c = nl_vec_grow(NL_VEC(out));
+		if (!c)
+			return -ENOMEM;
+		c->ifindex = l->ifindex;
+		snprintf(c->name, sizeof(c->name), "%s", l->name);
+		c->changes = l->carrier_changes;
+		c->up = l->carrier_up;
+		c->down = l->carrier_down;
+		c->has_changes = l->has_carrier_changes;
+		c->has_updown = l->has_carrier_updown;
+	}
 	return 0;
+}
+
+/* Takes the outcome of reading ls (err) and ls itself, which it frees. */
+static int carriers_of(struct rtnl_links *ls, int err, struct link_carriers *out)
+{
+	if (!err)
+		err = from_links(ls, out);
+	rtnl_links_free(ls);
+	if (err)
+		link_carriers_free(out);
+	return err;
 }
 
 int link_carriers_parse(const void *buf, size_t len, struct link_carriers *out)
 {
-	bool intr = false;
-	int r = nl_parse_dump(buf, len, 0, 0, on_link, out, &intr);
+	struct rtnl_links ls = { 0 };
 
-	if (r < 0)
-		link_carriers_free(out);
-	return r < 0 ? r : 0;
+	return carriers_of(&ls, rtnl_parse_links(buf, len, &ls), out);
 }
 
 int link_carriers_load(struct host *h, struct link_carriers *out)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.ifi = { .ifi_family = AF_UNSPEC },
-	};
-	char *buf = NULL;
-	size_t len = 0;
-	int err = host_nl_dump(h, NETLINK_ROUTE, &req.nlh, &buf, &len);
+	struct rtnl_links ls = { 0 };
 
 	memset(out, 0, sizeof(*out));
-	if (err)
-		return err;
-	err = link_carriers_parse(buf, len, out);
-	free(buf);
-	return err;
+	return carriers_of(&ls, rtnl_load_links(h, &ls), out);
 }
 
 void link_carriers_free(struct link_carriers *c)

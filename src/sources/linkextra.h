@@ -6,7 +6,8 @@
  * Carrier counts: IFLA_CARRIER_CHANGES (since 3.15; every carrier change
  * since the device was created), IFLA_CARRIER_UP_COUNT and
  * IFLA_CARRIER_DOWN_COUNT (since 4.16). They come from one dump of the
- * host's current sample (live: now).
+ * host's current sample (live: now), parsed by rtnl.c (struct rtnl_link
+ * carries them too: a reader that has the links needs no second dump).
  *
  * RPS: /sys/class/net/IF/queues/rx-N/rps_cpus for N = 0, 1, ... until one
  * is missing. sysfs shows the devices of the namespace that mounted it

@@ -1,8 +1,7 @@
 /* RTM_GETNEIGH: request and parser. See neigh.h. */
 #include "sources/neigh.h"
-#include "sources/host.h"
-#include "sources/nl.h"
-#include "sources/rtnl_int.h"
+#include "sources/nlattr.h"
+#include "sources/nldump.h"
 
 #include <errno.h>
 #include <linux/neighbour.h>
@@ -16,16 +15,14 @@
 int neigh_parse_msg(const struct nlmsghdr *nlh, struct rt_neigh *n)
 {
 	struct ndmsg ndm;
-	struct rtnl_tb tb;
-	uint16_t type;
+	struct nlattr_tb tb;
 	int err;
 
-	memcpy(&type, (const char *)nlh + offsetof(struct nlmsghdr, nlmsg_type), sizeof(type));
-	if (type != RTM_NEWNEIGH)
+	if (nlattr_msg_type(nlh) != RTM_NEWNEIGH)
 		return 1;
-	if ((err = rtnl_tb_msg(nlh, sizeof(ndm), &tb)))
+	if ((err = nlattr_tb_msg(nlh, sizeof(ndm), &tb)))
 		return err;
-	memcpy(&ndm, (const char *)nlh + NLMSG_HDRLEN, sizeof(ndm));
+	nlattr_msg_hdr(nlh, &ndm, sizeof(ndm));
 	memset(n, 0, sizeof(*n));
 	n->ifindex = ndm.ndm_ifindex;
 	n->family = ndm.ndm_family;
@@ -34,8 +31,8 @@ int neigh_parse_msg(const struct nlmsghdr *nlh, struct rt_neigh *n)
 	n->state = ndm.ndm_state;
 	size_t need = n->family == AF_INET ? 4 : n->family == AF_INET6 ? 16 : 0;
 	const struct nlattr *d = tb.a[NDA_DST];
-	if (d && need && mnl_attr_get_payload_len(d) >= need) {
-		memcpy(n->dst, mnl_attr_get_payload(d), need);
+	if (d && need && nlattr_len(d) >= need) {
+		memcpy(n->dst, nlattr_data(d), need);
 		n->has_dst = true;
 	}
 	return 0;
@@ -69,20 +66,9 @@ int neigh_count_parse(const void *buf, size_t len, struct neigh_counts *out)
 
 int neigh_load_counts(struct host *h, int family, struct neigh_counts *out)
 {
-	char req[NLMSG_HDRLEN + sizeof(struct ndmsg)] = { 0 };
-	struct nlmsghdr *nlh = (struct nlmsghdr *)req;
 	struct ndmsg ndm = { .ndm_family = (uint8_t)family };
-	char *buf = NULL;
-	size_t len = 0;
-	int err;
+	struct nl_req req = NL_REQ(NETLINK_ROUTE, RTM_GETNEIGH, ndm);
 
-	nlh->nlmsg_len = (uint32_t)NLMSG_LENGTH(sizeof(ndm));
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	memcpy(req + NLMSG_HDRLEN, &ndm, sizeof(ndm));
-	if ((err = host_nl_dump(h, NETLINK_ROUTE, nlh, &buf, &len)))
-		return err;
-	err = neigh_count_parse(buf, len, out);
-	free(buf);
-	return err;
+	/* counted as they come: no entry is kept */
+	return nl_dump_each(h, &req, on_neigh, out, NULL);
 }

@@ -1,10 +1,20 @@
+/* Entering namespaces, and naming netnsids. See netns.h. */
 #include "sources/netns.h"
+#include "sources/nl.h"
+#include "sources/nlattr.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int netns_enter_path(const char *path)
@@ -28,4 +38,122 @@ int netns_enter_name(const char *name)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	return netns_enter_path(path);
+}
+
+struct nsid_reply {
+	int32_t nsid;
+	int found;
+};
+
+static int on_nsid(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nsid_reply *r = arg;
+	struct nlattr_tb tb;
+	int err;
+
+	if (nlattr_msg_type(nlh) != RTM_NEWNSID)
+		return 1;
+	if ((err = nlattr_tb_msg(nlh, sizeof(struct rtgenmsg), &tb)))
+		return err;
+	r->found = nlattr_u32(tb.a[NETNSA_NSID], (uint32_t *)&r->nsid);
+	return 1; /* one reply, no NLMSG_DONE: stop */
+}
+
+/* The id the current namespace gave the namespace of fd; -ENOENT for none. */
+static int nsid_of_fd(struct nl_dump *d, int fd, int32_t *nsid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nsid_reply r = { .nsid = NETNSA_NSID_NOT_ASSIGNED };
+	struct rtgenmsg *g;
+	int err;
+
+	nlh->nlmsg_type = RTM_GETNSID;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
+	if ((err = nl_dump_run(d, nlh, on_nsid, &r)))
+		return err;
+	if (!r.found || r.nsid < 0)
+		return -ENOENT;
+	*nsid = r.nsid;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct netns_name *)a)->name, ((const struct netns_name *)b)->name);
+}
+
+int netns_names_load(const char *dir, struct netns_names *out)
+{
+	struct nl_dump d;
+	struct dirent *e;
+	DIR *dp;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!dir)
+		dir = "/run/netns";
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	if ((err = nl_dump_open(&d, NETLINK_ROUTE, NULL))) {
+		closedir(dp);
+		return err;
+	}
+	while ((e = readdir(dp))) {
+		int32_t nsid;
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(out->v->name))
+			continue;
+		int fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone, or not ours to open: no name for it */
+		int r = nsid_of_fd(&d, fd, &nsid);
+		close(fd);
+		if (r == -ENOENT || r == -EINVAL)
+			continue; /* no id here, or not a namespace file */
+		if (r) {
+			err = r;
+			break;
+		}
+		if (out->n == out->cap) {
+			size_t nc = out->cap ? out->cap * 2 : 16;
+			struct netns_name *p = realloc(out->v, nc * sizeof(*p));
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			out->v = p;
+			out->cap = nc;
+		}
+		out->v[out->n].nsid = nsid;
+		snprintf(out->v[out->n].name, sizeof(out->v->name), "%s", e->d_name);
+		out->n++;
+	}
+	nl_dump_close(&d);
+	closedir(dp);
+	if (err) {
+		netns_names_free(out);
+		return err;
+	}
+	/* readdir order is the filesystem's: the first name by strcmp, always */
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_name);
+	return 0;
+}
+
+const char *netns_name_of(const struct netns_names *ns, int32_t nsid)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (ns->v[i].nsid == nsid)
+			return ns->v[i].name;
+	return NULL;
+}
+
+void netns_names_free(struct netns_names *ns)
+{
+	free(ns->v);
+	memset(ns, 0, sizeof(*ns));
 }

@@ -1,8 +1,7 @@
 /* RTM_GETROUTE and RTM_GETRULE: requests and parsers. See route.h. */
 #include "sources/route.h"
-#include "sources/host.h"
-#include "sources/nl.h"
-#include "sources/rtnl_int.h"
+#include "sources/nlattr.h"
+#include "sources/nldump.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,13 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static uint16_t msg_type(const struct nlmsghdr *nlh)
-{
-	uint16_t t;
-	memcpy(&t, (const char *)nlh + offsetof(struct nlmsghdr, nlmsg_type), sizeof(t));
-	return t;
-}
-
 static size_t addr_size(int family) { return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0; }
 
 /* Copies a family-sized address; false (dst untouched) when a is absent or short. */
@@ -29,32 +21,28 @@ static bool get_addr(const struct nlattr *a, int family, uint8_t *dst)
 {
 	size_t need = addr_size(family);
 
-	if (!a || !need || mnl_attr_get_payload_len(a) < need)
+	if (!a || !need || nlattr_len(a) < need)
 		return false;
-	memcpy(dst, mnl_attr_get_payload(a), need);
+	memcpy(dst, nlattr_data(a), need);
 	return true;
 }
 
-static int dump(struct host *h, uint16_t type, int family, char **buf, size_t *len)
+/* A dump request of one family: struct rtmsg and struct fib_rule_hdr are
+ * both 12 bytes, family first, so one header serves routes and rules. */
+static int dump(struct host *h, uint16_t type, int family, nl_rec_parse parse, struct nl_vec vec)
 {
-	/* struct rtmsg and struct fib_rule_hdr are both 12 bytes, family first */
-	char req[NLMSG_HDRLEN + sizeof(struct rtmsg)] = { 0 };
-	struct nlmsghdr *nlh = (struct nlmsghdr *)req;
 	struct rtmsg rtm = { .rtm_family = (unsigned char)family };
+	struct nl_req req = NL_REQ(NETLINK_ROUTE, type, rtm);
 
-	nlh->nlmsg_len = (uint32_t)NLMSG_LENGTH(sizeof(rtm));
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	memcpy(req + NLMSG_HDRLEN, &rtm, sizeof(rtm));
-	return host_nl_dump(h, NETLINK_ROUTE, nlh, buf, len);
+	return nl_dump_vec(h, &req, parse, vec, NULL);
 }
 
 /* ---- routes ---- */
 
 static int parse_multipath(const struct nlattr *mp, struct rt_route *r)
 {
-	const char *p = mnl_attr_get_payload(mp);
-	size_t left = mnl_attr_get_payload_len(mp);
+	const char *p = nlattr_data(mp);
+	size_t left = nlattr_len(mp);
 
 	while (left >= sizeof(struct rtnexthop)) {
 		struct rtnexthop nh;
@@ -99,14 +87,14 @@ static int parse_multipath(const struct nlattr *mp, struct rt_route *r)
 int route_parse_msg(const struct nlmsghdr *nlh, struct rt_route *r)
 {
 	struct rtmsg rtm;
-	struct rtnl_tb tb;
+	struct nlattr_tb tb;
 	int err;
 
-	if (msg_type(nlh) != RTM_NEWROUTE)
+	if (nlattr_msg_type(nlh) != RTM_NEWROUTE)
 		return 1;
-	if ((err = rtnl_tb_msg(nlh, sizeof(rtm), &tb)))
+	if ((err = nlattr_tb_msg(nlh, sizeof(rtm), &tb)))
 		return err;
-	memcpy(&rtm, (const char *)nlh + NLMSG_HDRLEN, sizeof(rtm));
+	nlattr_msg_hdr(nlh, &rtm, sizeof(rtm));
 	memset(r, 0, sizeof(*r));
 	r->family = rtm.rtm_family;
 	r->dst_len = rtm.rtm_dst_len;
@@ -116,8 +104,8 @@ int route_parse_msg(const struct nlmsghdr *nlh, struct rt_route *r)
 	r->scope = rtm.rtm_scope;
 	r->type = rtm.rtm_type;
 	r->table = rtm.rtm_table;
-	rtnl_u32(tb.a[RTA_TABLE], &r->table);
-	rtnl_u32(tb.a[RTA_PRIORITY], &r->priority);
+	nlattr_u32(tb.a[RTA_TABLE], &r->table);
+	nlattr_u32(tb.a[RTA_PRIORITY], &r->priority);
 	if (r->dst_len > addr_size(r->family) * 8)
 		return -EBADMSG;
 	get_addr(tb.a[RTA_DST], r->family, r->dst);
@@ -125,50 +113,31 @@ int route_parse_msg(const struct nlmsghdr *nlh, struct rt_route *r)
 	if (tb.a[RTA_MULTIPATH])
 		return parse_multipath(tb.a[RTA_MULTIPATH], r);
 	uint32_t oif = 0;
-	rtnl_u32(tb.a[RTA_OIF], &oif);
+	nlattr_u32(tb.a[RTA_OIF], &oif);
 	r->nh[0].oif = (int)oif;
 	r->nh[0].has_gw = get_addr(tb.a[RTA_GATEWAY], r->family, r->nh[0].gw);
-	if (!r->nh[0].has_gw && tb.a[RTA_VIA] && mnl_attr_get_payload_len(tb.a[RTA_VIA]) > 2) {
-		size_t n = mnl_attr_get_payload_len(tb.a[RTA_VIA]) - 2;
-		memcpy(r->nh[0].gw, (const char *)mnl_attr_get_payload(tb.a[RTA_VIA]) + 2, n > 16 ? 16 : n);
+	if (!r->nh[0].has_gw && tb.a[RTA_VIA] && nlattr_len(tb.a[RTA_VIA]) > 2) {
+		size_t n = nlattr_len(tb.a[RTA_VIA]) - 2;
+		memcpy(r->nh[0].gw, (const char *)nlattr_data(tb.a[RTA_VIA]) + 2, n > 16 ? 16 : n);
 		r->nh[0].has_gw = true;
 	}
 	r->nnh = 1;
 	return 0;
 }
 
-static int on_route(const struct nlmsghdr *nlh, void *arg)
+static int parse_route(const struct nlmsghdr *nlh, void *rec)
 {
-	struct rt_routes *rs = arg;
-	struct rt_route tmp;
-	int r = route_parse_msg(nlh, &tmp);
-
-	if (r != 0)
-		return r < 0 ? r : 0;
-	struct rt_route *o = rtnl_grow((void **)&rs->v, &rs->n, &rs->cap, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
-	*o = tmp;
-	return 0;
+	return route_parse_msg(nlh, rec);
 }
 
 int route_parse(const void *buf, size_t len, struct rt_routes *out)
 {
-	int r = nl_parse_dump(buf, len, 0, 0, on_route, out, NULL);
-	return r < 0 ? r : 0;
+	return nl_parse_vec(buf, len, parse_route, NL_VEC(out), NULL);
 }
 
 int route_load(struct host *h, int family, struct rt_routes *out)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int err = dump(h, RTM_GETROUTE, family, &buf, &len);
-
-	if (err)
-		return err;
-	err = route_parse(buf, len, out);
-	free(buf);
-	return err;
+	return dump(h, RTM_GETROUTE, family, parse_route, NL_VEC(out));
 }
 
 void route_free(struct rt_routes *rs)
@@ -218,17 +187,17 @@ bool prefix_contains(int family, const uint8_t *prefix, unsigned plen, const uin
 
 /* ---- policy rules ---- */
 
-int rule_parse_msg(const struct nlmsghdr *nlh, struct rt_rule *r)
+int route_rule_parse_msg(const struct nlmsghdr *nlh, struct route_rule *r)
 {
 	struct fib_rule_hdr frh;
-	struct rtnl_tb tb;
+	struct nlattr_tb tb;
 	int err;
 
-	if (msg_type(nlh) != RTM_NEWRULE)
+	if (nlattr_msg_type(nlh) != RTM_NEWRULE)
 		return 1;
-	if ((err = rtnl_tb_msg(nlh, sizeof(frh), &tb)))
+	if ((err = nlattr_tb_msg(nlh, sizeof(frh), &tb)))
 		return err;
-	memcpy(&frh, (const char *)nlh + NLMSG_HDRLEN, sizeof(frh));
+	nlattr_msg_hdr(nlh, &frh, sizeof(frh));
 	memset(r, 0, sizeof(*r));
 	r->family = frh.family;
 	r->dst_len = frh.dst_len;
@@ -239,61 +208,42 @@ int rule_parse_msg(const struct nlmsghdr *nlh, struct rt_rule *r)
 	r->invert = frh.flags & FIB_RULE_INVERT;
 	if (r->dst_len > addr_size(r->family) * 8 || r->src_len > addr_size(r->family) * 8)
 		return -EBADMSG;
-	rtnl_u32(tb.a[FRA_TABLE], &r->table);
-	rtnl_u32(tb.a[FRA_PRIORITY], &r->priority);
+	nlattr_u32(tb.a[FRA_TABLE], &r->table);
+	nlattr_u32(tb.a[FRA_PRIORITY], &r->priority);
 	get_addr(tb.a[FRA_SRC], r->family, r->src);
 	get_addr(tb.a[FRA_DST], r->family, r->dst);
-	rtnl_str(tb.a[FRA_IIFNAME], r->iifname, sizeof(r->iifname));
-	rtnl_str(tb.a[FRA_OIFNAME], r->oifname, sizeof(r->oifname));
-	r->has_fwmark = rtnl_u32(tb.a[FRA_FWMARK], &r->fwmark);
-	if (!rtnl_u32(tb.a[FRA_FWMASK], &r->fwmask))
+	nlattr_str(tb.a[FRA_IIFNAME], r->iifname, sizeof(r->iifname));
+	nlattr_str(tb.a[FRA_OIFNAME], r->oifname, sizeof(r->oifname));
+	r->has_fwmark = nlattr_u32(tb.a[FRA_FWMARK], &r->fwmark);
+	if (!nlattr_u32(tb.a[FRA_FWMASK], &r->fwmask))
 		r->fwmask = r->has_fwmark ? 0xffffffffu : 0;
 	if (r->has_fwmark && r->fwmark == 0 && r->fwmask == 0)
 		r->has_fwmark = false;
 	return 0;
 }
 
-static int on_rule(const struct nlmsghdr *nlh, void *arg)
+static int parse_rule(const struct nlmsghdr *nlh, void *rec)
 {
-	struct rt_rules *rs = arg;
-	struct rt_rule tmp;
-	int r = rule_parse_msg(nlh, &tmp);
-
-	if (r != 0)
-		return r < 0 ? r : 0;
-	struct rt_rule *o = rtnl_grow((void **)&rs->v, &rs->n, &rs->cap, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
-	*o = tmp;
-	return 0;
+	return route_rule_parse_msg(nlh, rec);
 }
 
-int rule_parse(const void *buf, size_t len, struct rt_rules *out)
+int route_rule_parse(const void *buf, size_t len, struct route_rules *out)
 {
-	int r = nl_parse_dump(buf, len, 0, 0, on_rule, out, NULL);
-	return r < 0 ? r : 0;
+	return nl_parse_vec(buf, len, parse_rule, NL_VEC(out), NULL);
 }
 
-int rule_load(struct host *h, int family, struct rt_rules *out)
+int route_rule_load(struct host *h, int family, struct route_rules *out)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int err = dump(h, RTM_GETRULE, family, &buf, &len);
-
-	if (err)
-		return err;
-	err = rule_parse(buf, len, out);
-	free(buf);
-	return err;
+	return dump(h, RTM_GETRULE, family, parse_rule, NL_VEC(out));
 }
 
-void rule_free(struct rt_rules *rs)
+void route_rule_free(struct route_rules *rs)
 {
 	free(rs->v);
 	memset(rs, 0, sizeof(*rs));
 }
 
-bool rule_is_builtin(const struct rt_rule *r)
+bool route_rule_is_builtin(const struct route_rule *r)
 {
 	if (r->src_len || r->dst_len || r->iifname[0] || r->oifname[0] || r->has_fwmark || r->invert ||
 	    r->action != FR_ACT_TO_TBL)

@@ -12,9 +12,9 @@
  * address is ignored; unknown attributes are skipped. Nothing is read out
  * of bounds either way.
  *
- * Memory: records are self-contained. struct rt_routes / rt_rules own their
- * arrays; free them with route_free() / rule_free() (a zeroed struct is
- * fine). Functions return 0 or -errno and never print.
+ * Memory: records are self-contained. struct rt_routes / route_rules own
+ * their arrays; free them with route_free() / route_rule_free() (a zeroed
+ * struct is fine). Functions return 0 or -errno and never print.
  */
 #ifndef NETLENS_ROUTE_H
 #define NETLENS_ROUTE_H
@@ -71,9 +71,9 @@ const char *route_dst_text(const struct rt_route *r, char *buf, size_t len);
 /* True when addr (family-sized) lies in prefix/plen. */
 bool prefix_contains(int family, const uint8_t *prefix, unsigned plen, const uint8_t *addr);
 
-/* ---- policy rules ---- */
+/* ---- policy routing rules (`ip rule`; route_rule_*, not doctor's rules) ---- */
 
-struct rt_rule {
+struct route_rule {
 	uint8_t family, dst_len, src_len, tos, action; /* FR_ACT_* */
 	uint32_t table;                                /* FRA_TABLE, else the header's */
 	uint32_t priority;
@@ -84,17 +84,18 @@ struct rt_rule {
 	bool invert; /* FIB_RULE_INVERT ("not") */
 };
 
-struct rt_rules {
-	struct rt_rule *v;
+struct route_rules {
+	struct route_rule *v;
 	size_t n, cap;
 };
 
-int rule_parse_msg(const struct nlmsghdr *nlh, struct rt_rule *r);
-int rule_parse(const void *buf, size_t len, struct rt_rules *out);
-int rule_load(struct host *h, int family, struct rt_rules *out);
-void rule_free(struct rt_rules *rs);
+/* One RTM_NEWRULE message -> *r: 0, 1 when not RTM_NEWRULE, -EBADMSG. */
+int route_rule_parse_msg(const struct nlmsghdr *nlh, struct route_rule *r);
+int route_rule_parse(const void *buf, size_t len, struct route_rules *out);
+int route_rule_load(struct host *h, int family, struct route_rules *out);
+void route_rule_free(struct route_rules *rs);
 /* The rules every IPv4/IPv6 namespace starts with: lookup local (0),
  * main (32766), default (32767). */
-bool rule_is_builtin(const struct rt_rule *r);
+bool route_rule_is_builtin(const struct route_rule *r);
 
 #endif

@@ -1,8 +1,9 @@
 /* RTM_GETLINK: request, message parser, link sets and selection. See rtnl.h.
- * Bounded attribute helpers shared with rtnl_info.c and rtnl_tc.c live here. */
+ * The kind's data is decoded by rtnl_info.c; attributes are read through
+ * nlattr.h. */
 #include "sources/rtnl.h"
-#include "sources/host.h"
-#include "sources/nl.h"
+#include "sources/nlattr.h"
+#include "sources/nldump.h"
 #include "sources/rtnl_int.h"
 
 #include <errno.h>
@@ -14,110 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- bounded attribute access ---- */
-
-static uint16_t nla_len_of(const struct nlattr *a)
-{
-	uint16_t n;
-	/* byte copies: no alignment is assumed of the buffer */
-	memcpy(&n, (const char *)a + offsetof(struct nlattr, nla_len), sizeof(n));
-	return n;
-}
-
-static size_t plen(const struct nlattr *a) { return nla_len_of(a) - NLA_HDRLEN; }
-static const void *payload(const struct nlattr *a) { return (const char *)a + NLA_HDRLEN; }
-
-static int walk(const char *p, size_t len, struct rtnl_tb *tb)
-{
-	memset(tb, 0, sizeof(*tb));
-	while (len >= NLA_HDRLEN) {
-		const struct nlattr *a = (const void *)p;
-		uint16_t alen = nla_len_of(a), type;
-		memcpy(&type, p + offsetof(struct nlattr, nla_type), sizeof(type));
-		type &= NLA_TYPE_MASK;
-		if (alen < NLA_HDRLEN || alen > len)
-			return -EBADMSG;
-		if (type < RTNL_TB_MAX)
-			tb->a[type] = a;
-		size_t step = NLA_ALIGN(alen);
-		if (step >= len)
-			break;
-		p += step;
-		len -= step;
-	}
-	return 0;
-}
-
-int rtnl_tb_msg(const struct nlmsghdr *nlh, size_t hdrlen, struct rtnl_tb *tb)
-{
-	uint32_t mlen;
-
-	memcpy(&mlen, (const char *)nlh + offsetof(struct nlmsghdr, nlmsg_len), sizeof(mlen));
-	if (mlen < NLMSG_LENGTH(hdrlen))
-		return -EBADMSG;
-	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(hdrlen);
-	if (off > mlen)
-		off = mlen;
-	return walk((const char *)nlh + off, mlen - off, tb);
-}
-
-int rtnl_tb_nested(const struct nlattr *a, struct rtnl_tb *tb)
-{
-	return walk(payload(a), plen(a), tb);
-}
-
-#define GETTER(name, T)                                                  \
-	bool name(const struct nlattr *a, T *v)                          \
-	{                                                                \
-		if (!a || plen(a) < sizeof(T))                           \
-			return false;                                    \
-		memcpy(v, payload(a), sizeof(T));                        \
-		return true;                                             \
-	}
-GETTER(rtnl_u8, uint8_t)
-GETTER(rtnl_u16, uint16_t)
-GETTER(rtnl_u32, uint32_t)
-GETTER(rtnl_u64, uint64_t)
-
-bool rtnl_str(const struct nlattr *a, char *dst, size_t cap)
-{
-	if (!a || cap == 0)
-		return false;
-	size_t n = plen(a);
-	const char *s = payload(a);
-	const char *nul = memchr(s, '\0', n);
-	if (nul)
-		n = (size_t)(nul - s);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	return true;
-}
-
-void *rtnl_grow(void **v, size_t *n, size_t *cap, size_t sz)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		void *p = realloc(*v, nc * sz);
-		if (!p)
-			return NULL;
-		*v = p;
-		*cap = nc;
-	}
-	char *e = (char *)*v + (*n)++ * sz;
-	memset(e, 0, sz);
-	return e;
-}
-
 /* ---- links ---- */
 
 static void stats_from32(struct rtnl_link_stats64 *d, const struct nlattr *a)
 {
 	struct rtnl_link_stats s32 = { 0 };
-	size_t n = plen(a) < sizeof(s32) ? plen(a) : sizeof(s32);
+	size_t n = nlattr_len(a) < sizeof(s32) ? nlattr_len(a) : sizeof(s32);
 
-	memcpy(&s32, payload(a), n);
+	memcpy(&s32, nlattr_data(a), n);
 	const uint32_t *src = (const uint32_t *)&s32;
 	uint64_t *dst = (uint64_t *)d;
 	/* the 32-bit struct lists the same counters in the same order */
@@ -127,13 +32,13 @@ static void stats_from32(struct rtnl_link_stats64 *d, const struct nlattr *a)
 
 static int parse_linkinfo(const struct nlattr *li, struct rtnl_link *l)
 {
-	struct rtnl_tb tb;
-	int err = rtnl_tb_nested(li, &tb);
+	struct nlattr_tb tb;
+	int err = nlattr_tb_nested(li, &tb);
 
 	if (err)
 		return err;
-	rtnl_str(tb.a[IFLA_INFO_KIND], l->kind, sizeof(l->kind));
-	rtnl_str(tb.a[IFLA_INFO_SLAVE_KIND], l->slave_kind, sizeof(l->slave_kind));
+	nlattr_str(tb.a[IFLA_INFO_KIND], l->kind, sizeof(l->kind));
+	nlattr_str(tb.a[IFLA_INFO_SLAVE_KIND], l->slave_kind, sizeof(l->slave_kind));
 	if (tb.a[IFLA_INFO_DATA] && l->kind[0]) {
 		err = rtnl_decode_info(l->kind, false, tb.a[IFLA_INFO_DATA], l->info, RTNL_INFO_MAX,
 				       &l->ninfo);
@@ -149,96 +54,73 @@ static int parse_linkinfo(const struct nlattr *li, struct rtnl_link *l)
 int rtnl_parse_link_msg(const struct nlmsghdr *nlh, struct rtnl_link *l)
 {
 	struct ifinfomsg ifi;
-	struct rtnl_tb tb;
-	uint16_t type;
+	struct nlattr_tb tb;
 	uint32_t u;
 	int err;
 
-	memcpy(&type, (const char *)nlh + offsetof(struct nlmsghdr, nlmsg_type), sizeof(type));
-	if (type != RTM_NEWLINK)
+	if (nlattr_msg_type(nlh) != RTM_NEWLINK)
 		return 1;
-	err = rtnl_tb_msg(nlh, sizeof(ifi), &tb);
+	err = nlattr_tb_msg(nlh, sizeof(ifi), &tb);
 	if (err)
 		return err;
-	memcpy(&ifi, (const char *)nlh + NLMSG_HDRLEN, sizeof(ifi));
+	nlattr_msg_hdr(nlh, &ifi, sizeof(ifi));
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi.ifi_index;
 	l->flags = ifi.ifi_flags;
 	l->type = ifi.ifi_type;
 	l->operstate = 0; /* IF_OPER_UNKNOWN */
-	if (!rtnl_str(tb.a[IFLA_IFNAME], l->name, sizeof(l->name)) || !l->name[0])
+	if (!nlattr_str(tb.a[IFLA_IFNAME], l->name, sizeof(l->name)) || !l->name[0])
 		snprintf(l->name, sizeof(l->name), "if%d", l->ifindex);
-	rtnl_str(tb.a[IFLA_QDISC], l->qdisc, sizeof(l->qdisc));
-	rtnl_u32(tb.a[IFLA_MTU], &l->mtu);
-	rtnl_u32(tb.a[IFLA_TXQLEN], &l->txqlen);
-	rtnl_u8(tb.a[IFLA_OPERSTATE], &l->operstate);
-	if (rtnl_u32(tb.a[IFLA_MASTER], &u))
+	nlattr_str(tb.a[IFLA_QDISC], l->qdisc, sizeof(l->qdisc));
+	nlattr_u32(tb.a[IFLA_MTU], &l->mtu);
+	nlattr_u32(tb.a[IFLA_TXQLEN], &l->txqlen);
+	nlattr_u8(tb.a[IFLA_OPERSTATE], &l->operstate);
+	if (nlattr_u32(tb.a[IFLA_MASTER], &u))
 		l->master = (int)u;
-	if (rtnl_u32(tb.a[IFLA_LINK], &u))
+	if (nlattr_u32(tb.a[IFLA_LINK], &u))
 		l->link = (int)u;
-	if (rtnl_u32(tb.a[IFLA_LINK_NETNSID], &u)) {
+	if (nlattr_u32(tb.a[IFLA_LINK_NETNSID], &u)) {
 		l->link_netnsid = (int32_t)u;
 		l->has_link_netnsid = true;
 	}
 	if (tb.a[IFLA_ADDRESS]) {
-		size_t n = plen(tb.a[IFLA_ADDRESS]);
+		size_t n = nlattr_len(tb.a[IFLA_ADDRESS]);
 		l->addr_len = (uint8_t)(n < sizeof(l->addr) ? n : sizeof(l->addr));
-		memcpy(l->addr, payload(tb.a[IFLA_ADDRESS]), l->addr_len);
+		memcpy(l->addr, nlattr_data(tb.a[IFLA_ADDRESS]), l->addr_len);
 	}
 	if (tb.a[IFLA_STATS64]) {
 		/* the struct grows with kernels: take what both sides know */
-		size_t n = plen(tb.a[IFLA_STATS64]);
-		memcpy(&l->stats, payload(tb.a[IFLA_STATS64]), n < sizeof(l->stats) ? n : sizeof(l->stats));
+		size_t n = nlattr_len(tb.a[IFLA_STATS64]);
+		memcpy(&l->stats, nlattr_data(tb.a[IFLA_STATS64]), n < sizeof(l->stats) ? n : sizeof(l->stats));
 		l->has_stats = true;
 	} else if (tb.a[IFLA_STATS]) {
 		stats_from32(&l->stats, tb.a[IFLA_STATS]);
 		l->has_stats = l->stats32 = true;
 	}
+	l->has_carrier_changes = nlattr_u32(tb.a[IFLA_CARRIER_CHANGES], &l->carrier_changes);
+	l->has_carrier_updown = nlattr_u32(tb.a[IFLA_CARRIER_UP_COUNT], &l->carrier_up) &&
+				nlattr_u32(tb.a[IFLA_CARRIER_DOWN_COUNT], &l->carrier_down);
 	if (tb.a[IFLA_LINKINFO])
 		return parse_linkinfo(tb.a[IFLA_LINKINFO], l);
 	return 0;
 }
 
-static int on_link(const struct nlmsghdr *nlh, void *arg)
+static int parse_link(const struct nlmsghdr *nlh, void *rec)
 {
-	struct rtnl_links *ls = arg;
-	struct rtnl_link tmp;
-	int r = rtnl_parse_link_msg(nlh, &tmp);
-
-	if (r != 0)
-		return r < 0 ? r : 0;
-	struct rtnl_link *l = rtnl_grow((void **)&ls->v, &ls->n, &ls->cap, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	*l = tmp;
-	return 0;
+	return rtnl_parse_link_msg(nlh, rec);
 }
 
 int rtnl_parse_links(const void *buf, size_t len, struct rtnl_links *out)
 {
-	int r = nl_parse_dump(buf, len, 0, 0, on_link, out, &out->interrupted);
-	return r < 0 ? r : 0;
+	return nl_parse_vec(buf, len, parse_link, NL_VEC(out), &out->interrupted);
 }
 
 int rtnl_load_links(struct host *h, struct rtnl_links *out)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.ifi = { .ifi_family = AF_UNSPEC },
-	};
-	char *buf = NULL;
-	size_t len = 0;
-	int err = host_nl_dump(h, NETLINK_ROUTE, &req.nlh, &buf, &len);
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_req req = NL_REQ(NETLINK_ROUTE, RTM_GETLINK, ifi);
 
-	if (err)
-		return err;
-	err = rtnl_parse_links(buf, len, out);
-	free(buf);
-	return err;
+	return nl_dump_vec(h, &req, parse_link, NL_VEC(out), &out->interrupted);
 }
 
 void rtnl_links_free(struct rtnl_links *ls)

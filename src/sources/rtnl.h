@@ -32,13 +32,17 @@ struct nlmsghdr;
 
 /* One decoded IFLA_INFO_DATA / IFLA_INFO_SLAVE_DATA member. key is a static
  * string named as `ip -d -j link` names it where ip has a name. */
-enum rtnl_val { RV_U64, RV_STR, RV_IFINDEX };
+enum rtnl_val { RV_U64, RV_STR, RV_IFINDEX, RV_BOOL };
 
 struct rtnl_kv {
 	const char *key;
 	enum rtnl_val type;
-	uint64_t u; /* RV_U64, RV_IFINDEX */
+	uint64_t u; /* RV_U64, RV_IFINDEX, RV_BOOL */
 	char s[48]; /* RV_STR: addresses, mode names */
+	/* Where `ip -d link` words a value differently from `ip -d -j`: the
+	 * text label (NULL: key) and the text value (NULL: the value), e.g.
+	 * vxlan's ttl 0 is "ttl":0 in JSON and "ttl auto" in text. */
+	const char *label, *text;
 };
 
 #define RTNL_INFO_MAX 16
@@ -63,6 +67,10 @@ struct rtnl_link {
 	uint8_t addr[32];    /* IFLA_ADDRESS */
 	uint8_t addr_len;
 	struct rtnl_link_stats64 stats;
+	/* IFLA_CARRIER_CHANGES (3.15+: every carrier change since the device
+	 * was created), IFLA_CARRIER_UP_COUNT/DOWN_COUNT (4.16+) */
+	uint32_t carrier_changes, carrier_up, carrier_down;
+	bool has_carrier_changes, has_carrier_updown;
 	struct rtnl_kv info[RTNL_INFO_MAX];
 	unsigned ninfo;
 	struct rtnl_kv slave_info[RTNL_SLAVE_INFO_MAX];

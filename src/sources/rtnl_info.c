@@ -1,7 +1,8 @@
 /* IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA decoding, one table per link
  * kind. Keys follow `ip -d -j link` where ip has a name for the value, so a
  * reader can compare the two. Every read goes through the bounded getters
- * of rtnl.c; an attribute too short for its type is skipped. */
+ * of nlattr.h; an attribute too short for its type is skipped. */
+#include "sources/nlattr.h"
 #include "sources/rtnl_int.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@ enum dec {
 	D_U8, D_U16, D_U32, D_BE16, D_ADDR, D_VX_GROUP, D_IFINDEX, D_MAC, D_BE16_HEX,
 	D_MACVLAN_MODE, D_IPVLAN_MODE, D_IPVLAN_FLAGS, D_BOND_MODE, D_BOND_HASH, D_LACP_RATE,
 	D_TUN_TYPE, D_BRPORT_STATE, D_BOND_SLAVE_STATE, D_MII_STATUS, D_VLAN_PROTO,
+	D_TTL_AUTO, D_TTL_INHERIT,
 };
 
 struct spec {
@@ -74,7 +76,8 @@ static const struct spec vxlan[] = {
 	{ IFLA_VXLAN_LOCAL6, D_ADDR, "local" },
 	{ IFLA_VXLAN_LINK, D_IFINDEX, "link" },
 	{ IFLA_VXLAN_PORT, D_BE16, "port" },
-	{ IFLA_VXLAN_TTL, D_U8, "ttl" },
+	{ IFLA_VXLAN_TTL, D_TTL_AUTO, "ttl" },
+	{ IFLA_VXLAN_TTL_INHERIT, D_TTL_INHERIT, "ttl_inherit" },
 	{ IFLA_VXLAN_LEARNING, D_U8, "learning" },
 };
 static const struct spec geneve[] = {
@@ -82,7 +85,8 @@ static const struct spec geneve[] = {
 	{ IFLA_GENEVE_REMOTE, D_ADDR, "remote" },
 	{ IFLA_GENEVE_REMOTE6, D_ADDR, "remote" },
 	{ IFLA_GENEVE_PORT, D_BE16, "port" },
-	{ IFLA_GENEVE_TTL, D_U8, "ttl" },
+	{ IFLA_GENEVE_TTL, D_TTL_AUTO, "ttl" },
+	{ IFLA_GENEVE_TTL_INHERIT, D_TTL_INHERIT, "ttl_inherit" },
 };
 static const struct spec macvlan[] = {
 	{ IFLA_MACVLAN_MODE, D_MACVLAN_MODE, "mode" },
@@ -170,11 +174,11 @@ static void set_enum(struct rtnl_kv *kv, const char *key, const char *name, uint
 static bool addr_text(const struct nlattr *a, char *buf, size_t cap, bool *multicast)
 {
 	uint8_t raw[16];
-	size_t n = mnl_attr_get_payload_len(a) >= 16 ? 16 : mnl_attr_get_payload_len(a) >= 4 ? 4 : 0;
+	size_t n = nlattr_len(a) >= 16 ? 16 : nlattr_len(a) >= 4 ? 4 : 0;
 
 	if (!n)
 		return false;
-	memcpy(raw, mnl_attr_get_payload(a), n);
+	memcpy(raw, nlattr_data(a), n);
 	if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, raw, buf, (socklen_t)cap))
 		return false;
 	*multicast = n == 4 ? raw[0] >= 224 && raw[0] <= 239 : raw[0] == 0xff;
@@ -208,16 +212,33 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 
 	switch (sp->dec) {
 	case D_U8:
-		return rtnl_u8(a, &u8) ? set_num(kv, sp->key, u8), true : false;
+		return nlattr_u8(a, &u8) ? set_num(kv, sp->key, u8), true : false;
+	case D_TTL_AUTO:
+		/* 0: the route's hop limit decides; iproute2 prints "ttl auto" */
+		if (!nlattr_u8(a, &u8))
+			return false;
+		set_num(kv, sp->key, u8);
+		kv->text = u8 ? NULL : "auto";
+		return true;
+	case D_TTL_INHERIT:
+		/* copied from the inner packet; "ttl inherit" in iproute2's text */
+		if (!nlattr_u8(a, &u8) || !u8)
+			return false;
+		kv->key = sp->key;
+		kv->type = RV_BOOL;
+		kv->u = 1;
+		kv->label = "ttl";
+		kv->text = "inherit";
+		return true;
 	case D_U16:
-		return rtnl_u16(a, &u16) ? set_num(kv, sp->key, u16), true : false;
+		return nlattr_u16(a, &u16) ? set_num(kv, sp->key, u16), true : false;
 	case D_U32:
-		return rtnl_u32(a, &u32) ? set_num(kv, sp->key, u32), true : false;
+		return nlattr_u32(a, &u32) ? set_num(kv, sp->key, u32), true : false;
 	case D_BE16:
-		return rtnl_u16(a, &u16) ? set_num(kv, sp->key, ntohs(u16)), true : false;
+		return nlattr_u16(a, &u16) ? set_num(kv, sp->key, ntohs(u16)), true : false;
 	case D_BE16_HEX:
 	case D_VLAN_PROTO:
-		if (!rtnl_u16(a, &u16))
+		if (!nlattr_u16(a, &u16))
 			return false;
 		u16 = ntohs(u16);
 		if (sp->dec == D_VLAN_PROTO && (u16 == 0x8100 || u16 == 0x88a8))
@@ -226,7 +247,7 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 			snprintf(kv->s, sizeof(kv->s), "0x%04x", u16), kv->key = sp->key, kv->type = RV_STR;
 		return true;
 	case D_IFINDEX:
-		if (!rtnl_u32(a, &u32) || !u32)
+		if (!nlattr_u32(a, &u32) || !u32)
 			return false;
 		kv->key = sp->key;
 		kv->type = RV_IFINDEX;
@@ -240,8 +261,8 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		kv->type = RV_STR;
 		return true;
 	case D_MAC: {
-		size_t n = mnl_attr_get_payload_len(a), o = 0;
-		const uint8_t *p = mnl_attr_get_payload(a);
+		size_t n = nlattr_len(a), o = 0;
+		const uint8_t *p = nlattr_data(a);
 		if (n == 0 || n > 15)
 			return false;
 		for (size_t i = 0; i < n; i++)
@@ -251,13 +272,13 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		return true;
 	}
 	case D_MACVLAN_MODE:
-		if (!rtnl_u32(a, &u32))
+		if (!nlattr_u32(a, &u32))
 			return false;
 		set_enum(kv, sp->key, pick(macvlan_modes, N(macvlan_modes), u32), u32);
 		return true;
 	case D_IPVLAN_MODE:
 	case D_IPVLAN_FLAGS:
-		if (!rtnl_u16(a, &u16))
+		if (!nlattr_u16(a, &u16))
 			return false;
 		set_enum(kv, sp->key,
 			 sp->dec == D_IPVLAN_MODE ? pick(ipvlan_modes, N(ipvlan_modes), u16)
@@ -267,7 +288,7 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 		break;
 	}
 	/* u8 enumerations */
-	if (!rtnl_u8(a, &u8))
+	if (!nlattr_u8(a, &u8))
 		return false;
 	const char *name = NULL;
 	switch (sp->dec) {
@@ -284,23 +305,42 @@ static bool decode(const struct spec *sp, const struct nlattr *a, struct rtnl_kv
 	return true;
 }
 
+/* Puts kv in place of the entry named key among out[0..n); false when none. */
+static bool replace_key(struct rtnl_kv *out, unsigned n, const char *key, const struct rtnl_kv *kv)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(out[i].key, key) == 0) {
+			out[i] = *kv;
+			return true;
+		}
+	return false;
+}
+
 int rtnl_decode_info(const char *kind, bool slave, const struct nlattr *data, struct rtnl_kv *out,
 		     unsigned max, unsigned *n)
 {
-	struct rtnl_tb tb;
+	struct nlattr_tb tb;
 	int err;
 
 	*n = 0;
 	for (size_t k = 0; k < N(kinds); k++) {
 		if (kinds[k].slave != slave || strcmp(kinds[k].name, kind) != 0)
 			continue;
-		err = rtnl_tb_nested(data, &tb);
+		err = nlattr_tb_nested(data, &tb);
 		if (err)
 			return err;
 		for (size_t i = 0; i < kinds[k].n && *n < max; i++) {
 			const struct spec *sp = &kinds[k].s[i];
-			if (sp->attr < RTNL_TB_MAX && tb.a[sp->attr] && decode(sp, tb.a[sp->attr], &out[*n]))
-				(*n)++;
+			if (sp->attr >= NLATTR_TB_MAX || !tb.a[sp->attr])
+				continue;
+			memset(&out[*n], 0, sizeof(out[*n]));
+			if (!decode(sp, tb.a[sp->attr], &out[*n]))
+				continue;
+			/* an inherited ttl replaces the number, which then means
+			 * nothing (`ip -d -j` leaves it out) */
+			if (sp->dec == D_TTL_INHERIT && replace_key(out, *n, "ttl", &out[*n]))
+				continue;
+			(*n)++;
 		}
 		return 0;
 	}

@@ -2,10 +2,14 @@
 #include "sources/snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 enum { HDR_LEN = 24, REC_HDR = 16 };
 
@@ -225,4 +229,173 @@ int snap_finish(struct snap_writer *w)
 	if (!w->err && fflush(w->f) != 0)
 		w->err = -EIO;
 	return w->err;
+}
+
+int snap_add_meta(struct snap_writer *w, const char *name, const char *value)
+{
+	return snap_add(w, SNAP_META, 0, name, strlen(name), value, strlen(value));
+}
+
+int snap_add_host_meta(struct snap_writer *w, long interval_ms, unsigned samples)
+{
+	struct utsname u;
+	char ms[32];
+
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	snprintf(ms, sizeof(ms), "%ld", interval_ms);
+	snap_add_meta(w, "netlens", NETLENS_VERSION);
+	snap_add_meta(w, "hostname", u.nodename);
+	snap_add_meta(w, "kernel", u.release);
+	snap_add_meta(w, "interval_ms", ms);
+	return snap_add_meta(w, "samples", samples > 1 ? "2" : "1");
+}
+
+/* ---- writing a file safely ---- */
+
+static void out_free(struct snap_out *o)
+{
+	free(o->target);
+	free(o->tmp);
+	memset(o, 0, sizeof(*o));
+}
+
+int snap_out_open(struct snap_out *o, const char *target, char *err, size_t errlen)
+{
+	const char *slash = strrchr(target, '/');
+	const char *base = slash ? slash + 1 : target;
+	size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
+	struct stat st;
+	int fd = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!*base)
+		return fail(err, errlen, -EISDIR, "cannot write %s: give a file name, not a directory",
+			    target);
+	if (lstat(target, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return fail(err, errlen, -ELOOP,
+				    "refusing to write %s: it is a symbolic link (remove it, or "
+				    "choose another name)", target);
+		if (!S_ISREG(st.st_mode))
+			return fail(err, errlen, -EINVAL,
+				    "refusing to write %s: it exists and is not a regular file", target);
+		if (st.st_uid != geteuid())
+			return fail(err, errlen, -EPERM,
+				    "refusing to write %s: it belongs to uid %u, not to you (remove "
+				    "it, or choose another name)", target, (unsigned)st.st_uid);
+	} else if (errno != ENOENT) {
+		return fail(err, errlen, -errno, "cannot write %s: %s", target, strerror(errno));
+	}
+	o->target = strdup(target);
+	/* "<dir>/.<base>.XXXXXXXX" beside the target, so rename() stays on one
+	 * file system and the name never collides with a snapshot */
+	o->tmp = malloc(dirlen + strlen(base) + 16);
+	if (!o->target || !o->tmp) {
+		out_free(o);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		uint32_t rnd;
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (uint32_t)getpid() * 2654435761u + (uint32_t)tries;
+		sprintf(o->tmp, "%.*s.%s.%08x", (int)dirlen, target, base, rnd);
+		/* read-write: snap_out_load() reads it back */
+		fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			int e = errno;
+			if (e == ENOENT || e == ENOTDIR)
+				fail(err, errlen, -e, "cannot write %s: its directory does not exist",
+				     target);
+			else
+				fail(err, errlen, -e, "cannot write %s: %s (creating a temporary file "
+				     "beside it)", target, strerror(e));
+			out_free(o);
+			return -e;
+		}
+	}
+	if (fd < 0) {
+		fail(err, errlen, -EEXIST, "cannot write %s: no free temporary name beside it", target);
+		out_free(o);
+		return -EEXIST;
+	}
+	/* exactly 0600 whatever the umask: a snapshot shows every socket */
+	if (fchmod(fd, 0600) < 0 || !(o->f = fdopen(fd, "wb"))) {
+		int e = errno;
+		close(fd);
+		unlink(o->tmp);
+		out_free(o);
+		return fail(err, errlen, -e, "cannot write %s: %s", target, strerror(e));
+	}
+	return 0;
+}
+
+int snap_out_load(struct snap_out *o, struct snapshot *s, char *err, size_t errlen)
+{
+	struct stat st;
+	unsigned char *buf;
+	size_t got = 0;
+	int fd = fileno(o->f), ret;
+
+	memset(s, 0, sizeof(*s));
+	if (fflush(o->f) != 0 || fstat(fd, &st) < 0)
+		return fail(err, errlen, -errno, "writing %s: %s", o->tmp, strerror(errno));
+	if ((uint64_t)st.st_size > SNAP_FILE_MAX)
+		return fail(err, errlen, -EFBIG, "%s is larger than a snapshot can be (1 GiB)", o->tmp);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return fail(err, errlen, -ENOMEM, "out of memory reading %s back", o->tmp);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return fail(err, errlen, n < 0 ? -errno : -EIO, "reading %s back: %s", o->tmp,
+				    n < 0 ? strerror(errno) : "it is shorter than what was written");
+		}
+		got += (size_t)n;
+	}
+	ret = snap_parse(s, buf, got, err, errlen);
+	if (ret < 0)
+		snap_close(s);
+	return ret;
+}
+
+int snap_out_commit(struct snap_out *o, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)
+		ret = -errno;
+	if (fclose(o->f) != 0 && !ret)
+		ret = -errno;
+	o->f = NULL;
+	if (!ret && rename(o->tmp, o->target) != 0)
+		ret = -errno;
+	if (ret) {
+		unlink(o->tmp);
+		fail(err, errlen, ret, "writing %s: %s", o->target, strerror(-ret));
+	} else {
+		/* the rename itself survives a crash once the directory is on disk */
+		const char *slash = strrchr(o->target, '/');
+		char *dir = slash ? strndup(o->target, (size_t)(slash - o->target) + 1) : NULL;
+		int dfd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	out_free(o);
+	return ret;
+}
+
+void snap_out_abort(struct snap_out *o)
+{
+	if (o->f)
+		fclose(o->f);
+	if (o->tmp)
+		unlink(o->tmp);
+	out_free(o);
 }

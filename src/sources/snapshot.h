@@ -81,5 +81,32 @@ int snap_begin(struct snap_writer *w, FILE *f, uint64_t created_ns);
 int snap_add(struct snap_writer *w, uint32_t kind, uint32_t sample, const void *key,
 	     size_t key_len, const void *data, size_t data_len);
 int snap_finish(struct snap_writer *w);
+int snap_add_meta(struct snap_writer *w, const char *name, const char *value);
+/* The metadata every snapshot starts with: netlens version, hostname,
+ * kernel, interval_ms and samples (1, or 2 taken interval_ms apart). */
+int snap_add_host_meta(struct snap_writer *w, long interval_ms, unsigned samples);
+
+/* A snapshot file written safely: the bytes go to a new file in the target's
+ * directory (created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, under a
+ * hidden temporary name) that is renamed over the target only once complete,
+ * so the target never holds half a snapshot, even after a crash. A target
+ * that is a symlink, not a regular file, or owned by another user is
+ * refused: recording as root into a shared directory must not write through
+ * a link someone planted. */
+struct snap_out {
+	FILE *f;      /* the temporary file, for snap_begin() */
+	char *target; /* where it goes */
+	char *tmp;    /* its temporary name until snap_out_commit() */
+};
+
+/* On error, err holds one line naming the file and the cause. */
+int snap_out_open(struct snap_out *o, const char *target, char *err, size_t errlen);
+/* Reads back what was written so far (after snap_finish()) and parses it
+ * into s, which then owns the bytes: what the file holds, checked. */
+int snap_out_load(struct snap_out *o, struct snapshot *s, char *err, size_t errlen);
+/* Flushes to disk and renames into place. Closes o either way. */
+int snap_out_commit(struct snap_out *o, char *err, size_t errlen);
+/* Removes the temporary file; the target is left as it was. */
+void snap_out_abort(struct snap_out *o);
 
 #endif

@@ -161,6 +161,9 @@ static int parse_inet(const struct sockdiag_query *q, const struct nlmsghdr *nlh
 		s->has |= SKH_TOS;
 	if (attr_u32(at.tb[INET_DIAG_MARK], &s->mark))
 		s->has |= SKH_MARK;
+	/* sent unasked for IPv6 sockets in LISTEN or CLOSE */
+	if (attr_u8(at.tb[INET_DIAG_SKV6ONLY], &s->v6only))
+		s->has |= SKH_V6ONLY;
 	if (q->kind == SK_RAW) {
 		uint8_t proto = 0;
 		if (attr_u8(at.tb[INET_DIAG_PROTOCOL], &proto))
@@ -377,7 +380,7 @@ int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg)
 	c->q = q;
 	c->cb = cb;
 	c->arg = arg;
-	ret = nl_dump_open(&d, NETLINK_SOCK_DIAG, q->record);
+	ret = nl_dump_open(&d, NETLINK_SOCK_DIAG, NULL);
 	if (ret == 0) {
 		struct nlmsghdr *nlh = sockdiag_request(q, req, d.seq);
 		ret = nl_dump_run(&d, nlh, parse_one, c);

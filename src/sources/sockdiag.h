@@ -69,6 +69,7 @@ enum sock_has {
 	SKH_TOS     = 1 << 9,
 	SKH_RQLEN   = 1 << 10, /* UNIX queue lengths */
 	SKH_CCINFO  = 1 << 11, /* congestion control state (cc_type, cc_info) */
+	SKH_V6ONLY  = 1 << 12, /* IPv6 listening/unbound: v6only is known */
 };
 
 enum { SK_MEMINFO_N = 9 }; /* SK_MEMINFO_RMEM_ALLOC .. SK_MEMINFO_DROPS */
@@ -89,6 +90,7 @@ struct sock_rec {
 	uint8_t retrans;
 	uint8_t shutdown;
 	uint8_t tos;
+	uint8_t v6only;  /* IPV6_V6ONLY (when SKH_V6ONLY): no IPv4 on [::] */
 	uint32_t expires_ms;
 	uint32_t mark;
 	uint32_t has;    /* enum sock_has */
@@ -120,7 +122,6 @@ struct sockdiag_query {
 	unsigned ext;        /* enum sock_ext */
 	const void *bytecode; /* INET_DIAG_REQ_BYTECODE, or NULL */
 	size_t bytecode_len;
-	FILE *record;        /* when set, raw replies are appended here */
 };
 
 typedef int (*sock_cb)(const struct sock_rec *s, void *arg);

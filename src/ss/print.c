@@ -132,11 +132,20 @@ static void endpoint_cell(struct ss_printer *p, const struct sock_rec *s, int co
 	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 48], ifb[IF_NAMESIZE];
 	size_t n = 0;
 
-	if (s->family == AF_INET6)
-		buf[n++] = '[';
-	n += fmt_addr(buf + n, sizeof(buf) - n - 40, s->family, addr);
-	if (s->family == AF_INET6)
-		buf[n++] = ']';
+	static const uint8_t any6[16];
+
+	if (s->family == AF_INET6 && !memcmp(addr, any6, sizeof(any6)) &&
+	    !((s->has & SKH_V6ONLY) && s->v6only)) {
+		/* as iproute2: [::] also takes IPv4 unless v6only, so it is "*";
+		 * the /proc tables cannot tell, and ss assumes not v6only then */
+		buf[n++] = '*';
+	} else {
+		if (s->family == AF_INET6)
+			buf[n++] = '[';
+		n += fmt_addr(buf + n, sizeof(buf) - n - 40, s->family, addr);
+		if (s->family == AF_INET6)
+			buf[n++] = ']';
+	}
 	if (local && s->ifindex) {
 		buf[n++] = '%';
 		const char *d = ifname(p, s->ifindex, ifb);

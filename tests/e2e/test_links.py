@@ -4,10 +4,12 @@ it, a veth pair, a tun device, and a veth whose peer lives in another
 namespace. Kinds this kernel cannot create (bond, team, vlan, ipvlan, dummy,
 wireguard) are covered by tests/unit/test_rtnl.c."""
 import json
+import os
+import subprocess
 
 import pytest
 
-from conftest import run, run_json, veth_pair
+from conftest import run, run_json, veth_pair, wait_for
 
 
 def build(ns):
@@ -107,17 +109,75 @@ def test_tree(world):
     assert text[0].split()[:3] == ["Interface", "Idx", "Kind"]
 
 
+def ip_text(ns, dev):
+    return ns.exec(["ip", "-d", "link", "show", "dev", dev]).stdout
+
+
 def test_veth_peer_in_another_namespace(netns_factory):
+    """The peer is named by the `ip netns` name ip shows (link-netns NAME)."""
     a, b = netns_factory(), netns_factory()
     veth_pair(a, b)
     r = [x for x in run_json(["links", "veth0"], ns=a.name)]
     assert len(r) == 1
     ipa = ip_links(a)["veth0"]
     peer = ip_links(b)["veth0"]["ifindex"]
+    assert f"link-netns {b.name} " in ip_text(a, "veth0")
     assert r[0]["peer_ifindex"] == peer
     assert r[0]["peer_netnsid"] == ipa["link_netnsid"]
-    assert r[0]["peer"] == f'{peer}@{ipa["link_netnsid"]}'
+    assert r[0]["peer_netns"] == b.name
+    assert r[0]["peer"] == f"{peer}@{b.name}"
     assert "lower" not in r[0]
+    assert f"peer {peer}@{b.name} " in run(["links", "veth0"], ns=a.name).stdout
+    # through -N too: the ids are the entered namespace's
+    assert run_json(["links", "-N", a.name, "veth0"])[0]["peer"] == f"{peer}@{b.name}"
+
+
+@pytest.fixture
+def unnamed_netns():
+    """A namespace no `ip netns` name points at: a process's own."""
+    p = subprocess.Popen(["unshare", "--net", "--", "sleep", "300"])
+    try:
+        mine = os.readlink("/proc/self/ns/net")
+        wait_for(lambda: os.readlink(f"/proc/{p.pid}/ns/net") != mine, what="unshare to make its namespace")
+        yield p.pid
+    finally:
+        p.kill()
+        p.wait(timeout=10)
+
+
+def test_veth_peer_in_an_unnamed_namespace(netns, unnamed_netns):
+    """No name matches the netnsid: the id, as ip shows link-netnsid N."""
+    netns.exec(["ip", "link", "add", "veth0", "type", "veth", "peer", "name", "far0"])
+    netns.exec(["ip", "link", "set", "far0", "netns", str(unnamed_netns)])
+    ipa = ip_links(netns)["veth0"]
+    nsid = ipa["link_netnsid"]
+    assert f"link-netnsid {nsid} " in ip_text(netns, "veth0")
+    r = run_json(["links", "veth0"], ns=netns.name)[0]
+    assert r["peer_netnsid"] == nsid and "peer_netns" not in r
+    assert r["peer"] == f'{r["peer_ifindex"]}@{nsid}'
+
+
+def test_vxlan_ttl_words_as_ip(world):
+    """ttl 0 is "ttl auto" and an inherited ttl "ttl inherit" in text, as
+    `ip -d link` words them; JSON keeps ip -j's number (none when inherited)."""
+    world.exec(["ip", "link", "add", "vx1", "type", "vxlan", "id", "11", "dstport", "4789",
+                "local", "10.0.0.1"])
+    world.exec(["ip", "link", "add", "vx2", "type", "vxlan", "id", "12", "dstport", "4789",
+                "local", "10.0.0.1", "ttl", "inherit"])
+    ip = ip_links(world)
+    assert " ttl auto " in ip_text(world, "vx1") and " ttl inherit " in ip_text(world, "vx2")
+    assert " ttl 9 " in ip_text(world, "vx0")
+    ours = {r["ifname"]: r for r in run_json(["links", "vx?"], ns=world.name)}
+    assert ours["vx1"]["info"]["ttl"] == ip["vx1"]["linkinfo"]["info_data"]["ttl"] == 0
+    assert ours["vx0"]["info"]["ttl"] == 9
+    assert "ttl" not in ip["vx2"]["linkinfo"]["info_data"] and "ttl" not in ours["vx2"]["info"]
+    assert ours["vx2"]["info"]["ttl_inherit"] is True
+    details = run(["links", "vx?"], ns=world.name).stdout.split("\n")
+    line = {details[i].split()[0]: details[i + 1] for i in range(len(details) - 1)
+            if details[i] and not details[i].startswith("\t")}
+    assert " ttl auto " in line["vx1"] and " ttl 0" not in line["vx1"]
+    assert " ttl inherit " in line["vx2"] and "ttl_inherit" not in line["vx2"]
+    assert " ttl 9 " in line["vx0"]
 
 
 def test_rp_filter_and_arp_filter(world):
@@ -137,9 +197,29 @@ def test_rp_filter_and_arp_filter(world):
 @pytest.mark.parametrize("args,code,msg", [
     (["links", "nosuch0"], 1, "no interface named 'nosuch0'"),
     (["links", "zz*"], 1, "no interface matches 'zz*'"),
-    (["links", "-x"], 2, "usage: netlens links"),
+    (["links", "-x"], 2, "-x: not an option of 'links': see 'netlens links -h'"),
+    (["links", "--bogus"], 2, "--bogus: not an option of 'links'"),
+    (["links", "-N"], 2, "-N: needs an argument (NAME): see 'netlens links -h'"),
     (["links", "--netns", "/nonexistent/ns"], 1, "cannot enter network namespace"),
 ])
 def test_errors(netns, args, code, msg):
+    """Every user error is one line on stderr (no usage dump), and under -j
+    one JSON object on stdout, with the same status."""
     p = run(args, ns=netns.name, check=False)
     assert p.returncode == code and msg in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("netlens: error: "), p.stderr
+    assert p.stdout == ""
+    pj = run(["-j"] + args, ns=netns.name, check=False)
+    assert pj.returncode == code
+    lines = pj.stdout.strip().splitlines()
+    assert len(lines) == 1, pj.stdout
+    assert msg in json.loads(lines[0])["error"]
+
+
+def test_help_from_the_option_table(netns):
+    """-h lists what links accepts, from the same table it parses with."""
+    p = run(["links", "-h"], ns=netns.name)
+    assert p.stdout.startswith("netlens links: ") and "usage: netlens links [options] [IFACE|PATTERN]..." in p.stdout
+    for opt in ("-j, --json", "-h, --help", "-N, --net NAME", "--netns PATH", "--from FILE"):
+        assert opt in p.stdout, opt
+    assert run(["links", "--net", netns.name, "lo"])

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* netlink buffers are aligned; so is the copy the parsers get */
 	void *copy = malloc(size ? size : 1);
 	struct rt_routes rs = { 0 };
-	struct rt_rules ru = { 0 };
+	struct route_rules ru = { 0 };
 	struct neigh_counts nc;
 	struct link_carriers lc = { 0 };
 	struct procstat ps;
@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	route_parse(copy, size, &rs);
 	route_free(&rs);
-	rule_parse(copy, size, &ru);
-	rule_free(&ru);
+	route_rule_parse(copy, size, &ru);
+	route_rule_free(&ru);
 	memset(&nc, 0, sizeof(nc));
 	neigh_count_parse(copy, size, &nc);
 	link_carriers_parse(copy, size, &lc);

@@ -198,7 +198,7 @@ static void test_route_lies(void **state)
 	struct nlmsghdr small = { .nlmsg_len = NLMSG_HDRLEN + 4, .nlmsg_type = RTM_NEWROUTE };
 	memcpy(buf, &small, sizeof(small));
 	assert_int_equal(route_parse_msg((struct nlmsghdr *)buf, &r), -EBADMSG);
-	assert_int_equal(rule_parse_msg((struct nlmsghdr *)buf, &(struct rt_rule){ 0 }), 1);
+	assert_int_equal(route_rule_parse_msg((struct nlmsghdr *)buf, &(struct route_rule){ 0 }), 1);
 }
 
 static void test_prefix_contains(void **state)
@@ -234,7 +234,7 @@ static void test_rules(void **state)
 {
 	(void)state;
 	struct dump d = { 0 };
-	struct rt_rules rs = { 0 };
+	struct route_rules rs = { 0 };
 
 	end(&d, rule(&d, 0, RT_TABLE_LOCAL, NULL, 0));
 	struct nlmsghdr *nlh = rule(&d, 1000, 1001, "10.63.2.1", 32);
@@ -245,10 +245,10 @@ static void test_rules(void **state)
 	end(&d, rule(&d, 32767, RT_TABLE_DEFAULT, NULL, 0));
 	done(&d);
 
-	assert_int_equal(rule_parse(d.buf, d.len, &rs), 0);
+	assert_int_equal(route_rule_parse(d.buf, d.len, &rs), 0);
 	assert_int_equal(rs.n, 4);
-	assert_true(rule_is_builtin(&rs.v[0]) && rule_is_builtin(&rs.v[2]) && rule_is_builtin(&rs.v[3]));
-	assert_false(rule_is_builtin(&rs.v[1]));
+	assert_true(route_rule_is_builtin(&rs.v[0]) && route_rule_is_builtin(&rs.v[2]) && route_rule_is_builtin(&rs.v[3]));
+	assert_false(route_rule_is_builtin(&rs.v[1]));
 	assert_int_equal(rs.v[1].table, 1001); /* FRA_TABLE over the 8-bit header field */
 	assert_int_equal(rs.v[1].priority, 1000);
 	assert_int_equal(rs.v[1].src_len, 32);
@@ -257,27 +257,27 @@ static void test_rules(void **state)
 	assert_true(rs.v[1].has_fwmark);
 	assert_int_equal(rs.v[1].fwmask, 0xffffffffu);
 	for (size_t cut = 0; cut < d.len; cut++) {
-		struct rt_rules part = { 0 };
+		struct route_rules part = { 0 };
 		char *copy = malloc(cut ? cut : 1);
 		memcpy(copy, d.buf, cut);
-		assert_true(rule_parse(copy, cut, &part) <= 0);
-		rule_free(&part);
+		assert_true(route_rule_parse(copy, cut, &part) <= 0);
+		route_rule_free(&part);
 		free(copy);
 	}
-	rule_free(&rs);
+	route_rule_free(&rs);
 
 	/* a rule at main's priority but with a selector is not built in */
 	memset(&d, 0, sizeof(d));
-	struct rt_rule r;
-	assert_int_equal(rule_parse_msg(rule(&d, 32766, RT_TABLE_MAIN, "10.0.0.0", 8), &r), 0);
-	assert_false(rule_is_builtin(&r));
+	struct route_rule r;
+	assert_int_equal(route_rule_parse_msg(rule(&d, 32766, RT_TABLE_MAIN, "10.0.0.0", 8), &r), 0);
+	assert_false(route_rule_is_builtin(&r));
 	/* an interface name without its NUL is cut, not overrun */
 	memset(&d, 0, sizeof(d));
 	nlh = rule(&d, 5, 7, NULL, 0);
 	char longname[40];
 	memset(longname, 'n', sizeof(longname));
 	mnl_attr_put(nlh, FRA_IIFNAME, sizeof(longname), longname);
-	assert_int_equal(rule_parse_msg(nlh, &r), 0);
+	assert_int_equal(route_rule_parse_msg(nlh, &r), 0);
 	assert_int_equal(strlen(r.iifname), IFNAMSIZ - 1);
 }
 
