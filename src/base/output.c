@@ -145,15 +145,6 @@ size_t out_fmt_f(char *buf, size_t cap, double v, int decimals)
 	return n;
 }
 
-void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx, const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	json_quote(&sb, s);
-	put(ctx, sb.buf, sb.len);
-	sb_free(&sb);
-}
-
 /* ---- standalone records ---- */
 
 static struct strbuf rec_buf;

@@ -130,12 +130,6 @@ void out_arr_end(struct table *t);
 struct json *out_record_begin(void);
 void out_record_end(struct json *w);
 
-/* s as a quoted, escaped JSON string, handed to put() in one call. Kept
- * for code that still builds JSON by hand (doctor/report.c): new code uses
- * out_record_begin() or json_quote(). */
-void out_json_escape(void (*put)(void *ctx, const char *s, size_t n), void *ctx,
-		     const char *s);
-
 /* Fast unsigned formatting: writes digits to buf (>= 21 bytes), returns len. */
 size_t out_fmt_u64(char *buf, uint64_t v);
 /* Fixed-point with at most `decimals` (0..6) digits, trailing zeros trimmed

@@ -2,6 +2,7 @@
  * snapshot), runs every rule over the evidence and reports findings with
  * their numbers and fixes. Exit status as monitoring plugins: 0 nothing at
  * warning or above, 1 warning, 2 critical, 3 could not check. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
@@ -9,43 +10,41 @@
 #include "sources/host.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char doctor_usage[] =
-	"usage: netlens doctor [options]\n"
-	"\n"
+static const char doctor_about[] =
 	"Looks at this host's network stack and reports what is wrong: each finding\n"
 	"with a severity, the evidence (counters and their increase, sockets,\n"
 	"sysctls, interfaces) and the fix. Samples twice SECS apart for rates.\n"
-	"\n"
-	"  -i, --interval SECS   seconds between the two samples (default 1; 0: one)\n"
-	"      --only LIST       only these rules or areas (comma-separated)\n"
-	"      --skip LIST       all but these rules or areas\n"
-	"      --set ID.NAME=V   change a rule's threshold (repeatable)\n"
-	"      --config FILE     thresholds from FILE: lines of ID.NAME = VALUE\n"
-	"      --list            list the rules, their areas and thresholds\n"
-	"      --explain ID      the background of a rule\n"
-	"  -j, --json            one JSON object per finding, then a summary\n"
-	"      --prom            Prometheus text exposition of the findings\n"
-	STATE_SRC_USAGE
-	"\n"
+	"With -j: one JSON object per finding, then a summary object.\n";
+
+static const char doctor_notes[] =
 	"Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
 	"3 could not check (bad options, unreadable source).\n";
 
-enum { OPT_ONLY = 256, OPT_SKIP, OPT_SET, OPT_CONFIG, OPT_LIST, OPT_EXPLAIN, OPT_PROM };
+enum { OPT_ONLY = OPT_LONG, OPT_SKIP, OPT_SET, OPT_CONFIG, OPT_LIST, OPT_EXPLAIN, OPT_PROM };
 enum { EXIT_DR_OK = 0, EXIT_DR_WARNING = 1, EXIT_DR_CRITICAL = 2, EXIT_DR_UNKNOWN = 3 };
 
-static const struct option long_opts[] = {
-	{ "interval", required_argument, NULL, 'i' }, { "only", required_argument, NULL, OPT_ONLY },
-	{ "skip", required_argument, NULL, OPT_SKIP }, { "set", required_argument, NULL, OPT_SET },
-	{ "config", required_argument, NULL, OPT_CONFIG }, { "list", no_argument, NULL, OPT_LIST },
-	{ "explain", required_argument, NULL, OPT_EXPLAIN }, { "json", no_argument, NULL, 'j' },
-	{ "prom", no_argument, NULL, OPT_PROM }, STATE_SRC_LONGOPTS, { NULL, 0, NULL, 0 },
+static const struct opt doctor_rows[] = {
+	{ 'i', "interval", "SECS", "seconds between the two samples (default 1; 0: one sample)" },
+	{ OPT_ONLY, "only", "LIST", "only these rules or areas (comma-separated)" },
+	{ OPT_SKIP, "skip", "LIST", "all but these rules or areas" },
+	{ OPT_SET, "set", "ID.NAME=V", "change a rule's threshold (repeatable)" },
+	{ OPT_CONFIG, "config", "FILE", "thresholds from FILE: lines of ID.NAME = VALUE" },
+	{ OPT_LIST, "list", NULL, "list the rules, their areas and thresholds" },
+	{ OPT_EXPLAIN, "explain", "ID", "the background of a rule" },
+	{ OPT_PROM, "prom", NULL, "Prometheus text exposition of the findings" },
+	OPT_END,
+};
+
+static const struct opt_group doctor_opts[] = {
+	{ NULL, doctor_rows },
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 /* "a,b,c" -> NULL-terminated array; words point into *buf (caller frees both). */
@@ -138,61 +137,88 @@ static int explain_rule(const char *id)
 static int diagnose(const struct doctor_config *cfg, const struct state_src *src, double interval,
 		    bool prom);
 
-static int cmd_doctor(int argc, char **argv)
+/* -i: seconds from 0 (one sample) to 3600. */
+static int parse_interval(const struct opts *p, double *interval)
 {
-	struct doctor_config cfg = { 0 };
-	struct state_src src = { 0 };
-	const char *explain = NULL;
-	bool list = false, prom = false;
-	double interval = 1;
-	char err[256], *end, *only_buf = NULL, *skip_buf = NULL;
-	int c, status;
+	char *end;
 
-	while ((c = getopt_long(argc, argv, "i:j" STATE_SRC_SHORTOPTS, long_opts, NULL)) != -1) {
+	errno = 0;
+	*interval = strtod(p->arg, &end);
+	if (end == p->arg || *end || errno || !(*interval >= 0 && *interval <= 3600))
+		return opts_fail(p, "'%s' is not a number of seconds from 0 to 3600", p->arg);
+	return 0;
+}
+
+/* Options into cfg/src/...; EXIT_OK, or EXIT_DR_UNKNOWN after reporting. */
+struct doctor_args {
+	struct doctor_config cfg;
+	struct state_src src;
+	const char *explain;
+	bool list, prom;
+	double interval;
+	char *only_buf, *skip_buf;
+};
+
+static int parse_args(struct doctor_args *a, int argc, char **argv)
+{
+	struct opts p;
+	char err[256];
+	int c;
+
+	if (opts_begin(&p, "doctor", doctor_opts, argc, argv))
+		return EXIT_DR_UNKNOWN;
+	while ((c = opts_next(&p)) > 0) {
 		switch (c) {
 		case 'i':
-			interval = strtod(optarg, &end);
-			if (*end || !(interval >= 0 && interval <= 3600))
-				return out_error("-i wants seconds from 0 to 3600, not '%s'", optarg),
-				       EXIT_DR_UNKNOWN;
+			if (parse_interval(&p, &a->interval))
+				return EXIT_DR_UNKNOWN;
 			break;
-		case 'j': out_set_format(OUT_JSON); break;
-		case OPT_ONLY: free(cfg.only); cfg.only = split_list(optarg, &only_buf); break;
-		case OPT_SKIP: free(cfg.skip); cfg.skip = split_list(optarg, &skip_buf); break;
+		case OPT_ONLY: free(a->cfg.only); a->cfg.only = split_list(p.arg, &a->only_buf); break;
+		case OPT_SKIP: free(a->cfg.skip); a->cfg.skip = split_list(p.arg, &a->skip_buf); break;
 		case OPT_SET:
-			if (doctor_config_set(&cfg, optarg, err, sizeof(err)) < 0)
-				return out_error("--set %s", err), EXIT_DR_UNKNOWN;
+			if (doctor_config_set(&a->cfg, p.arg, err, sizeof(err)) < 0)
+				return opts_fail(&p, "%s", err), EXIT_DR_UNKNOWN;
 			break;
 		case OPT_CONFIG:
-			if (doctor_config_file(&cfg, optarg, err, sizeof(err)) < 0)
-				return out_error("--config %s", err), EXIT_DR_UNKNOWN;
+			if (doctor_config_file(&a->cfg, p.arg, err, sizeof(err)) < 0)
+				return out_error("%s: %s", opts_name(&p), err), EXIT_DR_UNKNOWN;
 			break;
-		case OPT_LIST: list = true; break;
-		case OPT_EXPLAIN: explain = optarg; break;
-		case OPT_PROM: prom = true; break;
-		default:
-			if (state_src_opt(&src, c, optarg))
-				break;
-			command_usage(command_find("doctor"), 1);
-			return EXIT_DR_UNKNOWN;
+		case OPT_LIST: a->list = true; break;
+		case OPT_EXPLAIN: a->explain = p.arg; break;
+		case OPT_PROM: a->prom = true; break;
+		default: state_src_opt(&a->src, c, p.arg);
 		}
 	}
-	if (optind < argc) {
-		command_usage(command_find("doctor"), 1);
-		status = EXIT_DR_UNKNOWN;
-	} else if (list) {
-		status = list_rules();
-	} else if (explain) {
-		status = explain_rule(explain);
-	} else if (check_names(cfg.only, "--only") || check_names(cfg.skip, "--skip")) {
-		status = EXIT_DR_UNKNOWN;
-	} else {
-		status = diagnose(&cfg, &src, interval, prom);
-	}
-	free(cfg.only);
-	free(cfg.skip);
-	free(only_buf);
-	free(skip_buf);
+	if (c < 0)
+		return EXIT_DR_UNKNOWN;
+	if (p.next < argc)
+		return opts_fail_cmd(&p, "doctor takes no operands, not '%s'", argv[p.next]),
+		       EXIT_DR_UNKNOWN;
+	return EXIT_OK;
+}
+
+static int run_args(const struct doctor_args *a)
+{
+	if (a->list)
+		return list_rules();
+	if (a->explain)
+		return explain_rule(a->explain);
+	if (check_names(a->cfg.only, "--only") || check_names(a->cfg.skip, "--skip"))
+		return EXIT_DR_UNKNOWN;
+	return diagnose(&a->cfg, &a->src, a->interval, a->prom);
+}
+
+static int cmd_doctor(int argc, char **argv)
+{
+	struct doctor_args a = { .interval = 1 };
+	int status = parse_args(&a, argc, argv);
+
+	if (status == EXIT_OK)
+		status = run_args(&a);
+	free(a.cfg.only);
+	free(a.cfg.skip);
+	free(a.only_buf);
+	free(a.skip_buf);
 	return status;
 }
 
@@ -225,4 +251,5 @@ static int diagnose(const struct doctor_config *cfg, const struct state_src *src
 
 NETLENS_COMMAND(doctor, .name = "doctor", .run = cmd_doctor,
 		.summary = "diagnose this host's network stack: findings, evidence, fixes (default)",
-		.usage = doctor_usage);
+		.synopsis = "[options]", .about = doctor_about, .opts = doctor_opts,
+		.notes = doctor_notes);

@@ -4,6 +4,7 @@
  * qdisc statistics (tc -s qdisc), ring sizes and driver statistics
  * (ethtool). Options, interface selection and the sampling loop live here;
  * the views are in ifstat/. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
@@ -12,48 +13,52 @@
 #include "sources/sysctl.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static const char ifstat_usage[] =
-	"usage: netlens ifstat [options] [IFACE|PATTERN]...\n"
-	"\n"
+static const char ifstat_about[] =
 	"Interface counters from rtnetlink's 64-bit link statistics. IFACE names an\n"
 	"interface, PATTERN a shell glob ('veth*'); default: every interface.\n"
-	"\n"
-	"Views (one at a time; default: the counters `ip -s link` shows):\n"
-	"  -e, --errors       error and drop breakdown (sar -n EDEV)\n"
-	"      --softnet      per-CPU softnet_stat: processed, dropped, time_squeeze, rps, flow_limit\n"
-	"      --qdisc        queueing disciplines: bytes, packets, drops, overlimits, requeues,\n"
-	"                     backlog (bytes) and qlen (packets), as tc -s qdisc\n"
-	"      --ring         ethtool ring sizes (current and maximum)\n"
-	"      --driver-stats ethtool driver statistics (ethtool -S)\n"
-	"Rates:\n"
-	"  -i, --interval SECS  per-second rates over intervals of SECS (fractions allowed); the\n"
-	"                     default view then shows nicstat's rKB/s wKB/s rPk/s wPk/s rAvs wAvs\n"
-	"                     %Util (against the ethtool link speed; '-' when unknown) and Sat\n"
-	"                     (errors + drops + fifo + overruns + missed per second)\n"
-	"  -c, --count N      stop after N intervals (default: until interrupted)\n"
-	"Other:\n"
-	"  -j, --json         one JSON object per row; with -i, each counter's increase under its\n"
-	"                     own key and its rate as KEY_per_s, with time (Unix seconds) and interval_s\n"
-	STATE_SRC_USAGE
+	"Views are one at a time; the default is the counters `ip -s link` shows.\n"
+	"With -i, the default view shows nicstat's rKB/s wKB/s rPk/s wPk/s rAvs wAvs\n"
+	"%Util (against the ethtool link speed; '-' when unknown) and Sat (errors +\n"
+	"drops + fifo + overruns + missed per second).\n";
+
+static const char ifstat_notes[] =
+	"With -i, each row starts with the time; JSON records carry \"time\" (Unix\n"
+	"seconds) and interval_s, each counter's increase under its own key and its\n"
+	"rate as KEY_per_s.\n"
 	"Examples:\n"
-	"  netlens ifstat                 netlens ifstat -i 1 -c 5 'eth*'\n"
+	"  netlens ifstat                 netlens ifstat -i 1 -n 5 'eth*'\n"
 	"  netlens ifstat -e -i 1         netlens ifstat --qdisc eth0\n";
 
-enum { OPT_SOFTNET = 256, OPT_QDISC, OPT_RING, OPT_DRIVER };
+enum { OPT_SOFTNET = OPT_LONG, OPT_QDISC, OPT_RING, OPT_DRIVER };
 
-static const struct option long_opts[] = {
-	{ "errors", no_argument, NULL, 'e' },        { "softnet", no_argument, NULL, OPT_SOFTNET },
-	{ "qdisc", no_argument, NULL, OPT_QDISC },   { "ring", no_argument, NULL, OPT_RING },
-	{ "driver-stats", no_argument, NULL, OPT_DRIVER },
-	{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
-	{ "json", no_argument, NULL, 'j' },          STATE_SRC_LONGOPTS, { NULL, 0, NULL, 0 },
+static const struct opt ifstat_view_rows[] = {
+	{ 'e', "errors", NULL, "error and drop breakdown (sar -n EDEV)" },
+	{ OPT_SOFTNET, "softnet", NULL, "per-CPU softnet_stat: processed, drops, time_squeeze, rps" },
+	{ OPT_QDISC, "qdisc", NULL, "queueing disciplines as tc -s qdisc (drops, backlog, ...)" },
+	{ OPT_RING, "ring", NULL, "ethtool ring sizes (current and maximum)" },
+	{ OPT_DRIVER, "driver-stats", NULL, "ethtool driver statistics (ethtool -S)" },
+	OPT_END,
+};
+
+static const struct opt ifstat_rate_rows[] = {
+	{ 'i', "interval", "SECS", "per-second rates over intervals of SECS (fractions allowed)" },
+	{ 'n', "count", "N", "with -i: stop after N intervals (default: until interrupted)" },
+	{ 'c', NULL, "N", NULL }, /* the old letter of --count */
+	OPT_END,
+};
+
+static const struct opt_group ifstat_opts[] = {
+	{ NULL, ifstat_view_rows },
+	{ "Rates", ifstat_rate_rows },
+	{ "Source", state_src_rows },
+	OPT_GROUPS_END,
 };
 
 static double now(clockid_t id)
@@ -252,70 +257,70 @@ static int run(struct ifs_ctx *c, long count)
 	return status;
 }
 
+/* Options into c, *count and src; EXIT_OK or EXIT_USAGE after reporting. */
+static int parse_args(struct ifs_ctx *c, long *count, struct state_src *src, int argc, char **argv)
+{
+	int views = 0, opt;
+	unsigned long v;
+	struct opts p;
+
+	if (opts_begin(&p, "ifstat", ifstat_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((opt = opts_next(&p)) > 0) {
+		switch (opt) {
+		case 'e': c->view = V_EDEV; views++; break;
+		case OPT_SOFTNET: c->view = V_SOFTNET; views++; break;
+		case OPT_QDISC: c->view = V_QDISC; views++; break;
+		case OPT_RING: c->view = V_RING; views++; break;
+		case OPT_DRIVER: c->view = V_DRIVER; views++; break;
+		case 'i':
+			if (opts_secs(&p, &c->interval))
+				return EXIT_USAGE;
+			if (c->interval > 86400)
+				return opts_fail(&p, "give seconds up to 86400, e.g. -i 1 or -i 0.5");
+			break;
+		case 'n':
+		case 'c':
+			if (opts_ulong(&p, 1, LONG_MAX, &v))
+				return EXIT_USAGE;
+			*count = (long)v;
+			break;
+		default: state_src_opt(src, opt, p.arg);
+		}
+	}
+	if (opt < 0)
+		return EXIT_USAGE;
+	if (views > 1)
+		return opts_fail_cmd(&p, "choose one view: -e, --softnet, --qdisc, --ring or --driver-stats");
+	if (*count > 0 && c->interval <= 0)
+		return opts_fail_cmd(&p, "--count counts intervals: give -i SECS too");
+	if (c->view == V_RING && c->interval > 0)
+		return opts_fail_cmd(&p, "--ring shows settings, not counters: drop -i");
+	if (c->view == V_SOFTNET && p.next < argc)
+		return opts_fail_cmd(&p, "--softnet is per CPU, not per interface: drop the interface names");
+	c->pat = argv + p.next;
+	c->npat = argc - p.next;
+	return EXIT_OK;
+}
+
 static int cmd_ifstat(int argc, char **argv)
 {
 	struct ifs_ctx c = { .view = V_LINK };
 	struct state_src src = { 0 };
 	long count = -1;
-	int views = 0, opt;
-	char *end;
+	int status = parse_args(&c, &count, &src, argc, argv);
 
-	while ((opt = getopt_long(argc, argv, "ei:c:jN:", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'e': c.view = V_EDEV; views++; break;
-		case OPT_SOFTNET: c.view = V_SOFTNET; views++; break;
-		case OPT_QDISC: c.view = V_QDISC; views++; break;
-		case OPT_RING: c.view = V_RING; views++; break;
-		case OPT_DRIVER: c.view = V_DRIVER; views++; break;
-		case 'i':
-			c.interval = strtod(optarg, &end);
-			if (end == optarg || *end || !isfinite(c.interval) || c.interval <= 0 ||
-			    c.interval > 86400) {
-				out_error("bad interval '%s': give seconds, e.g. -i 1 or -i 0.5", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			count = strtol(optarg, &end, 10);
-			if (end == optarg || *end || count < 1) {
-				out_error("bad count '%s': give a whole number of intervals, at least 1", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j': out_set_format(OUT_JSON); break;
-		default:
-			if (state_src_opt(&src, opt, optarg))
-				break;
-			command_usage(command_find("ifstat"), 1);
-			return EXIT_USAGE;
-		}
-	}
-	if (views > 1) {
-		out_error("choose one view: -e, --softnet, --qdisc, --ring or --driver-stats");
-		return EXIT_USAGE;
-	}
-	if (count > 0 && c.interval <= 0) {
-		out_error("-c counts intervals: give -i SECS too");
-		return EXIT_USAGE;
-	}
-	if (c.view == V_RING && c.interval > 0) {
-		out_error("--ring shows settings, not counters: drop -i");
-		return EXIT_USAGE;
-	}
-	if (c.view == V_SOFTNET && optind < argc) {
-		out_error("--softnet is per CPU, not per interface: drop the interface names");
-		return EXIT_USAGE;
-	}
-	c.pat = argv + optind;
-	c.npat = argc - optind;
+	if (status)
+		return status;
 	c.h = state_src_open(&src);
 	if (!c.h)
 		return EXIT_FAIL;
-	int status = host_is_live(c.h) ? run(&c, count) : run_recorded(&c);
+	status = host_is_live(c.h) ? run(&c, count) : run_recorded(&c);
 	host_close(c.h);
 	return status;
 }
 
 NETLENS_COMMAND(ifstat, .name = "ifstat", .run = cmd_ifstat,
 		.summary = "interface counters, rates, errors, softnet, qdiscs, rings (ip -s link, nicstat, sar -n DEV/EDEV)",
-		.usage = ifstat_usage);
+		.synopsis = "[options] [IFACE|PATTERN]...", .about = ifstat_about,
+		.opts = ifstat_opts, .notes = ifstat_notes);

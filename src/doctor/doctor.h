@@ -211,6 +211,12 @@ enum severity report_worst(const struct report *r);
 void report_print_text(const struct report *r, const struct evidence *ev);
 void report_print_json(const struct report *r, const struct evidence *ev);
 void report_print_prom(const struct report *r, const struct evidence *ev);
+/* Prometheus text format pieces (report_print_prom's, exposed for tests):
+ * a label value escaped (\\, " and newline), and a sample value (NaN, +Inf
+ * and -Inf spelled as the format wants), appended to sb. */
+struct strbuf;
+void prom_label(struct strbuf *sb, const char *s);
+void prom_value(struct strbuf *sb, double v);
 void report_free(struct report *r);
 
 /* Reading a report back (tests): findings in the order the rules added them. */

@@ -1,6 +1,7 @@
 /* Doctor's report: runs the rules, keeps their findings, prints them as
  * text, JSON or Prometheus series. See doctor.h. */
 #include "doctor/doctor.h"
+#include "base/json.h"
 #include "base/output.h"
 #include "base/strbuf.h"
 
@@ -311,61 +312,71 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 		printf("\nNot read: %s\n", ev->missing);
 }
 
+/* One JSON record per finding, then the summary record: base/json writes
+ * every brace, comma and escape, and a non-finite value as null. */
+static void json_finding(const struct finding *f)
+{
+	struct json *w = out_record_begin();
+
+	json_field_str(w, "id", f->rule->id);
+	json_field_str(w, "severity", severity_name(f->sev));
+	json_field_str(w, "area", f->rule->area);
+	json_field_str(w, "summary", f->summary);
+	json_key(w, "evidence");
+	json_arr_begin(w);
+	for (int j = 0; j < f->nev; j++) {
+		json_obj_begin(w);
+		json_field_str(w, "source", f->ev[j].source);
+		json_field_str(w, "value", f->ev[j].text);
+		json_obj_end(w);
+	}
+	json_arr_end(w);
+	json_key(w, "values");
+	json_obj_begin(w);
+	for (int j = 0; j < f->nval; j++)
+		json_field_double(w, f->val[j].name, f->val[j].v);
+	json_obj_end(w);
+	json_field_str(w, "fix", f->fix ? f->fix : "");
+	out_record_end(w);
+}
+
 void report_print_json(const struct report *r, const struct evidence *ev)
 {
-	struct strbuf sb = STRBUF_INIT;
 	size_t skipped, checked = count_checked(r, &skipped);
 
-	for (size_t i = 0; i < r->n; i++) {
-		const struct finding *f = &r->f[i];
-		sb_reset(&sb);
-		sb_puts(&sb, "{\"id\":");
-		out_json_escape(sb_put_cb, &sb, f->rule->id);
-		sb_printf(&sb, ",\"severity\":\"%s\",\"area\":", severity_name(f->sev));
-		out_json_escape(sb_put_cb, &sb, f->rule->area);
-		sb_puts(&sb, ",\"summary\":");
-		out_json_escape(sb_put_cb, &sb, f->summary);
-		sb_puts(&sb, ",\"evidence\":[");
-		for (int j = 0; j < f->nev; j++) {
-			sb_puts(&sb, j ? ",{\"source\":" : "{\"source\":");
-			out_json_escape(sb_put_cb, &sb, f->ev[j].source);
-			sb_puts(&sb, ",\"value\":");
-			out_json_escape(sb_put_cb, &sb, f->ev[j].text);
-			sb_putc(&sb, '}');
-		}
-		sb_puts(&sb, "],\"values\":{");
-		for (int j = 0; j < f->nval; j++)
-			sb_printf(&sb, "%s\"%s\":%.17g", j ? "," : "", f->val[j].name, f->val[j].v);
-		sb_puts(&sb, "},\"fix\":");
-		out_json_escape(sb_put_cb, &sb, f->fix ? f->fix : "");
-		sb_puts(&sb, "}\n");
-		fputs(sb.buf, stdout);
-	}
-	sb_reset(&sb);
-	sb_printf(&sb, "{\"summary\":{\"worst\":\"%s\",\"critical\":%zu,\"warning\":%zu,\"info\":%zu,"
-		       "\"checked\":%zu,\"samples\":%d,\"interval_s\":%.3f,\"skipped\":[",
-		  severity_name(report_worst(r)), count_sev(r, SEV_CRITICAL), count_sev(r, SEV_WARNING),
-		  count_sev(r, SEV_INFO), checked, ev->nsamples, ev->interval);
-	bool first = true;
+	for (size_t i = 0; i < r->n; i++)
+		json_finding(&r->f[i]);
+
+	struct json *w = out_record_begin();
+	json_key(w, "summary");
+	json_obj_begin(w);
+	json_field_str(w, "worst", severity_name(report_worst(r)));
+	json_field_u64(w, "critical", count_sev(r, SEV_CRITICAL));
+	json_field_u64(w, "warning", count_sev(r, SEV_WARNING));
+	json_field_u64(w, "info", count_sev(r, SEV_INFO));
+	json_field_u64(w, "checked", checked);
+	json_field_i64(w, "samples", ev->nsamples);
+	json_field_fixed(w, "interval_s", ev->interval, 3);
+	json_key(w, "skipped");
+	json_arr_begin(w);
 	for (size_t i = 0; i < r->nrules; i++) {
 		if (!r->rs[i].selected || !r->rs[i].skipped)
 			continue;
-		sb_puts(&sb, first ? "{\"id\":" : ",{\"id\":");
-		first = false;
-		out_json_escape(sb_put_cb, &sb, r->rs[i].rule->id);
-		sb_puts(&sb, ",\"why\":");
-		out_json_escape(sb_put_cb, &sb, r->rs[i].skip_why);
-		sb_putc(&sb, '}');
+		json_obj_begin(w);
+		json_field_str(w, "id", r->rs[i].rule->id);
+		json_field_str(w, "why", r->rs[i].skip_why);
+		json_obj_end(w);
 	}
-	sb_puts(&sb, "],\"not_read\":");
-	out_json_escape(sb_put_cb, &sb, ev->missing);
-	sb_puts(&sb, "}}\n");
-	fputs(sb.buf, stdout);
-	sb_free(&sb);
+	json_arr_end(w);
+	json_field_str(w, "not_read", ev->missing);
+	json_obj_end(w);
+	out_record_end(w);
 }
 
-/* Prometheus label values escape \, " and newline. */
-static void prom_label(struct strbuf *sb, const char *s)
+/* Prometheus text exposition (format 0.0.4): label values escape \, " and
+ * newline; sample values spell non-finite numbers NaN, +Inf and -Inf (Go's
+ * ParseFloat), never C's nan/inf. */
+void prom_label(struct strbuf *sb, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
@@ -378,37 +389,74 @@ static void prom_label(struct strbuf *sb, const char *s)
 	}
 }
 
+void prom_value(struct strbuf *sb, double v)
+{
+	char b[32];
+
+	if (isnan(v)) {
+		sb_puts(sb, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		sb_puts(sb, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back */
+		snprintf(b, sizeof(b), "%.*g", prec, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	sb_puts(sb, b);
+}
+
+/* NAME{k1="v1",k2="v2"} VALUE: labels are pairs, ending with NULL. */
+static void prom_sample(struct strbuf *sb, const char *metric, double v, ...)
+{
+	va_list ap;
+	const char *k;
+	bool first = true;
+
+	sb_puts(sb, metric);
+	va_start(ap, v);
+	while ((k = va_arg(ap, const char *))) {
+		sb_puts(sb, first ? "{" : ",");
+		first = false;
+		sb_puts(sb, k);
+		sb_puts(sb, "=\"");
+		prom_label(sb, va_arg(ap, const char *));
+		sb_putc(sb, '"');
+	}
+	va_end(ap);
+	sb_puts(sb, first ? " " : "} ");
+	prom_value(sb, v);
+	sb_putc(sb, '\n');
+}
+
+static void prom_head(struct strbuf *sb, const char *metric, const char *help)
+{
+	sb_printf(sb, "# HELP %s %s\n# TYPE %s gauge\n", metric, help, metric);
+}
+
 void report_print_prom(const struct report *r, const struct evidence *ev)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t skipped, checked = count_checked(r, &skipped);
 
 	(void)ev;
-	sb_puts(&sb, "# HELP netlens_doctor_finding A problem doctor found (1 while present).\n"
-		     "# TYPE netlens_doctor_finding gauge\n");
-	for (size_t i = 0; i < r->n; i++) {
-		sb_puts(&sb, "netlens_doctor_finding{id=\"");
-		prom_label(&sb, r->f[i].rule->id);
-		sb_printf(&sb, "\",area=\"");
-		prom_label(&sb, r->f[i].rule->area);
-		sb_printf(&sb, "\",severity=\"%s\"} 1\n", severity_name(r->f[i].sev));
-	}
-	sb_puts(&sb, "# HELP netlens_doctor_finding_value A number behind a finding.\n"
-		     "# TYPE netlens_doctor_finding_value gauge\n");
+	prom_head(&sb, "netlens_doctor_finding", "A problem doctor found (1 while present).");
 	for (size_t i = 0; i < r->n; i++)
-		for (int j = 0; j < r->f[i].nval; j++) {
-			sb_puts(&sb, "netlens_doctor_finding_value{id=\"");
-			prom_label(&sb, r->f[i].rule->id);
-			sb_printf(&sb, "\",name=\"%s\"} %.17g\n", r->f[i].val[j].name, r->f[i].val[j].v);
-		}
-	sb_printf(&sb, "# HELP netlens_doctor_worst_severity 0 none, 1 info, 2 warning, 3 critical.\n"
-		       "# TYPE netlens_doctor_worst_severity gauge\n"
-		       "netlens_doctor_worst_severity %d\n"
-		       "# HELP netlens_doctor_checks Checks run and skipped.\n"
-		       "# TYPE netlens_doctor_checks gauge\n"
-		       "netlens_doctor_checks{result=\"run\"} %zu\n"
-		       "netlens_doctor_checks{result=\"skipped\"} %zu\n",
-		  (int)report_worst(r), checked, skipped);
+		prom_sample(&sb, "netlens_doctor_finding", 1, "id", r->f[i].rule->id, "area",
+			    r->f[i].rule->area, "severity", severity_name(r->f[i].sev), NULL);
+	prom_head(&sb, "netlens_doctor_finding_value", "A number behind a finding.");
+	for (size_t i = 0; i < r->n; i++)
+		for (int j = 0; j < r->f[i].nval; j++)
+			prom_sample(&sb, "netlens_doctor_finding_value", r->f[i].val[j].v, "id",
+				    r->f[i].rule->id, "name", r->f[i].val[j].name, NULL);
+	prom_head(&sb, "netlens_doctor_worst_severity", "0 none, 1 info, 2 warning, 3 critical.");
+	prom_sample(&sb, "netlens_doctor_worst_severity", (double)report_worst(r), NULL);
+	prom_head(&sb, "netlens_doctor_checks", "Checks run and skipped.");
+	prom_sample(&sb, "netlens_doctor_checks", (double)checked, "result", "run", NULL);
+	prom_sample(&sb, "netlens_doctor_checks", (double)skipped, "result", "skipped", NULL);
 	fputs(sb.buf, stdout);
 	sb_free(&sb);
 }

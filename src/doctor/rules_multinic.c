@@ -185,30 +185,35 @@ static const struct rule_threshold rpf_thr[] = {
 	{ NULL, 0, NULL },
 };
 
-static void check_rpf(struct report *r, const struct evidence *ev)
-{
-	static const struct route_rules none;
-	const struct rt_routes *rs;
-	struct v4addr *as = NULL;
-	char ifn[IFNAMSIZ + 8], t1[192], t2[192];
-	int err;
-
-	if (!ev->have_links || !ev->have_addrs)
-		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
-	if (!(rs = ev_routes4(ev, &err)))
-		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
-	const struct route_rules *rules = ev_rules4(ev, NULL);
-	if (!rules)
-		rules = &none; /* no policy routing to look at */
-	long long drops = ev_delta(ev, "TcpExtIPReversePathFilter");
-	double rate = ev_rate(ev, "TcpExtIPReversePathFilter");
-	size_t nas = v4_addrs(ev, &as);
-
-	/* (strict interface, its losing route, the winner) */
+/* What check_rpf() finds: strict interfaces, and the routes through them
+ * that lose to a route through another interface. */
+struct rpf {
+	long long drops;  /* TcpExtIPReversePathFilter increase (-1 absent) */
+	double rate;
 	struct asym { int ifindex; const struct rt_route *mine, *best; } asy[32];
-	size_t nasy = 0;
-	int strict[64];
-	size_t nstrict = 0;
+	size_t nasy;
+	int strict[64];   /* interfaces with rp_filter 1 in effect */
+	size_t nstrict;
+	int done[32];     /* the interfaces of asy[], once each */
+	size_t ndone;
+};
+
+/* Policy routing from one of the interface's addresses back out of it
+ * makes the reverse lookup pass. */
+static bool rpf_policy_fixed(const struct route_rules *rules, const struct rt_routes *rs,
+			     const struct v4addr *as, size_t nas, int ifindex)
+{
+	for (size_t k = 0; k < nas; k++)
+		if (as[k].ifindex == ifindex && policy_rule_for(rules, rs, as[k].a, ifindex))
+			return true;
+	return false;
+}
+
+/* Strict interfaces, and each main-table route through one that loses to a
+ * route through another interface (unless policy routing fixes it). */
+static void rpf_scan(struct rpf *x, const struct evidence *ev, const struct rt_routes *rs,
+		     const struct route_rules *rules, const struct v4addr *as, size_t nas)
+{
 	const struct rtnl_links *ls = cur_links(ev);
 
 	for (size_t i = 0; i < ls->n; i++) {
@@ -218,81 +223,86 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 		struct confpair c = conf_eff(ev, l->name, "rp_filter", false);
 		if (c.eff != 1)
 			continue;
-		if (nstrict < sizeof(strict) / sizeof(strict[0]))
-			strict[nstrict++] = l->ifindex;
-		for (size_t j = 0; j < rs->n && nasy < sizeof(asy) / sizeof(asy[0]); j++) {
+		if (x->nstrict < sizeof(x->strict) / sizeof(x->strict[0]))
+			x->strict[x->nstrict++] = l->ifindex;
+		for (size_t j = 0; j < rs->n && x->nasy < sizeof(x->asy) / sizeof(x->asy[0]); j++) {
 			const struct rt_route *mine = &rs->v[j];
 			if (!main_unicast(mine) || !route_uses_oif(mine, l->ifindex))
 				continue;
 			const struct rt_route *best = best_route(rs, mine);
 			if (!best || route_uses_oif(best, l->ifindex))
 				continue;
-			/* policy routing from the interface's address back out of it
-			 * makes the reverse lookup pass */
-			bool fixed = false;
-			for (size_t k = 0; k < nas && !fixed; k++)
-				fixed = as[k].ifindex == l->ifindex &&
-					policy_rule_for(rules, rs, as[k].a, l->ifindex);
-			if (!fixed)
-				asy[nasy++] = (struct asym){ l->ifindex, mine, best };
+			if (!rpf_policy_fixed(rules, rs, as, nas, l->ifindex))
+				x->asy[x->nasy++] = (struct asym){ l->ifindex, mine, best };
 		}
 	}
-	if (!nasy && (drops <= 0 || !nstrict))
-		goto out;
+}
 
-	struct finding *f;
-	if (nasy) {
-		enum severity sev = drops <= 0 ? SEV_INFO
-				    : rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
-		if (drops > 0)
-			f = finding_add(r, sev, "strict rp_filter on %s drops packets whose source is routed "
-					"through another interface (IPReversePathFilter +%lld in %.1f s)",
-					ifname(ev, asy[0].ifindex, ifn, sizeof(ifn)), drops, ev->interval);
-		else
-			f = finding_add(r, sev, "strict rp_filter on %s will drop traffic arriving there "
-					"from sources routed through another interface",
-					ifname(ev, asy[0].ifindex, ifn, sizeof(ifn)));
-	} else {
-		f = finding_add(r, SEV_INFO, "%lld packets failed the strict reverse-path check in %.1f s "
-				"(spoofed sources, or routes arriving on the wrong interface)", drops,
-				ev->interval);
-	}
-	if (drops >= 0 && ev->nsamples > 1)
-		finding_evidence(f, "/proc/net/netstat", "TcpExtIPReversePathFilter +%lld (%.1f/s)", drops,
-				 rate > 0 ? rate : 0);
-	else if (drops >= 0)
+static struct finding *rpf_finding(struct report *r, const struct evidence *ev, const struct rpf *x)
+{
+	char ifn[IFNAMSIZ + 8];
+
+	if (!x->nasy)
+		return finding_add(r, SEV_INFO, "%lld packets failed the strict reverse-path check in "
+				   "%.1f s (spoofed sources, or routes arriving on the wrong interface)",
+				   x->drops, ev->interval);
+	enum severity sev = x->drops <= 0 ? SEV_INFO
+			    : x->rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
+	if (x->drops > 0)
+		return finding_add(r, sev, "strict rp_filter on %s drops packets whose source is routed "
+				   "through another interface (IPReversePathFilter +%lld in %.1f s)",
+				   ifname(ev, x->asy[0].ifindex, ifn, sizeof(ifn)), x->drops, ev->interval);
+	return finding_add(r, sev, "strict rp_filter on %s will drop traffic arriving there "
+			   "from sources routed through another interface",
+			   ifname(ev, x->asy[0].ifindex, ifn, sizeof(ifn)));
+}
+
+/* The drop counter, each losing route with its interface's rp_filter
+ * (x->done: those interfaces), or every strict interface when no route
+ * explains the drops. */
+static void rpf_evidence(struct finding *f, const struct evidence *ev, struct rpf *x)
+{
+	char ifn[IFNAMSIZ + 8], t1[192], t2[192];
+
+	if (x->drops >= 0 && ev->nsamples > 1)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtIPReversePathFilter +%lld (%.1f/s)",
+				 x->drops, x->rate > 0 ? x->rate : 0);
+	else if (x->drops >= 0)
 		finding_evidence(f, "/proc/net/netstat", "TcpExtIPReversePathFilter = %lld since boot "
 				 "(one sample: no rate)", ev_counter(ev, "TcpExtIPReversePathFilter"));
-	finding_value(f, "rp_filter_drops", (double)(drops > 0 ? drops : 0));
-	finding_value(f, "rp_filter_drops_per_s", rate > 0 ? rate : 0);
-	finding_value(f, "asymmetric_routes", (double)nasy);
-	int done[32];
-	size_t ndone = 0;
-	for (size_t i = 0; i < nasy; i++) {
+	finding_value(f, "rp_filter_drops", (double)(x->drops > 0 ? x->drops : 0));
+	finding_value(f, "rp_filter_drops_per_s", x->rate > 0 ? x->rate : 0);
+	finding_value(f, "asymmetric_routes", (double)x->nasy);
+	for (size_t i = 0; i < x->nasy; i++) {
 		bool seen = false;
-		for (size_t k = 0; k < ndone; k++)
-			seen |= done[k] == asy[i].ifindex;
-		ifname(ev, asy[i].ifindex, ifn, sizeof(ifn));
-		if (!seen && ndone < 32) {
-			done[ndone++] = asy[i].ifindex;
+		for (size_t k = 0; k < x->ndone; k++)
+			seen |= x->done[k] == x->asy[i].ifindex;
+		ifname(ev, x->asy[i].ifindex, ifn, sizeof(ifn));
+		if (!seen && x->ndone < 32) {
+			x->done[x->ndone++] = x->asy[i].ifindex;
 			conf_evidence(f, ifn, "rp_filter", conf_eff(ev, ifn, "rp_filter", false));
 		}
 		finding_evidence(f, "RTM_GETROUTE", "%s: route %s loses to %s, so packets from there "
 				 "arriving on %s fail the check", ifn,
-				 route_text(ev, asy[i].mine, t1, sizeof(t1)),
-				 route_text(ev, asy[i].best, t2, sizeof(t2)), ifn);
+				 route_text(ev, x->asy[i].mine, t1, sizeof(t1)),
+				 route_text(ev, x->asy[i].best, t2, sizeof(t2)), ifn);
 	}
-	if (!nasy)
-		for (size_t i = 0; i < nstrict; i++) {
-			ifname(ev, strict[i], ifn, sizeof(ifn));
+	if (!x->nasy)
+		for (size_t i = 0; i < x->nstrict; i++) {
+			ifname(ev, x->strict[i], ifn, sizeof(ifn));
 			conf_evidence(f, ifn, "rp_filter", conf_eff(ev, ifn, "rp_filter", false));
 		}
-	char cmd[512] = "";
+}
+
+static void rpf_fix(struct finding *f, const struct evidence *ev, const struct rpf *x)
+{
+	char cmd[512] = "", ifn[IFNAMSIZ + 8];
 	size_t o = 0;
-	for (size_t i = 0; i < ndone && o < sizeof(cmd); i++)
+
+	for (size_t i = 0; i < x->ndone && o < sizeof(cmd); i++)
 		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%snet.ipv4.conf.%s.rp_filter=2",
-				      i ? " " : "", ifname(ev, done[i], ifn, sizeof(ifn)));
-	if (nasy)
+				      i ? " " : "", ifname(ev, x->done[i], ifn, sizeof(ifn)));
+	if (x->nasy)
 		finding_fix(f, "loose mode on those interfaces: sysctl -w %s (max(all, IF) is what "
 			       "counts, so all may stay 1; persist in /etc/sysctl.d/). Loose mode only "
 			       "checks that the source is routable at all, so it stops less spoofing; "
@@ -303,8 +313,33 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 		finding_fix(f, "if these are legitimate packets, find the interface they arrive on "
 			       "(the kernel logs martians with net.ipv4.conf.all.log_martians=1) and "
 			       "route their sources through it, or set rp_filter=2 (loose) there.");
-out:
+}
+
+static void check_rpf(struct report *r, const struct evidence *ev)
+{
+	static const struct route_rules none;
+	const struct rt_routes *rs;
+	struct v4addr *as = NULL;
+	struct rpf x = { 0 };
+	int err;
+
+	if (!ev->have_links || !ev->have_addrs)
+		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
+	if (!(rs = ev_routes4(ev, &err)))
+		return rule_skip(r, "no IPv4 routes (RTM_GETROUTE: %s)", strerror(-err));
+	const struct route_rules *rules = ev_rules4(ev, NULL);
+	if (!rules)
+		rules = &none; /* no policy routing to look at */
+	x.drops = ev_delta(ev, "TcpExtIPReversePathFilter");
+	x.rate = ev_rate(ev, "TcpExtIPReversePathFilter");
+	size_t nas = v4_addrs(ev, &as);
+	rpf_scan(&x, ev, rs, rules, as, nas);
 	free(as);
+	if (!x.nasy && (x.drops <= 0 || !x.nstrict))
+		return;
+	struct finding *f = rpf_finding(r, ev, &x);
+	rpf_evidence(f, ev, &x);
+	rpf_fix(f, ev, &x);
 }
 
 DOCTOR_RULE(rp_filter_asymmetric, .id = "rp-filter-asymmetric", .area = "multi-nic",

@@ -80,104 +80,148 @@ static const struct rule_threshold drop_thr[] = {
 	{ NULL, 0, NULL },
 };
 
-static void check_iface(struct report *r, const struct evidence *ev, int ifindex)
+/* One interface's qdiscs between the samples. */
+struct qiface {
+	int ifindex;
+	const char *name;
+	char namebuf[24];
+	const struct rtnl_qdisc *root, *ing, *leaf; /* leaf: the child that dropped most */
+	const struct rtnl_qdisc *r0;                /* root at the first sample */
+	uint64_t drops, sent;                       /* increases, packets */
+	bool standing;                              /* backlog at both samples */
+	double bps;                                 /* root's bytes sent per second */
+	double delay_ms;                            /* standing backlog / bps; 1e9: not draining */
+	bool multi;                                 /* mq & co. with per-queue children */
+	const char *lk;                             /* the kind that does the queueing */
+	char kinds[64];                             /* "mq (fq_codel per queue)" */
+	double rate, ratio;                         /* drops per second, share of packets */
+	enum severity sev, qsev;                    /* the finding's; the standing queue's */
+};
+
+/* Drops of the tree (the root's, or its children's sum if larger) and of
+ * ingress, packets sent, and the standing queue. */
+static void qi_gather(struct qiface *x, const struct evidence *ev, int ifindex)
 {
 	const struct rtnl_qdiscs *qs = &ev->qdiscs[1];
-	const struct rtnl_qdisc *root = NULL, *ing = NULL, *leaf = NULL;
 	uint32_t leaf_drops = 0;
-	uint64_t tree = 0, kids = 0, ingress = 0, sent = 0, sent_bytes = 0;
-	char hb[16], pb[16], nb[24];
+	uint64_t tree = 0, kids = 0, ingress = 0, sent_bytes = 0;
 
+	memset(x, 0, sizeof(*x));
+	x->ifindex = ifindex;
 	for (size_t i = 0; i < qs->n; i++) {
 		const struct rtnl_qdisc *q = &qs->v[i];
 		if (q->ifindex != ifindex || !q->has_stats)
 			continue;
 		struct qd d = qdelta(ev, q);
 		if (q->parent == TC_H_ROOT) {
-			root = q;
+			x->root = q;
 			tree = d.drops;
-			sent = d.packets;
+			x->sent = d.packets;
 			sent_bytes = d.bytes;
 		} else if (q->parent == TC_H_INGRESS) {
-			ing = q;
+			x->ing = q;
 			ingress += d.drops;
 		} else {
 			kids += d.drops; /* classful parents usually count their children's drops too */
-			if (!leaf || d.drops > leaf_drops)
-				leaf = q, leaf_drops = d.drops;
+			if (!x->leaf || d.drops > leaf_drops)
+				x->leaf = q, leaf_drops = d.drops;
 		}
 	}
 	if (kids > tree)
 		tree = kids;
-	uint64_t drops = tree + ingress;
-	const struct rtnl_qdisc *r0 = root ? find_q(&ev->qdiscs[0], root) : NULL;
-	bool standing = root && r0 && root->qlen && r0->qlen && root->backlog && r0->backlog;
-	double bps = (double)sent_bytes / ev->interval;
-	double delay_ms = standing ? (bps > 0 ? root->backlog / bps * 1000 : 1e9) : 0;
-	if (!drops && delay_ms < rule_threshold(r, "delay_info_ms"))
-		return;
+	x->drops = tree + ingress;
+	x->r0 = x->root ? find_q(&ev->qdiscs[0], x->root) : NULL;
+	x->standing = x->root && x->r0 && x->root->qlen && x->r0->qlen && x->root->backlog &&
+		      x->r0->backlog;
+	x->bps = (double)sent_bytes / ev->interval;
+	x->delay_ms = x->standing ? (x->bps > 0 ? x->root->backlog / x->bps * 1000 : 1e9) : 0;
+}
 
-	const char *name = ifname(ev, ifindex, nb, sizeof(nb));
-	const char *kind = root ? root->kind : ing ? ing->kind : "?";
-	bool multi = root && is_multiq(root->kind) && leaf;
-	char kinds[64];
-	snprintf(kinds, sizeof(kinds), multi ? "%s (%s per queue)" : "%s", kind, leaf ? leaf->kind : "");
-	const char *lk = multi ? leaf->kind : kind; /* the kind that does the queueing */
-	double rate = (double)drops / ev->interval;
-	double ratio = (double)drops / (double)(drops + sent);
-	enum severity sev = SEV_NONE;
-	if (drops) {
-		sev = rate >= rule_threshold(r, "critical_per_s") ||
-			      (ratio >= rule_threshold(r, "critical_ratio") && drops >= 100)
-			      ? SEV_CRITICAL : SEV_WARNING;
-		if (sev == SEV_WARNING && is_aqm(lk) && ratio < rule_threshold(r, "aqm_info_ratio"))
-			sev = SEV_INFO;
+/* Names, kinds and severities, once the interface is worth a finding. */
+static void qi_judge(struct qiface *x, const struct report *r, const struct evidence *ev)
+{
+	x->name = ifname(ev, x->ifindex, x->namebuf, sizeof(x->namebuf));
+	const char *kind = x->root ? x->root->kind : x->ing ? x->ing->kind : "?";
+	x->multi = x->root && is_multiq(x->root->kind) && x->leaf;
+	snprintf(x->kinds, sizeof(x->kinds), x->multi ? "%s (%s per queue)" : "%s", kind,
+		 x->leaf ? x->leaf->kind : "");
+	x->lk = x->multi ? x->leaf->kind : kind;
+	x->rate = (double)x->drops / ev->interval;
+	x->ratio = (double)x->drops / (double)(x->drops + x->sent);
+	x->sev = SEV_NONE;
+	if (x->drops) {
+		x->sev = x->rate >= rule_threshold(r, "critical_per_s") ||
+				 (x->ratio >= rule_threshold(r, "critical_ratio") && x->drops >= 100)
+			 ? SEV_CRITICAL : SEV_WARNING;
+		if (x->sev == SEV_WARNING && is_aqm(x->lk) && x->ratio < rule_threshold(r, "aqm_info_ratio"))
+			x->sev = SEV_INFO;
 	}
-	enum severity qsev = delay_ms >= rule_threshold(r, "delay_warning_ms") ? SEV_WARNING
-			     : delay_ms >= rule_threshold(r, "delay_info_ms") ? SEV_INFO : SEV_NONE;
-	if (qsev > sev)
-		sev = qsev;
-	char queue[160] = "";
-	if (qsev)
+	x->qsev = x->delay_ms >= rule_threshold(r, "delay_warning_ms") ? SEV_WARNING
+		  : x->delay_ms >= rule_threshold(r, "delay_info_ms")  ? SEV_INFO : SEV_NONE;
+	if (x->qsev > x->sev)
+		x->sev = x->qsev;
+}
+
+static struct finding *qi_finding(struct report *r, const struct qiface *x, const struct evidence *ev)
+{
+	char queue[160] = "", delay[48] = "";
+
+	if (x->qsev)
 		snprintf(queue, sizeof(queue), "%sa standing queue of %u bytes (%u packets)%s",
-			 drops ? "; " : "", root->backlog, root->qlen,
-			 bps > 0 ? "" : " that is not draining");
-	char delay[48] = "";
-	if (qsev && bps > 0)
-		snprintf(delay, sizeof(delay), delay_ms < 1000 ? ", about %.0f ms of sending"
-				 : ", about %.1f s of sending", delay_ms < 1000 ? delay_ms : delay_ms / 1000);
-	struct finding *f;
-	if (drops)
-		f = finding_add(r, sev, "qdisc %s on %s dropped %llu packets in %.1f s (%.1f/s, %.1f%% of "
-				"what it was given)%s", kinds, name, (unsigned long long)drops, ev->interval,
-				rate, ratio * 100, queue);
-	else
-		f = finding_add(r, sev, "qdisc %s on %s holds %s%s", kinds, name, queue, delay);
+			 x->drops ? "; " : "", x->root->backlog, x->root->qlen,
+			 x->bps > 0 ? "" : " that is not draining");
+	if (x->qsev && x->bps > 0)
+		snprintf(delay, sizeof(delay), x->delay_ms < 1000 ? ", about %.0f ms of sending"
+				 : ", about %.1f s of sending",
+			 x->delay_ms < 1000 ? x->delay_ms : x->delay_ms / 1000);
+	if (x->drops)
+		return finding_add(r, x->sev, "qdisc %s on %s dropped %llu packets in %.1f s (%.1f/s, "
+				   "%.1f%% of what it was given)%s", x->kinds, x->name,
+				   (unsigned long long)x->drops, ev->interval, x->rate, x->ratio * 100,
+				   queue);
+	return finding_add(r, x->sev, "qdisc %s on %s holds %s%s", x->kinds, x->name, queue, delay);
+}
+
+/* Every qdisc of the interface that dropped or sent, the standing queue at
+ * both samples, and the numbers to export. */
+static void qi_evidence(struct finding *f, const struct qiface *x, const struct evidence *ev)
+{
+	const struct rtnl_qdiscs *qs = &ev->qdiscs[1];
+	const struct rtnl_qdisc *root = x->root;
+	char hb[16], pb[16];
+
 	for (size_t i = 0; i < qs->n; i++) {
 		const struct rtnl_qdisc *q = &qs->v[i];
-		if (q->ifindex != ifindex || !q->has_stats)
+		if (q->ifindex != x->ifindex || !q->has_stats)
 			continue;
 		struct qd d = qdelta(ev, q);
 		if (!d.drops && !(is_top(q) && (d.packets || q->qlen)))
 			continue;
 		finding_evidence(f, "RTM_GETQDISC (tc -s qdisc)", "%s qdisc %s %s parent %s: dropped +%u "
-				 "(%.1f/s), sent +%llu packets, overlimits +%u, backlog %ub %up", name,
+				 "(%.1f/s), sent +%llu packets, overlimits +%u, backlog %ub %up", x->name,
 				 q->kind, rtnl_tc_handle(q->handle, hb, sizeof(hb)),
 				 rtnl_tc_handle(q->parent, pb, sizeof(pb)), d.drops,
 				 (double)d.drops / ev->interval, (unsigned long long)d.packets,
 				 d.overlimits, q->backlog, q->qlen);
 	}
-	if (standing)
+	if (x->standing)
 		finding_evidence(f, "RTM_GETQDISC (tc -s qdisc)", "%s backlog %ub %up, then %ub %up; "
-				 "sent %.0f bytes/s", name, r0->backlog, r0->qlen, root->backlog,
-				 root->qlen, bps);
-	finding_value(f, "drops", (double)drops);
-	finding_value(f, "drops_per_s", rate);
-	finding_value(f, "drop_ratio", drops ? ratio : 0);
+				 "sent %.0f bytes/s", x->name, x->r0->backlog, x->r0->qlen, root->backlog,
+				 root->qlen, x->bps);
+	finding_value(f, "drops", (double)x->drops);
+	finding_value(f, "drops_per_s", x->rate);
+	finding_value(f, "drop_ratio", x->drops ? x->ratio : 0);
 	finding_value(f, "backlog_bytes", root ? root->backlog : 0);
 	finding_value(f, "qlen", root ? root->qlen : 0);
-	if (qsev)
-		finding_value(f, "queue_delay_ms", delay_ms < 1e9 ? delay_ms : -1);
+	if (x->qsev)
+		finding_value(f, "queue_delay_ms", x->delay_ms < 1e9 ? x->delay_ms : -1);
+}
+
+/* The fix depends on what queues: a shaper, an AQM, per-queue FIFOs, a FIFO. */
+static void qi_fix(struct finding *f, const struct qiface *x)
+{
+	const char *lk = x->lk, *name = x->name;
+
 	if (is_shaper(lk))
 		finding_fix(f, "%s limits the rate on purpose: packets beyond its rate and queue limit "
 			       "are dropped or wait. Raise the rate if it is wrong (tc qdisc change dev %s "
@@ -190,19 +234,32 @@ static void check_iface(struct report *r, const struct evidence *ev, int ifindex
 			       "the heavy flows (netlens ss), pace or slow them; raise limits (tc qdisc "
 			       "change dev %s root %s limit N / flow_limit N) only if drops hit short bursts.",
 			    lk, name, name, lk);
-	else if (multi)
+	else if (x->multi)
 		finding_fix(f, "%s cannot send as fast as packets arrive and its per-queue FIFOs overflow "
 			       "or stand full. Use an AQM that keeps delay low and drops fairly: sysctl -w "
 			       "net.core.default_qdisc=fq_codel, then tc qdisc replace dev %s root %s (it "
 			       "re-creates one default qdisc per queue; fq for a host that mostly sends "
 			       "TCP). A longer queue (ip link set dev %s txqueuelen N) only adds delay.",
-			    name, name, root->kind, name);
+			    name, name, x->root->kind, name);
 	else
 		finding_fix(f, "%s cannot send as fast as packets arrive and its FIFO overflows or stands "
 			       "full. Replace it with an AQM that keeps delay low and drops fairly: tc "
 			       "qdisc replace dev %s root fq_codel (fq for a host that mostly sends TCP). "
 			       "A longer queue (ip link set dev %s txqueuelen N) only adds delay.",
 			    name, name, name);
+}
+
+static void check_iface(struct report *r, const struct evidence *ev, int ifindex)
+{
+	struct qiface x;
+
+	qi_gather(&x, ev, ifindex);
+	if (!x.drops && x.delay_ms < rule_threshold(r, "delay_info_ms"))
+		return;
+	qi_judge(&x, r, ev);
+	struct finding *f = qi_finding(r, &x, ev);
+	qi_evidence(f, &x, ev);
+	qi_fix(f, &x);
 }
 
 static void check_drops(struct report *r, const struct evidence *ev)

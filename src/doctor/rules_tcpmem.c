@@ -74,72 +74,72 @@ static void top_queues(struct finding *f, const struct evidence *ev)
 				 ev_endpoint(top[k], false, b, sizeof(b)), top[k]->rqueue, top[k]->wqueue);
 }
 
-static void check_tcpmem(struct report *r, const struct evidence *ev)
+/* What the pool and the counters say, judged once for the whole rule. */
+struct tcpmem {
+	struct sockmem_pool_state st; /* zeroed when unreadable */
+	long long pressures, chrono, rcvpruned, qdrop, abortmem, abortfail; /* increases */
+	bool zoned;    /* usage and thresholds known */
+	bool above;    /* above tcp_mem's high */
+	bool pressure; /* in pressure now or between the samples */
+	bool dropping; /* data dropped or connections aborted for memory */
+	bool near;     /* below pressure, but past near_fraction of it */
+};
+
+static void tcpmem_judge(struct tcpmem *m, const struct report *r, const struct evidence *ev)
 {
 	const struct sockmem_pool_state *pool = ev_tcp_pool(ev);
-	struct sockmem_pool_state st;
+	const struct sockmem_pool_state *st = &m->st;
 
-	if (!ev->have_protos && !ev->have_ctr)
-		return rule_skip(r, "neither /proc/net/protocols nor the protocol counters are readable");
 	if (pool)
-		st = *pool;
+		m->st = *pool;
 	else
-		memset(&st, 0, sizeof(st));
-
-	long long pressures = ev_delta(ev, "TcpExtTCPMemoryPressures");
-	long long chrono = ev_delta(ev, "TcpExtTCPMemoryPressuresChrono");
-	long long rcvpruned = ev_delta(ev, "TcpExtRcvPruned");
-	long long qdrop = ev_delta(ev, "TcpExtTCPRcvQDrop");
-	long long abortmem = ev_delta(ev, "TcpExtTCPAbortOnMemory");
-	long long abortfail = ev_delta(ev, "TcpExtTCPAbortFailed");
-	bool zoned = st.have_usage && st.have_thr;
-	bool above = zoned && st.zone == ZONE_ABOVE_HIGH;
-	bool pressure = (st.have_press && st.in_pressure) ||
-			(zoned && st.zone >= ZONE_PRESSURE_TO_HIGH) || pressures > 0 || chrono > 0;
+		memset(&m->st, 0, sizeof(m->st));
+	m->pressures = ev_delta(ev, "TcpExtTCPMemoryPressures");
+	m->chrono = ev_delta(ev, "TcpExtTCPMemoryPressuresChrono");
+	m->rcvpruned = ev_delta(ev, "TcpExtRcvPruned");
+	m->qdrop = ev_delta(ev, "TcpExtTCPRcvQDrop");
+	m->abortmem = ev_delta(ev, "TcpExtTCPAbortOnMemory");
+	m->abortfail = ev_delta(ev, "TcpExtTCPAbortFailed");
+	m->zoned = st->have_usage && st->have_thr;
+	m->above = m->zoned && st->zone == ZONE_ABOVE_HIGH;
+	m->pressure = (st->have_press && st->in_pressure) ||
+		      (m->zoned && st->zone >= ZONE_PRESSURE_TO_HIGH) || m->pressures > 0 ||
+		      m->chrono > 0;
 	/* TCPAbortOnMemory is TCP's doing only above high; below, orphans (tcp-orphans) */
-	bool dropping = rcvpruned > 0 || qdrop > 0 || abortfail > 0 ||
-			(abortmem > 0 && (above || !zoned));
-	bool near = zoned && st.zone == ZONE_LOW_TO_PRESSURE &&
-		    (double)st.pages >= rule_threshold(r, "near_fraction") * (double)st.thr[1];
-	double page = sysconf(_SC_PAGESIZE) > 0 ? (double)sysconf(_SC_PAGESIZE) : 4096;
+	m->dropping = m->rcvpruned > 0 || m->qdrop > 0 || m->abortfail > 0 ||
+		      (m->abortmem > 0 && (m->above || !m->zoned));
+	m->near = m->zoned && st->zone == ZONE_LOW_TO_PRESSURE &&
+		  (double)st->pages >= rule_threshold(r, "near_fraction") * (double)st->thr[1];
+}
 
-	struct finding *f;
-	if (pressure || above) {
-		enum severity sev = above || dropping ? SEV_CRITICAL : SEV_WARNING;
-		if (above)
-			f = finding_add(r, sev, "TCP memory is above tcp_mem's hard limit: incoming data is "
-					"dropped and connections are reset (\"TCP: out of memory\")");
-		else if (dropping)
-			f = finding_add(r, sev, "TCP memory pressure is dropping data and aborting "
-					"connections");
-		else
-			f = finding_add(r, sev, "TCP is in memory pressure: socket buffers are capped and "
-					"receive windows shrink");
-	} else if (near) {
-		f = finding_add(r, SEV_INFO, "TCP memory is at %.0f%% of tcp_mem's pressure threshold",
-				100.0 * (double)st.pages / (double)st.thr[1]);
-	} else if (rcvpruned > 0 || qdrop > 0) {
-		/* Not the pool: single sockets ran out of receive buffer. */
-		f = finding_add(r, SEV_WARNING, "TCP receive queues dropped data at their socket buffer "
-				"limits (tcp_mem is not in pressure)");
-	} else {
-		return;
+/* The finding's headline and severity; NULL when there is nothing to say. */
+static struct finding *tcpmem_finding(struct report *r, const struct tcpmem *m)
+{
+	if (m->pressure || m->above) {
+		enum severity sev = m->above || m->dropping ? SEV_CRITICAL : SEV_WARNING;
+		if (m->above)
+			return finding_add(r, sev, "TCP memory is above tcp_mem's hard limit: incoming "
+					   "data is dropped and connections are reset (\"TCP: out of "
+					   "memory\")");
+		if (m->dropping)
+			return finding_add(r, sev, "TCP memory pressure is dropping data and aborting "
+					   "connections");
+		return finding_add(r, sev, "TCP is in memory pressure: socket buffers are capped and "
+				   "receive windows shrink");
 	}
+	if (m->near)
+		return finding_add(r, SEV_INFO, "TCP memory is at %.0f%% of tcp_mem's pressure threshold",
+				   100.0 * (double)m->st.pages / (double)m->st.thr[1]);
+	if (m->rcvpruned > 0 || m->qdrop > 0) /* not the pool: single sockets ran out of buffer */
+		return finding_add(r, SEV_WARNING, "TCP receive queues dropped data at their socket "
+				   "buffer limits (tcp_mem is not in pressure)");
+	return NULL;
+}
 
-	if (st.have_usage && st.have_press)
-		finding_evidence(f, "/proc/net/protocols", "TCP memory %llu pages (%.1f MiB), press %s",
-				 (unsigned long long)st.pages,
-				 (double)st.pages * page / 1048576.0, st.in_pressure ? "yes" : "no");
-	if (st.have_thr)
-		finding_evidence(f, "/proc/sys/net/ipv4/tcp_mem",
-				 "net.ipv4.tcp_mem = %llu %llu %llu (low, pressure, high in pages)",
-				 (unsigned long long)st.thr[0], (unsigned long long)st.thr[1],
-				 (unsigned long long)st.thr[2]);
-	else
-		finding_evidence(f, "/proc/sys/net/ipv4/tcp_mem", "net.ipv4.tcp_mem unreadable (only the "
-				 "initial network namespace has it): zone unknown");
-	if (zoned)
-		finding_evidence(f, "tcp_mem zone", "%s", sockmem_zone_meaning(st.zone, st.in_pressure));
+/* The pool, its thresholds and zone, the counters that moved, who holds
+ * the memory, and the numbers to export. */
+static void tcpmem_evidence(struct finding *f, const struct tcpmem *m, const struct evidence *ev)
+{
 	static const char *const ctrs[][2] = {
 		{ "TcpExtTCPMemoryPressuresChrono", "ms spent in pressure" },
 		{ "TcpExtOfoPruned", "out-of-order data thrown away" },
@@ -149,22 +149,44 @@ static void check_tcpmem(struct report *r, const struct evidence *ev)
 		{ "TcpExtTCPAbortOnMemory", "connections reset (out of memory or too many orphans)" },
 		{ "TcpExtTCPAbortFailed", "a reset could not even be sent" },
 	};
+	const struct sockmem_pool_state *st = &m->st;
+	double page = sysconf(_SC_PAGESIZE) > 0 ? (double)sysconf(_SC_PAGESIZE) : 4096;
+
+	if (st->have_usage && st->have_press)
+		finding_evidence(f, "/proc/net/protocols", "TCP memory %llu pages (%.1f MiB), press %s",
+				 (unsigned long long)st->pages,
+				 (double)st->pages * page / 1048576.0, st->in_pressure ? "yes" : "no");
+	if (st->have_thr)
+		finding_evidence(f, "/proc/sys/net/ipv4/tcp_mem",
+				 "net.ipv4.tcp_mem = %llu %llu %llu (low, pressure, high in pages)",
+				 (unsigned long long)st->thr[0], (unsigned long long)st->thr[1],
+				 (unsigned long long)st->thr[2]);
+	else
+		finding_evidence(f, "/proc/sys/net/ipv4/tcp_mem", "net.ipv4.tcp_mem unreadable (only the "
+				 "initial network namespace has it): zone unknown");
+	if (m->zoned)
+		finding_evidence(f, "tcp_mem zone", "%s", sockmem_zone_meaning(st->zone, st->in_pressure));
 	counter_ev(f, ev, "TcpExtTCPMemoryPressures", "times TCP entered memory pressure");
 	for (size_t i = 0; i < sizeof(ctrs) / sizeof(ctrs[0]); i++)
 		if (ev_delta(ev, ctrs[i][0]) > 0)
 			counter_ev(f, ev, ctrs[i][0], ctrs[i][1]);
-	if (pressure || above || rcvpruned > 0 || qdrop > 0)
+	if (m->pressure || m->above || m->rcvpruned > 0 || m->qdrop > 0)
 		top_queues(f, ev);
-	if (st.have_usage)
-		finding_value(f, "pages", (double)st.pages);
-	for (int i = 0; i < 3 && st.have_thr; i++)
-		finding_value(f, (const char *[]){ "low", "pressure", "high" }[i], (double)st.thr[i]);
-	finding_value(f, "in_pressure", st.in_pressure);
-	finding_value(f, "pressures", (double)pos(pressures));
-	finding_value(f, "drops", (double)(pos(rcvpruned) + pos(qdrop)));
-	finding_value(f, "aborts", (double)(pos(abortmem) + pos(abortfail)));
+	if (st->have_usage)
+		finding_value(f, "pages", (double)st->pages);
+	for (int i = 0; i < 3 && st->have_thr; i++)
+		finding_value(f, (const char *[]){ "low", "pressure", "high" }[i], (double)st->thr[i]);
+	finding_value(f, "in_pressure", st->in_pressure);
+	finding_value(f, "pressures", (double)pos(m->pressures));
+	finding_value(f, "drops", (double)(pos(m->rcvpruned) + pos(m->qdrop)));
+	finding_value(f, "aborts", (double)(pos(m->abortmem) + pos(m->abortfail)));
+}
 
-	if (!pressure && !above && !near) {
+static void tcpmem_fix(struct finding *f, const struct tcpmem *m)
+{
+	const struct sockmem_pool_state *st = &m->st;
+
+	if (!m->pressure && !m->above && !m->near) {
 		finding_fix(f, "a few sockets receive faster than their applications read: find them "
 			       "(ss -tmn: large Recv-Q, rb near its limit) and make them read faster, or "
 			       "let them grow (net.ipv4.tcp_rmem max, no fixed SO_RCVBUF); the sender "
@@ -172,16 +194,30 @@ static void check_tcpmem(struct report *r, const struct evidence *ev)
 		return;
 	}
 	char raise[128] = "raise net.ipv4.tcp_mem in the initial namespace (double it)";
-	if (st.have_thr)
+	if (st->have_thr)
 		snprintf(raise, sizeof(raise), "sysctl -w net.ipv4.tcp_mem=\"%llu %llu %llu\" (double it)",
-			 (unsigned long long)st.thr[0] * 2, (unsigned long long)st.thr[1] * 2,
-			 (unsigned long long)st.thr[2] * 2);
+			 (unsigned long long)st->thr[0] * 2, (unsigned long long)st->thr[1] * 2,
+			 (unsigned long long)st->thr[2] * 2);
 	finding_fix(f, "first find who holds the memory: ss -tmn shows each socket's queues (a large "
 		       "Recv-Q is an application that stopped reading, a large Send-Q a slow peer); "
 		       "fixing those frees it. If the load is legitimate, raise the pool: %s and persist "
 		       "it in /etc/sysctl.d/, or lower the per-socket maxima in net.ipv4.tcp_rmem and "
 		       "tcp_wmem. Trade-off: tcp_mem is unswappable kernel memory taken from everything "
 		       "else.", raise);
+}
+
+static void check_tcpmem(struct report *r, const struct evidence *ev)
+{
+	struct tcpmem m;
+
+	if (!ev->have_protos && !ev->have_ctr)
+		return rule_skip(r, "neither /proc/net/protocols nor the protocol counters are readable");
+	tcpmem_judge(&m, r, ev);
+	struct finding *f = tcpmem_finding(r, &m);
+	if (!f)
+		return;
+	tcpmem_evidence(f, &m, ev);
+	tcpmem_fix(f, &m);
 }
 
 DOCTOR_RULE(tcp_mem_pressure, .id = "tcp-mem-pressure", .area = "tcp-memory",
@@ -483,163 +519,221 @@ struct eph_group {
 	double used; /* counted against the range */
 };
 
-static void check_ephemeral(struct report *r, const struct evidence *ev)
+/* What check_ephemeral() learns, step by step. */
+struct eph_scan {
+	unsigned lo, hi;          /* net.ipv4.ip_local_port_range */
+	unsigned reserved;        /* of them in ip_local_reserved_ports */
+	unsigned listening;       /* of them held by local listeners */
+	long long usable;         /* what connect() can pick from, at least 1 */
+	double warn, crit;        /* thresholds, fractions of usable */
+	long long reuse;          /* net.ipv4.tcp_tw_reuse, -1 unreadable */
+	long long tw_total;       /* TIME-WAIT sockets by sockstat, -1 unknown */
+	bool tw_read;             /* the TIME-WAIT sockets were dumped */
+	struct eph e;             /* connections in the range, sorted by key_cmp */
+	struct eph_group g[5];    /* the busiest destinations over the warning */
+	size_t ng, over;          /* kept, and how many were over in all */
+	enum severity worst;
+};
+
+/* Ports of the range connect() cannot pick: reserved, or held by a local
+ * listener; sets x->reserved, x->listening and x->usable. false: no memory. */
+static bool eph_usable(const struct evidence *ev, struct eph_scan *x)
 {
 	char buf[4096];
-	unsigned lo, hi;
-
-	if (!ev_sysctl_str(ev, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) ||
-	    sscanf(buf, "%u %u", &lo, &hi) != 2 || lo > hi || hi > 65535)
-		return rule_skip(r, "net.ipv4.ip_local_port_range is unreadable");
-	if (!ev->have_socks)
-		return rule_skip(r, "no socket table (sock_diag)");
 	uint8_t *map = calloc(8192, 1);
+
 	if (!map)
-		return rule_skip(r, "out of memory");
+		return false;
 	if (ev_sysctl_str(ev, "net.ipv4.ip_local_reserved_ports", buf, sizeof(buf)))
 		parse_ports(buf, map);
-	unsigned reserved = 0, listening = 0;
-	for (unsigned p = lo; p <= hi; p++)
-		reserved += (map[p / 8] >> (p % 8)) & 1;
+	for (unsigned p = x->lo; p <= x->hi; p++)
+		x->reserved += (map[p / 8] >> (p % 8)) & 1;
 	/* a port a local listener holds is never picked for connect() */
 	for (size_t i = 0; i < ev->nsocks; i++) {
 		const struct ev_sock *s = &ev->socks[i];
 		unsigned p = s->sport;
-		if (s->kind == SK_TCP && s->state == SS_LISTEN && p >= lo && p <= hi &&
+		if (s->kind == SK_TCP && s->state == SS_LISTEN && p >= x->lo && p <= x->hi &&
 		    !((map[p / 8] >> (p % 8)) & 1)) {
 			map[p / 8] |= (uint8_t)(1u << (p % 8));
-			listening++;
+			x->listening++;
 		}
 	}
 	free(map);
-	long long usable = (long long)(hi - lo + 1) - reserved - listening;
-	if (usable <= 0)
-		usable = 1;
-	double warn = rule_threshold(r, "warn_fraction"), crit = rule_threshold(r, "critical_fraction");
+	x->usable = (long long)(x->hi - x->lo + 1) - x->reserved - x->listening;
+	if (x->usable <= 0)
+		x->usable = 1;
+	return true;
+}
 
-	struct eph e = { .lo = lo, .hi = hi };
+/* The most connections from one source to one destination, in a sorted e. */
+static size_t eph_busiest(const struct eph *e)
+{
+	size_t most = 0;
+	for (size_t i = 0, j; i < e->n; i = j) {
+		for (j = i; j < e->n && key_cmp(&e->v[i], &e->v[j]) == 0; j++)
+			;
+		most = j - i > most ? j - i : most;
+	}
+	return most;
+}
+
+/* The TCP connections of the range, sorted; TIME-WAIT sockets are dumped
+ * only when they could lift a destination over the warning (the busiest one
+ * plus every TIME-WAIT in the namespace). false: no memory. */
+static bool eph_collect(const struct evidence *ev, struct eph_scan *x)
+{
+	struct eph *e = &x->e;
+
+	e->lo = x->lo;
+	e->hi = x->hi;
 	for (size_t i = 0; i < ev->nsocks; i++) {
 		const struct ev_sock *s = &ev->socks[i];
 		if (s->kind == SK_TCP &&
-		    !eph_add(&e, s->family, s->state, s->sport, s->dport, s->src, s->dst)) {
-			free(e.v);
-			return rule_skip(r, "out of memory");
-		}
+		    !eph_add(e, s->family, s->state, s->sport, s->dport, s->src, s->dst))
+			return false;
 	}
-	/* TIME-WAIT sockets: dumped only when they could lift a destination over the
-	 * warning (the busiest one plus every TIME-WAIT in the namespace) */
-	size_t most = 0;
-	if (e.n) {
-		qsort(e.v, e.n, sizeof(e.v[0]), key_cmp);
-		for (size_t i = 0, j; i < e.n; i = j) {
-			for (j = i; j < e.n && key_cmp(&e.v[i], &e.v[j]) == 0; j++)
-				;
-			most = j - i > most ? j - i : most;
-		}
-	}
-	long long tw_total = ev->have_sockstat ? sockstat_get(&ev->sockstat, "TCP", "tw") : -1;
-	bool tw_read = false;
-	if (tw_total != 0 && (double)most + (double)(tw_total < 0 ? (long long)usable : tw_total) >=
-				     warn * (double)usable) {
+	if (e->n)
+		qsort(e->v, e->n, sizeof(e->v[0]), key_cmp);
+	size_t most = eph_busiest(e);
+	x->tw_total = ev->have_sockstat ? sockstat_get(&ev->sockstat, "TCP", "tw") : -1;
+	if (x->tw_total != 0 &&
+	    (double)most + (double)(x->tw_total < 0 ? x->usable : x->tw_total) >=
+		    x->warn * (double)x->usable) {
 		size_t ntw;
 		const struct ev_sock *tw = ev_timewait(ev, &ntw, NULL);
 		for (size_t i = 0; i < ntw; i++)
-			if (!eph_add(&e, tw[i].family, tw[i].state, tw[i].sport, tw[i].dport, tw[i].src,
-				     tw[i].dst)) {
-				free(e.v);
-				return rule_skip(r, "out of memory");
-			}
-		tw_read = tw != NULL;
-		qsort(e.v, e.n, sizeof(e.v[0]), key_cmp);
+			if (!eph_add(e, tw[i].family, tw[i].state, tw[i].sport, tw[i].dport, tw[i].src,
+				     tw[i].dst))
+				return false;
+		x->tw_read = tw != NULL;
+		qsort(e->v, e->n, sizeof(e->v[0]), key_cmp);
 	}
-	long long reuse = ev_sysctl(ev, "net.ipv4.tcp_tw_reuse");
+	return true;
+}
 
-	/* the groups at or above the warning (or reaching it only with TIME-WAIT) */
-	struct eph_group g[5];
-	size_t ng = 0, over = 0;
-	enum severity worst = SEV_NONE;
-	for (size_t i = 0, j; i < e.n; i = j) {
-		struct eph_group cur = { &e.v[i], 0, 0, 0 };
-		for (j = i; j < e.n && key_cmp(&e.v[i], &e.v[j]) == 0; j++)
-			e.v[j].tw ? cur.tw++ : cur.active++;
-		/* tcp_tw_reuse (1; 2: loopback only) lets connect() take over a TIME-WAIT */
-		bool reusable = reuse == 1 || (reuse == 2 && cur.k->loop);
-		cur.used = (double)cur.active + (reusable ? 0 : (double)cur.tw);
+/* tcp_tw_reuse (1; 2: loopback only) lets connect() take over a TIME-WAIT. */
+static bool eph_reusable(const struct eph_scan *x, const struct eph_key *k)
+{
+	return x->reuse == 1 || (x->reuse == 2 && k->loop);
+}
+
+/* The groups at or above the warning (or reaching it only with TIME-WAIT):
+ * the five that use most in x->g, busiest first; the count in x->over. */
+static void eph_rank(struct eph_scan *x)
+{
+	const struct eph *e = &x->e;
+	double usable = (double)x->usable;
+
+	for (size_t i = 0, j; i < e->n; i = j) {
+		struct eph_group cur = { &e->v[i], 0, 0, 0 };
+		for (j = i; j < e->n && key_cmp(&e->v[i], &e->v[j]) == 0; j++)
+			e->v[j].tw ? cur.tw++ : cur.active++;
+		cur.used = (double)cur.active + (eph_reusable(x, cur.k) ? 0 : (double)cur.tw);
 		double raw = (double)(cur.active + cur.tw);
-		if (raw < warn * (double)usable)
+		if (raw < x->warn * usable)
 			continue;
-		enum severity sev = cur.used >= crit * (double)usable ? SEV_CRITICAL
-				    : cur.used >= warn * (double)usable ? SEV_WARNING
-									: SEV_INFO;
-		worst = sev > worst ? sev : worst;
-		over++;
+		enum severity sev = cur.used >= x->crit * usable   ? SEV_CRITICAL
+				    : cur.used >= x->warn * usable ? SEV_WARNING
+								   : SEV_INFO;
+		x->worst = sev > x->worst ? sev : x->worst;
+		x->over++;
 		size_t k;
-		if (ng < 5 || cur.used > g[4].used)
-			k = ng < 5 ? ng++ : 4;
+		if (x->ng < 5 || cur.used > x->g[4].used)
+			k = x->ng < 5 ? x->ng++ : 4;
 		else
 			continue;
-		g[k] = cur;
-		for (; k > 0 && g[k].used > g[k - 1].used; k--) {
-			struct eph_group t = g[k];
-			g[k] = g[k - 1];
-			g[k - 1] = t;
+		x->g[k] = cur;
+		for (; k > 0 && x->g[k].used > x->g[k - 1].used; k--) {
+			struct eph_group t = x->g[k];
+			x->g[k] = x->g[k - 1];
+			x->g[k - 1] = t;
 		}
 	}
-	if (!ng) {
-		free(e.v);
-		return;
-	}
+}
+
+/* "10.0.0.1:80": a group's destination. */
+static const char *eph_dest(const struct eph_group *g, char *buf, size_t size)
+{
+	struct ev_sock tmp = { .family = g->k->family, .dport = g->k->dport };
+	memcpy(tmp.dst, g->k->dst, 16);
+	return ev_endpoint(&tmp, false, buf, size);
+}
+
+static void eph_report(struct report *r, const struct eph_scan *x)
+{
+	const struct eph_group *g = x->g;
+	long long usable = x->usable;
 	char d[64], s[INET6_ADDRSTRLEN];
-	struct ev_sock tmp = { .family = g[0].k->family, .dport = g[0].k->dport };
-	memcpy(tmp.dst, g[0].k->dst, 16);
-	ev_endpoint(&tmp, false, d, sizeof(d));
 	struct finding *f;
-	if (worst == SEV_INFO)
+
+	eph_dest(&g[0], d, sizeof(d));
+	if (x->worst == SEV_INFO)
 		f = finding_add(r, SEV_INFO, "%zu connections to %s would hold %.0f%% of the local port "
 				"range, but their TIME-WAITs are reused (tcp_tw_reuse)",
 				g[0].active + g[0].tw, d, 100.0 * (double)(g[0].active + g[0].tw) / (double)usable);
 	else
-		f = finding_add(r, worst, "%.0f connections to %s use %.0f%% of the %lld usable local "
+		f = finding_add(r, x->worst, "%.0f connections to %s use %.0f%% of the %lld usable local "
 				"ports: connect() to it fails with EADDRNOTAVAIL once they are used up", g[0].used, d,
 				100.0 * g[0].used / (double)usable, usable);
-	for (size_t k = 0; k < ng; k++) {
-		tmp.family = g[k].k->family;
-		tmp.dport = g[k].k->dport;
-		memcpy(tmp.dst, g[k].k->dst, 16);
-		ev_endpoint(&tmp, false, d, sizeof(d));
+	for (size_t k = 0; k < x->ng; k++) {
+		eph_dest(&g[k], d, sizeof(d));
 		inet_ntop(g[k].k->family, g[k].k->src, s, sizeof(s));
-		bool reusable = reuse == 1 || (reuse == 2 && g[k].k->loop);
 		finding_evidence(f, "sock_diag", "from %s to %s: %zu connected, %zu in TIME-WAIT%s (%.0f%% "
 				 "of %lld ports)", s, d, g[k].active, g[k].tw,
-				 reusable && g[k].tw ? " (reusable)" : "", 100.0 * g[k].used / (double)usable,
-				 usable);
+				 eph_reusable(x, g[k].k) && g[k].tw ? " (reusable)" : "",
+				 100.0 * g[k].used / (double)usable, usable);
 	}
-	if (over > ng)
-		finding_evidence(f, "sock_diag", "%zu more destinations above %.0f%%", over - ng, 100 * warn);
+	if (x->over > x->ng)
+		finding_evidence(f, "sock_diag", "%zu more destinations above %.0f%%", x->over - x->ng,
+				 100 * x->warn);
 	finding_evidence(f, "/proc/sys/net/ipv4/ip_local_port_range",
-			 "net.ipv4.ip_local_port_range = %u %u (%u ports)", lo, hi, hi - lo + 1);
-	if (reserved || listening)
+			 "net.ipv4.ip_local_port_range = %u %u (%u ports)", x->lo, x->hi, x->hi - x->lo + 1);
+	if (x->reserved || x->listening)
 		finding_evidence(f, "/proc/sys/net/ipv4/ip_local_reserved_ports", "%u reserved "
 				 "(net.ipv4.ip_local_reserved_ports), %u held by local listeners: %lld usable",
-				 reserved, listening, usable);
-	if (reuse >= 0)
+				 x->reserved, x->listening, usable);
+	if (x->reuse >= 0)
 		finding_evidence(f, "/proc/sys/net/ipv4/tcp_tw_reuse", "net.ipv4.tcp_tw_reuse = %lld%s",
-				 reuse, reuse == 2 ? " (loopback only)" : "");
-	if (!tw_read && tw_total != 0)
+				 x->reuse, x->reuse == 2 ? " (loopback only)" : "");
+	if (!x->tw_read && x->tw_total != 0)
 		finding_evidence(f, "sock_diag", "TIME-WAIT sockets not read");
 	finding_value(f, "connections", g[0].used);
 	finding_value(f, "timewait", (double)g[0].tw);
 	finding_value(f, "usable_ports", (double)usable);
 	finding_value(f, "fraction", g[0].used / (double)usable);
-	finding_value(f, "destinations", (double)over);
+	finding_value(f, "destinations", (double)x->over);
 	finding_fix(f, "each connection to one destination address and port needs its own local "
 		       "port. Widen the range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65000\" "
 		       "(keep it clear of local services, or list them in ip_local_reserved_ports); "
 		       "spread the load over more destination ports or source addresses (bind() "
 		       "with IP_BIND_ADDRESS_NO_PORT); reuse connections (keep-alive, pools)%s.",
-		    reuse == 1 ? "" : "; on clients sysctl -w net.ipv4.tcp_tw_reuse=1 lets new "
-				      "connections take over TIME-WAIT ports (needs TCP timestamps)");
-	free(e.v);
+		    x->reuse == 1 ? "" : "; on clients sysctl -w net.ipv4.tcp_tw_reuse=1 lets new "
+					 "connections take over TIME-WAIT ports (needs TCP timestamps)");
+}
+
+static void check_ephemeral(struct report *r, const struct evidence *ev)
+{
+	struct eph_scan x = { .worst = SEV_NONE };
+	char buf[64];
+
+	if (!ev_sysctl_str(ev, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) ||
+	    sscanf(buf, "%u %u", &x.lo, &x.hi) != 2 || x.lo > x.hi || x.hi > 65535)
+		return rule_skip(r, "net.ipv4.ip_local_port_range is unreadable");
+	if (!ev->have_socks)
+		return rule_skip(r, "no socket table (sock_diag)");
+	if (!eph_usable(ev, &x))
+		return rule_skip(r, "out of memory");
+	x.warn = rule_threshold(r, "warn_fraction");
+	x.crit = rule_threshold(r, "critical_fraction");
+	if (!eph_collect(ev, &x)) {
+		free(x.e.v);
+		return rule_skip(r, "out of memory");
+	}
+	x.reuse = ev_sysctl(ev, "net.ipv4.tcp_tw_reuse");
+	eph_rank(&x);
+	if (x.ng)
+		eph_report(r, &x);
+	free(x.e.v);
 }
 
 DOCTOR_RULE(ephemeral_ports, .id = "ephemeral-ports", .area = "tcp-conns",

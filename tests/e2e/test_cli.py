@@ -49,7 +49,8 @@ def test_unique_prefix_names_a_command():
 
 @pytest.mark.parametrize("args", [["nosuch"], ["--frob"], ["nstat", "-x"], ["nstat", "-i"],
                                   ["nstat", "--count", "0", "-i", "1"], ["sysctl", "--bogus"],
-                                  ["snapshot"], ["sockmem", "extra"]])
+                                  ["snapshot"], ["sockmem", "extra"], ["ifstat", "-x"],
+                                  ["ifstat", "--count", "2"], ["ifstat", "-i", "0"]])
 def test_misuse_is_one_line_in_either_mode(args):
     """Every misuse is one line naming the cause, JSON under -j, exit 2."""
     p = run(args, check=False)

@@ -2,6 +2,7 @@
 name them; a clean namespace raises nothing; snapshots give the same report."""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -197,11 +198,56 @@ def test_only_skip_set_and_explain(netns):
     assert p.returncode == 3 and "no rule or area 'bogus'" in p.stderr
 
 
+@pytest.mark.parametrize("args,msg", [
+    (["doctor", "--bogus"], "--bogus: not an option of 'doctor'"),
+    (["doctor", "-i", "x"], "-i: 'x' is not a number of seconds from 0 to 3600"),
+    (["doctor", "-i", "-1"], "-i: '-1' is not a number of seconds"),
+    (["doctor", "--only"], "--only: needs an argument (LIST)"),
+    (["doctor", "extra"], "doctor takes no operands, not 'extra'"),
+    (["doctor", "--set", "nodot=1"], "--set: 'nodot=1': expected RULE.THRESHOLD=VALUE"),
+    (["doctor", "--set", "listen-overflow.nope=3"], "has no threshold 'nope'"),
+    (["doctor", "--config", "/nonexistent/netlens.conf"], "--config: cannot read /nonexistent"),
+    (["doctor", "--only", "bogus"], "--only: no rule or area 'bogus'"),
+    (["doctor", "--explain", "bogus"], "no rule 'bogus'"),
+])
+def test_misuse_is_one_line_in_either_mode(args, msg):
+    """Every misuse is one line, JSON under -j; doctor's status 3 (could not check)."""
+    p = run(args, check=False)
+    assert p.returncode == 3 and p.stdout == "" and msg in p.stderr
+    assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("netlens: error: ")
+    j = run(["-j"] + args, check=False)
+    assert j.returncode == 3 and j.stderr == ""
+    assert list(json.loads(j.stdout)) == ["error"] and len(j.stdout.splitlines()) == 1
+    assert json.loads(j.stdout)["error"] == p.stderr[len("netlens: error: "):].strip()
+
+
+def test_help_is_generated_from_the_option_table():
+    h = run(["doctor", "-h"]).stdout
+    for opt in ("-i, --interval SECS", "--only LIST", "--set ID.NAME=V", "--prom", "-N, --net NAME",
+                "--from FILE", "-j, --json", "Exit status: 0"):
+        assert opt in h
+
+
 def test_prometheus_output(netns):
     netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
     out = run(["doctor", "-i", "0", "--prom"], ns=netns.name, check=False).stdout
     assert 'netlens_doctor_finding{id="syncookies-off",area="tcp-listen",severity="warning"} 1' in out
     assert "netlens_doctor_worst_severity 2" in out
+    promtool = shutil.which("promtool")
+    if promtool:  # the exposition format's own linter (Debian package prometheus)
+        p = subprocess.run([promtool, "check", "metrics"], input=out, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_json_report_is_json_lines(netns):
+    """Every line of the JSON report parses on its own; the summary comes last."""
+    netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
+    out = run(["-j", "doctor", "-i", "0.2"], ns=netns.name, check=False).stdout
+    rows = [json.loads(l) for l in out.splitlines()]
+    assert [list(r) for r in rows[:-1]] == [["id", "severity", "area", "summary", "evidence", "values",
+                                            "fix"]] * (len(rows) - 1)
+    assert list(rows[-1]) == ["summary"] and rows[-1]["summary"]["interval_s"] == 0.2
+    assert any(r.get("id") == "syncookies-off" for r in rows)
 
 
 def test_default_command_is_doctor(netns):

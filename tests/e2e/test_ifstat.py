@@ -75,7 +75,7 @@ def test_totals_count_exactly_what_was_sent(netns_factory):
 
 def test_rates_over_intervals(netns_factory):
     a, b = quiet_pair(netns_factory)
-    p = a.popen(wrap(["-j", "ifstat", "-i", "0.4", "-c", "5", "veth0"]),
+    p = a.popen(wrap(["-j", "ifstat", "-i", "0.4", "-n", "5", "veth0"]),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = p.stdout.readline()  # the first interval is over: the baseline was taken
     assert first, p.stderr.read()
@@ -115,7 +115,7 @@ def test_drops_show_in_link_and_edev_counters(netns_factory):
     for k in ("rx_errors", "tx_errors", "collisions", "rx_crc_errors", "rx_over_errors"):
         assert e1[k] == e0[k] == 0
     # nicstat's Sat counts them per second
-    p = a.popen(wrap(["-j", "ifstat", "-i", "0.3", "-c", "3", "veth0"]),
+    p = a.popen(wrap(["-j", "ifstat", "-i", "0.3", "-n", "3", "veth0"]),
                 stdout=subprocess.PIPE, text=True)
     first = p.stdout.readline()
     send(a, n=11)
@@ -156,7 +156,7 @@ def test_softnet_per_cpu(netns):
         assert r["processed"] <= after[r["cpu"]]
         assert isinstance(r["dropped"], int) and isinstance(r["time_squeeze"], int)
         assert "flow_limit" in r and "received_rps" in r
-    iv = run_json(["ifstat", "--softnet", "-i", "0.2", "-c", "1"], ns=netns.name)
+    iv = run_json(["ifstat", "--softnet", "-i", "0.2", "-n", "1"], ns=netns.name)
     assert len(iv) == len(rows) and all("processed_per_s" in r for r in iv)
 
 
@@ -184,18 +184,38 @@ def test_patterns_select_interfaces(netns_factory):
 @pytest.mark.parametrize("args,code,msg", [
     (["ifstat", "nosuch0"], 1, "no interface named 'nosuch0'"),
     (["ifstat", "zz*"], 1, "no interface matches 'zz*'"),
-    (["ifstat", "--frobnicate"], 2, "usage: netlens ifstat"),
-    (["ifstat", "-c", "3"], 2, "-c counts intervals"),
-    (["ifstat", "-i", "abc"], 2, "bad interval 'abc'"),
+    (["ifstat", "--frobnicate"], 2, "--frobnicate: not an option of 'ifstat'"),
+    (["ifstat", "-n", "3"], 2, "--count counts intervals: give -i SECS too"),
+    (["ifstat", "-c", "3"], 2, "--count counts intervals: give -i SECS too"),
+    (["ifstat", "-i", "abc"], 2, "-i: 'abc' is not a number of seconds"),
+    (["ifstat", "-i"], 2, "-i: needs an argument (SECS)"),
+    (["ifstat", "-i", "1", "--count", "0"], 2, "--count: '0' is not a whole number"),
     (["ifstat", "-e", "--qdisc"], 2, "choose one view"),
+    (["ifstat", "--ring", "-i", "1"], 2, "--ring shows settings"),
+    (["ifstat", "--softnet", "lo"], 2, "--softnet is per CPU"),
     (["ifstat", "-N", "nlt-does-not-exist"], 1, "cannot enter network namespace"),
 ])
 def test_errors_are_one_line(netns, args, code, msg):
+    """Every user error is one line naming the cause, JSON under -j."""
     p = run(args, ns=netns.name, check=False)
     assert p.returncode == code
     assert msg in p.stderr
-    if code == 1:
-        assert p.stderr.count("\n") == 1 and p.stdout == ""
+    assert len(p.stderr.splitlines()) == 1 and p.stdout == ""
+    j = run(["-j"] + args, ns=netns.name, check=False)
+    assert j.returncode == code and j.stderr == ""
+    assert list(json.loads(j.stdout)) == ["error"] and len(j.stdout.splitlines()) == 1
+    assert json.loads(j.stdout)["error"] == p.stderr[len("netlens: error: "):].strip()
+
+
+def test_count_is_n_and_c_stays_an_alias(netns):
+    """-n/--count as every interval command spells it; -c, ifstat's old
+    letter, still works but is not in the help."""
+    for flag in ("-n", "--count", "-c"):
+        rows = run_json(["ifstat", "-i", "0.1", flag, "2", "lo"], ns=netns.name)
+        assert len(rows) == 2
+    h = run(["ifstat", "-h"]).stdout
+    assert "-n, --count N" in h and not any(l.split()[0] == "-c," or l.split()[0] == "-c"
+                                            for l in h.splitlines() if l.strip())
 
 
 # ---- softnet advice needs a rate; interval records carry their time ----
@@ -239,7 +259,7 @@ def test_interval_records_carry_their_time(netns_factory, view):
     records do; text has the Time column."""
     import time
     a, b = quiet_pair(netns_factory)
-    args = ["ifstat", *view, "-i", "0.2", "-c", "2"] + ([] if view == ["--softnet"] else ["veth0"])
+    args = ["ifstat", *view, "-i", "0.2", "-n", "2"] + ([] if view == ["--softnet"] else ["veth0"])
     t0 = time.time()
     rows = run_json(args, ns=a.name)
     t1 = time.time()

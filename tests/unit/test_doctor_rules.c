@@ -1,5 +1,6 @@
-/* Doctor's rules on recorded evidence: a real snapshot of a namespace
- * (clean.nlsnap, listener.nlsnap in tests/fixtures/doctor, made by record.sh) replayed through the
+/* Doctor's rules on recorded evidence: real snapshots of namespaces
+ * (the .nlsnap files in tests/fixtures/doctor, made by record.sh, which says what each
+ * holds: clean, listener, conns, traffic, multinic) replayed through the
  * real readers, with some files replaced to make a condition (a sysctl, a
  * counter between the samples, softnet_stat). Each rule runs alone (as
  * --only ID) on the evidence; the test reads the report back. Rules read
@@ -104,6 +105,19 @@ static bool has_evidence(const struct finding *f, const char *text)
 		if (strstr(e, text))
 			return true;
 	return false;
+}
+
+/* The finding whose summary starts with prefix (rules that report per
+ * interface or address add several). */
+static const struct finding *with_summary(const struct run *x, const char *prefix)
+{
+	for (size_t i = 0; i < report_count(x->r); i++) {
+		const struct finding *f = report_finding(x->r, i);
+		if (strncmp(finding_summary(f), prefix, strlen(prefix)) == 0)
+			return f;
+	}
+	fail_msg("no finding starting '%s'", prefix);
+	return NULL;
 }
 
 static void expect(const struct finding *f, enum severity sev)
@@ -449,6 +463,257 @@ static void test_neigh_table(void **state)
 	run_free(&x);
 }
 
+/* ---- local ports and flows (conns.nlsnap) ---- */
+
+static void test_ephemeral_ports(void **state)
+{
+	static const struct over reserved[] = {
+		{ -1, "/proc/sys/net/ipv4/ip_local_reserved_ports", "40000-40002\n" } };
+	static const struct over wide[] = {
+		{ -1, "/proc/sys/net/ipv4/ip_local_port_range", "1024\t65000\n" } };
+	struct run x;
+	(void)state;
+	/* 7 connections to one destination from a range of 10 ports */
+	const struct finding *f = run_rule(&x, "conns.nlsnap", "ephemeral-ports", NULL, 0);
+	expect(f, SEV_WARNING);
+	assert_string_equal(finding_summary(f), "7 connections to 127.0.0.1:50505 use 70% of the 10 "
+			    "usable local ports: connect() to it fails with EADDRNOTAVAIL once they are "
+			    "used up");
+	assert_true(has_evidence(f, "from 127.0.0.1 to 127.0.0.1:50505: 7 connected, 0 in TIME-WAIT "
+				    "(70% of 10 ports)"));
+	assert_true(has_evidence(f, "net.ipv4.ip_local_port_range = 40000 40009 (10 ports)"));
+	assert_true(finding_get_value(f, "connections") == 7);
+	assert_true(finding_get_value(f, "usable_ports") == 10);
+	assert_true(finding_get_value(f, "destinations") == 1);
+	assert_non_null(strstr(finding_fix_text(f), "ip_local_port_range=\"1024 65000\""));
+	run_free(&x);
+	/* three of them reserved: 7 of 7 usable is critical */
+	f = run_rule(&x, "conns.nlsnap", "ephemeral-ports", reserved, 1);
+	expect(f, SEV_CRITICAL);
+	assert_true(has_evidence(f, "3 reserved (net.ipv4.ip_local_reserved_ports), 0 held by local "
+				    "listeners: 7 usable"));
+	assert_true(finding_get_value(f, "fraction") == 1);
+	run_free(&x);
+	/* a wide range has room */
+	assert_null(run_rule(&x, "conns.nlsnap", "ephemeral-ports", wide, 1));
+	run_free(&x);
+}
+
+static void test_tcp_buffer_limited(void **state)
+{
+	struct run x;
+	(void)state;
+	/* a receiver with SO_RCVBUF 4096 reading 1 KiB every 2 ms, on this host */
+	const struct finding *f = run_rule(&x, "conns.nlsnap", "tcp-buffer-limited", NULL, 0);
+	expect(f, SEV_WARNING);
+	assert_true(finding_get_value(f, "flows") == 1);
+	assert_true(finding_get_value(f, "worst_limited_pct") >= 30);
+	assert_true(has_evidence(f, "-> 127.0.0.1:50506: rwnd-limited "));
+	assert_true(has_evidence(f, "below tcp_rmem default: fixed by SO_RCVBUF"));
+	assert_non_null(strstr(finding_fix_text(f), "SO_RCVBUF"));
+	run_free(&x);
+}
+
+/* ---- interfaces, qdiscs, softnet (traffic.nlsnap) ---- */
+
+static void test_nic_errors(void **state)
+{
+	struct run x;
+	(void)state;
+	/* d0's peer is down: the 50 datagrams sent through it are dropped */
+	run_rule(&x, "traffic.nlsnap", "nic-errors", NULL, 0);
+	assert_int_equal(report_count(x.r), 1);
+	const struct finding *f = with_summary(&x, "d0 lost 50 packets in 1.0 s (50.0/s, 100.0% of "
+					       "its traffic)");
+	expect(f, SEV_WARNING);
+	assert_true(has_evidence(f, "d0 tx_dropped +50 (50.0/s)"));
+	assert_true(finding_get_value(f, "drops") == 50);
+	assert_true(finding_get_value(f, "errors") == 0);
+	assert_non_null(strstr(finding_fix_text(f), "the other end of veth d0 is down"));
+	run_free(&x);
+}
+
+static void test_nic_carrier_flaps(void **state)
+{
+	struct run x;
+	(void)state;
+	/* d0's peer went down and up 10 times before the recording */
+	run_rule(&x, "traffic.nlsnap", "nic-carrier-flaps", NULL, 0);
+	assert_int_equal(report_count(x.r), 1);
+	const struct finding *f = with_summary(&x, "d0 lost its carrier ");
+	expect(f, SEV_INFO);
+	assert_non_null(strstr(finding_summary(f), " times since it was created: the link flaps"));
+	assert_true(finding_get_value(f, "carrier_down_count") >= 11);
+	assert_true(has_evidence(f, "d0 operstate DOWN, kind veth"));
+	assert_non_null(strstr(finding_fix_text(f), "its carrier follows the device behind it"));
+	run_free(&x);
+}
+
+static void test_qdisc_drops(void **state)
+{
+	struct run x;
+	(void)state;
+	/* 2000 datagrams into a 1 Mbit/s tbf with a 3000-byte queue */
+	run_rule(&x, "traffic.nlsnap", "qdisc-drops", NULL, 0);
+	assert_int_equal(report_count(x.r), 1);
+	const struct finding *f = with_summary(&x, "qdisc tbf on q0 dropped ");
+	expect(f, SEV_CRITICAL);
+	double drops = finding_get_value(f, "drops");
+	assert_true(drops > 1000 && drops <= 2000);
+	assert_true(finding_get_value(f, "drop_ratio") > 0.5);
+	assert_true(has_evidence(f, "q0 qdisc tbf 10: parent root: dropped +"));
+	assert_non_null(strstr(finding_fix_text(f), "tbf limits the rate on purpose"));
+	run_free(&x);
+}
+
+static void test_qdisc_bufferbloat(void **state)
+{
+	struct run x;
+	(void)state;
+	/* 3000 packets a second through pfifo_fast and its 1000-packet FIFO */
+	run_rule(&x, "traffic.nlsnap", "qdisc-bufferbloat", NULL, 0);
+	assert_int_equal(report_count(x.r), 1);
+	const struct finding *f = with_summary(&x, "f0 sends ");
+	expect(f, SEV_INFO);
+	assert_non_null(strstr(finding_summary(f), "through a pfifo_fast FIFO of 1000 packets"));
+	assert_true(finding_get_value(f, "txqueuelen") == 1000);
+	assert_true(finding_get_value(f, "tx_packets_per_s") >= 3000);
+	assert_non_null(strstr(finding_fix_text(f), "tc qdisc replace dev f0 root fq_codel"));
+	run_free(&x);
+}
+
+#define SN2(p0, p1)                                                                   \
+	#p0 " 00000000 00000000 0 0 0 0 0 0 0 0 0 00000000 0 0\n"                      \
+	#p1 " 00000000 00000000 0 0 0 0 0 0 0 0 0 00000001 0 0\n"
+
+static void test_softnet_one_cpu(void **state)
+{
+	/* cpu0 processes 20000 packets in the second, cpu1 100 */
+	static const struct over one[] = {
+		{ 0, "/proc/net/softnet_stat", SN2(00010000, 00010000) },
+		{ 1, "/proc/net/softnet_stat", SN2(00014e20, 00010064) },
+	};
+	static const struct over rps_on[] = {
+		{ 0, "/proc/net/softnet_stat", SN2(00010000, 00010000) },
+		{ 1, "/proc/net/softnet_stat", SN2(00014e20, 00010064) },
+		{ -1, "/sys/class/net/f0/queues/rx-0/rps_cpus", "3\n" },
+	};
+	static const struct over spread[] = {
+		{ 0, "/proc/net/softnet_stat", SN2(00010000, 00010000) },
+		{ 1, "/proc/net/softnet_stat", SN2(00012710, 00012710) },
+	};
+	struct run x;
+	(void)state;
+	/* f0 and q0 received between the samples; their rps_cpus are 0 */
+	const struct finding *f = run_rule(&x, "traffic.nlsnap", "softnet-one-cpu", one, N(one));
+	expect(f, SEV_INFO);
+	assert_string_equal(finding_summary(f), "cpu0 did 100% of the receive work (20100 packets/s) "
+			    "while RPS is off");
+	assert_true(finding_get_value(f, "cpu") == 0);
+	assert_true(has_evidence(f, "cpu0: processed +20000 of +20100 on 2 CPUs"));
+	assert_true(has_evidence(f, "f0: rx +"));
+	assert_true(has_evidence(f, "rps_cpus 0 on 1 rx queue"));
+	assert_non_null(strstr(finding_fix_text(f), "echo 3 > /sys/class/net/"));
+	run_free(&x);
+	/* RPS in use: the concentration is something else */
+	assert_null(run_rule(&x, "traffic.nlsnap", "softnet-one-cpu", rps_on, N(rps_on)));
+	run_free(&x);
+	/* half and half */
+	assert_null(run_rule(&x, "traffic.nlsnap", "softnet-one-cpu", spread, N(spread)));
+	run_free(&x);
+}
+
+/* ---- several NICs (multinic.nlsnap) ---- */
+
+#define RPF(n) "TcpExt: IPReversePathFilter\nTcpExt: " #n "\n"
+
+static void test_rp_filter_asymmetric(void **state)
+{
+	static const struct over dropping[] = {
+		{ 0, "/proc/net/netstat", RPF(0) }, { 1, "/proc/net/netstat", RPF(40) } };
+	static const struct over flood[] = {
+		{ 0, "/proc/net/netstat", RPF(0) }, { 1, "/proc/net/netstat", RPF(500) } };
+	static const struct over loose[] = {
+		{ -1, "/proc/sys/net/ipv4/conf/uplink_a/rp_filter", "2\n" } };
+	struct run x;
+	(void)state;
+	/* strict on uplink_a, whose default route loses to uplink_b's: info while idle */
+	const struct finding *f = run_rule(&x, "multinic.nlsnap", "rp-filter-asymmetric", NULL, 0);
+	expect(f, SEV_INFO);
+	assert_string_equal(finding_summary(f), "strict rp_filter on uplink_a will drop traffic arriving "
+			    "there from sources routed through another interface");
+	assert_true(has_evidence(f, "uplink_a: net.ipv4.conf.all.rp_filter = 0, "
+				    "net.ipv4.conf.uplink_a.rp_filter = 1 (in effect: 1)"));
+	assert_true(has_evidence(f, "uplink_a: route default via 10.61.1.2 dev uplink_a metric 20 "
+				    "loses to default via 10.61.2.2 dev uplink_b metric 10"));
+	assert_true(finding_get_value(f, "asymmetric_routes") == 1);
+	assert_non_null(strstr(finding_fix_text(f), "sysctl -w net.ipv4.conf.uplink_a.rp_filter=2 "));
+	run_free(&x);
+	f = run_rule(&x, "multinic.nlsnap", "rp-filter-asymmetric", dropping, N(dropping));
+	expect(f, SEV_WARNING);
+	assert_non_null(strstr(finding_summary(f), "(IPReversePathFilter +40 in 1.0 s)"));
+	assert_true(has_evidence(f, "TcpExtIPReversePathFilter +40 (40.0/s)"));
+	assert_true(finding_get_value(f, "rp_filter_drops") == 40);
+	run_free(&x);
+	expect(run_rule(&x, "multinic.nlsnap", "rp-filter-asymmetric", flood, N(flood)), SEV_CRITICAL);
+	run_free(&x);
+	/* loose mode passes */
+	assert_null(run_rule(&x, "multinic.nlsnap", "rp-filter-asymmetric", loose, 1));
+	run_free(&x);
+}
+
+static void test_arp_flux(void **state)
+{
+	static const struct over filter[] = {
+		{ -1, "/proc/sys/net/ipv4/conf/all/arp_filter", "1\n" } };
+	static const struct over ignore[] = {
+		{ -1, "/proc/sys/net/ipv4/conf/all/arp_ignore", "1\n" } };
+	struct run x;
+	(void)state;
+	/* nic0 10.62.0.1/24 and nic1 10.62.0.2/24, arp_filter off */
+	const struct finding *f = run_rule(&x, "multinic.nlsnap", "arp-flux", NULL, 0);
+	expect(f, SEV_WARNING);
+	assert_non_null(strstr(finding_summary(f), "2 interfaces have addresses in 10.62.0.0/24 with "
+						   "arp_filter off"));
+	assert_true(has_evidence(f, "nic0: 10.62.0.1/24"));
+	assert_true(has_evidence(f, "nic1: 10.62.0.2/24"));
+	assert_true(has_evidence(f, "nic1: net.ipv4.conf.all.arp_filter = 0, "
+				    "net.ipv4.conf.nic1.arp_filter = 0 (in effect: 0)"));
+	assert_true(finding_get_value(f, "interfaces") == 2);
+	assert_non_null(strstr(finding_fix_text(f), "net.ipv4.conf.nic0.arp_filter=1 "
+						    "net.ipv4.conf.nic1.arp_filter=1"));
+	run_free(&x);
+	/* arp_filter on (all ORs with the interface), or arp_ignore 1: quiet */
+	assert_null(run_rule(&x, "multinic.nlsnap", "arp-flux", filter, 1));
+	run_free(&x);
+	assert_null(run_rule(&x, "multinic.nlsnap", "arp-flux", ignore, 1));
+	run_free(&x);
+}
+
+static void test_no_policy_routing(void **state)
+{
+	struct run x;
+	(void)state;
+	run_rule(&x, "multinic.nlsnap", "no-policy-routing", NULL, 0);
+	assert_int_equal(report_count(x.r), 3); /* uplink_a, nic0, nic1 */
+	/* uplink_a has a default route of its own the main table never uses */
+	const struct finding *f = with_summary(&x, "replies from 10.61.1.1 (on uplink_a)");
+	expect(f, SEV_WARNING);
+	assert_true(has_evidence(f, "default route (main table): default via 10.61.2.2 dev uplink_b "
+				    "metric 10"));
+	assert_true(has_evidence(f, "uplink_a's own default route is not used: default via 10.61.1.2 "
+				    "dev uplink_a metric 20"));
+	assert_true(has_evidence(f, "only the built-in rules (local, main, default)"));
+	assert_non_null(strstr(finding_fix_text(f), "ip route add default via 10.61.1.2 dev uplink_a "
+						    "table "));
+	assert_non_null(strstr(finding_fix_text(f), "ip rule add from 10.61.1.1 table "));
+	/* nic0 has no gateway to offer: advice only */
+	f = with_summary(&x, "replies from 10.62.0.1 (on nic0)");
+	expect(f, SEV_INFO);
+	assert_non_null(strstr(finding_fix_text(f), "ip route add default via GATEWAY dev nic0"));
+	run_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +732,16 @@ int main(void)
 		cmocka_unit_test(test_softnet),
 		cmocka_unit_test(test_conntrack),
 		cmocka_unit_test(test_neigh_table),
+		cmocka_unit_test(test_ephemeral_ports),
+		cmocka_unit_test(test_tcp_buffer_limited),
+		cmocka_unit_test(test_nic_errors),
+		cmocka_unit_test(test_nic_carrier_flaps),
+		cmocka_unit_test(test_qdisc_drops),
+		cmocka_unit_test(test_qdisc_bufferbloat),
+		cmocka_unit_test(test_softnet_one_cpu),
+		cmocka_unit_test(test_rp_filter_asymmetric),
+		cmocka_unit_test(test_arp_flux),
+		cmocka_unit_test(test_no_policy_routing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

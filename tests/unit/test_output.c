@@ -110,7 +110,7 @@ static char *escaped(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	out_json_escape(sb_put_cb, &sb, s);
+	json_quote(&sb, s);
 	return sb.buf;
 }
 
