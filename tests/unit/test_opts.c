@@ -62,7 +62,7 @@ static int capture(int (*fn)(void *), void *arg, char **out, char **err)
 }
 
 struct parse {
-	const char *argv[8];
+	const char *argv[10]; /* NULL-terminated */
 	int ids[8], nids, next, status;
 	double secs;
 };
