@@ -45,8 +45,10 @@ int ksyms_load(struct ksyms *ks, const char *path)
 		ks->n++;
 	}
 	fclose(f);
+	if (!ks->n)
+		return -ENODATA; /* every address zeroed (kptr_restrict), or no text symbols */
 	qsort(ks->v, ks->n, sizeof(*ks->v), ksym_cmp);
-	return ks->n ? 0 : -ENODATA;
+	return 0;
 }
 
 const char *ksyms_str(struct ksyms *ks, uint64_t addr, char *buf, size_t cap)
