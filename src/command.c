@@ -29,10 +29,6 @@ void command_usage(const struct command *cmd, int to_stderr)
 	FILE *f = to_stderr ? stderr : stdout;
 
 	fprintf(f, "netlens %s: %s\n\n", cmd->name, cmd->summary);
-	if (!cmd->opts) {
-		fputs(cmd->usage ? cmd->usage : "", f);
-		return;
-	}
 	fprintf(f, "usage: netlens %s %s\n\n", cmd->name, cmd->synopsis ? cmd->synopsis : "[options]");
 	if (cmd->about)
 		fprintf(f, "%s\n", cmd->about);

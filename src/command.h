@@ -33,7 +33,6 @@ struct command {
 	const char *about;    /* paragraph(s) before the options, or NULL */
 	const struct opt_group *opts; /* the option table the command parses with */
 	const char *notes;    /* text after the options, or NULL */
-	const char *usage;    /* legacy: whole usage text, for commands not yet on tables */
 };
 
 #define NETLENS_COMMAND(id, ...)                                               \

@@ -1,5 +1,6 @@
 /* netlens entry point: global options, the command table walk, and the one
  * place where a command's flags (root, BPF, BTF) are checked. */
+#include "base/opts.h"
 #include "base/output.h"
 #include "base/privs.h"
 #include "command.h"
@@ -41,20 +42,38 @@ static void print_help(FILE *f)
 		   "  --version      print the version\n");
 }
 
+enum { OPT_ALIASES = OPT_LONG };
+
+static const struct opt help_rows[] = {
+	{ OPT_ALIASES, "aliases", NULL, "the commands installed as symlinks (make install)" },
+	OPT_END,
+};
+
+static const struct opt_group help_opts[] = { { NULL, help_rows }, OPT_GROUPS_END };
+
 static int cmd_help(int argc, char **argv)
 {
 	const struct command *c;
+	bool aliases = false;
+	struct opts p;
+	int o;
 
-	if (argc > 1 && strcmp(argv[1], "--aliases") == 0) {
+	if (opts_begin(&p, "help", help_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((o = opts_next(&p)) > 0)
+		aliases = o == OPT_ALIASES;
+	if (o < 0)
+		return EXIT_USAGE;
+	if (aliases) {
 		for_each_command(c)
 			if (c->flags & CMD_ALIAS)
 				printf("%s\n", c->name);
 		return EXIT_OK;
 	}
-	if (argc > 1) {
-		c = command_find(argv[1]);
+	if (p.next < argc) {
+		c = command_find(argv[p.next]);
 		if (!c) {
-			out_error("unknown command '%s': see 'netlens help'", argv[1]);
+			out_error("unknown command '%s': see 'netlens help'", argv[p.next]);
 			return EXIT_USAGE;
 		}
 		command_usage(c, 0);
@@ -65,7 +84,7 @@ static int cmd_help(int argc, char **argv)
 }
 
 NETLENS_COMMAND(help, .name = "help", .run = cmd_help, .summary = "list commands, or show one's usage",
-		.usage = "usage: netlens help [COMMAND]\n");
+		.synopsis = "[--aliases] [COMMAND]", .opts = help_opts);
 
 /* The runner: checks flags once, then hands over. */
 static int run_command(const struct command *cmd, int argc, char **argv)

@@ -89,3 +89,15 @@ def test_write_error_is_reported():
     with open("/dev/full", "w") as full:
         p = subprocess.run([NETLENS, "help"], stdout=full, stderr=subprocess.PIPE, text=True)
     assert p.returncode != 0 and "writing output" in p.stderr
+
+
+def test_every_command_help_comes_from_its_option_table():
+    """-h is generated: a usage line, the options (with the implicit -j/-h)."""
+    names = run(["help", "--aliases"]).stdout.split() + ["ss", "nstat", "ifstat", "links",
+                                                          "sockmem", "sysctl", "snapshot",
+                                                          "doctor", "help"]
+    for name in names:
+        out = run([name, "-h"]).stdout
+        assert out.startswith(f"netlens {name}: "), name
+        assert f"\nusage: netlens {name} " in out, name
+        assert "\nOptions:\n" in out and "  -j, --json " in out and "  -h, --help " in out, name
