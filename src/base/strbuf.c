@@ -77,4 +77,3 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sb_put_cb(void *sb, const char *s, size_t n) { sb_add(sb, s, n); }

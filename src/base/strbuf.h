@@ -27,7 +27,5 @@ void sb_puts(struct strbuf *sb, const char *s);
 void sb_putc(struct strbuf *sb, char c);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
-/* Adapter for callbacks of the shape put(ctx, s, n). */
-void sb_put_cb(void *sb, const char *s, size_t n);
 
 #endif

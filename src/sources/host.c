@@ -103,7 +103,7 @@ static int live_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, req, req->nlmsg_len);
-	err = nl_dump_open(&d, protocol, NULL);
+	err = nl_dump_open(&d, protocol);
 	if (!err) {
 		err = nl_dump_run(&d, (struct nlmsghdr *)copy, collect, &sb);
 		nl_dump_close(&d);

@@ -99,7 +99,7 @@ int netns_names_load(const char *dir, struct netns_names *out)
 	dp = opendir(dir);
 	if (!dp)
 		return errno == ENOENT ? 0 : -errno;
-	if ((err = nl_dump_open(&d, NETLINK_ROUTE, NULL))) {
+	if ((err = nl_dump_open(&d, NETLINK_ROUTE))) {
 		closedir(dp);
 		return err;
 	}

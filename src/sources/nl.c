@@ -9,7 +9,7 @@
 
 enum { NL_BUFSIZE = 64 * 1024 };
 
-int nl_dump_open(struct nl_dump *d, int protocol, FILE *record)
+int nl_dump_open(struct nl_dump *d, int protocol)
 {
 	int one = 1;
 
@@ -27,7 +27,6 @@ int nl_dump_open(struct nl_dump *d, int protocol, FILE *record)
 	mnl_socket_setsockopt(d->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	d->portid = mnl_socket_get_portid(d->nl);
 	d->seq = (uint32_t)time(NULL);
-	d->record = record;
 	d->bufsize = NL_BUFSIZE;
 	d->buf = malloc(d->bufsize);
 	if (!d->buf) {
@@ -114,8 +113,6 @@ int nl_dump_run(struct nl_dump *d, struct nlmsghdr *req, nl_msg_cb cb, void *arg
 		}
 		if (n == 0)
 			return -EPIPE;
-		if (d->record && fwrite(d->buf, 1, (size_t)n, d->record) != (size_t)n)
-			return -EIO;
 		ret = nl_parse_dump(d->buf, (size_t)n, d->seq, d->portid, cb, arg, &d->interrupted);
 		if (ret <= 0)
 			return ret;

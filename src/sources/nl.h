@@ -5,8 +5,9 @@
  * NLMSG_ERROR and a negative NLMSG_DONE status into -errno, rejects
  * truncated messages with -EBADMSG, and notes NLM_F_DUMP_INTR (the kernel's
  * "this dump may be inconsistent") in d->interrupted for the caller to
- * report. When d->record is set, every reply is also appended to it as raw
- * bytes, which nl_parse_dump() replays through the same code.
+ * report. Recording is the host's business (sources/host.c keeps the
+ * replies it asked for), and nl_parse_dump() replays them through the same
+ * code.
  *
  * cb returns 0 to go on, a negative errno to abort, or a positive value to
  * stop early without error.
@@ -27,13 +28,12 @@ typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *arg);
 struct nl_dump {
 	struct mnl_socket *nl;
 	uint32_t seq, portid;
-	FILE *record;
 	bool interrupted;
 	char *buf;
 	size_t bufsize;
 };
 
-int nl_dump_open(struct nl_dump *d, int protocol, FILE *record);
+int nl_dump_open(struct nl_dump *d, int protocol);
 int nl_dump_run(struct nl_dump *d, struct nlmsghdr *req, nl_msg_cb cb, void *arg);
 void nl_dump_close(struct nl_dump *d);
 

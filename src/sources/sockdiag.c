@@ -380,7 +380,7 @@ int sockdiag_dump(const struct sockdiag_query *q, sock_cb cb, void *arg)
 	c->q = q;
 	c->cb = cb;
 	c->arg = arg;
-	ret = nl_dump_open(&d, NETLINK_SOCK_DIAG, NULL);
+	ret = nl_dump_open(&d, NETLINK_SOCK_DIAG);
 	if (ret == 0) {
 		struct nlmsghdr *nlh = sockdiag_request(q, req, d.seq);
 		ret = nl_dump_run(&d, nlh, parse_one, c);

@@ -34,6 +34,7 @@ def wrap_cmd(args):
     cmd = [NETLENS] + list(args)
     if os.environ.get("NETLENS_VALGRIND") == "1":
         cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+               "--suppressions=" + os.path.join(HERE, "trace_valgrind.supp"),
                "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite"] + cmd
     return cmd
 

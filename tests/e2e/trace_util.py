@@ -23,8 +23,6 @@ class Tracer:
         self.out = tempfile.TemporaryFile(mode="w+")
         self.err = tempfile.TemporaryFile(mode="w+")
         cmd = wrap_cmd((["-j"] if json_mode else []) + list(args))
-        if cmd[0] == "valgrind":
-            cmd.insert(1, "--suppressions=" + os.path.join(HERE, "trace_valgrind.supp"))
         self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, text=True)
         self.stdout = self.stderr = None
         wait_for(self._ready, timeout=30, what=f"{args[0]} to attach")
