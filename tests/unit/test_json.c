@@ -149,6 +149,64 @@ static void test_escaping(void **state)
 	assert_string_equal(out(), "{\"k\\\"\\n\":\"\"}");
 }
 
+/* Short strings with something to escape at each offset, every control
+ * byte alone, and long strings (the fast path's edges). */
+static void test_escaping_runs(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *want; } c[] = {
+		{ "", "\"\"" },
+		{ "a\"b\\c\n\x01\x7f" "é", "\"a\\\"b\\\\c\\n\\u0001\\u007fé\"" },
+		{ "\"", "\"\\\"\"" },
+		{ "\\\\", "\"\\\\\\\\\"" },
+		{ "\b\f\t\r\x1f", "\"\\u0008\\u000c\\t\\r\\u001f\"" },
+		{ "ab\"", "\"ab\\\"\"" },
+		{ "abc\"", "\"abc\\\"\"" },
+		{ "abcd\"", "\"abcd\\\"\"" },
+		{ "abcde\x02", "\"abcde\\u0002\"" },
+		/* UTF-8 passes through; bytes that are not UTF-8 become U+FFFD */
+		{ "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80", "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \\ufffd\\ufffd\"" },
+		{ "~ \x7e\x7f\x80", "\"~ ~\\u007f\\ufffd\"" },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *got = quoted(c[i].in);
+		assert_string_equal(got, c[i].want);
+		free(got);
+	}
+	/* every control byte, alone and in a run */
+	char in[2] = { 0, 0 }, want[16];
+	for (int ch = 1; ch < 0x20; ch++) {
+		in[0] = (char)ch;
+		snprintf(want, sizeof(want), "\"\\u%04x\"", ch);
+		if (ch == '\n' || ch == '\t' || ch == '\r')
+			snprintf(want, sizeof(want), "\"\\%c\"", ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r');
+		char *got = quoted(in);
+		assert_string_equal(got, want);
+		free(got);
+	}
+	/* long strings: clean, and with something to escape at every offset */
+	enum { LONG = 100000 };
+	char *s = malloc(LONG + 1);
+	memset(s, 'x', LONG);
+	s[LONG] = '\0';
+	char *got = quoted(s);
+	assert_int_equal(strlen(got), LONG + 2);
+	assert_int_equal(got[0], '"');
+	assert_int_equal(got[LONG + 1], '"');
+	assert_int_equal(strspn(got + 1, "x"), LONG);
+	free(got);
+	for (size_t at = LONG - 9; at < LONG; at++) {
+		s[at] = '"';
+		got = quoted(s);
+		assert_int_equal(strlen(got), LONG + 3);
+		assert_int_equal(got[at + 1], '\\');
+		assert_int_equal(got[at + 2], '"');
+		free(got);
+		s[at] = 'x';
+	}
+	free(s);
+}
+
 static void test_doubles(void **state)
 {
 	(void)state;
@@ -238,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_top_level_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepared_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escaping_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doubles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misuse_aborts, setup, teardown),
 	};

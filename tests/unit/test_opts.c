@@ -6,6 +6,7 @@
 
 #include "base/opts.h"
 #include "base/output.h"
+#include "capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,37 +30,6 @@ static const struct opt extra[] = {
 static const struct opt_group groups[] = {
 	{ NULL, rows }, { "Source", extra }, OPT_GROUPS_END,
 };
-
-/* Runs fn with stdout and stderr captured into out/err (malloc'ed). */
-static int capture(int (*fn)(void *), void *arg, char **out, char **err)
-{
-	FILE *fo = tmpfile(), *fe = tmpfile();
-	int so = dup(1), se = dup(2), r;
-	size_t n;
-
-	fflush(stdout);
-	fflush(stderr);
-	dup2(fileno(fo), 1);
-	dup2(fileno(fe), 2);
-	r = fn(arg);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	FILE *fs[2] = { fo, fe };
-	char **dst[2] = { out, err };
-	for (int k = 0; k < 2; k++) {
-		long len = ftell(fs[k]);
-		*dst[k] = calloc(1, (size_t)len + 1);
-		rewind(fs[k]);
-		n = fread(*dst[k], 1, (size_t)len, fs[k]);
-		(*dst[k])[n] = '\0';
-		fclose(fs[k]);
-	}
-	return r;
-}
 
 struct parse {
 	const char *argv[10]; /* NULL-terminated */
@@ -94,7 +64,7 @@ static void test_parse(void **state)
 	char *out, *err;
 
 	out_set_format(OUT_TEXT);
-	assert_int_equal(capture(do_parse, &ps, &out, &err), 0);
+	assert_int_equal(capture_run(do_parse, &ps, &out, &err), 0);
 	assert_int_equal(ps.nids, 4);
 	assert_int_equal(ps.ids[0], 'a');
 	assert_int_equal(ps.ids[1], 'i');
@@ -116,7 +86,7 @@ static void expect_error(const char *const *argv, bool json, const char *want)
 	for (int i = 0; argv[i]; i++)
 		ps.argv[i] = argv[i];
 	out_set_format(OUT_TEXT);
-	assert_int_equal(capture(do_parse, &ps, &out, &err), EXIT_USAGE);
+	assert_int_equal(capture_run(do_parse, &ps, &out, &err), EXIT_USAGE);
 	if (json) {
 		assert_string_equal(err, "");
 		assert_non_null(strstr(out, "{\"error\":"));

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/output.h"
 #include "base/strbuf.h"
+#include "capture.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -104,94 +105,6 @@ static void test_fmt_f_is_printf(void **state)
 	assert_string_equal(a, "123");
 	assert_int_equal(out_fmt_f(a, 4, 1e300, 2), 3);
 	assert_string_equal(a, "100");
-}
-
-static char *escaped(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	json_quote(&sb, s);
-	return sb.buf;
-}
-
-static void test_escape(void **state)
-{
-	(void)state;
-	static const struct { const char *in, *want; } c[] = {
-		{ "", "\"\"" },
-		{ "a\"b\\c\n\x01\x7f" "é", "\"a\\\"b\\\\c\\n\\u0001\\u007fé\"" },
-		{ "\"", "\"\\\"\"" },
-		{ "\\\\", "\"\\\\\\\\\"" },
-		{ "\b\f\t\r\x1f", "\"\\u0008\\u000c\\t\\r\\u001f\"" },
-		{ "ab\"", "\"ab\\\"\"" },
-		{ "abc\"", "\"abc\\\"\"" },
-		{ "abcd\"", "\"abcd\\\"\"" },
-		{ "abcde\x02", "\"abcde\\u0002\"" },
-		/* UTF-8 passes through; bytes that are not UTF-8 become U+FFFD */
-		{ "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80", "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \\ufffd\\ufffd\"" },
-		{ "~ \x7e\x7f\x80", "\"~ ~\\u007f\\ufffd\"" },
-	};
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		char *got = escaped(c[i].in);
-		assert_string_equal(got, c[i].want);
-		free(got);
-	}
-	/* every control byte, alone and in a run */
-	char in[2] = { 0, 0 }, want[16];
-	for (int ch = 1; ch < 0x20; ch++) {
-		in[0] = (char)ch;
-		snprintf(want, sizeof(want), "\"\\u%04x\"", ch);
-		if (ch == '\n' || ch == '\t' || ch == '\r')
-			snprintf(want, sizeof(want), "\"\\%c\"", ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r');
-		char *got = escaped(in);
-		assert_string_equal(got, want);
-		free(got);
-	}
-	/* long strings: clean, and with something to escape at every offset */
-	enum { LONG = 100000 };
-	char *s = malloc(LONG + 1);
-	memset(s, 'x', LONG);
-	s[LONG] = '\0';
-	char *got = escaped(s);
-	assert_int_equal(strlen(got), LONG + 2);
-	assert_int_equal(got[0], '"');
-	assert_int_equal(got[LONG + 1], '"');
-	assert_int_equal(strspn(got + 1, "x"), LONG);
-	free(got);
-	for (size_t at = LONG - 9; at < LONG; at++) {
-		s[at] = '"';
-		got = escaped(s);
-		assert_int_equal(strlen(got), LONG + 3);
-		assert_int_equal(got[at + 1], '\\');
-		assert_int_equal(got[at + 2], '"');
-		free(got);
-		s[at] = 'x';
-	}
-	free(s);
-}
-
-/* Runs fn with stdout captured into a string (caller frees). */
-static char *capture(void (*fn)(void))
-{
-	FILE *tmp = tmpfile();
-	int saved = dup(STDOUT_FILENO);
-	char *out;
-	long n;
-
-	fflush(stdout);
-	dup2(fileno(tmp), STDOUT_FILENO);
-	fn();
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	n = ftell(tmp);
-	if (n < 0)
-		n = lseek(fileno(tmp), 0, SEEK_CUR);
-	out = calloc(1, (size_t)n + 1);
-	rewind(tmp);
-	assert_int_equal(fread(out, 1, (size_t)n, tmp), (size_t)n);
-	fclose(tmp);
-	return out;
 }
 
 static const struct out_col cols[] = {
@@ -498,7 +411,7 @@ static void test_error_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixed),        cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_numbers),      cmocka_unit_test(test_fmt_f_is_printf),
 		cmocka_unit_test(test_stream_text),  cmocka_unit_test(test_stream_json),
 		cmocka_unit_test(test_table_text),   cmocka_unit_test(test_table_json),

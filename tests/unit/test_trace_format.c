@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "trace/format.h"
+#include "capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,28 +37,6 @@ static void test_tcp_states(void **state)
 	assert_string_equal(tcp_state_name(0), "UNKNOWN");
 	assert_string_equal(tcp_state_name(-1), "UNKNOWN");
 	assert_string_equal(tcp_state_name(99), "UNKNOWN");
-}
-
-static char *capture(void (*fn)(void))
-{
-	FILE *tmp = tmpfile();
-	int saved = dup(STDOUT_FILENO);
-	char *out;
-	long n;
-
-	assert_non_null(tmp);
-	fflush(stdout);
-	dup2(fileno(tmp), STDOUT_FILENO);
-	fn();
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	n = lseek(fileno(tmp), 0, SEEK_CUR);
-	out = calloc(1, (size_t)n + 1);
-	rewind(tmp);
-	assert_int_equal(fread(out, 1, (size_t)n, tmp), (size_t)n);
-	fclose(tmp);
-	return out;
 }
 
 static bool owners;
