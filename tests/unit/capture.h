@@ -3,8 +3,12 @@
 #ifndef NETLENS_TEST_CAPTURE_H
 #define NETLENS_TEST_CAPTURE_H
 
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The whole content of f (malloc'ed, NUL-terminated); closes f. */
@@ -61,6 +65,30 @@ static inline char *capture(void (*fn)(void))
 
 	capture_run(capture_call_void, &fn, &out, NULL);
 	return out;
+}
+
+/* True when fn() ends in abort() (run in a child, its stdout discarded):
+ * for APIs that refuse misuse by aborting rather than printing broken
+ * output. */
+static inline bool capture_aborts(void (*fn)(void))
+{
+	int st;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		signal(SIGABRT, SIG_DFL);
+		fn();
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		abort();
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
 }
 
 #endif
