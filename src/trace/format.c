@@ -1,6 +1,8 @@
 /* Addresses, TCP states and flags, owner and tuple cells (format.h). */
 #include "trace/format.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -81,6 +83,25 @@ static void fmt_ipv6(char *p, const uint8_t *a)
 	if (best >= 0 && best + best_len == 8)
 		*p++ = ':';
 	*p = '\0';
+}
+
+bool trace_netns_has_routable_ipv6(void)
+{
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i && !found; i = i->ifa_next) {
+		const struct in6_addr *a;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6)
+			continue;
+		a = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
+		found = !IN6_IS_ADDR_LOOPBACK(a) && !IN6_IS_ADDR_LINKLOCAL(a);
+	}
+	freeifaddrs(ifa);
+	return found;
 }
 
 const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr)

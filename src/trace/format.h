@@ -14,11 +14,17 @@
 #include "base/output.h"
 #include "bpf/netlens.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* An address of the given family as inet_ntop() writes it; buf >= 46. */
 const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
+/* True when an interface of this network namespace has an IPv6 address
+ * wider than loopback and link-local ones (global or unique-local scope):
+ * IPv6 peers are then likely, and event streams size their address
+ * columns for a full IPv6 address from the start. */
+bool trace_netns_has_routable_ipv6(void);
 /* "ESTABLISHED" ... for the kernel's TCP_* states, "UNKNOWN" otherwise. */
 const char *tcp_state_name(int state);
 /* TCP header flags as "SYN|ACK" ("-" for none); buf >= 40. */

@@ -440,9 +440,12 @@ static struct out_col *build_cols(const struct trace_ctx *tc, int *n)
 				 .width = tc->o.ts == TS_WALL ? 12 : 9,
 				 .flags = tc->o.ts == TS_REL ? OUT_RIGHT : 0 };
 	memcpy(&c[1], tc->tr->cols, sizeof(*c) * (size_t)tc->tr->ncols);
-	/* streams print with the declared widths: IPv4's unless IPv6 is asked
-	 * for (-6) or the columns are widened (-w), then a full IPv6 address */
-	if (tc->o.wide || tc->o.filter.family == AF_INET6)
+	/* streams print with the declared widths: IPv4's, unless IPv6 is asked
+	 * for (-6), the columns are widened (-w), or this namespace has a
+	 * routable IPv6 address and -4 does not rule IPv6 out: then a full
+	 * IPv6 address, so an IPv6 peer never shifts a row */
+	if (tc->o.wide || tc->o.filter.family == AF_INET6 ||
+	    (tc->o.filter.family != AF_INET && trace_netns_has_routable_ipv6()))
 		for (int i = 1; i <= tc->tr->ncols; i++) {
 			const char *k = c[i].key;
 			size_t kl = k ? strlen(k) : 0;
