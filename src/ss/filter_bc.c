@@ -74,11 +74,15 @@ static void leaf(struct emitter *e, const struct ssf_node *n, int t, int f)
 	if (t != e->cur)
 		put_op(e, INET_DIAG_BC_JMP, OP, t, NULL);
 	if (n->kind == SSF_HOST) {
-		struct inet_diag_hostcond hc = {
-			.family = n->family, .prefix_len = n->prefix_len, .port = n->port,
-		};
+		struct inet_diag_hostcond hc;
 		int alen = n->family == AF_INET ? 4 : n->family == AF_INET6 ? 16 : 0;
 
+		/* field by field after a memset: an initialiser leaves the 2 bytes of
+		 * padding after prefix_len undefined, and they go to the kernel */
+		memset(&hc, 0, sizeof(hc));
+		hc.family = n->family;
+		hc.prefix_len = n->prefix_len;
+		hc.port = n->port;
 		memcpy(payload, &hc, sizeof(hc));
 		memcpy(payload + sizeof(hc), n->addr, (size_t)alen);
 		len += (int)sizeof(hc) + alen;
