@@ -39,6 +39,12 @@
 
 #define MAX_STEPS   32
 #define MAX_ANON    8
+/* Modifiers and typedefs followed in a row (libbpf's MAX_RESOLVE_DEPTH), and
+ * types emitted inside one another; a kernel needs a handful of each. More
+ * means a cycle (a typedef of itself) or garbage: -ELOOP, never a hang or a
+ * stack overflow. */
+#define MAX_SKIP    32
+#define MAX_NEST    64
 
 /* ---- small helpers ---- */
 
@@ -115,6 +121,9 @@ struct trim {
 	struct rootoff { uint32_t off; uint32_t kinds; } *roots;
 	int nroots;
 	struct btf *out;
+	/* the kernel types emit() is inside of, outermost first */
+	uint32_t nest[MAX_NEST];
+	int nnest;
 	/* id lookups riding along (btfmin.h), each with its name's want[] index */
 	struct btf_id_query *q;
 	int nq;
@@ -143,13 +152,19 @@ static size_t essential_len(const char *name)
 	return p ? (size_t)(p - name) : strlen(name);
 }
 
+static bool skippable(const struct btf_type *t)
+{
+	return btf_is_mod(t) || btf_is_typedef(t);
+}
+
+/* NULL when the chain is longer than MAX_SKIP (a cycle). */
 static const struct btf_type *skip_mods_typedefs(const struct btf *btf, uint32_t id, uint32_t *res)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 
-	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+	for (int hops = 0; t && skippable(t); hops++) {
 		id = t->type;
-		t = btf__type_by_id(btf, id);
+		t = hops < MAX_SKIP ? btf__type_by_id(btf, id) : NULL;
 	}
 	if (res)
 		*res = id;
@@ -430,13 +445,14 @@ static const struct btf_type *ktype(struct trim *tr, uint32_t id)
 	return (const struct btf_type *)(tr->k.types + tr->off[id]);
 }
 
+/* As skip_mods_typedefs(), in the kernel BTF. */
 static const struct btf_type *kskip(struct trim *tr, uint32_t id, uint32_t *res)
 {
 	const struct btf_type *t = ktype(tr, id);
 
-	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+	for (int hops = 0; t && skippable(t); hops++) {
 		id = t->type;
-		t = ktype(tr, id);
+		t = hops < MAX_SKIP ? ktype(tr, id) : NULL;
 	}
 	*res = id;
 	return t;
@@ -646,16 +662,35 @@ static int emit_composite(struct trim *tr, uint32_t kid, const struct btf_type *
 	return id;
 }
 
+static int emit_new(struct trim *tr, uint32_t kid);
+
+/* Kernel type kid in the output (once): its id there, or -errno; -ELOOP
+ * for a type that contains itself or nesting deeper than MAX_NEST. */
 static int emit(struct trim *tr, uint32_t kid)
 {
-	const struct btf_type *t;
-	const char *name = "";
 	int id;
 
 	if (kid == 0)
 		return 0;
 	if ((id = emitted(tr, kid, false, 0)) >= 0)
 		return id;
+	for (int i = 0; i < tr->nnest; i++)
+		if (tr->nest[i] == kid)
+			return -ELOOP;
+	if (tr->nnest == MAX_NEST)
+		return -ELOOP;
+	tr->nest[tr->nnest++] = kid;
+	id = emit_new(tr, kid);
+	tr->nnest--;
+	return id;
+}
+
+static int emit_new(struct trim *tr, uint32_t kid)
+{
+	const struct btf_type *t;
+	const char *name = "";
+	int id;
+
 	t = ktype(tr, kid);
 	if (!t)
 		return -EINVAL;
