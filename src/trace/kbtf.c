@@ -51,7 +51,10 @@ int kbtf_open(struct kbtf *k, const char *path)
 		k->data = buf;
 	}
 	memcpy(&h, k->data, sizeof(h));
+	/* type headers are read in place: the section must start 4-byte
+	 * aligned (the file's start is, mapped or malloc'ed) */
 	if (h.magic != BTF_MAGIC || h.version != BTF_VERSION || h.hdr_len < sizeof(h) ||
+	    (h.hdr_len + (uint64_t)h.type_off) % 4 ||
 	    (uint64_t)h.hdr_len + h.type_off + h.type_len > k->size ||
 	    (uint64_t)h.hdr_len + h.str_off + h.str_len > k->size || h.str_len == 0 ||
 	    k->data[h.hdr_len + h.str_off + h.str_len - 1] != '\0') {

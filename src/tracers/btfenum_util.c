@@ -41,15 +41,26 @@ static int find_enum(void *arg, uint32_t id, const struct btf_type *t, uint32_t 
 int btfenum_load(const char *type, const char *prefix, struct btfenum_names *out)
 {
 	struct kbtf k;
-	struct enum_find f = { .k = &k, .type = type };
-	int err, kind;
-	size_t n;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	/* the kernel BTF walked in place (kbtf.h), not parsed by libbpf */
 	if ((err = kbtf_open(&k, NULL)) != 0)
 		return err;
-	err = kbtf_walk(&k, find_enum, &f);
+	err = btfenum_read(&k, type, prefix, out);
+	kbtf_close(&k);
+	return err;
+}
+
+int btfenum_read(const struct kbtf *k, const char *type, const char *prefix,
+		 struct btfenum_names *out)
+{
+	struct enum_find f = { .k = k, .type = type };
+	int err, kind;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	err = kbtf_walk(k, find_enum, &f);
 	if (err < 0)
 		goto out;
 	err = 0;
@@ -70,11 +81,11 @@ int btfenum_load(const char *type, const char *prefix, struct btfenum_names *out
 		long long v;
 		if (kind == BTF_KIND_ENUM) {
 			const struct btf_enum *en = btf_enum(f.t) + i;
-			name = kbtf_str(&k, en->name_off);
+			name = kbtf_str(k, en->name_off);
 			v = btf_kflag(f.t) ? (long long)en->val : (long long)(__u32)en->val;
 		} else {
 			const struct btf_enum64 *en = btf_enum64(f.t) + i;
-			name = kbtf_str(&k, en->name_off);
+			name = kbtf_str(k, en->name_off);
 			v = (long long)btf_enum64_value(en);
 		}
 		out->names[i] = strip(name ? name : "?", prefix);
@@ -86,7 +97,6 @@ int btfenum_load(const char *type, const char *prefix, struct btfenum_names *out
 		out->n = i + 1;
 	}
 out:
-	kbtf_close(&k);
 	if (err)
 		btfenum_free(out);
 	return err;

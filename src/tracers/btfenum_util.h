@@ -16,6 +16,11 @@ struct btfenum_names {
 /* Loads enum `type` (ENUM or ENUM64), stripping `prefix` from the names.
  * Returns 0, or -errno (-ENOENT when the kernel lacks the enum). */
 int btfenum_load(const char *type, const char *prefix, struct btfenum_names *out);
+/* The same from a kernel BTF already open (kbtf.h); btfenum_load() opens
+ * the running kernel's and calls this. */
+struct kbtf;
+int btfenum_read(const struct kbtf *k, const char *type, const char *prefix,
+		 struct btfenum_names *out);
 /* The name of value v, or NULL. */
 const char *btfenum_name(const struct btfenum_names *e, long long v);
 /* The value of name as stored (without the prefix); false when missing. */
