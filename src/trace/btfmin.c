@@ -391,7 +391,8 @@ static void build_roots(struct trim *tr)
 			tr->roots[r].kinds |= 1u << tr->chains[c].root_kind;
 		}
 	}
-	qsort(tr->roots, (size_t)tr->nroots, sizeof(*tr->roots), cmp_root);
+	if (tr->nroots > 1) /* roots is NULL when the kernel has none of the names */
+		qsort(tr->roots, (size_t)tr->nroots, sizeof(*tr->roots), cmp_root);
 }
 
 static bool is_root(const struct trim *tr, uint32_t name_off, unsigned kind)
