@@ -42,6 +42,8 @@ static int grow_slots(struct procfd_map *m)
 
 static int add_owner(struct procfd_map *m, uint64_t ino, int pid, int fd, uint32_t comm)
 {
+	if (m->nslots == 0 && grow_slots(m) < 0)
+		return -ENOMEM;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
 		struct procfd_owner *o = realloc(m->owners, cap * sizeof(*o));
@@ -90,35 +92,74 @@ static int pool_add(struct procfd_map *m, const char *s, uint32_t *off)
 	return 0;
 }
 
-/* The command name from /proc/PID/stat: "pid (comm) state ...". */
+void procfd_stat_comm(const char *stat, size_t len, char *out, size_t cap)
+{
+	const char *l = memchr(stat, '(', len), *r = NULL;
+
+	/* the last ')': the name itself may hold one */
+	for (size_t i = len; l && i > (size_t)(l - stat) + 1; i--)
+		if (stat[i - 1] == ')') {
+			r = stat + i - 1;
+			break;
+		}
+	if (!r)
+		snprintf(out, cap, "?");
+	else
+		snprintf(out, cap, "%.*s", (int)(r - l - 1), l + 1);
+}
+
+/* The command name from /proc/PID/stat. */
 static void read_comm(int procfd, const char *pid, char *out, size_t cap)
 {
 	char path[300], buf[512];
 	int fd;
-	ssize_t n;
+	ssize_t n = -1;
 
-	snprintf(out, cap, "?");
 	snprintf(path, sizeof(path), "%s/stat", pid);
 	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	char *l = strchr(buf, '('), *r = strrchr(buf, ')');
-	if (!l || !r || r < l)
-		return;
-	*r = '\0';
-	snprintf(out, cap, "%s", l + 1);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	procfd_stat_comm(buf, n > 0 ? (size_t)n : 0, out, cap);
+}
+
+bool procfd_socket_inode(const char *link, size_t len, uint64_t *inode)
+{
+	static const char prefix[] = "socket:[";
+	const size_t plen = sizeof(prefix) - 1;
+	uint64_t v = 0;
+	size_t i;
+
+	if (len < plen + 2 || memcmp(link, prefix, plen) != 0 || link[len - 1] != ']')
+		return false;
+	for (i = plen; i < len - 1; i++) {
+		uint64_t d = (uint64_t)(link[i] - '0');
+		if (link[i] < '0' || link[i] > '9' || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*inode = v;
+	return true;
+}
+
+int procfd_add(struct procfd_map *m, uint64_t inode, int pid, int fd, const char *comm)
+{
+	int err;
+
+	if (!m->have_comm || m->comm_pid != pid) {
+		if ((err = pool_add(m, comm, &m->comm_off)) < 0)
+			return err;
+		m->have_comm = true;
+		m->comm_pid = pid;
+	}
+	return add_owner(m, inode, pid, fd, m->comm_off);
 }
 
 static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
 {
 	char path[300], link[64], comm[64];
 	bool have_comm = false;
-	uint32_t comm_off = 0;
 	int dfd, err = 0;
 	DIR *d;
 	struct dirent *e;
@@ -138,18 +179,15 @@ static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		ssize_t n = readlinkat(dfd, e->d_name, link, sizeof(link) - 1);
-		if (n < 9 || memcmp(link, "socket:[", 8) != 0)
+		ssize_t n = readlinkat(dfd, e->d_name, link, sizeof(link));
+		uint64_t ino;
+		if (n <= 0 || !procfd_socket_inode(link, (size_t)n, &ino))
 			continue;
-		link[n] = '\0';
-		uint64_t ino = strtoull(link + 8, NULL, 10);
 		if (!have_comm) {
 			read_comm(procfd, pid, comm, sizeof(comm));
-			if ((err = pool_add(m, comm, &comm_off)) < 0)
-				break;
 			have_comm = true;
 		}
-		if ((err = add_owner(m, ino, atoi(pid), atoi(e->d_name), comm_off)) < 0)
+		if ((err = procfd_add(m, ino, atoi(pid), atoi(e->d_name), comm)) < 0)
 			break;
 	}
 	closedir(d);
@@ -162,16 +200,16 @@ int procfd_scan(struct procfd_map *m, const char *proc_root)
 	DIR *d;
 	struct dirent *e;
 
-	memset(m, 0, sizeof(*m));
+	procfd_init(m);
 	if (grow_slots(m) < 0)
 		return -ENOMEM;
 	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return -errno;
-	d = fdopendir(procfd);
+	d = procfd < 0 ? NULL : fdopendir(procfd);
 	if (!d) {
 		err = -errno;
-		close(procfd);
+		if (procfd >= 0)
+			close(procfd);
+		procfd_free(m); /* callers free only what succeeded */
 		return err;
 	}
 	while ((e = readdir(d)) && !err) {
@@ -180,7 +218,14 @@ int procfd_scan(struct procfd_map *m, const char *proc_root)
 		err = scan_pid(m, procfd, e->d_name);
 	}
 	closedir(d);
+	if (err)
+		procfd_free(m);
 	return err;
+}
+
+void procfd_init(struct procfd_map *m)
+{
+	memset(m, 0, sizeof(*m));
 }
 
 const struct procfd_owner *procfd_lookup(const struct procfd_map *m, uint64_t inode)

@@ -9,6 +9,7 @@
 #ifndef NETLENS_PROCFD_H
 #define NETLENS_PROCFD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,10 +29,28 @@ struct procfd_map {
 	char *pool;
 	size_t pool_len, pool_cap;
 	unsigned denied; /* processes whose fds could not be read */
+	/* the pooled name of the last process added (procfd_add) */
+	int comm_pid;
+	uint32_t comm_off;
+	bool have_comm;
 };
 
-/* proc_root is normally "/proc". Returns 0 or -errno. */
+/* proc_root is normally "/proc". Returns 0 or -errno; on an error the map
+ * holds nothing (procfd_free() is harmless, not needed). */
 int procfd_scan(struct procfd_map *m, const char *proc_root);
+/* The pure parts of a scan, for tests and fuzzers: procfd_scan() reads
+ * the links and /proc/PID/stat and hands the bytes to these. */
+void procfd_init(struct procfd_map *m); /* an empty map */
+/* The inode of a /proc/PID/fd link's text, "socket:[INODE]" (len bytes, no
+ * NUL needed); false for anything else (files, pipes, a cut-off link). */
+bool procfd_socket_inode(const char *link, size_t len, uint64_t *inode);
+/* The command name in /proc/PID/stat text ("pid (comm) state ..."; the name
+ * may hold ')' and blanks) into out; "?" when it has none. */
+void procfd_stat_comm(const char *stat, size_t len, char *out, size_t cap);
+/* Records that process pid, named comm, holds socket inode as fd; calls for
+ * one process in a row share one copy of the name. 0 or -ENOMEM. */
+int procfd_add(struct procfd_map *m, uint64_t inode, int pid, int fd, const char *comm);
+
 /* First owner of inode, or NULL; follow ->next (an index) for the others. */
 const struct procfd_owner *procfd_lookup(const struct procfd_map *m, uint64_t inode);
 const struct procfd_owner *procfd_next(const struct procfd_map *m, const struct procfd_owner *o);
