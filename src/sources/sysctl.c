@@ -30,7 +30,7 @@ int sysctl_path(const char *name, char *path, size_t size)
 int sysctl_read(struct host *h, const char *name, char *val, size_t size)
 {
 	char path[512], *buf;
-	size_t len, o = 0;
+	size_t len;
 	int err = sysctl_path(name, path, sizeof(path));
 
 	if (err)
@@ -38,9 +38,18 @@ int sysctl_read(struct host *h, const char *name, char *val, size_t size)
 	err = host_read_file(h, path, &buf, &len);
 	if (err)
 		return err;
+	sysctl_normalize(buf, len, val, size);
+	free(buf);
+	return 0;
+}
+
+void sysctl_normalize(const char *raw, size_t len, char *val, size_t size)
+{
+	size_t o = 0;
 	bool space = false;
+
 	for (size_t i = 0; i < len && o + 1 < size; i++) {
-		char c = buf[i];
+		char c = raw[i];
 		if (c == ' ' || c == '\t' || c == '\n') {
 			space = o > 0;
 			continue;
@@ -52,18 +61,23 @@ int sysctl_read(struct host *h, const char *name, char *val, size_t size)
 	}
 	if (size)
 		val[o] = '\0';
-	free(buf);
-	return 0;
 }
 
 int sysctl_read_u64s(struct host *h, const char *name, uint64_t *v, size_t max, size_t *n)
 {
-	char val[256], *p = val, *end;
+	char val[256];
 	int err = sysctl_read(h, name, val, sizeof(val));
 
 	*n = 0;
-	if (err)
-		return err;
+	return err ? err : sysctl_parse_u64s(val, v, max, n);
+}
+
+int sysctl_parse_u64s(const char *val, uint64_t *v, size_t max, size_t *n)
+{
+	const char *p = val;
+	char *end;
+
+	*n = 0;
 	while (*p && *n < max) {
 		while (*p == ' ')
 			p++;
@@ -154,11 +168,17 @@ int sysctl_each(struct host *h, int (*fn)(const char *name, const struct sysctl_
 
 long long sysctl_read_ll(struct host *h, const char *name)
 {
-	char buf[64], *end;
-	long long v;
+	char buf[64];
 
 	if (sysctl_read(h, name, buf, sizeof(buf)) < 0)
 		return -1;
-	v = strtoll(buf, &end, 10);
-	return end == buf ? -1 : v;
+	return sysctl_parse_ll(buf);
+}
+
+long long sysctl_parse_ll(const char *val)
+{
+	char *end;
+	long long v = strtoll(val, &end, 10);
+
+	return end == val ? -1 : v;
 }

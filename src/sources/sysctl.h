@@ -45,6 +45,13 @@ long long sysctl_read_ll(struct host *h, const char *name);
 /* Reads up to max integers of a vector setting (tcp_mem); *n set. */
 int sysctl_read_u64s(struct host *h, const char *name, uint64_t *v, size_t max, size_t *n);
 
+/* The value parsers behind the readers above (pure, for tests and
+ * fuzzers). sysctl_normalize: len bytes of a /proc/sys file -> val as
+ * sysctl_read() gives it (always NUL-terminated when size > 0). */
+void sysctl_normalize(const char *raw, size_t len, char *val, size_t size);
+long long sysctl_parse_ll(const char *val); /* -1 when not a number */
+int sysctl_parse_u64s(const char *val, uint64_t *v, size_t max, size_t *n);
+
 /* Interface names from /proc/net/dev, in its order. */
 enum { SYSCTL_IFNAME = 16, SYSCTL_MAX_IFS = 1024 };
 int sysctl_interfaces(struct host *h, char (*names)[SYSCTL_IFNAME], size_t max, size_t *n);
