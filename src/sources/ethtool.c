@@ -35,6 +35,42 @@ static int eth_ioctl(const char *ifname, void *data)
 	return err;
 }
 
+static int64_t speed_mbps(uint32_t speed)
+{
+	return speed == (uint32_t)SPEED_UNKNOWN || speed == 0 ? -1 : (int64_t)speed;
+}
+
+static int duplex_of(uint8_t duplex)
+{
+	return duplex == DUPLEX_FULL ? 1 : duplex == DUPLEX_HALF ? 0 : -1;
+}
+
+int ethtool_parse_link_settings(const void *reply, size_t len, struct eth_link *out)
+{
+	struct ethtool_link_settings s;
+
+	if (len < sizeof(s))
+		return -EBADMSG;
+	memcpy(&s, reply, sizeof(s));
+	out->speed_mbps = speed_mbps(s.speed);
+	out->duplex = duplex_of(s.duplex);
+	return 0;
+}
+
+int ethtool_parse_cmd(const void *reply, size_t len, struct eth_link *out)
+{
+	struct ethtool_cmd cmd;
+
+	if (len < sizeof(cmd))
+		return -EBADMSG;
+	memcpy(&cmd, reply, sizeof(cmd));
+	/* not ethtool_cmd_speed(): it shifts speed_hi as an int, undefined for
+	 * SPEED_UNKNOWN (speed_hi 0xffff) */
+	out->speed_mbps = speed_mbps((uint32_t)cmd.speed_hi << 16 | cmd.speed);
+	out->duplex = duplex_of(cmd.duplex);
+	return 0;
+}
+
 int ethtool_link(struct host *h, const char *ifname, struct eth_link *out)
 {
 	/* the settings, then three link-mode masks of up to 127 words each */
@@ -64,18 +100,11 @@ int ethtool_link(struct host *h, const char *ifname, struct eth_link *out)
 	if (err == -EOPNOTSUPP || err == -EPROTO) {
 		struct ethtool_cmd cmd = { .cmd = ETHTOOL_GSET };
 		err = eth_ioctl(ifname, &cmd);
-		if (err)
-			return err;
-		uint32_t sp = ethtool_cmd_speed(&cmd);
-		out->speed_mbps = sp == (uint32_t)SPEED_UNKNOWN || sp == 0 ? -1 : (int64_t)sp;
-		out->duplex = cmd.duplex == DUPLEX_FULL ? 1 : cmd.duplex == DUPLEX_HALF ? 0 : -1;
-		return 0;
+		return err ? err : ethtool_parse_cmd(&cmd, sizeof(cmd), out);
 	}
 	if (err)
 		return err;
-	out->speed_mbps = s->speed == (uint32_t)SPEED_UNKNOWN || s->speed == 0 ? -1 : (int64_t)s->speed;
-	out->duplex = s->duplex == DUPLEX_FULL ? 1 : s->duplex == DUPLEX_HALF ? 0 : -1;
-	return 0;
+	return ethtool_parse_link_settings(raw, sizeof(raw), out);
 }
 
 int ethtool_ring(struct host *h, const char *ifname, struct eth_ring *out)
@@ -109,9 +138,19 @@ static int stats_count(const char *ifname, uint32_t *n)
 	info->cmd = ETHTOOL_GSSET_INFO;
 	info->sset_mask = 1ULL << ETH_SS_STATS;
 	err = eth_ioctl(ifname, raw);
-	if (err)
-		return err;
-	*n = (info->sset_mask & (1ULL << ETH_SS_STATS)) ? info->data[0] : 0;
+	return err ? err : ethtool_parse_sset_count(raw, sizeof(raw), n);
+}
+
+int ethtool_parse_sset_count(const void *reply, size_t len, uint32_t *n)
+{
+	struct ethtool_sset_info info;
+
+	if (len < sizeof(info) + sizeof(uint32_t))
+		return -EBADMSG;
+	memcpy(&info, reply, sizeof(info));
+	*n = 0;
+	if (info.sset_mask & (1ULL << ETH_SS_STATS))
+		memcpy(n, (const uint8_t *)reply + sizeof(info), sizeof(*n));
 	return 0;
 }
 
@@ -152,19 +191,8 @@ int ethtool_driver_stats(struct host *h, const char *ifname, struct eth_stats *o
 	err = eth_ioctl(ifname, st);
 	if (err)
 		goto fail;
-	/* the kernel may report fewer than asked if the set shrank meanwhile */
-	out->n = gs->len < st->n_stats ? gs->len : st->n_stats;
-	if (out->n > n)
-		out->n = n;
-	for (size_t i = 0; i < out->n; i++) {
-		const char *s = (const char *)gs->data + i * ETH_GSTRING_LEN;
-		size_t l = strnlen(s, ETH_GSTRING_LEN);
-		if (l >= ETH_STAT_NAME_LEN)
-			l = ETH_STAT_NAME_LEN - 1;
-		memcpy(out->name[i], s, l);
-		out->name[i][l] = '\0';
-		out->val[i] = st->data[i];
-	}
+	ethtool_parse_stats(gs, sizeof(*gs) + (size_t)n * ETH_GSTRING_LEN, st,
+			    sizeof(*st) + (size_t)n * sizeof(uint64_t), out);
 	free(gs);
 	free(st);
 	return 0;
@@ -173,6 +201,40 @@ fail:
 	free(st);
 	ethtool_stats_free(out);
 	return err;
+}
+
+void ethtool_parse_stats(const void *strings, size_t slen, const void *values, size_t vlen,
+			 struct eth_stats *out)
+{
+	struct ethtool_gstrings gs;
+	struct ethtool_stats st;
+	size_t n, room;
+
+	out->n = 0;
+	if (slen < sizeof(gs) || vlen < sizeof(st))
+		return;
+	memcpy(&gs, strings, sizeof(gs));
+	memcpy(&st, values, sizeof(st));
+	/* the kernel may report fewer than asked if the set shrank meanwhile;
+	 * never more than the replies hold */
+	n = gs.len < st.n_stats ? gs.len : st.n_stats;
+	room = (slen - sizeof(gs)) / ETH_GSTRING_LEN;
+	if (n > room)
+		n = room;
+	room = (vlen - sizeof(st)) / sizeof(uint64_t);
+	if (n > room)
+		n = room;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = (const char *)strings + sizeof(gs) + i * ETH_GSTRING_LEN;
+		size_t l = strnlen(s, ETH_GSTRING_LEN);
+		if (l >= ETH_STAT_NAME_LEN)
+			l = ETH_STAT_NAME_LEN - 1;
+		memcpy(out->name[i], s, l);
+		out->name[i][l] = '\0';
+		memcpy(&out->val[i], (const uint8_t *)values + sizeof(st) + i * sizeof(uint64_t),
+		       sizeof(uint64_t));
+	}
+	out->n = n;
 }
 
 void ethtool_stats_free(struct eth_stats *s)

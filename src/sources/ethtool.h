@@ -40,4 +40,16 @@ int ethtool_ring(struct host *h, const char *ifname, struct eth_ring *out);
 int ethtool_driver_stats(struct host *h, const char *ifname, struct eth_stats *out);
 void ethtool_stats_free(struct eth_stats *s);
 
+/* The replies, parsed (pure: the functions above call them on what the
+ * kernel answered; tests and fuzzers on anything). Each checks len against
+ * the structure it reads: -EBADMSG when short. */
+int ethtool_parse_link_settings(const void *reply, size_t len, struct eth_link *out);
+int ethtool_parse_cmd(const void *reply, size_t len, struct eth_link *out); /* ETHTOOL_GSET */
+int ethtool_parse_sset_count(const void *reply, size_t len, uint32_t *n);
+/* ETHTOOL_GSTRINGS and ETHTOOL_GSTATS replies (header and data) -> out, whose
+ * name and val arrays must hold as many entries as the replies have room
+ * for; out->n is the smaller of both counts, bounded by that room. */
+void ethtool_parse_stats(const void *strings, size_t slen, const void *values, size_t vlen,
+			 struct eth_stats *out);
+
 #endif
