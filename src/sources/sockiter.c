@@ -52,6 +52,25 @@ static void to_rec(const struct ss_iter_rec *r, struct sock_rec *s)
 	}
 }
 
+int sockiter_parse(const void *buf, size_t len, int family, uint32_t states, sock_cb cb,
+		   void *arg, size_t *used)
+{
+	size_t off = 0;
+	int c = 0;
+
+	for (; off + sizeof(struct ss_iter_rec) <= len && !c; off += sizeof(struct ss_iter_rec)) {
+		struct ss_iter_rec r;
+		struct sock_rec s;
+		memcpy(&r, (const uint8_t *)buf + off, sizeof(r));
+		if ((family && r.family != family) || r.state >= 32 || !(states & (1u << r.state)))
+			continue;
+		to_rec(&r, &s);
+		c = cb(&s, arg);
+	}
+	*used = off;
+	return c;
+}
+
 struct want {
 	int family;      /* 0: both */
 	uint32_t states; /* filtered here too: the fixed program has no settings */
@@ -78,22 +97,11 @@ static int read_records(int fd, const struct want *w, sock_cb cb, void *arg)
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		size_t off = 0;
-		for (; off + sizeof(struct ss_iter_rec) <= have; off += sizeof(struct ss_iter_rec)) {
-			struct ss_iter_rec r;
-			struct sock_rec s;
-			memcpy(&r, buf + off, sizeof(r));
-			if ((w->family && r.family != w->family) || r.state >= 32 ||
-			    !(w->states & (1u << r.state)))
-				continue;
-			to_rec(&r, &s);
-			int c = cb(&s, arg);
-			if (c < 0) {
-				err = c;
-				goto out;
-			}
-			if (c > 0)
-				goto out;
+		size_t off;
+		int c = sockiter_parse(buf, have, w->family, w->states, cb, arg, &off);
+		if (c) {
+			err = c < 0 ? c : 0;
+			goto out;
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;

@@ -15,4 +15,11 @@
 
 int sockiter_dump_tcp(int family, uint32_t states, sock_cb cb, void *arg);
 
+/* The record parser (pure, for tests and fuzzers): the whole records at the
+ * front of buf through cb, those of family (0: any) in states (a bit per
+ * enum sock_state) only. *used: the bytes of the records read. Returns 0, or
+ * cb's first non-zero answer (which stops it there). */
+int sockiter_parse(const void *buf, size_t len, int family, uint32_t states, sock_cb cb,
+		   void *arg, size_t *used);
+
 #endif
