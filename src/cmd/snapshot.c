@@ -8,7 +8,6 @@
 #include "sources/host.h"
 #include "sources/linkextra.h"
 #include "sources/rtnl.h"
-#include "sources/netns.h"
 #include "sources/snapshot.h"
 #include "sources/sockdiag.h"
 #include "ss/record.h"
@@ -206,12 +205,8 @@ static int cmd_snapshot(int argc, char **argv)
 				     argv[p.next]);
 	if (!out)
 		return opts_fail_cmd(&p, "give the file to write with -o FILE ('-' for stdout)");
-	if (ns_name || ns_path) {
-		err = ns_name ? netns_enter_name(ns_name) : netns_enter_path(ns_path);
-		if (err)
-			return out_error("cannot enter network namespace '%s': %s",
-					 ns_name ? ns_name : ns_path, strerror(-err));
-	}
+	if (state_src_enter_netns(ns_name, ns_path))
+		return EXIT_FAIL;
 
 	/* a file is written beside its name and renamed into place when whole */
 	struct snap_out so = { 0 };

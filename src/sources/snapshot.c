@@ -1,5 +1,6 @@
 /* Snapshot files: see snapshot.h for the format and the guarantees. */
 #include "sources/snapshot.h"
+#include "base/filekind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,36 +119,61 @@ int snap_parse(struct snapshot *s, unsigned char *buf, size_t len, char *err, si
 	}
 }
 
+/* Reads n bytes from offset 0 of fd: 0, or -errno (-EIO when it ends early). */
+static int read_whole(int fd, unsigned char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, buf + got, n - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 int snap_open(struct snapshot *s, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	unsigned char *buf;
-	FILE *f = fopen(path, "rbe");
-	int ret;
+	int fd, ret;
 
 	memset(s, 0, sizeof(*s));
-	if (!f)
+	/* O_NONBLOCK: a FIFO at the path must not wait for a writer forever */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return fail(err, errlen, -errno, "cannot open snapshot %s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return fail(err, errlen, -EINVAL, "%s is not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		close(fd);
+		return fail(err, errlen, ret, "cannot open snapshot %s: %s", path, strerror(-ret));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EINVAL,
+			    "cannot read snapshot %s: it is %s, not a regular file (give the file "
+			    "'netlens snapshot -o' wrote)", path, file_kind(st.st_mode));
 	}
 	if ((uint64_t)st.st_size > SNAP_FILE_MAX) {
-		fclose(f);
+		close(fd);
 		return fail(err, errlen, -EFBIG, "%s is larger than a snapshot can be (1 GiB)", path);
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		return fail(err, errlen, -ENOMEM, "out of memory reading %s", path);
 	}
-	size_t n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	if (n != (size_t)st.st_size) {
+	ret = read_whole(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (ret < 0) {
 		free(buf);
-		return fail(err, errlen, -EIO, "cannot read %s", path);
+		return fail(err, errlen, ret, "cannot read %s: %s", path,
+			    ret == -EIO ? "it shrank while being read" : strerror(-ret));
 	}
-	ret = snap_parse(s, buf, n, err, errlen);
+	ret = snap_parse(s, buf, (size_t)st.st_size, err, errlen);
 	if (ret < 0)
 		snap_close(s);
 	return ret;
@@ -334,29 +360,23 @@ int snap_out_load(struct snap_out *o, struct snapshot *s, char *err, size_t errl
 {
 	struct stat st;
 	unsigned char *buf;
-	size_t got = 0;
 	int fd = fileno(o->f), ret;
 
 	memset(s, 0, sizeof(*s));
 	if (fflush(o->f) != 0 || fstat(fd, &st) < 0)
-		return fail(err, errlen, -errno, "writing %s: %s", o->tmp, strerror(errno));
+		return fail(err, errlen, -errno, "writing %s: %s", o->target, strerror(errno));
 	if ((uint64_t)st.st_size > SNAP_FILE_MAX)
 		return fail(err, errlen, -EFBIG, "%s is larger than a snapshot can be (1 GiB)", o->tmp);
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return fail(err, errlen, -ENOMEM, "out of memory reading %s back", o->tmp);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return fail(err, errlen, n < 0 ? -errno : -EIO, "reading %s back: %s", o->tmp,
-				    n < 0 ? strerror(errno) : "it is shorter than what was written");
-		}
-		got += (size_t)n;
+	ret = read_whole(fd, buf, (size_t)st.st_size);
+	if (ret < 0) {
+		free(buf);
+		return fail(err, errlen, ret, "reading %s back: %s", o->tmp,
+			    ret == -EIO ? "it is shorter than what was written" : strerror(-ret));
 	}
-	ret = snap_parse(s, buf, got, err, errlen);
+	ret = snap_parse(s, buf, (size_t)st.st_size, err, errlen);
 	if (ret < 0)
 		snap_close(s);
 	return ret;
