@@ -12,6 +12,9 @@
  *            (base/fingerprint.h mix) of every byte before it
  *
  * kind SNAP_FILE: key is an absolute path ("/proc/net/snmp"), data the file.
+ *   Secrets are never recorded (host.c, recorded_stand_in()): a /proc/sys
+ *   file not readable by others holds "redacted\n", and
+ *   /proc/sys/net/ipv4/tcp_fastopen_key "set\n" or "unset\n".
  * kind SNAP_NLDUMP: key is u32 netlink protocol + u16 nlmsg_type + u8
  *   family + u8 sub (sock_diag: protocol; else 0) — see snap_dump_key();
  *   data is the complete dump as the kernel sent it, up to NLMSG_DONE.

@@ -181,3 +181,54 @@ def test_snapshot_refuses_a_symlink(netns, tmp_path):
     assert p.returncode == 1 and "symbolic link" in p.stderr
     assert victim.read_text() == "precious\n"
     assert sorted(os.listdir(tmp_path)) == ["snap", "victim"]
+
+
+# --- a snapshot is made to be shared: nothing secret goes in ---
+
+TFO_KEY = "0a1b2c3d-4e5f6a7b-8c9d0e1f-2a3b4c5d"
+STABLE_SECRET = "2001:db8:5ec2:e7::42"
+
+
+def test_secrets_are_not_recorded(netns_factory, tmp_path):
+    """The TCP Fast Open key is recorded as set/unset, and every sysctl only
+    root may read (the IPv6 stable_secret here) as "redacted": neither
+    value appears anywhere in the file."""
+    from snapedit import Snapshot
+    keyed, plain = netns_factory(), netns_factory()
+    keyed.exec(["sysctl", "-qw", f"net.ipv4.tcp_fastopen_key={TFO_KEY}"])
+    keyed.exec(["sysctl", "-qw", f"net.ipv6.conf.lo.stable_secret={STABLE_SECRET}"])
+    for ns, state in ((keyed, "set"), (plain, "unset")):
+        path = str(tmp_path / f"{state}.nlsnap")
+        run(["snapshot", "-o", path, "-i", "0"], ns=ns.name)
+        raw = open(path, "rb").read()
+        snap = Snapshot.load(path)
+        assert snap.get_file("/proc/sys/net/ipv4/tcp_fastopen_key") == state + "\n"
+        for part in TFO_KEY.split("-"):
+            assert part.encode() not in raw
+        if state == "set":
+            assert snap.get_file("/proc/sys/net/ipv6/conf/lo/stable_secret") == "redacted\n"
+            assert b"5ec2" not in raw
+        # what the views read is still there, as read
+        assert snap.get_file("/proc/sys/net/ipv4/tcp_fastopen") == \
+            ns.exec(["cat", "/proc/sys/net/ipv4/tcp_fastopen"]).stdout
+
+
+def test_root_only_sysctls_are_redacted(tmp_path):
+    """net.core.bpf_jit_* exist only in the first namespace: every /proc/sys
+    file not readable by others is recorded as "redacted", whatever it is."""
+    from snapedit import Snapshot
+    secret = [os.path.join(d, f) for d, _, fs in os.walk("/proc/sys/net") for f in fs
+              if not os.stat(os.path.join(d, f)).st_mode & 0o004
+              and os.stat(os.path.join(d, f)).st_mode & 0o400]
+    assert "/proc/sys/net/core/bpf_jit_limit" in secret
+    path = str(tmp_path / "host.nlsnap")
+    run(["snapshot", "-o", path, "-i", "0"])
+    snap = Snapshot.load(path)
+    recorded = {k.decode(): d for kind, s, k, d in snap.records if kind == 1}
+    for f in secret:
+        if f.endswith("tcp_fastopen_key"):
+            assert recorded[f] in (b"set\n", b"unset\n")
+        elif f in recorded:  # stable_secret reads EIO until set: not recorded
+            assert recorded[f] == b"redacted\n", f
+    assert recorded["/proc/sys/net/core/bpf_jit_limit"] == b"redacted\n"
+    assert recorded["/proc/sys/net/core/somaxconn"] == open("/proc/sys/net/core/somaxconn", "rb").read()
