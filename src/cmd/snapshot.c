@@ -167,7 +167,8 @@ static int record_sample(struct recorder *r)
 	for (size_t i = 0; i < sizeof(proc_files) / sizeof(proc_files[0]); i++)
 		record_file(r, proc_files[i]);
 	record_tree(r, "/proc/sys/net", 0);
-	if ((err = record_links(r)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
+	/* a file that cannot be read is skipped, one that cannot be written is not */
+	if ((err = r->h->rec->err) || (err = record_links(r)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
 	    (err = record_rtnl(r, RTM_GETQDISC, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETROUTE, AF_INET)) ||
 	    (err = record_rtnl(r, RTM_GETROUTE, AF_INET6)) || (err = record_rtnl(r, RTM_GETRULE, AF_INET)) ||
 	    (err = record_rtnl(r, RTM_GETRULE, AF_INET6)) || (err = record_rtnl(r, RTM_GETNEIGH, AF_INET)) ||
@@ -244,6 +245,8 @@ static int cmd_snapshot(int argc, char **argv)
 		if (err) {
 			host_close(r.h);
 			snap_out_abort(&so);
+			if (w.err)
+				return out_error("writing %s: %s", out, strerror(-w.err));
 			return out_error("recording sample %u: %s", s + 1, strerror(-err));
 		}
 	}

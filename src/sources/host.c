@@ -61,6 +61,17 @@ static const char *recorded_stand_in(const char *path, mode_t mode, const char *
 	return "redacted\n";
 }
 
+/* A read whose recording failed (a full disk) fails: the caller gets the
+ * writer's error and no buffer. */
+static int recorded_or_free(int err, char **buf)
+{
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
 static int live_read_file(struct host *h, const char *path, char **buf, size_t *len)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -105,10 +116,10 @@ static int live_read_file(struct host *h, const char *path, char **buf, size_t *
 	*len = sb.len;
 	if (h->rec) {
 		const char *stand_in = recorded_stand_in(path, st.st_mode, sb.buf, sb.len);
-		return snap_add(h->rec, SNAP_FILE, h->sample, path, strlen(path),
-				stand_in ? stand_in : sb.buf, stand_in ? strlen(stand_in) : sb.len);
+		err = snap_add(h->rec, SNAP_FILE, h->sample, path, strlen(path),
+			       stand_in ? stand_in : sb.buf, stand_in ? strlen(stand_in) : sb.len);
 	}
-	return 0;
+	return recorded_or_free(err, buf);
 }
 
 static int collect(const struct nlmsghdr *nlh, void *arg)
@@ -149,9 +160,9 @@ static int live_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req
 	if (h->rec) {
 		unsigned char key[8];
 		size_t klen = host_dump_key(key, protocol, req);
-		return snap_add(h->rec, SNAP_NLDUMP, h->sample, key, klen, sb.buf, sb.len);
+		err = snap_add(h->rec, SNAP_NLDUMP, h->sample, key, klen, sb.buf, sb.len);
 	}
-	return 0;
+	return recorded_or_free(err, buf);
 }
 
 static void live_close(struct host *h) { free(h); }

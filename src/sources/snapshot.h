@@ -95,7 +95,10 @@ int snap_add_host_meta(struct snap_writer *w, long interval_ms, unsigned samples
  * so the target never holds half a snapshot, even after a crash. A target
  * that is a symlink, not a regular file, or owned by another user is
  * refused: recording as root into a shared directory must not write through
- * a link someone planted. */
+ * a link someone planted. While the file is pending, SIGTERM, SIGINT and
+ * SIGHUP (when at their default action) remove it before the process dies
+ * of them. A write error is kept with its errno (ENOSPC, EDQUOT) in
+ * snap_writer.err. */
 struct snap_out {
 	FILE *f;      /* the temporary file, for snap_begin() */
 	char *target; /* where it goes */
