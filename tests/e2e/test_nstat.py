@@ -198,3 +198,13 @@ def test_interval_records_carry_time():
     text = run(["nstat", "-z", "-i", "0.1", "-c", "1", "IpInReceives"]).stdout.splitlines()
     assert text[0].split()[:2] == ["TIME", "COUNTER"]
     assert len(text) == 2 and len(text[1].split()[0]) == 8 and text[1].split()[0].count(":") == 2
+
+
+def test_explain_unknown_prints_nothing_but_the_error(netns, hist_env):
+    """Everything is checked before anything is printed: no table header on
+    stdout ahead of the error, in either mode."""
+    p = run(["nstat", "--explain", "NoSuchThing"], ns=netns.name, env=hist_env, check=False)
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr == "netlens: error: no counter matches 'NoSuchThing': see 'netlens nstat -az' for the names\n"
+    j = run(["-j", "nstat", "--explain", "NoSuch*"], ns=netns.name, env=hist_env, check=False)
+    assert j.returncode == 1 and list(json.loads(j.stdout)) == ["error"] and j.stderr == ""
