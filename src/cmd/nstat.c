@@ -31,8 +31,10 @@ static const char nstat_about[] =
 	"PATTERNs are shell wildcards over counter names ('TcpExt*Listen*').\n";
 
 static const char nstat_notes[] =
-	"History file: $NETLENS_NSTAT_HISTORY, else /tmp/.netlens-nstat.u<UID>; created\n"
-	"0600, refused when it is a symlink or not the user's own. NETLENS_BOOT_ID\n"
+	"History file: $NETLENS_NSTAT_HISTORY, else netlens/nstat under $XDG_RUNTIME_DIR\n"
+	"(a 0700 directory of the user's), else /run/netlens/nstat for root and\n"
+	"/run/user/UID/netlens/nstat for others; the directory is created 0700 and the\n"
+	"file 0600, refused when a symlink or not the user's own. NETLENS_BOOT_ID\n"
 	"overrides the boot id used to detect reboots (for tests).\n"
 	"With -i, each row starts with the time (JSON: \"time\", epoch seconds).\n"
 	"Examples:\n"
@@ -185,8 +187,8 @@ static int run_history(struct host *h, const struct nstat_opts *o)
 	struct nstat_hist hist = { 0 };
 	struct nstat_hist_id id;
 	struct counter_set cur, save;
-	char pbuf[64];
-	const char *path = nstat_hist_default_path(pbuf, sizeof(pbuf)), *why = NULL;
+	char path[4096];
+	const char *why = NULL;
 	bool writable = !o->no_update || o->reset;
 	bool use_file = !(o->absolute && o->no_update) || o->reset;
 	int fd = -1, err, status = EXIT_OK;
@@ -195,6 +197,12 @@ static int run_history(struct host *h, const struct nstat_opts *o)
 	counters_init(&save);
 	counters_init(&hist.prev);
 	hist_id(h, &id);
+	if (use_file && (err = nstat_hist_default_path(path, sizeof(path), &why)) < 0) {
+		status = out_error("nstat history%s%s %s: set XDG_RUNTIME_DIR to a directory of your own "
+				   "(mode 0700) or NETLENS_NSTAT_HISTORY to a file, or use -a -s",
+				   path[0] ? " directory " : "", path, why ? why : strerror(-err));
+		goto out;
+	}
 	if (use_file) {
 		err = nstat_hist_open(path, writable, &fd, &why);
 		if (err && err != -ENOENT) {
