@@ -31,3 +31,8 @@ const char *privs_missing_for_bpf(void)
 		return "CAP_PERFMON";
 	return NULL;
 }
+
+const char *privs_missing_for_setns(void)
+{
+	return privs_has_cap(CAP_SYS_ADMIN) ? NULL : "CAP_SYS_ADMIN";
+}

@@ -31,8 +31,10 @@ static const char nstat_about[] =
 	"PATTERNs are shell wildcards over counter names ('TcpExt*Listen*').\n";
 
 static const char nstat_notes[] =
-	"History file: $NETLENS_NSTAT_HISTORY, else /tmp/.netlens-nstat.u<UID>; created\n"
-	"0600, refused when it is a symlink or not the user's own. NETLENS_BOOT_ID\n"
+	"History file: $NETLENS_NSTAT_HISTORY, else netlens/nstat under $XDG_RUNTIME_DIR\n"
+	"(a 0700 directory of the user's), else /run/netlens/nstat for root and\n"
+	"/run/user/UID/netlens/nstat for others; the directory is created 0700 and the\n"
+	"file 0600, refused when a symlink or not the user's own. NETLENS_BOOT_ID\n"
 	"overrides the boot id used to detect reboots (for tests).\n"
 	"With -i, each row starts with the time (JSON: \"time\", epoch seconds).\n"
 	"Examples:\n"
@@ -185,8 +187,8 @@ static int run_history(struct host *h, const struct nstat_opts *o)
 	struct nstat_hist hist = { 0 };
 	struct nstat_hist_id id;
 	struct counter_set cur, save;
-	char pbuf[64];
-	const char *path = nstat_hist_default_path(pbuf, sizeof(pbuf)), *why = NULL;
+	char path[4096];
+	const char *why = NULL;
 	bool writable = !o->no_update || o->reset;
 	bool use_file = !(o->absolute && o->no_update) || o->reset;
 	int fd = -1, err, status = EXIT_OK;
@@ -195,6 +197,12 @@ static int run_history(struct host *h, const struct nstat_opts *o)
 	counters_init(&save);
 	counters_init(&hist.prev);
 	hist_id(h, &id);
+	if (use_file && (err = nstat_hist_default_path(path, sizeof(path), &why)) < 0) {
+		status = out_error("nstat history%s%s %s: set XDG_RUNTIME_DIR to a directory of your own "
+				   "(mode 0700) or NETLENS_NSTAT_HISTORY to a file, or use -a -s",
+				   path[0] ? " directory " : "", path, why ? why : strerror(-err));
+		goto out;
+	}
 	if (use_file) {
 		err = nstat_hist_open(path, writable, &fd, &why);
 		if (err && err != -ENOENT) {
@@ -409,50 +417,67 @@ static void explain_row(struct table *t, const char *name, const struct counter 
 	out_row_end(t);
 }
 
+/* Whether counter name n is what --explain asked for (with or without its
+ * table prefix: "ListenDrops" is TcpExtListenDrops). */
+static bool explain_matches(const char *pattern, const char *n)
+{
+	char full[COUNTER_NAME_MAX * 2];
+	bool hit = fnmatch(pattern, n, 0) == 0;
+
+	for (int p = 0; !hit && explain_prefixes[p]; p++) {
+		snprintf(full, sizeof(full), "%s%s", explain_prefixes[p], pattern);
+		hit = fnmatch(full, n, 0) == 0;
+	}
+	return hit;
+}
+
+/* A name the meanings table knows though this kernel has no such counter. */
+static bool explain_known(const char *pattern, char *full, size_t size)
+{
+	struct explain e;
+	char buf[200];
+
+	for (int p = -1; p < 0 || explain_prefixes[p]; p++) {
+		snprintf(full, size, "%s%s", p < 0 ? "" : explain_prefixes[p], pattern);
+		if (explain_counter(full, &e, buf, sizeof(buf)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Everything is decided before anything is printed: no match is one error
+ * line, never a table header followed by it. */
 static int run_explain(struct host *h, const struct nstat_opts *o)
 {
 	struct counter_set cur;
 	struct nstat_opts wide = *o;
 	char full[COUNTER_NAME_MAX * 2];
 	size_t shown = 0;
+	bool known;
 
 	counters_init(&cur);
 	if (read_counters(h, &cur)) {
 		counters_free(&cur);
 		return EXIT_FAIL;
 	}
-	wide.wide = true;
-	struct table *t = begin(&wide, false);
-	for (size_t i = 0; i < cur.n; i++) {
-		const char *n = cur.v[i].name;
-		bool hit = fnmatch(o->explain, n, 0) == 0;
-		for (int p = 0; !hit && explain_prefixes[p]; p++) {
-			snprintf(full, sizeof(full), "%s%s", explain_prefixes[p], o->explain);
-			hit = fnmatch(full, n, 0) == 0;
-		}
-		if (hit) {
-			explain_row(t, n, &cur.v[i]);
-			shown++;
-		}
-	}
-	if (!shown) {
-		/* not on this kernel: the table may still know it */
-		struct explain e;
-		char buf[200];
-		for (int p = -1; p < 0 || explain_prefixes[p]; p++) {
-			snprintf(full, sizeof(full), "%s%s", p < 0 ? "" : explain_prefixes[p], o->explain);
-			if (explain_counter(full, &e, buf, sizeof(buf)) == 0) {
-				explain_row(t, full, NULL);
-				shown++;
-				break;
-			}
-		}
-	}
-	out_table_end(t);
-	counters_free(&cur);
-	if (!shown)
+	for (size_t i = 0; i < cur.n; i++)
+		shown += explain_matches(o->explain, cur.v[i].name);
+	/* not on this kernel: the table may still know it */
+	known = !shown && explain_known(o->explain, full, sizeof(full));
+	if (!shown && !known) {
+		counters_free(&cur);
 		return out_error("no counter matches '%s': see 'netlens nstat -az' for the names",
 				 o->explain);
+	}
+	wide.wide = true;
+	struct table *t = begin(&wide, false);
+	for (size_t i = 0; i < cur.n; i++)
+		if (explain_matches(o->explain, cur.v[i].name))
+			explain_row(t, cur.v[i].name, &cur.v[i]);
+	if (known)
+		explain_row(t, full, NULL);
+	out_table_end(t);
+	counters_free(&cur);
 	return EXIT_OK;
 }
 

@@ -8,7 +8,6 @@
 #include "sources/host.h"
 #include "sources/linkextra.h"
 #include "sources/rtnl.h"
-#include "sources/netns.h"
 #include "sources/snapshot.h"
 #include "sources/sockdiag.h"
 #include "ss/record.h"
@@ -168,7 +167,8 @@ static int record_sample(struct recorder *r)
 	for (size_t i = 0; i < sizeof(proc_files) / sizeof(proc_files[0]); i++)
 		record_file(r, proc_files[i]);
 	record_tree(r, "/proc/sys/net", 0);
-	if ((err = record_links(r)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
+	/* a file that cannot be read is skipped, one that cannot be written is not */
+	if ((err = r->h->rec->err) || (err = record_links(r)) || (err = record_rtnl(r, RTM_GETADDR, AF_UNSPEC)) ||
 	    (err = record_rtnl(r, RTM_GETQDISC, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETROUTE, AF_INET)) ||
 	    (err = record_rtnl(r, RTM_GETROUTE, AF_INET6)) || (err = record_rtnl(r, RTM_GETRULE, AF_INET)) ||
 	    (err = record_rtnl(r, RTM_GETRULE, AF_INET6)) || (err = record_rtnl(r, RTM_GETNEIGH, AF_INET)) ||
@@ -206,12 +206,8 @@ static int cmd_snapshot(int argc, char **argv)
 				     argv[p.next]);
 	if (!out)
 		return opts_fail_cmd(&p, "give the file to write with -o FILE ('-' for stdout)");
-	if (ns_name || ns_path) {
-		err = ns_name ? netns_enter_name(ns_name) : netns_enter_path(ns_path);
-		if (err)
-			return out_error("cannot enter network namespace '%s': %s",
-					 ns_name ? ns_name : ns_path, strerror(-err));
-	}
+	if (state_src_enter_netns(ns_name, ns_path))
+		return EXIT_FAIL;
 
 	/* a file is written beside its name and renamed into place when whole */
 	struct snap_out so = { 0 };
@@ -249,6 +245,8 @@ static int cmd_snapshot(int argc, char **argv)
 		if (err) {
 			host_close(r.h);
 			snap_out_abort(&so);
+			if (w.err)
+				return out_error("writing %s: %s", out, strerror(-w.err));
 			return out_error("recording sample %u: %s", s + 1, strerror(-err));
 		}
 	}

@@ -1,6 +1,7 @@
 #include "cmd/state_src.h"
 #include "base/opts.h"
 #include "base/output.h"
+#include "base/privs.h"
 #include "sources/host.h"
 #include "sources/netns.h"
 
@@ -25,6 +26,30 @@ bool state_src_opt(struct state_src *s, int c, const char *arg)
 	return false;
 }
 
+int state_src_enter_netns(const char *name, const char *path)
+{
+	const char *what = name ? name : path;
+	const char *missing;
+	char why[256];
+	int e;
+
+	if (!name && !path)
+		return 0;
+	e = name ? netns_enter_name(name, why, sizeof(why)) : netns_enter_path(path, why, sizeof(why));
+	if (!e)
+		return 0;
+	if (e == -EINVAL && why[0])
+		return out_error("cannot enter network namespace '%s': %s", what, why);
+	if (e == -EPERM && (missing = privs_missing_for_setns()))
+		return out_error("cannot enter network namespace '%s': setns() needs %s, which this "
+				 "process lacks: run it as root (sudo)", what, missing);
+	return out_error("cannot enter network namespace '%s': %s%s", what, strerror(-e),
+			 e == -ENOENT ? " (see 'ip netns list')"
+			 : e == -EPERM ? " (setns() refused: the namespace belongs to a user "
+					 "namespace this process has no CAP_SYS_ADMIN in)"
+			 : e == -EACCES ? " (run it as root)" : "");
+}
+
 struct host *state_src_open(const struct state_src *s)
 {
 	struct host *h;
@@ -34,16 +59,8 @@ struct host *state_src_open(const struct state_src *s)
 		out_error("--from reads a snapshot: -N and --netns do not apply to it");
 		return NULL;
 	}
-	if (s->netns_name || s->netns_path) {
-		const char *what = s->netns_name ? s->netns_name : s->netns_path;
-		int e = s->netns_name ? netns_enter_name(what) : netns_enter_path(what);
-		if (e) {
-			out_error("cannot enter network namespace '%s': %s%s", what, strerror(-e),
-				  e == -ENOENT ? " (see 'ip netns list')"
-				  : e == -EPERM ? " (entering a namespace needs root)" : "");
-			return NULL;
-		}
-	}
+	if (state_src_enter_netns(s->netns_name, s->netns_path))
+		return NULL;
 	if (host_open(s->from, &h, err, sizeof(err)) < 0) {
 		out_error("%s", err);
 		return NULL;

@@ -23,6 +23,13 @@ extern const struct opt state_src_rows[];
 /* True when c (an id from opts_next()) was one of the options above. */
 bool state_src_opt(struct state_src *s, int c, const char *arg);
 
+/* Enters the network namespace named (-N NAME) or at path (--netns PATH);
+ * nothing when both are NULL. 0 on success; otherwise prints one line
+ * naming the cause and the fix (a path that is not a network namespace
+ * file, a missing name, the capability setns() needs) and returns
+ * EXIT_FAIL. */
+int state_src_enter_netns(const char *name, const char *path);
+
 /* Enters the namespace, or opens the snapshot, and returns the host to read
  * (live when from is unset). On failure prints one line naming the cause
  * and returns NULL. */

@@ -4,6 +4,7 @@
 #include "sources/nl.h"
 #include "sources/snapshot.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,9 +43,39 @@ size_t host_dump_key(unsigned char key[8], int protocol, const struct nlmsghdr *
 	return snap_dump_key(key, protocol, req->nlmsg_type, family, sub);
 }
 
+/* What a snapshot records instead of a secret, or NULL to record the file
+ * as read. A snapshot is made to be shared, so a setting only root may
+ * read (mode without S_IROTH under /proc/sys: the bpf_jit_* settings, the
+ * IPv6 stable_secret) is recorded as "redacted"; of the TCP Fast Open key
+ * only whether one is set is kept (no key reads as all zeros). */
+static const char *recorded_stand_in(const char *path, mode_t mode, const char *buf, size_t len)
+{
+	if (strncmp(path, "/proc/sys/", 10) != 0 || (mode & S_IROTH))
+		return NULL;
+	if (strcmp(path, "/proc/sys/net/ipv4/tcp_fastopen_key") == 0) {
+		for (size_t i = 0; i < len; i++)
+			if (isxdigit((unsigned char)buf[i]) && buf[i] != '0')
+				return "set\n";
+		return "unset\n";
+	}
+	return "redacted\n";
+}
+
+/* A read whose recording failed (a full disk) fails: the caller gets the
+ * writer's error and no buffer. */
+static int recorded_or_free(int err, char **buf)
+{
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
 static int live_read_file(struct host *h, const char *path, char **buf, size_t *len)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct stat st = { 0 };
 	char full[4096];
 	int fd, err = 0;
 
@@ -70,6 +102,8 @@ static int live_read_file(struct host *h, const char *path, char **buf, size_t *
 			break;
 		}
 	}
+	if (!err && h->rec && fstat(fd, &st) < 0)
+		err = -errno;
 	close(fd);
 	if (err) {
 		sb_free(&sb);
@@ -80,9 +114,12 @@ static int live_read_file(struct host *h, const char *path, char **buf, size_t *
 	sb.buf[sb.len] = '\0';
 	*buf = sb.buf;
 	*len = sb.len;
-	if (h->rec)
-		return snap_add(h->rec, SNAP_FILE, h->sample, path, strlen(path), sb.buf, sb.len);
-	return 0;
+	if (h->rec) {
+		const char *stand_in = recorded_stand_in(path, st.st_mode, sb.buf, sb.len);
+		err = snap_add(h->rec, SNAP_FILE, h->sample, path, strlen(path),
+			       stand_in ? stand_in : sb.buf, stand_in ? strlen(stand_in) : sb.len);
+	}
+	return recorded_or_free(err, buf);
 }
 
 static int collect(const struct nlmsghdr *nlh, void *arg)
@@ -123,9 +160,9 @@ static int live_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req
 	if (h->rec) {
 		unsigned char key[8];
 		size_t klen = host_dump_key(key, protocol, req);
-		return snap_add(h->rec, SNAP_NLDUMP, h->sample, key, klen, sb.buf, sb.len);
+		err = snap_add(h->rec, SNAP_NLDUMP, h->sample, key, klen, sb.buf, sb.len);
 	}
-	return 0;
+	return recorded_or_free(err, buf);
 }
 
 static void live_close(struct host *h) { free(h); }

@@ -1,5 +1,6 @@
 /* Entering namespaces, and naming netnsids. See netns.h. */
 #include "sources/netns.h"
+#include "base/filekind.h"
 #include "sources/nl.h"
 #include "sources/nlattr.h"
 
@@ -7,37 +8,84 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/magic.h>
 #include <linux/net_namespace.h>
+#include <linux/nsfs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
-int netns_enter_path(const char *path)
+static int refuse(char *why, size_t whylen, const char *fmt, const char *what)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (why && whylen)
+		snprintf(why, whylen, fmt, what);
+	return -EINVAL;
+}
+
+int netns_open_path(const char *path, struct stat *stp, char *why, size_t whylen)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd, type;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (!*path)
+		return refuse(why, whylen, "%s", "an empty path names no namespace");
+	/* O_NONBLOCK: opening a FIFO planted at the path must not wait for a writer */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if ((unsigned long)sfs.f_type != NSFS_MAGIC) {
+		close(fd);
+		return refuse(why, whylen, "it is %s, not a namespace file (nsfs, such as "
+			      "/proc/PID/ns/net or /run/netns/NAME)", file_kind(st.st_mode));
+	}
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type >= 0 && type != CLONE_NEWNET) {
+		close(fd);
+		return refuse(why, whylen, "%s", "it is a namespace of another type, not a network "
+			      "namespace (such as /proc/PID/ns/net)");
+	}
+	if (stp)
+		*stp = st;
+	return fd;
+}
+
+int netns_enter_path(const char *path, char *why, size_t whylen)
+{
+	int fd = netns_open_path(path, NULL, why, whylen);
 	int err = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (setns(fd, CLONE_NEWNET) < 0)
 		err = -errno;
 	close(fd);
 	return err;
 }
 
-int netns_enter_name(const char *name)
+int netns_enter_name(const char *name, char *why, size_t whylen)
 {
 	char path[4096];
 
-	if (!*name || strchr(name, '/'))
-		return -EINVAL;
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return refuse(why, whylen, "%s", "it is not a name from 'ip netns list'");
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return netns_enter_path(path);
+	return netns_enter_path(path, why, whylen);
 }
 
 struct nsid_reply {

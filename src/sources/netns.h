@@ -17,9 +17,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* name: an `ip netns` name (looked up under /run/netns) */
-int netns_enter_name(const char *name);
-int netns_enter_path(const char *path);
+struct stat;
+
+/* Opens the namespace file at path and checks it is one: opened with
+ * O_NONBLOCK (a FIFO planted at the path cannot hang the open), refused
+ * with -EINVAL when the path is empty, when it is not an nsfs file (statfs
+ * f_type NSFS_MAGIC: a regular file, a FIFO, a directory...) or when it is
+ * a namespace of another type (NS_GET_NSTYPE). Returns the open fd (the
+ * caller closes it) or -errno. On -EINVAL, why (when not NULL) holds the
+ * reason, starting "it is ..." or naming the empty path; on other errors
+ * it is left empty and the errno says it. st (when not NULL) gets the
+ * file's stat: st_ino is the namespace's inode number, as BPF sees it.
+ * Every --netns PATH option (state views, snapshot, the tracers) checks
+ * its argument with this. */
+int netns_open_path(const char *path, struct stat *st, char *why, size_t whylen);
+/* setns() into the network namespace at path (checked as above). -EPERM
+ * from setns means the process lacks CAP_SYS_ADMIN (or the namespace is
+ * owned by a user namespace it has no rights in). */
+int netns_enter_path(const char *path, char *why, size_t whylen);
+/* name: an `ip netns` name (looked up under /run/netns); a name with a '/'
+ * or an empty one is refused (-EINVAL, why set). */
+int netns_enter_name(const char *name, char *why, size_t whylen);
 
 struct netns_name {
 	int32_t nsid;

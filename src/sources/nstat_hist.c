@@ -14,14 +14,51 @@
 
 static const char magic[] = "netlens-nstat-history 1\n";
 
-const char *nstat_hist_default_path(char *buf, size_t size)
+/* 0 when dir is a real directory (not a symlink) of the effective user
+ * that no one else can write; else -errno and *why. */
+static int private_dir(const char *dir, const char **why)
 {
-	const char *env = getenv("NETLENS_NSTAT_HISTORY");
+	struct stat st;
 
+	if (lstat(dir, &st) < 0)
+		return *why = "cannot be examined", -errno;
+	if (S_ISLNK(st.st_mode))
+		return *why = "is a symbolic link", -ELOOP;
+	if (!S_ISDIR(st.st_mode))
+		return *why = "is not a directory", -ENOTDIR;
+	if (st.st_uid != geteuid())
+		return *why = "is owned by another user", -EPERM;
+	if (st.st_mode & 077)
+		return *why = "is open to group or others (it must be mode 0700)", -EACCES;
+	return 0;
+}
+
+int nstat_hist_default_path(char *buf, size_t size, const char **why)
+{
+	const char *env = getenv("NETLENS_NSTAT_HISTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *ignored;
+	int err;
+
+	*why = NULL;
 	if (env && *env)
-		return env;
-	snprintf(buf, size, "/tmp/.netlens-nstat.u%u", (unsigned)getuid());
-	return buf;
+		return snprintf(buf, size, "%s", env) >= (int)size ? -ENAMETOOLONG : 0;
+	if (xdg && xdg[0] == '/' && private_dir(xdg, &ignored) == 0)
+		snprintf(buf, size, "%s/netlens", xdg);
+	else if (geteuid() == 0)
+		snprintf(buf, size, "/run/netlens");
+	else if (snprintf(buf, size, "/run/user/%u", (unsigned)geteuid()),
+		 private_dir(buf, &ignored) == 0)
+		snprintf(buf + strlen(buf), size - strlen(buf), "/netlens");
+	else
+		return *why = "has no private directory to live in", buf[0] = '\0', -ENOENT;
+	if (strlen(buf) + sizeof("/nstat") > size)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return *why = "cannot be created", -errno;
+	if ((err = private_dir(buf, why)))
+		return err;
+	strcat(buf, "/nstat");
+	return 0;
 }
 
 static int check_fd(int fd, const char **why)

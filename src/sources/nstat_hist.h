@@ -52,8 +52,18 @@ struct nstat_hist {
 	struct { size_t off, len; } other[NSTAT_HIST_MAX_NS];
 };
 
-/* Default path: $NETLENS_NSTAT_HISTORY, else /tmp/.netlens-nstat.u<uid>. */
-const char *nstat_hist_default_path(char *buf, size_t size);
+/* Where the history lives: $NETLENS_NSTAT_HISTORY when set; else the file
+ * "nstat" in a directory "netlens" that only the effective user can write,
+ * created 0700 when missing, under $XDG_RUNTIME_DIR when that is an
+ * absolute path to a directory of the user's own with mode 0700; else
+ * /run/netlens for root, /run/user/UID/netlens for others (when
+ * /run/user/UID is theirs, 0700). The "netlens" directory must be a real
+ * directory (not a symlink) owned by the user with no access for group or
+ * others, or it is refused: a file another user can plant or replace
+ * (/tmp/.netlens-nstat.u0) could otherwise make root's nstat fail. Returns
+ * 0 with the path in buf, or -errno with *why saying in a few words what
+ * is wrong with the place in buf (empty when there is no place at all). */
+int nstat_hist_default_path(char *buf, size_t size, const char **why);
 
 /* Opens (writable: creating it if missing) path safely and locks it:
  * exclusive for writers, shared for readers. -ENOENT when missing and not

@@ -1,9 +1,12 @@
 /* Snapshot files: see snapshot.h for the format and the guarantees. */
 #include "sources/snapshot.h"
+#include "base/filekind.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -118,36 +121,61 @@ int snap_parse(struct snapshot *s, unsigned char *buf, size_t len, char *err, si
 	}
 }
 
+/* Reads n bytes from offset 0 of fd: 0, or -errno (-EIO when it ends early). */
+static int read_whole(int fd, unsigned char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, buf + got, n - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 int snap_open(struct snapshot *s, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	unsigned char *buf;
-	FILE *f = fopen(path, "rbe");
-	int ret;
+	int fd, ret;
 
 	memset(s, 0, sizeof(*s));
-	if (!f)
+	/* O_NONBLOCK: a FIFO at the path must not wait for a writer forever */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return fail(err, errlen, -errno, "cannot open snapshot %s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return fail(err, errlen, -EINVAL, "%s is not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		close(fd);
+		return fail(err, errlen, ret, "cannot open snapshot %s: %s", path, strerror(-ret));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EINVAL,
+			    "cannot read snapshot %s: it is %s, not a regular file (give the file "
+			    "'netlens snapshot -o' wrote)", path, file_kind(st.st_mode));
 	}
 	if ((uint64_t)st.st_size > SNAP_FILE_MAX) {
-		fclose(f);
+		close(fd);
 		return fail(err, errlen, -EFBIG, "%s is larger than a snapshot can be (1 GiB)", path);
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		return fail(err, errlen, -ENOMEM, "out of memory reading %s", path);
 	}
-	size_t n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	if (n != (size_t)st.st_size) {
+	ret = read_whole(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (ret < 0) {
 		free(buf);
-		return fail(err, errlen, -EIO, "cannot read %s", path);
+		return fail(err, errlen, ret, "cannot read %s: %s", path,
+			    ret == -EIO ? "it shrank while being read" : strerror(-ret));
 	}
-	ret = snap_parse(s, buf, n, err, errlen);
+	ret = snap_parse(s, buf, (size_t)st.st_size, err, errlen);
 	if (ret < 0)
 		snap_close(s);
 	return ret;
@@ -176,8 +204,9 @@ static void wr(struct snap_writer *w, const void *p, size_t n)
 {
 	if (w->err || !n)
 		return;
+	errno = 0;
 	if (fwrite(p, 1, n, w->f) != n)
-		w->err = -EIO;
+		w->err = errno ? -errno : -EIO; /* the write(2) that failed: ENOSPC, EDQUOT... */
 	fp_update(&w->fp, p, n);
 }
 
@@ -226,8 +255,9 @@ int snap_finish(struct snap_writer *w)
 	put32(h + 12, 8);
 	wr(w, h, sizeof(h));
 	wr(w, fp, sizeof(fp));
+	errno = 0;
 	if (!w->err && fflush(w->f) != 0)
-		w->err = -EIO;
+		w->err = errno ? -errno : -EIO;
 	return w->err;
 }
 
@@ -252,6 +282,72 @@ int snap_add_host_meta(struct snap_writer *w, long interval_ms, unsigned samples
 }
 
 /* ---- writing a file safely ---- */
+
+/* The temporary file of the snap_out being written, removed by the handler
+ * when SIGTERM, SIGINT or SIGHUP ends the process before the rename: a
+ * killed `snapshot` leaves no hidden file behind. The handler is installed
+ * only over the default action (an ignored signal stays ignored) and only
+ * while a file is pending; pending_tmp changes with those signals blocked. */
+static const int fatal_signals[] = { SIGTERM, SIGINT, SIGHUP };
+enum { NFATAL = sizeof(fatal_signals) / sizeof(fatal_signals[0]) };
+static char *volatile pending_tmp;
+static struct sigaction saved_action[NFATAL];
+static bool handler_installed[NFATAL];
+
+static void remove_pending_then_die(int sig)
+{
+	char *tmp = pending_tmp;
+
+	if (tmp)
+		unlink(tmp); /* async-signal-safe, as is raise() */
+	raise(sig);          /* SA_RESETHAND: the default action, once we return */
+}
+
+static void block_fatal_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (int i = 0; i < NFATAL; i++)
+		sigaddset(&set, fatal_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* Creates tmp (O_EXCL) and, when created, makes it the pending file. */
+static int create_pending(char *tmp)
+{
+	struct sigaction act = { .sa_handler = remove_pending_then_die, .sa_flags = SA_RESETHAND };
+	sigset_t old;
+	int fd, e;
+
+	block_fatal_signals(&old);
+	/* read-write: snap_out_load() reads it back */
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	e = errno;
+	if (fd >= 0) {
+		sigemptyset(&act.sa_mask);
+		for (int i = 0; i < NFATAL; i++) {
+			struct sigaction cur;
+			handler_installed[i] = sigaction(fatal_signals[i], NULL, &cur) == 0 &&
+					       !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL &&
+					       sigaction(fatal_signals[i], &act, &saved_action[i]) == 0;
+		}
+		pending_tmp = tmp;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return fd;
+}
+
+/* Called with the fatal signals blocked, once the file is renamed or gone. */
+static void forget_pending(void)
+{
+	pending_tmp = NULL;
+	for (int i = 0; i < NFATAL; i++)
+		if (handler_installed[i])
+			sigaction(fatal_signals[i], &saved_action[i], NULL);
+	memset(handler_installed, 0, sizeof(handler_installed));
+}
 
 static void out_free(struct snap_out *o)
 {
@@ -300,8 +396,7 @@ int snap_out_open(struct snap_out *o, const char *target, char *err, size_t errl
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			rnd = (uint32_t)getpid() * 2654435761u + (uint32_t)tries;
 		sprintf(o->tmp, "%.*s.%s.%08x", (int)dirlen, target, base, rnd);
-		/* read-write: snap_out_load() reads it back */
-		fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = create_pending(o->tmp);
 		if (fd < 0 && errno != EEXIST) {
 			int e = errno;
 			if (e == ENOENT || e == ENOTDIR)
@@ -323,8 +418,7 @@ int snap_out_open(struct snap_out *o, const char *target, char *err, size_t errl
 	if (fchmod(fd, 0600) < 0 || !(o->f = fdopen(fd, "wb"))) {
 		int e = errno;
 		close(fd);
-		unlink(o->tmp);
-		out_free(o);
+		snap_out_abort(o);
 		return fail(err, errlen, -e, "cannot write %s: %s", target, strerror(e));
 	}
 	return 0;
@@ -334,29 +428,23 @@ int snap_out_load(struct snap_out *o, struct snapshot *s, char *err, size_t errl
 {
 	struct stat st;
 	unsigned char *buf;
-	size_t got = 0;
 	int fd = fileno(o->f), ret;
 
 	memset(s, 0, sizeof(*s));
 	if (fflush(o->f) != 0 || fstat(fd, &st) < 0)
-		return fail(err, errlen, -errno, "writing %s: %s", o->tmp, strerror(errno));
+		return fail(err, errlen, -errno, "writing %s: %s", o->target, strerror(errno));
 	if ((uint64_t)st.st_size > SNAP_FILE_MAX)
 		return fail(err, errlen, -EFBIG, "%s is larger than a snapshot can be (1 GiB)", o->tmp);
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return fail(err, errlen, -ENOMEM, "out of memory reading %s back", o->tmp);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return fail(err, errlen, n < 0 ? -errno : -EIO, "reading %s back: %s", o->tmp,
-				    n < 0 ? strerror(errno) : "it is shorter than what was written");
-		}
-		got += (size_t)n;
+	ret = read_whole(fd, buf, (size_t)st.st_size);
+	if (ret < 0) {
+		free(buf);
+		return fail(err, errlen, ret, "reading %s back: %s", o->tmp,
+			    ret == -EIO ? "it is shorter than what was written" : strerror(-ret));
 	}
-	ret = snap_parse(s, buf, got, err, errlen);
+	ret = snap_parse(s, buf, (size_t)st.st_size, err, errlen);
 	if (ret < 0)
 		snap_close(s);
 	return ret;
@@ -371,10 +459,15 @@ int snap_out_commit(struct snap_out *o, char *err, size_t errlen)
 	if (fclose(o->f) != 0 && !ret)
 		ret = -errno;
 	o->f = NULL;
+	sigset_t old;
+	block_fatal_signals(&old);
 	if (!ret && rename(o->tmp, o->target) != 0)
 		ret = -errno;
-	if (ret) {
+	if (ret)
 		unlink(o->tmp);
+	forget_pending();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
 		fail(err, errlen, ret, "writing %s: %s", o->target, strerror(-ret));
 	} else {
 		/* the rename itself survives a crash once the directory is on disk */
@@ -393,9 +486,14 @@ int snap_out_commit(struct snap_out *o, char *err, size_t errlen)
 
 void snap_out_abort(struct snap_out *o)
 {
+	sigset_t old;
+
 	if (o->f)
 		fclose(o->f);
-	if (o->tmp)
+	block_fatal_signals(&old);
+	if (o->tmp && pending_tmp == o->tmp)
 		unlink(o->tmp);
+	forget_pending();
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	out_free(o);
 }

@@ -12,6 +12,9 @@
  *            (base/fingerprint.h mix) of every byte before it
  *
  * kind SNAP_FILE: key is an absolute path ("/proc/net/snmp"), data the file.
+ *   Secrets are never recorded (host.c, recorded_stand_in()): a /proc/sys
+ *   file not readable by others holds "redacted\n", and
+ *   /proc/sys/net/ipv4/tcp_fastopen_key "set\n" or "unset\n".
  * kind SNAP_NLDUMP: key is u32 netlink protocol + u16 nlmsg_type + u8
  *   family + u8 sub (sock_diag: protocol; else 0) — see snap_dump_key();
  *   data is the complete dump as the kernel sent it, up to NLMSG_DONE.
@@ -92,7 +95,10 @@ int snap_add_host_meta(struct snap_writer *w, long interval_ms, unsigned samples
  * so the target never holds half a snapshot, even after a crash. A target
  * that is a symlink, not a regular file, or owned by another user is
  * refused: recording as root into a shared directory must not write through
- * a link someone planted. */
+ * a link someone planted. While the file is pending, SIGTERM, SIGINT and
+ * SIGHUP (when at their default action) remove it before the process dies
+ * of them. A write error is kept with its errno (ENOSPC, EDQUOT) in
+ * snap_writer.err. */
 struct snap_out {
 	FILE *f;      /* the temporary file, for snap_begin() */
 	char *target; /* where it goes */

@@ -101,3 +101,57 @@ def test_every_command_help_comes_from_its_option_table():
         assert out.startswith(f"netlens {name}: "), name
         assert f"\nusage: netlens {name} " in out, name
         assert "\nOptions:\n" in out and "  -j, --json " in out and "  -h, --help " in out, name
+
+
+# --- what a source option is given: a FIFO never hangs, a wrong file is named ---
+
+@pytest.mark.parametrize("args", [["ss", "--from"], ["ifstat", "--from"], ["doctor", "--from"]],
+                         ids=lambda a: " ".join(a))
+def test_from_a_fifo_is_refused_at_once(tmp_path, args):
+    """Opening a FIFO for reading waits for a writer: --from opens without
+    waiting and refuses anything but a regular file, naming what it is."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = run(args + [str(fifo)], check=False, timeout=10)
+    assert p.returncode != 0 and p.stdout == ""
+    assert len(p.stderr.splitlines()) == 1
+    assert "it is a FIFO, not a regular file" in p.stderr
+
+
+@pytest.mark.parametrize("cmd", [["ss"], ["links"], ["nstat", "-as"], ["snapshot", "-i", "0", "-o", "SNAP"]],
+                         ids=lambda a: a[0])
+@pytest.mark.parametrize("path,why", [("FIFO", "it is a FIFO, not a namespace file"),
+                                      ("", "an empty path names no namespace"),
+                                      ("/etc/passwd", "it is a regular file, not a namespace file"),
+                                      ("/proc/self/ns/mnt", "not a network namespace")],
+                         ids=["fifo", "empty", "regular", "mntns"])
+def test_netns_must_be_a_network_namespace_file(tmp_path, cmd, path, why):
+    """--netns takes an nsfs file of a network namespace; anything else is
+    refused at once with the reason (and a FIFO does not hang the open)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    path = str(fifo) if path == "FIFO" else path
+    cmd = [str(tmp_path / "snap") if a == "SNAP" else a for a in cmd]
+    p = run(cmd + ["--netns", path], check=False, timeout=10)
+    assert p.returncode == 1 and p.stdout == ""
+    assert len(p.stderr.splitlines()) == 1 and why in p.stderr
+    assert f"cannot enter network namespace '{path}'" in p.stderr
+    assert sorted(os.listdir(tmp_path)) == ["fifo"]  # snapshot wrote nothing
+
+
+@pytest.mark.parametrize("cmd", [["ss"], ["links"], ["nstat", "-as"], ["snapshot", "-i", "0", "-o", "SNAP"]],
+                         ids=lambda a: a[0])
+def test_netns_without_cap_sys_admin_names_the_capability(netns, tmp_path, cmd):
+    """-N NAME as an unprivileged user: one line naming CAP_SYS_ADMIN (what
+    setns() needs) and the fix, not "needs root" or a bare EPERM."""
+    os.chmod(tmp_path, 0o777)
+    cmd = [str(tmp_path / "snap") if a == "SNAP" else a for a in cmd]
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    for opt in (["-N", netns.name], ["--netns", f"/run/netns/{netns.name}"]):
+        p = subprocess.run(nobody + [NETLENS] + cmd + opt, capture_output=True, text=True, timeout=10)
+        assert p.returncode == 1 and p.stdout == "", p.stderr
+        assert len(p.stderr.splitlines()) == 1
+        assert "setns() needs CAP_SYS_ADMIN" in p.stderr and "run it as root" in p.stderr
+        j = subprocess.run(nobody + [NETLENS, "-j"] + cmd + opt, capture_output=True, text=True, timeout=10)
+        assert "CAP_SYS_ADMIN" in json.loads(j.stdout)["error"]
+    assert os.listdir(tmp_path) == []

@@ -198,3 +198,107 @@ def test_interval_records_carry_time():
     text = run(["nstat", "-z", "-i", "0.1", "-c", "1", "IpInReceives"]).stdout.splitlines()
     assert text[0].split()[:2] == ["TIME", "COUNTER"]
     assert len(text) == 2 and len(text[1].split()[0]) == 8 and text[1].split()[0].count(":") == 2
+
+
+def test_explain_unknown_prints_nothing_but_the_error(netns, hist_env):
+    """Everything is checked before anything is printed: no table header on
+    stdout ahead of the error, in either mode."""
+    p = run(["nstat", "--explain", "NoSuchThing"], ns=netns.name, env=hist_env, check=False)
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr == "netlens: error: no counter matches 'NoSuchThing': see 'netlens nstat -az' for the names\n"
+    j = run(["-j", "nstat", "--explain", "NoSuch*"], ns=netns.name, env=hist_env, check=False)
+    assert j.returncode == 1 and list(json.loads(j.stdout)) == ["error"] and j.stderr == ""
+
+
+# --- where the history lives without NETLENS_NSTAT_HISTORY ---
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def runtime_dir():
+    """A private directory in /tmp (so another user can be given one too)."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="nlt-xdg-", dir="/tmp")
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def default_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("NETLENS_NSTAT_HISTORY", "XDG_RUNTIME_DIR")}
+    env["NETLENS_BOOT_ID"] = "boot-a"
+    env.update(extra)
+    return env
+
+
+def test_history_in_a_directory_only_its_user_can_write(netns, runtime_dir):
+    """Another user's /tmp/.netlens-nstat.u0 no longer matters: root's
+    history is $XDG_RUNTIME_DIR/netlens/nstat, the directory made 0700."""
+    planted = "/tmp/.netlens-nstat.u0"
+    ours = not os.path.lexists(planted)
+    if ours:
+        with open(planted, "w") as f:
+            f.write("not yours\n")
+        os.chown(planted, 65534, 65534)
+    try:
+        env = default_env(XDG_RUNTIME_DIR=runtime_dir)
+        counters([], netns, env)
+        st_dir, st_file = os.lstat(f"{runtime_dir}/netlens"), os.lstat(f"{runtime_dir}/netlens/nstat")
+        assert st_dir.st_mode & 0o777 == 0o700 and st_file.st_mode & 0o777 == 0o600
+        udp_burst(netns, 3)
+        assert counters([], netns, env)["UdpInDatagrams"] == 3
+    finally:
+        if ours:
+            os.unlink(planted)
+
+
+@pytest.mark.parametrize("plant,why", [("symlink", "is a symbolic link"),
+                                       ("other", "is owned by another user"),
+                                       ("open", "is open to group or others")])
+def test_history_directory_refused(netns, runtime_dir, plant, why):
+    d = f"{runtime_dir}/netlens"
+    if plant == "symlink":
+        os.symlink("/tmp", d)
+    else:
+        os.mkdir(d, 0o700)
+        os.chown(d, 65534, 65534) if plant == "other" else os.chmod(d, 0o755)
+    p = run(["nstat"], ns=netns.name, env=default_env(XDG_RUNTIME_DIR=runtime_dir), check=False)
+    assert p.returncode == 1 and p.stdout == "" and len(p.stderr.splitlines()) == 1
+    assert f"nstat history directory {d} {why}" in p.stderr
+
+
+def test_root_history_without_runtime_dir_is_under_run(runtime_dir):
+    """No XDG_RUNTIME_DIR (or one that is not root's): /run/netlens/nstat, in a
+    mount namespace of its own whose /run is a fresh tmpfs."""
+    script = ("mount -t tmpfs tmpfs /run && \"$0\" nstat >/dev/null && "
+              "stat -c '%a %U %F' /run/netlens /run/netlens/nstat")
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script, NETLENS_BIN()], capture_output=True, text=True,
+                       env=default_env(XDG_RUNTIME_DIR="/tmp"), timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["700 root directory", "600 root regular file"]
+
+
+def NETLENS_BIN():
+    return os.path.abspath(os.environ.get("NETLENS", "build/netlens"))
+
+
+def test_unprivileged_history(runtime_dir):
+    """Another user without XDG_RUNTIME_DIR (and no /run/user/UID) has no
+    private place: one line says so; -a -s needs none; with a runtime
+    directory of their own the history works."""
+    if os.path.exists("/run/user/65534"):
+        pytest.skip("/run/user/65534 exists here")
+    p = subprocess.run(NOBODY + [NETLENS_BIN(), "nstat"], capture_output=True, text=True, env=default_env())
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.startswith("netlens: error: nstat history has no private directory")
+    assert len(p.stderr.splitlines()) == 1 and "XDG_RUNTIME_DIR" in p.stderr
+    p = subprocess.run(NOBODY + [NETLENS_BIN(), "nstat", "-as"], capture_output=True, text=True, env=default_env())
+    assert p.returncode == 0 and "IpInReceives" in p.stdout
+    os.chown(runtime_dir, 65534, 65534)
+    p = subprocess.run(NOBODY + [NETLENS_BIN(), "nstat"], capture_output=True, text=True,
+                       env=default_env(XDG_RUNTIME_DIR=runtime_dir))
+    assert p.returncode == 0, p.stderr
+    assert os.stat(f"{runtime_dir}/netlens/nstat").st_uid == 65534
