@@ -185,6 +185,10 @@ struct finding *finding_add(struct report *r, enum severity sev, const char *fmt
 /* One piece of evidence: where it came from and what it says. */
 void finding_evidence(struct finding *f, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Room for one more element in the array *v (a T **) holding n of *cap
+ * elements of size bytes: grows it (doubling) when full; false when out of
+ * memory (*v unchanged). Findings and rules grow their lists with it. */
+bool doctor_vec_room(void *v, size_t n, size_t *cap, size_t size);
 /* A number worth exporting (JSON "values", Prometheus gauge). */
 void finding_value(struct finding *f, const char *name, double v);
 /* The fix: the concrete command or setting, and its trade-off. */

@@ -15,17 +15,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { MAX_EVIDENCE = 12, MAX_VALUES = 8 };
-
+/* Evidence and values grow as a rule adds them: nothing is cut. */
 struct finding {
 	const struct doctor_rule *rule;
 	enum severity sev;
 	char *summary, *fix;
-	struct { char *source, *text; } ev[MAX_EVIDENCE];
-	int nev;
-	struct { const char *name; double v; } val[MAX_VALUES];
-	int nval;
+	struct { char *source, *text; } *ev;
+	size_t nev, cap_ev;
+	struct { const char *name; double v; } *val;
+	size_t nval, cap_val;
 };
+
+bool doctor_vec_room(void *v, size_t n, size_t *cap, size_t size)
+{
+	char *arr;
+
+	if (n < *cap)
+		return true;
+	memcpy(&arr, v, sizeof(arr)); /* a T **, read and written as bytes */
+	size_t c = *cap ? *cap * 2 : 8;
+	if (c > SIZE_MAX / size || !(arr = realloc(arr, c * size)))
+		return false;
+	memcpy(v, &arr, sizeof(arr));
+	*cap = c;
+	return true;
+}
 
 struct rule_state {
 	const struct doctor_rule *rule;
@@ -101,8 +115,8 @@ void finding_evidence(struct finding *f, const char *source, const char *fmt, ..
 {
 	va_list ap;
 
-	if (f->nev == MAX_EVIDENCE)
-		return;
+	if (!doctor_vec_room(&f->ev, f->nev, &f->cap_ev, sizeof(*f->ev)))
+		abort();
 	va_start(ap, fmt);
 	f->ev[f->nev].text = vdup(fmt, ap);
 	va_end(ap);
@@ -111,8 +125,9 @@ void finding_evidence(struct finding *f, const char *source, const char *fmt, ..
 
 void finding_value(struct finding *f, const char *name, double v)
 {
-	if (f->nval < MAX_VALUES)
-		f->val[f->nval++] = (typeof(f->val[0])){ name, v };
+	if (!doctor_vec_room(&f->val, f->nval, &f->cap_val, sizeof(*f->val)))
+		abort();
+	f->val[f->nval++] = (typeof(f->val[0])){ name, v };
 }
 
 void finding_fix(struct finding *f, const char *fmt, ...)
@@ -201,10 +216,12 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->f[i].summary);
 		free(r->f[i].fix);
-		for (int j = 0; j < r->f[i].nev; j++) {
+		for (size_t j = 0; j < r->f[i].nev; j++) {
 			free(r->f[i].ev[j].source);
 			free(r->f[i].ev[j].text);
 		}
+		free(r->f[i].ev);
+		free(r->f[i].val);
 	}
 	for (size_t i = 0; i < r->nrules; i++)
 		free(r->rs[i].skip_why);
@@ -229,7 +246,7 @@ const char *finding_fix_text(const struct finding *f) { return f->fix ? f->fix :
 
 double finding_get_value(const struct finding *f, const char *name)
 {
-	for (int i = 0; i < f->nval; i++)
+	for (size_t i = 0; i < f->nval; i++)
 		if (strcmp(f->val[i].name, name) == 0)
 			return f->val[i].v;
 	return NAN;
@@ -237,7 +254,7 @@ double finding_get_value(const struct finding *f, const char *name)
 
 const char *finding_evidence_text(const struct finding *f, int i, const char **source)
 {
-	if (i < 0 || i >= f->nev)
+	if (i < 0 || (size_t)i >= f->nev)
 		return NULL;
 	if (source)
 		*source = f->ev[i].source;
@@ -282,18 +299,20 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 	static const char *const label[] = { "", "INFO", "WARNING", "CRITICAL" };
 	size_t skipped, checked = count_checked(r, &skipped);
 
-	char areas[256] = "";
+	struct strbuf areas = STRBUF_INIT;
 	for (size_t i = 0; i < r->nrules; i++) {
 		const char *a = r->rs[i].rule->area;
-		if (!r->rs[i].selected || strstr(areas, a))
-			continue;
-		size_t n = strlen(areas);
-		snprintf(areas + n, sizeof(areas) - n, "%s%s", n ? ", " : "", a);
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen |= r->rs[j].selected && strcmp(r->rs[j].rule->area, a) == 0;
+		if (r->rs[i].selected && !seen)
+			sb_printf(&areas, "%s%s", areas.len ? ", " : "", a);
 	}
 	if (count_sev(r, SEV_WARNING) + count_sev(r, SEV_CRITICAL) == 0)
 		printf("No problems found. ");
 	printf("%zu critical, %zu warning, %zu info from %zu checks (%s)", count_sev(r, SEV_CRITICAL),
-	       count_sev(r, SEV_WARNING), count_sev(r, SEV_INFO), checked, areas);
+	       count_sev(r, SEV_WARNING), count_sev(r, SEV_INFO), checked, areas.buf ? areas.buf : "");
+	sb_free(&areas);
 	if (ev->nsamples == 2)
 		printf(" over two samples %.1f s apart", ev->interval);
 	printf("%s.\n", skipped ? "; some skipped (below)" : "");
@@ -303,7 +322,7 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 			if ((int)f->sev != s)
 				continue;
 			printf("\n%-8s %s: %s\n", label[s], f->rule->id, f->summary);
-			for (int j = 0; j < f->nev; j++)
+			for (size_t j = 0; j < f->nev; j++)
 				printf("  %-9s %s  (%s)\n", j ? "" : "evidence", f->ev[j].text, f->ev[j].source);
 			if (f->fix)
 				printf("  %-9s %s\n", "fix", f->fix);
@@ -331,7 +350,7 @@ static void json_finding(const struct finding *f)
 	json_field_str(w, "summary", f->summary);
 	json_key(w, "evidence");
 	json_arr_begin(w);
-	for (int j = 0; j < f->nev; j++) {
+	for (size_t j = 0; j < f->nev; j++) {
 		json_obj_begin(w);
 		json_field_str(w, "source", f->ev[j].source);
 		json_field_str(w, "value", f->ev[j].text);
@@ -340,7 +359,7 @@ static void json_finding(const struct finding *f)
 	json_arr_end(w);
 	json_key(w, "values");
 	json_obj_begin(w);
-	for (int j = 0; j < f->nval; j++)
+	for (size_t j = 0; j < f->nval; j++)
 		json_field_double(w, f->val[j].name, f->val[j].v);
 	json_obj_end(w);
 	json_field_str(w, "fix", f->fix ? f->fix : "");
@@ -456,7 +475,7 @@ void report_print_prom(const struct report *r, const struct evidence *ev)
 			    r->f[i].rule->area, "severity", severity_name(r->f[i].sev), NULL);
 	prom_head(&sb, "netlens_doctor_finding_value", "A number behind a finding.");
 	for (size_t i = 0; i < r->n; i++)
-		for (int j = 0; j < r->f[i].nval; j++)
+		for (size_t j = 0; j < r->f[i].nval; j++)
 			prom_sample(&sb, "netlens_doctor_finding_value", r->f[i].val[j].v, "id",
 				    r->f[i].rule->id, "name", r->f[i].val[j].name, NULL);
 	prom_head(&sb, "netlens_doctor_worst_severity", "0 none, 1 info, 2 warning, 3 critical.");
