@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "base/strbuf.h"
 #include "doctor/doctor.h"
 #include "sources/host.h"
 #include "sources/snapshot.h"
@@ -645,6 +646,34 @@ static void test_softnet_one_cpu(void **state)
 	run_free(&x);
 }
 
+/* 400 CPUs, cpu0 doing all the work: the fix's RPS mask covers all 400
+ * (13 words: "ffff" then twelve of ffffffff), however long it gets. */
+static void test_softnet_one_cpu_many_cpus(void **state)
+{
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT, want = STRBUF_INIT;
+	struct run x;
+	(void)state;
+	for (unsigned cpu = 0; cpu < 400; cpu++) {
+		sb_printf(&before, "00010000 0 0 0 0 0 0 0 0 0 0 0 %08x 0 0\n", cpu);
+		sb_printf(&after, "%08x 0 0 0 0 0 0 0 0 0 0 0 %08x 0 0\n", cpu ? 0x10000 : 0x14e20, cpu);
+	}
+	const struct over many[] = { { 0, "/proc/net/softnet_stat", before.buf },
+				     { 1, "/proc/net/softnet_stat", after.buf } };
+	sb_puts(&want, "echo ffff");
+	for (int w = 0; w < 12; w++)
+		sb_puts(&want, ",ffffffff");
+	sb_puts(&want, " > /sys/class/net/");
+	const struct finding *f = run_rule(&x, "traffic.nlsnap", "softnet-one-cpu", many, N(many));
+	expect(f, SEV_INFO);
+	assert_non_null(strstr(finding_fix_text(f), "combined 400 "));
+	if (!strstr(finding_fix_text(f), want.buf))
+		fail_msg("no '%s' in %s", want.buf, finding_fix_text(f));
+	run_free(&x);
+	sb_free(&before);
+	sb_free(&after);
+	sb_free(&want);
+}
+
 /* ---- several NICs (multinic.nlsnap) ---- */
 
 #define RPF(n) "TcpExt: IPReversePathFilter\nTcpExt: " #n "\n"
@@ -793,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_qdisc_drops),
 		cmocka_unit_test(test_qdisc_bufferbloat),
 		cmocka_unit_test(test_softnet_one_cpu),
+		cmocka_unit_test(test_softnet_one_cpu_many_cpus),
 		cmocka_unit_test(test_rp_filter_asymmetric),
 		cmocka_unit_test(test_arp_flux),
 		cmocka_unit_test(test_no_policy_routing),
