@@ -28,6 +28,7 @@
 #ifndef NETLENS_DOCTOR_H
 #define NETLENS_DOCTOR_H
 
+#include "base/strbuf.h"
 #include "sources/counters.h"
 #include "sources/linkextra.h"
 #include "sources/neigh.h"
@@ -88,7 +89,7 @@ struct evidence {
 	struct ev_sock *socks;     /* TCP and UDP, at the last sample */
 	size_t nsocks, cap_socks;
 	bool have_socks;
-	char missing[512];         /* what could not be read, for the report */
+	struct strbuf missing;     /* what could not be read, for the report ("" or NULL: all) */
 	struct ev_memo *memo;      /* written through a const evidence: a cache */
 };
 

@@ -334,8 +334,8 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 			if (r->rs[i].selected && r->rs[i].skipped)
 				printf("  %s: %s\n", r->rs[i].rule->id, r->rs[i].skip_why);
 	}
-	if (ev->missing[0])
-		printf("\nNot read: %s\n", ev->missing);
+	if (ev->missing.len)
+		printf("\nNot read: %s\n", ev->missing.buf);
 }
 
 /* One JSON record per finding, then the summary record: base/json writes
@@ -394,7 +394,7 @@ void report_print_json(const struct report *r, const struct evidence *ev)
 		json_obj_end(w);
 	}
 	json_arr_end(w);
-	json_field_str(w, "not_read", ev->missing);
+	json_field_str(w, "not_read", ev->missing.len ? ev->missing.buf : "");
 	json_obj_end(w);
 	out_record_end(w);
 }

@@ -797,6 +797,35 @@ static void test_ephemeral_ports_nothing_to_sort(void **state)
 	run_free(&x);
 }
 
+/* A snapshot holding nothing but its samples: everything doctor reads is
+ * missing, and the report says all of it (the last item included). */
+static void test_nothing_read_is_all_said(void **state)
+{
+	struct snap_writer w;
+	struct snapshot *snap = malloc(sizeof(*snap));
+	struct evidence ev;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	(void)state;
+
+	FILE *f = open_memstream(&buf, &len);
+	assert_true(f && snap);
+	assert_int_equal(snap_begin(&w, f, 0), 0);
+	assert_int_equal(snap_add_host_meta(&w, 1000, 2), 0);
+	assert_int_equal(snap_finish(&w), 0);
+	fclose(f);
+	assert_int_equal(snap_parse(snap, (unsigned char *)buf, len, err, sizeof(err)), 0);
+	struct host *h = host_recorded(snap);
+	assert_non_null(h);
+	assert_int_equal(evidence_gather(&ev, h, 0), 0);
+	assert_true(ev.missing.len > 512);
+	assert_non_null(strstr(ev.missing.buf, "interfaces (RTM_GETLINK)"));
+	const char *end = "; /proc/net/sockstat (No such file or directory)";
+	assert_string_equal(ev.missing.buf + ev.missing.len - strlen(end), end);
+	evidence_free(&ev);
+	host_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -828,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_no_policy_routing),
 		cmocka_unit_test(test_truncated_route_dump),
 		cmocka_unit_test(test_ephemeral_ports_nothing_to_sort),
+		cmocka_unit_test(test_nothing_read_is_all_said),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
