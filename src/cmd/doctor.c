@@ -65,10 +65,15 @@ static const char **split_list(const char *s, char **buf)
 	return v;
 }
 
+/* Every name of an --only/--skip list is a rule or an area, and there is
+ * at least one: an empty list would check nothing and report all clear. */
 static int check_names(const char **list, const char *opt)
 {
 	const struct doctor_rule *r;
 
+	if (list && !*list)
+		return out_error("%s: no rule or area named: give rule ids or areas, comma-separated "
+				 "(see netlens doctor --list)", opt);
 	for (; list && *list; list++) {
 		bool known = false;
 		for_each_rule(r)
@@ -205,6 +210,13 @@ static int run_args(const struct doctor_args *a)
 		return explain_rule(a->explain);
 	if (check_names(a->cfg.only, "--only") || check_names(a->cfg.skip, "--skip"))
 		return EXIT_DR_UNKNOWN;
+	const struct doctor_rule *r;
+	size_t selected = 0;
+	for_each_rule(r)
+		selected += rule_selected(&a->cfg, r);
+	if (!selected)
+		return out_error("--skip leaves no rule to run%s: nothing would be checked",
+				 a->cfg.only ? " of those --only names" : ""), EXIT_DR_UNKNOWN;
 	return diagnose(&a->cfg, &a->src, a->interval, a->prom);
 }
 

@@ -28,6 +28,7 @@
 #ifndef NETLENS_DOCTOR_H
 #define NETLENS_DOCTOR_H
 
+#include "base/strbuf.h"
 #include "sources/counters.h"
 #include "sources/linkextra.h"
 #include "sources/neigh.h"
@@ -88,7 +89,7 @@ struct evidence {
 	struct ev_sock *socks;     /* TCP and UDP, at the last sample */
 	size_t nsocks, cap_socks;
 	bool have_socks;
-	char missing[512];         /* what could not be read, for the report */
+	struct strbuf missing;     /* what could not be read, for the report ("" or NULL: all) */
 	struct ev_memo *memo;      /* written through a const evidence: a cache */
 };
 
@@ -185,6 +186,10 @@ struct finding *finding_add(struct report *r, enum severity sev, const char *fmt
 /* One piece of evidence: where it came from and what it says. */
 void finding_evidence(struct finding *f, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Room for one more element in the array *v (a T **) holding n of *cap
+ * elements of size bytes: grows it (doubling) when full; false when out of
+ * memory (*v unchanged). Findings and rules grow their lists with it. */
+bool doctor_vec_room(void *v, size_t n, size_t *cap, size_t size);
 /* A number worth exporting (JSON "values", Prometheus gauge). */
 void finding_value(struct finding *f, const char *name, double v);
 /* The fix: the concrete command or setting, and its trade-off. */
@@ -200,11 +205,25 @@ struct doctor_config {
 	int nset;
 };
 
-/* Parses "ID.NAME=VALUE"; err gets a one-line reason. */
+/* Parses "ID.NAME=VALUE"; err gets a one-line reason. A value is a plain
+ * decimal number, finite and not negative (thresholds are counts, rates,
+ * shares, times and sizes). Errors quote at most the offending token,
+ * bounded, control bytes replaced. */
 int doctor_config_set(struct doctor_config *c, const char *assignment, char *err, size_t errlen);
-/* Reads a config file of such lines ('#' comments). */
+/* Lines "ID.NAME = VALUE" ('#' starts a comment; lines of any length) in
+ * buf[0..len), named name in errors ("NAME:LINE: reason"; never a line's
+ * text). At most DOCTOR_CONFIG_MAX_BYTES and DOCTOR_CONFIG_MAX_LINES. */
+enum { DOCTOR_CONFIG_MAX_BYTES = 1 << 20, DOCTOR_CONFIG_MAX_LINES = 65536 };
+int doctor_config_parse(struct doctor_config *c, const char *buf, size_t len, const char *name,
+			char *err, size_t errlen);
+/* Reads a config file of such lines. Refused: anything but a regular file
+ * (checked on the opened descriptor, opened without waiting, so a FIFO or
+ * device cannot hang or feed it forever), a file owned by someone other
+ * than root or the caller, or writable by its group or others. */
 int doctor_config_file(struct doctor_config *c, const char *path, char *err, size_t errlen);
 
+/* Whether --only and --skip leave the rule to run (cfg NULL: every rule). */
+bool rule_selected(const struct doctor_config *cfg, const struct doctor_rule *rule);
 struct report *report_new(const struct doctor_config *cfg);
 void report_run(struct report *r, const struct evidence *ev);
 enum severity report_worst(const struct report *r);

@@ -21,12 +21,7 @@
 
 static void missing(struct evidence *ev, const char *what, int err)
 {
-	size_t n = strlen(ev->missing);
-
-	if (n + 2 >= sizeof(ev->missing))
-		return;
-	snprintf(ev->missing + n, sizeof(ev->missing) - n, "%s%s (%s)", n ? "; " : "", what,
-		 strerror(-err));
+	sb_printf(&ev->missing, "%s%s (%s)", ev->missing.len ? "; " : "", what, strerror(-err));
 }
 
 /* A grown vector of ev_sock: the next free element, or NULL. */
@@ -282,6 +277,7 @@ void evidence_free(struct evidence *ev)
 	rtnl_addrs_free(&ev->addrs);
 	sockmem_free(&ev->protos);
 	free(ev->socks);
+	sb_free(&ev->missing);
 	memo_free(ev->memo);
 	memset(ev, 0, sizeof(*ev));
 }

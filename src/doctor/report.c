@@ -6,23 +6,40 @@
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-enum { MAX_EVIDENCE = 12, MAX_VALUES = 8 };
-
+/* Evidence and values grow as a rule adds them: nothing is cut. */
 struct finding {
 	const struct doctor_rule *rule;
 	enum severity sev;
 	char *summary, *fix;
-	struct { char *source, *text; } ev[MAX_EVIDENCE];
-	int nev;
-	struct { const char *name; double v; } val[MAX_VALUES];
-	int nval;
+	struct { char *source, *text; } *ev;
+	size_t nev, cap_ev;
+	struct { const char *name; double v; } *val;
+	size_t nval, cap_val;
 };
+
+bool doctor_vec_room(void *v, size_t n, size_t *cap, size_t size)
+{
+	char *arr;
+
+	if (n < *cap)
+		return true;
+	memcpy(&arr, v, sizeof(arr)); /* a T **, read and written as bytes */
+	size_t c = *cap ? *cap * 2 : 8;
+	if (c > SIZE_MAX / size || !(arr = realloc(arr, c * size)))
+		return false;
+	memcpy(v, &arr, sizeof(arr));
+	*cap = c;
+	return true;
+}
 
 struct rule_state {
 	const struct doctor_rule *rule;
@@ -98,8 +115,8 @@ void finding_evidence(struct finding *f, const char *source, const char *fmt, ..
 {
 	va_list ap;
 
-	if (f->nev == MAX_EVIDENCE)
-		return;
+	if (!doctor_vec_room(&f->ev, f->nev, &f->cap_ev, sizeof(*f->ev)))
+		abort();
 	va_start(ap, fmt);
 	f->ev[f->nev].text = vdup(fmt, ap);
 	va_end(ap);
@@ -108,8 +125,9 @@ void finding_evidence(struct finding *f, const char *source, const char *fmt, ..
 
 void finding_value(struct finding *f, const char *name, double v)
 {
-	if (f->nval < MAX_VALUES)
-		f->val[f->nval++] = (typeof(f->val[0])){ name, v };
+	if (!doctor_vec_room(&f->val, f->nval, &f->cap_val, sizeof(*f->val)))
+		abort();
+	f->val[f->nval++] = (typeof(f->val[0])){ name, v };
 }
 
 void finding_fix(struct finding *f, const char *fmt, ...)
@@ -144,6 +162,11 @@ static bool listed(const char **list, const struct doctor_rule *rule)
 	return false;
 }
 
+bool rule_selected(const struct doctor_config *cfg, const struct doctor_rule *rule)
+{
+	return (!cfg || !cfg->only || listed(cfg->only, rule)) && !(cfg && listed(cfg->skip, rule));
+}
+
 struct report *report_new(const struct doctor_config *cfg)
 {
 	struct report *r = calloc(1, sizeof(*r));
@@ -160,8 +183,7 @@ struct report *report_new(const struct doctor_config *cfg)
 	size_t i = 0;
 	for_each_rule(rule) {
 		r->rs[i].rule = rule;
-		r->rs[i].selected = (!cfg || !cfg->only || listed(cfg->only, rule)) &&
-				    !(cfg && listed(cfg->skip, rule));
+		r->rs[i].selected = rule_selected(cfg, rule);
 		i++;
 	}
 	return r;
@@ -194,10 +216,12 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->f[i].summary);
 		free(r->f[i].fix);
-		for (int j = 0; j < r->f[i].nev; j++) {
+		for (size_t j = 0; j < r->f[i].nev; j++) {
 			free(r->f[i].ev[j].source);
 			free(r->f[i].ev[j].text);
 		}
+		free(r->f[i].ev);
+		free(r->f[i].val);
 	}
 	for (size_t i = 0; i < r->nrules; i++)
 		free(r->rs[i].skip_why);
@@ -222,7 +246,7 @@ const char *finding_fix_text(const struct finding *f) { return f->fix ? f->fix :
 
 double finding_get_value(const struct finding *f, const char *name)
 {
-	for (int i = 0; i < f->nval; i++)
+	for (size_t i = 0; i < f->nval; i++)
 		if (strcmp(f->val[i].name, name) == 0)
 			return f->val[i].v;
 	return NAN;
@@ -230,7 +254,7 @@ double finding_get_value(const struct finding *f, const char *name)
 
 const char *finding_evidence_text(const struct finding *f, int i, const char **source)
 {
-	if (i < 0 || i >= f->nev)
+	if (i < 0 || (size_t)i >= f->nev)
 		return NULL;
 	if (source)
 		*source = f->ev[i].source;
@@ -275,18 +299,20 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 	static const char *const label[] = { "", "INFO", "WARNING", "CRITICAL" };
 	size_t skipped, checked = count_checked(r, &skipped);
 
-	char areas[256] = "";
+	struct strbuf areas = STRBUF_INIT;
 	for (size_t i = 0; i < r->nrules; i++) {
 		const char *a = r->rs[i].rule->area;
-		if (!r->rs[i].selected || strstr(areas, a))
-			continue;
-		size_t n = strlen(areas);
-		snprintf(areas + n, sizeof(areas) - n, "%s%s", n ? ", " : "", a);
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen |= r->rs[j].selected && strcmp(r->rs[j].rule->area, a) == 0;
+		if (r->rs[i].selected && !seen)
+			sb_printf(&areas, "%s%s", areas.len ? ", " : "", a);
 	}
 	if (count_sev(r, SEV_WARNING) + count_sev(r, SEV_CRITICAL) == 0)
 		printf("No problems found. ");
 	printf("%zu critical, %zu warning, %zu info from %zu checks (%s)", count_sev(r, SEV_CRITICAL),
-	       count_sev(r, SEV_WARNING), count_sev(r, SEV_INFO), checked, areas);
+	       count_sev(r, SEV_WARNING), count_sev(r, SEV_INFO), checked, areas.buf ? areas.buf : "");
+	sb_free(&areas);
 	if (ev->nsamples == 2)
 		printf(" over two samples %.1f s apart", ev->interval);
 	printf("%s.\n", skipped ? "; some skipped (below)" : "");
@@ -296,7 +322,7 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 			if ((int)f->sev != s)
 				continue;
 			printf("\n%-8s %s: %s\n", label[s], f->rule->id, f->summary);
-			for (int j = 0; j < f->nev; j++)
+			for (size_t j = 0; j < f->nev; j++)
 				printf("  %-9s %s  (%s)\n", j ? "" : "evidence", f->ev[j].text, f->ev[j].source);
 			if (f->fix)
 				printf("  %-9s %s\n", "fix", f->fix);
@@ -308,8 +334,8 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 			if (r->rs[i].selected && r->rs[i].skipped)
 				printf("  %s: %s\n", r->rs[i].rule->id, r->rs[i].skip_why);
 	}
-	if (ev->missing[0])
-		printf("\nNot read: %s\n", ev->missing);
+	if (ev->missing.len)
+		printf("\nNot read: %s\n", ev->missing.buf);
 }
 
 /* One JSON record per finding, then the summary record: base/json writes
@@ -324,7 +350,7 @@ static void json_finding(const struct finding *f)
 	json_field_str(w, "summary", f->summary);
 	json_key(w, "evidence");
 	json_arr_begin(w);
-	for (int j = 0; j < f->nev; j++) {
+	for (size_t j = 0; j < f->nev; j++) {
 		json_obj_begin(w);
 		json_field_str(w, "source", f->ev[j].source);
 		json_field_str(w, "value", f->ev[j].text);
@@ -333,7 +359,7 @@ static void json_finding(const struct finding *f)
 	json_arr_end(w);
 	json_key(w, "values");
 	json_obj_begin(w);
-	for (int j = 0; j < f->nval; j++)
+	for (size_t j = 0; j < f->nval; j++)
 		json_field_double(w, f->val[j].name, f->val[j].v);
 	json_obj_end(w);
 	json_field_str(w, "fix", f->fix ? f->fix : "");
@@ -368,7 +394,7 @@ void report_print_json(const struct report *r, const struct evidence *ev)
 		json_obj_end(w);
 	}
 	json_arr_end(w);
-	json_field_str(w, "not_read", ev->missing);
+	json_field_str(w, "not_read", ev->missing.len ? ev->missing.buf : "");
 	json_obj_end(w);
 	out_record_end(w);
 }
@@ -449,7 +475,7 @@ void report_print_prom(const struct report *r, const struct evidence *ev)
 			    r->f[i].rule->area, "severity", severity_name(r->f[i].sev), NULL);
 	prom_head(&sb, "netlens_doctor_finding_value", "A number behind a finding.");
 	for (size_t i = 0; i < r->n; i++)
-		for (int j = 0; j < r->f[i].nval; j++)
+		for (size_t j = 0; j < r->f[i].nval; j++)
 			prom_sample(&sb, "netlens_doctor_finding_value", r->f[i].val[j].v, "id",
 				    r->f[i].rule->id, "name", r->f[i].val[j].name, NULL);
 	prom_head(&sb, "netlens_doctor_worst_severity", "0 none, 1 info, 2 warning, 3 critical.");
@@ -461,68 +487,250 @@ void report_print_prom(const struct report *r, const struct evidence *ev)
 	sb_free(&sb);
 }
 
-/* ---- configuration ---- */
+/* ---- configuration ----
+ *
+ * Input is untrusted: a config file may be anything a path names, and an
+ * error quotes at most the offending token, bounded and with control and
+ * non-ASCII bytes replaced, never a line of the file. */
+
+enum { QUOTE_TOKEN = 64, QUOTE_PATH = 200 };
+
+/* s[0..n) as an error may show it: at most max bytes, bytes outside
+ * printable ASCII as '?', "..." when cut. buf holds max + 4. */
+static const char *quoted(const char *s, size_t n, size_t max, char *buf)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < max; i++)
+		buf[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n > max)
+		for (int i = 0; i < 3; i++)
+			buf[o++] = '.';
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* [*s, *s + *n) without the white space around it. */
+static void trim(const char **s, size_t *n)
+{
+	while (*n && is_space(**s))
+		(*s)++, (*n)--;
+	while (*n && is_space((*s)[*n - 1]))
+		(*n)--;
+}
+
+/* ID.NAME: letters, digits, '-', '_' and one '.' inside. */
+static const char *key_dot(const char *k, size_t n)
+{
+	const char *dot = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = k[i];
+		if (c == '.' && !dot && i > 0 && i + 1 < n)
+			dot = k + i;
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   c == '-' || c == '_'))
+			return NULL;
+	}
+	return dot;
+}
+
+/* A threshold's value: a plain decimal number, finite and not negative
+ * (every threshold is a count, rate, share, time or size). */
+static int parse_value(const char *v, size_t n, double *out, char *err, size_t errlen)
+{
+	char q[QUOTE_TOKEN + 4], num[64];
+
+	quoted(v, n, QUOTE_TOKEN, q);
+	if (!n)
+		return snprintf(err, errlen, "no value after '='"), -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789.eE+-", v[i]) || !v[i])
+			return snprintf(err, errlen, "'%s' is not a decimal number", q), -EINVAL;
+	if (n >= sizeof(num))
+		return snprintf(err, errlen, "'%s' is not a decimal number", q), -EINVAL;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	char *end;
+	double d = strtod(num, &end);
+	if (end == num || *end)
+		return snprintf(err, errlen, "'%s' is not a decimal number", q), -EINVAL;
+	if (!isfinite(d))
+		return snprintf(err, errlen, "'%s' is out of range", q), -ERANGE;
+	if (d < 0)
+		return snprintf(err, errlen, "'%s' is negative: thresholds are counts, rates, shares, "
+				"times or sizes", q), -ERANGE;
+	*out = d;
+	return 0;
+}
+
+/* key ("ID.NAME", checked by key_dot()) = value, into the next setting. */
+static int config_assign(struct doctor_config *c, const char *key, size_t klen, const char *dot,
+			 const char *val, size_t vlen, char *err, size_t errlen)
+{
+	char q[QUOTE_TOKEN + 4];
+	size_t il = (size_t)(dot - key), nl = klen - il - 1;
+	typeof(c->set[0]) *s = &c->set[c->nset];
+
+	if (c->nset == (int)(sizeof(c->set) / sizeof(c->set[0])))
+		return snprintf(err, errlen, "more than %zu threshold settings",
+				sizeof(c->set) / sizeof(c->set[0])), -E2BIG;
+	const struct doctor_rule *rule = NULL;
+	if (il < sizeof(s->id)) {
+		memcpy(s->id, key, il);
+		s->id[il] = '\0';
+		rule = rule_find(s->id);
+	}
+	if (!rule)
+		return snprintf(err, errlen, "no rule '%s' (see netlens doctor --list)",
+				quoted(key, il, QUOTE_TOKEN, q)), -ENOENT;
+	const struct rule_threshold *t = rule->thresholds;
+	while (t && t->name && (strlen(t->name) != nl || memcmp(t->name, dot + 1, nl) != 0))
+		t++;
+	if (!t || !t->name)
+		return snprintf(err, errlen, "rule %s has no threshold '%s' (see --explain %s)", rule->id,
+				quoted(dot + 1, nl, QUOTE_TOKEN, q), rule->id), -ENOENT;
+	snprintf(s->name, sizeof(s->name), "%s", t->name);
+	char why[160];
+	int ret = parse_value(val, vlen, &s->value, why, sizeof(why));
+	if (ret < 0)
+		return snprintf(err, errlen, "%s.%s: %s", rule->id, t->name, why), ret;
+	c->nset++;
+	return 0;
+}
 
 int doctor_config_set(struct doctor_config *c, const char *a, char *err, size_t errlen)
 {
-	const char *dot = strchr(a, '.'), *eq = strchr(a, '=');
-	char *end;
+	char q[QUOTE_TOKEN + 4];
+	const char *eq = strchr(a, '='), *key = a, *val = eq ? eq + 1 : NULL;
+	size_t klen = eq ? (size_t)(eq - a) : 0, vlen = eq ? strlen(val) : 0;
 
-	if (!dot || !eq || dot > eq || dot == a || eq == dot + 1)
-		return snprintf(err, errlen, "'%s': expected RULE.THRESHOLD=VALUE", a), -EINVAL;
-	if (c->nset == (int)(sizeof(c->set) / sizeof(c->set[0])))
-		return snprintf(err, errlen, "too many threshold settings"), -E2BIG;
-	size_t il = (size_t)(dot - a), nl = (size_t)(eq - dot - 1);
-	while (nl && dot[nl] == ' ')
-		nl--;
-	if (il >= sizeof(c->set[0].id) || nl >= sizeof(c->set[0].name))
-		return snprintf(err, errlen, "'%s': name too long", a), -EINVAL;
-	memcpy(c->set[c->nset].id, a, il);
-	c->set[c->nset].id[il] = '\0';
-	memcpy(c->set[c->nset].name, dot + 1, nl);
-	c->set[c->nset].name[nl] = '\0';
-	const struct doctor_rule *rule = rule_find(c->set[c->nset].id);
-	if (!rule)
-		return snprintf(err, errlen, "'%s': no rule '%s' (see netlens doctor --list)", a,
-				c->set[c->nset].id), -ENOENT;
-	const struct rule_threshold *t = rule->thresholds;
-	while (t && t->name && strcmp(t->name, c->set[c->nset].name) != 0)
-		t++;
-	if (!t || !t->name)
-		return snprintf(err, errlen, "'%s': rule %s has no threshold '%s' (see --explain %s)", a,
-				rule->id, c->set[c->nset].name, rule->id), -ENOENT;
-	double v = strtod(eq + 1, &end);
-	while (*end == ' ' || *end == '\t' || *end == '\n')
-		end++;
-	if (end == eq + 1 || *end)
-		return snprintf(err, errlen, "'%s': the value is not a number", a), -EINVAL;
-	c->set[c->nset++].value = v;
+	if (eq) {
+		trim(&key, &klen);
+		trim(&val, &vlen);
+	}
+	const char *dot = eq ? key_dot(key, klen) : NULL;
+	if (!dot)
+		return snprintf(err, errlen, "'%s': expected RULE.THRESHOLD=VALUE",
+				quoted(a, strlen(a), QUOTE_TOKEN, q)), -EINVAL;
+	return config_assign(c, key, klen, dot, val, vlen, err, errlen);
+}
+
+/* One line of a config file (without its newline); 0 also for comments. */
+static int config_line(struct doctor_config *c, const char *line, size_t n, char *err, size_t errlen)
+{
+	const char *hash = memchr(line, '#', n);
+
+	if (hash)
+		n = (size_t)(hash - line);
+	trim(&line, &n);
+	if (!n)
+		return 0;
+	const char *eq = memchr(line, '=', n), *key = line, *val = eq ? eq + 1 : NULL;
+	size_t klen = eq ? (size_t)(eq - line) : 0, vlen = eq ? n - klen - 1 : 0;
+	if (eq) {
+		trim(&key, &klen);
+		trim(&val, &vlen);
+	}
+	const char *dot = eq ? key_dot(key, klen) : NULL;
+	if (!dot)
+		return snprintf(err, errlen, "expected ID.NAME = VALUE"), -EINVAL;
+	return config_assign(c, key, klen, dot, val, vlen, err, errlen);
+}
+
+int doctor_config_parse(struct doctor_config *c, const char *buf, size_t len, const char *name,
+			char *err, size_t errlen)
+{
+	char q[QUOTE_PATH + 4], e[256];
+	unsigned lineno = 0;
+
+	quoted(name, strlen(name), QUOTE_PATH, q);
+	if (len > DOCTOR_CONFIG_MAX_BYTES)
+		return snprintf(err, errlen, "%s is larger than %d bytes: not a config file", q,
+				DOCTOR_CONFIG_MAX_BYTES), -EFBIG;
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (buf + off)) : len - off;
+		if (++lineno > DOCTOR_CONFIG_MAX_LINES)
+			return snprintf(err, errlen, "%s has more than %d lines: not a config file", q,
+					DOCTOR_CONFIG_MAX_LINES), -EFBIG;
+		int ret = config_line(c, buf + off, n, e, sizeof(e));
+		if (ret < 0)
+			return snprintf(err, errlen, "%s:%u: %s", q, lineno, e), ret;
+		off += n + 1;
+	}
+	return 0;
+}
+
+/* A config file must be a regular file that only root or the caller can
+ * change: thresholds decide what doctor calls healthy. */
+static int config_file_ok(const struct stat *st, const char *q, char *err, size_t errlen)
+{
+	const char *type = S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO"
+			   : S_ISCHR(st->st_mode)  ? "a character device"
+			   : S_ISBLK(st->st_mode)  ? "a block device"
+			   : S_ISSOCK(st->st_mode) ? "a socket" : "not a regular file";
+
+	if (!S_ISREG(st->st_mode))
+		return snprintf(err, errlen, "%s is %s: give a regular file", q, type), -EINVAL;
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return snprintf(err, errlen, "%s is owned by uid %u, neither root nor you: refusing "
+				"thresholds another user can change", q, (unsigned)st->st_uid), -EPERM;
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return snprintf(err, errlen, "%s is writable by %s (mode %04o): chmod go-w it", q,
+				st->st_mode & S_IWOTH ? "everyone" : "its group",
+				(unsigned)(st->st_mode & 07777)), -EPERM;
+	if (st->st_size > DOCTOR_CONFIG_MAX_BYTES)
+		return snprintf(err, errlen, "%s is larger than %d bytes: not a config file", q,
+				DOCTOR_CONFIG_MAX_BYTES), -EFBIG;
+	return 0;
+}
+
+/* All of fd, at most DOCTOR_CONFIG_MAX_BYTES + 1 bytes, into sb. */
+static int read_bounded(int fd, struct strbuf *sb)
+{
+	while (sb->len <= DOCTOR_CONFIG_MAX_BYTES) {
+		sb_grow(sb, 65536);
+		size_t room = DOCTOR_CONFIG_MAX_BYTES + 1 - sb->len;
+		ssize_t n = read(fd, sb->buf + sb->len, room < 65536 ? room : 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+	}
 	return 0;
 }
 
 int doctor_config_file(struct doctor_config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	char line[512], clean[512];
-	int lineno = 0, ret = 0;
+	char q[QUOTE_PATH + 4];
+	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
+	int ret;
 
-	if (!f)
-		return snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno)), -errno;
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = 0;
-		lineno++;
-		for (char *p = line; *p && *p != '#' && *p != '\n'; p++)
-			if (*p != ' ' && *p != '\t')
-				clean[n++] = *p;
-		clean[n] = '\0';
-		if (!n)
-			continue;
-		char e[200];
-		if ((ret = doctor_config_set(c, clean, e, sizeof(e))) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, e);
-			break;
+	quoted(path, strlen(path), QUOTE_PATH, q);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ret = -errno, snprintf(err, errlen, "cannot read %s: %s", q, strerror(-ret)), ret;
+	if (fstat(fd, &st) < 0)
+		ret = -errno, snprintf(err, errlen, "cannot read %s: %s", q, strerror(-ret));
+	else if ((ret = config_file_ok(&st, q, err, errlen)) == 0) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || (ret = read_bounded(fd, &sb)) < 0) {
+			ret = ret < 0 ? ret : -errno;
+			snprintf(err, errlen, "cannot read %s: %s", q, strerror(-ret));
 		}
 	}
-	fclose(f);
+	close(fd);
+	if (ret == 0)
+		ret = doctor_config_parse(c, sb.buf ? sb.buf : "", sb.len, path, err, errlen);
+	sb_free(&sb);
 	return ret;
 }

@@ -2,6 +2,7 @@
  * are computed from what the host has: the listener's own backlog and
  * net.core.somaxconn decide whether the application or the sysctl is the
  * limit to raise. */
+#include "base/strbuf.h"
 #include "doctor/doctor.h"
 #include "sources/sockdiag.h"
 
@@ -38,7 +39,7 @@ static const char *listener_name(const struct evidence *ev, const struct ev_sock
 /* Up to three full listeners whose limit is their own backlog (app) or
  * somaxconn (capped), by name, into two lists. */
 struct full_lists {
-	char app[320], capped[320];
+	struct strbuf app, capped;
 	size_t napp, ncapped;
 	unsigned app_backlog; /* the largest of the app-limited backlogs */
 };
@@ -53,15 +54,13 @@ static void full_lists(const struct evidence *ev, long long somax, struct full_l
 		if (!is_full(s))
 			continue;
 		bool capped = somax >= 0 && (long long)s->wqueue >= somax;
-		char *list = capped ? fl->capped : fl->app;
+		struct strbuf *list = capped ? &fl->capped : &fl->app;
 		size_t *n = capped ? &fl->ncapped : &fl->napp;
 		if (!capped && s->wqueue > fl->app_backlog)
 			fl->app_backlog = s->wqueue;
-		if ((*n)++ < 3) {
-			size_t o = strlen(list);
-			snprintf(list + o, sizeof(fl->app) - o, "%s%s backlog %u", o ? ", " : "",
-				 listener_name(ev, s, name, sizeof(name)), s->wqueue);
-		}
+		if ((*n)++ < 3)
+			sb_printf(list, "%s%s backlog %u", list->len ? ", " : "",
+				  listener_name(ev, s, name, sizeof(name)), s->wqueue);
 	}
 }
 
@@ -70,27 +69,31 @@ static void overflow_fix(struct finding *f, const struct evidence *ev)
 {
 	long long somax = ev_sysctl(ev, "net.core.somaxconn");
 	struct full_lists fl;
-	char app[1024] = "", cap[1024] = "";
+	struct strbuf fix = STRBUF_INIT;
 
 	full_lists(ev, somax, &fl);
+	sb_puts(&fix, "the application does not accept() fast enough: find out why (a slow or "
+		      "blocked accept loop is the usual cause).");
 	if (fl.napp)
-		snprintf(app, sizeof(app), " The application's listen() backlog is the limit of %s%s "
-			 "(net.core.somaxconn = %lld allows more): raise the backlog the application "
-			 "passes to listen(), up to %lld, and restart it; somaxconn need not change.",
-			 fl.app, fl.napp > 3 ? " and more" : "", somax, somax);
+		sb_printf(&fix, " The application's listen() backlog is the limit of %s%s "
+			  "(net.core.somaxconn = %lld allows more): raise the backlog the application "
+			  "passes to listen(), up to %lld, and restart it; somaxconn need not change.",
+			  fl.app.buf, fl.napp > 3 ? " and more" : "", somax, somax);
 	if (fl.ncapped)
-		snprintf(cap, sizeof(cap), " net.core.somaxconn = %lld caps the backlog of %s%s: "
-			 "sysctl -w net.core.somaxconn=%lld (persist in /etc/sysctl.d/), raise the "
-			 "application's listen() backlog with it and restart the listener (the limit is "
-			 "taken at listen() time).", somax, fl.capped, fl.ncapped > 3 ? " and more" : "",
-			 somax * 2);
+		sb_printf(&fix, " net.core.somaxconn = %lld caps the backlog of %s%s: "
+			  "sysctl -w net.core.somaxconn=%lld (persist in /etc/sysctl.d/), raise the "
+			  "application's listen() backlog with it and restart the listener (the limit is "
+			  "taken at listen() time).", somax, fl.capped.buf, fl.ncapped > 3 ? " and more" : "",
+			  somax * 2);
 	if (!fl.napp && !fl.ncapped && somax >= 0)
-		snprintf(app, sizeof(app), " To absorb bursts, raise the listener's listen() backlog "
-			 "(up to net.core.somaxconn = %lld); if it already asks for that much, sysctl -w "
-			 "net.core.somaxconn=%lld and restart it.", somax, somax * 2);
-	finding_fix(f, "the application does not accept() fast enough: find out why (a slow or "
-		       "blocked accept loop is the usual cause).%s%s A longer queue trades fast "
-		       "failures for longer waits.", app, cap);
+		sb_printf(&fix, " To absorb bursts, raise the listener's listen() backlog "
+			  "(up to net.core.somaxconn = %lld); if it already asks for that much, sysctl -w "
+			  "net.core.somaxconn=%lld and restart it.", somax, somax * 2);
+	sb_puts(&fix, " A longer queue trades fast failures for longer waits.");
+	finding_fix(f, "%s", fix.buf);
+	sb_free(&fix);
+	sb_free(&fl.app);
+	sb_free(&fl.capped);
 }
 
 /* ---- accept queue overflow ---- */
@@ -224,16 +227,15 @@ DOCTOR_RULE(listen_somaxconn, .id = "listen-somaxconn", .area = "tcp-listen",
 /* ---- SYN floods ---- */
 
 /* Listeners whose SYN queue is full (half-open requests at the backlog), or
- * failing that those holding requests; their names into list. */
-static size_t syn_listeners(struct finding *f, const struct evidence *ev, char *list, size_t n)
+ * failing that those holding requests; the first three names into list. */
+static size_t syn_listeners(struct finding *f, const struct evidence *ev, struct strbuf *list)
 {
 	char name[160];
-	size_t full = 0, shown = 0, o = 0;
+	size_t full = 0, shown = 0;
 
 	for (size_t i = 0; i < ev->nsocks; i++)
 		full += is_listener(&ev->socks[i]) && ev->socks[i].wqueue &&
 			ev->socks[i].synq >= ev->socks[i].wqueue;
-	list[0] = '\0';
 	for (size_t i = 0; i < ev->nsocks; i++) {
 		const struct ev_sock *s = &ev->socks[i];
 		bool is_full_q = s->wqueue && s->synq >= s->wqueue;
@@ -242,9 +244,8 @@ static size_t syn_listeners(struct finding *f, const struct evidence *ev, char *
 		listener_name(ev, s, name, sizeof(name));
 		finding_evidence(f, "sock_diag", "listener %s: SYN queue %u of %u%s", name, s->synq,
 				 s->wqueue, is_full_q ? " (full)" : "");
-		if (shown++ < 3 && o < n)
-			o += (size_t)snprintf(list + o, n - o, "%s%s (backlog %u)", o ? ", " : "", name,
-					      s->wqueue);
+		if (shown++ < 3)
+			sb_printf(list, "%s%s (backlog %u)", list->len ? ", " : "", name, s->wqueue);
 	}
 	if (!shown)
 		finding_evidence(f, "sock_diag", "no listener held half-open connections at the last "
@@ -254,7 +255,7 @@ static size_t syn_listeners(struct finding *f, const struct evidence *ev, char *
 
 static void check_synflood(struct report *r, const struct evidence *ev)
 {
-	char list[512];
+	struct strbuf list = STRBUF_INIT;
 
 	if (!ev->have_ctr)
 		return rule_skip(r, "no protocol counters (/proc/net/netstat)");
@@ -269,7 +270,7 @@ static void check_synflood(struct report *r, const struct evidence *ev)
 					"SYN queues are full: %s", drop > 0
 						? "new connections are being dropped"
 						: "the kernel answers with SYN cookies");
-	size_t full = syn_listeners(f, ev, list, sizeof(list));
+	size_t full = syn_listeners(f, ev, &list);
 	finding_evidence(f, "/proc/net/netstat", "TcpExtSyncookiesSent +%lld", sent > 0 ? sent : 0);
 	finding_evidence(f, "/proc/net/netstat", "TcpExtTCPReqQFullDoCookies +%lld",
 			 cookies > 0 ? cookies : 0);
@@ -284,17 +285,17 @@ static void check_synflood(struct report *r, const struct evidence *ev)
 	long long somax = ev_sysctl(ev, "net.core.somaxconn");
 	if (sc >= 0)
 		finding_evidence(f, "/proc/sys/net/ipv4/tcp_syncookies", "net.ipv4.tcp_syncookies = %lld", sc);
-	char who[600] = "the listener's";
-	if (list[0])
-		snprintf(who, sizeof(who), "the listen() backlog of %s", list);
 	char cap[96] = "";
 	if (somax >= 0)
 		snprintf(cap, sizeof(cap), " (capped by net.core.somaxconn = %lld)", somax);
-	finding_fix(f, "%s; if the SYNs are legitimate load, raise %s%s, which bounds the SYN queue "
+	finding_fix(f, "%s; if the SYNs are legitimate load, raise %s%s%s, which bounds the SYN queue "
 		       "too; if it is a flood, filter it upstream. Cookies lose TCP options such as "
 		       "window scaling when timestamps are off.",
 		    sc == 0 ? "turn SYN cookies on: sysctl -w net.ipv4.tcp_syncookies=1"
-			    : "SYN cookies keep the host reachable meanwhile", list[0] ? who : "the listener's backlog", cap);
+			    : "SYN cookies keep the host reachable meanwhile",
+		    list.len ? "the listen() backlog of " : "the listener's backlog",
+		    list.len ? list.buf : "", cap);
+	sb_free(&list);
 }
 
 DOCTOR_RULE(syn_flood, .id = "syn-flood", .area = "tcp-listen",

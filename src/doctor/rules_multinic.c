@@ -8,6 +8,7 @@
  * (ev_routes4(), ev_rules4()) and the per-interface conf sysctls, all read
  * by the evidence, so a snapshot gives the same report as the live host.
  */
+#include "base/strbuf.h"
 #include "doctor/doctor.h"
 #include "sources/route.h"
 
@@ -116,22 +117,22 @@ static void conf_evidence(struct finding *f, const char *ifn, const char *key, s
 			 "(in effect: %lld)", ifn, key, c.all, ifn, key, c.dev, c.eff);
 }
 
-static const char *route_text(const struct evidence *ev, const struct rt_route *r, char *buf, size_t n)
+/* "10.0.0.0/24 via 10.0.0.1 dev eth0 metric 10" (every nexthop) into sb. */
+static const char *route_text(const struct evidence *ev, const struct rt_route *r, struct strbuf *sb)
 {
 	char dst[64], gw[INET_ADDRSTRLEN], dev[IFNAMSIZ + 8];
-	size_t o;
 
-	o = (size_t)snprintf(buf, n, "%s", route_dst_text(r, dst, sizeof(dst)));
-	for (unsigned i = 0; i < r->nnh && o < n; i++) {
+	sb_reset(sb);
+	sb_puts(sb, route_dst_text(r, dst, sizeof(dst)));
+	for (unsigned i = 0; i < r->nnh; i++) {
 		const struct rt_nexthop *h = &r->nh[i];
 		if (h->has_gw && inet_ntop(AF_INET, h->gw, gw, sizeof(gw)))
-			o += (size_t)snprintf(buf + o, n - o, " via %s", gw);
-		if (o < n)
-			o += (size_t)snprintf(buf + o, n - o, " dev %s", ifname(ev, h->oif, dev, sizeof(dev)));
+			sb_printf(sb, " via %s", gw);
+		sb_printf(sb, " dev %s", ifname(ev, h->oif, dev, sizeof(dev)));
 	}
-	if (o < n && r->priority)
-		snprintf(buf + o, n - o, " metric %u", r->priority);
-	return buf;
+	if (r->priority)
+		sb_printf(sb, " metric %u", r->priority);
+	return sb->buf;
 }
 
 /* Unicast routes of the tables plain lookups reach (main, default). */
@@ -190,12 +191,12 @@ static const struct rule_threshold rpf_thr[] = {
 struct rpf {
 	long long drops;  /* TcpExtIPReversePathFilter increase (-1 absent) */
 	double rate;
-	struct asym { int ifindex; const struct rt_route *mine, *best; } asy[32];
-	size_t nasy;
-	int strict[64];   /* interfaces with rp_filter 1 in effect */
-	size_t nstrict;
-	int done[32];     /* the interfaces of asy[], once each */
-	size_t ndone;
+	struct asym { int ifindex; const struct rt_route *mine, *best; } *asy;
+	size_t nasy, cap_asy;
+	int *strict;      /* interfaces with rp_filter 1 in effect */
+	size_t nstrict, cap_strict;
+	int *done;        /* the interfaces of asy[], once each */
+	size_t ndone, cap_done;
 };
 
 /* Policy routing from one of the interface's addresses back out of it
@@ -210,8 +211,9 @@ static bool rpf_policy_fixed(const struct route_rules *rules, const struct rt_ro
 }
 
 /* Strict interfaces, and each main-table route through one that loses to a
- * route through another interface (unless policy routing fixes it). */
-static void rpf_scan(struct rpf *x, const struct evidence *ev, const struct rt_routes *rs,
+ * route through another interface (unless policy routing fixes it); false
+ * when out of memory. */
+static bool rpf_scan(struct rpf *x, const struct evidence *ev, const struct rt_routes *rs,
 		     const struct route_rules *rules, const struct v4addr *as, size_t nas)
 {
 	const struct rtnl_links *ls = cur_links(ev);
@@ -223,19 +225,24 @@ static void rpf_scan(struct rpf *x, const struct evidence *ev, const struct rt_r
 		struct confpair c = conf_eff(ev, l->name, "rp_filter", false);
 		if (c.eff != 1)
 			continue;
-		if (x->nstrict < sizeof(x->strict) / sizeof(x->strict[0]))
-			x->strict[x->nstrict++] = l->ifindex;
-		for (size_t j = 0; j < rs->n && x->nasy < sizeof(x->asy) / sizeof(x->asy[0]); j++) {
+		if (!doctor_vec_room(&x->strict, x->nstrict, &x->cap_strict, sizeof(*x->strict)))
+			return false;
+		x->strict[x->nstrict++] = l->ifindex;
+		for (size_t j = 0; j < rs->n; j++) {
 			const struct rt_route *mine = &rs->v[j];
 			if (!main_unicast(mine) || !route_uses_oif(mine, l->ifindex))
 				continue;
 			const struct rt_route *best = best_route(rs, mine);
 			if (!best || route_uses_oif(best, l->ifindex))
 				continue;
-			if (!rpf_policy_fixed(rules, rs, as, nas, l->ifindex))
-				x->asy[x->nasy++] = (struct asym){ l->ifindex, mine, best };
+			if (rpf_policy_fixed(rules, rs, as, nas, l->ifindex))
+				continue;
+			if (!doctor_vec_room(&x->asy, x->nasy, &x->cap_asy, sizeof(*x->asy)))
+				return false;
+			x->asy[x->nasy++] = (struct asym){ l->ifindex, mine, best };
 		}
 	}
+	return true;
 }
 
 static struct finding *rpf_finding(struct report *r, const struct evidence *ev, const struct rpf *x)
@@ -262,7 +269,8 @@ static struct finding *rpf_finding(struct report *r, const struct evidence *ev, 
  * explains the drops. */
 static void rpf_evidence(struct finding *f, const struct evidence *ev, struct rpf *x)
 {
-	char ifn[IFNAMSIZ + 8], t1[192], t2[192];
+	char ifn[IFNAMSIZ + 8];
+	struct strbuf t1 = STRBUF_INIT, t2 = STRBUF_INIT;
 
 	if (x->drops >= 0 && ev->nsamples > 1)
 		finding_evidence(f, "/proc/net/netstat", "TcpExtIPReversePathFilter +%lld (%.1f/s)",
@@ -278,15 +286,16 @@ static void rpf_evidence(struct finding *f, const struct evidence *ev, struct rp
 		for (size_t k = 0; k < x->ndone; k++)
 			seen |= x->done[k] == x->asy[i].ifindex;
 		ifname(ev, x->asy[i].ifindex, ifn, sizeof(ifn));
-		if (!seen && x->ndone < 32) {
+		if (!seen && doctor_vec_room(&x->done, x->ndone, &x->cap_done, sizeof(*x->done))) {
 			x->done[x->ndone++] = x->asy[i].ifindex;
 			conf_evidence(f, ifn, "rp_filter", conf_eff(ev, ifn, "rp_filter", false));
 		}
 		finding_evidence(f, "RTM_GETROUTE", "%s: route %s loses to %s, so packets from there "
 				 "arriving on %s fail the check", ifn,
-				 route_text(ev, x->asy[i].mine, t1, sizeof(t1)),
-				 route_text(ev, x->asy[i].best, t2, sizeof(t2)), ifn);
+				 route_text(ev, x->asy[i].mine, &t1), route_text(ev, x->asy[i].best, &t2), ifn);
 	}
+	sb_free(&t1);
+	sb_free(&t2);
 	if (!x->nasy)
 		for (size_t i = 0; i < x->nstrict; i++) {
 			ifname(ev, x->strict[i], ifn, sizeof(ifn));
@@ -296,23 +305,32 @@ static void rpf_evidence(struct finding *f, const struct evidence *ev, struct rp
 
 static void rpf_fix(struct finding *f, const struct evidence *ev, const struct rpf *x)
 {
-	char cmd[512] = "", ifn[IFNAMSIZ + 8];
-	size_t o = 0;
+	struct strbuf cmd = STRBUF_INIT;
+	char ifn[IFNAMSIZ + 8];
 
-	for (size_t i = 0; i < x->ndone && o < sizeof(cmd); i++)
-		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%snet.ipv4.conf.%s.rp_filter=2",
-				      i ? " " : "", ifname(ev, x->done[i], ifn, sizeof(ifn)));
+	for (size_t i = 0; i < x->ndone; i++)
+		sb_printf(&cmd, "%snet.ipv4.conf.%s.rp_filter=2", i ? " " : "",
+			  ifname(ev, x->done[i], ifn, sizeof(ifn)));
 	if (x->nasy)
 		finding_fix(f, "loose mode on those interfaces: sysctl -w %s (max(all, IF) is what "
 			       "counts, so all may stay 1; persist in /etc/sysctl.d/). Loose mode only "
 			       "checks that the source is routable at all, so it stops less spoofing; "
 			       "the alternative is policy routing, so that traffic from each interface's "
 			       "address goes back out of it (ip rule add from ADDR table N; ip route add "
-			       "default via GW dev IF table N), which keeps strict mode passing.", cmd);
+			       "default via GW dev IF table N), which keeps strict mode passing.",
+			    cmd.buf ? cmd.buf : "");
 	else
 		finding_fix(f, "if these are legitimate packets, find the interface they arrive on "
 			       "(the kernel logs martians with net.ipv4.conf.all.log_martians=1) and "
 			       "route their sources through it, or set rp_filter=2 (loose) there.");
+	sb_free(&cmd);
+}
+
+static void rpf_free(struct rpf *x)
+{
+	free(x->asy);
+	free(x->strict);
+	free(x->done);
 }
 
 static void check_rpf(struct report *r, const struct evidence *ev)
@@ -333,13 +351,16 @@ static void check_rpf(struct report *r, const struct evidence *ev)
 	x.drops = ev_delta(ev, "TcpExtIPReversePathFilter");
 	x.rate = ev_rate(ev, "TcpExtIPReversePathFilter");
 	size_t nas = v4_addrs(ev, &as);
-	rpf_scan(&x, ev, rs, rules, as, nas);
+	bool ok = rpf_scan(&x, ev, rs, rules, as, nas);
 	free(as);
-	if (!x.nasy && (x.drops <= 0 || !x.nstrict))
-		return;
-	struct finding *f = rpf_finding(r, ev, &x);
-	rpf_evidence(f, ev, &x);
-	rpf_fix(f, ev, &x);
+	if (!ok)
+		rule_skip(r, "out of memory");
+	else if (x.nasy || (x.drops > 0 && x.nstrict)) {
+		struct finding *f = rpf_finding(r, ev, &x);
+		rpf_evidence(f, ev, &x);
+		rpf_fix(f, ev, &x);
+	}
+	rpf_free(&x);
 }
 
 DOCTOR_RULE(rp_filter_asymmetric, .id = "rp-filter-asymmetric", .area = "multi-nic",
@@ -370,87 +391,108 @@ static bool same_subnet(const struct v4addr *x, const struct v4addr *y)
 	return plen > 0 && plen < 32 && prefix_contains(AF_INET, x->a, plen, y->a);
 }
 
+/* One interface of a subnet shared by several, with its ARP settings. */
+struct arp_if {
+	int ifindex;
+	struct confpair flt, ign, ann;
+};
+
+/* The interfaces holding addresses in as[i]'s subnet (as[i..n)), once
+ * each, into v; their count. members: the addresses. */
+static size_t arp_group(const struct evidence *ev, const struct v4addr *as, size_t n, size_t i,
+			struct arp_if *v, size_t *members)
+{
+	char ifn[IFNAMSIZ + 8];
+	size_t ifs = 0;
+
+	*members = 0;
+	for (size_t j = i; j < n; j++) {
+		if (j != i && !same_subnet(&as[i], &as[j]))
+			continue;
+		++*members;
+		bool dup = false;
+		for (size_t k = 0; k < ifs; k++)
+			dup |= v[k].ifindex == as[j].ifindex;
+		if (!dup)
+			v[ifs++].ifindex = as[j].ifindex;
+	}
+	for (size_t k = 0; k < ifs && ifs >= 2; k++) {
+		ifname(ev, v[k].ifindex, ifn, sizeof(ifn));
+		v[k].flt = conf_eff(ev, ifn, "arp_filter", true);
+		v[k].ign = conf_eff(ev, ifn, "arp_ignore", false);
+		v[k].ann = conf_eff(ev, ifn, "arp_announce", false);
+	}
+	return ifs;
+}
+
+/* The finding for the subnet of as[i], shared by the interfaces v[0..ifs). */
+static void arp_finding(struct report *r, const struct evidence *ev, const struct v4addr *as, size_t n,
+			size_t i, const struct arp_if *v, size_t ifs, size_t members)
+{
+	char ifn[IFNAMSIZ + 8], net[INET_ADDRSTRLEN];
+	uint8_t pfx[4] = { 0 };
+	unsigned plen = as[i].plen;
+
+	for (size_t j = i + 1; j < n; j++)
+		if (same_subnet(&as[i], &as[j]) && as[j].plen < plen)
+			plen = as[j].plen;
+	for (unsigned b = 0; b < plen; b++)
+		pfx[b / 8] |= (uint8_t)(as[i].a[b / 8] & (0x80 >> (b % 8)));
+	inet_ntop(AF_INET, pfx, net, sizeof(net));
+	struct finding *f = finding_add(r, SEV_WARNING, "%zu interfaces have addresses in %s/%u "
+					"with arp_filter off: any of them may answer ARP for the "
+					"others' addresses (ARP flux)", ifs, net, plen);
+	for (size_t j = i; j < n; j++)
+		if (j == i || same_subnet(&as[i], &as[j]))
+			finding_evidence(f, "RTM_GETADDR", "%s: %s/%u",
+					 ifname(ev, as[j].ifindex, ifn, sizeof(ifn)), as[j].text, as[j].plen);
+	struct strbuf cmd = STRBUF_INIT;
+	for (size_t k = 0; k < ifs; k++) {
+		ifname(ev, v[k].ifindex, ifn, sizeof(ifn));
+		conf_evidence(f, ifn, "arp_filter", v[k].flt);
+		conf_evidence(f, ifn, "arp_ignore", v[k].ign);
+		conf_evidence(f, ifn, "arp_announce", v[k].ann);
+		sb_printf(&cmd, "%snet.ipv4.conf.%s.arp_filter=1", k ? " " : "", ifn);
+	}
+	finding_value(f, "interfaces", (double)ifs);
+	finding_value(f, "addresses", (double)members);
+	finding_fix(f, "sysctl -w %s, so each interface answers only for addresses the kernel "
+		       "would route out of it (pair it with policy routing per address, since "
+		       "arp_filter consults the routes); or sysctl -w net.ipv4.conf.all.arp_ignore=1 "
+		       "net.ipv4.conf.all.arp_announce=2, so an interface answers only for its own "
+		       "addresses and announces only them. Persist in /etc/sysctl.d/. Bonding the "
+		       "NICs is the cleaner design when they share one segment.", cmd.buf);
+	sb_free(&cmd);
+}
+
 static void check_arp_flux(struct report *r, const struct evidence *ev)
 {
 	struct v4addr *as = NULL;
-	char ifn[IFNAMSIZ + 8];
 
 	if (!ev->have_links || !ev->have_addrs)
 		return rule_skip(r, "no interfaces or addresses (RTM_GETLINK, RTM_GETADDR)");
 	size_t n = v4_addrs(ev, &as);
 	bool *used = calloc(n ? n : 1, sizeof(*used));
-	if (!used) {
+	struct arp_if *v = calloc(n ? n : 1, sizeof(*v)); /* an interface per address at most */
+	if (!used || !v) {
+		free(used);
+		free(v);
 		free(as);
 		return rule_skip(r, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (used[i])
 			continue;
-		/* the group: addresses in i's subnet on other interfaces */
-		size_t members = 0, ifs = 0, flux = 0;
-		int seen[16];
-		for (size_t j = i; j < n; j++) {
-			if (j != i && !same_subnet(&as[i], &as[j]))
-				continue;
-			members++;
-			bool dup = false;
-			for (size_t k = 0; k < ifs; k++)
-				dup |= seen[k] == as[j].ifindex;
-			if (!dup && ifs < 16)
-				seen[ifs++] = as[j].ifindex;
-		}
-		if (ifs < 2)
-			continue;
-		struct confpair flt[16], ign[16], ann[16];
-		for (size_t k = 0; k < ifs; k++) {
-			ifname(ev, seen[k], ifn, sizeof(ifn));
-			flt[k] = conf_eff(ev, ifn, "arp_filter", true);
-			ign[k] = conf_eff(ev, ifn, "arp_ignore", false);
-			ann[k] = conf_eff(ev, ifn, "arp_announce", false);
-			flux += flt[k].eff == 0 && ign[k].eff == 0;
-		}
+		size_t members, ifs = arp_group(ev, as, n, i, v, &members), flux = 0;
 		for (size_t j = i; j < n; j++)
 			if (j == i || same_subnet(&as[i], &as[j]))
 				used[j] = true;
-		if (!flux)
-			continue;
-		char net[INET_ADDRSTRLEN];
-		uint8_t pfx[4] = { 0 };
-		unsigned plen = as[i].plen;
-		for (size_t j = i + 1; j < n; j++)
-			if (same_subnet(&as[i], &as[j]) && as[j].plen < plen)
-				plen = as[j].plen;
-		for (unsigned b = 0; b < plen; b++)
-			pfx[b / 8] |= (uint8_t)(as[i].a[b / 8] & (0x80 >> (b % 8)));
-		inet_ntop(AF_INET, pfx, net, sizeof(net));
-		struct finding *f = finding_add(r, SEV_WARNING, "%zu interfaces have addresses in %s/%u "
-						"with arp_filter off: any of them may answer ARP for the "
-						"others' addresses (ARP flux)", ifs, net, plen);
-		for (size_t j = i; j < n; j++)
-			if (j == i || same_subnet(&as[i], &as[j]))
-				finding_evidence(f, "RTM_GETADDR", "%s: %s/%u",
-						 ifname(ev, as[j].ifindex, ifn, sizeof(ifn)), as[j].text,
-						 as[j].plen);
-		char cmd[512] = "";
-		size_t o = 0;
-		for (size_t k = 0; k < ifs; k++) {
-			ifname(ev, seen[k], ifn, sizeof(ifn));
-			conf_evidence(f, ifn, "arp_filter", flt[k]);
-			conf_evidence(f, ifn, "arp_ignore", ign[k]);
-			conf_evidence(f, ifn, "arp_announce", ann[k]);
-			if (o < sizeof(cmd))
-				o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%snet.ipv4.conf.%s.arp_filter=1",
-						      k ? " " : "", ifn);
-		}
-		finding_value(f, "interfaces", (double)ifs);
-		finding_value(f, "addresses", (double)members);
-		finding_fix(f, "sysctl -w %s, so each interface answers only for addresses the kernel "
-			       "would route out of it (pair it with policy routing per address, since "
-			       "arp_filter consults the routes); or sysctl -w net.ipv4.conf.all.arp_ignore=1 "
-			       "net.ipv4.conf.all.arp_announce=2, so an interface answers only for its own "
-			       "addresses and announces only them. Persist in /etc/sysctl.d/. Bonding the "
-			       "NICs is the cleaner design when they share one segment.", cmd);
+		for (size_t k = 0; k < ifs && ifs >= 2; k++)
+			flux += v[k].flt.eff == 0 && v[k].ign.eff == 0;
+		if (flux)
+			arp_finding(r, ev, as, n, i, v, ifs, members);
 	}
+	free(v);
 	free(used);
 	free(as);
 }
@@ -489,7 +531,8 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 	const struct rt_routes *rs;
 	const struct route_rules *rules;
 	struct v4addr *as = NULL;
-	char ifn[IFNAMSIZ + 8], t[192], gw[INET_ADDRSTRLEN];
+	char ifn[IFNAMSIZ + 8], dev[IFNAMSIZ + 8], gw[INET_ADDRSTRLEN];
+	struct strbuf t = STRBUF_INIT;
 	int err;
 
 	if (!ev->have_links || !ev->have_addrs)
@@ -535,10 +578,10 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 						a->text, a->plen, ifn);
 		finding_evidence(f, "RTM_GETADDR", "%s: %s/%u", ifn, a->text, a->plen);
 		finding_evidence(f, "RTM_GETROUTE", "default route (main table): %s",
-				 route_text(ev, def, t, sizeof(t)));
+				 route_text(ev, def, &t));
 		if (own_def)
 			finding_evidence(f, "RTM_GETROUTE", "%s's own default route is not used: %s", ifn,
-					 route_text(ev, own_def, t, sizeof(t)));
+					 route_text(ev, own_def, &t));
 		size_t extra = 0;
 		for (size_t j = 0; j < rules->n; j++)
 			extra += rules->v[j].family == AF_INET && !route_rule_is_builtin(&rules->v[j]);
@@ -555,8 +598,9 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 			       "%s then leave through %s, whatever the main table says; without it, "
 			       "the upstream of %s must route them back, and strict rp_filter or "
 			       "stateful firewalls there drop them.", g, ifn, table, a->text, table,
-			    1000 + (unsigned)a->ifindex, a->text, ifn, ifname(ev, def->nh[0].oif, t, sizeof(t)));
+			    1000 + (unsigned)a->ifindex, a->text, ifn, ifname(ev, def->nh[0].oif, dev, sizeof(dev)));
 	}
+	sb_free(&t);
 	free(as);
 }
 

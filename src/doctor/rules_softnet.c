@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <linux/if_arp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { MAX_CPU_LINES = 8 };
@@ -186,7 +187,7 @@ static const struct rule_threshold onecpu_thr[] = {
 
 static void check_one_cpu(struct report *r, const struct evidence *ev)
 {
-	char mask[96], why[160] = "";
+	char why[160] = "";
 
 	if (!ev->have_softnet)
 		return rule_skip(r, "no /proc/net/softnet_stat");
@@ -208,8 +209,8 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 
 	/* RPS on the links that received: any non-zero mask means it is in use */
 	const struct rtnl_links *la = &ev->links[0], *lb = &ev->links[ev->nsamples - 1];
-	struct { const struct rtnl_link *l; uint64_t rx; struct link_rps rps; } seen[8];
-	size_t nseen = 0, known = 0;
+	struct { const struct rtnl_link *l; uint64_t rx; struct link_rps rps; } *seen = NULL;
+	size_t nseen = 0, cap_seen = 0, known = 0;
 	for (size_t i = 0; i < lb->n; i++) {
 		const struct rtnl_link *l = &lb->v[i], *p = rtnl_link_by_index(la, l->ifindex);
 		if (l->type == ARPHRD_LOOPBACK || !p || !l->has_stats || !p->has_stats ||
@@ -217,8 +218,10 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 			continue;
 		struct link_rps rps;
 		int err = ev_rps(ev, l, &rps);
-		if (err == 0 && rps.enabled)
+		if (err == 0 && rps.enabled) {
+			free(seen);
 			return; /* RPS is in use: the concentration is something else */
+		}
 		if (err) {
 			if (!why[0])
 				snprintf(why, sizeof(why), "/sys/class/net/%s/queues/rx-*/rps_cpus %s",
@@ -226,14 +229,16 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 					 : ev->live ? "is unreadable" : "is not in the snapshot");
 			continue;
 		}
+		if (!doctor_vec_room(&seen, nseen, &cap_seen, sizeof(*seen)))
+			break;
 		known++;
-		if (nseen < sizeof(seen) / sizeof(seen[0]))
-			seen[nseen++] = (typeof(seen[0])){ l, l->stats.rx_packets - p->stats.rx_packets, rps };
+		seen[nseen++] = (typeof(seen[0])){ l, l->stats.rx_packets - p->stats.rx_packets, rps };
 	}
 	if (!known) {
 		if (why[0])
 			rule_skip(r, "one CPU did %.0f%% of the receive work, but RPS settings are unknown: %s",
 				  share * 100, why);
+		free(seen);
 		return;
 	}
 	const struct ev_cpu *c = &cpus[top];
@@ -255,12 +260,19 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 	finding_value(f, "packets_per_s", pps);
 	finding_value(f, "cpu", c->cpu);
 	const char *ifn = nseen ? seen[0].l->name : "IFACE";
+	/* a 32-bit word per 32 CPUs: eight hex digits and a comma each */
+	size_t mask_len = ((n + 31) / 32) * 9 + 16;
+	char *mask = malloc(mask_len);
+	if (!mask)
+		abort();
 	finding_fix(f, "with a multi-queue NIC, use RSS first: ethtool -L %s combined %zu and spread "
 		       "its IRQs (irqbalance, /proc/irq/N/smp_affinity). Otherwise turn RPS on: echo %s "
 		       "> /sys/class/net/%s/queues/rx-0/rps_cpus (each rx queue; CPUs on the NIC's NUMA "
 		       "node), and RFS with net.core.rps_sock_flow_entries. RPS costs an "
 		       "inter-processor interrupt per batch and some cache traffic.",
-		    ifn, n, link_rps_mask_all((unsigned)n, mask, sizeof(mask)), ifn);
+		    ifn, n, link_rps_mask_all((unsigned)n, mask, mask_len), ifn);
+	free(mask);
+	free(seen);
 }
 
 DOCTOR_RULE(softnet_one_cpu, .id = "softnet-one-cpu", .area = "softnet",

@@ -495,6 +495,14 @@ static int key_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Sorted by key_cmp; an empty list (v may be NULL) is left alone: qsort()
+ * of a null pointer is undefined even for no elements. */
+static void eph_sort(struct eph *e)
+{
+	if (e->n)
+		qsort(e->v, e->n, sizeof(e->v[0]), key_cmp);
+}
+
 /* "8080,9000-9010" into a bitmap of reserved ports. */
 static void parse_ports(const char *s, uint8_t *map)
 {
@@ -592,8 +600,7 @@ static bool eph_collect(const struct evidence *ev, struct eph_scan *x)
 		    !eph_add(e, s->family, s->state, s->sport, s->dport, s->src, s->dst))
 			return false;
 	}
-	if (e->n)
-		qsort(e->v, e->n, sizeof(e->v[0]), key_cmp);
+	eph_sort(e);
 	size_t most = eph_busiest(e);
 	x->tw_total = ev->have_sockstat ? sockstat_get(&ev->sockstat, "TCP", "tw") : -1;
 	if (x->tw_total != 0 &&
@@ -606,7 +613,7 @@ static bool eph_collect(const struct evidence *ev, struct eph_scan *x)
 				     tw[i].dst))
 				return false;
 		x->tw_read = tw != NULL;
-		qsort(e->v, e->n, sizeof(e->v[0]), key_cmp);
+		eph_sort(e);
 	}
 	return true;
 }

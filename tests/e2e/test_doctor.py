@@ -198,6 +198,12 @@ def test_only_skip_set_and_explain(netns):
     assert p.returncode == 3 and "no rule or area 'bogus'" in p.stderr
 
 
+def test_summary_names_every_area(netns):
+    """'nic' is not lost because 'multi-nic' contains it."""
+    out = run(["doctor", "-i", "0", "--only", "multi-nic,nic"], ns=netns.name, check=False).stdout
+    assert out.splitlines()[0].endswith("checks (multi-nic, nic)."), out
+
+
 @pytest.mark.parametrize("args,msg", [
     (["doctor", "--bogus"], "--bogus: not an option of 'doctor'"),
     (["doctor", "-i", "x"], "-i: 'x' is not a number of seconds from 0 to 3600"),

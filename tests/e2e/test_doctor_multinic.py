@@ -202,6 +202,57 @@ def test_two_nics_in_one_subnet_is_arp_flux(netns, netns_factory):
     assert "arp-flux" not in [f["id"] for f in doctor(netns.name)[0]]
 
 
+def many_nics(ns, names, addr, routes=()):
+    """Veths named names (up, address addr(i)) whose peers stay down in ns;
+    routes(i, name) gives `ip route add` arguments. One ip -batch."""
+    cmds = []
+    for i, name in enumerate(names):
+        cmds += [f"link add {name} type veth peer name p{name[-12:]}",
+                 f"addr add {addr(i)} dev {name}", f"link set {name} up"]
+        cmds += [f"route add {r}" for r in routes(i, name)] if routes else []
+    ns.exec(["ip", "-batch", "-"], input="\n".join(cmds) + "\n")
+
+
+def test_arp_flux_counts_every_interface(netns):
+    """20 interfaces with 15-character names in one subnet: all counted, all
+    listed, the fix names each (no fixed arrays or buffers in the finding)."""
+    names = [f"arp-flux-nic-{i:02d}" for i in range(20)]
+    sysctl(netns, "net.ipv4.conf.all.arp_filter=0", "net.ipv4.conf.all.arp_ignore=0",
+           "net.ipv4.conf.all.arp_announce=0")
+    many_nics(netns, names, lambda i: f"10.65.0.{i + 1}/24")
+    findings, summary, rc = doctor(netns.name, ["--only", "arp-flux"])
+    f = only(findings, "arp-flux")
+    assert f["summary"].startswith("20 interfaces have addresses in 10.65.0.0/24 with arp_filter off")
+    assert f["values"] == {"interfaces": 20, "addresses": 20}
+    ev = values(f)
+    for i, name in enumerate(names):
+        assert f"{name}: 10.65.0.{i + 1}/24" in ev
+        assert (f"{name}: net.ipv4.conf.all.arp_announce = 0, net.ipv4.conf.{name}.arp_announce = 0 "
+                "(in effect: 0)") in ev
+    assert f["fix"].startswith("sysctl -w " + " ".join(f"net.ipv4.conf.{n}.arp_filter=1" for n in names)
+                               + ", so each interface answers only")
+    assert f["fix"].endswith("Bonding the NICs is the cleaner design when they share one segment.")
+
+
+def test_rp_filter_lists_every_asymmetric_route(netns):
+    """40 strict uplinks, a default route each: 39 lose to the best metric.
+    Each is evidence and each interface is in the fix."""
+    names = [f"rpf-uplink-{i:02d}" for i in range(40)]
+    sysctl(netns, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=1")
+    many_nics(netns, names, lambda i: f"10.66.{i}.1/24",
+              lambda i, n: [f"default via 10.66.{i}.2 dev {n} metric {100 + i}"])
+    findings, summary, rc = doctor(netns.name, ["--only", "rp-filter-asymmetric"])
+    f = only(findings, "rp-filter-asymmetric")
+    assert f["values"]["asymmetric_routes"] == 39
+    ev = values(f)
+    for i, n in enumerate(names[1:], 1):
+        assert (f"{n}: route default via 10.66.{i}.2 dev {n} metric {100 + i} loses to default via "
+                f"10.66.0.2 dev rpf-uplink-00 metric 100, so packets from there arriving on {n} "
+                "fail the check") in ev
+    assert ("sysctl -w " + " ".join(f"net.ipv4.conf.{n}.rp_filter=2" for n in names[1:])
+            + " (max(all, IF)") in f["fix"]
+
+
 def test_different_subnets_or_one_nic_no_arp_flux(netns, netns_factory):
     p, q = netns_factory(), netns_factory()
     link(netns, p, "nic0", "10.62.1.1/24", "10.62.1.11/24")

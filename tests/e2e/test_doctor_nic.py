@@ -394,6 +394,29 @@ def test_one_cpu_does_all_receive_work(netns_factory, tmp_path):
     assert of(doctor(["--from", str(snap)])[0], "softnet-one-cpu") == []
 
 
+def test_one_cpu_lists_every_receiving_interface(netns_factory, tmp_path):
+    """Twelve interfaces receive between the samples: each is evidence (the
+    rule kept eight)."""
+    a, b = netns_factory(), netns_factory()
+    names = [f"rx-nic-{i:02d}" for i in range(12)]
+    subprocess.run(["ip", "-batch", "-"], check=True, text=True, input="".join(
+        f"link add {n} netns {a.name} type veth peer name tx{n[2:]} netns {b.name}\n" for n in names))
+    for ns, host in ((a, 1), (b, 2)):
+        ns.exec(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
+        ns.exec(["ip", "-batch", "-"], input="".join(
+            f"addr add 10.67.{i}.{host}/24 dev {n if host == 1 else 'tx' + n[2:]}\n"
+            f"link set {n if host == 1 else 'tx' + n[2:]} up\n" for i, n in enumerate(names)))
+    send_all = ("import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                f"for i in range({len(names)}): s.sendto(b'x',('10.67.%d.1' % i,9999))\n")
+    snap = tmp_path / "rx.nlsnap"
+    s = record(a, snap, between=lambda: b.exec([PY, "-c", send_all]))
+    bump_softnet(s, {0: {0: 50000}, 1: {0: 100}})
+    s.save(str(snap))
+    f = one(doctor(["--from", str(snap)])[0], "softnet-one-cpu")
+    listed = [v.split(":")[0] for v in evidence(f) if ": rx +" in v and "rps_cpus 0 on" in v]
+    assert sorted(listed) == names, evidence(f)
+
+
 def test_live_rps_reading(netns_factory):
     """Live, the rule reads rps_cpus through the namespace's sysfs. Softnet is
     host-wide, so the thresholds go to zero: any receive work qualifies."""

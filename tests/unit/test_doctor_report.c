@@ -75,7 +75,7 @@ static void run_awkward(struct fixture *x)
 	memset(x, 0, sizeof(*x));
 	x->ev.nsamples = 2;
 	x->ev.interval = 1.5;
-	snprintf(x->ev.missing, sizeof(x->ev.missing), "sockets (\"denied\")");
+	sb_puts(&x->ev.missing, "sockets (\"denied\")");
 	x->only[0] = "test-awkward";
 	x->cfg.only = x->only;
 	x->r = report_new(&x->cfg);
@@ -225,6 +225,7 @@ static void test_json_is_valid_with_nan_and_escapes(void **state)
 	assert_non_null(strstr(out, "\"not_read\":\"sockets (\\\"denied\\\")\"}}\n"));
 	free(out);
 	report_free(x.r);
+	sb_free(&x.ev.missing);
 	out_set_format(OUT_TEXT);
 }
 
@@ -254,6 +255,7 @@ static void test_prometheus_nan_and_labels(void **state)
 	}
 	free(out);
 	report_free(x.r);
+	sb_free(&x.ev.missing);
 }
 
 static char *label(const char *s)

@@ -13,10 +13,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "base/strbuf.h"
 #include "doctor/doctor.h"
 #include "sources/host.h"
 #include "sources/snapshot.h"
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,27 @@
 struct over {
 	int sample; /* 0, 1, or -1 for both */
 	const char *path, *text;
+	uint16_t cut_dump; /* path NULL: this rtnetlink dump (AF_INET) of the fixture
+			    * is cut inside its second message, as a truncated read */
 };
+
+/* The record's data, or for a dump an override cuts, its first message and
+ * 20 bytes of the next. */
+static uint32_t kept_len(const struct snap_rec *r, const struct over *ov, size_t nov)
+{
+	unsigned char key[8];
+
+	for (size_t i = 0; i < nov; i++) {
+		size_t kl = snap_dump_key(key, NETLINK_ROUTE, ov[i].cut_dump, AF_INET, 0);
+		if (ov[i].path || r->kind != SNAP_NLDUMP || r->key_len != kl || memcmp(r->key, key, kl) ||
+		    (ov[i].sample >= 0 && (uint32_t)ov[i].sample != r->sample))
+			continue;
+		const struct nlmsghdr *h = r->data;
+		assert_true(r->data_len > NLMSG_ALIGN(h->nlmsg_len) + 20);
+		return NLMSG_ALIGN(h->nlmsg_len) + 20;
+	}
+	return r->data_len;
+}
 
 static struct host *open_fixture(const char *name, const struct over *ov, size_t nov)
 {
@@ -43,7 +66,7 @@ static struct host *open_fixture(const char *name, const struct over *ov, size_t
 	assert_non_null(f);
 	assert_int_equal(snap_begin(&w, f, base.created_ns), 0);
 	for (size_t i = 0; i < nov; i++)
-		for (int s = 0; s < 2; s++)
+		for (int s = 0; s < 2 && ov[i].path; s++)
 			if (ov[i].sample < 0 || ov[i].sample == s)
 				assert_int_equal(snap_add(&w, SNAP_FILE, (uint32_t)s, ov[i].path,
 							  strlen(ov[i].path), ov[i].text,
@@ -51,7 +74,7 @@ static struct host *open_fixture(const char *name, const struct over *ov, size_t
 	for (size_t i = 0; i < base.nrecs; i++) {
 		const struct snap_rec *r = &base.recs[i];
 		assert_int_equal(snap_add(&w, r->kind, r->sample, r->key, r->key_len, r->data,
-					  r->data_len), 0);
+					  kept_len(r, ov, nov)), 0);
 	}
 	assert_int_equal(snap_finish(&w), 0);
 	fclose(f);
@@ -623,6 +646,34 @@ static void test_softnet_one_cpu(void **state)
 	run_free(&x);
 }
 
+/* 400 CPUs, cpu0 doing all the work: the fix's RPS mask covers all 400
+ * (13 words: "ffff" then twelve of ffffffff), however long it gets. */
+static void test_softnet_one_cpu_many_cpus(void **state)
+{
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT, want = STRBUF_INIT;
+	struct run x;
+	(void)state;
+	for (unsigned cpu = 0; cpu < 400; cpu++) {
+		sb_printf(&before, "00010000 0 0 0 0 0 0 0 0 0 0 0 %08x 0 0\n", cpu);
+		sb_printf(&after, "%08x 0 0 0 0 0 0 0 0 0 0 0 %08x 0 0\n", cpu ? 0x10000 : 0x14e20, cpu);
+	}
+	const struct over many[] = { { 0, "/proc/net/softnet_stat", before.buf },
+				     { 1, "/proc/net/softnet_stat", after.buf } };
+	sb_puts(&want, "echo ffff");
+	for (int w = 0; w < 12; w++)
+		sb_puts(&want, ",ffffffff");
+	sb_puts(&want, " > /sys/class/net/");
+	const struct finding *f = run_rule(&x, "traffic.nlsnap", "softnet-one-cpu", many, N(many));
+	expect(f, SEV_INFO);
+	assert_non_null(strstr(finding_fix_text(f), "combined 400 "));
+	if (!strstr(finding_fix_text(f), want.buf))
+		fail_msg("no '%s' in %s", want.buf, finding_fix_text(f));
+	run_free(&x);
+	sb_free(&before);
+	sb_free(&after);
+	sb_free(&want);
+}
+
 /* ---- several NICs (multinic.nlsnap) ---- */
 
 #define RPF(n) "TcpExt: IPReversePathFilter\nTcpExt: " #n "\n"
@@ -714,6 +765,67 @@ static void test_no_policy_routing(void **state)
 	run_free(&x);
 }
 
+/* A route dump cut short: the rules that need routes say so, and the
+ * routes parsed before the cut are freed (the ASan build checks). */
+static void test_truncated_route_dump(void **state)
+{
+	static const struct over cut[] = { { .sample = -1, .cut_dump = RTM_GETROUTE } };
+	struct run x;
+	(void)state;
+	assert_null(run_rule(&x, "multinic.nlsnap", "rp-filter-asymmetric", cut, 1));
+	assert_string_equal(report_skip_reason(x.r, "rp-filter-asymmetric"),
+			    "no IPv4 routes (RTM_GETROUTE: Bad message)");
+	run_free(&x);
+	assert_null(run_rule(&x, "multinic.nlsnap", "no-policy-routing", cut, 1));
+	assert_non_null(report_skip_reason(x.r, "no-policy-routing"));
+	run_free(&x);
+}
+
+/* ephemeral-ports with no connection at all but TIME-WAITs counted: the
+ * empty list is not sorted (qsort of NULL is undefined; the UBSan build
+ * checks). */
+static void test_ephemeral_ports_nothing_to_sort(void **state)
+{
+	static const struct over tw[] = {
+		{ -1, "/proc/net/sockstat", SOCKSTAT(0, 5) },
+		{ -1, "/proc/sys/net/ipv4/ip_local_port_range", "40000\t40009\n" },
+	};
+	struct run x;
+	(void)state;
+	assert_null(run_rule(&x, "clean.nlsnap", "ephemeral-ports", tw, N(tw)));
+	assert_null(report_skip_reason(x.r, "ephemeral-ports"));
+	run_free(&x);
+}
+
+/* A snapshot holding nothing but its samples: everything doctor reads is
+ * missing, and the report says all of it (the last item included). */
+static void test_nothing_read_is_all_said(void **state)
+{
+	struct snap_writer w;
+	struct snapshot *snap = malloc(sizeof(*snap));
+	struct evidence ev;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	(void)state;
+
+	FILE *f = open_memstream(&buf, &len);
+	assert_true(f && snap);
+	assert_int_equal(snap_begin(&w, f, 0), 0);
+	assert_int_equal(snap_add_host_meta(&w, 1000, 2), 0);
+	assert_int_equal(snap_finish(&w), 0);
+	fclose(f);
+	assert_int_equal(snap_parse(snap, (unsigned char *)buf, len, err, sizeof(err)), 0);
+	struct host *h = host_recorded(snap);
+	assert_non_null(h);
+	assert_int_equal(evidence_gather(&ev, h, 0), 0);
+	assert_true(ev.missing.len > 512);
+	assert_non_null(strstr(ev.missing.buf, "interfaces (RTM_GETLINK)"));
+	const char *end = "; /proc/net/sockstat (No such file or directory)";
+	assert_string_equal(ev.missing.buf + ev.missing.len - strlen(end), end);
+	evidence_free(&ev);
+	host_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,9 +851,13 @@ int main(void)
 		cmocka_unit_test(test_qdisc_drops),
 		cmocka_unit_test(test_qdisc_bufferbloat),
 		cmocka_unit_test(test_softnet_one_cpu),
+		cmocka_unit_test(test_softnet_one_cpu_many_cpus),
 		cmocka_unit_test(test_rp_filter_asymmetric),
 		cmocka_unit_test(test_arp_flux),
 		cmocka_unit_test(test_no_policy_routing),
+		cmocka_unit_test(test_truncated_route_dump),
+		cmocka_unit_test(test_ephemeral_ports_nothing_to_sort),
+		cmocka_unit_test(test_nothing_read_is_all_said),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
