@@ -305,7 +305,7 @@ int out_finish(int status)
 	err = stdout_error();
 	if (!err)
 		return status;
-	out_error("writing the output: %s (free space or fix where stdout goes)", strerror(err));
+	out_error("writing output: %s (free space or fix where stdout goes)", strerror(err));
 	return status ? status : EXIT_FAIL;
 }
 
