@@ -123,6 +123,8 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int i;
 
+	out_stdout_init();
+
 	/* busybox style: a symlink named after a command runs that command */
 	if (strcmp(self, "netlens") != 0) {
 		const struct command *c;

@@ -205,7 +205,7 @@ int opts_ulong(const struct opts *p, unsigned long min, unsigned long max, unsig
 	char *end;
 
 	errno = 0;
-	*v = strtoul(a, &end, 0);
+	*v = strtoul(a, &end, 10); /* decimal only: 010 is ten, 0x10 is refused */
 	if (!*a || *a == '-' || *a == '+' || *a == ' ' || errno || *end || *v < min || *v > max)
 		return opts_fail(p, "'%s' is not a whole number from %lu to %lu", a, min, max);
 	return 0;

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +191,77 @@ static void message_record(FILE *f, const char *key, const char *msg)
 	sb_free(&sb);
 }
 
+/* ---- stdout: each write's outcome kept, with its errno ---- */
+
+/* The errno of stdout's first failed write (0: none yet). After it, every
+ * write fails at once: a tracer stopped by a signal while blocked on a full
+ * pipe must not block again on its closing records. */
+static int stdout_errno;
+
+static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (!stdout_errno && done < n) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+		if (w < 0)
+			stdout_errno = errno; /* EINTR: a stop signal came (tracers) */
+		else
+			done += (size_t)w;
+	}
+	if (stdout_errno) {
+		errno = stdout_errno;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+void out_stdout_init(void)
+{
+	static const cookie_io_functions_t io = { .write = stdout_write };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	signal(SIGPIPE, SIG_IGN); /* a reader gone is EPIPE, seen where it matters */
+	if (!f)
+		return; /* stdio's own stdout: errors still seen, their errno may be stale */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(f, NULL, _IOLBF, BUFSIZ);
+	stdout = f;
+}
+
+static bool stdout_failed(void) { return stdout_errno || ferror(stdout); }
+
+bool out_flush(void)
+{
+	fflush(stdout);
+	return !stdout_failed();
+}
+
+bool out_stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO };
+
+	if (stdout_failed())
+		return true;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
+		stdout_errno = EPIPE; /* the reader went away: nothing will be read */
+		return true;
+	}
+	return false;
+}
+
+/* Why stdout failed: its errno, or 0 when it did not (or the failure is a
+ * way of ending, not an error: EPIPE, EINTR). */
+static int stdout_error(void)
+{
+	int err = stdout_errno;
+
+	if (!err && ferror(stdout))
+		err = errno ? errno : EIO; /* stdio's own stream: the last errno */
+	return err == EPIPE || err == EINTR ? 0 : err;
+}
+
 int out_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -198,8 +271,10 @@ int out_error(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (format == OUT_JSON) {
-		message_record(stdout, "error", msg);
-		fflush(stdout);
+		/* stdout unusable: the error record goes where it can be read */
+		FILE *f = stdout_failed() ? stderr : stdout;
+		message_record(f, "error", msg);
+		fflush(f);
 	} else {
 		fflush(stdout);
 		fprintf(stderr, "netlens: error: %s\n", msg);
@@ -224,13 +299,14 @@ void out_warn(const char *fmt, ...)
 
 int out_finish(int status)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno == EPIPE)
-			return status;
-		fprintf(stderr, "netlens: error: writing output: %s\n", strerror(errno));
-		return status ? status : EXIT_FAIL;
-	}
-	return status;
+	int err;
+
+	fflush(stdout);
+	err = stdout_error();
+	if (!err)
+		return status;
+	out_error("writing output: %s (free space or fix where stdout goes)", strerror(err));
+	return status ? status : EXIT_FAIL;
 }
 
 /* ---- tables ---- */

@@ -38,8 +38,8 @@
  * All JSON punctuation and escaping, in rows and records, is base/json.c's.
  *
  * Errors: out_error() writes `netlens: error: ...` to stderr, or
- * `{"error": "..."}` to stdout in JSON mode, and returns the exit status to
- * use. Library code never prints: it returns -errno and the command reports.
+ * `{"error": "..."}` to stdout in JSON mode (to stderr once stdout has
+ * failed), and returns the exit status to use. Library code never prints: it returns -errno and the command reports.
  */
 #ifndef NETLENS_OUTPUT_H
 #define NETLENS_OUTPUT_H
@@ -62,7 +62,20 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 int out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Flushes stdout and reports a write error (EPIPE is not an error). */
+/* stdout for every command (main, first): its writes keep their errno, and
+ * SIGPIPE is ignored, so a reader that went away is EPIPE where the
+ * writer checks instead of a kill. */
+void out_stdout_init(void);
+/* Flushes stdout; false once a write to it has failed (a stream stops). */
+bool out_flush(void);
+/* True when stdout has failed, or nothing will read it any more (its pipe's
+ * reader is gone, a hang-up): a stream with no event to write stops at its
+ * next wake-up, not only at its next write. */
+bool out_stdout_gone(void);
+/* Flushes stdout and reports a write error once, with the errno of the
+ * write that failed; a reader gone (EPIPE) or a write cut by a stop signal
+ * (EINTR) ends the output quietly. Returns status, or EXIT_FAIL after an
+ * error. */
 int out_finish(int status);
 
 enum out_col_flags {

@@ -246,11 +246,12 @@ static int run(struct ifs_ctx *c, long count)
 		if (n > 1 && !out_is_json())
 			putchar('\n');
 		print(c, prev, cur);
-		fflush(stdout);
 		sample_free(prev);
 		struct ifs_sample *tmp = prev;
 		prev = cur;
 		cur = tmp;
+		if (!out_flush()) /* the reader went away, or a write failed: out_finish says */
+			break;
 	}
 	sample_free(prev);
 	free(c->speed);

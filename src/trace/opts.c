@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 const struct opt trace_owner_rows[] = {
 	{ 'p', "pid", "PID", "only sockets owned by process PID" },
@@ -89,6 +91,15 @@ bad:
 	return opts_fail(p, "expected PORT[,PORT...] (1-65535), got '%s'", arg);
 }
 
+/* True when path is on a file system of type magic (statfs). Another
+ * check of nsfs paths lives in sources/netns.c (state commands). */
+static bool on_fs(const char *path, long magic)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && (long)fs.f_type == magic;
+}
+
 /* NAME (ip netns), PATH (/proc/PID/ns/net, /run/netns/x) or an inode. */
 static int parse_netns(const struct opts *p, __u32 *inum)
 {
@@ -97,9 +108,12 @@ static int parse_netns(const struct opts *p, __u32 *inum)
 	unsigned long v;
 	char *end;
 
+	if (!*p->arg)
+		return opts_fail(p, "empty: give a name from 'ip netns', a path such as "
+				    "/proc/PID/ns/net, or an inode");
 	errno = 0;
 	v = strtoul(p->arg, &end, 10);
-	if (*p->arg && !*end && !errno && v > 0 && v <= UINT32_MAX) {
+	if (*p->arg >= '0' && *p->arg <= '9' && !*end && !errno && v > 0 && v <= UINT32_MAX) {
 		*inum = (__u32)v;
 		return 0;
 	}
@@ -111,6 +125,10 @@ static int parse_netns(const struct opts *p, __u32 *inum)
 		return opts_fail(p, "%s: %s (give a name from 'ip netns', a path such as "
 				    "/proc/PID/ns/net, or an inode)",
 				 path, strerror(errno));
+	if (!on_fs(path, NSFS_MAGIC))
+		return opts_fail(p, "%s is not a network namespace (give a name from 'ip netns', "
+				    "a path such as /proc/PID/ns/net, or an inode)",
+				 path);
 	*inum = (__u32)st.st_ino;
 	return 0;
 }
@@ -120,14 +138,26 @@ static int parse_cgroup(const struct opts *p, __u64 *id)
 	char path[PATH_MAX];
 	struct stat st;
 
+	if (!*p->arg)
+		return opts_fail(p, "empty: give a cgroup v2 directory (e.g. "
+				    "/sys/fs/cgroup/system.slice/nginx.service)");
 	snprintf(path, sizeof(path), "%s", p->arg);
 	if (stat(path, &st) != 0 && p->arg[0] != '/')
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", p->arg);
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !on_fs(path, CGROUP2_SUPER_MAGIC))
 		return opts_fail(p, "%s is not a cgroup v2 directory (e.g. "
 				    "/sys/fs/cgroup/system.slice/nginx.service)",
 				 p->arg);
 	*id = st.st_ino; /* cgroup v2: the directory's inode is the cgroup id */
+	return 0;
+}
+
+/* -4 and -6: one family; both would match nothing. */
+static int parse_family(const struct opts *p, struct tr_filter *f, __u16 family)
+{
+	if (f->family && f->family != family)
+		return opts_fail(p, "-4 and -6 exclude each other: give one, or neither for both");
+	f->family = family;
 	return 0;
 }
 
@@ -143,6 +173,8 @@ static int parse_common(struct trace_opts *o, const struct opts *p, int c)
 		f->pid = (__u32)v;
 		return 0;
 	case OPT_TR_COMM:
+		if (!*p->arg)
+			return opts_fail(p, "empty: give a process name as ps -o comm shows it");
 		if (strlen(p->arg) >= TR_COMM_LEN)
 			return opts_fail(p, "the kernel keeps %d characters of a command name; '%s' "
 					    "is longer",
@@ -158,11 +190,9 @@ static int parse_common(struct trace_opts *o, const struct opts *p, int c)
 	case OPT_TR_RPORT:
 		return trace_opt_ports(p, f->rports, &f->nrports);
 	case '4':
-		f->family = AF_INET;
-		return 0;
+		return parse_family(p, f, AF_INET);
 	case '6':
-		f->family = AF_INET6;
-		return 0;
+		return parse_family(p, f, AF_INET6);
 	case OPT_TR_NETNS:
 		return parse_netns(p, &f->netns);
 	case OPT_TR_CGROUP:

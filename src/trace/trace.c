@@ -670,9 +670,6 @@ static int poll_once(struct ring_buffer *rb, int timeout_ms)
 			return n;
 		if (m < 0 && m != -EINTR)
 			return m;
-		/* one write per batch of events, not one per event */
-		if (n > 0 || m > 0)
-			fflush(stdout);
 		return 0;
 	}
 	poll(NULL, 0, timeout_ms);
@@ -784,7 +781,9 @@ static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
 		deadline = tc->mono_start + (uint64_t)(tc->o.duration * 1e9);
 	if (tc->summary_mode && tc->o.interval > 0)
 		next_tick = tc->mono_start + (uint64_t)(tc->o.interval * 1e9);
-	while (!stop_signal) {
+	/* a closed pipe (or any failed write) ends the run at the next wake-up,
+	 * quietly for a reader gone (out_finish reports real write errors) */
+	while (!stop_signal && !out_stdout_gone()) {
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int64_t wait = tc->summary_mode ? SUMMARY_TICK_MS : FLUSH_MS;
 		int err;
@@ -793,7 +792,7 @@ static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
 			break;
 		if (next_tick && now >= next_tick) {
 			print_summary(tc, false);
-			fflush(stdout);
+			out_flush();
 			next_tick += (uint64_t)(tc->o.interval * 1e9);
 			if (tc->o.count && ++*rounds >= tc->o.count)
 				break;
@@ -808,7 +807,7 @@ static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
 			return out_error("%s: reading events: %s", tr->name, strerror(-err));
 		if (rb_seen) {
 			/* one write per batch (at most every FLUSH_MS), not per event */
-			fflush(stdout);
+			out_flush();
 			rb_seen = 0;
 		}
 		if (rb && tr->batch_end)
@@ -839,8 +838,7 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 	rb_total = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: a blocked write ends (EINTR) */
 
 	if (tc.o.stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import HERE, run, wait_for
-from trace_util import Server, Tracer, events, workload
+from trace_util import Server, Tracer, cgroup2_root, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
        "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt", "tcpsynbl", "tcptop"]
@@ -18,7 +18,7 @@ ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretr
 # every shared option, with a valid argument when it takes one
 COMMON = {
     "--pid": ["1"], "--comm": ["x"], "--port": ["80"], "--lport": ["80"], "--rport": ["80"],
-    "--ipv4": [], "--ipv6": [], "--cgroup": ["/sys/fs/cgroup"], "--timestamp": [],
+    "--ipv4": [], "--ipv6": [], "--cgroup": [cgroup2_root()], "--timestamp": [],
     "--wallclock": [], "--wide": [], "--ringbuf-size": ["4096"], "--duration": ["1"],
     "--count": ["1"], "--stats": [], "--interval": ["1"], "--counts": [],
 }
@@ -91,6 +91,19 @@ def test_tcplife_c_refused_in_one_line(json_mode):
     (["tcpconnect", "-c", "-n", "2"], "-n: a summary is printed once"),
     (["tcplife", "--pid"], "--pid: needs an argument (PID)"),
     (["tcplife", "x"], "unexpected argument 'x'"),
+    # numbers are decimal, in range; empty or wrong kinds of paths are refused,
+    # never turned into a filter that matches nothing (or everything)
+    (["tcplife", "-p", "0x10"], "-p: '0x10' is not a whole number from 1"),
+    (["tcplife", "-p", "0"], "-p: '0' is not a whole number from 1"),
+    (["tcplife", "-P", "0x50"], "-P: expected PORT"),
+    (["tcplife", "-P", "65536"], "-P: expected PORT"),
+    (["tcplife", "--netns", ""], "--netns: empty"),
+    (["tcplife", "--netns", "/etc/passwd"], "--netns: /etc/passwd is not a network namespace"),
+    (["tcplife", "--cgroup", ""], "--cgroup: empty"),
+    (["tcplife", "--cgroup", "/tmp"], "--cgroup: /tmp is not a cgroup v2 directory"),
+    (["tcplife", "--comm", ""], "--comm: empty"),
+    (["tcplife", "-4", "-6"], "-6: -4 and -6 exclude each other"),
+    (["tcptop", "--ipv6", "--ipv4"], "--ipv4: -4 and -6 exclude each other"),
 ])
 def test_misuse_is_one_json_line(args, msg):
     p = run(["-j"] + args, check=False)
@@ -188,3 +201,18 @@ def test_docs_list_exactly_the_options(tracer):
         md = f.read()
     block = re.search(r"^Options:\n.*?(?=\nStops on)", text, re.M | re.S)[0].rstrip("\n")
     assert "```\n" + block + "\n```" in md
+
+
+def test_numbers_are_decimal():
+    # -p 010 is PID 10 (not 8), and runs; leading zeros are not octal
+    p = run(["-j", "tcplife", "-p", "010", "-P", "010", "--netns", "1", "-d", "0.1"])
+    assert p.stdout.splitlines()[-1] == '{"lost_events":0}', p
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_refusals_are_one_line_in_text_too(json_mode):
+    for args in (["-p", "abc"], ["-P", "abc"], ["--netns", ""], ["--cgroup", "/tmp"],
+                 ["-4", "-6"], ["--comm", ""]):
+        p = run((["-j"] if json_mode else []) + ["tcpstates"] + args, check=False)
+        out = p.stdout if json_mode else p.stderr
+        assert p.returncode == 2 and len(out.splitlines()) == 1, (args, p)
