@@ -49,6 +49,39 @@ static __always_inline void tr_count_lost(void)
 		(*n)++;
 }
 
+/* ---- kernel tables that fill ----
+ * Every map a tracer keeps per key (counts, histograms, sessions, pending
+ * connects) has a fixed size (--max-keys sets it before load). An update
+ * that finds no room fails (E2BIG from a full hash map, ENOMEM from the
+ * allocator) and whatever it would have held is lost: tr_map_update()
+ * counts each such failure here, per CPU, and user space reports the sum
+ * as {"dropped_keys": N}. EEXIST (BPF_NOEXIST on a key another CPU just
+ * made) is no loss. Counting maps are plain hashes, not LRU: an LRU map
+ * makes room by evicting an entry whose counts would then vanish unseen. */
+#define TR_EEXIST 17
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tr_dropped_keys SEC(".maps");
+
+static __always_inline long tr_map_update(void *map, const void *key, const void *value,
+					  __u64 flags)
+{
+	long err = bpf_map_update_elem(map, key, value, flags);
+
+	if (err && err != -TR_EEXIST) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&tr_dropped_keys, &zero);
+
+		if (n)
+			(*n)++;
+	}
+	return err;
+}
+
 static __always_inline void *tr_reserve(__u64 size)
 {
 	void *e = bpf_ringbuf_reserve(&tr_events, size, 0);
@@ -487,6 +520,13 @@ static __always_inline void tr_fill_hdr(struct tr_hdr *h, const struct sock *sk,
 }
 
 #ifdef TR_WANT_OWNERS
+/* An LRU map on purpose: owners label events and count nothing, and some
+ * tracers keep an owner past CLOSE (tcpreset: an abortive close resets
+ * after it) with no later event to forget it at, so a plain hash would
+ * fill with freed sockets and then refuse every new owner. What eviction
+ * costs: the owner of the socket least recently connected, listened or
+ * accepted shows as unknown (PID 0), which only happens with more live
+ * sockets than --max-keys. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -628,7 +668,8 @@ struct tr_syscall_exit {
 /* ---- counting maps ----
  * Summary modes count in hash maps: the entry for a key, created zeroed on
  * its first event (BPF_NOEXIST: two CPUs creating it at once both end up
- * on the one that won), or NULL when the map is full. Counters are then
+ * on the one that won), or NULL when the map is full (counted in
+ * tr_dropped_keys, see "kernel tables that fill"). Counters are then
  * updated with __sync_fetch_and_add. A value computed only for a new
  * entry (a tuple, an owner) is written with tr_map_lookup_or_init(). */
 #define TR_ZERO_MAX 512
@@ -641,7 +682,7 @@ static __always_inline void *tr_map_lookup_or_init(void *map, const void *key,
 
 	if (v)
 		return v;
-	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	tr_map_update(map, key, init, BPF_NOEXIST); /* a full map: counted */
 	return bpf_map_lookup_elem(map, key);
 }
 

@@ -13,8 +13,11 @@ struct synsent {
 	struct tr_owner o;
 };
 
+/* A plain hash, not LRU: evicting a pending connect would lose its
+ * completion unseen. Entries live from connect() to the end of SYN_SENT;
+ * a connect that finds the map full is counted (tr_map_update). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct synsent);
@@ -39,7 +42,7 @@ static __always_inline struct synsent *synsent_track(struct sock *sk, int oldsta
 		tr_owner_current(&s.o);
 		if (!tr_want_task(s.o.pid, s.o.comm))
 			return NULL;
-		bpf_map_update_elem(&synsent, &key, &s, BPF_ANY);
+		tr_map_update(&synsent, &key, &s, BPF_ANY);
 		return NULL;
 	}
 	if (oldstate != TCP_SYN_SENT || !tr_sk_is_tcp(sk))

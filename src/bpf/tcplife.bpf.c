@@ -45,7 +45,8 @@ struct session {
 
 /* Not an LRU map, whose evictions would lose sessions silently: entries
  * are allocated as sessions begin and freed when they are reported, at
- * the latest when the socket is freed; a full map counts as lost events.
+ * the latest when the socket is freed; a session that finds the map full
+ * is counted (tr_map_update) and reported as dropped_keys.
  * A session closed with no owner stays here, closed, until its socket is
  * freed: no second map, no copy, and one lookup at tcp_destroy_sock. */
 struct {
@@ -164,16 +165,15 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		struct session ns = { .ts = bpf_ktime_get_ns(), .active = newstate == TCP_SYN_SENT };
 		if (ns.active)
 			tr_owner_current(&ns.o);
-		if (!bpf_map_update_elem(&sessions, &key, &ns, BPF_NOEXIST))
-			return 0;
+		if (tr_map_update(&sessions, &key, &ns, BPF_NOEXIST) != -TR_EEXIST)
+			return 0; /* made, or no room (counted) */
 		/* An entry already: a socket reset with no owner and now
 		 * connected again, in its process (the one to report it as).
 		 * Anything else left there belongs to a freed socket. */
 		s = bpf_map_lookup_elem(&sessions, &key);
 		if (s && s->closed && ns.active)
 			end_deferred(sk, s, key, btf);
-		if (bpf_map_update_elem(&sessions, &key, &ns, BPF_ANY))
-			tr_count_lost();
+		tr_map_update(&sessions, &key, &ns, BPF_ANY);
 		return 0;
 	}
 	s = bpf_map_lookup_elem(&sessions, &key);

@@ -42,16 +42,15 @@ static __always_inline bool want_owner(const struct tr_owner *o)
 static __always_inline void count(const struct tr_tuple *t, const struct tr_owner *o, __s32 err,
 				  __u16 segs, bool synack)
 {
-	struct tcpretrans_count zero = {}, *c;
+	struct tcpretrans_count init = {}, *c;
 
 	c = bpf_map_lookup_elem(&counts, t);
 	if (!c) {
 		if (o) {
-			zero.pid = o->pid;
-			__builtin_memcpy(zero.comm, o->comm, TR_COMM_LEN);
+			init.pid = o->pid;
+			__builtin_memcpy(init.comm, o->comm, TR_COMM_LEN);
 		}
-		bpf_map_update_elem(&counts, t, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&counts, t);
+		c = tr_map_lookup_or_init(&counts, t, &init);
 		if (!c)
 			return;
 	}

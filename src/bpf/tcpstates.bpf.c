@@ -9,8 +9,12 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpstates.h"
 
+/* When each socket entered its state. A plain hash, not LRU: an eviction
+ * would make a live socket's next time-in-state unknown, unseen. Entries
+ * go at CLOSE; a socket that finds the map full is counted
+ * (tr_map_update) and its next MS shows 0. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, __u64);
@@ -57,7 +61,7 @@ out:
 		if (o)
 			tr_owner_del(sk);
 	} else {
-		bpf_map_update_elem(&entered, &key, &now, BPF_ANY);
+		tr_map_update(&entered, &key, &now, BPF_ANY);
 	}
 	return 0;
 }

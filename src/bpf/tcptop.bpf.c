@@ -15,8 +15,11 @@
 
 #define TR_MSG_PEEK 2
 
+/* A plain hash, not LRU: evicting a flow would lose its bytes unseen. A
+ * new flow that finds the map full is counted (tr_map_update), and user
+ * space removes flows that stayed idle for a whole interval. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct tcptop_key);
 	__type(value, struct tcptop_val);
@@ -55,8 +58,7 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 		if (!tr_want_task(k.pid, nv.comm))
 			return 0;
 		nv.netns = tr_sk_netns_rd(sk, btf);
-		bpf_map_update_elem(&flows, &k, &nv, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&flows, &k);
+		v = tr_map_lookup_or_init(&flows, &k, &nv);
 		if (!v)
 			return 0;
 	}

@@ -50,6 +50,12 @@ const struct opt trace_interval_rows[] = {
 	OPT_END,
 };
 
+const struct opt trace_table_rows[] = {
+	{ OPT_TR_MAX_KEYS, "max-keys", "N",
+	  "keys each kernel table holds (default: see the tracer's page)" },
+	OPT_END,
+};
+
 static bool in_rows(const struct opt *rows, int id)
 {
 	for (const struct opt *o = rows; o->id; o++)
@@ -62,7 +68,7 @@ static bool is_common(int id)
 {
 	return in_rows(trace_owner_rows, id) || in_rows(trace_filter_rows, id) ||
 	       in_rows(trace_event_rows, id) || in_rows(trace_run_rows, id) ||
-	       in_rows(trace_interval_rows, id);
+	       in_rows(trace_interval_rows, id) || in_rows(trace_table_rows, id);
 }
 
 int trace_opt_ports(const struct opts *p, __u16 *ports, __u8 *n)
@@ -225,6 +231,11 @@ static int parse_common(struct trace_opts *o, const struct opts *p, int c)
 		if (v & (v - 1))
 			return opts_fail(p, "%lu is not a power of two", v);
 		o->ringbuf_size = v;
+		return 0;
+	case OPT_TR_MAX_KEYS:
+		if (opts_ulong(p, 1, 1UL << 24, &v))
+			return EXIT_USAGE;
+		o->max_keys = v;
 		return 0;
 	}
 	return opts_fail(p, "not handled by the tracer framework");

@@ -15,6 +15,7 @@
  *   event:    -t, -T, -w, --ringbuf-size (tracers that stream events)
  *   run:      -d, -n/--count, --stats    (every tracer)
  *   interval: -i                         (tracers with a summary mode)
+ *   table:    --max-keys                 (tracers with kernel tables)
  *
  * -n/--count stops after N events, or after N intervals with -i. `-c` is
  * --counts (count mode) in the tracers that have one, nowhere else.
@@ -35,16 +36,18 @@ enum {
 	OPT_TR_STATS,
 	OPT_TR_RINGBUF,
 	OPT_TR_ROUNDS,
+	OPT_TR_MAX_KEYS,
 };
 
 extern const struct opt trace_owner_rows[], trace_filter_rows[], trace_event_rows[],
-	trace_run_rows[], trace_interval_rows[];
+	trace_run_rows[], trace_interval_rows[], trace_table_rows[];
 
 #define TRACE_OWNER_GROUP    { "Process filters", trace_owner_rows }
 #define TRACE_FILTER_GROUP   { "Socket filters", trace_filter_rows }
 #define TRACE_EVENT_GROUP    { "Event output", trace_event_rows }
 #define TRACE_RUN_GROUP      { "Run", trace_run_rows }
 #define TRACE_INTERVAL_GROUP { "Summaries", trace_interval_rows }
+#define TRACE_TABLE_GROUP    { "Kernel tables", trace_table_rows }
 
 /* Text after a tracer's options in -h. */
 #define TRACE_NOTES                                                                    \

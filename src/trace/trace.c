@@ -238,6 +238,28 @@ static bool next_candidate(const struct tracer *tr, struct pick *pk, int h, cons
 	return true;
 }
 
+static bool is_table(const struct bpf_map *m)
+{
+	enum bpf_map_type t = bpf_map__type(m);
+
+	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH ||
+	       t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* --max-keys: every hash map of the tracer is one of its kernel tables
+ * (counts, histograms, sessions, pending connects, owners) and gets N
+ * entries; the framework's own maps are arrays and the ring buffer. */
+static void size_tables(const struct trace_ctx *tc, struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	if (!tc->o.max_keys)
+		return;
+	bpf_object__for_each_map(m, obj)
+		if (is_table(m))
+			bpf_map__set_max_entries(m, (__u32)tc->o.max_keys);
+}
+
 /* Writes the common filters and the ring buffer size, lets configure() set
  * the tracer's rodata and turn hooks off, and leaves autoload on for the
  * chosen candidates only. */
@@ -261,6 +283,7 @@ static int prepare(struct trace_ctx *tc, struct bpf_object *obj, const struct pi
 	if (tr->configure && (err = tr->configure(tc, tc->skel)) != 0)
 		return err;
 	tr->skel_filter(tc->skel)->summary = tc->summary_mode;
+	size_tables(tc, obj);
 	for (int h = 0; h < tr->nhooks; h++)
 		tc->hook_off[h] |= pk->dropped[h];
 	bpf_object__for_each_program(p, obj)
@@ -611,6 +634,53 @@ static uint64_t runs_skipped(struct trace_ctx *tc, struct loaded *ld)
 	return missed > recovered ? missed - recovered : 0;
 }
 
+/* Updates that found a kernel table full (tr_map_update() in
+ * bpf/netlens.bpf.h): what they would have counted or tracked is missing. */
+static uint64_t dropped_keys(struct trace_ctx *tc)
+{
+	return percpu_sum(bpf_object__find_map_by_name(tc->tr->skel_obj(tc->skel), "tr_dropped_keys"),
+			  0);
+}
+
+/* The size of the tracer's smallest table that refuses new keys when full
+ * (an LRU table evicts instead): the one --max-keys should raise. */
+static uint32_t table_limit(struct trace_ctx *tc)
+{
+	struct bpf_map *m;
+	uint32_t limit = 0;
+
+	bpf_object__for_each_map(m, tc->tr->skel_obj(tc->skel)) {
+		enum bpf_map_type t = bpf_map__type(m);
+		if (!is_table(m) || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+			continue;
+		if (!limit || bpf_map__max_entries(m) < limit)
+			limit = bpf_map__max_entries(m);
+	}
+	return limit;
+}
+
+/* {"dropped_keys": N}, before {"lost_events": N}: always in summary modes
+ * and with --stats (so consumers can rely on it), in event streams when N
+ * > 0 (a tracking table, such as tcplife's sessions, was full). Text: one
+ * line on stderr when N > 0. */
+static void print_dropped_keys(struct trace_ctx *tc)
+{
+	uint64_t n = dropped_keys(tc);
+
+	if (out_is_json()) {
+		if (!n && !tc->summary_mode && !tc->o.stats)
+			return;
+		struct json *w = out_record_begin();
+		json_field_u64(w, "dropped_keys", n);
+		out_record_end(w);
+		return;
+	}
+	if (n)
+		fprintf(stderr, "%llu keys not counted: a kernel table of %s was full at %u entries "
+				"(--max-keys N raises the limit)\n",
+			(unsigned long long)n, tc->tr->name, table_limit(tc));
+}
+
 static void print_stats(struct trace_ctx *tc, struct loaded *ld)
 {
 	static const struct out_col cols[] = {
@@ -656,6 +726,10 @@ static void print_stats(struct trace_ctx *tc, struct loaded *ld)
 		fprintf(stdout, "%llu events the kernel did not run the primary program for were "
 				"handled by the backup programs\n",
 			(unsigned long long)recovered);
+	if (!out_is_json())
+		fprintf(stdout, "%llu keys not counted for lack of room in kernel tables "
+				"(--max-keys)\n",
+			(unsigned long long)dropped_keys(tc));
 }
 
 /* ---- the run ---- */
@@ -865,6 +939,7 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 	}
 	if (tc.o.stats)
 		print_stats(&tc, &ld);
+	print_dropped_keys(&tc);
 	print_lost(&tc, &ld);
 out:
 	ring_buffer__free(rb);

@@ -169,6 +169,7 @@ struct trace_opts {
 	double interval;      /* -i, seconds; 0: print the summary on exit */
 	long count;           /* -n: events, or intervals with -i; 0: unlimited */
 	unsigned long ringbuf_size;
+	unsigned long max_keys; /* --max-keys: entries of each kernel table; 0: as built */
 };
 
 struct trace_ctx {

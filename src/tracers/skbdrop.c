@@ -88,7 +88,7 @@ static const struct opt opt_rows[] = {
  * filters match the packet's ports (--lport: its destination port). */
 static const struct opt_group opts[] = {
 	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP,
-	TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+	TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 static int opt(struct trace_ctx *tc, const struct opts *p, int c)

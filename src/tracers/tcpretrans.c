@@ -50,7 +50,7 @@ static const struct opt opt_rows[] = {
 
 static const struct opt_group opts[] = {
 	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
-	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 /* Whether sockets' owners are tracked: always for events; with -c only

@@ -29,7 +29,7 @@ static const struct opt opt_rows[] = {
 /* No owner filters: tcp_probe runs in softirq, where the process is unknown. */
 static const struct opt_group opts[] = {
 	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP,
-	OPT_GROUPS_END,
+	TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 static int by = TCPRTT_BY_NONE;

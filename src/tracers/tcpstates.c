@@ -44,7 +44,8 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 static const struct opt_group opts[] = {
-	TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, OPT_GROUPS_END,
+	TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP, TRACE_TABLE_GROUP,
+	OPT_GROUPS_END,
 };
 
 TRACE_TRACER(tcpstates, "TCP state changes", TRACE_HOOKS(hooks), TRACE_COLS(cols),

@@ -23,7 +23,7 @@ static const struct trace_hook hooks[] = {
 /* No owner filters: handshakes complete in softirq, where the listener's
  * process is unknown. */
 static const struct opt_group opts[] = {
-	TRACE_FILTER_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+	TRACE_FILTER_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 static int cmp_key(const void *a, const void *b)

@@ -35,7 +35,7 @@ static const struct opt opt_rows[] = {
  * (biotop, filetop: -r MAXROWS) name them. */
 static const struct opt_group opts[] = {
 	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_RUN_GROUP,
-	TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+	TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 static struct {
@@ -169,6 +169,25 @@ static void print_rows(struct flow *rows, size_t n, double secs)
 	out_table_end(t);
 }
 
+/* A flow that moved nothing since the last read leaves the kernel table,
+ * so the table holds the flows of the last interval or two and closed
+ * ones do not fill it (it is a plain hash: a new flow that finds it full
+ * is counted, not evicting a live one). Lookup-and-delete hands back what
+ * the flow moved since it was read; a send that had already looked the
+ * entry up when it went is lost, a window of microseconds on a flow idle
+ * for a whole interval. True when f left the table. */
+static bool retire_idle(int fd, struct flow *f, const struct flow *prev)
+{
+	struct tcptop_val v;
+
+	if (!prev || f->v.tx_bytes != prev->v.tx_bytes || f->v.rx_bytes != prev->v.rx_bytes)
+		return false;
+	if (bpf_map_lookup_and_delete_elem(fd, &f->k, &v) != 0)
+		return false;
+	f->v = v;
+	return true;
+}
+
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct tcptop_bpf *s = skel;
@@ -176,7 +195,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		struct tcptop_key k;
 		struct tcptop_val v;
 	} *recs;
-	size_t n = trace_map_read(s->maps.flows, (void **)&recs, false), nrows = 0;
+	size_t n = trace_map_read(s->maps.flows, (void **)&recs, false), nrows = 0, nkept = 0;
+	int fd = bpf_map__fd(s->maps.flows);
 	struct flow *cur = calloc(n ? n : 1, sizeof(*cur)), *rows;
 	uint64_t now = mono_ns();
 	double secs;
@@ -199,15 +219,13 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		struct flow *p = st.nprev ? bsearch(&cur[i], st.prev, st.nprev, sizeof(*cur), cmp_key)
 					  : NULL;
 		uint64_t ptx = p ? p->v.tx_bytes : 0, prx = p ? p->v.rx_bytes : 0;
+		bool retired = retire_idle(fd, &cur[i], p);
 		cur[i].dtx = cur[i].v.tx_bytes - ptx;
 		cur[i].drx = cur[i].v.rx_bytes - prx;
-		/* an LRU eviction and re-creation restarts the counters */
-		if (cur[i].v.tx_bytes < ptx || cur[i].v.rx_bytes < prx) {
-			cur[i].dtx = cur[i].v.tx_bytes;
-			cur[i].drx = cur[i].v.rx_bytes;
-		}
 		if (cur[i].dtx || cur[i].drx)
 			rows[nrows++] = cur[i];
+		if (!retired)
+			cur[nkept++] = cur[i]; /* still sorted by key */
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_busy);
 	secs = (double)(now - (st.last_ns ? st.last_ns : tc->mono_start)) / 1e9;
@@ -215,7 +233,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	free(rows);
 	free(st.prev);
 	st.prev = cur;
-	st.nprev = n;
+	st.nprev = nkept;
 	st.last_ns = now;
 	if (final) {
 		free(st.prev);

@@ -20,7 +20,7 @@ COMMON = {
     "--pid": ["1"], "--comm": ["x"], "--port": ["80"], "--lport": ["80"], "--rport": ["80"],
     "--ipv4": [], "--ipv6": [], "--cgroup": [cgroup2_root()], "--timestamp": [],
     "--wallclock": [], "--wide": [], "--ringbuf-size": ["4096"], "--duration": ["1"],
-    "--count": ["1"], "--stats": [], "--interval": ["1"], "--counts": [],
+    "--count": ["1"], "--stats": [], "--interval": ["1"], "--counts": [], "--max-keys": ["16"],
 }
 
 # what each tracer must not take (the rest of COMMON it must)
@@ -28,7 +28,7 @@ REFUSED = {
     "tcplife": {"--interval", "--counts"},
     "tcpstates": {"--interval", "--counts"},
     "tcpconnlat": {"--counts"},
-    "tcpwin": {"--pid", "--comm", "--interval", "--counts"},
+    "tcpwin": {"--pid", "--comm", "--interval", "--counts", "--max-keys"},
     "tcprtt": {"--pid", "--comm", "--timestamp", "--wallclock", "--wide", "--ringbuf-size",
                "--counts"},
     "tcpsynbl": {"--pid", "--comm", "--timestamp", "--wallclock", "--wide", "--ringbuf-size",

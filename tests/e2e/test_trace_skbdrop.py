@@ -5,7 +5,7 @@ import json
 import textwrap
 
 from conftest import PY, run_json
-from trace_util import Tracer, events
+from trace_util import Tracer, dropped_keys, events, workload
 
 L = "127.0.0.1"
 FLOOD = 200
@@ -170,3 +170,18 @@ def test_skbdrop_stack_text_burst(netns):
         out = tr.stop()
     assert out.count("NO_SOCKET") == BURST and "[stack" not in out, out
     assert out.count("__udp4_lib_rcv+") >= 2 * BURST  # LOCATION and a frame
+
+
+def test_skbdrop_flows_say_what_did_not_fit(netns):
+    # 40 SYNs to closed ports, each dropped once (NO_SOCKET) as its own
+    # flow: a table of 16 counts the first 16 exactly and reports 24
+    tr = Tracer(["skbdrop", "--netns", netns.name, "--by", "flow", "--reason", "NO_SOCKET",
+                 "--max-keys", "16"])
+    try:
+        workload(netns, "refuse", "--port", 2000, "--ports", 40)
+    finally:
+        recs = tr.stop()
+    rows = events(recs)
+    assert sorted((x["proto"], x["daddr"], x["dport"], x["reason"], x["packets"]) for x in rows) \
+        == [("tcp4", L, p, "NO_SOCKET", 1) for p in range(2000, 2016)], rows
+    assert dropped_keys(recs) == 24 and recs[-1] == {"lost_events": 0}

@@ -3,7 +3,8 @@ import errno
 
 import pytest
 
-from trace_util import Server, Tracer, events, netns_inode, softirq_timer_retry, workload
+from trace_util import (Server, Tracer, dropped_keys, events, netns_inode, softirq_timer_retry,
+                        workload)
 
 CONNS = 4
 
@@ -91,8 +92,9 @@ def test_tcpconnlat_events_min_and_hist(netns):
     assert all(0 <= e["latency_us"] < 1000000 for e in evs)
     assert events(r_slow) == []
     for recs, scale in ((r_hist, "log2"), (r_lin, "linear")):
-        h, end = recs
+        h, dropped, end = recs
         assert end == {"lost_events": 0} and h["histogram"]["scale"] == scale
+        assert dropped == {"dropped_keys": 0}
         assert sum(b["count"] for b in h["histogram"]["buckets"]) == CONNS
 
 
@@ -193,3 +195,31 @@ def test_netns_separates_namespaces(netns_factory):
     assert {e["netns"] for e in ea} == {netns_inode(a)}
     assert [e["pid"] for e in eb] == [runs[b.name][0].pid] * CONNS
     assert {e["netns"] for e in eb} == {netns_inode(b)}
+
+
+def test_tcpconnect_counts_say_what_did_not_fit(netns):
+    # 40 destinations, a table of 16: the first 16 are counted exactly and
+    # the 24 others are reported, not lost in silence
+    tr = Tracer(["tcpconnect", "--netns", netns.name, "-c", "--max-keys", "16"])
+    txt = Tracer(["tcpconnect", "--netns", netns.name, "-c", "--max-keys", "16"], json_mode=False)
+    try:
+        r = workload(netns, "refuse", "--port", 2000, "--ports", 40)
+    finally:
+        recs, out = tr.stop(), txt.stop()
+    assert r["errnos"] == [errno.ECONNREFUSED] * 40
+    rows = events(recs)
+    assert sorted((x["raddr"], x["rport"], x["count"], x["failed"]) for x in rows) == \
+        [("127.0.0.1", p, 1, 1) for p in range(2000, 2016)]
+    assert dropped_keys(recs) == 24 and recs[-1] == {"lost_events": 0}
+    # text: one line on stderr naming the count and the option
+    (line,) = [l for l in txt.stderr.splitlines() if "not counted" in l]
+    assert line.startswith("24 keys not counted") and "--max-keys" in line, txt.stderr
+
+
+def test_counts_always_carry_dropped_keys(netns):
+    # nothing dropped: still the record, 0, before lost_events; no text line
+    tr = Tracer(["tcpaccept", "--netns", netns.name, "-c"])
+    txt = Tracer(["tcpaccept", "--netns", netns.name, "-c"], json_mode=False)
+    recs, _ = tr.stop(), txt.stop()
+    assert recs == [{"dropped_keys": 0}, {"lost_events": 0}]
+    assert "not counted" not in txt.stderr

@@ -6,7 +6,7 @@ import re
 import subprocess
 
 from conftest import PY, run_json, veth_pair, wait_for
-from trace_util import Server, Tracer, events, workload
+from trace_util import Server, Tracer, dropped_keys, events, workload
 
 A, B = "10.199.0.1", "10.199.0.2"
 BYTES = 1 << 20
@@ -151,3 +151,51 @@ def test_tcpretrans_qdisc_drop_named(netns_factory):
             (1, "NET_XMIT_DROP", "SYN_SENT", "SYN"), e
     assert all("err_name" not in e for e in evs if e["err"] == 0)
     assert re.search(r" SYN failed:NET_XMIT_DROP$", out, re.M) and "failed:?" not in out, out
+
+
+SYN_TIMEOUTS = r"""
+import errno, json, select, socket, sys
+n, dst, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex((dst, port))
+    socks.append(s)
+# each connect retransmits its SYN once (tcp_syn_retries=1), then fails
+pending = list(socks)
+while pending:
+    _, w, _ = select.select([], pending, [], 30)
+    assert w, "connects did not time out"
+    for s in w:
+        pending.remove(s)
+errs = [s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) for s in socks]
+print(json.dumps({"sports": [s.getsockname()[1] for s in socks], "errnos": errs}))
+"""
+
+
+def test_tcpretrans_counts_say_what_did_not_fit(netns_factory):
+    # 40 connects whose SYNs the other end drops, each retransmitting its
+    # SYN the same number of times R before it times out (tcp_syn_retries=1;
+    # R is 2 where tcp_syn_linear_timeouts adds a retry): 40 flows for a
+    # table of 16. Each flow counted has exactly R, and the R retransmissions
+    # of each of the 24 others are reported.
+    snd, rcv = _pair(netns_factory)
+    nft(rcv, "input", "tcp", "dport", 5000, "drop")
+    snd.exec(["sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"])
+    tr = Tracer(["tcpretrans", "--netns", snd.name, "-c", "--max-keys", "16"])
+    try:
+        p = snd.exec([PY, "-c", SYN_TIMEOUTS, "40", B, "5000"], timeout=60)
+        r = json.loads(p.stdout)
+    finally:
+        recs = tr.stop()
+    assert r["errnos"] == [110] * 40  # ETIMEDOUT
+    rows = events(recs)
+    assert len(rows) == 16, rows
+    n = rows[0]["retrans_segs"]
+    assert n in (1, 2), rows
+    for x in rows:
+        assert (x["laddr"], x["raddr"], x["rport"]) == (A, B, 5000), x
+        assert (x["retrans_segs"], x["synacks"], x["failed"]) == (n, 0, 0), x
+    assert len({x["lport"] for x in rows} & set(r["sports"])) == 16
+    assert dropped_keys(recs) == 24 * n and recs[-1] == {"lost_events": 0}

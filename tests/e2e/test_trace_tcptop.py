@@ -1,5 +1,6 @@
 """tcptop: per-connection byte counts equal what the workload moved, each
 byte once (recv(MSG_PEEK) is not counted); redraws in place on a tty."""
+import json
 import os
 import pty
 import select
@@ -7,7 +8,7 @@ import subprocess
 import time
 
 from conftest import NETLENS, PY, run, wait_for, wrap_cmd  # noqa: F401
-from trace_util import Server, Tracer, netns_inode, workload
+from trace_util import Server, Tracer, dropped_keys, netns_inode, workload
 
 TX, RX = 1_234_567, 345_678
 
@@ -111,3 +112,66 @@ def test_rolling_text_and_bad_sort(netns):
     assert "\033[" not in out and "TX_KB" in out and "97.7" in out
     p = run(["tcptop", "--sort", "pid"], check=False)
     assert p.returncode == 2 and "--sort" in p.stderr
+
+
+def test_full_table_is_counted_not_evicted(netns):
+    # 40 connections one after the other, each with 2 flows (the client's
+    # socket and the server's) and 4 updates in this order: the client
+    # sends 10 bytes, the server reads them and answers 1, the client reads
+    # it. A table of 16: the first 8 connections are counted exactly, and
+    # each update of the other 32 finds no room and is counted (4 x 32). An
+    # LRU table would have evicted the first flows for later ones, in
+    # silence. One summary, on exit (-i longer than the test).
+    tr = Tracer(["tcptop", "--netns", netns.name, "--max-keys", "16", "-i", "3600"])
+    try:
+        srv = Server(netns, "--conns", 40, "--recv", 10, "--send", 1)
+        cli = workload(netns, "client", "--port", srv.port, "--conns", 40, "--send", 10,
+                       "--recv", 1, "--sport-base", 45000)
+        srv.wait()
+    finally:
+        recs = tr.stop()
+    rows = sorted((r["pid"], r["lport"], r["rport"], r["tx_bytes"], r["rx_bytes"])
+                  for r in recs if "tx_bytes" in r)
+    assert rows == sorted([(cli["pid"], 45000 + i, srv.port, 10, 1) for i in range(8)] +
+                          [(srv.pid, srv.port, 45000 + i, 1, 10) for i in range(8)]), rows
+    assert dropped_keys(recs) == 4 * 32 and recs[-1] == {"lost_events": 0}
+
+
+def _table_size(pid, name):
+    """Entries in the BPF hash map `name` that process pid holds open."""
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except FileNotFoundError:
+            continue
+        if "map_id" not in info:
+            continue
+        mid = info["map_id"].strip()
+        show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", mid],
+                                         capture_output=True, text=True, check=True).stdout)
+        if show.get("name") == name:
+            dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", mid],
+                                  capture_output=True, text=True, check=True).stdout
+            return len(json.loads(dump))
+    raise AssertionError(f"process {pid} holds no map {name}")
+
+
+def test_idle_flows_leave_the_table(netns):
+    # a table of 2 keys (one connection's two ends), connections one after
+    # the other: each waits until the one before has left the table (idle
+    # for an interval), so none is dropped and every byte is seen
+    tr = Tracer(["tcptop", "--netns", netns.name, "--max-keys", "2", "-i", "0.1"])
+    try:
+        srv = Server(netns, "--conns", 3, "--recv", 10)
+        for i in range(3):
+            workload(netns, "client", "--port", srv.port, "--send", 10, "--sport-base", 45100 + i)
+            wait_for(lambda: _table_size(tr.p.pid, "flows") == 0, timeout=10,
+                     what="idle flows to leave the table")
+        srv.wait()
+    finally:
+        recs = tr.stop()
+    flows = _sum(recs)
+    assert sorted((k[1], f["tx_bytes"]) for k, f in flows.items() if f["tx_bytes"]) == \
+        [(45100 + i, 10) for i in range(3)]
+    assert dropped_keys(recs) == 0

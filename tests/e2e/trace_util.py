@@ -58,8 +58,17 @@ class Tracer:
 
 
 def events(records):
-    """The event records (drops the final lost_events and stats records)."""
-    return [r for r in records if "lost_events" not in r and "stats" not in r]
+    """The event records (drops the closing dropped_keys, lost_events and
+    stats records)."""
+    return [r for r in records
+            if "lost_events" not in r and "stats" not in r and "dropped_keys" not in r]
+
+
+def dropped_keys(records):
+    """The {"dropped_keys": N} record's N; it comes right before the final
+    lost_events record."""
+    assert "dropped_keys" in records[-2] and "lost_events" in records[-1], records[-3:]
+    return records[-2]["dropped_keys"]
 
 
 def netns_inode(ns):

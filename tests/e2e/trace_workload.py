@@ -11,7 +11,8 @@ client: opens --conns connections one after the other, from source ports
         --recv bytes, holds the connection --hold seconds, closes (or waits
         for the server's EOF with --wait-eof); prints {"pid", "sports"}.
 --reset: both close abortively (SO_LINGER 0: a reset instead of a FIN).
-refuse: connects to --port where nothing listens, --conns times.
+refuse: connects to --port where nothing listens, --conns times; with
+        --ports N, to each of the N ports from --port up, --conns times each.
 flood:  opens and closes --conns connections to --port as fast as it can.
 """
 import argparse
@@ -91,13 +92,14 @@ def client(a):
 
 def refuse(a):
     errs = []
-    for _ in range(a.conns):
-        s = socket.socket(family(a.addr), socket.SOCK_STREAM)
-        try:
-            s.connect((a.addr, a.port))
-        except OSError as e:
-            errs.append(e.errno)
-        s.close()
+    for port in range(a.port, a.port + a.ports):
+        for _ in range(a.conns):
+            s = socket.socket(family(a.addr), socket.SOCK_STREAM)
+            try:
+                s.connect((a.addr, port))
+            except OSError as e:
+                errs.append(e.errno)
+            s.close()
     print(json.dumps({"pid": os.getpid(), "errnos": errs}), flush=True)
 
 
@@ -120,6 +122,7 @@ def main():
     p.add_argument("--addr", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--conns", type=int, default=1)
+    p.add_argument("--ports", type=int, default=1, help="refuse: this many ports from --port")
     p.add_argument("--send", type=int, default=0)
     p.add_argument("--recv", type=int, default=0)
     p.add_argument("--hold", type=float, default=0)
