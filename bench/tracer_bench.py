@@ -22,11 +22,18 @@ libbpf-tools and bpfcc-tools when missing. Run as root: `make bench` or
 Loopback rates drift with whatever else the machine does, so every tracer
 measurement sits between two baseline measurements (each of the -r rounds
 runs the tracers in a rotated order, with a baseline before each and one at
-the end), and its share is taken against the mean of those two. The table
-shows medians with the [min-max] over rounds. Then, for the netlens rows,
-one run with --stats gives the BPF programs' run time per connection,
-which the machine's load moves far less than the rates (it leaves out the
-tracepoint dispatch and the consumer's own CPU time).
+the end), and its share is taken against the mean of those two. The
+client and server are pinned to one CPU each (--pin): unpinned, the
+scheduler moving them between the two cores moved 1 s baselines of the same
+build between 16k and 25k connections/s, pinned between 14.9k and 15.6k.
+Each measurement also records the CPU the rest of the machine used
+meanwhile (/proc/stat less our processes): the table gives medians with the
+[min-max] over rounds, for all rounds and for the "quiet" ones (--quiet),
+the CPU per connection with and without the tracer (which other load moves
+far less than the rate), and the tracer process's own CPU per connection
+(schedstat, ns). Then, for the netlens tcplife rows, --stats-runs runs with
+--stats (interleaved when --compare gives a second build) give each BPF
+program's runs and ns per connection, medians [min-max] over the runs.
 """
 import argparse
 import os
@@ -45,6 +52,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RST_PORT = 18081
 NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
 PORT = 18080
+# CPU placement (--pin): client, server. Unpinned, the scheduler moves the
+# client and server between the two cores and the rate with them: a churn
+# whose two ends share a core runs up to 1.6x faster than one split across
+# them, and repeated 1 s baselines of the same build ranged 16k-25k conn/s
+# unpinned against 14.9k-15.6k pinned (2-core VM). The tracer is not pinned:
+# its consumer takes CPU from whichever end it lands beside, as it would.
+PIN = {"client": None, "server": None}
+
+
+def pinned(cmd, who):
+    cpu = PIN[who]
+    return cmd if cpu is None else ["taskset", "-c", str(cpu)] + cmd
 PKGS = {"nginx": "/usr/sbin/nginx", "wrk": "/usr/bin/wrk", "bpftrace": "/usr/bin/bpftrace",
         "libbpf-tools": "/usr/sbin/tcplife", "bpfcc-tools": "/usr/sbin/tcplife-bpfcc"}
 
@@ -90,7 +109,8 @@ http {{ access_log off; keepalive_timeout 0;
   server {{ listen 127.0.0.1:{PORT} reuseport backlog=4096;
     location / {{ return 200 "ok"; }} }} }}
 """)
-    p = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(pinned(["nginx", "-c", conf, "-p", tmp], "server"),
+                         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -103,8 +123,9 @@ http {{ access_log off; keepalive_timeout 0;
 
 def wrk_count(secs):
     """(requests done, seconds): one request per connection."""
-    out = subprocess.run(["wrk", "-t1", "-c32", f"-d{secs}s", "-H", "Connection: close",
-                          f"http://127.0.0.1:{PORT}/"], capture_output=True, text=True).stdout
+    out = subprocess.run(pinned(["wrk", "-t1", "-c32", f"-d{max(1, round(secs))}s", "-H", "Connection: close",
+                                 f"http://127.0.0.1:{PORT}/"], "client"),
+                         capture_output=True, text=True).stdout
     m = re.search(r"(\d+) requests in ([\d.]+)s", out)
     if not m:
         raise SystemExit(f"wrk output not understood:\n{out}")
@@ -161,8 +182,10 @@ class RstLoad:
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         try:
             subprocess.run(["ip", "-n", self.ns, "link", "set", "lo", "up"], check=True)
-            self.server = subprocess.Popen(["ip", "netns", "exec", self.ns, self.bin, "server",
-                                            str(RST_PORT)], stdout=subprocess.PIPE, text=True)
+            self.server = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns] + pinned([self.bin, "server", str(RST_PORT)],
+                                                          "server"),
+                stdout=subprocess.PIPE, text=True)
             if self.server.stdout.readline().strip() != "ready":
                 raise SystemExit("rst_load server did not start")
         except BaseException:
@@ -170,8 +193,9 @@ class RstLoad:
             raise
 
     def _client(self, secs, conc):
-        cmd = ["ip", "netns", "exec", self.ns, self.bin, "client", str(RST_PORT), str(secs),
-               str(conc)] + (["fin"] if self.fin else [])
+        cmd = ["ip", "netns", "exec", self.ns] + pinned(
+            [self.bin, "client", str(RST_PORT), str(secs), str(conc)] +
+            (["fin"] if self.fin else []), "client")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
         return int(out[0]), float(out[1])
 
@@ -229,15 +253,28 @@ def children_ns():
     return (ru.ru_utime + ru.ru_stime) * 1e9
 
 
+def busy_ns():
+    """CPU time the whole machine spent busy (all CPUs, /proc/stat), ns."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) * 1e9 / os.sysconf("SC_CLK_TCK")
+
+
 def run_load(wl, secs, pids=()):
-    """(connections/s, CPU ns per connection): the CPU time of the workload's
-    client and server and of pids (the tracer) while it ran, per connection.
-    Other work on the machine slows the rate but hardly moves this."""
-    pids = list(wl.server_pids()) + list(pids)
-    c0, s0 = children_ns(), sum(sched_ns(p) for p in pids)
+    """One measurement of the workload, with the tracer pids running (or
+    none): {rate: connections/s, cpu: CPU ns per connection of the client,
+    server and tracer, tracer: the tracer's own (user space) CPU ns per
+    connection, other: CPU the rest of the machine used meanwhile, in % of
+    one CPU}. Other work on the machine slows the rate but hardly moves the
+    CPU per connection; "other" says how much of it there was."""
+    wpids = list(wl.server_pids())
+    c0, s0, t0 = children_ns(), sum(sched_ns(p) for p in wpids + list(pids)), time.monotonic()
+    u0, b0 = sum(sched_ns(p) for p in pids), busy_ns()
     done, took = wl.count(secs)
-    cpu = children_ns() - c0 + sum(sched_ns(p) for p in pids) - s0
-    return done / took, cpu / done
+    ours = children_ns() - c0 + sum(sched_ns(p) for p in wpids + list(pids)) - s0
+    other = (busy_ns() - b0 - ours) / ((time.monotonic() - t0) * 1e9) * 100
+    return {"rate": done / took, "cpu": ours / done, "done": done,
+            "tracer": (sum(sched_ns(p) for p in pids) - u0) / done, "other": max(other, 0.0)}
 
 
 def run_tracer(name, cmd, secs, wl):
@@ -255,22 +292,22 @@ def run_tracer(name, cmd, secs, wl):
             first = time.monotonic() - t0
             break
         time.sleep(0.001)
-    rate, cpu = run_load(wl, secs, descendants(p.pid)) if p.poll() is None else (0.0, None)
+    load = run_load(wl, secs, descendants(p.pid)) if p.poll() is None else None
     rss = peak_rss_kb(descendants(p.pid))
     if p.poll() is not None:
         return {"name": name + " (did not run)", "first_ms": None, "rss_mb": 0, "rate": 0.0,
-                "cpu": None}
+                "cpu": None, "tracer": None, "other": 0.0}
     os.killpg(p.pid, signal.SIGINT)
     try:
         p.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
-    return {"name": name, "first_ms": first * 1000 if first else None, "rss_mb": rss / 1024,
-            "rate": rate, "cpu": cpu}
+    return dict(load, name=name, first_ms=first * 1000 if first else None, rss_mb=rss / 1024)
 
 
 def spread(vals, fmt):
+    """median [min-max]"""
     vals = [v for v in vals if v is not None]
     if not vals:
         return "none"
@@ -281,42 +318,74 @@ def spread(vals, fmt):
 
 
 def bpf_stats(cmd, wl, secs):
-    """One run of a netlens tracer with --stats: [(program, runs, ns)], connections."""
+    """One run of a netlens tracer with --stats: {program: (runs, ns)}, connections,
+    run_load()'s figures."""
     out = tempfile.TemporaryFile(mode="w+")
     p = subprocess.Popen(cmd + ["--stats"], stdout=out, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     if "Tracing" not in p.stderr.readline():
         p.kill()
         p.wait()
-        return [], 0
-    done, _ = wl.count(secs)
+        return {}, 0, None
+    load = run_load(wl, secs, descendants(p.pid))
     os.killpg(p.pid, signal.SIGINT)
     p.stderr.read()
     p.wait(timeout=20)
     out.seek(0)
-    rows = []
+    rows = {}
     for line in out:
         m = re.search(r'"prog":"(\w+)".*"run_cnt":(\d+).*"run_time_ns":(\d+)', line)
         if m:
-            rows.append((m.group(1), int(m.group(2)), int(m.group(3))))
-    return rows, done
+            rows[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return rows, load["done"], load
+
+
+def print_stats(name, runs):
+    """The --stats runs of one tracer: medians [min-max] over them."""
+    loads = [load for _, done, load in runs if done]
+    runs = [(rows, done) for rows, done, _ in runs if done]
+    if not runs:
+        return
+    totals = [sum(ns for _, ns in rows.values()) / done for rows, done in runs]
+    print(f"--stats {name}: {spread(totals, '%.0f')} BPF ns per connection "
+          f"({len(runs)} runs, {spread([d for _, d in runs], '%.0f')} connections each); "
+          f"consumer {spread([ld['tracer'] / 1000 for ld in loads], '%.2f')} CPU us, client +"
+          f" server + tracer {spread([ld['cpu'] / 1000 for ld in loads], '%.1f')} CPU us per"
+          f" connection; rest of the machine {spread([ld['other'] for ld in loads], '%.0f')}%"
+          " of a CPU")
+    for prog in runs[0][0]:
+        got = [(rows[prog], done) for rows, done in runs if prog in rows and rows[prog][0]]
+        if not got:
+            continue
+        print(f"      {prog:24} {spread([r / d for (r, _), d in got], '%.2f'):>18} runs/conn x "
+              f"{spread([ns / r for (r, ns), _ in got], '%.0f'):>16} ns/run = "
+              f"{spread([ns / d for (_, ns), d in got], '%.0f'):>16} ns/conn")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-d", type=int, default=6, help="seconds per measurement")
-    ap.add_argument("-r", "--runs", type=int, default=3, help="rounds (medians are reported)")
+    ap.add_argument("-d", type=float, default=3, help="seconds per measurement")
+    ap.add_argument("-r", "--runs", type=int, default=8, help="rounds (medians are reported)")
     ap.add_argument("--only", default="", help="comma-separated substrings of tracer names")
     ap.add_argument("--compare", metavar="NETLENS",
                     help="another netlens binary: adds its `tcplife -j` as a row (before/after)")
     ap.add_argument("--workloads", default="graceful,rst",
                     help="comma-separated: graceful, rst, fin (see the top of this file)")
+    ap.add_argument("--pin", default="0,1", metavar="CLIENT,SERVER",
+                    help="CPUs for the workload's client and server ('none': unpinned)")
+    ap.add_argument("--stats-runs", type=int, default=3,
+                    help="--stats runs per netlens tcplife row (BPF time per connection)")
+    ap.add_argument("--quiet", type=float, default=20, metavar="PCT",
+                    help="also report the rounds whose measurements saw at most PCT %% of a CPU"
+                    " used by the rest of the machine")
     a = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("tracer_bench: run as root")
     kinds = a.workloads.split(",")
     if not kinds or any(k not in ("graceful", "rst", "fin") for k in kinds):
         raise SystemExit("tracer_bench: --workloads takes graceful, rst, fin")
+    if a.pin != "none":
+        PIN["client"], PIN["server"] = (int(c) for c in a.pin.split(","))
     # SIGTERM ends the run through the finally below (servers and namespaces go)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     tracers = [
@@ -352,63 +421,72 @@ def main():
                 wl.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for kind, wl_what, (bases, base_cpus), results, stats in report:
+    print(f"\n{' '.join(sys.argv)}")
+    print(f"client on CPU {PIN['client']}, server on CPU {PIN['server']} (None: unpinned)")
+    for kind, wl_what, bases, results, stats in report:
         print(f"\n{kind}: {wl_what}")
-        print(f"baseline: {spread(bases, '%.0f')} connections/s over {len(bases)} measurements "
-              f"({a.runs} rounds of {a.d} s); {spread([c / 1000 for c in base_cpus], '%.1f')}"
-              " CPU us per connection")
-        print("kept %: the rate with the tracer against the mean of the baselines just before and"
-              " after; CPU kept %: the same for CPU time per connection (client, server and"
-              " tracer processes), which the machine's load moves less")
-        print(f"{'tracer':40} {'first event ms':>20} {'peak RSS MB':>16} {'conn/s kept %':>20}"
-              f" {'CPU kept %':>20}")
+        print(f"baseline: {spread([b['rate'] for b in bases], '%.0f')} connections/s over "
+              f"{len(bases)} measurements ({a.runs} rounds of {a.d:g} s); "
+              f"{spread([b['cpu'] / 1000 for b in bases], '%.1f')} CPU us per connection; "
+              f"rest of the machine {spread([b['other'] for b in bases], '%.0f')}% of a CPU")
+        print("conn/s kept %: the rate with the tracer against the mean of the baselines just"
+              " before and after; CPU kept %: the same for CPU time per connection (client,"
+              " server and tracer processes), which the machine's load moves less; +CPU us: the"
+              " CPU the tracer adds per connection; consumer us: the tracer process's own CPU"
+              " per connection. Medians [min-max] over the rounds; 'quiet': the rounds whose"
+              f" three measurements saw at most {a.quiet:g}% of a CPU used by the rest of the"
+              " machine")
+        print(f"{'tracer':32} {'first ms':>16} {'RSS MB':>13} {'conn/s kept %':>18}"
+              f" {'quiet: kept %':>18} {'CPU kept %':>18} {'+CPU us':>15} {'consumer us':>15}")
         for name, _ in tracers:
-            rows = results[name]
-            if all(r["name"].endswith("(did not run)") for r in rows):
-                print(f"{name:40} did not run")
+            rows = [r for r in results[name] if not r["name"].endswith("(did not run)")]
+            if not rows:
+                print(f"{name:32} did not run")
                 continue
-            print(f"{name:40} {spread([r['first_ms'] for r in rows], '%.1f'):>20} "
-                  f"{spread([r['rss_mb'] for r in rows], '%.1f'):>16} "
-                  f"{spread([r['kept'] for r in rows], '%.1f'):>20} "
-                  f"{spread([r['cpu_kept'] for r in rows], '%.1f'):>20}")
-        for name, (rows, done) in stats.items():
-            if not done:
-                continue
-            total = sum(r[2] for r in rows)
-            print(f"--stats {name}: {total / done:.0f} BPF ns per connection "
-                  f"({done} connections)")
-            for prog, runs, ns in rows:
-                if runs:
-                    print(f"      {prog:24} {runs / done:5.2f} runs/conn x {ns / runs:4.0f} ns"
-                          f" = {ns / done:5.0f} ns/conn")
+            quiet = [r["kept"] for r in rows if r["worst_other"] <= a.quiet]
+            print(f"{name:32} {spread([r['first_ms'] for r in rows], '%.1f'):>16} "
+                  f"{spread([r['rss_mb'] for r in rows], '%.1f'):>13} "
+                  f"{spread([r['kept'] for r in rows], '%.1f'):>18} "
+                  f"{spread(quiet, '%.1f') + f' ({len(quiet)})':>18} "
+                  f"{spread([r['cpu_kept'] for r in rows], '%.1f'):>18} "
+                  f"{spread([r['cpu_added'] for r in rows], '%.1f'):>15} "
+                  f"{spread([r['tracer'] / 1000 for r in rows], '%.2f'):>15}")
+        for name, runs in stats.items():
+            print_stats(name, runs)
 
 
 def measure(wl, tracers, a):
-    """One workload: the interleaved rounds, then a --stats run per netlens tracer."""
+    """One workload: the interleaved rounds, then --stats runs per netlens tcplife row,
+    interleaved too."""
     results = {name: [] for name, _ in tracers}
-    bases, base_cpus = [], []
+    bases = []
     wl.rate(2)  # warm up
     for r in range(a.runs):
         rot = tracers[r % len(tracers):] + tracers[:r % len(tracers)]
-        before, before_cpu = run_load(wl, a.d)
+        before = run_load(wl, a.d)
         bases.append(before)
-        base_cpus.append(before_cpu)
         for name, cmd in rot:
             row = run_tracer(name, cmd, a.d, wl)
-            after, after_cpu = run_load(wl, a.d)
+            after = run_load(wl, a.d)
             bases.append(after)
-            base_cpus.append(after_cpu)
-            base = (before + after) / 2
-            row["kept"] = row["rate"] / base * 100 if row["rate"] else None
-            row["cpu_kept"] = ((before_cpu + after_cpu) / 2 / row["cpu"] * 100
-                               if row["cpu"] else None)
+            base_rate = (before["rate"] + after["rate"]) / 2
+            base_cpu = (before["cpu"] + after["cpu"]) / 2
+            row["kept"] = row["rate"] / base_rate * 100 if row["rate"] else None
+            row["cpu_kept"] = base_cpu / row["cpu"] * 100 if row["cpu"] else None
+            row["cpu_added"] = (row["cpu"] - base_cpu) / 1000 if row["cpu"] else None
+            row["worst_other"] = max(before["other"], row["other"], after["other"])
             results[name].append(row)
-            before, before_cpu = after, after_cpu
+            before = after
         print(f"{wl.name} round {r + 1}/{a.runs}: baselines "
-              + " ".join(f"{b:.0f}" for b in bases[-len(rot) - 1:]), file=sys.stderr)
-    stats = {name: bpf_stats(cmd, wl, a.d) for name, cmd in tracers
-             if cmd[0] in (NETLENS, a.compare) and "tcplife" in cmd and "-j" in cmd}
-    return wl.name, wl.what, (bases, base_cpus), results, stats
+              + " ".join(f"{b['rate']:.0f}" for b in bases[-len(rot) - 1:]) + "; kept "
+              + " ".join(f"{results[n][-1]['kept'] or 0:.1f}" for n, _ in rot), file=sys.stderr)
+    want = [(name, cmd) for name, cmd in tracers
+            if cmd[0] in (NETLENS, a.compare) and "tcplife" in cmd and "-j" in cmd]
+    stats = {name: [] for name, _ in want}
+    for _ in range(a.stats_runs):
+        for name, cmd in want:
+            stats[name].append(bpf_stats(cmd, wl, a.d))
+    return wl.name, wl.what, bases, results, stats
 
 
 if __name__ == "__main__":

@@ -67,18 +67,22 @@ struct {
 	__type(value, __u64);
 } tr_dropped_keys SEC(".maps");
 
+static __always_inline void tr_count_dropped_key(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&tr_dropped_keys, &zero);
+
+	if (n)
+		(*n)++;
+}
+
 static __always_inline long tr_map_update(void *map, const void *key, const void *value,
 					  __u64 flags)
 {
 	long err = bpf_map_update_elem(map, key, value, flags);
 
-	if (err && err != -TR_EEXIST) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&tr_dropped_keys, &zero);
-
-		if (n)
-			(*n)++;
-	}
+	if (err && err != -TR_EEXIST)
+		tr_count_dropped_key();
 	return err;
 }
 

@@ -2,8 +2,9 @@
  * duration.
  *
  * Birth is the move into SYN_SENT (connect()) or SYN_RECV (a child of a
- * listener). Death is the move into CLOSE. One map entry per session holds
- * the birth and the owner.
+ * listener). Death is the move into CLOSE. One entry per session holds the
+ * birth and the owner: in the socket's local storage (sk_sessions) for the
+ * tp_btf programs, in the sessions hash map for the raw_tp fallback.
  *
  * Owner: the process that connected (SYN_SENT runs in connect()), else the
  * one that closed: FIN_WAIT1 and LAST_ACK are entered only by close() and
@@ -57,6 +58,41 @@ struct {
 	__type(value, struct session);
 } sessions SEC(".maps");
 
+/* The same in the socket's own local storage, for the tp_btf programs: no
+ * hashing, no bucket lock, no key; a lookup is a load or two, and the
+ * kernel frees the entry with the socket. An ended session stays there
+ * with ts 0 until then (deleting it would cost a lock and an RCU free per
+ * session, which freeing the socket pays anyway). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct session);
+} sk_sessions SEC(".maps");
+
+/* The session of sk, NULL when none. */
+static __always_inline struct session *sess_get(struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct session *s;
+
+	if (!btf)
+		return bpf_map_lookup_elem(&sessions, &key);
+	s = bpf_sk_storage_get(&sk_sessions, sk, 0, 0);
+	return s && s->ts ? s : NULL;
+}
+
+/* Forgets the session of sk. */
+static __always_inline void sess_end(struct sock *sk, struct session *s, bool btf)
+{
+	__u64 key = (__u64)sk;
+
+	if (btf)
+		s->ts = 0;
+	else
+		bpf_map_delete_elem(&sessions, &key);
+}
+
 /* Closes found at tcp_destroy_sock that the state program missed, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -92,8 +128,8 @@ static __always_inline void fill_tail(struct tcplife_event *e, const struct sess
 
 /* Reports session s of sk, closed now, whose owner is known, then forgets
  * it. */
-static __always_inline void end_session(struct sock *sk, struct session *s, __u64 key,
-					__u64 closed, bool btf)
+static __always_inline void end_session(struct sock *sk, struct session *s, __u64 closed,
+					bool btf)
 {
 	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 	struct tcplife_event *e;
@@ -111,19 +147,19 @@ static __always_inline void end_session(struct sock *sk, struct session *s, __u6
 	fill_tail(e, s, closed);
 	tr_submit_at(e, closed);
 out:
-	bpf_map_delete_elem(&sessions, &key);
+	sess_end(sk, s, btf);
 }
 
 /* Session s of sk closed with no owner: keep what the close leaves in s
  * for tcp_destroy_sock, which knows the owner (false: not wanted, s is
  * gone). */
-static __always_inline bool defer_session(struct sock *sk, struct session *s, __u64 key,
-					  __u64 closed, bool btf)
+static __always_inline bool defer_session(struct sock *sk, struct session *s, __u64 closed,
+					  bool btf)
 {
 	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
 
 	if (!tp || !read_close(sk, tp, &s->t, &s->tx_bytes, &s->rx_bytes, btf)) {
-		bpf_map_delete_elem(&sessions, &key);
+		sess_end(sk, s, btf);
 		return false;
 	}
 	s->closed = closed;
@@ -132,7 +168,7 @@ static __always_inline bool defer_session(struct sock *sk, struct session *s, __
 
 /* Reports session s of sk, closed at s->closed with no owner then, as
  * owned by the current process, then forgets it. */
-static __always_inline void end_deferred(struct sock *sk, struct session *s, __u64 key, bool btf)
+static __always_inline void end_deferred(struct sock *sk, struct session *s, bool btf)
 {
 	struct tcplife_event *e;
 	struct tr_owner o;
@@ -146,7 +182,7 @@ static __always_inline void end_deferred(struct sock *sk, struct session *s, __u
 		fill_tail(e, s, s->closed);
 		tr_submit(e);
 	}
-	bpf_map_delete_elem(&sessions, &key);
+	sess_end(sk, s, btf);
 }
 
 static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
@@ -165,6 +201,20 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		struct session ns = { .ts = bpf_ktime_get_ns(), .active = newstate == TCP_SYN_SENT };
 		if (ns.active)
 			tr_owner_current(&ns.o);
+		if (btf) {
+			s = bpf_sk_storage_get(&sk_sessions, sk, 0, 0);
+			if (!s) {
+				if (!bpf_sk_storage_get(&sk_sessions, sk, &ns,
+							BPF_SK_STORAGE_GET_F_CREATE))
+					tr_count_dropped_key(); /* no memory for it */
+				return 0;
+			}
+			/* reused: see below */
+			if (s->ts && s->closed && ns.active)
+				end_deferred(sk, s, btf);
+			*s = ns;
+			return 0;
+		}
 		if (tr_map_update(&sessions, &key, &ns, BPF_NOEXIST) != -TR_EEXIST)
 			return 0; /* made, or no room (counted) */
 		/* An entry already: a socket reset with no owner and now
@@ -172,11 +222,11 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 		 * Anything else left there belongs to a freed socket. */
 		s = bpf_map_lookup_elem(&sessions, &key);
 		if (s && s->closed && ns.active)
-			end_deferred(sk, s, key, btf);
+			end_deferred(sk, s, btf);
 		tr_map_update(&sessions, &key, &ns, BPF_ANY);
 		return 0;
 	}
-	s = bpf_map_lookup_elem(&sessions, &key);
+	s = sess_get(sk, btf);
 	if (!s || s->closed) /* born before we started (duration unknown), or over */
 		return 0;
 	if (newstate != TCP_CLOSE) { /* close() or shutdown(), in its process */
@@ -186,9 +236,9 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 	}
 	now = bpf_ktime_get_ns();
 	if (s->o.pid)
-		end_session(sk, s, key, now, btf);
+		end_session(sk, s, now, btf);
 	else
-		defer_session(sk, s, key, now, btf);
+		defer_session(sk, s, now, btf);
 	return 0;
 }
 
@@ -200,8 +250,8 @@ TR_PROGRAM_PAIR(tcplife_state, inet_sock_set_state, (struct sock *sk, int oldsta
  * it (see above). A session still open missed its CLOSE. */
 static __always_inline int on_destroy(struct sock *sk, bool btf)
 {
-	__u64 key = (__u64)sk, now;
-	struct session *s = bpf_map_lookup_elem(&sessions, &key);
+	struct session *s = sess_get(sk, btf);
+	__u64 now;
 
 	if (!s)
 		return 0;
@@ -213,13 +263,13 @@ static __always_inline int on_destroy(struct sock *sk, bool btf)
 			(*n)++;
 		now = bpf_ktime_get_ns();
 		if (s->o.pid) {
-			end_session(sk, s, key, now, btf);
+			end_session(sk, s, now, btf);
 			return 0;
 		}
-		if (!defer_session(sk, s, key, now, btf))
+		if (!defer_session(sk, s, now, btf))
 			return 0;
 	}
-	end_deferred(sk, s, key, btf);
+	end_deferred(sk, s, btf);
 	return 0;
 }
 
