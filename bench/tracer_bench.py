@@ -323,6 +323,9 @@ def main():
         ("netlens tcplife -j", [NETLENS, "-j", "tcplife"]),
         ("netlens tcplife (text)", [NETLENS, "tcplife"]),
         ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
+        # the socket-layer tracers: every connect() of the churn's clients
+        ("netlens soconnect -j", [NETLENS, "-j", "soconnect"]),
+        ("netlens soconnect -c (in-kernel count)", [NETLENS, "soconnect", "-c", "-i", "1"]),
         ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
         ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
         ("bpftrace (same tracepoint)", ["bpftrace", "BT_SCRIPT"]),
@@ -407,7 +410,8 @@ def measure(wl, tracers, a):
         print(f"{wl.name} round {r + 1}/{a.runs}: baselines "
               + " ".join(f"{b:.0f}" for b in bases[-len(rot) - 1:]), file=sys.stderr)
     stats = {name: bpf_stats(cmd, wl, a.d) for name, cmd in tracers
-             if cmd[0] in (NETLENS, a.compare) and "tcplife" in cmd and "-j" in cmd}
+             if cmd[0] in (NETLENS, a.compare) and "-j" in cmd and
+             any(t in cmd for t in ("tcplife", "soconnect"))}
     return wl.name, wl.what, (bases, base_cpus), results, stats
 
 
