@@ -323,9 +323,11 @@ def main():
         ("netlens tcplife -j", [NETLENS, "-j", "tcplife"]),
         ("netlens tcplife (text)", [NETLENS, "tcplife"]),
         ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
-        # the socket-layer tracers: every connect() of the churn's clients
+        # the socket-layer tracers: every connect() (both the churn's
+        # client connects and, for udpconnect, its TCP ones filtered out)
         ("netlens soconnect -j", [NETLENS, "-j", "soconnect"]),
         ("netlens soconnect -c (in-kernel count)", [NETLENS, "soconnect", "-c", "-i", "1"]),
+        ("netlens udpconnect -j (TCP churn: filtered)", [NETLENS, "-j", "udpconnect"]),
         ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
         ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
         ("bpftrace (same tracepoint)", ["bpftrace", "BT_SCRIPT"]),
@@ -411,7 +413,7 @@ def measure(wl, tracers, a):
               + " ".join(f"{b:.0f}" for b in bases[-len(rot) - 1:]), file=sys.stderr)
     stats = {name: bpf_stats(cmd, wl, a.d) for name, cmd in tracers
              if cmd[0] in (NETLENS, a.compare) and "-j" in cmd and
-             any(t in cmd for t in ("tcplife", "soconnect"))}
+             any(t in cmd for t in ("tcplife", "soconnect", "udpconnect"))}
     return wl.name, wl.what, (bases, base_cpus), results, stats
 
 
