@@ -146,13 +146,7 @@ int soconnect_exit(struct tr_syscall_exit *ctx)
 	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	e->h.ts_ns = now;
-	e->h.netns = s->netns;
-	e->h.cgroup = s->cgroup;
-	e->h._pad = 0;
-	e->h.pid = id >> 32;
-	e->h.tid = (__u32)id;
-	bpf_get_current_comm(e->h.comm, sizeof(e->h.comm));
+	so_fill_hdr(&e->h, id, now, s->netns, s->cgroup);
 	e->lat_ns = now - s->ts;
 	e->ret = ctx->ret;
 	e->fd = s->fd;

@@ -33,6 +33,19 @@ static __always_inline struct socket *so_fd_socket(long fd)
 	return so;
 }
 
+/* An event header for the calling task (id: bpf_get_current_pid_tgid()). */
+static __always_inline void so_fill_hdr(struct tr_hdr *h, __u64 id, __u64 now, __u32 netns,
+					__u64 cgroup)
+{
+	h->ts_ns = now;
+	h->netns = netns;
+	h->cgroup = cgroup;
+	h->_pad = 0;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
 /* -p and --comm on the calling task (id: bpf_get_current_pid_tgid()); the
  * command is read only when --comm is given. */
 static __always_inline bool so_want_current(__u64 id)

@@ -74,13 +74,7 @@ int solisten_exit(struct tr_syscall_exit *ctx)
 	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	e->h.ts_ns = bpf_ktime_get_ns();
-	e->h.netns = netns;
-	e->h.cgroup = cgroup;
-	e->h._pad = 0;
-	e->h.pid = id >> 32;
-	e->h.tid = (__u32)id;
-	bpf_get_current_comm(e->h.comm, sizeof(e->h.comm));
+	so_fill_hdr(&e->h, id, bpf_ktime_get_ns(), netns, cgroup);
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
 	e->ret = ctx->ret;
 	e->fd = s->fd;
