@@ -324,10 +324,12 @@ def main():
         ("netlens tcplife (text)", [NETLENS, "tcplife"]),
         ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
         # the socket-layer tracers: every connect() (both the churn's
-        # client connects and, for udpconnect, its TCP ones filtered out)
+        # client connects and, for udpconnect, its TCP ones filtered out),
+        # every accept() of its server
         ("netlens soconnect -j", [NETLENS, "-j", "soconnect"]),
         ("netlens soconnect -c (in-kernel count)", [NETLENS, "soconnect", "-c", "-i", "1"]),
         ("netlens udpconnect -j (TCP churn: filtered)", [NETLENS, "-j", "udpconnect"]),
+        ("netlens soaccept -j", [NETLENS, "-j", "soaccept"]),
         ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
         ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
         ("bpftrace (same tracepoint)", ["bpftrace", "BT_SCRIPT"]),
@@ -413,7 +415,7 @@ def measure(wl, tracers, a):
               + " ".join(f"{b:.0f}" for b in bases[-len(rot) - 1:]), file=sys.stderr)
     stats = {name: bpf_stats(cmd, wl, a.d) for name, cmd in tracers
              if cmd[0] in (NETLENS, a.compare) and "-j" in cmd and
-             any(t in cmd for t in ("tcplife", "soconnect", "udpconnect"))}
+             any(t in cmd for t in ("tcplife", "soconnect", "udpconnect", "soaccept"))}
     return wl.name, wl.what, (bases, base_cpus), results, stats
 
 
