@@ -392,6 +392,13 @@ def main():
         ("netlens tcplife -j", [NETLENS, "-j", "tcplife"]),
         ("netlens tcplife (text)", [NETLENS, "tcplife"]),
         ("netlens tcpaccept -c (in-kernel count)", [NETLENS, "tcpaccept", "-c", "-i", "1"]),
+        # the socket-layer tracers: every connect() (both the churn's
+        # client connects and, for udpconnect, its TCP ones filtered out),
+        # every accept() of its server
+        ("netlens soconnect -j", [NETLENS, "-j", "soconnect"]),
+        ("netlens soconnect -c (in-kernel count)", [NETLENS, "soconnect", "-c", "-i", "1"]),
+        ("netlens udpconnect -j (TCP churn: filtered)", [NETLENS, "-j", "udpconnect"]),
+        ("netlens soaccept -j", [NETLENS, "-j", "soaccept"]),
         ("libbpf-tools tcplife", ["/usr/sbin/tcplife"]),
         ("bcc tcplife-bpfcc", ["/usr/sbin/tcplife-bpfcc"]),
         ("bpftrace (same tracepoint)", ["bpftrace", "BT_SCRIPT"]),
@@ -481,7 +488,8 @@ def measure(wl, tracers, a):
               + " ".join(f"{b['rate']:.0f}" for b in bases[-len(rot) - 1:]) + "; kept "
               + " ".join(f"{results[n][-1]['kept'] or 0:.1f}" for n, _ in rot), file=sys.stderr)
     want = [(name, cmd) for name, cmd in tracers
-            if cmd[0] in (NETLENS, a.compare) and "tcplife" in cmd and "-j" in cmd]
+            if cmd[0] in (NETLENS, a.compare) and "-j" in cmd and
+            any(t in cmd for t in ("tcplife", "soconnect", "udpconnect", "soaccept"))]
     stats = {name: [] for name, _ in want}
     for _ in range(a.stats_runs):
         for name, cmd in want:

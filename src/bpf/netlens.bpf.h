@@ -591,19 +591,29 @@ static __always_inline long tr_syscall_nr_btf(struct pt_regs *regs)
 #error "netlens: add the accept/accept4 syscall numbers for this architecture"
 #endif
 
-/* The TCP socket behind descriptor fd of the current task, or NULL. */
-static __always_inline struct sock *tr_fd_tcp_sock(long fd)
+/* The file behind descriptor fd of the current task, or NULL. */
+static __always_inline struct file *tr_fd_file(long fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds, *f = NULL;
-	struct socket *so;
-	struct sock *sk;
 
 	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+/* The TCP socket behind descriptor fd of the current task, or NULL. */
+static __always_inline struct sock *tr_fd_tcp_sock(long fd)
+{
+	struct file *f = tr_fd_file(fd);
+	struct socket *so;
+	struct sock *sk;
+
+	if (!f)
 		return NULL;
 	so = BPF_CORE_READ(f, private_data);
 	if (!so || BPF_CORE_READ(so, type) != TR_SOCK_STREAM)

@@ -1,0 +1,107 @@
+/* soaccept: accept()/accept4() calls: the process, the listener's
+ * descriptor, the accepted peer and local port, the result and the time
+ * the call took (the wait for a connection included).
+ *
+ * Hooks: the classic tracepoints syscalls:sys_enter_accept4/accept (start
+ * time and listener descriptor per thread) and sys_exit_accept4/accept
+ * (the new descriptor's socket, filters, event). */
+#include "bpf/netlens.bpf.h"
+#include "bpf/soaccept.h"
+#include "bpf/sofd.bpf.h"
+
+struct so_accept_start {
+	__u64 ts;
+	__s32 fd;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct so_accept_start);
+} so_accepts SEC(".maps");
+
+struct so_enter_accept {
+	__u64 common;
+	int nr;
+	long fd;
+};
+
+static __always_inline int on_enter(struct so_enter_accept *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct so_accept_start s = { .fd = ctx->fd };
+
+	if (!so_want_current(id))
+		return 0;
+	s.ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&so_accepts, &id, &s, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(struct tr_syscall_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	struct so_accept_start *s = bpf_map_lookup_elem(&so_accepts, &id);
+	struct soaccept_event *e;
+	struct socket *so = NULL;
+	struct sock *sk = NULL;
+	struct tr_tuple t = {};
+	__u32 netns = 0;
+	__u64 cgroup = 0;
+
+	if (!s)
+		return 0;
+	/* a failed accept has no new socket: the listener tells the netns */
+	so = so_fd_socket(ctx->ret >= 0 ? ctx->ret : s->fd);
+	if (so)
+		sk = so->sk;
+	if (sk) {
+		netns = sk->__sk_common.skc_net.net->ns.inum;
+		cgroup = sk->sk_cgrp_data.cgroup->kn->id;
+		t.family = sk->__sk_common.skc_family;
+		if (ctx->ret >= 0 && (t.family == TR_AF_INET || t.family == TR_AF_INET6)) {
+			t.sport = sk->__sk_common.skc_num;
+			t.dport = bpf_ntohs(sk->__sk_common.skc_dport);
+			if (t.family == TR_AF_INET6) {
+				__builtin_memcpy(t.saddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+				__builtin_memcpy(t.daddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+			} else {
+				*(__u32 *)t.saddr = sk->__sk_common.skc_rcv_saddr;
+				*(__u32 *)t.daddr = sk->__sk_common.skc_daddr;
+			}
+		}
+	}
+	if (tr_filter.family && t.family != tr_filter.family)
+		goto out;
+	if (tr_filter.netns && netns != tr_filter.netns)
+		goto out;
+	if (tr_filter.cgroup && cgroup != tr_filter.cgroup)
+		goto out;
+	if ((tr_filter.nports || tr_filter.nlports || tr_filter.nrports) &&
+	    !tr_want_ports(t.sport, t.dport))
+		goto out;
+	e = tr_reserve(sizeof(*e));
+	if (!e)
+		goto out;
+	now = bpf_ktime_get_ns();
+	so_fill_hdr(&e->h, id, now, netns, cgroup);
+	e->t = t;
+	e->lat_ns = now - s->ts;
+	e->ret = ctx->ret;
+	e->fd = s->fd;
+	tr_submit_at(e, now);
+out:
+	bpf_map_delete_elem(&so_accepts, &id);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int soaccept_enter4(struct so_enter_accept *ctx) { return on_enter(ctx); }
+SEC("tracepoint/syscalls/sys_enter_accept")
+int soaccept_enter(struct so_enter_accept *ctx) { return on_enter(ctx); }
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int soaccept_exit4(struct tr_syscall_exit *ctx) { return on_exit(ctx); }
+SEC("tracepoint/syscalls/sys_exit_accept")
+int soaccept_exit(struct tr_syscall_exit *ctx) { return on_exit(ctx); }

@@ -1,0 +1,2 @@
+/* soconnect: every connect(), every family (see soconnect.bpf.h). */
+#include "bpf/soconnect.bpf.h"

@@ -1,0 +1,162 @@
+/* The connect() programs of soconnect and udpconnect (one source, two
+ * objects): sys_enter_connect copies the destination from user memory and
+ * keeps it per thread with the start time; sys_exit_connect adds the
+ * result and latency and streams the event or counts it.
+ *
+ * Hooks: the classic tracepoints syscalls:sys_enter_connect and
+ * sys_exit_connect, which run for connect() only (raw_tp/sys_enter would
+ * cost every system call on the host). Every filter runs at entry, so a
+ * connect that is filtered out costs no map entry.
+ *
+ * SO_UDP_ONLY (udpconnect): UDP sockets only. */
+#include "bpf/netlens.bpf.h"
+#include "bpf/soconnect.h"
+#include "bpf/sofd.bpf.h"
+
+struct so_start {
+	__u64 ts;
+	__u64 cgroup;
+	__u32 netns;
+	__s32 fd;
+	__u16 addrlen;
+	__u16 protocol;
+	__u8 sotype;
+	__u8 _pad[3];
+	__u8 sa[SO_SA_MAX];
+};
+
+/* pid_tgid -> the connect() in progress on that thread */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct so_start);
+} so_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct soconnect_key);
+	__type(value, struct soconnect_val);
+} counts SEC(".maps");
+
+/* -U: UNIX-domain connects only (the family filter's third value). */
+#define SO_AF_UNIX 1
+
+struct so_enter_connect {
+	__u64 common;
+	int nr;
+	long fd;
+	void *uservaddr;
+	long addrlen;
+};
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int soconnect_enter(struct so_enter_connect *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct so_start s;
+	struct socket *so;
+	struct sock *sk;
+	__u32 len;
+	__u16 family;
+
+	if (!so_want_current(id))
+		return 0;
+	__builtin_memset(&s, 0, sizeof(s));
+	len = ctx->addrlen < 0 ? 0 : ctx->addrlen > SO_SA_MAX ? SO_SA_MAX : ctx->addrlen;
+	if (len > 0 && len <= SO_SA_MAX)
+		bpf_probe_read_user(s.sa, len, ctx->uservaddr);
+	family = *(__u16 *)s.sa;
+	if (tr_filter.family && family != tr_filter.family)
+		return 0;
+	if (tr_filter.nports || tr_filter.nrports) {
+		/* the destination port: sin_port and sin6_port sit alike */
+		__u16 port = bpf_ntohs(*(__u16 *)&s.sa[2]);
+		if (family != TR_AF_INET && family != TR_AF_INET6)
+			return 0;
+		if (!tr_want_ports(0, port))
+			return 0;
+	}
+	so = so_fd_socket(ctx->fd);
+	sk = so ? so->sk : NULL;
+	if (sk) {
+		s.sotype = so->type;
+		s.protocol = sk->sk_protocol;
+		s.netns = sk->__sk_common.skc_net.net->ns.inum;
+		if (tr_filter.cgroup || !tr_filter.summary)
+			s.cgroup = sk->sk_cgrp_data.cgroup->kn->id;
+	}
+#ifdef SO_UDP_ONLY
+	if (s.sotype != 2 /* SOCK_DGRAM */ || s.protocol != 17 /* IPPROTO_UDP */)
+		return 0;
+#endif
+	if (tr_filter.netns && s.netns != tr_filter.netns)
+		return 0;
+	if (tr_filter.cgroup && s.cgroup != tr_filter.cgroup)
+		return 0;
+	s.fd = ctx->fd;
+	s.addrlen = ctx->addrlen < 0 ? 0 : ctx->addrlen > 0xffff ? 0xffff : ctx->addrlen;
+	s.ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&so_starts, &id, &s, BPF_ANY);
+	return 0;
+}
+
+/* The bytes of a sockaddr that name a destination: sin_zero and
+ * sin6_flowinfo are left out of the count key. */
+static __always_inline void so_key_addr(struct soconnect_key *k, const struct so_start *s)
+{
+	__u16 family = *(__u16 *)s->sa;
+
+	if (family == TR_AF_INET) {
+		__builtin_memcpy(k->sa, s->sa, 8);
+	} else if (family == TR_AF_INET6) {
+		__builtin_memcpy(k->sa, s->sa, 4);
+		__builtin_memcpy(&k->sa[8], &s->sa[8], 20);
+	} else {
+		__builtin_memcpy(k->sa, s->sa, SO_SA_MAX);
+		k->addrlen = s->addrlen;
+	}
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int soconnect_exit(struct tr_syscall_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	struct so_start *s = bpf_map_lookup_elem(&so_starts, &id);
+	struct soconnect_event *e;
+
+	if (!s)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (tr_filter.summary) {
+		struct soconnect_key k;
+		struct soconnect_val *v;
+		__builtin_memset(&k, 0, sizeof(k));
+		bpf_get_current_comm(k.comm, sizeof(k.comm));
+		k.ret = ctx->ret;
+		so_key_addr(&k, s);
+		v = tr_map_lookup_or_zero(&counts, &k);
+		if (v) {
+			__sync_fetch_and_add(&v->count, 1);
+			__sync_fetch_and_add(&v->lat_ns, now - s->ts);
+		}
+		goto out;
+	}
+	e = tr_reserve(sizeof(*e));
+	if (!e)
+		goto out;
+	so_fill_hdr(&e->h, id, now, s->netns, s->cgroup);
+	e->lat_ns = now - s->ts;
+	e->ret = ctx->ret;
+	e->fd = s->fd;
+	e->addrlen = s->addrlen;
+	e->protocol = s->protocol;
+	e->sotype = s->sotype;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	__builtin_memcpy(e->sa, s->sa, SO_SA_MAX);
+	tr_submit_at(e, now);
+out:
+	bpf_map_delete_elem(&so_starts, &id);
+	return 0;
+}

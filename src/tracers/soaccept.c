@@ -1,0 +1,71 @@
+/* soaccept: accept()/accept4() calls with the peer, result and latency. */
+#include "bpf/soaccept.h"
+#include "bpf/soaccept.skel.h"
+#include "command.h"
+#include "trace/opts.h"
+#include "trace/trace.h"
+#include "tracers/so_util.h"
+
+TRACE_SKEL_GLUE(soaccept)
+
+enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_FD, C_NEWFD, C_LAT,
+       C_RESULT };
+
+static const struct out_col cols[] = {
+	TRACE_TASK_COLS,
+	TRACE_TUPLE_COLS,
+	{ "FD", "fd", OUT_RIGHT, 3 },
+	{ "NEWFD", NULL, OUT_RIGHT, 5 },
+	{ "LAT(ms)", NULL, OUT_RIGHT, 8 },
+	{ "RESULT", NULL, OUT_LAST, 0 },
+};
+
+static const struct trace_hook hooks[] = {
+	{ "sys_enter_accept4", { "soaccept_enter4" } },
+	{ "sys_exit_accept4", { "soaccept_exit4" } },
+	{ "sys_enter_accept", { "soaccept_enter" } },
+	{ "sys_exit_accept", { "soaccept_exit" } },
+};
+
+static const struct opt opt_rows[] = {
+	SO_UNIX_ROW,
+	OPT_END,
+};
+
+static const struct opt_group opts[] = {
+	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
+	TRACE_RUN_GROUP, OPT_GROUPS_END,
+};
+
+static void event(struct trace_ctx *tc, const void *data)
+{
+	const struct soaccept_event *e = data;
+	const char *fam = so_family_name(e->t.family);
+	struct table *t;
+
+	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
+	if (fam)
+		out_field_str(t, "family", NULL, fam);
+	out_cell_i64(t, C_FD, e->fd);
+	if (e->ret >= 0) {
+		out_cell_i64(t, C_NEWFD, e->ret);
+		out_field_i64(t, "new_fd", NULL, e->ret);
+	} else {
+		out_cell_str(t, C_NEWFD, "-");
+	}
+	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
+	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);
+	so_cells_result(t, C_RESULT, e->ret >= 0 ? 0 : e->ret);
+	trace_row_end(tc, &e->h);
+}
+
+TRACE_TRACER(soaccept, "accept() calls", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
+	     .opt = so_opt_unix, TRACE_EVENTS(event, struct soaccept_event));
+
+TRACE_COMMAND(soaccept, opts,
+		.summary = "trace accept() calls: peer, local port, result, latency",
+		.about = "One line per accept()/accept4() system call when it returns: the\n"
+			 "process, the accepted connection's local and remote address and port,\n"
+			 "the listener's descriptor and the new one, how long the call took (the\n"
+			 "wait for a connection included) and its result (ok, EAGAIN, EINTR,\n"
+			 "EMFILE, ...). UNIX listeners show their family without addresses.\n");
