@@ -7,7 +7,7 @@ from sweep import BINARY, LONG, Case
 
 BAD = ["(", ")", "((", "( sport = :1", "sport = :1 )", "sport", "sport =", "sport = :", "sport = :abc",
        "sport = :99999", "sport = :-1", "sport = :0x10", "src 1.2.3.4/33", "src ::1/129", "dst 999.1.1.1",
-       "dst 1.2.3", "state bogus", "state", "exclude", "exclude bogus", "and", "or or", "not", "not not",
+       "state bogus", "state", "exclude", "exclude bogus", "and", "or or", "not", "not not",
        "src 1.2.3.4:0x50", "dst [::1", "dst ::1]:80", "sport ~ :1", "sport = :1 and", "( )",
        BINARY, LONG, "src " + LONG, "sport = :" + "9" * 5000, "src 1.2.3.4/-1", "dst 1.2.3.4/0x8"]
 ODD = ["(" * 100 + "sport = :7001" + ")" * 100,
@@ -26,7 +26,8 @@ ODD = ["(" * 100 + "sport = :7001" + ")" * 100,
        "state all exclude all",
        "src 0.0.0.0/0",
        "dst ::/0",
-       "sport = :0"]
+       "sport = :0",
+       "dst 1.2.3"]                    # inet_aton's 1.2.0.3, as iproute2 reads it
 
 
 def same_as_user_space(sw):

@@ -322,6 +322,8 @@ class Sweep:
 
     def execute(self, case):
         """Runs one case with the generic checks and its own extra checks."""
+        if case.cat in ("args", "filter", "snapshot"):
+            case.timeout = self.args.timeout
         wd = case.workdir or self.fx.workdir()
         before = set(os.listdir(wd))
         r = run_proc(case.prefix + [self.netlens] + case.argv, case.timeout, env=case.env or self.env(),
@@ -346,9 +348,17 @@ class Sweep:
         return r
 
     def run_all(self, cases):
-        with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as ex:
-            for f in [ex.submit(self.execute, c) for c in cases]:
+        self.pool_map(self.execute, [(c,) for c in cases])
+
+    def pool_map(self, fn, arglists, jobs=None):
+        """fn(*args) for each in parallel; on an exception or SIGTERM what has
+        not started is cancelled (what has is bounded by its timeout)."""
+        ex = concurrent.futures.ThreadPoolExecutor(jobs or self.args.jobs)
+        try:
+            for f in [ex.submit(fn, *a) for a in arglists]:
                 f.result()
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
 
     # -- run it
 
@@ -371,7 +381,7 @@ class Sweep:
             total_fail[cat] = total_fail.get(cat, 0) + len(items)
         doc = {
             "netlens": self.netlens, "asan": self.asan, "quick": self.args.quick, "seed": self.args.seed,
-            "seconds": round(elapsed, 1),
+            "seconds": round(elapsed, 1), "workdir": self.fx.dir, "netns": self.fx.ns,
             "categories": [{"category": c, "tries": self.tries.get(c, 0), "failures": total_fail.get(c, 0)}
                            for c in self.args.category],
             "failures": [{"category": cat, "class": cls, "count": len(items),
@@ -418,6 +428,8 @@ def main(argv=None):
     ap.add_argument("--jobs", "-J", type=int, default=max(2, 2 * (os.cpu_count() or 1)),
                     help="runs in parallel (default 2 per CPU)")
     ap.add_argument("--seed", type=int, default=11, help="seed of every random choice (default 11)")
+    ap.add_argument("--timeout", type=float, default=10.0,
+                    help="seconds a run of the args, filter and snapshot categories may take (default 10)")
     ap.add_argument("--examples", type=int, default=4, help="examples printed per failure class")
     ap.add_argument("--snapshots", type=int, default=None,
                     help="corrupted snapshot variants (default 2400, 40 with --quick)")
@@ -428,6 +440,8 @@ def main(argv=None):
         args.category = DEFAULT_CATEGORIES + (["valgrind"] if args.valgrind else [])
     if not os.access(args.netlens, os.X_OK):
         ap.error(f"{args.netlens}: not an executable (build it, or give --netlens)")
+    # a SIGTERM (a test's timeout, a CI job's end) still removes the namespace, mounts and files
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return Sweep(args).main()
 
 
