@@ -223,9 +223,11 @@ def generate(sw):
         # a value that is valid for the option, given twice
         if cmd.tracer:
             add(cases, sw, cmd, [cmd.name, "-d", "1", "-d", "1"], "any", "-d twice")
+        if cmd.opt("sent") and cmd.opt("received"):     # both directions: a union, not a contradiction
+            add(cases, sw, cmd, [cmd.name] + base + ["-S", "-R"], "any", "-S -R")
         # contradicting options
         pairs = [(["-4"], ["-6"], "-4 -6"), (["--bpf"], ["--no-bpf"], "--bpf --no-bpf"),
-                 (["-S"], ["-R"], "-S -R"), (["--hist"], ["--linear", "10"], "--hist --linear"),
+                 (["--hist"], ["--linear", "10"], "--hist --linear"),
                  (["-N", fx.ns], ["--netns", "/proc/self/ns/net"], "-N and --netns"),
                  (["-N", fx.ns], ["--from", fx.snapshot], "-N and --from"),
                  (["--netns", "/proc/self/ns/net"], ["--from", fx.snapshot], "--netns and --from")]
