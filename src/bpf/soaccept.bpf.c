@@ -36,7 +36,7 @@ static __always_inline int on_enter(struct so_enter_accept *ctx)
 	if (!so_want_current(id))
 		return 0;
 	s.ts = bpf_ktime_get_ns();
-	bpf_map_update_elem(&so_accepts, &id, &s, BPF_ANY);
+	tr_map_update(&so_accepts, &id, &s, BPF_ANY); /* a full table: counted */
 	return 0;
 }
 

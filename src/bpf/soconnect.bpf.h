@@ -98,7 +98,7 @@ int soconnect_enter(struct so_enter_connect *ctx)
 	s.fd = ctx->fd;
 	s.addrlen = ctx->addrlen < 0 ? 0 : ctx->addrlen > 0xffff ? 0xffff : ctx->addrlen;
 	s.ts = bpf_ktime_get_ns();
-	bpf_map_update_elem(&so_starts, &id, &s, BPF_ANY);
+	tr_map_update(&so_starts, &id, &s, BPF_ANY); /* a full table: counted */
 	return 0;
 }
 

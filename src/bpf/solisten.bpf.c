@@ -36,7 +36,7 @@ int solisten_enter(struct so_enter_listen *ctx)
 
 	if (!so_want_current(id))
 		return 0;
-	bpf_map_update_elem(&so_listens, &id, &s, BPF_ANY);
+	tr_map_update(&so_listens, &id, &s, BPF_ANY); /* a full table: counted */
 	return 0;
 }
 

@@ -18,7 +18,8 @@ from conftest import PY, run, wait_for, wrap_cmd
 # Every kind of TCP event the tracers report, in a loop, in one namespace:
 # sessions with data (lifetimes, states, connects, accepts, latency, windows,
 # RTT, backlog, bytes), connects to a closed port (resets and drops) and
-# SYNs routed into lo to an address nobody has (retransmissions).
+# SYNs routed into lo to an address nobody has (retransmissions); a listen()
+# and a UDP connect() for the socket-layer tracers.
 TRAFFIC = r"""
 import socket, time
 ls = socket.socket()
@@ -47,6 +48,13 @@ while True:
     except OSError:
         pass
     r.close()
+    l2 = socket.socket()
+    l2.bind(("127.0.0.1", 0))
+    l2.listen(1)
+    l2.close()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect(("127.0.0.1", cport))
+    u.close()
     if not pending or time.monotonic() - pending[-1][1] > 0.5:
         q = socket.socket()
         q.setblocking(False)
@@ -70,7 +78,8 @@ def tracers():
 # and can also summarise (a new one must be added here: see the check below)
 SUMMARY_SWITCH = {"tcpconnect": ["-c"], "tcpaccept": ["-c"], "tcpretrans": ["-c"],
                   "tcpreset": ["-c"], "skbdrop": ["-s"], "tcpdrop": ["-s"],
-                  "tcpconnlat": ["--hist"]}
+                  "tcpconnlat": ["--hist"], "soconnect": ["-c"],
+                  "udpconnect": ["-c"]}
 
 
 def tracer_modes():
