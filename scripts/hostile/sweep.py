@@ -249,7 +249,8 @@ def judge_error(case, r):
             probs.append(("silent-failure", f"exit {r.rc} with no error message"))
         elif len(errs) > 1:
             probs.append(("multi-line-error", f"{len(errs)} lines: " + " | ".join(e[:60] for e in errs[:3])))
-        elif not errs[0].startswith("netlens"):
+        elif not (errs[0].startswith("netlens") or case.json and errs[0].startswith('{"error"')):
+            # under -j with stdout unusable, the error record goes to stderr
             probs.append(("multi-line-error", f"error line does not say netlens: {errs[0][:80]!r}"))
         if any(ord(c) < 32 and c not in "\t" for e in errs for c in e):
             probs.append(("control-bytes-in-error", repr(errs[0][:80])))

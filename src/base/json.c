@@ -1,5 +1,6 @@
 /* The streaming JSON writer: see json.h. */
 #include "base/json.h"
+#include "base/text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,30 +30,6 @@ static inline size_t plain_len(const char *s)
 		p += 4;
 	}
 	return (size_t)(p - (const unsigned char *)s);
-}
-
-/* Length of the well-formed UTF-8 sequence at p (Unicode table 3-7: no
- * overlong forms, no surrogates, nothing above U+10FFFF), or 0. The string
- * is NUL-terminated and NUL is no continuation byte, so reads stay in it. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-	else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 /* The special byte(s) at s, escaped or copied, appended to b; returns how

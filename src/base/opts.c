@@ -211,14 +211,50 @@ int opts_ulong(const struct opts *p, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+int opts_list(const struct opts *p, const char *what)
+{
+	const char *a = p->arg ? p->arg : "";
+
+	if (!*a || *a == ',' || a[strlen(a) - 1] == ',' || strstr(a, ",,"))
+		return opts_fail(p, "'%s' has an empty item: give %s separated by single commas", a,
+				 what);
+	return 0;
+}
+
+/* digits, with at most one '.', and at least one digit */
+static bool plain_decimal(const char *a)
+{
+	bool digit = false, dot = false;
+
+	for (; *a; a++) {
+		if (*a >= '0' && *a <= '9')
+			digit = true;
+		else if (*a == '.' && !dot)
+			dot = true;
+		else
+			return false;
+	}
+	return digit;
+}
+
+int opts_secs_range(const struct opts *p, double min, double max, double *v)
+{
+	const char *a = p->arg ? p->arg : "";
+
+	errno = 0;
+	*v = plain_decimal(a) ? strtod(a, NULL) : NAN;
+	if (errno || !isfinite(*v) || *v < min || *v > max)
+		return opts_fail(p, "'%s' is not a number of seconds from %g to %g", a, min, max);
+	return 0;
+}
+
 int opts_secs(const struct opts *p, double *v)
 {
 	const char *a = p->arg ? p->arg : "";
-	char *end;
 
 	errno = 0;
-	*v = strtod(a, &end);
-	if (!*a || errno || *end || end == a || !isfinite(*v) || !(*v > 0) || *v > 1e7)
+	*v = plain_decimal(a) ? strtod(a, NULL) : NAN;
+	if (errno || !isfinite(*v) || !(*v > 0) || *v > 1e7)
 		return opts_fail(p, "'%s' is not a number of seconds above 0", a);
 	return 0;
 }

@@ -103,6 +103,14 @@ int opts_fail_cmd(const struct opts *p, const char *fmt, ...)
  * opts_fail() naming the option and what was expected. */
 int opts_ulong(const struct opts *p, unsigned long min, unsigned long max, unsigned long *v);
 int opts_secs(const struct opts *p, double *v);          /* > 0, at most 1e7 */
+/* Seconds from min to max, decimal only ("1", "0.5", ".25"): no sign,
+ * exponent, hex, blanks, inf or nan. */
+int opts_secs_range(const struct opts *p, double min, double max, double *v);
+
+/* A comma-separated list: 0 when it has at least one item and no empty
+ * one ("a,,b", "a,", ",", ""), else EXIT_USAGE after an opts_fail() that
+ * says what the items are (what: "ports", "socket kinds", ...). */
+int opts_list(const struct opts *p, const char *what);
 
 /* "-i" or "--interval" as the user wrote it, for messages. */
 const char *opts_name(const struct opts *p);

@@ -1,6 +1,7 @@
 /* Output layer: see output.h for the model. */
 #include "base/output.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -262,6 +263,20 @@ static int stdout_error(void)
 	return err == EPIPE || err == EINTR ? 0 : err;
 }
 
+/* "netlens: LABEL: msg" on stderr, with msg's control bytes and invalid
+ * UTF-8 escaped: a message quotes user input, which must not split the
+ * line or reach the terminal as escape sequences. */
+static void message_line(const char *label, const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_printf(&sb, "netlens: %s: ", label);
+	text_escape(&sb, msg);
+	sb_putc(&sb, '\n');
+	fwrite_unlocked(sb.buf, 1, sb.len, stderr);
+	sb_free(&sb);
+}
+
 int out_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -277,7 +292,7 @@ int out_error(const char *fmt, ...)
 		fflush(f);
 	} else {
 		fflush(stdout);
-		fprintf(stderr, "netlens: error: %s\n", msg);
+		message_line("error", msg);
 	}
 	return EXIT_FAIL;
 }
@@ -294,7 +309,13 @@ void out_warn(const char *fmt, ...)
 	if (format == OUT_JSON)
 		message_record(stderr, "warning", msg);
 	else
-		fprintf(stderr, "netlens: warning: %s\n", msg);
+		message_line("warning", msg);
+}
+
+bool out_write_error(void)
+{
+	fflush(stdout);
+	return stdout_error() != 0;
 }
 
 int out_finish(int status)
@@ -477,13 +498,31 @@ static void text_sep(struct table *t)
 	t->lv[d].first = false;
 }
 
+/* s[0..n) appended to sb as text.h says: a process, file or interface
+ * name comes from anyone, and must not reach the terminal raw. */
+static void add_printable(struct strbuf *sb, const char *s, size_t n)
+{
+	size_t off = sb->len;
+
+	if (!n)
+		return;
+	sb_add(sb, s, n);
+	if (text_is_clean(sb->buf + off))
+		return;
+	struct strbuf e = STRBUF_INIT;
+	text_escape(&e, sb->buf + off);
+	sb->len = off;
+	sb_add(sb, e.buf, e.len);
+	sb_free(&e);
+}
+
 static void cell_raw(struct table *t, int col, const char *s, size_t n)
 {
 	if (col < 0 || col >= t->ncols || t->cell_set[col])
 		return;
 	t->cell_set[col] = true;
 	t->cell_off[col] = t->cell.len;
-	sb_add(&t->cell, s, n);
+	add_printable(&t->cell, s, n);
 	sb_putc(&t->cell, '\0');
 }
 
@@ -573,7 +612,7 @@ static void field(struct table *t, const char *key, const char *label, const cha
 		return;
 	text_sep(t);
 	sb_puts(&t->detail, label);
-	sb_add(&t->detail, val, n);
+	add_printable(&t->detail, val, n);
 }
 
 void out_field_str(struct table *t, const char *key, const char *label, const char *s)

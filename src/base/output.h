@@ -72,6 +72,10 @@ bool out_flush(void);
  * reader is gone, a hang-up): a stream with no event to write stops at its
  * next wake-up, not only at its next write. */
 bool out_stdout_gone(void);
+/* Flushes stdout; true when a write to it failed for a reason out_finish()
+ * will report (not a reader gone): a command whose exit status means
+ * something else (doctor's severity) turns it into its own error status. */
+bool out_write_error(void);
 /* Flushes stdout and reports a write error once, with the errno of the
  * write that failed; a reader gone (EPIPE) or a write cut by a stop signal
  * (EINTR) ends the output quietly. Returns status, or EXIT_FAIL after an

@@ -142,18 +142,6 @@ static int explain_rule(const char *id)
 static int diagnose(const struct doctor_config *cfg, const struct state_src *src, double interval,
 		    bool prom);
 
-/* -i: seconds from 0 (one sample) to 3600. */
-static int parse_interval(const struct opts *p, double *interval)
-{
-	char *end;
-
-	errno = 0;
-	*interval = strtod(p->arg, &end);
-	if (end == p->arg || *end || errno || !(*interval >= 0 && *interval <= 3600))
-		return opts_fail(p, "'%s' is not a number of seconds from 0 to 3600", p->arg);
-	return 0;
-}
-
 /* Options into cfg/src/...; EXIT_OK, or EXIT_DR_UNKNOWN after reporting. */
 struct doctor_args {
 	struct doctor_config cfg;
@@ -175,11 +163,18 @@ static int parse_args(struct doctor_args *a, int argc, char **argv)
 	while ((c = opts_next(&p)) > 0) {
 		switch (c) {
 		case 'i':
-			if (parse_interval(&p, &a->interval))
+			if (opts_secs_range(&p, 0, 3600, &a->interval))
 				return EXIT_DR_UNKNOWN;
 			break;
-		case OPT_ONLY: free(a->cfg.only); a->cfg.only = split_list(p.arg, &a->only_buf); break;
-		case OPT_SKIP: free(a->cfg.skip); a->cfg.skip = split_list(p.arg, &a->skip_buf); break;
+		case OPT_ONLY:
+		case OPT_SKIP:
+			if (opts_list(&p, "rule ids or areas (see netlens doctor --list)"))
+				return EXIT_DR_UNKNOWN;
+			if (c == OPT_ONLY)
+				free(a->cfg.only), a->cfg.only = split_list(p.arg, &a->only_buf);
+			else
+				free(a->cfg.skip), a->cfg.skip = split_list(p.arg, &a->skip_buf);
+			break;
 		case OPT_SET:
 			if (doctor_config_set(&a->cfg, p.arg, err, sizeof(err)) < 0)
 				return opts_fail(&p, "%s", err), EXIT_DR_UNKNOWN;
@@ -258,6 +253,8 @@ static int diagnose(const struct doctor_config *cfg, const struct state_src *src
 	if (nothing)
 		return out_error("could not read the host's network state: run as root, or check "
 				 "that /proc is mounted"), EXIT_DR_UNKNOWN;
+	if (out_write_error())
+		return EXIT_DR_UNKNOWN; /* no report was read: its severity means nothing */
 	return worst == SEV_CRITICAL ? EXIT_DR_CRITICAL : worst == SEV_WARNING ? EXIT_DR_WARNING : EXIT_DR_OK;
 }
 

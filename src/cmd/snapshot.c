@@ -160,6 +160,14 @@ static int record_links(struct recorder *r)
 	return 0;
 }
 
+/* A write that failed: stdout's failure is named once, by out_finish(). */
+static int write_failed(const char *out, FILE *f, int err)
+{
+	if (f == stdout && ferror(stdout))
+		return EXIT_FAIL;
+	return out_error("writing %s: %s", out, strerror(err));
+}
+
 static int record_sample(struct recorder *r)
 {
 	int err;
@@ -187,13 +195,11 @@ static int cmd_snapshot(int argc, char **argv)
 	if (opts_begin(&p, "snapshot", snapshot_opts, argc, argv))
 		return EXIT_USAGE;
 	while ((c = opts_next(&p)) > 0) {
-		char *end;
 		switch (c) {
 		case 'o': out = p.arg; break;
 		case 'i':
-			interval = strtod(p.arg, &end);
-			if (*end || end == p.arg || !(interval >= 0 && interval <= 3600))
-				return opts_fail(&p, "'%s' is not seconds from 0 to 3600", p.arg);
+			if (opts_secs_range(&p, 0, 3600, &interval))
+				return EXIT_USAGE;
 			break;
 		case 'N': ns_name = p.arg; break;
 		case OPT_SRC_NETNS: ns_path = p.arg; break;
@@ -246,7 +252,7 @@ static int cmd_snapshot(int argc, char **argv)
 			host_close(r.h);
 			snap_out_abort(&so);
 			if (w.err)
-				return out_error("writing %s: %s", out, strerror(-w.err));
+				return write_failed(out, f, -w.err);
 			return out_error("recording sample %u: %s", s + 1, strerror(-err));
 		}
 	}
@@ -254,7 +260,7 @@ static int cmd_snapshot(int argc, char **argv)
 	err = snap_finish(&w);
 	if (err) {
 		snap_out_abort(&so);
-		return out_error("writing %s: %s", out, strerror(-err));
+		return write_failed(out, f, -err);
 	}
 	if (f != stdout && snap_out_commit(&so, why, sizeof(why)) < 0)
 		return out_error("%s", why);

@@ -107,9 +107,12 @@ enum { ITER_MIN_SOCKETS = 5000 };
 /* -A/--query words */
 static int add_query(const struct opts *p, struct ss_opts *o, const char *list)
 {
-	char *dup = strdup(list), *save = NULL, *w;
+	char *dup, *save = NULL, *w;
 	int err = 0;
 
+	if (opts_list(p, "socket kinds"))
+		return -EINVAL;
+	dup = strdup(list);
 	if (!dup)
 		return -ENOMEM;
 	for (w = strtok_r(dup, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
@@ -648,6 +651,8 @@ static int cmd_ss(int argc, char **argv)
 		if (err)
 			break;
 	}
+	if (!err && r->o.inet4 && r->o.inet6)
+		err = opts_fail_cmd(&p, "-4 and -6 exclude each other: give one, or -f inet for both");
 	if (c < 0 || err) {
 		free(r);
 		return EXIT_USAGE;
@@ -655,10 +660,17 @@ static int cmd_ss(int argc, char **argv)
 
 	struct ss_filter_error ferr;
 	if (ss_filter_parse(argc - p.next, argv + p.next, &r->filter, &ferr) < 0) {
-		status = out_error("bad filter at column %d: %s", ferr.column, ferr.msg);
+		/* one line: the filter as read (a window around the column
+		 * when long), the column and what was wrong there */
 		const char *text = ss_filter_text(r->filter);
-		if (!out_is_json() && text && strlen(text) < 400)
-			fprintf(stderr, "  %s\n  %*s^\n", text, ferr.column > 0 ? ferr.column - 1 : 0, "");
+		int len = text ? (int)strlen(text) : 0, at = ferr.column > 0 ? ferr.column - 1 : 0;
+		int from = len <= 80 || at < 40 ? 0 : at - 40, n = len - from > 80 ? 80 : len - from;
+		if (text && len)
+			status = out_error("bad filter at column %d of '%s%.*s%s': %s", ferr.column,
+					   from ? "..." : "", n, text + from,
+					   from + n < len ? "..." : "", ferr.msg);
+		else
+			status = out_error("bad filter at column %d: %s", ferr.column, ferr.msg);
 		ss_filter_free(r->filter);
 		free(r);
 		return EXIT_USAGE;

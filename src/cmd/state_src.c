@@ -35,6 +35,9 @@ int state_src_enter_netns(const char *name, const char *path)
 
 	if (!name && !path)
 		return 0;
+	if (name && path)
+		return out_error("-N %s and --netns %s both name a namespace: give one of them",
+				 name, path);
 	e = name ? netns_enter_name(name, why, sizeof(why)) : netns_enter_path(path, why, sizeof(why));
 	if (!e)
 		return 0;
@@ -47,7 +50,9 @@ int state_src_enter_netns(const char *name, const char *path)
 			 e == -ENOENT ? " (see 'ip netns list')"
 			 : e == -EPERM ? " (setns() refused: the namespace belongs to a user "
 					 "namespace this process has no CAP_SYS_ADMIN in)"
-			 : e == -EACCES ? " (run it as root)" : "");
+			 : e == -EACCES ? " (entering a namespace needs CAP_SYS_ADMIN, and opening "
+					  "another user's needs CAP_SYS_PTRACE: run it as root)"
+					: "");
 }
 
 struct host *state_src_open(const struct state_src *s)

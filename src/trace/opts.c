@@ -1,5 +1,6 @@
 /* The tracers' shared option groups, parsed in one place (trace/opts.h). */
 #include "trace/opts.h"
+#include "sources/netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 const struct opt trace_owner_rows[] = {
 	{ 'p', "pid", "PID", "only sockets owned by process PID" },
@@ -78,6 +80,8 @@ int trace_opt_ports(const struct opts *p, __u16 *ports, __u8 *n)
 
 	if (strlen(arg) >= sizeof(buf))
 		goto bad;
+	if (opts_list(p, "ports (1-65535)"))
+		return EXIT_USAGE;
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned long v;
@@ -97,8 +101,7 @@ bad:
 	return opts_fail(p, "expected PORT[,PORT...] (1-65535), got '%s'", arg);
 }
 
-/* True when path is on a file system of type magic (statfs). Another
- * check of nsfs paths lives in sources/netns.c (state commands). */
+/* True when path is on a file system of type magic (statfs). */
 static bool on_fs(const char *path, long magic)
 {
 	struct statfs fs;
@@ -109,10 +112,11 @@ static bool on_fs(const char *path, long magic)
 /* NAME (ip netns), PATH (/proc/PID/ns/net, /run/netns/x) or an inode. */
 static int parse_netns(const struct opts *p, __u32 *inum)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[160];
 	struct stat st;
 	unsigned long v;
 	char *end;
+	int fd;
 
 	if (!*p->arg)
 		return opts_fail(p, "empty: give a name from 'ip netns', a path such as "
@@ -127,14 +131,14 @@ static int parse_netns(const struct opts *p, __u32 *inum)
 		snprintf(path, sizeof(path), "%s", p->arg);
 	else
 		snprintf(path, sizeof(path), "/run/netns/%s", p->arg);
-	if (stat(path, &st) != 0)
+	fd = netns_open_path(path, &st, why, sizeof(why));
+	if (fd < 0 && why[0])
+		return opts_fail(p, "%s: %s", path, why);
+	if (fd < 0)
 		return opts_fail(p, "%s: %s (give a name from 'ip netns', a path such as "
 				    "/proc/PID/ns/net, or an inode)",
-				 path, strerror(errno));
-	if (!on_fs(path, NSFS_MAGIC))
-		return opts_fail(p, "%s is not a network namespace (give a name from 'ip netns', "
-				    "a path such as /proc/PID/ns/net, or an inode)",
-				 path);
+				 path, strerror(-fd));
+	close(fd);
 	*inum = (__u32)st.st_ino;
 	return 0;
 }

@@ -41,16 +41,21 @@ static const struct opt_group opts[] = {
 static struct {
 	unsigned long min_us;
 	unsigned long step_us;
+	bool log2;
 } cfg;
 
 static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 {
 	switch (c) {
 	case OPT_HIST:
-		tc->summary_mode = true;
+		tc->summary_mode = cfg.log2 = true;
+		if (cfg.step_us)
+			return opts_fail(p, "--hist and --linear are two kinds of histogram: give one");
 		return 0;
 	case OPT_LINEAR:
 		tc->summary_mode = true;
+		if (cfg.log2)
+			return opts_fail(p, "--hist and --linear are two kinds of histogram: give one");
 		return opts_ulong(p, 1, 1UL << 30, &cfg.step_us);
 	default: /* OPT_MIN */
 		return opts_ulong(p, 0, 1UL << 40, &cfg.min_us);

@@ -113,9 +113,11 @@ def test_set_refuses_non_finite_and_negative(value, why):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--only", ""], "--only: no rule or area named"),
-    (["--only", ","], "--only: no rule or area named"),
-    (["--skip", ""], "--skip: no rule or area named"),
+    (["--only", ""], "--only: '' has an empty item"),
+    (["--only", ","], "--only: ',' has an empty item"),
+    (["--only", "tcp,,udp"], "--only: 'tcp,,udp' has an empty item"),
+    (["--skip", ""], "--skip: '' has an empty item"),
+    (["--only", "nosuch"], "--only: no rule or area 'nosuch'"),
     (["--only", "hardening", "--skip", "hardening"], "--skip leaves no rule to run"),
 ])
 def test_empty_rule_set_is_a_usage_error(args, msg):

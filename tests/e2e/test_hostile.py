@@ -3,8 +3,8 @@ issue 11): one quick, seeded run of every category but valgrind, then one
 test per kind of defect over its findings. docs/testing-hostile.md says
 what each category tries.
 
-Tests marked xfail wait for a fix being made in parallel (the reason names
-it); remove the mark when the fix is merged. The sweep removes its
+Every defect class the sweep found is fixed: a test here that fails is a
+regression. The sweep removes its
 namespace, mounts and files itself, even when stopped with SIGTERM;
 test_sweep_left_nothing checks that it did.
 """
@@ -22,25 +22,6 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SWEEP = os.path.join(ROOT, "scripts", "hostile", "sweep.py")
 sys.path.insert(0, os.path.dirname(SWEEP))
 import sweep  # noqa: E402
-
-XFAIL = {
-    "fifo": "FIFO as --from/--netns/--config blocks in open() (issue 11: open with O_NONBLOCK, check the type)",
-    "bad-input": "hex/octal numbers, --netns ''/--cgroup /tmp/--comm '', -4 -6, --set X=inf accepted "
-                 "(issue 11: input that is accepted but wrong)",
-    "secs-hex": "SECS options parse hex floats: -i 0x10 is 16 s (strtod); not yet in issue 11",
-    "control-bytes": "errors quote control bytes and invalid UTF-8 raw; not yet in issue 11",
-    "output-before-error": "nstat --explain NoSuch prints a table header before its error (issue 11)",
-    "echo": "doctor --config /etc/shadow quotes the file's first line (issue 11)",
-    "enospc": "a full disk or /dev/full is reported with a stale errno: Input/output error, No such file "
-              "or directory, Permission denied (issue 11)",
-    "pipe": "tracers ignore a closed pipe and run on (issue 11); ifstat/nstat -i die by SIGPIPE, exit 141",
-    "unpriv": "-N/--netns without CAP_SYS_ADMIN say 'needs root' or a bare errno (issue 11: name the capability)",
-    "filter-lines": "a bad ss filter is reported in 3 lines (error, the filter, a caret); not yet in issue 11",
-    "snapshot-temp": "snapshot killed by SIGTERM/SIGINT between its samples leaves .NAME.XXXXXXXX beside "
-                     "the output; not yet in issue 11",
-    "doctor-exit": "doctor exits 1 (a warning finding) when its report could not be written, not 3; "
-                   "not yet in issue 11",
-}
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +96,6 @@ def test_signals_end_tracers_quietly_and_unload_them(report):
     none(failures(report, cats={"signals"}, unless=is_snapshot))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["snapshot-temp"])
 def test_signalled_snapshot_leaves_no_temporary_file(report):
     none(failures(report, cats={"signals"}, where=is_snapshot))
 
@@ -128,17 +108,14 @@ def is_fifo(cmd, _):
     return "fifo" in cmd
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["fifo"])
 def test_fifo_never_hangs(report):
     none(failures(report, classes={"hang"}, where=is_fifo))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["secs-hex"])
 def test_bad_values_never_hang(report):
     none(failures(report, classes={"hang"}, unless=is_fifo))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["bad-input"])
 def test_bad_input_refused(report):
     none(failures(report, cats={"args", "filter"}, classes={"accepted-bad-input"}))
 
@@ -148,22 +125,18 @@ def test_error_is_one_line_or_one_json_object(report):
                   classes={"multi-line-error", "silent-failure", "bad-json-error", "invalid-utf8-json"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["filter-lines"])
 def test_filter_error_is_one_line(report):
     none(failures(report, cats={"filter"}, classes={"multi-line-error", "silent-failure", "bad-json-error"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["control-bytes"])
 def test_errors_escape_control_bytes(report):
     none(failures(report, classes={"control-bytes-in-error"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["output-before-error"])
 def test_no_output_before_an_error(report):
     none(failures(report, classes={"output-before-error"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["echo"])
 def test_errors_never_quote_file_content(report):
     none(failures(report, classes={"echoes-file-content"}))
 
@@ -173,23 +146,19 @@ def test_output_files_safe(report):
                                    "output-left-on-failure"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["enospc"])
 def test_write_errors_report_the_real_errno(report):
     none(failures(report, cats={"faults"}, classes={"wrong-errno", "multi-line-error"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["doctor-exit"])
 def test_write_errors_are_failures(report):
     none(failures(report, cats={"faults"}, classes={"write-error-ignored"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["pipe"])
 def test_closed_pipe_ends_quietly_with_0(report):
     none(failures(report, cats={"faults"}, classes={"pipe-close-no-exit", "pipe-close-exit-status",
                                                    "pipe-close-noisy", "pipe-close-sigpipe"}))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL["unpriv"])
 def test_unprivileged_failures_name_the_capability(report):
     none(failures(report, cats={"unpriv"}))
 

@@ -306,11 +306,13 @@ def test_unknown_option_is_one_line():
 def test_bad_filter_names_the_column(words, col, msg):
     p = run(["ss", "-tn"] + words, check=False)
     assert p.returncode == 2, p.stderr
-    m = re.search(r"bad filter at column (\d+): (.*)", p.stderr)
+    m = re.search(r"bad filter at column (\d+) of '(.*)': (.*)", p.stderr)
     assert m, p.stderr
+    assert len(p.stderr.splitlines()) == 1, p.stderr  # one line, no caret art
+    assert m.group(2) == " ".join(words)
     if col is not None:
         assert int(m.group(1)) == col
-    assert msg in m.group(2)
+    assert msg in m.group(3)
 
 
 def test_bad_filter_json_error():
@@ -759,3 +761,19 @@ c = socket.create_connection(("127.0.0.1", keep[0].getsockname()[1])); keep.appe
     path = str(tmp_path / "v6.nlsnap")
     run(["ss", "-tuanH", "--record", path], ns=netns.name)
     assert words(run(["ss", "-tuanH", "--from", path]).stdout) == ref
+
+
+def test_process_names_are_escaped_in_tables(netns):
+    """A process may name itself anything (prctl PR_SET_NAME): an escape
+    sequence or a new line in its name must not reach the terminal or split
+    the row; JSON carries the name exactly, escaped by JSON's own rules."""
+    hold(netns, r"""
+import ctypes
+ctypes.CDLL(None).prctl(15, b"ev\x1b[2Jil\n", 0, 0, 0)
+s = socket.socket(); s.bind(("127.0.0.1", 4242)); s.listen(); keep.append(s)
+""")
+    text = run(["ss", "-tlnp"], ns=netns.name).stdout
+    assert 'users:(("ev\\x1b[2Jil\\x0a",pid=' in text, text
+    assert "\x1b" not in text and len(text.splitlines()) == 2, text
+    row = run_json(["ss", "-tlnp"], ns=netns.name)[0]
+    assert row["users"][0]["comm"] == "ev\x1b[2Jil\n"

@@ -51,6 +51,10 @@ static int do_parse(void *arg)
 		ps->ids[ps->nids++] = c;
 		if (c == 'i' && opts_secs(&p, &ps->secs))
 			return ps->status = EXIT_USAGE;
+		if (c == 'c' && opts_secs_range(&p, 0.5, 10, &ps->secs))
+			return ps->status = EXIT_USAGE;
+		if (c == 'n' && opts_list(&p, "names"))
+			return ps->status = EXIT_USAGE;
 	}
 	ps->next = p.next;
 	return ps->status = c < 0 ? EXIT_USAGE : 0;
@@ -59,7 +63,7 @@ static int do_parse(void *arg)
 static void test_parse(void **state)
 {
 	(void)state;
-	struct parse ps = { .argv = { "demo", "-a", "--interval=2", "-c", "3", "--explain", "x",
+	struct parse ps = { .argv = { "demo", "-a", "--interval=2", "-c", "3.5", "--explain", "x",
 				      "pat" } };
 	char *out, *err;
 
@@ -70,7 +74,7 @@ static void test_parse(void **state)
 	assert_int_equal(ps.ids[1], 'i');
 	assert_int_equal(ps.ids[2], 'c');
 	assert_int_equal(ps.ids[3], T_LONG);
-	assert_true(ps.secs == 2.0);
+	assert_true(ps.secs == 3.5);
 	assert_string_equal(ps.argv[ps.next], "pat");
 	assert_string_equal(out, "");
 	assert_string_equal(err, "");
@@ -115,6 +119,22 @@ static void test_misuse(void **state)
 		     "--interval: needs an argument (SECS)");
 	expect_error((const char *[]){ "demo", "--interval", "nan", NULL }, false,
 		     "--interval: 'nan' is not a number of seconds above 0");
+	/* seconds are plain decimals: no hex, exponents, signs or spaces */
+	expect_error((const char *[]){ "demo", "-i", "0x10", NULL }, false,
+		     "-i: '0x10' is not a number of seconds above 0");
+	expect_error((const char *[]){ "demo", "-i", "1e3", NULL }, false, "'1e3' is not");
+	expect_error((const char *[]){ "demo", "-i", " 1", NULL }, false, "' 1' is not");
+	expect_error((const char *[]){ "demo", "-i", "1.2.3", NULL }, false, "'1.2.3' is not");
+	expect_error((const char *[]){ "demo", "-i", ".", NULL }, false, "'.' is not");
+	expect_error((const char *[]){ "demo", "-c", "0.4", NULL }, false,
+		     "-c: '0.4' is not a number of seconds from 0.5 to 10");
+	expect_error((const char *[]){ "demo", "-c", "11", NULL }, false, "from 0.5 to 10");
+	/* a list with an empty item is a typo, not "everything" */
+	expect_error((const char *[]){ "demo", "-n", "", NULL }, false,
+		     "-n: '' has an empty item: give names separated by single commas");
+	expect_error((const char *[]){ "demo", "-n", "a,,b", NULL }, false, "'a,,b' has an empty");
+	expect_error((const char *[]){ "demo", "-n", ",a", NULL }, false, "',a' has an empty");
+	expect_error((const char *[]){ "demo", "-n", "a,", NULL }, false, "'a,' has an empty");
 	/* -j anywhere: even a misuse before it is reported as JSON */
 	expect_error((const char *[]){ "demo", "-x", "-j", NULL }, true,
 		     "-x: not an option of 'demo'");

@@ -235,7 +235,7 @@ static void test_stream_text(void **state)
 	char *s = capture(stream_rows);
 	assert_string_equal(s, "    PID COMM      MS WHY\n"
 			       "      0 nginx   0.12 a reason longer than nothing\n"
-			       "   1000 tab\there \"q\" \\ é 123456.79 \n"
+			       "   1000 tab\\x09here \"q\" \\ é 123456.79 \n"
 			       "18446744073709551615 nginx   0.12 a reason longer than nothing\n");
 	free(s);
 }
