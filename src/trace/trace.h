@@ -36,7 +36,7 @@ struct bpf_object_open_opts;
 struct trace_ctx;
 
 #define TRACE_MAX_ALT   4
-#define TRACE_MAX_HOOKS 8
+#define TRACE_MAX_HOOKS 16
 
 /* One attachment point and its candidate programs, best first. An optional
  * hook that cannot load is dropped with a warning instead of failing the

@@ -25,3 +25,32 @@ def so_workload(ns, *args, cgroup=None):
 def check_docs_list_exactly_the_options(tracer):
     """The man page and docs/tracers page list exactly what -h lists."""
     _docs_check(tracer)
+
+
+class Gated:
+    """so_workload.py ARGS --gate in ns (in cgroup v2 directory `cgroup` if
+    given): started, its pid known, waiting until run() lets it go (so
+    tracers can start with -p PID before it makes a single call)."""
+
+    def __init__(self, ns, *args, cgroup=None):
+        cmd = ["ip", "netns", "exec", ns.name, PY, SO_WORKLOAD] + [str(a) for a in args] + \
+            ["--gate"]
+        if cgroup:
+            cmd = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup] + cmd
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ns.procs.append(self.p)
+        self.pid = json.loads(self.p.stdout.readline())["pid"]
+
+    def run(self):
+        """Lets it go and waits for it; returns its last JSON line."""
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        out, _ = self.p.communicate(timeout=60)
+        assert self.p.returncode == 0, out
+        return json.loads(out.strip().splitlines()[-1])
+
+
+def mix_expected(sends=6):
+    """What so_workload.py mix --sends N makes (its MIX table)."""
+    import so_workload
+    return so_workload.mix_expected(sends)

@@ -12,9 +12,14 @@ listen:  one socket per --backlog value, bound to --addr (port 0) and
          listening with that backlog; held until stdin closes when --stay.
 accept:  a listener on --addr; --conns clients connect and are accepted
          one by one; then one non-blocking accept() that fails (EAGAIN).
+mix:     a fixed recipe of socket calls in one process (mix_expected() says
+         what it makes, as the sockstat/sofamily/soprotocol tests
+         count it); --sends N datagrams sent and received one by one; with
+         --gate it prints its pid and waits for a line on stdin first.
 --comm NAME sets the process's command name first (for --comm filters).
 """
 import argparse
+import ctypes
 import errno
 import json
 import os
@@ -97,9 +102,130 @@ def accept(a):
                       "nonblock_errno": err}), flush=True)
 
 
+class Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class Msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(Iovec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+
+class Mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
+
+
+def mmsgs(n, size):
+    """n struct mmsghdr, each with one buffer of size bytes."""
+    bufs = [ctypes.create_string_buffer(b"m" * size, size) for _ in range(n)]
+    iovs = [Iovec(ctypes.cast(b, ctypes.c_void_p), size) for b in bufs]
+    msgs = (Mmsghdr * n)()
+    for i in range(n):
+        msgs[i].hdr.iov = ctypes.pointer(iovs[i])
+        msgs[i].hdr.iovlen = 1
+    return msgs, (bufs, iovs)
+
+
+# What mix() makes, by the names the tests use: system calls entered, then
+# the kernel's socket sends/receives (write()/read() and each message of
+# sendmmsg()/recvmmsg() included), then the new sockets by family and by
+# protocol (accepted, and connected with success or EINPROGRESS).
+def mix_expected(sends):
+    return {
+        "syscalls": {"socket": 14, "bind": 5, "listen": 3, "accept": 2, "accept4": 5,
+                     "connect": 10, "shutdown": 2, "sendto": sends, "sendmsg": 1,
+                     "sendmmsg": 1, "recvfrom": sends, "recvmsg": 1, "recvmmsg": 1},
+        "sock_send": sends + 4, "sock_recv": sends + 4,
+        "family": {"inet": (3, 5), "inet6": (2, 2), "unix": (1, 2)},          # (accept, connect)
+        "protocol": {"tcp": (5, 6), "udp": (0, 1), "unix-stream": (1, 1), "unix-dgram": (0, 1)},
+    }
+
+
+def mix(a):
+    libc = ctypes.CDLL(None, use_errno=True)
+    pid = os.getpid()
+    if a.gate:
+        print(json.dumps({"pid": pid}), flush=True)
+        sys.stdin.readline()
+    A, S = socket.AF_INET, socket.SOCK_STREAM
+    # three listeners: socket, bind, listen each
+    ls4 = socket.socket(A, S)
+    ls4.bind(("127.0.0.1", 0))
+    ls4.listen(8)
+    ls6 = socket.socket(socket.AF_INET6, S)
+    ls6.bind(("::1", 0))
+    ls6.listen(8)
+    lsu = socket.socket(socket.AF_UNIX, S)
+    lsu.bind(f"\0nlt-mix-{pid}")
+    lsu.listen(8)
+    # 3 TCP/IPv4 connects accepted with accept4() (Python's accept)
+    c4, s4 = [], []
+    for _ in range(3):
+        c = socket.socket(A, S)
+        c.connect(ls4.getsockname())
+        c4.append(c)
+        s4.append(ls4.accept()[0])
+    # 2 TCP/IPv6 connects accepted with accept()
+    c6, s6 = [], []
+    for _ in range(2):
+        c = socket.socket(socket.AF_INET6, S)
+        c.connect(ls6.getsockname()[:2])
+        c6.append(c)
+        fd = libc.accept(ls6.fileno(), None, None)
+        assert fd >= 0, ctypes.get_errno()
+        s6.append(socket.socket(fileno=fd))
+    # a UNIX stream connect, accepted with accept4()
+    cu = socket.socket(socket.AF_UNIX, S)
+    cu.connect(f"\0nlt-mix-{pid}")
+    su = lsu.accept()[0]
+    # a non-blocking connect (EINPROGRESS, counted as a new connection) and
+    # a refused one (not counted)
+    nb = socket.socket(A, S)
+    nb.setblocking(False)
+    nb_err = nb.connect_ex(ls4.getsockname())
+    rf = socket.socket(A, S)
+    rf_err = rf.connect_ex(("127.0.0.1", 9))
+    # UDP bound and connected to itself
+    udp = socket.socket(A, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.connect(udp.getsockname())
+    # UNIX datagram: a bound socket and one connected to it
+    uds = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    uds.bind(f"\0nlt-mixd-{pid}")
+    udc = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    udc.connect(f"\0nlt-mixd-{pid}")
+    # an accept4() that fails (EAGAIN: not counted as a new connection)
+    lsu.setblocking(False)
+    try:
+        lsu.accept()
+        eagain = 0
+    except BlockingIOError as e:
+        eagain = e.errno
+    c4[2].shutdown(socket.SHUT_WR)
+    cu.shutdown(socket.SHUT_RDWR)
+    # data: sendto/recvfrom (send/recv), sendmsg/recvmsg, write/read on a
+    # socket (no socket system call), sendmmsg/recvmmsg of 2 messages
+    for i in range(a.sends):
+        udp.send(b"d%d" % i)
+    for i in range(a.sends):
+        udp.recv(64)
+    c4[0].sendmsg([b"hello"])
+    s4[0].recvmsg(64)
+    os.write(c4[1].fileno(), b"abc")
+    os.read(s4[1].fileno(), 64)
+    out, keep = mmsgs(2, 8)
+    assert libc.sendmmsg(udp.fileno(), out, 2, 0) == 2, ctypes.get_errno()
+    inp, keep2 = mmsgs(2, 64)
+    assert libc.recvmmsg(udp.fileno(), inp, 2, 0, None) == 2, ctypes.get_errno()
+    print(json.dumps({"pid": pid, "nonblock_errno": nb_err, "refused_errno": rf_err,
+                      "eagain_errno": eagain}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["connect", "listen", "accept"])
+    p.add_argument("mode", choices=["connect", "listen", "accept", "mix"])
     p.add_argument("--addr", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--conns", type=int, default=1)
@@ -109,11 +235,13 @@ def main():
     p.add_argument("--backlog", type=int, action="append", default=[])
     p.add_argument("--stay", action="store_true")
     p.add_argument("--comm")
+    p.add_argument("--sends", type=int, default=6)
+    p.add_argument("--gate", action="store_true")
     a = p.parse_args()
     if a.comm:
         with open("/proc/self/comm", "w") as f:
             f.write(a.comm)
-    {"connect": connect, "listen": listen, "accept": accept}[a.mode](a)
+    {"connect": connect, "listen": listen, "accept": accept, "mix": mix}[a.mode](a)
 
 
 if __name__ == "__main__":
