@@ -43,14 +43,6 @@ struct {
 /* -U: UNIX-domain connects only (the family filter's third value). */
 #define SO_AF_UNIX 1
 
-struct so_enter_connect {
-	__u64 common;
-	int nr;
-	long fd;
-	void *uservaddr;
-	long addrlen;
-};
-
 SEC("tracepoint/syscalls/sys_enter_connect")
 int soconnect_enter(struct so_enter_connect *ctx)
 {

@@ -33,6 +33,15 @@ static __always_inline struct socket *so_fd_socket(long fd)
 	return so;
 }
 
+/* The arguments of syscalls:sys_enter_connect (its tracefs format). */
+struct so_enter_connect {
+	__u64 common;
+	int nr;
+	long fd;
+	void *uservaddr;
+	long addrlen;
+};
+
 /* An event header for the calling task (id: bpf_get_current_pid_tgid()). */
 static __always_inline void so_fill_hdr(struct tr_hdr *h, __u64 id, __u64 now, __u32 netns,
 					__u64 cgroup)

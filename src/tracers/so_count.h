@@ -9,8 +9,35 @@
 #include "trace/opts.h"
 #include "trace/trace.h"
 
+#include <stddef.h>
+
 /* -p, --comm (the calling process), --netns, --cgroup. */
 extern const struct opt so_count_filter_rows[];
 #define SO_COUNT_FILTER_GROUP { "Filters", so_count_filter_rows }
+
+/* The hooks of bpf/sonew.bpf.h's programs in tracer n's object. */
+#define SO_NEW_HOOKS(n)                                                                \
+	{ "sys_exit_accept4", { #n "_accept4_exit" } },                                    \
+	{ "sys_exit_accept", { #n "_accept_exit" } },                                      \
+	{ "sys_enter_connect", { #n "_connect_enter" } },                                  \
+	{ "sys_exit_connect", { #n "_connect_exit" } }
+
+/* The option groups of sofamily and soprotocol. */
+extern const struct opt_group so_new_opts[];
+
+struct bpf_map;
+enum so_new_by { SO_NEW_BY_FAMILY, SO_NEW_BY_PROTOCOL };
+
+/* The table of new sockets (struct sonew_key -> struct sonew_val) by
+ * process and family or protocol, most first. */
+void so_new_counts(struct trace_ctx *tc, struct bpf_map *counts, enum so_new_by by);
+
+/* "inet", "inet6", "unix", "netlink", ...; "af<N>" for a family without a
+ * name here (buf: >= 16 bytes). */
+const char *so_family_str(char *buf, size_t cap, unsigned family);
+/* "tcp", "udp", "unix-stream", "raw", "sctp", "mptcp", ...; else
+ * "<family>-<type>/<protocol>" (buf: >= 64 bytes). */
+const char *so_protocol_str(char *buf, size_t cap, unsigned family, unsigned type,
+			    unsigned protocol);
 
 #endif

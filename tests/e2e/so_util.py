@@ -54,3 +54,56 @@ def mix_expected(sends=6):
     """What so_workload.py mix --sends N makes (its MIX table)."""
     import so_workload
     return so_workload.mix_expected(sends)
+
+
+def new_rows(recs, kind):
+    """sofamily/soprotocol records as {(pid, comm, family or protocol):
+    (accept, connect)}, summed over intervals; checks the closing records."""
+    assert recs[-2:] == [recs[-2], {"lost_events": 0}] and "dropped_keys" in recs[-2], recs[-3:]
+    out = {}
+    for r in recs[:-2]:
+        k = (r["pid"], r["comm"], r[kind])
+        a, c = out.get(k, (0, 0))
+        out[k] = (a + r["accept"], c + r["connect"])
+    return out
+
+
+def mix_rows(w, kind, comm="python3", sends=6):
+    """What so_workload.py mix (w: its Gated) counts as new sockets, as
+    new_rows() gives them."""
+    return {(w.pid, comm, name): ac for name, ac in mix_expected(sends)[kind].items()
+            if ac != (0, 0)}
+
+
+def run_traced(workloads, *tracers):
+    """Lets each Gated workload go, in order, under the tracers (started,
+    attached), then stops the tracers, even when a workload fails; returns
+    the workloads' last lines and the tracers' outputs (Tracer.stop())."""
+    outs = []
+    try:
+        for w in workloads:
+            outs.append(w.run())
+    finally:
+        recs = [t.stop() for t in tracers]
+    return outs, recs
+
+
+SCRIPT_GATE = "import os, sys\nprint(os.getpid(), flush=True)\nsys.stdin.readline()\n"
+
+
+class GatedScript(Gated):
+    """A python script in ns, after SCRIPT_GATE (its pid printed, a line
+    awaited): for run_traced()."""
+
+    def __init__(self, ns, script):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns.name, PY, "-c", SCRIPT_GATE + script],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ns.procs.append(self.p)
+        self.pid = int(self.p.stdout.readline())
+
+    def run(self):
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        out, _ = self.p.communicate(timeout=60)
+        assert self.p.returncode == 0, out
+        return out
