@@ -107,3 +107,16 @@ class GatedScript(Gated):
         out, _ = self.p.communicate(timeout=60)
         assert self.p.returncode == 0, out
         return out
+
+
+def check_relocations(tracer):
+    """The trimmed kernel BTF relocates tracer's programs as the whole one
+    does (test_trace_framework's check, for a tracer it does not list)."""
+    from test_trace_framework import test_trimmed_kernel_btf_relocates_like_the_full_one as c
+    c(tracer)
+
+
+def check_unloads(ns, tracer, sig):
+    """tracer leaves no BPF program behind when stopped with sig."""
+    from test_trace_framework import test_no_programs_left_behind as c
+    c(ns, tracer, sig)

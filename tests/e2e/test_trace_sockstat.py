@@ -3,13 +3,14 @@ system call and each socket send/receive counted exactly, for the process
 (-p, --comm), the namespace (--netns) and the cgroup (--cgroup) asked for;
 interval rows with their time; the raw_tp programs; the docs."""
 import json
-import os
 import re
+import signal
 
 import pytest
 
 from conftest import run
-from so_util import Gated, check_docs_list_exactly_the_options, mix_expected
+from so_util import (Gated, check_docs_list_exactly_the_options, check_relocations,
+                     check_unloads, mix_expected, run_traced)
 from trace_util import Cgroup, Tracer, events
 
 COLS = ["socket", "bind", "listen", "accept", "connect", "shutdown", "send", "recv",
@@ -43,11 +44,7 @@ def expected(sends=6, times=1):
 
 def test_mix_counted_exactly(netns):
     w = Gated(netns, "mix", "--sends", 7)
-    tr = sockstat("-p", w.pid, "--netns", netns.name, "-i", "0.3")
-    try:
-        out = w.run()
-    finally:
-        recs = tr.stop()
+    (out,), (recs,) = run_traced([w], sockstat("-p", w.pid, "--netns", netns.name, "-i", "0.3"))
     assert (out["nonblock_errno"], out["refused_errno"], out["eagain_errno"]) == (115, 111, 11)
     assert totals(recs) == expected(sends=7)
     assert recs[-2:] == [{"dropped_keys": 0}, {"lost_events": 0}]
@@ -59,12 +56,7 @@ def test_mix_counted_exactly(netns):
 def test_netns_filter_counts_only_that_namespace(netns_factory):
     a, b = netns_factory(), netns_factory()
     wa, wb = Gated(a, "mix", "--sends", 3), Gated(b, "mix", "--sends", 9)
-    tra, trb = sockstat("--netns", a.name), sockstat("--netns", b.name)
-    try:
-        wa.run()
-        wb.run()
-    finally:
-        ra, rb = tra.stop(), trb.stop()
+    _, (ra, rb) = run_traced([wa, wb], sockstat("--netns", a.name), sockstat("--netns", b.name))
     assert totals(ra) == expected(sends=3)
     assert totals(rb) == expected(sends=9)
 
@@ -72,14 +64,8 @@ def test_netns_filter_counts_only_that_namespace(netns_factory):
 def test_pid_and_comm_filters(netns):
     w1 = Gated(netns, "mix", "--sends", 2)
     w2 = Gated(netns, "mix", "--sends", 5, "--comm", "nlt-mix2")
-    by_pid = sockstat("-p", w1.pid, "--netns", netns.name)
-    by_comm = sockstat("--comm", "nlt-mix2")
-    both = sockstat("--netns", netns.name)
-    try:
-        w1.run()
-        w2.run()
-    finally:
-        rp, rc, rboth = by_pid.stop(), by_comm.stop(), both.stop()
+    _, (rp, rc, rboth) = run_traced([w1, w2], sockstat("-p", w1.pid, "--netns", netns.name),
+                                    sockstat("--comm", "nlt-mix2"), sockstat("--netns", netns.name))
     assert totals(rp) == expected(sends=2)
     assert totals(rc) == expected(sends=5)
     (c2, s2), (c5, s5) = expected(sends=2), expected(sends=5)
@@ -91,12 +77,7 @@ def test_cgroup_filter(netns):
     try:
         w_cg = Gated(netns, "mix", "--sends", 4, cgroup=cg.path)
         w = Gated(netns, "mix", "--sends", 1)
-        tr = sockstat("--cgroup", cg.path, "--netns", netns.name)
-        try:
-            w_cg.run()
-            w.run()
-        finally:
-            recs = tr.stop()
+        _, (recs,) = run_traced([w_cg, w], sockstat("--cgroup", cg.path, "--netns", netns.name))
     finally:
         cg.close()
     assert totals(recs) == expected(sends=4)
@@ -116,11 +97,7 @@ def test_text_rows_every_interval(netns):
 
 def test_text_counts(netns):
     w = Gated(netns, "mix", "--sends", 10)
-    tr = sockstat("-p", w.pid, "-i", "60", json_mode=False)
-    try:
-        w.run()
-    finally:
-        out = tr.stop()
+    _, (out,) = run_traced([w], sockstat("-p", w.pid, "-i", "60", json_mode=False))
     # stopped within the first interval: one row, the partial interval
     (row,) = out.splitlines()[1:]
     cols, _ = expected(sends=10)
@@ -134,11 +111,7 @@ def test_stats_and_raw_tp_fallback(netns, monkeypatch, kind):
     if kind == "raw_tp":
         monkeypatch.setenv("NETLENS_NO_TP_BTF", "1")
     w = Gated(netns, "mix", "--sends", 3)
-    tr = sockstat("-p", w.pid, "--stats")
-    try:
-        w.run()
-    finally:
-        recs = tr.stop()
+    _, (recs,) = run_traced([w], sockstat("-p", w.pid, "--stats"))
     stats = [r["stats"] for r in recs if "stats" in r]
     assert [s["hook"] for s in stats] == \
         [f"tracepoint/syscalls/sys_enter_{n}" for n in
@@ -162,3 +135,12 @@ def test_options_not_taken_are_refused():
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("sockstat")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_no_programs_left_behind(netns, sig):
+    check_unloads(netns, "sockstat", sig)
+
+
+def test_trimmed_kernel_btf_relocates_like_the_full_one():
+    check_relocations("sockstat")

@@ -4,10 +4,13 @@ unix, and others), failures and AF_UNSPEC disconnects left out; the
 filters; intervals; a full table; the docs."""
 import json
 import re
+import signal
+
+import pytest
 
 from conftest import run
-from so_util import (Gated, GatedScript, check_docs_list_exactly_the_options, mix_rows,
-                     new_rows, run_traced)
+from so_util import (Gated, GatedScript, check_docs_list_exactly_the_options,
+                     check_unloads, mix_rows, new_rows, run_traced)
 from trace_util import Cgroup, Tracer
 
 # a netlink connect, a UDP connect and then its disconnect (AF_UNSPEC):
@@ -111,3 +114,8 @@ def test_stats_names_the_programs(netns):
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("sofamily")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_no_programs_left_behind(netns, sig):
+    check_unloads(netns, "sofamily", sig)

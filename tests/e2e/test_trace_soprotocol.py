@@ -4,12 +4,16 @@ accepted and connected sockets counted exactly per process and protocol
 unix-seqpacket, mptcp and raw), failures left out; the filters; the docs.
 The counting and table code is sofamily's (test_trace_sofamily.py covers
 intervals, a full table and text in more detail)."""
-from so_util import (Gated, GatedScript, check_docs_list_exactly_the_options, mix_rows,
-                     new_rows, run_traced)
+import signal
+
+import pytest
+
+from so_util import (Gated, GatedScript, check_docs_list_exactly_the_options,
+                     check_unloads, mix_rows, new_rows, run_traced)
 from trace_util import Cgroup, Tracer
 
-# 2 UNIX seqpacket connects and accepts, 1 MPTCP connect and accept (when
-# the namespace allows MPTCP), a raw ICMP socket's connect
+# 2 UNIX seqpacket connects and accepts, 1 MPTCP connect and accept, a raw
+# ICMP socket's connect
 OTHERS = r"""
 import os, socket
 name = "\0nlt-seq-%d" % os.getpid()
@@ -87,3 +91,8 @@ def test_text_table(netns):
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("soprotocol")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_no_programs_left_behind(netns, sig):
+    check_unloads(netns, "soprotocol", sig)
