@@ -17,6 +17,7 @@
 
 #include "bpf/netlens.h"
 
+#define TR_AF_UNIX     1
 #define TR_AF_INET     2
 #define TR_AF_INET6    10
 #define TR_IPPROTO_TCP 6

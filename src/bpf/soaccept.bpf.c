@@ -8,6 +8,7 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/soaccept.h"
 #include "bpf/sofd.bpf.h"
+#include "bpf/sounix.bpf.h"
 
 struct so_accept_start {
 	__u64 ts;
@@ -91,6 +92,15 @@ static __always_inline int on_exit(struct tr_syscall_exit *ctx)
 	e->lat_ns = now - s->ts;
 	e->ret = ctx->ret;
 	e->fd = s->fd;
+	e->salen = e->peer_salen = 0;
+	e->_pad = 0;
+	if (sk && t.family == TR_AF_UNIX) { /* a failed call's sk is the listener */
+		struct sock *peer = ctx->ret >= 0 ? BPF_CORE_READ((struct unix_sock *)sk, peer) : NULL;
+
+		e->salen = so_unix_name(sk, e->sa);
+		if (peer)
+			e->peer_salen = so_unix_name(peer, e->peer_sa);
+	}
 	tr_submit_at(e, now);
 out:
 	bpf_map_delete_elem(&so_accepts, &id);

@@ -10,6 +10,11 @@ struct soaccept_event {
 	__u64 lat_ns;        /* entry to return: includes the wait for a peer */
 	__s32 ret;           /* the new descriptor, or -errno */
 	__s32 fd;            /* the listener's descriptor */
+	__u16 salen;         /* UNIX: length of sa, the accepted socket's name */
+	__u16 peer_salen;    /* UNIX: length of peer_sa, its peer's (0: unnamed) */
+	__u32 _pad;
+	__u8 sa[112];        /* UNIX: struct sockaddr_un (the listener's name) */
+	__u8 peer_sa[112];
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/solisten.h"
 #include "bpf/sofd.bpf.h"
+#include "bpf/sounix.bpf.h"
 
 struct so_listen_start {
 	__s32 fd;
@@ -85,6 +86,8 @@ int solisten_exit(struct tr_syscall_exit *ctx)
 	e->protocol = 0;
 	e->sotype = 0;
 	e->_pad = 0;
+	e->salen = 0;
+	__builtin_memset(e->_pad2, 0, sizeof(e->_pad2));
 	if (sk) {
 		e->applied = sk->sk_max_ack_backlog;
 		e->protocol = sk->sk_protocol;
@@ -93,6 +96,8 @@ int solisten_exit(struct tr_syscall_exit *ctx)
 			__builtin_memcpy(e->addr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
 		else if (family == TR_AF_INET)
 			*(__u32 *)e->addr = sk->__sk_common.skc_rcv_saddr;
+		else if (family == TR_AF_UNIX)
+			e->salen = so_unix_name(sk, e->sa);
 	}
 	tr_submit_at(e, e->h.ts_ns);
 out:

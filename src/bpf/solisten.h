@@ -16,6 +16,9 @@ struct solisten_event {
 	__u16 protocol;
 	__u8 sotype;
 	__u8 _pad;
+	__u16 salen;         /* UNIX: length of the bound name in sa; 0: none */
+	__u16 _pad2[3];
+	__u8 sa[112];        /* UNIX: the bound struct sockaddr_un */
 };
 
 #endif

@@ -133,6 +133,15 @@ void so_cells_dest(struct table *t, int col, const uint8_t *sa, size_t cap_sa, u
 	}
 }
 
+void so_cells_unix_name(struct table *t, int col, const uint8_t *sa, size_t n)
+{
+	char buf[256];
+
+	out_cell_fmt(t, col, "%s", unix_path(buf, sizeof(buf), sa, n)); /* JSON: "path" */
+	if (n > offsetof(struct sockaddr_un, sun_path))
+		out_field_str(t, "path", NULL, buf);
+}
+
 void so_cells_result(struct table *t, int col, int ret)
 {
 	char name[32];

@@ -29,6 +29,11 @@ const char *so_sockaddr_str(char *buf, size_t cap, const uint8_t *sa, size_t cap
 void so_cells_dest(struct table *t, int col, const uint8_t *sa, size_t cap_sa,
 		   unsigned addrlen);
 
+/* A UNIX socket's own name, n bytes of its sockaddr_un at sa: the text
+ * cell at col (a path, "@name", "(unnamed)"; not the column's JSON key,
+ * which holds an IP address) and, when bound, JSON "path". */
+void so_cells_unix_name(struct table *t, int col, const uint8_t *sa, size_t n);
+
 /* A syscall's result: text cell at col ("ok" or the errno's name) and
  * JSON "result", "ok" and, when it failed, "errno". */
 void so_cells_result(struct table *t, int col, int ret);

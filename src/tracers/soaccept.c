@@ -6,6 +6,10 @@
 #include "trace/trace.h"
 #include "tracers/so_util.h"
 
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 TRACE_SKEL_GLUE(soaccept)
 
 enum { C_PID = TRACE_COL0, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_FD, C_NEWFD, C_LAT,
@@ -42,8 +46,21 @@ static void event(struct trace_ctx *tc, const void *data)
 	const struct soaccept_event *e = data;
 	const char *fam = so_family_name(e->t.family);
 	struct table *t;
+	char peer[256];
 
-	t = trace_row_sock(tc, &e->h, C_PID, &e->t);
+	if (e->t.family == AF_UNIX) {
+		t = trace_row_begin(tc, &e->h);
+		trace_cells_task(t, C_PID, e->h.pid, e->h.comm);
+		so_cells_unix_name(t, C_LADDR, e->sa, e->salen < sizeof(e->sa) ? e->salen : sizeof(e->sa));
+		out_cell_fmt(t, C_LPORT, "-"); /* text only: the JSON has "path" */
+		out_cell_fmt(t, C_RADDR, "%s", so_sockaddr_str(peer, sizeof(peer), e->peer_sa,
+								sizeof(e->peer_sa), e->peer_salen));
+		out_cell_fmt(t, C_RPORT, "-");
+		if (e->peer_salen > offsetof(struct sockaddr_un, sun_path))
+			out_field_str(t, "peer_path", NULL, peer);
+	} else {
+		t = trace_row_sock(tc, &e->h, C_PID, &e->t);
+	}
 	if (fam)
 		out_field_str(t, "family", NULL, fam);
 	out_cell_i64(t, C_FD, e->fd);
@@ -51,7 +68,7 @@ static void event(struct trace_ctx *tc, const void *data)
 		out_cell_i64(t, C_NEWFD, e->ret);
 		out_field_i64(t, "new_fd", NULL, e->ret);
 	} else {
-		out_cell_str(t, C_NEWFD, "-");
+		out_cell_fmt(t, C_NEWFD, "-");
 	}
 	out_cell_fixed(t, C_LAT, (double)e->lat_ns / 1e6, 3);
 	out_field_double(t, "latency_ms", NULL, (double)e->lat_ns / 1e6, 3);

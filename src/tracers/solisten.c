@@ -58,15 +58,18 @@ static void event(struct trace_ctx *tc, const void *data)
 	if (e->family == AF_INET || e->family == AF_INET6) {
 		out_cell_str(t, C_LADDR, trace_addr_str(a, e->family, e->addr));
 		out_cell_u64(t, C_LPORT, e->port);
-	} else {
-		out_cell_str(t, C_LADDR, "-");
-		out_cell_str(t, C_LPORT, "-");
+	} else if (e->family == AF_UNIX) {
+		so_cells_unix_name(t, C_LADDR, e->sa, e->salen < sizeof(e->sa) ? e->salen : sizeof(e->sa));
+		out_cell_fmt(t, C_LPORT, "-");
+	} else { /* text only: JSON has no address for it */
+		out_cell_fmt(t, C_LADDR, "-");
+		out_cell_fmt(t, C_LPORT, "-");
 	}
 	out_cell_i64(t, C_BACKLOG, e->backlog);
 	if (e->family)
 		out_cell_u64(t, C_APPLIED, e->applied);
 	else
-		out_cell_str(t, C_APPLIED, "-");
+		out_cell_fmt(t, C_APPLIED, "-");
 	out_field_bool(t, "truncated", NULL, truncated);
 	if (type)
 		out_field_str(t, "type", NULL, type);

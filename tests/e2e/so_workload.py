@@ -11,7 +11,8 @@ connect: --conns connect() calls to --addr/--port (a UNIX path, or an
 listen:  one socket per --backlog value, bound to --addr (port 0) and
          listening with that backlog; held until stdin closes when --stay.
 accept:  a listener on --addr; --conns clients connect and are accepted
-         one by one; then one non-blocking accept() that fails (EAGAIN).
+         one by one (bound to --client-addr followed by their number when
+         given); then one non-blocking accept() that fails (EAGAIN).
 mix:     a fixed recipe of socket calls in one process (mix_expected() says
          what it makes, as the sockstat/sofamily/soprotocol tests
          count it); --sends N datagrams sent and received one by one; with
@@ -84,13 +85,18 @@ def accept(a):
     ls = socket.socket(fam, socket.SOCK_STREAM)
     ls.bind(sockaddr(a.addr, 0))
     ls.listen(64)
-    port = ls.getsockname()[1]
+    port = ls.getsockname()[1] if fam != socket.AF_UNIX else 0
     got, keep = [], []
     for i in range(a.conns):
         c = socket.socket(fam, socket.SOCK_STREAM)
-        c.connect((a.addr, port))
+        if a.client_addr:
+            c.bind(sockaddr(f"{a.client_addr}{i}", 0))
+        c.connect(sockaddr(a.addr, port))
         s, peer = ls.accept()
-        got.append({"fd": s.fileno(), "rport": peer[1], "cport": c.getsockname()[1]})
+        if fam == socket.AF_UNIX:
+            got.append({"fd": s.fileno(), "rport": 0, "cport": 0})
+        else:
+            got.append({"fd": s.fileno(), "rport": peer[1], "cport": c.getsockname()[1]})
         keep += [c, s]
     ls.setblocking(False)
     err = 0
@@ -235,6 +241,7 @@ def main():
     p.add_argument("--backlog", type=int, action="append", default=[])
     p.add_argument("--stay", action="store_true")
     p.add_argument("--comm")
+    p.add_argument("--client-addr")
     p.add_argument("--sends", type=int, default=6)
     p.add_argument("--gate", action="store_true")
     a = p.parse_args()

@@ -1,5 +1,6 @@
 """soaccept: accepted peers and a failed non-blocking accept, named."""
 import errno
+import os
 
 from so_util import check_docs_list_exactly_the_options, so_workload
 from trace_util import Tracer, events, netns_inode
@@ -34,6 +35,26 @@ def test_port_and_comm_filters(netns):
     assert ep == []
     assert [(e["pid"], e["comm"], e["result"]) for e in ec] == \
         [(w["pid"], "nlt-acc", "ok")] * 2 + [(w["pid"], "nlt-acc", "EAGAIN")]
+
+
+def test_unix_names(netns):
+    """UNIX listeners: the accepted socket's name is its listener's path or
+    abstract name; the peer's is its own bound name, '-' when unnamed."""
+    path = f"/tmp/nlt-acc-{netns.name}.sock"
+    tr = Tracer(["soaccept", "--netns", netns.name, "-U"])
+    try:
+        wp = so_workload(netns, "accept", "--addr", path, "--conns", 1)
+        wa = so_workload(netns, "accept", "--addr", "@nlt-acc", "--conns", 2,
+                         "--client-addr", "@nlt-cli")
+    finally:
+        recs = tr.stop()
+        if os.path.exists(path):
+            os.unlink(path)
+    got = [(e["pid"], e.get("path"), e.get("peer_path"), e["result"]) for e in events(recs)]
+    assert got == [(wp["pid"], path, None, "ok"), (wp["pid"], path, None, "EAGAIN"),  # the listener's
+                   (wa["pid"], "@nlt-acc", "@nlt-cli0", "ok"), (wa["pid"], "@nlt-acc", "@nlt-cli1", "ok"),
+                   (wa["pid"], "@nlt-acc", None, "EAGAIN")]
+    assert all("laddr" not in e and "lport" not in e and e["family"] == "unix" for e in events(recs))
 
 
 def test_docs_list_exactly_the_options():

@@ -1,5 +1,7 @@
 """solisten: the backlog asked for against the one net.core.somaxconn of
 the socket's namespace lets through."""
+import os
+
 from so_util import check_docs_list_exactly_the_options, so_workload
 from trace_util import Tracer, events, netns_inode
 
@@ -34,10 +36,27 @@ def test_unix_and_filters(netns):
         so_workload(netns, "listen", "--backlog", 6)
     finally:
         eu, e4 = events(unix.stop()), events(v4.stop())
-    assert [(e["pid"], e["family"], e["backlog"], e["backlog_applied"], e["truncated"])
-            for e in eu] == [(wu["pid"], "unix", 100, 16, True)]
+    assert [(e["pid"], e["family"], e["path"], e["backlog"], e["backlog_applied"], e["truncated"])
+            for e in eu] == [(wu["pid"], "unix", "@nlt-listen", 100, 16, True)]
+    assert "laddr" not in eu[0] and "lport" not in eu[0]
     assert [(e["pid"], e["comm"], e["backlog"], e["truncated"]) for e in e4] == \
         [(w4["pid"], "nlt-l", 5, False)]
+
+
+def test_unix_path_in_text(netns):
+    """A path-bound listener shows its path where an IP listener shows its
+    address; the file is the test's own, removed with the namespace's
+    workload."""
+    path = f"/tmp/nlt-listen-{netns.name}.sock"
+    tr = Tracer(["solisten", "--netns", netns.name, "-U"], json_mode=False)
+    try:
+        so_workload(netns, "listen", "--addr", path, "--backlog", 7)
+    finally:
+        out = tr.stop()
+        if os.path.exists(path):
+            os.unlink(path)
+    row = out.splitlines()[1].split()
+    assert row[3:7] == ["unix", path, "-", "7"], out
 
 
 def test_text_flags_truncation(netns):
