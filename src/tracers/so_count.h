@@ -22,6 +22,21 @@ extern const struct opt so_count_filter_rows[];
 	{ "sys_enter_connect", { #n "_connect_enter" } },                                  \
 	{ "sys_exit_connect", { #n "_connect_exit" } }
 
+/* The whole of sofamily or soprotocol (n) but its texts: the skeleton glue,
+ * hooks, the summary (the count table by `by`), the tracer and the
+ * command. Needs "bpf/sonew.h", "bpf/n.skel.h" and "command.h". */
+#define SO_NEW_TRACER(n, by, doing, summary_, about_)                                  \
+	TRACE_SKEL_GLUE(n)                                                             \
+	static const struct trace_hook n##_hooks[] = { SO_NEW_HOOKS(n) };              \
+	static void n##_summary(struct trace_ctx *tc, void *skel, bool final)          \
+	{                                                                              \
+		(void)final;                                                           \
+		so_new_counts(tc, ((struct n##_bpf *)skel)->maps.counts, (by));        \
+	}                                                                              \
+	TRACE_TRACER(n, doing, TRACE_HOOKS(n##_hooks), .opts = so_new_opts,            \
+		     .summary = n##_summary);                                          \
+	TRACE_COMMAND(n, so_new_opts, .summary = (summary_), .about = (about_))
+
 /* The option groups of sofamily and soprotocol. */
 extern const struct opt_group so_new_opts[];
 

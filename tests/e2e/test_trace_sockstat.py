@@ -42,6 +42,7 @@ def expected(sends=6, times=1):
     return cols, sc
 
 
+@pytest.mark.sanitize
 def test_mix_counted_exactly(netns):
     w = Gated(netns, "mix", "--sends", 7)
     (out,), (recs,) = run_traced([w], sockstat("-p", w.pid, "--netns", netns.name, "-i", "0.3"))
@@ -137,6 +138,7 @@ def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("sockstat")
 
 
+@pytest.mark.sanitize
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_no_programs_left_behind(netns, sig):
     check_unloads(netns, "sockstat", sig)

@@ -30,6 +30,7 @@ def sofamily(*args, json_mode=True):
     return Tracer(["sofamily"] + [str(a) for a in args], json_mode=json_mode)
 
 
+@pytest.mark.sanitize
 def test_mix_counted_exactly(netns):
     w = Gated(netns, "mix")
     (out,), (recs,) = run_traced([w], sofamily("--netns", netns.name))
@@ -116,6 +117,7 @@ def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("sofamily")
 
 
+@pytest.mark.sanitize
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_no_programs_left_behind(netns, sig):
     check_unloads(netns, "sofamily", sig)

@@ -40,6 +40,7 @@ def soprotocol(*args, json_mode=True):
     return Tracer(["soprotocol"] + [str(a) for a in args], json_mode=json_mode)
 
 
+@pytest.mark.sanitize
 def test_mix_counted_exactly(netns):
     w = Gated(netns, "mix")
     _, (recs,) = run_traced([w], soprotocol("--netns", netns.name))
@@ -93,6 +94,7 @@ def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("soprotocol")
 
 
+@pytest.mark.sanitize
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_no_programs_left_behind(netns, sig):
     check_unloads(netns, "soprotocol", sig)
