@@ -29,13 +29,15 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import tracer_bench as tb  # noqa: E402  (its namespaced server's teardown, spread())
+
 NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
 PORT = 18091
 
@@ -59,7 +61,9 @@ BT_SOCKSIZE = ("tracepoint:sock:sock_send_length { @send_bytes[comm] = hist(args
                "tracepoint:sock:sock_recv_length { @recv_bytes[comm] = hist(args->ret); }")
 
 
-class PingPong:
+class PingPong(tb.RstLoad):
+    """The ping-pong server in a namespace of its own (stop() as rst_load's)."""
+
     def __init__(self, tmp, pin):
         self.bin = os.path.join(tmp, "pingpong")
         subprocess.run(["cc", "-O2", "-o", self.bin, os.path.join(HERE, "pingpong.c")], check=True)
@@ -83,12 +87,6 @@ class PingPong:
                               self.bin, "client", str(PORT), str(secs)],
                              capture_output=True, text=True, check=True).stdout.split()
         return int(out[0]) / float(out[1])
-
-    def stop(self):
-        if self.server:
-            self.server.kill()
-            self.server.wait()
-        subprocess.run(["ip", "netns", "del", self.ns], check=False)
 
 
 def start(cmd):
@@ -117,13 +115,7 @@ def stop(p):
         p.wait()
 
 
-def spread(vals, fmt):
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return "none"
-    med = fmt % statistics.median(vals)
-    return med if len(vals) == 1 else \
-        f"{med} [{(fmt % min(vals)).strip()}-{(fmt % max(vals)).strip()}]"
+spread = tb.spread
 
 
 def stats_run(cmd, wl, secs):
