@@ -168,3 +168,16 @@ def test_json_shape_and_duration(netns):
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("socketio")
+
+
+def test_raw_tp_fallback_counts_the_same(netns, monkeypatch):
+    # the raw_tp programs (bpf_probe_read_kernel instead of plain loads)
+    monkeypatch.setenv("NETLENS_NO_TP_BTF", "1")
+    w = SockIO(netns)
+    tr = socketio(netns)
+    try:
+        w.go()
+    finally:
+        recs = tr.stop()
+    assert "raw_tp/sock_send_length" in tr.stderr and "tp_btf/" not in tr.stderr, tr.stderr
+    assert rows(recs) == expected(w)

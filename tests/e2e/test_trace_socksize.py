@@ -157,3 +157,15 @@ def test_json_shape_empty(netns):
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("socksize")
+
+
+def test_raw_tp_fallback_counts_the_same(netns, monkeypatch):
+    monkeypatch.setenv("NETLENS_NO_TP_BTF", "1")
+    w = SockIO(netns)
+    tr = socksize(netns)
+    try:
+        w.go()
+    finally:
+        recs = tr.stop()
+    assert "raw_tp/sock_recv_length" in tr.stderr and "tp_btf/" not in tr.stderr, tr.stderr
+    assert hists(recs) == expected(w)
