@@ -181,3 +181,19 @@ def test_raw_tp_fallback_counts_the_same(netns, monkeypatch):
         recs = tr.stop()
     assert "raw_tp/sock_send_length" in tr.stderr and "tp_btf/" not in tr.stderr, tr.stderr
     assert rows(recs) == expected(w)
+
+
+def test_interval_text_rows_start_with_the_time(netns):
+    w = SockIO(netns)
+    tr = socketio(netns, "-i", "0.2", json_mode=False)
+    try:
+        w.go()
+        wait_for(lambda: "nlt-sender" in tr._read(tr.out), timeout=10, what="a sender row")
+    finally:
+        out = tr.stop()
+    lines = [l for l in out.splitlines() if l.strip()]
+    assert lines[0].split() == ["TIME", "PID", "COMM", "DIR", "PROTO", "LPORT", "RPORT",
+                                "CALLS", "BYTES", "ERRORS"], out
+    sender = [l.split() for l in lines if "nlt-sender" in l]
+    assert sender and all(re.fullmatch(r"\d\d:\d\d:\d\d", r[0]) and r[1] == str(w.sender)
+                          for r in sender), out
