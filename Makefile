@@ -183,6 +183,7 @@ bench: all
 	$(Q)/usr/bin/python3 bench/doctor_bench.py
 	$(Q)/usr/bin/python3 bench/tracer_bench.py
 	$(Q)/usr/bin/python3 bench/tracer6_bench.py
+	$(Q)/usr/bin/python3 bench/sockio_bench.py
 	$(Q)/usr/bin/python3 bench/output_bench.py
 
 install: all

@@ -23,6 +23,51 @@ struct {
 	__type(value, struct so_accept_start);
 } so_accepts SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct soaccept_key);
+	__type(value, struct soaccept_val);
+} counts SEC(".maps");
+
+/* The local address of sk (an accepted socket, or the listener of a failed
+ * call) as a sockaddr into k. */
+static __always_inline void key_local(struct soaccept_key *k, struct sock *sk, __u16 family)
+{
+	__u16 port = bpf_htons(sk->__sk_common.skc_num);
+
+	if (family == TR_AF_INET) {
+		*(__u16 *)k->sa = family;
+		*(__u16 *)&k->sa[2] = port;
+		*(__u32 *)&k->sa[4] = sk->__sk_common.skc_rcv_saddr;
+		k->salen = 16;
+	} else if (family == TR_AF_INET6) {
+		*(__u16 *)k->sa = family;
+		*(__u16 *)&k->sa[2] = port;
+		__builtin_memcpy(&k->sa[8], sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		k->salen = 28;
+	} else if (family == TR_AF_UNIX) {
+		k->salen = so_unix_name(sk, k->sa);
+	}
+}
+
+static __always_inline void count(struct sock *sk, __u16 family, int ret, __u64 lat_ns)
+{
+	struct soaccept_key k;
+	struct soaccept_val *v;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	k.ret = ret < 0 ? ret : 0;
+	if (sk)
+		key_local(&k, sk, family);
+	v = tr_map_lookup_or_zero(&counts, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->lat_ns, lat_ns);
+	}
+}
+
 struct so_enter_accept {
 	__u64 common;
 	int nr;
@@ -83,10 +128,14 @@ static __always_inline int on_exit(struct tr_syscall_exit *ctx)
 	if ((tr_filter.nports || tr_filter.nlports || tr_filter.nrports) &&
 	    !tr_want_ports(t.sport, t.dport))
 		goto out;
+	now = bpf_ktime_get_ns();
+	if (tr_filter.summary) {
+		count(sk, t.family, ctx->ret, now - s->ts);
+		goto out;
+	}
 	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	now = bpf_ktime_get_ns();
 	so_fill_hdr(&e->h, id, now, netns, cgroup);
 	e->t = t;
 	e->lat_ns = now - s->ts;

@@ -17,4 +17,19 @@ struct soaccept_event {
 	__u8 peer_sa[112];
 };
 
+/* -c: accept() calls counted by command, result and the local address
+ * (the listener's; a UNIX socket's name) as a struct sockaddr. */
+struct soaccept_key {
+	char comm[TR_COMM_LEN];
+	__s32 ret;           /* 0 (ok) or -errno */
+	__u16 salen;
+	__u16 _pad;
+	__u8 sa[112];        /* sockaddr_in, _in6 (port in network order) or _un */
+};
+
+struct soaccept_val {
+	__u64 count;
+	__u64 lat_ns;        /* sum */
+};
+
 #endif

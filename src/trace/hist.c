@@ -37,7 +37,8 @@ static int span(const uint64_t *slots, int nslots, int *lo, int *hi, uint64_t *m
 }
 
 static void json_hist(const char *title, const char *unit, const uint64_t *slots, int lo,
-		      int hi, bool log2, uint64_t step, int nslots)
+		      int hi, bool log2, uint64_t step, int nslots, trace_hist_fields_fn *fields,
+		      const void *arg)
 {
 	static const struct out_col none[] = { { NULL, NULL, 0, 0 } };
 	struct table *t = out_table_begin(none, 1);
@@ -49,6 +50,8 @@ static void json_hist(const char *title, const char *unit, const uint64_t *slots
 	out_field_str(t, "name", NULL, title);
 	out_field_str(t, "unit", NULL, unit);
 	out_field_str(t, "scale", NULL, log2 ? "log2" : "linear");
+	if (fields)
+		fields(t, arg);
 	out_arr_begin(t, "buckets", NULL);
 	for (int i = lo; i >= 0 && i < hi; i++) {
 		uint64_t from = log2 ? (i ? 1ULL << i : 0) : (uint64_t)i * step;
@@ -70,12 +73,18 @@ static void json_hist(const char *title, const char *unit, const uint64_t *slots
 void trace_hist_print_log2(const char *title, const char *unit, const uint64_t *slots,
 			   int nslots)
 {
+	trace_hist_print_log2_with(title, unit, slots, nslots, NULL, NULL);
+}
+
+void trace_hist_print_log2_with(const char *title, const char *unit, const uint64_t *slots,
+				int nslots, trace_hist_fields_fn *fields, const void *arg)
+{
 	int lo, hi;
 	uint64_t max;
 	bool any = span(slots, nslots, &lo, &hi, &max);
 
 	if (out_is_json()) {
-		json_hist(title, unit, slots, lo, hi, true, 0, nslots);
+		json_hist(title, unit, slots, lo, hi, true, 0, nslots, fields, arg);
 		return;
 	}
 	printf("%s\n", title);
@@ -102,7 +111,7 @@ void trace_hist_print_linear(const char *title, const char *unit, const uint64_t
 	bool any = span(slots, nslots, &lo, &hi, &max);
 
 	if (out_is_json()) {
-		json_hist(title, unit, slots, lo, hi, false, step, nslots);
+		json_hist(title, unit, slots, lo, hi, false, step, nslots, NULL, NULL);
 		return;
 	}
 	printf("%s\n", title);

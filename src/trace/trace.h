@@ -218,6 +218,12 @@ struct table *trace_row_sock(struct trace_ctx *tc, const struct tr_hdr *h, int c
  * linear: slot i counts [i*step, (i+1)*step), the last slot is "and up". */
 void trace_hist_print_log2(const char *title, const char *unit, const uint64_t *slots,
 			   int nslots);
+/* trace_hist_print_log2() with fields(t, arg) writing JSON fields of the
+ * histogram's own (its key: "pid", "dir", ...) into the "histogram" object
+ * after "scale"; text shows only the title. */
+typedef void trace_hist_fields_fn(struct table *t, const void *arg);
+void trace_hist_print_log2_with(const char *title, const char *unit, const uint64_t *slots,
+				int nslots, trace_hist_fields_fn *fields, const void *arg);
 void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
 			     int nslots, uint64_t step);
 

@@ -40,28 +40,18 @@ static int cmp_count(const void *a, const void *b)
 {
 	const struct count_row *x = a, *y = b;
 
-	if (x->v.count != y->v.count)
-		return x->v.count < y->v.count ? 1 : -1;
-	return strncmp(x->k.comm, y->k.comm, sizeof(x->k.comm));
+	return so_count_cmp(x->v.count, x->k.comm, y->v.count, y->k.comm);
 }
 
 void so_connect_counts(struct trace_ctx *tc, struct bpf_map *counts)
 {
-	static const struct out_col cols[] = {
-		{ "COUNT", "count", OUT_RIGHT, 6 },
-		{ "COMM", "comm", 0, 15 },
-		{ "RESULT", NULL, 0, 12 },
-		{ "AVG(ms)", NULL, OUT_RIGHT, 8 },
-		{ "DEST", NULL, OUT_LAST, 0 },
-	};
+	static const struct out_col cols[] = { SO_COUNT_COLS, { "DEST", NULL, OUT_LAST, 0 } };
 	struct count_row *rows;
 	size_t n = TRACE_SUMMARY_ROWS(tc, counts, rows, cmp_count);
 	struct table *t = trace_summary_begin(cols, 5);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct count_row *r = &rows[i];
-		double avg = r->v.count ? (double)r->v.lat_ns / (double)r->v.count / 1e6 : 0;
-		char comm[TR_COMM_LEN + 1];
 		unsigned addrlen = r->k.addrlen;
 		uint16_t family;
 
@@ -70,14 +60,8 @@ void so_connect_counts(struct trace_ctx *tc, struct bpf_map *counts)
 			addrlen = 16; /* the key keeps what names the destination */
 		else if (family == AF_INET6)
 			addrlen = 28;
-		memcpy(comm, r->k.comm, TR_COMM_LEN);
-		comm[TR_COMM_LEN] = '\0';
 		trace_summary_row(t);
-		out_cell_u64(t, TRACE_COL0, r->v.count);
-		out_cell_str(t, TRACE_COL0 + 1, comm);
-		so_cells_result(t, TRACE_COL0 + 2, r->k.ret);
-		out_cell_fixed(t, TRACE_COL0 + 3, avg, 3);
-		out_field_double(t, "latency_avg_ms", NULL, avg, 3);
+		so_count_cells(t, r->v.count, r->k.comm, r->k.ret, r->v.lat_ns);
 		so_cells_dest(t, TRACE_COL0 + 4, r->k.sa, sizeof(r->k.sa), addrlen);
 		out_row_end(t);
 	}

@@ -142,6 +142,28 @@ void so_cells_unix_name(struct table *t, int col, const uint8_t *sa, size_t n)
 		out_field_str(t, "path", NULL, buf);
 }
 
+void so_count_cells(struct table *t, uint64_t count, const char *comm, int ret,
+		    uint64_t lat_ns_sum)
+{
+	double avg = count ? (double)lat_ns_sum / (double)count / 1e6 : 0;
+	char c[TR_COMM_LEN + 1];
+
+	memcpy(c, comm, TR_COMM_LEN);
+	c[TR_COMM_LEN] = '\0';
+	out_cell_u64(t, TRACE_COL0, count);
+	out_cell_str(t, TRACE_COL0 + 1, c);
+	so_cells_result(t, TRACE_COL0 + 2, ret);
+	out_cell_fixed(t, TRACE_COL0 + 3, avg, 3);
+	out_field_double(t, "latency_avg_ms", NULL, avg, 3);
+}
+
+int so_count_cmp(uint64_t ca, const char *comma, uint64_t cb, const char *commb)
+{
+	if (ca != cb)
+		return ca < cb ? 1 : -1;
+	return strncmp(comma, commb, TR_COMM_LEN);
+}
+
 void so_cells_result(struct table *t, int col, int ret)
 {
 	char name[32];

@@ -38,6 +38,18 @@ void so_cells_unix_name(struct table *t, int col, const uint8_t *sa, size_t n);
  * JSON "result", "ok" and, when it failed, "errno". */
 void so_cells_result(struct table *t, int col, int ret);
 
+/* -c count tables (soconnect, udpconnect, soaccept): the first four
+ * columns; the tracer's own last one follows. */
+#define SO_COUNT_COLS                                                              \
+	{ "COUNT", "count", OUT_RIGHT, 6 }, { "COMM", "comm", 0, 15 },              \
+		{ "RESULT", NULL, 0, 12 }, { "AVG(ms)", NULL, OUT_RIGHT, 8 }
+/* Their cells: count, command (TR_COMM_LEN bytes, maybe unterminated), the
+ * result, the mean latency from a sum; JSON also latency_avg_ms. */
+void so_count_cells(struct table *t, uint64_t count, const char *comm, int ret,
+		    uint64_t lat_ns_sum);
+/* Their order: most first, then by command. */
+int so_count_cmp(uint64_t ca, const char *comma, uint64_t cb, const char *commb);
+
 /* The socket filters of these tracers: -P (a connect's destination port,
  * a listener's own), -4, -6, --netns, --cgroup; -U is a tracer's own row. */
 extern const struct opt so_filter_rows[];

@@ -6,7 +6,10 @@
 #include "trace/trace.h"
 #include "tracers/so_util.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -32,14 +35,20 @@ static const struct trace_hook hooks[] = {
 };
 
 static const struct opt opt_rows[] = {
+	{ 'c', "counts", NULL, "count accepts by command, local address and result in the kernel" },
 	SO_UNIX_ROW,
 	OPT_END,
 };
 
 static const struct opt_group opts[] = {
 	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP,
-	TRACE_RUN_GROUP, OPT_GROUPS_END,
+	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
 };
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
+{
+	return c == 'U' ? so_opt_unix(tc, p, c) : trace_opt_summary(tc, p, c);
+}
 
 static void event(struct trace_ctx *tc, const void *data)
 {
@@ -76,8 +85,67 @@ static void event(struct trace_ctx *tc, const void *data)
 	trace_row_end(tc, &e->h);
 }
 
+struct count_row {
+	struct soaccept_key k;
+	struct soaccept_val v;
+};
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	return so_count_cmp(x->v.count, x->k.comm, y->v.count, y->k.comm);
+}
+
+/* The local address of a count row: the text cell, and JSON family with
+ * laddr and lport, or path. */
+static void cells_local(struct table *t, int col, const struct soaccept_key *k)
+{
+	size_t n = k->salen < sizeof(k->sa) ? k->salen : sizeof(k->sa);
+	uint16_t family = 0, port;
+	char buf[256], a[64];
+
+	if (n >= sizeof(family))
+		memcpy(&family, k->sa, sizeof(family));
+	memcpy(&port, k->sa + 2, sizeof(port));
+	if (so_family_name(family))
+		out_field_str(t, "family", NULL, so_family_name(family));
+	if (family == AF_UNIX) {
+		so_cells_unix_name(t, col, k->sa, n);
+		return;
+	}
+	out_cell_fmt(t, col, "%s", so_sockaddr_str(buf, sizeof(buf), k->sa, sizeof(k->sa), n));
+	if (family == AF_INET || family == AF_INET6) {
+		out_field_str(t, "laddr", NULL,
+			      trace_addr_str(a, family, k->sa + (family == AF_INET ? 4 : 8)));
+		out_field_u64(t, "lport", NULL, ntohs(port));
+	}
+}
+
+static void summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	static const struct out_col count_cols[] = {
+		SO_COUNT_COLS, { "LOCAL", NULL, OUT_LAST, 0 } };
+	struct count_row *rows;
+	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct soaccept_bpf *)skel)->maps.counts, rows,
+				      cmp_count);
+	struct table *t = trace_summary_begin(count_cols, 5);
+
+	(void)final;
+	for (size_t i = 0; i < n; i++) {
+		const struct count_row *r = &rows[i];
+
+		trace_summary_row(t);
+		so_count_cells(t, r->v.count, r->k.comm, r->k.ret, r->v.lat_ns);
+		cells_local(t, TRACE_COL0 + 4, &r->k);
+		out_row_end(t);
+	}
+	out_table_end(t);
+	free(rows);
+}
+
 TRACE_TRACER(soaccept, "accept() calls", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = so_opt_unix, TRACE_EVENTS(event, struct soaccept_event));
+	     .opt = opt, TRACE_EVENTS(event, struct soaccept_event), .summary = summary);
 
 TRACE_COMMAND(soaccept, opts,
 		.summary = "trace accept() calls: peer, local port, result, latency",
@@ -85,4 +153,6 @@ TRACE_COMMAND(soaccept, opts,
 			 "process, the accepted connection's local and remote address and port,\n"
 			 "the listener's descriptor and the new one, how long the call took (the\n"
 			 "wait for a connection included) and its result (ok, EAGAIN, EINTR,\n"
-			 "EMFILE, ...). UNIX listeners show their family without addresses.\n");
+			 "EMFILE, ...). UNIX listeners show their path or @abstract name and the\n"
+			 "peer's bound name. -c counts in the kernel by command, local address\n"
+			 "and result instead, and prints the counts on exit, or every -i SECS.\n");

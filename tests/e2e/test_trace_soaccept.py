@@ -57,5 +57,40 @@ def test_unix_names(netns):
     assert all("laddr" not in e and "lport" not in e and e["family"] == "unix" for e in events(recs))
 
 
+def test_counts_exact(netns):
+    """-c: accepts counted in the kernel by command, local address and
+    result; a failed call counts under its listener's address."""
+    tr = Tracer(["soaccept", "--netns", netns.name, "-c"])
+    try:
+        w = so_workload(netns, "accept", "--conns", 4)
+        w6 = so_workload(netns, "accept", "--addr", "::1", "--conns", 2, "--comm", "nlt-acc6")
+        so_workload(netns, "accept", "--addr", "@nlt-cnt", "--conns", 3)
+    finally:
+        recs = tr.stop()
+    assert recs[-1] == {"lost_events": 0}
+    rows = sorted((r["count"], r["comm"], r["result"], r["family"], r.get("laddr", r.get("path")),
+                   r.get("lport")) for r in events(recs))
+    assert rows == sorted([(4, "python3", "ok", "inet", "127.0.0.1", w["port"]),
+                           (1, "python3", "EAGAIN", "inet", "127.0.0.1", w["port"]),
+                           (2, "nlt-acc6", "ok", "inet6", "::1", w6["port"]),
+                           (1, "nlt-acc6", "EAGAIN", "inet6", "::1", w6["port"]),
+                           (3, "python3", "ok", "unix", "@nlt-cnt", None),
+                           (1, "python3", "EAGAIN", "unix", "@nlt-cnt", None)])
+    assert all(r["latency_avg_ms"] > 0 for r in events(recs))
+    assert [r["count"] for r in events(recs)] == sorted((r["count"] for r in events(recs)), reverse=True)
+
+
+def test_counts_text(netns):
+    tr = Tracer(["soaccept", "--netns", netns.name, "-c"], json_mode=False)
+    try:
+        w = so_workload(netns, "accept", "--conns", 2)
+    finally:
+        out = tr.stop()
+    lines = out.splitlines()
+    assert lines[0].split() == ["COUNT", "COMM", "RESULT", "AVG(ms)", "LOCAL"]
+    assert [(l.split()[0], l.split()[2], l.split()[-1]) for l in lines[1:]] == \
+        [("2", "ok", f"127.0.0.1:{w['port']}"), ("1", "EAGAIN", f"127.0.0.1:{w['port']}")]
+
+
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("soaccept")
