@@ -79,7 +79,7 @@ def tracers():
 SUMMARY_SWITCH = {"tcpconnect": ["-c"], "tcpaccept": ["-c"], "tcpretrans": ["-c"],
                   "tcpreset": ["-c"], "skbdrop": ["-s"], "tcpdrop": ["-s"],
                   "tcpconnlat": ["--hist"], "soconnect": ["-c"],
-                  "udpconnect": ["-c"], "soconnlat": ["--hist"]}
+                  "udpconnect": ["-c"], "soconnlat": ["--hist"], "so1stbyte": ["--hist"]}
 
 
 def tracer_modes():
