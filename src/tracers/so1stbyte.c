@@ -32,8 +32,7 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 TRACE_TRACER(so1stbyte, "time from TCP connect() to the first byte read", TRACE_HOOKS(hooks),
-	     TRACE_COLS(cols), .opts = so_lat_opts, .opt = so_lat_opt, .configure = configure,
-	     TRACE_EVENTS(event, struct solat_event), .summary = summary);
+	     TRACE_COLS(cols), SO_LAT_TRACER_FIELDS);
 
 TRACE_COMMAND(so1stbyte, so_lat_opts,
 		.summary = "trace the time from TCP connect() to the first byte read",

@@ -34,6 +34,12 @@ extern const struct opt_group so_lat_opts[];
 int so_lat_opt(struct trace_ctx *tc, const struct opts *p, int c);
 unsigned so_lat_by(void);
 
+/* The struct tracer fields both set alike (after SO_LAT_CALLBACKS and an
+ * event() of the tracer's own). */
+#define SO_LAT_TRACER_FIELDS                                                           \
+	.opts = so_lat_opts, .opt = so_lat_opt, .configure = configure,                    \
+	TRACE_EVENTS(event, struct solat_event), .summary = summary
+
 /* configure() and summary() of tracer n (its skeleton n_bpf): hist_by,
  * and so_lat_hists() of its hist map. */
 #define SO_LAT_CALLBACKS(n, title, with_failed)                                       \

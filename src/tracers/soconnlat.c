@@ -39,8 +39,7 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 TRACE_TRACER(soconnlat, "TCP connect latency as applications see it", TRACE_HOOKS(hooks),
-	     TRACE_COLS(cols), .opts = so_lat_opts, .opt = so_lat_opt, .configure = configure,
-	     TRACE_EVENTS(event, struct solat_event), .summary = summary);
+	     TRACE_COLS(cols), SO_LAT_TRACER_FIELDS);
 
 TRACE_COMMAND(soconnlat, so_lat_opts,
 		.summary = "trace TCP connect latency from connect() to connected or failed",
