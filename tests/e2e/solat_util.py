@@ -18,15 +18,23 @@ def solat_workload(ns, *args):
 
 class Gated:
     """solat_workload.py --gate in ns: its pid is known before it connects
-    (go() lets it, result() waits for its JSON line)."""
+    (start() lets it, go() lets it if need be and waits for its JSON line)."""
 
     def __init__(self, ns, *args):
         self.p = ns.popen([PY, SOLAT_WORKLOAD] + [str(a) for a in args] + ["--gate"],
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.pid = json.loads(self.p.stdout.readline())["pid"]
+        self.started = False
+
+    def start(self):
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        self.started = True
 
     def go(self):
-        out, _ = self.p.communicate("go\n", timeout=60)
+        if not self.started:
+            self.start()
+        out, _ = self.p.communicate(timeout=60)
         assert self.p.returncode == 0
         return json.loads(out.strip().splitlines()[-1])
 

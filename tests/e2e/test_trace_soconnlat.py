@@ -77,20 +77,26 @@ def test_first_syn_dropped_takes_one_rto(netns):
     assert 1000 <= evs[0]["latency_ms"] < 2000 and evs[0]["latency_ms"] <= w["ms"][0]
 
 
-def test_nonblocking_timeout_after_syn_retries(netns):
+def test_timeout_after_syn_retries_blocking_and_not(netns):
     # every SYN to port 7 dropped, one retransmission: the handshake gives
-    # up 1 + 2 s after connect() with ETIMEDOUT in sk_err, in softirq
+    # up 1 + 2 s after connect() with ETIMEDOUT in sk_err, in softirq; a
+    # blocking connect (alongside) returns it then
     netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"])
     drop_syns(netns, 7)
     tr = soconnlat(netns, "-P", "7")
     try:
+        g = Gated(netns, "connect", "--port", 7, "--comm", "nlt-block")
+        g.start()
         w = solat_workload(netns, "connect", "--port", 7, "--nonblock")
+        b = g.go()
     finally:
         evs = events(tr.stop())
-    assert w["errnos"] == [errno.ETIMEDOUT]
-    assert [(e["pid"], e["comm"], e["rport"], e["nonblock"], e["result"], e["errno"])
-            for e in evs] == [(w["pid"], "python3", 7, True, "ETIMEDOUT", errno.ETIMEDOUT)]
-    assert 2900 <= evs[0]["latency_ms"] < 6000
+    assert (w["errnos"], b["errnos"]) == ([errno.ETIMEDOUT], [errno.ETIMEDOUT])
+    got = sorted((e["pid"], e["comm"], e["rport"], e["nonblock"], e["result"], e["errno"])
+                 for e in evs)
+    assert got == sorted([(w["pid"], "python3", 7, True, "ETIMEDOUT", errno.ETIMEDOUT),
+                          (b["pid"], "nlt-block", 7, False, "ETIMEDOUT", errno.ETIMEDOUT)])
+    assert all(2900 <= e["latency_ms"] < 6000 for e in evs)
 
 
 def test_abandoned_connects_end_closed_and_free_their_keys(netns):
