@@ -8,7 +8,11 @@
  * cost every system call on the host). Every filter runs at entry, so a
  * connect that is filtered out costs no map entry.
  *
- * SO_UDP_ONLY (udpconnect): UDP sockets only. */
+ * SO_UDP_ONLY (udpconnect): UDP sockets only.
+ * SO_TCP_ONLY (soconnlat, so1stbyte, through bpf/soconnpend.bpf.h): TCP
+ * sockets only; the entry also keeps the socket, its state and whether it
+ * is non-blocking, and hands the start to so_on_enter(); the exit hands
+ * the result to so_on_exit() instead of streaming or counting it. */
 #include "bpf/netlens.bpf.h"
 #include "bpf/soconnect.h"
 #include "bpf/sofd.bpf.h"
@@ -21,9 +25,17 @@ struct so_start {
 	__u16 addrlen;
 	__u16 protocol;
 	__u8 sotype;
-	__u8 _pad[3];
+	__u8 nonblock;      /* SO_TCP_ONLY: the file had O_NONBLOCK */
+	__u8 sk_state;      /* SO_TCP_ONLY: the socket's TCP state at entry */
+	__u8 pending;       /* SO_TCP_ONLY: so_on_enter() keeps the connect */
+	__u64 sk;           /* SO_TCP_ONLY: the socket */
 	__u8 sa[SO_SA_MAX];
 };
+
+#ifdef SO_TCP_ONLY
+static __always_inline void so_on_enter(struct so_start *s);
+static __always_inline void so_on_exit(long ret, __u64 id, struct so_start *s);
+#endif
 
 /* pid_tgid -> the connect() in progress on that thread */
 struct {
@@ -33,12 +45,14 @@ struct {
 	__type(value, struct so_start);
 } so_starts SEC(".maps");
 
+#ifndef SO_TCP_ONLY
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, struct soconnect_key);
 	__type(value, struct soconnect_val);
 } counts SEC(".maps");
+#endif
 
 /* -U: UNIX-domain connects only (the family filter's third value). */
 #define SO_AF_UNIX 1
@@ -48,6 +62,7 @@ int soconnect_enter(struct so_enter_connect *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct so_start s;
+	struct file *f = NULL;
 	struct socket *so;
 	struct sock *sk;
 	__u32 len;
@@ -70,7 +85,7 @@ int soconnect_enter(struct so_enter_connect *ctx)
 		if (!tr_want_ports(0, port))
 			return 0;
 	}
-	so = so_fd_socket(ctx->fd);
+	so = so_fd_socket_file(ctx->fd, &f);
 	sk = so ? so->sk : NULL;
 	if (sk) {
 		s.sotype = so->type;
@@ -83,6 +98,12 @@ int soconnect_enter(struct so_enter_connect *ctx)
 	if (s.sotype != 2 /* SOCK_DGRAM */ || s.protocol != 17 /* IPPROTO_UDP */)
 		return 0;
 #endif
+#ifdef SO_TCP_ONLY
+	if (!sk || s.sotype != TR_SOCK_STREAM || s.protocol != TR_IPPROTO_TCP)
+		return 0;
+	if (family != TR_AF_INET && family != TR_AF_INET6)
+		return 0; /* AF_UNSPEC disconnects */
+#endif
 	if (tr_filter.netns && s.netns != tr_filter.netns)
 		return 0;
 	if (tr_filter.cgroup && s.cgroup != tr_filter.cgroup)
@@ -90,10 +111,17 @@ int soconnect_enter(struct so_enter_connect *ctx)
 	s.fd = ctx->fd;
 	s.addrlen = ctx->addrlen < 0 ? 0 : ctx->addrlen > 0xffff ? 0xffff : ctx->addrlen;
 	s.ts = bpf_ktime_get_ns();
+#ifdef SO_TCP_ONLY
+	s.sk = (__u64)sk;
+	s.sk_state = sk->__sk_common.skc_state;
+	s.nonblock = f && (f->f_flags & 04000 /* O_NONBLOCK */);
+	so_on_enter(&s);
+#endif
 	tr_map_update(&so_starts, &id, &s, BPF_ANY); /* a full table: counted */
 	return 0;
 }
 
+#ifndef SO_TCP_ONLY
 /* The bytes of a sockaddr that name a destination: sin_zero and
  * sin6_flowinfo are left out of the count key. */
 static __always_inline void so_key_addr(struct soconnect_key *k, const struct so_start *s)
@@ -111,36 +139,32 @@ static __always_inline void so_key_addr(struct soconnect_key *k, const struct so
 	}
 }
 
-SEC("tracepoint/syscalls/sys_exit_connect")
-int soconnect_exit(struct tr_syscall_exit *ctx)
+/* soconnect, udpconnect: the call's event, or its count with -c. */
+static __always_inline void so_on_exit(long ret, __u64 id, struct so_start *s)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	struct so_start *s = bpf_map_lookup_elem(&so_starts, &id);
+	__u64 now = bpf_ktime_get_ns();
 	struct soconnect_event *e;
 
-	if (!s)
-		return 0;
-	now = bpf_ktime_get_ns();
 	if (tr_filter.summary) {
 		struct soconnect_key k;
 		struct soconnect_val *v;
 		__builtin_memset(&k, 0, sizeof(k));
 		bpf_get_current_comm(k.comm, sizeof(k.comm));
-		k.ret = ctx->ret;
+		k.ret = ret;
 		so_key_addr(&k, s);
 		v = tr_map_lookup_or_zero(&counts, &k);
 		if (v) {
 			__sync_fetch_and_add(&v->count, 1);
 			__sync_fetch_and_add(&v->lat_ns, now - s->ts);
 		}
-		goto out;
+		return;
 	}
 	e = tr_reserve(sizeof(*e));
 	if (!e)
-		goto out;
+		return;
 	so_fill_hdr(&e->h, id, now, s->netns, s->cgroup);
 	e->lat_ns = now - s->ts;
-	e->ret = ctx->ret;
+	e->ret = ret;
 	e->fd = s->fd;
 	e->addrlen = s->addrlen;
 	e->protocol = s->protocol;
@@ -148,7 +172,18 @@ int soconnect_exit(struct tr_syscall_exit *ctx)
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
 	__builtin_memcpy(e->sa, s->sa, SO_SA_MAX);
 	tr_submit_at(e, now);
-out:
+}
+#endif
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int soconnect_exit(struct tr_syscall_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct so_start *s = bpf_map_lookup_elem(&so_starts, &id);
+
+	if (!s)
+		return 0;
+	so_on_exit(ctx->ret, id, s);
 	bpf_map_delete_elem(&so_starts, &id);
 	return 0;
 }

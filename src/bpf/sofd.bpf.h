@@ -13,8 +13,9 @@
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /* The socket behind descriptor fd of the current task, or NULL when fd is
- * not open or not a socket (a socket's file points back at it). */
-static __always_inline struct socket *so_fd_socket(long fd)
+ * not open or not a socket (a socket's file points back at it); *fp (when
+ * fp is not NULL) gets the file, for its flags. */
+static __always_inline struct socket *so_fd_socket_file(long fd, struct file **fp)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
@@ -30,7 +31,14 @@ static __always_inline struct socket *so_fd_socket(long fd)
 	so = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
 	if (!so || (__u64)so->file != (__u64)f)
 		return NULL;
+	if (fp)
+		*fp = f;
 	return so;
+}
+
+static __always_inline struct socket *so_fd_socket(long fd)
+{
+	return so_fd_socket_file(fd, NULL);
 }
 
 /* The arguments of syscalls:sys_enter_connect (its tracefs format). */

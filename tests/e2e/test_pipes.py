@@ -79,7 +79,8 @@ def tracers():
 SUMMARY_SWITCH = {"tcpconnect": ["-c"], "tcpaccept": ["-c"], "tcpretrans": ["-c"],
                   "tcpreset": ["-c"], "skbdrop": ["-s"], "tcpdrop": ["-s"],
                   "tcpconnlat": ["--hist"], "soconnect": ["-c"],
-                  "udpconnect": ["-c"], "soaccept": ["-c"]}
+                  "udpconnect": ["-c"], "soaccept": ["-c"], "soconnlat": ["--hist"],
+                  "so1stbyte": ["--hist"]}
 
 
 def tracer_modes():
