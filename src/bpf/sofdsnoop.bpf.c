@@ -7,7 +7,9 @@
  * sys_exit_sendmsg (events when the call succeeded), sys_enter_recvmsg
  * (the msghdr address, per thread, when it has room for control data) and
  * sys_exit_recvmsg (the descriptors the kernel installed, read from the
- * control data it wrote, described from the receiver's file table).
+ * control data it wrote, described from the receiver's file table); the
+ * same for sendmmsg()/recvmmsg() over their first SOFD_MAX_MSGS messages
+ * (events for the messages the call sent or received).
  *
  * Both ends of one passed descriptor share the struct file (the receiver
  * gets the sender's file installed), whose address pairs them. Every
@@ -21,6 +23,8 @@
 #define SOFD_S_IFSOCK 0140000
 #define SOFD_SOL_SOCKET 1
 #define SOFD_SCM_RIGHTS 1
+#define SOFD_MAX_MSGS 4       /* sendmmsg/recvmmsg: messages walked per call */
+#define SOFD_MMSGHDR_SIZE 64  /* struct mmsghdr: msghdr, msg_len, padding */
 
 /* struct user_msghdr and struct cmsghdr as a 64-bit caller lays them out */
 struct sofd_umsghdr {
@@ -40,8 +44,8 @@ struct sofd_cmsghdr {
 	__s32 type;
 };
 
-/* One message's descriptors and its UNIX socket (a sendmsg() in progress
- * on a thread, or a recvmsg() being reported). */
+/* One call's descriptors and its UNIX socket (a send in progress on a
+ * thread, or a receive being reported). */
 struct sofd_msg {
 	__u64 cgroup;
 	__u32 netns;
@@ -49,15 +53,18 @@ struct sofd_msg {
 	__u16 n;     /* entries of d */
 	__u16 more;  /* SCM_RIGHTS descriptors past SOFD_MAX_FDS */
 	__u32 _pad;
+	__u8 msgi[SOFD_MAX_FDS]; /* the message of d[i] (sendmmsg/recvmmsg) */
 	struct sofd_desc d[SOFD_MAX_FDS];
 };
 
-/* A recvmsg() in progress on a thread. */
+/* A receive in progress on a thread. */
 struct sofd_recv {
-	__u64 msg;   /* the caller's struct user_msghdr */
+	__u64 msg;   /* the caller's struct user_msghdr, or mmsghdr array */
 	__u64 cgroup;
 	__u32 netns;
 	__s32 sockfd;
+	__u8 mm;     /* recvmmsg() */
+	__u8 _pad[7];
 };
 
 /* pid_tgid -> the sendmsg() in progress (only calls passing descriptors):
@@ -87,12 +94,14 @@ struct {
 	__type(value, struct sofd_msg);
 } sofd_scratch SEC(".maps");
 
+/* sys_enter_sendmsg/recvmsg (third: flags), sendmmsg/recvmmsg (third:
+ * vlen) */
 struct sofd_enter_msg {
 	__u64 common;
 	int nr;
 	long fd;
 	void *msg;
-	long flags;
+	long third;
 };
 
 /* The UNIX socket behind sockfd passes the filters: fills m's netns,
@@ -111,14 +120,14 @@ static __always_inline bool sofd_want_sock(long sockfd, __u64 *cgroup, __u32 *ne
 	return !tr_filter.cgroup || *cgroup == tr_filter.cgroup;
 }
 
-/* The SCM_RIGHTS descriptor numbers in the caller's control data (len
- * bytes at ctl, as the kernel walks it) into m->d[].fd; m->n and m->more. */
-static __always_inline void sofd_scm_fds(struct sofd_msg *m, __u64 ctl, __u64 len)
+/* Adds the SCM_RIGHTS descriptor numbers in message mi's control data
+ * (len bytes at ctl, as the kernel walks it) to m->d[].fd, m->n, m->more. */
+static __always_inline void sofd_scm_fds(struct sofd_msg *m, __u64 ctl, __u64 len, __u8 mi)
 {
 	struct sofd_cmsghdr c;
 	__s32 fds[2 * SOFD_MAX_FDS]; /* room for the mask below */
 	__u64 off = 0;
-	__u32 cnt, take, n = 0, more = 0;
+	__u32 cnt, take, n = m->n, more = m->more;
 
 	for (int i = 0; i < SOFD_MAX_CMSGS; i++) {
 		if (off + sizeof(c) > len || bpf_probe_read_user(&c, sizeof(c), (void *)(ctl + off)))
@@ -136,6 +145,7 @@ static __always_inline void sofd_scm_fds(struct sofd_msg *m, __u64 ctl, __u64 le
 					if (j >= take || n >= SOFD_MAX_FDS)
 						break;
 					m->d[n & (SOFD_MAX_FDS - 1)].fd = fds[j];
+					m->msgi[n & (SOFD_MAX_FDS - 1)] = mi;
 					n++;
 				}
 			}
@@ -202,8 +212,8 @@ static __always_inline void sofd_describe_all(struct sofd_msg *m)
 	}
 }
 
-/* One event per descriptor of m. */
-static __always_inline void sofd_emit(const struct sofd_msg *m, __u64 id, __u8 dir)
+/* One event per descriptor of m's first nmsgs messages. */
+static __always_inline void sofd_emit(const struct sofd_msg *m, __u64 id, __u8 dir, long nmsgs)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct sofdsnoop_event *e;
@@ -211,6 +221,8 @@ static __always_inline void sofd_emit(const struct sofd_msg *m, __u64 id, __u8 d
 	for (int i = 0; i < SOFD_MAX_FDS; i++) {
 		if (i >= m->n)
 			break;
+		if (m->msgi[i] >= nmsgs)
+			continue;
 		e = tr_reserve(sizeof(*e));
 		if (!e)
 			continue; /* counted as lost */
@@ -232,20 +244,33 @@ static __always_inline bool sofd_read_msghdr(const void *umsg, struct sofd_umsgh
 	return h->control && h->controllen >= sizeof(struct sofd_cmsghdr) + sizeof(__s32);
 }
 
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int sofdsnoop_enter_send(struct sofd_enter_msg *ctx)
+/* m's descriptors from the caller's msghdr (mm false) or the first nmsgs
+ * entries of its mmsghdr array, as their control data stands now. */
+static __always_inline void sofd_collect(struct sofd_msg *m, __u64 umsg, long nmsgs, bool mm)
+{
+	struct sofd_umsghdr h;
+
+	m->n = m->more = 0;
+	for (int i = 0; i < SOFD_MAX_MSGS; i++) {
+		if (i >= nmsgs || (i > 0 && !mm))
+			break;
+		if (sofd_read_msghdr((void *)(umsg + i * SOFD_MMSGHDR_SIZE), &h))
+			sofd_scm_fds(m, h.control, h.controllen, i);
+	}
+}
+
+static __always_inline int sofd_enter_send(struct sofd_enter_msg *ctx, bool mm)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sofd_umsghdr h;
 	struct sofd_msg *m;
 	__u32 zero = 0;
 
-	if (!so_want_current(id) || !sofd_read_msghdr(ctx->msg, &h))
+	if (!so_want_current(id))
 		return 0;
 	m = bpf_map_lookup_elem(&sofd_scratch, &zero);
 	if (!m)
 		return 0;
-	sofd_scm_fds(m, h.control, h.controllen);
+	sofd_collect(m, (__u64)ctx->msg, mm ? ctx->third : 1, mm);
 	if (!m->n && !m->more)
 		return 0;
 	if (!sofd_want_sock(ctx->fd, &m->cgroup, &m->netns))
@@ -257,8 +282,8 @@ int sofdsnoop_enter_send(struct sofd_enter_msg *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_sendmsg")
-int sofdsnoop_exit_send(struct tr_syscall_exit *ctx)
+/* ret: sendmsg()'s bytes, sendmmsg()'s messages sent */
+static __always_inline int sofd_exit_send(struct tr_syscall_exit *ctx, bool mm)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sofd_msg *m = bpf_map_lookup_elem(&sofd_sends, &id);
@@ -266,19 +291,21 @@ int sofdsnoop_exit_send(struct tr_syscall_exit *ctx)
 	if (!m)
 		return 0;
 	if (ctx->ret >= 0)
-		sofd_emit(m, id, SOFD_SEND);
+		sofd_emit(m, id, SOFD_SEND, mm ? ctx->ret : 1);
 	bpf_map_delete_elem(&sofd_sends, &id);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int sofdsnoop_enter_recv(struct sofd_enter_msg *ctx)
+static __always_inline int sofd_enter_recv(struct sofd_enter_msg *ctx, bool mm)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sofd_umsghdr h;
-	struct sofd_recv r = { .msg = (__u64)ctx->msg, .sockfd = ctx->fd };
+	struct sofd_recv r = { .msg = (__u64)ctx->msg, .sockfd = ctx->fd, .mm = mm };
 
-	if (!so_want_current(id) || !sofd_read_msghdr(ctx->msg, &h))
+	if (!so_want_current(id))
+		return 0;
+	/* recvmmsg: any message may have control room, the first one decides */
+	if (!sofd_read_msghdr(ctx->msg, &h))
 		return 0;
 	if (!sofd_want_sock(ctx->fd, &r.cgroup, &r.netns))
 		return 0;
@@ -286,32 +313,51 @@ int sofdsnoop_enter_recv(struct sofd_enter_msg *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_recvmsg")
-int sofdsnoop_exit_recv(struct tr_syscall_exit *ctx)
+/* ret: recvmsg()'s bytes, recvmmsg()'s messages received */
+static __always_inline int sofd_exit_recv(struct tr_syscall_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sofd_recv *r = bpf_map_lookup_elem(&sofd_recvs, &id);
-	struct sofd_umsghdr h;
 	struct sofd_msg *m;
 	__u32 zero = 0;
+	long nmsgs;
 
 	if (!r)
 		return 0;
-	/* the kernel wrote back msg_controllen: the control bytes it filled */
-	if (ctx->ret < 0 || bpf_probe_read_user(&h, sizeof(h), (void *)r->msg) || !h.control)
+	if (ctx->ret < 0)
 		goto out;
 	m = bpf_map_lookup_elem(&sofd_scratch, &zero);
 	if (!m)
 		goto out;
-	sofd_scm_fds(m, h.control, h.controllen);
+	/* the kernel wrote back each msg_controllen: the control bytes it
+	 * filled, with the numbers it installed */
+	nmsgs = r->mm ? ctx->ret : 1;
+	sofd_collect(m, r->msg, nmsgs, r->mm);
 	if (!m->n)
 		goto out;
 	m->cgroup = r->cgroup;
 	m->netns = r->netns;
 	m->sockfd = r->sockfd;
 	sofd_describe_all(m);
-	sofd_emit(m, id, SOFD_RECV);
+	sofd_emit(m, id, SOFD_RECV, nmsgs);
 out:
 	bpf_map_delete_elem(&sofd_recvs, &id);
 	return 0;
 }
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int sofdsnoop_enter_send(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, false); }
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int sofdsnoop_exit_send(struct tr_syscall_exit *ctx) { return sofd_exit_send(ctx, false); }
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int sofdsnoop_enter_recv(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, false); }
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int sofdsnoop_exit_recv(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx); }
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int sofdsnoop_enter_sendmm(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, true); }
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int sofdsnoop_exit_sendmm(struct tr_syscall_exit *ctx) { return sofd_exit_send(ctx, true); }
+SEC("tracepoint/syscalls/sys_enter_recvmmsg")
+int sofdsnoop_enter_recvmm(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, true); }
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int sofdsnoop_exit_recvmm(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx); }
