@@ -144,8 +144,12 @@ static __always_inline void sofd_scm_fds(struct sofd_msg *m, __u64 ctl, __u64 le
 				for (int j = 0; j < SOFD_MAX_FDS; j++) {
 					if (j >= take || n >= SOFD_MAX_FDS)
 						break;
-					m->d[n & (SOFD_MAX_FDS - 1)].fd = fds[j];
-					m->msgi[n & (SOFD_MAX_FDS - 1)] = mi;
+					__u32 k = n;
+
+					barrier_var(k); /* keep the mask for the verifier */
+					k &= SOFD_MAX_FDS - 1;
+					m->d[k].fd = fds[j];
+					m->msgi[k] = mi;
 					n++;
 				}
 			}

@@ -25,6 +25,19 @@ def tmpfile(ns):
     return f"/tmp/nlt-sofd-{ns.name}.txt"
 
 
+def traced(ns, *args, json_mode=True):
+    """The workload (with args) run once under sofdsnoop --netns ns:
+    (its JSON line, the tracer's records or text)."""
+    path = tmpfile(ns)
+    tr = Tracer(["sofdsnoop", "--netns", ns.name], json_mode=json_mode)
+    try:
+        w = sofd_workload(ns, "--file", path, *args)
+    finally:
+        out = tr.stop()
+        os.path.exists(path) and os.unlink(path)
+    return w, out
+
+
 def expected(w, extra=0):
     """(dir, pid, sockfd, fd, type, name) of every row the run must show."""
     names = [("file", w["file"]), ("pipe", f"pipe:[{w['pipe_ino']}]"),
@@ -39,17 +52,9 @@ def rows(evs):
     return [(e["dir"], e["pid"], e["sockfd"], e["fd"], e["type"], e["name"]) for e in evs]
 
 
-def test_file_pipe_and_socket_on_both_sides(netns):
-    path = tmpfile(netns)
-    tr = Tracer(["sofdsnoop", "--netns", netns.name])
-    try:
-        w = sofd_workload(netns, "--file", path, "--bad")
-    finally:
-        recs = tr.stop()
-        os.path.exists(path) and os.unlink(path)
+def check_both_sides(w, recs):
     assert recs[-1] == {"lost_events": 0}
     evs = events(recs)
-    assert w["bad_errno"] == errno.EBADF   # and the failed sendmsg shows no row
     assert rows(evs) == expected(w)
     send, recv = evs[:3], evs[3:]
     # the same struct file on both ends; distinct files get distinct ids
@@ -62,18 +67,26 @@ def test_file_pipe_and_socket_on_both_sides(netns):
     assert (sock["family"], sock["sotype"], sock["protocol"], sock["laddr"], sock["lport"],
             sock["raddr"], sock["rport"]) == \
         ("inet", "stream", "tcp", "127.0.0.1", w["lport"], "127.0.0.1", w["rport"])
-    assert all(e["netns"] == netns_inode(netns) and "more" not in e for e in evs)
+    assert all("more" not in e for e in evs)
+
+
+def test_file_pipe_and_socket_on_both_sides(netns):
+    w, recs = traced(netns, "--bad")
+    assert w["bad_errno"] == errno.EBADF   # and the failed sendmsg shows no row
+    check_both_sides(w, recs)
+    assert all(e["netns"] == netns_inode(netns) for e in events(recs))
+
+
+def test_sendmmsg_and_recvmmsg(netns):
+    """The same descriptors in two messages of one sendmmsg(), received by
+    one recvmmsg()."""
+    check_both_sides(*traced(netns, "--mm"))
 
 
 def test_more_than_eight_descriptors(netns):
     """Eight descriptors of a message are described; the rest are counted."""
-    path = tmpfile(netns)
-    tr = Tracer(["sofdsnoop", "--netns", netns.name])
-    try:
-        w = sofd_workload(netns, "--file", path, "--extra", 7)
-    finally:
-        evs = events(tr.stop())
-        os.path.exists(path) and os.unlink(path)
+    w, recs = traced(netns, "--extra", 7)
+    evs = events(recs)
     assert len(w["sent"]) == len(w["received"]) == 10
     want = expected(w, extra=7)
     assert rows(evs) == want[:8] + want[10:18]
@@ -107,13 +120,7 @@ def test_pid_and_comm_filters(netns):
 
 
 def test_text_rows_name_the_sender(netns):
-    path = tmpfile(netns)
-    tr = Tracer(["sofdsnoop", "--netns", netns.name], json_mode=False)
-    try:
-        w = sofd_workload(netns, "--file", path)
-    finally:
-        out = tr.stop()
-        os.path.exists(path) and os.unlink(path)
+    w, out = traced(netns, json_mode=False)
     lines = out.splitlines()
     assert lines[0].split() == ["PID", "COMM", "DIR", "SOCKFD", "FD", "TYPE", "NAME", "FROM"]
     got = [l.split() for l in lines[1:]]
