@@ -104,8 +104,8 @@ struct sofd_enter_msg {
 	long third;
 };
 
-/* The UNIX socket behind sockfd passes the filters: fills m's netns,
- * cgroup and sockfd. Other families cannot pass descriptors. */
+/* The socket behind sockfd is a UNIX one (other families cannot pass
+ * descriptors) and passes --netns/--cgroup; fills *netns and *cgroup. */
 static __always_inline bool sofd_want_sock(long sockfd, __u64 *cgroup, __u32 *netns)
 {
 	struct socket *so = so_fd_socket(sockfd);

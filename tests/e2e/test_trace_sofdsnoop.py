@@ -7,7 +7,7 @@ import subprocess
 
 from conftest import HERE, PY
 from so_util import check_docs_list_exactly_the_options
-from trace_util import Tracer, events, netns_inode
+from trace_util import Cgroup, Tracer, events, netns_inode
 
 SOFD_WORKLOAD = os.path.join(HERE, "sofd_workload.py")
 
@@ -16,8 +16,13 @@ def sofd_cmd(ns, *args):
     return ["ip", "netns", "exec", ns.name, PY, SOFD_WORKLOAD] + [str(a) for a in args]
 
 
-def sofd_workload(ns, *args):
-    p = subprocess.run(sofd_cmd(ns, *args), capture_output=True, text=True, timeout=60, check=True)
+def sofd_workload(ns, *args, cgroup=None):
+    """Runs sofd_workload.py in ns (in cgroup v2 directory `cgroup` if
+    given); returns its JSON line."""
+    cmd = sofd_cmd(ns, *args)
+    if cgroup:
+        cmd = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True)
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -117,6 +122,28 @@ def test_pid_and_comm_filters(netns):
     assert w["pid"] == pid and eo == []
     assert rows(ep) == expected(w)[:3]
     assert rows(ec) == expected(w) and {e["comm"] for e in ec} == {"nlt-sofd"}
+
+
+def test_cgroup_and_netns_filters(netns_factory):
+    """--cgroup: only the UNIX sockets made in that cgroup; --netns: only
+    that namespace's."""
+    a, b = netns_factory(), netns_factory()
+    cg = Cgroup()
+    try:
+        in_cg = Tracer(["sofdsnoop", "--netns", a.name, "--cgroup", cg.path])
+        in_b = Tracer(["sofdsnoop", "--netns", b.name])
+        try:
+            w_cg = sofd_workload(a, "--file", tmpfile(a), cgroup=cg.path)
+            sofd_workload(a, "--file", tmpfile(a))
+            w_b = sofd_workload(b, "--file", tmpfile(b))
+        finally:
+            ecg, eb = events(in_cg.stop()), events(in_b.stop())
+            for ns in (a, b):
+                os.path.exists(tmpfile(ns)) and os.unlink(tmpfile(ns))
+    finally:
+        cg.close()
+    assert rows(ecg) == expected(w_cg)
+    assert rows(eb) == expected(w_b) and {e["netns"] for e in eb} == {netns_inode(b)}
 
 
 def test_text_rows_name_the_sender(netns):
