@@ -77,4 +77,17 @@ static __always_inline bool so_want_current(__u64 id)
 	return tr_want_task(id >> 32, comm);
 }
 
+/* The file behind descriptor fd of the current task, any kind (a BTF
+ * pointer for plain loads), or NULL when fd is not open: sofdsnoop. */
+static __always_inline struct file *so_fd_file(long fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || fd >= fdt->max_fds ||
+	    bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
+		return NULL;
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+}
+
 #endif

@@ -55,6 +55,11 @@ while True:
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.connect(("127.0.0.1", cport))
     u.close()
+    a, b = socket.socketpair()  # sofdsnoop: a descriptor passed (SCM_RIGHTS)
+    socket.send_fds(a, [b"f"], [ls.fileno()])
+    [socket.socket(fileno=fd).close() for fd in socket.recv_fds(b, 1, 1)[1]]
+    a.close()
+    b.close()
     if not pending or time.monotonic() - pending[-1][1] > 0.5:
         q = socket.socket()
         q.setblocking(False)
