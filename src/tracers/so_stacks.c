@@ -31,10 +31,15 @@ bool so_stacks_on(void)
 	return stacks;
 }
 
-void so_stacks_configure(struct bpf_map *map)
+void so_stacks_configure(struct trace_ctx *tc, struct bpf_map *map)
 {
-	if (stacks)
-		bpf_map__set_max_entries(map, SO_STACK_MAP_ENTRIES);
+	if (!stacks)
+		return;
+	bpf_map__set_max_entries(map, SO_STACK_MAP_ENTRIES);
+	/* the entry counts and keeps nothing for the ends to find */
+	trace_hook_off(tc, "sys_exit_connect");
+	trace_hook_off(tc, "inet_sock_set_state");
+	trace_hook_off(tc, "inet_sock_set_state (nested runs)");
 }
 
 struct stack_row {

@@ -25,7 +25,9 @@ bool so_stacks_on(void);
  * object) gets SO_STACK_MAP_ENTRIES, a power of two: a stack id is a hash of
  * the stack, and a second stack on an id taken is counted as EEXIST. */
 #define SO_STACK_MAP_ENTRIES 4096
-void so_stacks_configure(struct bpf_map *stacks);
+/* It also turns off every hook but sys_enter_connect: --stacks needs no
+ * connect's end. */
+void so_stacks_configure(struct trace_ctx *tc, struct bpf_map *stacks);
 /* The summary: one row per (pid, comm, stack), most first; text prints
  * each stack's frames indented below its row, JSON a "stack" array. */
 void so_stacks_summary(struct trace_ctx *tc, struct bpf_map *counts, struct bpf_map *stacks);

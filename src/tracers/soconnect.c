@@ -40,9 +40,8 @@ static int configure(struct trace_ctx *tc, void *skel)
 {
 	struct soconnect_bpf *s = skel;
 
-	(void)tc;
 	s->rodata->want_ustack = so_stacks_on();
-	so_stacks_configure(s->maps.stacks);
+	so_stacks_configure(tc, s->maps.stacks);
 	return 0;
 }
 

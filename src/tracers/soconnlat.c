@@ -42,7 +42,7 @@ static int stacks_configure(struct trace_ctx *tc, void *skel)
 	struct soconnlat_bpf *s = skel;
 
 	s->rodata->want_ustack = so_stacks_on();
-	so_stacks_configure(s->maps.stacks);
+	so_stacks_configure(tc, s->maps.stacks);
 	return configure(tc, skel);
 }
 
