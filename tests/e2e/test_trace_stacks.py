@@ -78,6 +78,7 @@ def check_counted(pid, recs, n, module="nlt_stacks"):
     assert recs[-1] == {"lost_events": 0}
 
 
+@pytest.mark.sanitize
 @pytest.mark.parametrize("tracer", ["soconnect", "soconnlat"])
 def test_counts_exactly_the_connects_under_their_stack(netns, prog, tracer):
     pid, recs = traced(netns, tracer, prog, 5)
@@ -85,6 +86,7 @@ def test_counts_exactly_the_connects_under_their_stack(netns, prog, tracer):
     assert set(events(recs)[0]) == {"count", "pid", "comm", "stack"}
 
 
+@pytest.mark.sanitize
 def test_other_mount_namespace_read_through_proc_root(netns, prog, tmp_path):
     # the binary exists only on a tmpfs mounted in the program's own mount
     # namespace: from the tracer's, its path names nothing
@@ -97,6 +99,7 @@ def test_other_mount_namespace_read_through_proc_root(netns, prog, tmp_path):
     check_counted(pid, recs, 3)
 
 
+@pytest.mark.sanitize
 def test_exited_process_prints_hex_with_a_note(netns, prog):
     tr = Tracer(["soconnect", "--stacks", "--netns", netns.name])
     pr = Prog(netns, prog, 2, stay=False)
