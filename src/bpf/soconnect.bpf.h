@@ -8,6 +8,10 @@
  * cost every system call on the host). Every filter runs at entry, so a
  * connect that is filtered out costs no map entry.
  *
+ * --stacks (soconnect and soconnlat, want_ustack): the entry counts the
+ * call by process and user stack (bpf_get_stackid with BPF_F_USER_STACK)
+ * in stack_counts and keeps nothing else: the exit finds no start.
+ *
  * SO_UDP_ONLY (udpconnect): UDP sockets only.
  * SO_TCP_ONLY (soconnlat, so1stbyte, through bpf/soconnpend.bpf.h): TCP
  * sockets only; the entry also keeps the socket, its state and whether it
@@ -53,6 +57,42 @@ struct {
 	__type(value, struct soconnect_val);
 } counts SEC(".maps");
 #endif
+
+/* --stacks: user stacks, and connects counted per (pid, comm, stack). The
+ * stack map has one entry unless user space sizes it for --stacks. */
+const volatile bool want_ustack = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, SO_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct so_stack_key);
+	__type(value, __u64);
+} stack_counts SEC(".maps");
+
+/* A stack that could not be kept (a collision in the stack map, EEXIST, or
+ * no readable user stack, EFAULT) is counted under its -errno as stack id:
+ * the call is counted all the same and the summary says why it has no
+ * frames. A full stack_counts counts a dropped key. */
+static __always_inline void so_count_stack(void *ctx, __u64 id)
+{
+	struct so_stack_key k;
+	__u64 *n;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.pid = id >> 32;
+	k.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	n = tr_map_lookup_or_zero(&stack_counts, &k);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
 
 /* -U: UNIX-domain connects only (the family filter's third value). */
 #define SO_AF_UNIX 1
@@ -108,6 +148,10 @@ int soconnect_enter(struct so_enter_connect *ctx)
 		return 0;
 	if (tr_filter.cgroup && s.cgroup != tr_filter.cgroup)
 		return 0;
+	if (want_ustack) {
+		so_count_stack(ctx, id);
+		return 0;
+	}
 	s.fd = ctx->fd;
 	s.addrlen = ctx->addrlen < 0 ? 0 : ctx->addrlen > 0xffff ? 0xffff : ctx->addrlen;
 	s.ts = bpf_ktime_get_ns();

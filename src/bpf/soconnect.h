@@ -37,4 +37,16 @@ struct soconnect_val {
 	__u64 lat_ns;       /* sum */
 };
 
+/* --stacks (soconnect, soconnlat): connect() calls by process and user
+ * stack, counted at sys_enter_connect. */
+#define SO_STACK_DEPTH 64
+
+struct so_stack_key {
+	__u32 pid;
+	__s32 stack_id;     /* in the stacks map; < 0: -errno of bpf_get_stackid
+	                     * (EEXIST: a hash collision in the full stack map,
+	                     * EFAULT: no user stack could be read) */
+	char comm[TR_COMM_LEN];
+};
+
 #endif

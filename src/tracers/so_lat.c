@@ -15,7 +15,7 @@ static unsigned by = SOLAT_BY_PROCESS;
 
 enum { OPT_HIST = OPT_LONG, OPT_BY };
 
-static const struct opt opt_rows[] = {
+const struct opt so_lat_opt_rows[] = {
 	{ OPT_HIST, "hist", NULL, "log2 histograms kept in the kernel, one per process (see --by)" },
 	{ OPT_BY, "by", "process|dest|both",
 	  "one histogram per process, destination, or both (implies --hist)" },
@@ -23,7 +23,7 @@ static const struct opt opt_rows[] = {
 };
 
 const struct opt_group so_lat_opts[] = {
-	{ NULL, opt_rows }, TRACE_OWNER_GROUP, SO_FILTER_GROUP, TRACE_EVENT_GROUP,
+	{ NULL, so_lat_opt_rows }, TRACE_OWNER_GROUP, SO_FILTER_GROUP, TRACE_EVENT_GROUP,
 	TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 

@@ -26,7 +26,9 @@ enum { SOL_PID = TRACE_COL0, SOL_COMM, SOL_AF, SOL_MODE, SOL_LAT, SOL_RESULT, SO
 	{ "sys_exit_connect", { "soconnect_exit" } },                                      \
 	{ "sys_enter_connect", { "soconnect_enter" } }
 
-/* The option table of both: --hist, --by and the shared groups. */
+/* The option table of both: --hist, --by (so_lat_opt_rows) and the shared
+ * groups. */
+extern const struct opt so_lat_opt_rows[];
 extern const struct opt_group so_lat_opts[];
 
 /* The tracer's opt() for --hist and --by; so_lat_by() is the choice

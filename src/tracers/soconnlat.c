@@ -6,6 +6,7 @@
 #include "trace/opts.h"
 #include "trace/trace.h"
 #include "tracers/so_lat.h"
+#include "tracers/so_stacks.h"
 #include "tracers/so_util.h"
 
 TRACE_SKEL_GLUE(soconnlat)
@@ -21,6 +22,39 @@ static const struct trace_hook hooks[] = {
 };
 
 SO_LAT_CALLBACKS(soconnlat, "connect latency", true)
+
+/* --stacks besides so_lat's --hist and --by */
+static const struct opt stack_rows[] = { SO_STACKS_ROW, OPT_END };
+
+static const struct opt_group opts[] = {
+	{ NULL, so_lat_opt_rows }, { NULL, stack_rows }, TRACE_OWNER_GROUP, SO_FILTER_GROUP,
+	TRACE_EVENT_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP,
+	OPT_GROUPS_END,
+};
+
+static int opt(struct trace_ctx *tc, const struct opts *p, int c)
+{
+	return so_stacks_mine(c) ? so_stacks_opt(tc, p, c) : so_lat_opt(tc, p, c);
+}
+
+static int stacks_configure(struct trace_ctx *tc, void *skel)
+{
+	struct soconnlat_bpf *s = skel;
+
+	s->rodata->want_ustack = so_stacks_on();
+	so_stacks_configure(tc, s->maps.stacks);
+	return configure(tc, skel);
+}
+
+static void stacks_summary(struct trace_ctx *tc, void *skel, bool final)
+{
+	struct soconnlat_bpf *s = skel;
+
+	if (so_stacks_on())
+		so_stacks_summary(tc, s->maps.stack_counts, s->maps.stacks);
+	else
+		summary(tc, skel, final);
+}
 
 static void event(struct trace_ctx *tc, const void *data)
 {
@@ -39,9 +73,10 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 TRACE_TRACER(soconnlat, "TCP connect latency as applications see it", TRACE_HOOKS(hooks),
-	     TRACE_COLS(cols), SO_LAT_TRACER_FIELDS);
+	     TRACE_COLS(cols), .opts = opts, .opt = opt, .configure = stacks_configure,
+	     TRACE_EVENTS(event, struct solat_event), .summary = stacks_summary);
 
-TRACE_COMMAND(soconnlat, so_lat_opts,
+TRACE_COMMAND(soconnlat, opts,
 		.summary = "trace TCP connect latency from connect() to connected or failed",
 		.about = "One line per TCP connect() when the application has its outcome: the\n"
 			 "process, the destination, whether the socket was non-blocking, the time\n"
@@ -50,4 +85,5 @@ TRACE_COMMAND(soconnlat, so_lat_opts,
 			 "result: ok, ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, ... or\n"
 			 "closed (the application closed the socket first). --hist keeps log2\n"
 			 "histograms in the kernel instead, one per process, destination or both,\n"
-			 "printed on exit or every -i SECS.\n");
+			 "printed on exit or every -i SECS. --stacks counts TCP connect() calls\n"
+			 "by process and user stack instead.\n");
