@@ -154,6 +154,7 @@ def main():
     tracers = [
         ("netlens socketio", [NETLENS, "-j", "socketio"]),
         ("netlens socksize", [NETLENS, "-j", "socksize"]),
+        ("netlens sormem", [NETLENS, "-j", "sormem"]),
         # the same hooks with every run filtered out at its second check:
         # what attaching costs before the tracer does anything
         ("netlens socketio -p 1 (floor)", [NETLENS, "-j", "socketio", "-p", "1"]),

@@ -106,12 +106,19 @@ void trace_hist_print_log2_with(const char *title, const char *unit, const uint6
 void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
 			     int nslots, uint64_t step)
 {
+	trace_hist_print_linear_with(title, unit, slots, nslots, step, NULL, NULL);
+}
+
+void trace_hist_print_linear_with(const char *title, const char *unit, const uint64_t *slots,
+				  int nslots, uint64_t step, trace_hist_fields_fn *fields,
+				  const void *arg)
+{
 	int lo, hi;
 	uint64_t max;
 	bool any = span(slots, nslots, &lo, &hi, &max);
 
 	if (out_is_json()) {
-		json_hist(title, unit, slots, lo, hi, false, step, nslots, NULL, NULL);
+		json_hist(title, unit, slots, lo, hi, false, step, nslots, fields, arg);
 		return;
 	}
 	printf("%s\n", title);

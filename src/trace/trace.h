@@ -226,6 +226,10 @@ void trace_hist_print_log2_with(const char *title, const char *unit, const uint6
 				int nslots, trace_hist_fields_fn *fields, const void *arg);
 void trace_hist_print_linear(const char *title, const char *unit, const uint64_t *slots,
 			     int nslots, uint64_t step);
+/* trace_hist_print_linear() with the histogram's JSON fields, as above. */
+void trace_hist_print_linear_with(const char *title, const char *unit, const uint64_t *slots,
+				  int nslots, uint64_t step, trace_hist_fields_fn *fields,
+				  const void *arg);
 
 /* Prints a tr_endpoint -> tr_counts map sorted by count (its rows as
  * TRACE_SUMMARY_ROWS reads them). */
