@@ -70,9 +70,9 @@ def main():
                 break
             # when the kernel received the last segment read, not when
             # this thread got to run
-            now = next(s * 10**9 + ns for lvl, typ, v in anc
-                       if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS
-                       for s, ns in [struct.unpack("qq", v[:16])])
+            now = next((s * 10**9 + ns for lvl, typ, v in anc
+                        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS
+                        for s, ns in [struct.unpack("qq", v[:16])]), None)
             got += len(d)
             with cond:
                 arrivals.append((now, got))
@@ -89,11 +89,14 @@ def main():
     cl.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(nodelay))
     sent = 0
 
-    def arrival(end):
+    def arrival(end, stamped=True):
         with cond:
             if not cond.wait_for(lambda: arrivals and arrivals[-1][1] >= end, timeout=10):
                 sys.exit("data did not arrive")
-            return next(t for t, g in arrivals if g >= end)
+            t = next(t for t, g in arrivals if g >= end)
+            if stamped and t is None:
+                sys.exit("a read without its receive timestamp")
+            return t
 
     def all_acked():
         deadline = time.monotonic() + 10
@@ -103,6 +106,21 @@ def main():
                 return
             time.sleep(0.002)
         sys.exit("data not acked")
+
+    # the kernel turns receive timestamps on a moment after the first
+    # socket asks (a deferred static key): warm up until reads have them,
+    # with TCP_NODELAY so that nothing of it is held
+    cl.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for _ in range(500):
+        cl.send(b"w")
+        sent += 1
+        arrival(sent, stamped=False)
+        if arrivals[-1][0] is not None:
+            break
+        time.sleep(0.01)
+    else:
+        sys.exit("no receive timestamps")
+    cl.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(nodelay))
 
     rounds = []
     chunk = b"x" * a.size

@@ -49,9 +49,17 @@ def flow(e):
     return (e["pid"], e["comm"], e["lport"], e["rport"], e["reason"], e["bytes"], e["sends"])
 
 
+def held(w, least=1):
+    """The rounds the truth says were held (the first of a connection can
+    find the server still acking at once), at least `least` of them."""
+    rounds = [r for r in w["rounds"] if r["held_ms"] > 1]
+    assert len(rounds) >= least, w
+    return rounds
+
+
 def check_times(evs, w, low_ms):
-    assert len(evs) == len(w["rounds"])
-    for e, r in zip(evs, w["rounds"]):
+    assert len(evs) == len(held(w))
+    for e, r in zip(evs, held(w)):
         assert low_ms <= e["hold_ms"] < 1000, (e, r)
         assert abs(e["hold_ms"] - r["held_ms"]) <= TOLERANCE_MS, (e, r)
 
@@ -62,23 +70,24 @@ def test_nagle_holds_last_the_delayed_ack(netns):
     tr = tcpnagle(netns)
     c = tcpnagle(netns, "-c")
     try:
-        w = nagle_workload(netns, "nagle", "--rounds", 5, "--size", 10)
+        w = nagle_workload(netns, "nagle", "--rounds", 6, "--size", 10)
     finally:
         recs, crecs = tr.stop(), c.stop()
     evs = events(recs)
+    n = len(held(w, 3))
     assert [flow(e) for e in evs] == [(w["pid"], "python3", w["lport"], w["port"], "nagle",
-                                       10, 1)] * 5
+                                       10, 1)] * n
     assert all(e["netns"] == netns_inode(netns) and e["raddr"] == "127.0.0.1" for e in evs)
     check_times(evs, w, 30)
     assert recs[-1] == {"lost_events": 0}
     rows = [r for r in crecs if "holds" in r]
     assert [(r["pid"], r["lport"], r["rport"], r["reason"], r["holds"], r["sends"])
-            for r in rows] == [(w["pid"], w["lport"], w["port"], "nagle", 5, 5)]
-    assert abs(rows[0]["total_ms"] - sum(r["held_ms"] for r in w["rounds"])) <= 5 * TOLERANCE_MS
+            for r in rows] == [(w["pid"], w["lport"], w["port"], "nagle", n, n)]
+    assert abs(rows[0]["total_ms"] - sum(r["held_ms"] for r in held(w))) <= n * TOLERANCE_MS
     # two tracers, each with clock reads of its own
     assert abs(rows[0]["max_ms"] - max(e["hold_ms"] for e in evs)) < 0.5
     hist = next(r["histogram"] for r in crecs if "histogram" in r)
-    assert hist["unit"] == "usecs" and sum(b["count"] for b in hist["buckets"]) == 5
+    assert hist["unit"] == "usecs" and sum(b["count"] for b in hist["buckets"]) == n
     assert all(b["from"] >= 16384 for b in hist["buckets"])
     assert {"missed_holds": 0} in crecs and dropped_keys(crecs) == 0
 
@@ -88,11 +97,11 @@ def test_nodelay_holds_nothing(netns):
     tr = tcpnagle(netns)
     try:
         nd = nagle_workload(netns, "nodelay", "--rounds", 5)
-        ng = nagle_workload(netns, "nagle", "--rounds", 2)
+        ng = nagle_workload(netns, "nagle", "--rounds", 4)
     finally:
         evs = events(tr.stop())
     assert all(r["held_ms"] < 20 for r in nd["rounds"])
-    assert [e["pid"] for e in evs] == [ng["pid"]] * 2
+    assert [e["pid"] for e in evs] == [ng["pid"]] * len(held(ng))
 
 
 def test_cork_holds_end_at_uncork(netns):
@@ -111,17 +120,17 @@ def test_cork_holds_end_at_uncork(netns):
 def test_ipv6_and_family_filter(netns):
     v6, v4 = tcpnagle(netns, "-6"), tcpnagle(netns, "-4")
     try:
-        w = nagle_workload(netns, "nagle", "--rounds", 2, "--addr", "::1")
+        w = nagle_workload(netns, "nagle", "--rounds", 4, "--addr", "::1")
     finally:
         e6, e4 = events(v6.stop()), events(v4.stop())
     assert e4 == []
     assert [(e["pid"], e["ip"], e["raddr"], e["rport"]) for e in e6] == \
-        [(w["pid"], 6, "::1", w["port"])] * 2
+        [(w["pid"], 6, "::1", w["port"])] * len(held(w))
     check_times(e6, w, 30)
 
 
 def test_pid_comm_port_and_cgroup_filters(netns):
-    g = Gated(netns, "nagle", "--rounds", 2)
+    g = Gated(netns, "nagle", "--rounds", 4)
     by_pid = tcpnagle(netns, "-p", g.pid)
     by_comm = tcpnagle(netns, "--comm", "nlt-nagle")
     by_port = tcpnagle(netns, "-P", 47311)
@@ -130,17 +139,17 @@ def test_pid_comm_port_and_cgroup_filters(netns):
         by_cg = tcpnagle(netns, "--cgroup", cg.path)
         try:
             a = g.run()
-            b = nagle_workload(netns, "nagle", "--rounds", 2, "--comm", "nlt-nagle")
-            c = nagle_workload(netns, "nagle", "--rounds", 2, "--port", 47311)
-            d = nagle_workload(netns, "nagle", "--rounds", 2, cgroup=cg.path)
+            b = nagle_workload(netns, "nagle", "--rounds", 4, "--comm", "nlt-nagle")
+            c = nagle_workload(netns, "nagle", "--rounds", 4, "--port", 47311)
+            d = nagle_workload(netns, "nagle", "--rounds", 4, cgroup=cg.path)
         finally:
             ep, ec, eport, ecg = (events(t.stop()) for t in (by_pid, by_comm, by_port, by_cg))
     finally:
         cg.close()
-    assert [e["pid"] for e in ep] == [a["pid"]] * 2
-    assert [(e["pid"], e["comm"]) for e in ec] == [(b["pid"], "nlt-nagle")] * 2
-    assert [(e["pid"], e["rport"]) for e in eport] == [(c["pid"], 47311)] * 2
-    assert [e["pid"] for e in ecg] == [d["pid"]] * 2
+    assert [e["pid"] for e in ep] == [a["pid"]] * len(held(a))
+    assert [(e["pid"], e["comm"]) for e in ec] == [(b["pid"], "nlt-nagle")] * len(held(b))
+    assert [(e["pid"], e["rport"]) for e in eport] == [(c["pid"], 47311)] * len(held(c))
+    assert [e["pid"] for e in ecg] == [d["pid"]] * len(held(d))
 
 
 def test_docs_list_exactly_the_options():
