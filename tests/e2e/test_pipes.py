@@ -40,6 +40,9 @@ while True:
         got += len(s.recv(65536))
     s.sendall(b"y" * 1000)
     c.recv(65536)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)  # tcpnagle: delayed ACK,
+    c.send(b"a")
+    c.send(b"b")  # so Nagle holds this until the close() below pushes it
     c.close()
     s.close()
     r = socket.socket()
@@ -85,7 +88,7 @@ SUMMARY_SWITCH = {"tcpconnect": ["-c"], "tcpaccept": ["-c"], "tcpretrans": ["-c"
                   "tcpreset": ["-c"], "skbdrop": ["-s"], "tcpdrop": ["-s"],
                   "tcpconnlat": ["--hist"], "soconnect": ["-c"],
                   "udpconnect": ["-c"], "soaccept": ["-c"], "soconnlat": ["--hist"],
-                  "so1stbyte": ["--hist"]}
+                  "so1stbyte": ["--hist"], "tcpnagle": ["-c"]}
 
 
 def tracer_modes():
