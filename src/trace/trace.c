@@ -312,11 +312,16 @@ static int attach(struct trace_ctx *tc, struct loaded *ld, const struct pick *pk
 		if (tc->hook_off[h])
 			continue;
 		p = bpf_object__find_program_by_name(obj, name);
+		if (p && tr->hooks[h].manual) {
+			l = NULL; /* the tracer's attach() does it */
+			goto keep;
+		}
 		l = p ? tpbtf_attach(p) : NULL;
 		if (!l) {
 			snprintf(why, cap, "attaching %s: %s", hook_sec(obj, name), strerror(errno));
 			return h;
 		}
+keep:
 		ld->progs[ld->nlinks] = p;
 		ld->hooks[ld->nlinks] = h;
 		ld->links[ld->nlinks++] = l;
@@ -812,8 +817,9 @@ static void print_lost(struct trace_ctx *tc, struct loaded *ld)
 
 /* "Tracing ... (hook, hook)": each attached section once; a backup for
  * nested runs of the same tracepoint is not a second hook. */
-static void print_banner(const struct tracer *tr, struct loaded *ld)
+static void print_banner(const struct trace_ctx *tc, struct loaded *ld)
 {
+	const struct tracer *tr = tc->tr;
 	struct strbuf hooks = STRBUF_INIT;
 
 	for (int i = 0; i < ld->nlinks; i++) {
@@ -824,7 +830,8 @@ static void print_banner(const struct tracer *tr, struct loaded *ld)
 		if (!dup)
 			sb_printf(&hooks, "%s%s", hooks.len ? ", " : "", sec);
 	}
-	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", tr->doing, hooks.buf);
+	fprintf(stderr, "Tracing %s (%s%s%s)... Ctrl-C to end.\n", tr->doing, hooks.buf,
+		tc->banner_note ? "; " : "", tc->banner_note ? tc->banner_note : "");
 	sb_free(&hooks);
 }
 
@@ -886,6 +893,8 @@ static int run_loop(struct trace_ctx *tc, struct ring_buffer *rb, long *rounds)
 		}
 		if (rb && tr->batch_end)
 			tr->batch_end(tc);
+		if (tr->tick)
+			tr->tick(tc, tc->skel);
 	}
 	return EXIT_OK;
 }
@@ -921,12 +930,14 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 	}
 	if ((status = load_and_attach(&tc, &ld)) != 0)
 		goto out;
+	if (tr->attach && (status = tr->attach(&tc, tc.skel)) != 0)
+		goto out;
 	if (!tc.summary_mode && (status = start_events(&tc, &rb, &cols)) != 0)
 		goto out;
 
 	tc.mono_start = now_ns(CLOCK_MONOTONIC);
 	tc.wall_offset = (int64_t)(now_ns(CLOCK_REALTIME) - tc.mono_start);
-	print_banner(tr, &ld);
+	print_banner(&tc, &ld);
 	status = run_loop(&tc, rb, &rounds);
 
 	if (rb)
@@ -951,6 +962,7 @@ out:
 	sb_free(&bpf_log);
 	if (tr->fini)
 		tr->fini(&tc);
+	free(tc.banner_note);
 	fflush(stdout);
 	return status;
 }

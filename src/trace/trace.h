@@ -49,6 +49,10 @@ struct trace_hook {
 	const char *progs[TRACE_MAX_ALT];     /* program names in the .bpf.c */
 	bool optional;
 	bool backup;
+	/* the tracer attaches this program itself (its attach(), e.g. uprobes
+	 * on files it finds at run time): the framework loads it, counts it in
+	 * --stats and the banner, and never attaches it */
+	bool manual;
 };
 
 /* The hooks of an TR_ACCEPTED_SOCK_PROGRAMS(name, ...) handler: accept4() exits
@@ -127,6 +131,12 @@ struct tracer {
 	void (*batch_end)(struct trace_ctx *tc);
 	/* summary mode: print (and clear) the kernel maps; final on exit */
 	void (*summary)(struct trace_ctx *tc, void *skel, bool final);
+	/* after every hook loaded and the framework's attached: attaches the
+	 * manual hooks; 0, or an exit status after out_error() */
+	int (*attach)(struct trace_ctx *tc, void *skel);
+	/* optional, both modes: at every wake-up of the run loop (at least
+	 * every 100 ms), for work on the tracer's own clock */
+	void (*tick)(struct trace_ctx *tc, void *skel);
 	/* after the run, whatever its outcome (also after an option error):
 	 * frees what opt()/configure()/event() kept in the tracer's state */
 	void (*fini)(struct trace_ctx *tc);
@@ -182,6 +192,9 @@ struct trace_ctx {
 	uint64_t mono_start;  /* CLOCK_MONOTONIC ns when tracing began */
 	int64_t wall_offset;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	bool hook_off[TRACE_MAX_HOOKS];
+	/* optional, set by the tracer's attach(): text the "Tracing ..." line
+	 * adds after the hooks (what was found to attach to) */
+	char *banner_note;
 };
 
 /* Text width of an address column that fits any IPv6 address
