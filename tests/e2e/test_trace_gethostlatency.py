@@ -1,0 +1,256 @@
+"""gethostlatency: name resolution through libc, timed by uprobes on the libc
+FILES processes map. Each test gives its namespace its own resolver (the DNS
+responder of dns_responder.py, with known delays and rcodes), resolves known
+names from known processes, and checks the tracer saw exactly those calls:
+the name, the PID, the function, the result (EAI_* / h_errno names) and a
+latency no shorter than the responder's delay and bounded above."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import PY, run, wait_for
+from dns_responder import DnsResponder, ns_resolver
+from trace_util import Tracer, events
+
+DELAY = 0.3  # the responder holds slow.test's answers this long
+ZONE = {
+    "slow.test": {"a": ["192.0.2.2"], "aaaa": ["2001:db8::2"], "delay": DELAY},
+    "fast.test": {"a": ["192.0.2.1"]},
+    "fail.test": {"rcode": "SERVFAIL"},
+}
+SLACK_MS = 1500  # the upper bound: the delay plus this
+
+# A client that prints its pid, optionally waits for a line on stdin, then
+# makes the calls asked ([["getaddrinfo"|"gethostbyname", name], ...]) and
+# prints what libc returned.
+CLIENT = r"""
+import ctypes, json, os, socket, sys
+calls = json.loads(sys.argv[1])
+print(json.dumps({"pid": os.getpid()}), flush=True)
+if sys.argv[2:] == ["wait"]:
+    sys.stdin.readline()
+libc = ctypes.CDLL(None)
+libc.gethostbyname.restype = ctypes.c_void_p
+out = []
+for fn, name in calls:
+    if fn == "getaddrinfo":
+        try:
+            socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)
+            out.append(0)
+        except socket.gaierror as e:
+            out.append(e.errno)
+    else:
+        out.append(bool(libc.gethostbyname(name.encode())))
+print(json.dumps({"done": out}), flush=True)
+"""
+
+
+def libc_path():
+    """The libc this Python maps (as /proc/self/maps names it)."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if os.path.basename(path) == "libc.so.6":
+                return path
+    raise AssertionError("this Python maps no libc.so.6")
+
+
+class Client:
+    """CLIENT in namespace ns (argv: a command prefix, e.g. unshare), waiting
+    for go() when wait is set."""
+
+    def __init__(self, ns, calls, wait=False, prefix=()):
+        cmd = list(prefix) + [PY, "-c", CLIENT, json.dumps(calls)] + (["wait"] if wait else [])
+        self.p = ns.popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = json.loads(self.p.stdout.readline())["pid"]
+
+    def go(self):
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        return self.done()
+
+    def done(self):
+        line = self.p.stdout.readline()
+        assert line, "the client died"
+        self.p.wait(timeout=30)
+        return json.loads(line)["done"]
+
+
+def tracer(ns, *args):
+    return Tracer(["gethostlatency", "--netns", ns.name] + list(args))
+
+
+def stop(tr):
+    recs = tr.stop()
+    assert recs[-1] == {"lost_events": 0}, recs[-3:]
+    return events(recs)
+
+
+def of(evs, pid):
+    return [(e["func"], e["host"], e["result"]) for e in evs if e["pid"] == pid]
+
+
+def check_latency(e, delay=DELAY):
+    assert delay * 1000 <= e["latency_ms"] < delay * 1000 + SLACK_MS, e
+
+
+@pytest.fixture
+def resolver(netns):
+    with DnsResponder(netns, ZONE) as srv, ns_resolver(netns, "127.0.0.1"):
+        yield srv
+
+
+def test_getaddrinfo_name_pid_result_and_latency(netns, resolver):
+    tr = tracer(netns)
+    c = Client(netns, [["getaddrinfo", "slow.test"], ["getaddrinfo", "nope.test"],
+                       ["getaddrinfo", "fail.test"]])
+    assert c.done() == [0, -2, -3]
+    evs = stop(tr)
+    mine = [e for e in evs if e["pid"] == c.pid]
+    assert of(evs, c.pid) == [("getaddrinfo", "slow.test", "OK"),
+                              ("getaddrinfo", "nope.test", "EAI_NONAME"),
+                              ("getaddrinfo", "fail.test", "EAI_AGAIN")]
+    check_latency(mine[0])
+    assert mine[0]["ok"] and mine[0]["ret"] == 0 and mine[0]["comm"] == "python3"
+    assert not mine[1]["ok"] and mine[1]["ret"] == -2
+    assert not mine[2]["ok"] and mine[2]["ret"] == -3
+    assert mine[1]["latency_ms"] < SLACK_MS and mine[2]["latency_ms"] < SLACK_MS
+    # the responder answered exactly what the tracer says was asked
+    assert {q["name"] for q in resolver.queries()} == {"slow.test", "nope.test", "fail.test"}
+
+
+def test_getent_ahosts(netns, resolver):
+    tr = tracer(netns, "-T")
+    p = netns.popen(["getent", "ahosts", "slow.test"], stdout=subprocess.PIPE, text=True)
+    out, _ = p.communicate(timeout=30)
+    assert "192.0.2.2" in out and "2001:db8::2" in out, out
+    evs = stop(tr)
+    (e,) = [e for e in evs if e["pid"] == p.pid]
+    assert (e["comm"], e["func"], e["host"], e["result"]) == ("getent", "getaddrinfo",
+                                                               "slow.test", "OK")
+    check_latency(e)
+
+
+def test_gethostbyname_reported_once_with_h_errno(netns, resolver):
+    """glibc's gethostbyname calls gethostbyname_r, which is probed too: one
+    resolution is one event, and the failure's h_errno comes from the inner
+    call's h_errnop."""
+    tr = tracer(netns)
+    c = Client(netns, [["gethostbyname", "slow.test"], ["gethostbyname", "nope.test"]])
+    assert c.done() == [True, False]
+    evs = stop(tr)
+    assert of(evs, c.pid) == [("gethostbyname", "slow.test", "OK"),
+                              ("gethostbyname", "nope.test", "HOST_NOT_FOUND")]
+    mine = [e for e in evs if e["pid"] == c.pid]
+    check_latency(mine[0])
+    assert mine[1]["h_errno"] == 1 and not mine[1]["ok"]
+
+
+def test_process_started_after_the_tracer_is_covered(netns, resolver):
+    """Attached by file: a process that did not exist at the start, mapping
+    the same libc, is seen without any rescan."""
+    tr = tracer(netns)
+    t0 = time.monotonic()
+    c = Client(netns, [["getaddrinfo", "fast.test"]])
+    assert c.done() == [0]
+    assert time.monotonic() - t0 < 1.9  # before any rescan could have helped
+    evs = stop(tr)
+    assert of(evs, c.pid) == [("getaddrinfo", "fast.test", "OK")]
+
+
+def bind_libc_copy(tmp_path):
+    """The command prefix that runs a process in its own mount namespace
+    with a COPY of libc mounted over the libc path: its libc is another
+    inode than the host's, reachable only through /proc/PID/root."""
+    libc = libc_path()
+    copy = tmp_path / "libc.so.6"
+    shutil.copy(libc, copy)
+    script = f'mount --bind {copy} {libc} && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", script, "sh"], libc
+
+
+def check_own_libc(pid, libc):
+    mine, host = os.stat(f"/proc/{pid}/root{libc}"), os.stat(libc)
+    assert (mine.st_dev, mine.st_ino) != (host.st_dev, host.st_ino)
+
+
+def test_libc_through_proc_pid_root_found_at_start(netns, resolver, tmp_path):
+    prefix, libc = bind_libc_copy(tmp_path)
+    c = Client(netns, [["getaddrinfo", "slow.test"]], wait=True, prefix=prefix)
+    check_own_libc(c.pid, libc)
+    tr = tracer(netns)
+    assert c.go() == [0]
+    evs = stop(tr)
+    assert f"/proc/{c.pid}/root{libc}" in tr.stderr, tr.stderr
+    (e,) = [e for e in evs if e["pid"] == c.pid]
+    assert (e["func"], e["host"], e["result"]) == ("getaddrinfo", "slow.test", "OK")
+    check_latency(e)
+
+
+def test_libc_through_proc_pid_root_found_by_rescan(netns, resolver, tmp_path):
+    """A libc that appears after the start (a new container's) is found by
+    the rescan of /proc (every 2 s) and probed."""
+    prefix, libc = bind_libc_copy(tmp_path)
+    tr = tracer(netns)
+    c = Client(netns, [["getaddrinfo", "slow.test"], ["getaddrinfo", "nope.test"]], wait=True,
+               prefix=prefix)
+    check_own_libc(c.pid, libc)
+    want = f"probing /proc/{c.pid}/root{libc} (5 functions), mapped by pid {c.pid}"
+    wait_for(lambda: want in tr._read(tr.err), timeout=10, what="the rescan to probe the copy")
+    assert c.go() == [0, -2]
+    evs = stop(tr)
+    mine = [e for e in evs if e["pid"] == c.pid]
+    assert of(evs, c.pid) == [("getaddrinfo", "slow.test", "OK"),
+                              ("getaddrinfo", "nope.test", "EAI_NONAME")]
+    check_latency(mine[0])
+
+
+def test_pid_filter(netns, resolver):
+    a = Client(netns, [["getaddrinfo", "slow.test"]], wait=True)
+    b = Client(netns, [["getaddrinfo", "fast.test"]], wait=True)
+    tr = tracer(netns, "-p", str(a.pid))
+    assert b.go() == [0]
+    assert a.go() == [0]
+    evs = stop(tr)
+    assert [(e["pid"], e["host"]) for e in evs] == [(a.pid, "slow.test")]
+    check_latency(evs[0])
+
+
+def test_hist_by_name(netns, resolver):
+    tr = Tracer(["gethostlatency", "--netns", netns.name, "--by", "name"])
+    c = Client(netns, [["getaddrinfo", "slow.test"]] * 3 + [["getaddrinfo", "nope.test"]])
+    assert c.done() == [0, 0, 0, -2]
+    recs = tr.stop()
+    assert recs[-1] == {"lost_events": 0} and recs[-2] == {"dropped_keys": 0}, recs[-3:]
+    hists = {r["histogram"]["host"]: r["histogram"] for r in recs if "histogram" in r}
+    slow, nope = hists["slow.test"], hists["nope.test"]
+    assert (slow["count"], slow["failed"], nope["count"], nope["failed"]) == (3, 0, 1, 1)
+    assert sum(b["count"] for b in slow["buckets"]) == 3
+    # every call in a bucket at or above the delay
+    assert all(b["to"] >= DELAY * 1e6 for b in slow["buckets"] if b["count"]), slow
+    assert DELAY * 1000 <= slow["mean_ms"] <= slow["max_ms"] < DELAY * 1000 + SLACK_MS
+
+
+def test_errors(tmp_path):
+    p = run(["gethostlatency", "-p", "999999999"], check=False)
+    assert p.returncode != 0 and p.stderr.splitlines() == [
+        "netlens: error: gethostlatency: -p 999999999: no such process"], p.stderr
+    src = tmp_path / "static.c"
+    src.write_text("#include <unistd.h>\nint main(void) { pause(); return 0; }\n")
+    exe = tmp_path / "static"
+    subprocess.run(["gcc", "-static", "-o", str(exe), str(src)], check=True)
+    s = subprocess.Popen([str(exe)])
+    try:
+        p = run(["gethostlatency", "-p", str(s.pid)], check=False)
+        assert p.returncode != 0, p
+        (line,) = p.stderr.splitlines()
+        assert line.startswith(f"netlens: error: gethostlatency: -p {s.pid}: the process maps no libc"), line
+        p = run(["-j", "gethostlatency", "-p", str(s.pid)], check=False)
+        assert p.returncode != 0 and "maps no libc" in json.loads(p.stdout)["error"], p
+    finally:
+        s.kill()
+        s.wait()
