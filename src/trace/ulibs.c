@@ -201,8 +201,12 @@ static int probe_lib(struct ulibs *u, struct ulib *lib, const char *path, char *
 		 * then not left waiting for a return never seen */
 		for (int r = 1; r >= 0; r--) {
 			o.retprobe = r;
-			l = bpf_program__attach_uprobe_opts(r ? u->cfg.ret : u->cfg.entry, -1, path,
-							    (size_t)off[f], &o);
+			/* with a pid, the kernel installs the breakpoints in that
+			 * process only (its perf event filters by mm: every thread,
+			 * also later ones); other processes never trap */
+			l = bpf_program__attach_uprobe_opts(r ? u->cfg.ret : u->cfg.entry,
+							    u->cfg.pid ? (pid_t)u->cfg.pid : -1,
+							    path, (size_t)off[f], &o);
 			if (!l) {
 				err = errno ? errno : EINVAL;
 				snprintf(why, cap, "attaching a %s to %s at 0x%llx: %s: %s",

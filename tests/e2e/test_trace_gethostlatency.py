@@ -25,27 +25,34 @@ ZONE = {
 SLACK_MS = 1500  # the upper bound: the delay plus this
 
 # A client that prints its pid, optionally waits for a line on stdin, then
-# makes the calls asked ([["getaddrinfo"|"gethostbyname", name], ...]) and
-# prints what libc returned.
+# makes the calls asked ([["getaddrinfo"|"gethostbyname", name], ...]), in
+# a thread started then with "thread", and prints what libc returned.
 CLIENT = r"""
-import ctypes, json, os, socket, sys
+import ctypes, json, os, socket, sys, threading
 calls = json.loads(sys.argv[1])
 print(json.dumps({"pid": os.getpid()}), flush=True)
-if sys.argv[2:] == ["wait"]:
+if "wait" in sys.argv[2:]:
     sys.stdin.readline()
 libc = ctypes.CDLL(None)
 libc.gethostbyname.restype = ctypes.c_void_p
 out = []
-for fn, name in calls:
-    if fn == "getaddrinfo":
-        try:
-            socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)
-            out.append(0)
-        except socket.gaierror as e:
-            out.append(e.errno)
-    else:
-        out.append(bool(libc.gethostbyname(name.encode())))
-print(json.dumps({"done": out}), flush=True)
+def resolve():
+    for fn, name in calls:
+        if fn == "getaddrinfo":
+            try:
+                socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)
+                out.append(0)
+            except socket.gaierror as e:
+                out.append(e.errno)
+        else:
+            out.append(bool(libc.gethostbyname(name.encode())))
+if "thread" in sys.argv[2:]:
+    t = threading.Thread(target=resolve)
+    t.start()
+    t.join()
+else:
+    resolve()
+print(json.dumps({"done": out, "tid": threading.get_native_id()}), flush=True)
 """
 
 
@@ -63,8 +70,9 @@ class Client:
     """CLIENT in namespace ns (argv: a command prefix, e.g. unshare), waiting
     for go() when wait is set."""
 
-    def __init__(self, ns, calls, wait=False, prefix=()):
-        cmd = list(prefix) + [PY, "-c", CLIENT, json.dumps(calls)] + (["wait"] if wait else [])
+    def __init__(self, ns, calls, wait=False, prefix=(), thread=False):
+        cmd = (list(prefix) + [PY, "-c", CLIENT, json.dumps(calls)] + (["wait"] if wait else []) +
+               (["thread"] if thread else []))
         self.p = ns.popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.pid = json.loads(self.p.stdout.readline())["pid"]
 
@@ -210,13 +218,16 @@ def test_libc_through_proc_pid_root_found_by_rescan(netns, resolver, tmp_path):
 
 
 def test_pid_filter(netns, resolver):
-    a = Client(netns, [["getaddrinfo", "slow.test"]], wait=True)
+    """-p: that process only, including a thread it starts after the tracer
+    attached (the probes follow the process, not its threads at the start)."""
+    a = Client(netns, [["getaddrinfo", "slow.test"]], wait=True, thread=True)
     b = Client(netns, [["getaddrinfo", "fast.test"]], wait=True)
     tr = tracer(netns, "-p", str(a.pid))
     assert b.go() == [0]
     assert a.go() == [0]
     evs = stop(tr)
     assert [(e["pid"], e["host"]) for e in evs] == [(a.pid, "slow.test")]
+    assert evs[0]["tid"] != a.pid
     check_latency(evs[0])
 
 

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""gethostlatency cost bench: a loop of getaddrinfo() calls (bench/gai_loop.c,
+compiled here; "localhost" from /etc/hosts, so no network) with and without
+the tracer, host-wide and unfiltered.
+
+Each of -r rounds measures, for each tracer in turn, the loop alone, with
+the tracer, and alone again; each traced rate is compared with the mean of
+the two baselines around it. Tracers: `netlens gethostlatency` streaming
+events (to /dev/null), `netlens gethostlatency --hist` (counting in the
+kernel, no events), and as peers bpftrace's gethostlatency.bt (the stock
+tool: uprobes and uretprobes on getaddrinfo, gethostbyname, gethostbyname2)
+and a bare bpftrace uprobe + uretprobe on getaddrinfo that only counts (the
+platform's own price for the two traps, whatever the program does). Printed: calls/s, the share kept, and the cost per
+call in microseconds (1/traced rate - 1/base rate), medians [min-max] over
+rounds. Then one run with --stats gives the BPF programs' own cost per call
+(the rest of the per-call cost is the uprobe and uretprobe traps: each a
+breakpoint exception, and the return probe's trampoline). The loop is pinned
+to CPU --cpu (default 1); the tracer is not pinned.
+Usage: bench/gethostlatency_bench.py [-d SECS] [-r ROUNDS] [--name NAME]
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
+
+
+def libc():
+    with open("/proc/self/maps") as f:
+        for line in f:
+            if line.rstrip().endswith("/libc.so.6"):
+                return line.split()[-1]
+    sys.exit("no libc.so.6 in this process")
+
+
+def build(tmp):
+    exe = os.path.join(tmp, "gai_loop")
+    subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "gai_loop.c")], check=True)
+    return exe
+
+
+def loop(exe, a):
+    out = subprocess.run(["taskset", "-c", str(a.cpu), exe, str(a.duration), a.name],
+                         check=True, capture_output=True, text=True).stdout
+    r = json.loads(out)
+    return r["calls"] / r["secs"]
+
+
+def start_tracer(args):
+    p = subprocess.Popen([NETLENS] + args, stdout=subprocess.PIPE if "--stats" in args else
+                         subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    line = ""
+    while "Tracing" not in line:
+        line = p.stderr.readline()
+        if not line or time.monotonic() > deadline:
+            p.kill()
+            sys.exit(f"gethostlatency did not start: {line}")
+    return p
+
+
+BARE = ("uprobe:{lib}:getaddrinfo {{ @n = count(); }} "
+        "uretprobe:{lib}:getaddrinfo {{ @r = count(); }}")
+
+
+def start_bpftrace(args):
+    out = tempfile.TemporaryFile(mode="w+")  # its events: read by nobody, never blocking it
+    p = subprocess.Popen(["bpftrace"] + args, stdout=out, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 30
+    while True:
+        out.seek(0)
+        if "Attaching" in out.read(4096):  # printed before it attaches
+            break
+        if p.poll() is not None or time.monotonic() > deadline:
+            sys.exit("bpftrace did not start")
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return p
+
+
+def traced(exe, a, args):
+    if args and args[0] == "bpftrace":
+        p = start_bpftrace(args[1:])
+    else:
+        p = start_tracer(["gethostlatency"] + args)
+    try:
+        return loop(exe, a)
+    finally:
+        p.send_signal(2)
+        p.wait(timeout=30)
+
+
+def fmt(vals, f="{:.0f}"):
+    return f"{f.format(statistics.median(vals))} [{f.format(min(vals))}-{f.format(max(vals))}]"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-d", "--duration", type=float, default=2.0)
+    ap.add_argument("-r", "--rounds", type=int, default=3)
+    ap.add_argument("--name", default="localhost")
+    ap.add_argument("--cpu", type=int, default=1)
+    a = ap.parse_args()
+    modes = {"netlens": [], "netlens --hist": ["--hist"]}
+    lib = libc()
+    if shutil.which("bpftrace") and os.path.exists("/usr/sbin/gethostlatency.bt"):
+        modes["gethostlatency.bt"] = ["bpftrace", "/usr/sbin/gethostlatency.bt"]
+    if shutil.which("bpftrace"):
+        modes["bare uprobes"] = ["bpftrace", "-e", BARE.format(lib=lib)]
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = build(tmp)
+        loop(exe, a)  # warm up
+        res = {m: {"rate": [], "base": [], "kept": [], "cost": []} for m in modes}
+        for _ in range(a.rounds):
+            for m, args in modes.items():
+                b0 = loop(exe, a)
+                t = traced(exe, a, args)
+                b1 = loop(exe, a)
+                base = (b0 + b1) / 2
+                r = res[m]
+                r["rate"].append(t)
+                r["base"].append(base)
+                r["kept"].append(100 * t / base)
+                r["cost"].append(1e6 / t - 1e6 / base)
+        print(f"getaddrinfo({a.name!r}) loop, {a.duration:g} s x {a.rounds} rounds, "
+              f"medians [min-max]")
+        print(f"{'tracer':<18} {'base calls/s':>22} {'traced calls/s':>22} {'kept %':>18} "
+              f"{'cost us/call':>18}")
+        for m in modes:
+            r = res[m]
+            print(f"{m:<18} {fmt(r['base']):>22} {fmt(r['rate']):>22} "
+                  f"{fmt(r['kept'], '{:.1f}'):>18} {fmt(r['cost'], '{:.2f}'):>18}")
+        p = start_tracer(["-j", "gethostlatency", "--hist", "--stats"])
+        loop(exe, a)
+        p.send_signal(2)
+        out, _ = p.communicate(timeout=30)
+        for line in out.splitlines():
+            rec = json.loads(line)
+            if "stats" in rec:
+                s = rec["stats"]
+                print(f"--stats {s['prog']:<10} runs {s['run_cnt']:>9}  mean {s['mean_ns']:.0f} ns")
+
+
+if __name__ == "__main__":
+    main()
