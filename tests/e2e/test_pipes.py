@@ -63,6 +63,7 @@ while True:
     [socket.socket(fileno=fd).close() for fd in socket.recv_fds(b, 1, 1)[1]]
     a.close()
     b.close()
+    socket.getaddrinfo("localhost", 80)  # gethostlatency: a name resolved (/etc/hosts)
     if not pending or time.monotonic() - pending[-1][1] > 0.5:
         q = socket.socket()
         q.setblocking(False)
@@ -88,7 +89,7 @@ SUMMARY_SWITCH = {"tcpconnect": ["-c"], "tcpaccept": ["-c"], "tcpretrans": ["-c"
                   "tcpreset": ["-c"], "skbdrop": ["-s"], "tcpdrop": ["-s"],
                   "tcpconnlat": ["--hist"], "soconnect": ["-c"],
                   "udpconnect": ["-c"], "soaccept": ["-c"], "soconnlat": ["--hist"],
-                  "so1stbyte": ["--hist"], "tcpnagle": ["-c"]}
+                  "so1stbyte": ["--hist"], "tcpnagle": ["-c"], "gethostlatency": ["--hist"]}
 
 
 def tracer_modes():
