@@ -121,7 +121,10 @@ int ghl_enter(struct pt_regs *ctx)
 	 * was never seen) */
 	if (c && c->depth && c->task_start == start && sp < c->sp) {
 		c->depth++;
-		if (c->depth == 2 && ghl_is_r(func) && !ghl_is_r(c->func))
+		/* gethostbyname(2) report h_errno through the _r call they make;
+		 * getaddrinfo's own EAI_* code says it all */
+		if (c->depth == 2 && ghl_is_r(func) &&
+		    (c->func == GHL_GETHOSTBYNAME || c->func == GHL_GETHOSTBYNAME2))
 			c->inner_herr_p = ghl_herr_arg(ctx, func);
 		return 0;
 	}
