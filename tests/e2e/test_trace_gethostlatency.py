@@ -266,3 +266,26 @@ def test_errors(tmp_path):
     finally:
         s.kill()
         s.wait()
+
+
+def test_library_without_the_functions_is_a_warning(netns, resolver, tmp_path):
+    """A file named like a libc that exports none of the functions (here
+    libm, renamed) is named in a warning; the real libc of the same process
+    is probed and its calls seen."""
+    libm = os.path.join(os.path.dirname(libc_path()), "libm.so.6")
+    fake = tmp_path / "libc.so.6"
+    shutil.copy(libm, fake)
+    code = (f"import ctypes, os, socket, sys; ctypes.CDLL({str(fake)!r}); print(os.getpid(), flush=True); "
+            "sys.stdin.readline(); socket.getaddrinfo('fast.test', 80, socket.AF_INET)")
+    p = netns.popen([PY, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = int(p.stdout.readline())
+    tr = tracer(netns, "-p", str(pid))
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    assert p.wait(timeout=30) == 0
+    evs = stop(tr)
+    assert of(evs, pid) == [("getaddrinfo", "fast.test", "OK")]
+    warn = [json.loads(l)["warning"] for l in tr.stderr.splitlines() if "warning" in l]
+    assert warn == [f"gethostlatency: not probing {fake} (mapped by pid {pid}): exports none of "
+                    "getaddrinfo, gethostbyname, gethostbyname2, gethostbyname_r, "
+                    "gethostbyname2_r"], tr.stderr
