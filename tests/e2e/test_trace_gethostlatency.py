@@ -44,8 +44,16 @@ def resolve():
                 out.append(0)
             except socket.gaierror as e:
                 out.append(e.errno)
-        else:
+        elif fn == "gethostbyname":
             out.append(bool(libc.gethostbyname(name.encode())))
+        else:  # the _r calls: [ret, found, h_errno]
+            he, buf = ctypes.create_string_buffer(64), ctypes.create_string_buffer(4096)
+            res, herr = ctypes.c_void_p(), ctypes.c_int(0)
+            args = (ctypes.byref(he), buf, len(buf), ctypes.byref(res), ctypes.byref(herr))
+            if fn == "gethostbyname2_r":
+                args = (socket.AF_INET,) + args
+            ret = getattr(libc, fn)(name.encode(), *args)
+            out.append([ret, bool(res.value), herr.value])
 if "thread" in sys.argv[2:]:
     t = threading.Thread(target=resolve)
     t.start()
@@ -157,6 +165,25 @@ def test_gethostbyname_reported_once_with_h_errno(netns, resolver):
     mine = [e for e in evs if e["pid"] == c.pid]
     check_latency(mine[0])
     assert mine[1]["h_errno"] == 1 and not mine[1]["ok"]
+
+
+def test_reentrant_variants_result_and_h_errnop(netns, resolver):
+    """gethostbyname_r (h_errnop: the sixth argument) and gethostbyname2_r
+    (the seventh, on the stack on x86-64): found, and not found (0 with a
+    NULL result and *h_errnop = HOST_NOT_FOUND)."""
+    tr = tracer(netns)
+    c = Client(netns, [["gethostbyname_r", "slow.test"], ["gethostbyname_r", "nope.test"],
+                       ["gethostbyname2_r", "fast.test"], ["gethostbyname2_r", "nope.test"]])
+    assert c.done() == [[0, True, 0], [0, False, 1], [0, True, 0], [0, False, 1]]
+    evs = stop(tr)
+    assert of(evs, c.pid) == [("gethostbyname_r", "slow.test", "OK"),
+                              ("gethostbyname_r", "nope.test", "HOST_NOT_FOUND"),
+                              ("gethostbyname2_r", "fast.test", "OK"),
+                              ("gethostbyname2_r", "nope.test", "HOST_NOT_FOUND")]
+    mine = [e for e in evs if e["pid"] == c.pid]
+    check_latency(mine[0])
+    assert [(e["ok"], e["ret"], e.get("h_errno")) for e in mine] == [
+        (True, 0, None), (False, 0, 1), (True, 0, None), (False, 0, 1)]
 
 
 def test_process_started_after_the_tracer_is_covered(netns, resolver):
