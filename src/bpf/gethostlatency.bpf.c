@@ -16,12 +16,15 @@ const volatile __u8 hist_by = 0;
 struct ghl_call {
 	__u64 start_ns;
 	__u64 sp;            /* stack pointer at the outermost entry */
+	__u64 ret_addr;      /* and the address it returns to */
 	__u64 task_start;    /* the thread's start time: a reused tid is another thread */
 	__u64 result_p;      /* _r: struct hostent **result */
 	__u64 herr_p;        /* _r: int *h_errnop */
 	__u64 inner_herr_p;  /* gethostbyname(2): h_errnop of the _r call it makes */
 	__s32 herr;          /* read from inner_herr_p when that call returns */
 	__u32 depth;
+	__u32 inner_depth;   /* the depth of that _r call */
+	__u32 _pad2;
 	__u8 func;
 	__u8 _pad[7];
 	struct ghl_hist_key k; /* the name as passed (and, in --hist, the key) */
@@ -68,6 +71,22 @@ static __always_inline __u64 ghl_arg7(struct pt_regs *ctx)
 #error "netlens: gethostlatency needs the sixth and seventh arguments on this architecture"
 #endif
 
+/* The address the probed function returns to, at its first instruction:
+ * on the stack at sp on x86-64, in the link register on arm64. A
+ * uretprobe replaces it with its trampoline once the entry's handlers
+ * have run. */
+static __always_inline __u64 ghl_ret_addr(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)PT_REGS_SP(ctx));
+	return v;
+#else
+	return ((struct user_pt_regs *)ctx)->regs[30];
+#endif
+}
+
 static __always_inline bool ghl_is_r(__u8 func)
 {
 	return func == GHL_GETHOSTBYNAME_R || func == GHL_GETHOSTBYNAME2_R;
@@ -109,23 +128,30 @@ int ghl_enter(struct pt_regs *ctx)
 	__u8 func = (__u8)bpf_get_attach_cookie(ctx);
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u32)id;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	__u64 sp = PT_REGS_SP(ctx), start = BPF_CORE_READ(t, start_time);
+	__u64 sp = PT_REGS_SP(ctx), start = BPF_CORE_READ(t, start_time), ret_addr;
 	const char *name = (const char *)PT_REGS_PARM1(ctx);
 	struct ghl_call *c;
 
 	if (!ghl_want(id >> 32))
 		return 0;
+	ret_addr = ghl_ret_addr(ctx);
 	c = bpf_map_lookup_elem(&calls, &key);
 	/* a call made from inside the one in flight: deeper on the same
-	 * thread's stack (anything else is left over from a call whose return
-	 * was never seen) */
-	if (c && c->depth && c->task_start == start && sp < c->sp) {
+	 * thread's stack, or a tail call from it (musl's gethostbyname jumps
+	 * to gethostbyname2: the same stack pointer, and the return address
+	 * the outer call's uretprobe put there, not the one it had).
+	 * Anything else is left over from a call whose return was never
+	 * seen (or from a thread whose id this one reuses). */
+	if (c && c->depth && c->task_start == start &&
+	    (sp < c->sp || (sp == c->sp && ret_addr != c->ret_addr))) {
 		c->depth++;
-		/* gethostbyname(2) report h_errno through the _r call they make;
-		 * getaddrinfo's own EAI_* code says it all */
-		if (c->depth == 2 && ghl_is_r(func) &&
-		    (c->func == GHL_GETHOSTBYNAME || c->func == GHL_GETHOSTBYNAME2))
+		/* gethostbyname(2) report h_errno through the first _r call
+		 * they make; getaddrinfo's own EAI_* code says it all */
+		if (!c->inner_herr_p && ghl_is_r(func) &&
+		    (c->func == GHL_GETHOSTBYNAME || c->func == GHL_GETHOSTBYNAME2)) {
 			c->inner_herr_p = ghl_herr_arg(ctx, func);
+			c->inner_depth = c->depth;
+		}
 		return 0;
 	}
 	if (!c)
@@ -133,11 +159,13 @@ int ghl_enter(struct pt_regs *ctx)
 	if (!c)
 		return 0;
 	c->sp = sp;
+	c->ret_addr = ret_addr;
 	c->task_start = start;
 	c->depth = 1;
 	c->func = func;
 	c->herr = GHL_HERR_NONE;
 	c->inner_herr_p = 0;
+	c->inner_depth = 0;
 	c->result_p = 0;
 	if (func == GHL_GETHOSTBYNAME_R)
 		c->result_p = PT_REGS_PARM5(ctx);
@@ -196,7 +224,7 @@ int ghl_exit(struct pt_regs *ctx)
 		return 0;
 	if (c->depth > 1) {
 		/* a call made inside the one in flight returns */
-		if (c->depth == 2 && c->inner_herr_p &&
+		if (c->depth == c->inner_depth && c->inner_herr_p &&
 		    bpf_probe_read_user(&herr, sizeof(herr), (void *)c->inner_herr_p) == 0)
 			c->herr = herr;
 		c->depth--;

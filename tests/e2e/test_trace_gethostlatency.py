@@ -316,3 +316,68 @@ def test_library_without_the_functions_is_a_warning(netns, resolver, tmp_path):
     assert warn == [f"gethostlatency: not probing {fake} (mapped by pid {pid}): exports none of "
                     "getaddrinfo, gethostbyname, gethostbyname2, gethostbyname_r, "
                     "gethostbyname2_r"], tr.stderr
+
+
+MUSL_CLIENT = r"""
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* prints its pid, waits for a line, then: getaddrinfo NAME | gethostbyname NAME ... */
+int main(int argc, char **argv)
+{
+	char line[8];
+
+	printf("%d\n", (int)getpid());
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "getaddrinfo") == 0) {
+			struct addrinfo h = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *r;
+			int e = getaddrinfo(argv[i + 1], "80", &h, &r);
+			if (!e)
+				freeaddrinfo(r);
+			printf("%d\n", e);
+		} else {
+			struct hostent *he = gethostbyname(argv[i + 1]);
+			printf("%d %d\n", he != NULL, he ? 0 : h_errno);
+		}
+	}
+	return 0;
+}
+"""
+
+
+def test_musl(netns, resolver, tmp_path):
+    """A program linked against musl: its libc (another file, another
+    name) is probed, its EAI values are the same, and its gethostbyname
+    (a tail call to gethostbyname2, which calls gethostbyname2_r) is one
+    event with the h_errno of the innermost call."""
+    if not shutil.which("musl-gcc"):
+        pytest.skip("musl-gcc missing: scripts/install-deps.sh installs musl-tools")
+    src, exe = tmp_path / "musl_client.c", tmp_path / "musl_client"
+    src.write_text(MUSL_CLIENT)
+    subprocess.run(["musl-gcc", "-O2", "-o", str(exe), str(src)], check=True)
+    p = netns.popen([str(exe), "getaddrinfo", "slow.test", "getaddrinfo", "nope.test",
+                     "gethostbyname", "nope.test", "gethostbyname", "fast.test"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = int(p.stdout.readline())
+    with open(f"/proc/{pid}/maps") as f:
+        musl = [l.split()[-1] for l in f if " r-xp " in l and (
+            "-linux-musl/" in l or os.path.basename(l.split()[-1]).startswith("ld-musl"))]
+    assert musl, "the client maps no musl libc"
+    tr = tracer(netns)
+    assert musl[0] in tr._read(tr.err), tr._read(tr.err)
+    out, _ = p.communicate("go\n", timeout=30)
+    assert out.split("\n")[:4] == ["0", "-2", "0 1", "1 0"], out
+    evs = stop(tr)
+    assert of(evs, pid) == [("getaddrinfo", "slow.test", "OK"),
+                            ("getaddrinfo", "nope.test", "EAI_NONAME"),
+                            ("gethostbyname", "nope.test", "HOST_NOT_FOUND"),
+                            ("gethostbyname", "fast.test", "OK")]
+    mine = [e for e in evs if e["pid"] == pid]
+    check_latency(mine[0])
+    assert mine[2]["h_errno"] == 1
