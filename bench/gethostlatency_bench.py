@@ -12,7 +12,9 @@ tool: uprobes and uretprobes on getaddrinfo, gethostbyname, gethostbyname2)
 and a bare bpftrace uprobe + uretprobe on getaddrinfo that only counts (the
 platform's own price for the two traps, whatever the program does). Printed: calls/s, the share kept, and the cost per
 call in microseconds (1/traced rate - 1/base rate), medians [min-max] over
-rounds. Then one run with --stats gives the BPF programs' own cost per call
+rounds; "CPU us/call" is the same from the loop's own CPU time (user and
+system: the traps are system time), which the machine's other load moves
+far less than the rate. Then one run with --stats gives the BPF programs' own cost per call
 (the rest of the per-call cost is the uprobe and uretprobe traps: each a
 breakpoint exception, and the return probe's trampoline). The loop is pinned
 to CPU --cpu (default 1); the tracer is not pinned.
@@ -50,7 +52,7 @@ def loop(exe, a):
     out = subprocess.run(["taskset", "-c", str(a.cpu), exe, str(a.duration), a.name],
                          check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
-    return r["calls"] / r["secs"]
+    return r["calls"] / r["secs"], 1e6 * r["cpu"] / r["calls"]
 
 
 def start_tracer(args):
@@ -94,7 +96,11 @@ def traced(exe, a, args):
         return loop(exe, a)
     finally:
         p.send_signal(2)
-        p.wait(timeout=30)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # bpftrace has ignored a SIGINT here
+            p.kill()
+            p.wait()
 
 
 def fmt(vals, f="{:.0f}"):
@@ -117,26 +123,28 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         exe = build(tmp)
         loop(exe, a)  # warm up
-        res = {m: {"rate": [], "base": [], "kept": [], "cost": []} for m in modes}
+        res = {m: {"rate": [], "base": [], "kept": [], "cost": [], "cpu": []} for m in modes}
         for _ in range(a.rounds):
             for m, args in modes.items():
-                b0 = loop(exe, a)
-                t = traced(exe, a, args)
-                b1 = loop(exe, a)
+                b0, c0 = loop(exe, a)
+                t, ct = traced(exe, a, args)
+                b1, c1 = loop(exe, a)
                 base = (b0 + b1) / 2
                 r = res[m]
                 r["rate"].append(t)
                 r["base"].append(base)
                 r["kept"].append(100 * t / base)
                 r["cost"].append(1e6 / t - 1e6 / base)
+                r["cpu"].append(ct - (c0 + c1) / 2)
         print(f"getaddrinfo({a.name!r}) loop, {a.duration:g} s x {a.rounds} rounds, "
               f"medians [min-max]")
         print(f"{'tracer':<18} {'base calls/s':>22} {'traced calls/s':>22} {'kept %':>18} "
-              f"{'cost us/call':>18}")
+              f"{'wall us/call':>20} {'CPU us/call':>18}")
         for m in modes:
             r = res[m]
             print(f"{m:<18} {fmt(r['base']):>22} {fmt(r['rate']):>22} "
-                  f"{fmt(r['kept'], '{:.1f}'):>18} {fmt(r['cost'], '{:.2f}'):>18}")
+                  f"{fmt(r['kept'], '{:.1f}'):>18} {fmt(r['cost'], '{:.2f}'):>20} "
+                  f"{fmt(r['cpu'], '{:.2f}'):>18}")
         p = start_tracer(["-j", "gethostlatency", "--hist", "--stats"])
         loop(exe, a)
         p.send_signal(2)
