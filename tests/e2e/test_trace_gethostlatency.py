@@ -39,7 +39,7 @@ out = []
 def resolve():
     for fn, name in calls:
         if fn == "getaddrinfo":
-            try:
+            try:  # name None: a NULL node (the wildcard address)
                 socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)
                 out.append(0)
             except socket.gaierror as e:
@@ -123,13 +123,14 @@ def resolver(netns):
 def test_getaddrinfo_name_pid_result_and_latency(netns, resolver):
     tr = tracer(netns)
     c = Client(netns, [["getaddrinfo", "slow.test"], ["getaddrinfo", "nope.test"],
-                       ["getaddrinfo", "fail.test"]])
-    assert c.done() == [0, -2, -3]
+                       ["getaddrinfo", "fail.test"], ["getaddrinfo", None]])
+    assert c.done() == [0, -2, -3, 0]
     evs = stop(tr)
     mine = [e for e in evs if e["pid"] == c.pid]
     assert of(evs, c.pid) == [("getaddrinfo", "slow.test", "OK"),
                               ("getaddrinfo", "nope.test", "EAI_NONAME"),
-                              ("getaddrinfo", "fail.test", "EAI_AGAIN")]
+                              ("getaddrinfo", "fail.test", "EAI_AGAIN"),
+                              ("getaddrinfo", "-", "OK")]
     check_latency(mine[0])
     assert mine[0]["ok"] and mine[0]["ret"] == 0 and mine[0]["comm"] == "python3"
     assert not mine[1]["ok"] and mine[1]["ret"] == -2
