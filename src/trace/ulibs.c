@@ -71,12 +71,7 @@ void ulibs_free(struct ulibs *u)
 
 /* ---- symbols ---- */
 
-/* The file offset of each function of cfg in the ELF file at fd (0 when
- * absent): the defined STT_FUNC symbol of that name in .dynsym or .symtab
- * ("name@VERSION" in a .symtab), the default version first when several
- * versions differ; its address turned into a file offset through the
- * PT_LOAD segment holding it. -errno when the file is no ELF object. */
-static int elf_offsets(int fd, const struct ulibs_cfg *cfg, uint64_t *off)
+int ulibs_elf_offsets(int fd, const struct ulib_func *funcs, int nfuncs, uint64_t *off)
 {
 	uint64_t addr[ULIB_MAX_FUNCS] = { 0 };
 	bool hidden[ULIB_MAX_FUNCS] = { false };
@@ -85,6 +80,8 @@ static int elf_offsets(int fd, const struct ulibs_cfg *cfg, uint64_t *off)
 	size_t nph;
 	Elf *e;
 
+	if (nfuncs > ULIB_MAX_FUNCS)
+		return -E2BIG;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -119,9 +116,9 @@ static int elf_offsets(int fd, const struct ulibs_cfg *cfg, uint64_t *off)
 			if (sh.sh_type == SHT_DYNSYM && versym &&
 			    (i + 1) * sizeof(GElf_Versym) <= versym->d_size)
 				hid = ((const GElf_Versym *)versym->d_buf)[i] & 0x8000;
-			for (int f = 0; f < cfg->nfuncs; f++) {
-				size_t n = strlen(cfg->funcs[f].name);
-				if (strncmp(name, cfg->funcs[f].name, n) != 0 ||
+			for (int f = 0; f < nfuncs; f++) {
+				size_t n = strlen(funcs[f].name);
+				if (strncmp(name, funcs[f].name, n) != 0 ||
 				    (name[n] != '\0' && name[n] != '@'))
 					continue;
 				if (sh.sh_type == SHT_SYMTAB && name[n] == '@')
@@ -134,7 +131,7 @@ static int elf_offsets(int fd, const struct ulibs_cfg *cfg, uint64_t *off)
 		}
 	}
 	if (elf_getphdrnum(e, &nph) == 0)
-		for (int f = 0; f < cfg->nfuncs; f++) {
+		for (int f = 0; f < nfuncs; f++) {
 			off[f] = 0;
 			for (size_t i = 0; addr[f] && i < nph; i++) {
 				GElf_Phdr ph;
@@ -181,7 +178,7 @@ static int probe_lib(struct ulibs *u, struct ulib *lib, const char *path, char *
 		snprintf(why, cap, "cannot open it: %s", strerror(errno));
 		return err;
 	}
-	err = elf_offsets(fd, &u->cfg, off);
+	err = ulibs_elf_offsets(fd, u->cfg.funcs, u->cfg.nfuncs, off);
 	close(fd);
 	if (err) {
 		snprintf(why, cap, "not an ELF object");

@@ -57,6 +57,14 @@ struct ulib_report {
  * this scan, or -errno when /proc cannot be read (or, with a pid, that process's maps). */
 int ulibs_scan(struct ulibs *u, void (*report)(void *arg, const struct ulib_report *r),
 	       void *arg);
+/* The file offset of each of funcs in the ELF file at fd, 0 for one it
+ * does not define (at most 16 funcs): the defined STT_FUNC symbol of that
+ * name in .dynsym or .symtab ("name@VERSION" in a .symtab), the default
+ * version first when several versions differ, its address turned into a
+ * file offset through the PT_LOAD segment holding it (what a uprobe
+ * takes). 0, or -errno (-ENOEXEC: not an ELF object). */
+int ulibs_elf_offsets(int fd, const struct ulib_func *funcs, int nfuncs, uint64_t *off);
+
 /* Libraries probed so far. */
 int ulibs_probed(const struct ulibs *u);
 /* Destroys every uprobe. */
