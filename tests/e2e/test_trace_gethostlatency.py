@@ -260,6 +260,16 @@ def test_pid_filter(netns, resolver):
     check_latency(evs[0])
 
 
+def test_comm_filter(netns, resolver):
+    tr = tracer(netns, "--comm", "getent")
+    c = Client(netns, [["getaddrinfo", "fast.test"]])
+    assert c.done() == [0]
+    p = netns.popen(["getent", "ahostsv4", "slow.test"], stdout=subprocess.PIPE, text=True)
+    p.communicate(timeout=30)
+    evs = stop(tr)
+    assert [(e["pid"], e["comm"], e["host"]) for e in evs] == [(p.pid, "getent", "slow.test")]
+
+
 def test_hist_by_name(netns, resolver):
     tr = Tracer(["gethostlatency", "--netns", netns.name, "--by", "name"])
     c = Client(netns, [["getaddrinfo", "slow.test"]] * 3 + [["getaddrinfo", "nope.test"]])
