@@ -369,7 +369,9 @@ def wait_tw(ns, n):
     try:
         wait_for(ready, timeout=20, what=f"{n} TIME-WAIT sockets")
     except AssertionError:
-        print(run(["ss", "-tan"], ns=ns.name).stdout, ns.exec(["cat", "/proc/net/sockstat"]).stdout)
+        print(run(["ss", "-tan"], ns=ns.name).stdout, ns.exec(["cat", "/proc/net/sockstat"]).stdout,
+              ns.exec(["nstat", "-az", "TcpExtTCPTimeWaitOverflow", "TcpExtTCPAbortOnClose",
+                       "TcpEstabResets", "TcpExtTCPAbortOnData"]).stdout)
         raise
 
 

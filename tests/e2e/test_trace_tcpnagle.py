@@ -146,10 +146,14 @@ def test_pid_comm_port_and_cgroup_filters(netns):
             ep, ec, eport, ecg = (events(t.stop()) for t in (by_pid, by_comm, by_port, by_cg))
     finally:
         cg.close()
-    assert [e["pid"] for e in ep] == [a["pid"]] * len(held(a))
-    assert [(e["pid"], e["comm"]) for e in ec] == [(b["pid"], "nlt-nagle")] * len(held(b))
-    assert [(e["pid"], e["rport"]) for e in eport] == [(c["pid"], 47311)] * len(held(c))
-    assert [e["pid"] for e in ecg] == [d["pid"]] * len(held(d))
+    # a loaded machine can let a workload's first segment be acked before
+    # its second send (no hold): each filter shows exactly the holds its
+    # workload made, and the four together made some
+    assert [e["pid"] for e in ep] == [a["pid"]] * len(held(a, 0))
+    assert [(e["pid"], e["comm"]) for e in ec] == [(b["pid"], "nlt-nagle")] * len(held(b, 0))
+    assert [(e["pid"], e["rport"]) for e in eport] == [(c["pid"], 47311)] * len(held(c, 0))
+    assert [e["pid"] for e in ecg] == [d["pid"]] * len(held(d, 0))
+    assert sum(len(held(w, 0)) for w in (a, b, c, d)) >= 4
 
 
 def test_docs_list_exactly_the_options():
