@@ -228,6 +228,22 @@ def test_libc_through_proc_pid_root_found_at_start(netns, resolver, tmp_path):
     check_latency(e)
 
 
+def test_deleted_libc_through_map_files(netns, resolver, tmp_path):
+    """A libc deleted since the process mapped it (an upgrade under a running
+    program): no path names it any more, /proc/PID/map_files does."""
+    prefix, libc = bind_libc_copy(tmp_path)
+    c = Client(netns, [["getaddrinfo", "slow.test"]], wait=True, prefix=prefix)
+    os.unlink(tmp_path / "libc.so.6")
+    with open(f"/proc/{c.pid}/maps") as f:
+        assert any(l.rstrip().endswith("libc.so.6 (deleted)") for l in f)
+    tr = tracer(netns, "-p", str(c.pid))
+    assert f"/proc/{c.pid}/map_files/" in tr._read(tr.err), tr._read(tr.err)
+    assert c.go() == [0]
+    evs = stop(tr)
+    assert of(evs, c.pid) == [("getaddrinfo", "slow.test", "OK")]
+    check_latency(evs[0])
+
+
 def test_libc_through_proc_pid_root_found_by_rescan(netns, resolver, tmp_path):
     """A libc that appears after the start (a new container's) is found by
     the rescan of /proc (every 2 s) and probed."""
