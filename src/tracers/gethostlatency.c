@@ -107,7 +107,11 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	(void)tc;
+	uint32_t pid = tc->o.filter.pid;
+
+	/* before anything loads */
+	if (pid && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		return out_error("gethostlatency: -p %u: no such process", pid);
 	((struct gethostlatency_bpf *)skel)->rodata->hist_by = (__u8)st.by;
 	return 0;
 }
@@ -179,8 +183,6 @@ static int attach(struct trace_ctx *tc, void *skel)
 	uint32_t pid = tc->o.filter.pid;
 	int r;
 
-	if (pid && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-		return out_error("gethostlatency: -p %u: no such process", pid);
 	st.libs = ulibs_new(&cfg);
 	if (!st.libs)
 		return out_error("gethostlatency: out of memory");
