@@ -185,6 +185,7 @@ bench: all
 	$(Q)/usr/bin/python3 bench/tracer6_bench.py
 	$(Q)/usr/bin/python3 bench/sockio_bench.py
 	$(Q)/usr/bin/python3 bench/sochurn_bench.py
+	$(Q)/usr/bin/python3 bench/gethostlatency_bench.py
 	$(Q)/usr/bin/python3 bench/output_bench.py
 
 install: all

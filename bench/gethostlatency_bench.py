@@ -18,7 +18,7 @@ far less than the rate. Then one run with --stats gives the BPF programs' own co
 (the rest of the per-call cost is the uprobe and uretprobe traps: each a
 breakpoint exception, and the return probe's trampoline). The loop is pinned
 to CPU --cpu (default 1); the tracer is not pinned.
-Usage: bench/gethostlatency_bench.py [-d SECS] [-r ROUNDS] [--name NAME]
+Usage: bench/gethostlatency_bench.py [-d SECS] [-r ROUNDS] [--name NAME]...
 """
 import argparse
 import json
@@ -48,16 +48,17 @@ def build(tmp):
     return exe
 
 
-def loop(exe, a):
-    out = subprocess.run(["taskset", "-c", str(a.cpu), exe, str(a.duration), a.name],
+def loop(exe, a, name):
+    out = subprocess.run(["taskset", "-c", str(a.cpu), exe, str(a.duration), name],
                          check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     return r["calls"] / r["secs"], 1e6 * r["cpu"] / r["calls"]
 
 
-def start_tracer(args):
-    p = subprocess.Popen([NETLENS] + args, stdout=subprocess.PIPE if "--stats" in args else
-                         subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def start_tracer(args, out=subprocess.DEVNULL):
+    """netlens ARGS, once attached; its output to out (a file: never a pipe
+    nobody reads while the loop runs)."""
+    p = subprocess.Popen([NETLENS] + args, stdout=out, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     line = ""
     while "Tracing" not in line:
@@ -87,13 +88,13 @@ def start_bpftrace(args):
     return p
 
 
-def traced(exe, a, args):
+def traced(exe, a, name, args):
     if args and args[0] == "bpftrace":
         p = start_bpftrace(args[1:])
     else:
         p = start_tracer(["gethostlatency"] + args)
     try:
-        return loop(exe, a)
+        return loop(exe, a, name)
     finally:
         p.send_signal(2)
         try:
@@ -111,7 +112,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-d", "--duration", type=float, default=2.0)
     ap.add_argument("-r", "--rounds", type=int, default=3)
-    ap.add_argument("--name", default="localhost")
+    ap.add_argument("--name", action="append",
+                    help="the name resolved (repeat for several runs; default: 127.0.0.1, a "
+                         "numeric name, ~10 us a call, then localhost from /etc/hosts)")
     ap.add_argument("--cpu", type=int, default=1)
     a = ap.parse_args()
     modes = {"netlens": [], "netlens --hist": ["--hist"]}
@@ -122,38 +125,48 @@ def main():
         modes["bare uprobes"] = ["bpftrace", "-e", BARE.format(lib=lib)]
     with tempfile.TemporaryDirectory() as tmp:
         exe = build(tmp)
-        loop(exe, a)  # warm up
-        res = {m: {"rate": [], "base": [], "kept": [], "cost": [], "cpu": []} for m in modes}
-        for _ in range(a.rounds):
-            for m, args in modes.items():
-                b0, c0 = loop(exe, a)
-                t, ct = traced(exe, a, args)
-                b1, c1 = loop(exe, a)
-                base = (b0 + b1) / 2
-                r = res[m]
-                r["rate"].append(t)
-                r["base"].append(base)
-                r["kept"].append(100 * t / base)
-                r["cost"].append(1e6 / t - 1e6 / base)
-                r["cpu"].append(ct - (c0 + c1) / 2)
-        print(f"getaddrinfo({a.name!r}) loop, {a.duration:g} s x {a.rounds} rounds, "
-              f"medians [min-max]")
-        print(f"{'tracer':<18} {'base calls/s':>22} {'traced calls/s':>22} {'kept %':>18} "
-              f"{'wall us/call':>20} {'CPU us/call':>18}")
-        for m in modes:
+        for name in a.name or ["127.0.0.1", "localhost"]:
+            run_name(exe, a, name, modes)
+
+
+def run_name(exe, a, name, modes):
+    loop(exe, a, name)  # warm up
+    res = {m: {"rate": [], "base": [], "kept": [], "cost": [], "cpu": []} for m in modes}
+    for _ in range(a.rounds):
+        for m, args in modes.items():
+            b0, c0 = loop(exe, a, name)
+            t, ct = traced(exe, a, name, args)
+            b1, c1 = loop(exe, a, name)
+            base = (b0 + b1) / 2
             r = res[m]
-            print(f"{m:<18} {fmt(r['base']):>22} {fmt(r['rate']):>22} "
-                  f"{fmt(r['kept'], '{:.1f}'):>18} {fmt(r['cost'], '{:.2f}'):>20} "
-                  f"{fmt(r['cpu'], '{:.2f}'):>18}")
-        p = start_tracer(["-j", "gethostlatency", "--hist", "--stats"])
-        loop(exe, a)
+            r["rate"].append(t)
+            r["base"].append(base)
+            r["kept"].append(100 * t / base)
+            r["cost"].append(1e6 / t - 1e6 / base)
+            r["cpu"].append(ct - (c0 + c1) / 2)
+    print(f"getaddrinfo({name!r}) loop, {a.duration:g} s x {a.rounds} rounds, "
+          f"medians [min-max]")
+    print(f"{'tracer':<18} {'base calls/s':>22} {'traced calls/s':>22} {'kept %':>18} "
+          f"{'wall us/call':>20} {'CPU us/call':>18}")
+    for m in modes:
+        r = res[m]
+        print(f"{m:<18} {fmt(r['base']):>22} {fmt(r['rate']):>22} "
+              f"{fmt(r['kept'], '{:.1f}'):>18} {fmt(r['cost'], '{:.2f}'):>20} "
+              f"{fmt(r['cpu'], '{:.2f}'):>18}")
+    for args in (["-j", "gethostlatency", "--stats"], ["-j", "gethostlatency", "--hist", "--stats"]):
+        out = tempfile.TemporaryFile(mode="w+")
+        p = start_tracer(args, out)
+        calls = loop(exe, a, name)[0] * a.duration
         p.send_signal(2)
-        out, _ = p.communicate(timeout=30)
-        for line in out.splitlines():
-            rec = json.loads(line)
+        p.wait(timeout=30)
+        out.seek(0)
+        for line in out:
+            rec = json.loads(line) if line.startswith("{") else {}
             if "stats" in rec:
                 s = rec["stats"]
-                print(f"--stats {s['prog']:<10} runs {s['run_cnt']:>9}  mean {s['mean_ns']:.0f} ns")
+                print(f"--stats {' '.join(args[2:-1]) or 'events':<7} {s['prog']:<10} "
+                      f"runs {s['run_cnt']:>9} (~{calls:.0f} calls)  mean {s['mean_ns']:.0f} ns")
+    print()
 
 
 if __name__ == "__main__":
