@@ -187,6 +187,19 @@ def test_reentrant_variants_result_and_h_errnop(netns, resolver):
         (True, 0, None), (False, 0, 1), (True, 0, None), (False, 0, 1)]
 
 
+def test_getaddrinfo_from_hosts_file_is_one_event(netns, resolver):
+    """glibc's getaddrinfo calls gethostbyname2_r (probed too) for a name
+    from /etc/hosts: each program runs twice a call (-p: the probes fire in
+    that process only), and each call is still one event, as getaddrinfo."""
+    c = Client(netns, [["getaddrinfo", "localhost"]] * 3, wait=True)
+    tr = tracer(netns, "-p", str(c.pid), "--stats")
+    assert c.go() == [0, 0, 0]
+    recs = tr.stop()
+    runs = {r["stats"]["prog"]: r["stats"]["run_cnt"] for r in recs if "stats" in r}
+    assert runs == {"ghl_enter": 6, "ghl_exit": 6}, runs
+    assert of(events(recs), c.pid) == [("getaddrinfo", "localhost", "OK")] * 3
+
+
 def test_process_started_after_the_tracer_is_covered(netns, resolver):
     """Attached by file: a process that did not exist at the start, mapping
     the same libc, is seen without any rescan."""
