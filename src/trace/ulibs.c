@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define ULIB_MAX_FUNCS 16
+#define ULIB_ENOTSUPP  524 /* the kernel's own ENOTSUPP, which libc has no name for */
 
 struct ulib {
 	unsigned dev_major, dev_minor;
@@ -162,6 +163,9 @@ static const char *attach_hint(int err)
 	case EMFILE:
 	case ENFILE:
 		return "out of file descriptors (ulimit -n)";
+	case ULIB_ENOTSUPP:
+		return "the instruction there cannot be probed (an int3, or one uprobes do not "
+		       "handle)";
 	default:
 		return "see dmesg";
 	}
@@ -208,7 +212,9 @@ static int probe_lib(struct ulibs *u, struct ulib *lib, const char *path, char *
 				err = errno ? errno : EINVAL;
 				snprintf(why, cap, "attaching a %s to %s at 0x%llx: %s: %s",
 					 r ? "uretprobe" : "uprobe", u->cfg.funcs[f].name,
-					 (unsigned long long)off[f], strerror(err), attach_hint(err));
+					 (unsigned long long)off[f],
+					 err == ULIB_ENOTSUPP ? "ENOTSUPP" : strerror(err),
+					 attach_hint(err));
 				return -err;
 			}
 			lib->links[lib->nlinks++] = l;

@@ -426,3 +426,46 @@ def test_musl(netns, resolver, tmp_path):
     mine = [e for e in evs if e["pid"] == pid]
     check_latency(mine[0])
     assert mine[2]["h_errno"] == 1
+
+
+def test_uprobe_refused_names_the_cause(tmp_path):
+    """A library the kernel will not probe (its getaddrinfo starts with an
+    int3): the one error line says what was refused and why."""
+    (tmp_path / "bad.c").write_text(
+        '__attribute__((naked)) void getaddrinfo(void) { __asm__("int3; ret"); }\n')
+    lib = tmp_path / "libc.so.6"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(tmp_path / "bad.c")], check=True)
+    # a static program that maps only that file, executable
+    (tmp_path / "mapper.c").write_text(r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct stat st;
+	int fd = open(argv[1], O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) || mmap(NULL, st.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+		return 1;
+	puts("mapped");
+	fflush(stdout);
+	pause();
+	return 0;
+}
+""")
+    exe = tmp_path / "mapper"
+    subprocess.run(["gcc", "-static", "-o", str(exe), str(tmp_path / "mapper.c")], check=True)
+    m = subprocess.Popen([str(exe), str(lib)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert m.stdout.readline() == "mapped\n"
+        p = run(["gethostlatency", "-p", str(m.pid)], check=False)
+        assert p.returncode == 1, p
+        (line,) = messages(p.stderr)
+        assert line.startswith(f"netlens: error: gethostlatency: {lib} (mapped by pid {m.pid}): "
+                               "attaching a uretprobe to getaddrinfo at 0x"), line
+        assert line.endswith(": ENOTSUPP: the instruction there cannot be probed (an int3, or "
+                             "one uprobes do not handle)"), line
+    finally:
+        m.kill()
+        m.wait()
