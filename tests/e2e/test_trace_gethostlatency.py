@@ -299,6 +299,18 @@ def test_comm_filter(netns, resolver):
     assert [(e["pid"], e["comm"], e["host"]) for e in evs] == [(p.pid, "getent", "slow.test")]
 
 
+def test_netns_filter(netns, resolver, netns_factory):
+    """--netns: a process in another namespace, same libc, is not reported."""
+    other = netns_factory()
+    tr = tracer(netns)
+    o = Client(other, [["getaddrinfo", "localhost"]])
+    assert o.done() == [0]
+    c = Client(netns, [["getaddrinfo", "localhost"]])
+    assert c.done() == [0]
+    evs = stop(tr)
+    assert [(e["pid"], e["host"]) for e in evs] == [(c.pid, "localhost")]
+
+
 def test_hist_by_name(netns, resolver):
     tr = Tracer(["gethostlatency", "--netns", netns.name, "--by", "name"])
     c = Client(netns, [["getaddrinfo", "slow.test"]] * 3 + [["getaddrinfo", "nope.test"]])
