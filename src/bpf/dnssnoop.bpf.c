@@ -53,6 +53,31 @@ static __always_inline bool in_task(void)
 	return !(BPF_CORE_READ(t, flags) & PF_KTHREAD);
 }
 
+/* The last process that sent on a UDP socket that may send to a DNS port
+ * (unconnected, or connected to one), for packets that leave later in a
+ * softirq: the first packets to a neighbour not resolved yet wait for its
+ * link-layer address and leave when it comes. LRU on purpose: a label that
+ * counts nothing; an evicted socket's late packets show no process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct tr_owner);
+} udp_senders SEC(".maps");
+
+/* Sockets whose UDP packet left in a softirq before any send of theirs
+ * returned (a neighbour resolved during the send itself, as on a veth
+ * pair): their send's return reports the process (DNS_DIR_OWNER). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} unowned SEC(".maps");
+
+/* Socket pointers go out salted (user space only matches them). */
+const volatile __u64 sock_salt = 0;
+
 static __always_inline bool dns_port(__u16 sport, __u16 dport)
 {
 	return tr_port_in(tr_filter.ports, tr_filter.nports, sport) ||
@@ -174,9 +199,22 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 	__u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	if (tr_filter.netns && netns != tr_filter.netns)
 		return 0;
-	struct dnssnoop_event *e = begin(now, netns, dir == DNS_DIR_EGRESS && in_task());
+	bool task = dir == DNS_DIR_EGRESS && in_task();
+	struct dnssnoop_event *e = begin(now, netns, task);
 	if (!e)
 		return 0;
+	e->sock = 0;
+	if (dir == DNS_DIR_EGRESS && !task && ipproto == PROTO_UDP) {
+		__u64 sk = (__u64)BPF_CORE_READ(skb, sk);
+		struct tr_owner *o = sk ? bpf_map_lookup_elem(&udp_senders, &sk) : NULL;
+		__u8 one = 1;
+		if (o) {
+			tr_hdr_set_owner(&e->h, o);
+		} else if (sk) {
+			e->sock = sk ^ sock_salt;
+			bpf_map_update_elem(&unowned, &sk, &one, BPF_ANY);
+		}
+	}
 	e->t.family = family;
 	e->t._pad = 0;
 	e->t.sport = sport;
@@ -276,6 +314,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 		return 0;
 	tr_read_tuple_rd(sk, NULL, &e->t, btf);
 	e->ifindex = 0;
+	e->sock = 0;
 	e->paylen = left > 0xffff ? 0xffff : left;
 	e->proto = PROTO_TCP;
 	e->dir = DNS_DIR_EGRESS;
@@ -287,3 +326,42 @@ TR_PROGRAM_PAIR(dnssnoop_tcpsend, tcp_sendmsg_locked,
 		(const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb,
 		 int size_goal),
 		on_sendmsg((struct sock *)sk, (struct msghdr *)msg, btf))
+
+/* After each send on a socket (process context): remember who sends on
+ * UDP sockets that may send DNS (see udp_senders). Any other socket costs
+ * two loads. */
+static __always_inline int on_send_length(struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct tr_owner o, *old;
+	__u16 dport;
+
+	if (TR_RD(btf, sk, sk_protocol) != PROTO_UDP)
+		return 0;
+	dport = bpf_ntohs(TR_RD(btf, sk, __sk_common.skc_dport));
+	if (dport && !tr_port_in(tr_filter.ports, tr_filter.nports, dport))
+		return 0;
+	tr_owner_current(&o);
+	if (bpf_map_lookup_elem(&unowned, &key)) {
+		__u64 now = bpf_ktime_get_ns();
+		struct dnssnoop_event *e = begin(now, tr_sk_netns_rd(sk, btf), true);
+		bpf_map_delete_elem(&unowned, &key);
+		if (e) {
+			__builtin_memset(&e->t, 0, sizeof(e->t));
+			e->ifindex = 0;
+			e->paylen = 0;
+			e->proto = PROTO_UDP;
+			e->dir = DNS_DIR_OWNER;
+			e->sock = key ^ sock_salt;
+			finish(e, 0, now);
+		}
+	}
+	old = bpf_map_lookup_elem(&udp_senders, &key);
+	if (old && old->tid == o.tid)
+		return 0;
+	bpf_map_update_elem(&udp_senders, &key, &o, BPF_ANY);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(dnssnoop_sendlen, sock_send_length, (struct sock *sk, int ret, int flags),
+		on_send_length(sk, btf))

@@ -11,6 +11,9 @@
 enum {
 	DNS_DIR_EGRESS = 0,  /* leaving: net_dev_queue, or a TCP send */
 	DNS_DIR_INGRESS = 1, /* arriving: netif_receive_skb */
+	DNS_DIR_OWNER = 2,   /* no message: h names the process that sent on
+				socket `sock`, whose packet left before, in a
+				softirq its own send ran (caplen 0) */
 };
 
 struct dnssnoop_event {
@@ -23,6 +26,8 @@ struct dnssnoop_event {
 	__u8 proto;        /* 17 UDP, 6 TCP */
 	__u8 dir;          /* DNS_DIR_* */
 	__u8 _pad[6];
+	__u64 sock;        /* the sending socket (a salted pointer) of an egress
+			      packet without a process, else 0 */
 	__u8 data[DNS_COPY_MAX]; /* the payload from its first byte */
 };
 

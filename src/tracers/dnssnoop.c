@@ -56,6 +56,9 @@ static const struct trace_hook hooks[] = {
 	{ "net_dev_queue", { "dnssnoop_xmit_btf", "dnssnoop_xmit_raw" } },
 	{ "netif_receive_skb", { "dnssnoop_recv_btf", "dnssnoop_recv_raw" } },
 	{ "tcp_sendmsg_locked", { "dnssnoop_tcpsend_btf", "dnssnoop_tcpsend_raw" } },
+	/* the sender of UDP packets that leave later, from a softirq */
+	{ "sock_send_length", { "dnssnoop_sendlen_btf", "dnssnoop_sendlen_raw" },
+	  .optional = true },
 };
 
 enum { OPT_TIMEOUT = 0x6d00 };
@@ -95,6 +98,7 @@ struct xchg {
 	bool answered;
 	struct tr_hdr qh;        /* the query's sighting: process, netns, cgroup */
 	uint16_t qtype;
+	uint64_t sock;           /* the query left without a process: its socket */
 	char *name;
 };
 
@@ -344,7 +348,7 @@ static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m
 		out_arr_begin(t, "answers", NULL);
 		for (int i = 0; i < m->naddrs; i++) {
 			trace_addr_str(a, m->addrs[i].family, m->addrs[i].addr);
-			out_field_str(t, NULL, NULL, a);
+			out_field_str(t, "addr", NULL, a);
 			p += snprintf(p, sizeof(text) - (size_t)(p - text), "%s%s", i ? "," : "", a);
 		}
 		out_arr_end(t);
@@ -358,15 +362,21 @@ static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m
 	trace_row_end(tc, h);
 }
 
-/* Exchanges whose time is up: TIMEOUT if unanswered, then forgotten. */
-static void sweep(struct trace_ctx *tc, uint64_t now)
+/* Exchanges whose time is up: TIMEOUT if unanswered, then forgotten.
+ * Returns the TIMEOUTs reported. */
+static int sweep(struct trace_ctx *tc, uint64_t now)
 {
+	int n = 0;
+
 	while (st->head && st->head->expire <= now) {
 		struct xchg *x = st->head;
-		if (!x->answered && x->q_ts)
+		if (!x->answered && x->q_ts) {
 			report(tc, x, NULL, &x->qh);
+			n++;
+		}
 		x_free(x);
 	}
+	return n;
 }
 
 static void event(struct trace_ctx *tc, const void *data)
@@ -378,6 +388,20 @@ static void event(struct trace_ctx *tc, const void *data)
 	struct xkey k;
 	struct xchg *x;
 
+	if (e->dir == DNS_DIR_OWNER) {
+		/* the process of a query that left before its send returned:
+		 * one of the latest exchanges */
+		int n = 0;
+		for (x = st->tail; x && n < 256; x = x->prev, n++)
+			if (x->sock == e->sock && !x->qh.pid) {
+				x->qh.pid = e->h.pid;
+				x->qh.tid = e->h.tid;
+				x->qh.cgroup = e->h.cgroup;
+				memcpy(x->qh.comm, e->h.comm, sizeof(x->qh.comm));
+				x->sock = 0;
+			}
+		return;
+	}
 	if (e->proto == 6) { /* the first message of the segment, after its length */
 		if (len < 2)
 			return;
@@ -419,6 +443,7 @@ static void event(struct trace_ctx *tc, const void *data)
 			return;
 		x->q_ts = e->h.ts_ns;
 		x->qh = e->h;
+		x->sock = e->sock;
 		x->qtype = m.qtype;
 		x->name = strdup(m.name);
 		return;
@@ -438,8 +463,9 @@ static void event(struct trace_ctx *tc, const void *data)
 
 static void batch_end(struct trace_ctx *tc)
 {
-	if (st)
-		sweep(tc, mono_ns());
+	/* rows printed here, between batches, are flushed here */
+	if (st && sweep(tc, mono_ns()) && !counts)
+		out_flush();
 }
 
 static int opt(struct trace_ctx *tc, const struct opts *p, int c)
@@ -473,6 +499,8 @@ static int configure(struct trace_ctx *tc, void *skel)
 			return out_error("dnssnoop: out of memory");
 	}
 	st->timeout_ns = (uint64_t)(timeout_secs * 1e9);
+	((struct dnssnoop_bpf *)skel)->rodata->sock_salt =
+		((uint64_t)rand() << 32 ^ (uint64_t)rand() ^ mono_ns()) | 1;
 	return 0;
 }
 
