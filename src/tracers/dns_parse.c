@@ -170,22 +170,22 @@ const char *dns_rcode_name(uint8_t rcode)
 	return rcode < sizeof(rcodes) / sizeof(rcodes[0]) ? rcodes[rcode] : NULL;
 }
 
-const char *dns_type_str(uint16_t type, char *buf, size_t cap)
+/* s, or prefix and the number in buf. */
+static const char *or_number(const char *s, const char *prefix, unsigned v, char *buf,
+			     size_t cap)
 {
-	const char *s = dns_type_name(type);
-
 	if (s)
 		return s;
-	snprintf(buf, cap, "TYPE%u", type);
+	snprintf(buf, cap, "%s%u", prefix, v);
 	return buf;
+}
+
+const char *dns_type_str(uint16_t type, char *buf, size_t cap)
+{
+	return or_number(dns_type_name(type), "TYPE", type, buf, cap);
 }
 
 const char *dns_rcode_str(uint8_t rcode, char *buf, size_t cap)
 {
-	const char *s = dns_rcode_name(rcode);
-
-	if (s)
-		return s;
-	snprintf(buf, cap, "RCODE%u", rcode);
-	return buf;
+	return or_number(dns_rcode_name(rcode), "RCODE", rcode, buf, cap);
 }
