@@ -133,6 +133,17 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 
 	if (proto != ETH_P_IP_BE && proto != ETH_P_IPV6_BE)
 		return 0;
+	if (dir == DNS_DIR_EGRESS) {
+		/* a connected socket's packets carry its ports: no need to read
+		 * the headers of a TCP stream or a connected UDP socket that is
+		 * not on a DNS port (the common case) */
+		struct sock *sk = TR_RD(btf, skb, sk);
+		if (sk) {
+			__u16 dp = TR_RD(btf, sk, __sk_common.skc_dport);
+			if (dp && !dns_port(TR_RD(btf, sk, __sk_common.skc_num), bpf_ntohs(dp)))
+				return 0;
+		}
+	}
 	family = proto == ETH_P_IP_BE ? TR_AF_INET : TR_AF_INET6;
 	if (tr_filter.family && tr_filter.family != family)
 		return 0;
@@ -352,7 +363,11 @@ static __always_inline int on_send_length(struct sock *sk, bool btf)
 			e->paylen = 0;
 			e->proto = PROTO_UDP;
 			e->dir = DNS_DIR_OWNER;
-			e->sock = key ^ sock_salt;
+			/* a tp_btf program's sk is a pointer to the verifier,
+			 * which refuses math on it: salt a copy */
+			__u64 v = 0;
+			bpf_probe_read_kernel(&v, sizeof(v), &key);
+			e->sock = v ^ sock_salt;
 			finish(e, 0, now);
 		}
 	}

@@ -194,14 +194,8 @@ static struct xchg *x_new(const struct xkey *k, uint64_t expire)
 	return x;
 }
 
-static void x_free(struct xchg *x)
+static void x_unlink(struct xchg *x)
 {
-	struct xchg **pp = &st->buckets[key_hash(&x->k)];
-
-	while (*pp && *pp != x)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = x->hnext;
 	if (x->prev)
 		x->prev->next = x->next;
 	else
@@ -210,6 +204,37 @@ static void x_free(struct xchg *x)
 		x->next->prev = x->prev;
 	else
 		st->tail = x->prev;
+	x->next = x->prev = NULL;
+}
+
+/* An answered exchange stays only to recognise the answer's second
+ * sighting, LINGER_NS: last in expiry order (near enough: the tail expires
+ * --timeout after its query, later unless --timeout is shorter). */
+#define LINGER_NS 1000000000ull
+
+static void x_linger(struct xchg *x, uint64_t now)
+{
+	uint64_t linger = st->timeout_ns < LINGER_NS ? st->timeout_ns : LINGER_NS;
+
+	x_unlink(x);
+	x->expire = now + linger;
+	x->prev = st->tail;
+	if (st->tail)
+		st->tail->next = x;
+	else
+		st->head = x;
+	st->tail = x;
+}
+
+static void x_free(struct xchg *x)
+{
+	struct xchg **pp = &st->buckets[key_hash(&x->k)];
+
+	while (*pp && *pp != x)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = x->hnext;
+	x_unlink(x);
 	st->nx--;
 	free(x->name);
 	free(x);
@@ -458,6 +483,7 @@ static void event(struct trace_ctx *tc, const void *data)
 		x->name = strdup(m.name);
 	}
 	x->answered = true;
+	x_linger(x, e->h.ts_ns);
 	report(tc, x, &m, &e->h);
 }
 
