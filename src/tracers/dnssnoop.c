@@ -11,7 +11,9 @@
  * address and port, transaction id. The first sighting of a query starts
  * the exchange (its header gives the process and namespace), the first
  * sighting of its answer ends it, and later sightings of either are
- * duplicates until the exchange is forgotten, --timeout after its query. */
+ * duplicates until the exchange is forgotten: --timeout after its query
+ * when unanswered (a TIMEOUT), 1 s after its answer otherwise. -p/--comm
+ * apply here, to the query's process: answers arrive in softirq context. */
 #include "bpf/dnssnoop.h"
 #include "bpf/dnssnoop.skel.h"
 #include "command.h"
@@ -64,9 +66,7 @@ static const struct trace_hook hooks[] = {
 enum { OPT_TIMEOUT = 0x6d00 };
 
 static const struct opt opt_rows[] = {
-	{ 'c', "counts", NULL,
-	  "summary: exchanges by name, server and rcode, latency histograms per server, "
-	  "the slowest names" },
+	{ 'c', "counts", NULL, "count exchanges by name, server and rcode; latency histograms" },
 	{ OPT_TIMEOUT, "timeout", "SECS", "a query unanswered after SECS is a TIMEOUT (default 5)" },
 	{ 'P', "port", "P[,P..]", "DNS server ports (default 53)" },
 	{ '4', "ipv4", NULL, "IPv4 only" },
@@ -78,7 +78,7 @@ static const struct opt opt_rows[] = {
 
 static const struct opt_group opts[] = {
 	{ NULL, opt_rows }, TRACE_OWNER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP,
-	TRACE_INTERVAL_GROUP, OPT_GROUPS_END,
+	TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 /* ---- exchanges ---- */
