@@ -197,8 +197,15 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 	l4 = nh + iphl;
 	pay = l4 + l4len;
 	headlen = TR_RD(btf, skb, len) - TR_RD(btf, skb, data_len);
-	if (pay >= data + headlen)
-		return 0; /* the payload is in page fragments */
+	if (pay >= data + headlen) {
+		/* the payload is in page fragments, out of reach: a TCP answer
+		 * still goes up without its message (user space ends the
+		 * flow's oldest query with it), anything else is left */
+		if (ipproto != PROTO_TCP ||
+		    !tr_port_in(tr_filter.ports, tr_filter.nports, sport))
+			return 0;
+		pay = data + headlen;
+	}
 	n = data + headlen - pay;
 	if (n > paylen)
 		n = paylen;

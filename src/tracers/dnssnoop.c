@@ -131,11 +131,13 @@ struct slow {
 #define NBUCKETS    (1u << 16)
 #define NSLOW       10
 #define RCODE_TIMEOUT 255
+#define RCODE_UNKNOWN 254
 
 struct state {
 	struct xchg *buckets[NBUCKETS];
 	struct xchg *head, *tail;
 	size_t nx;
+	size_t tcp_pending;  /* unanswered TCP queries */
 	uint64_t timeout_ns;
 	struct agg *aggs;
 	struct server_hist *hists;
@@ -325,6 +327,13 @@ static void agg_add(const struct xchg *x, uint8_t rcode, bool has_lat, uint64_t 
 
 /* ---- rows ---- */
 
+static const char *rcode_text(uint8_t rcode, char *buf, size_t cap)
+{
+	if (rcode == RCODE_TIMEOUT)
+		return "TIMEOUT";
+	return rcode == RCODE_UNKNOWN ? "UNKNOWN" : dns_rcode_str(rcode, buf, cap);
+}
+
 static void cells_server(struct table *t, const struct xchg *x)
 {
 	char a[64];
@@ -333,11 +342,13 @@ static void cells_server(struct table *t, const struct xchg *x)
 	out_cell_u64(t, C_SPORT, x->k.sport);
 }
 
-/* One exchange: m is the answer (NULL: TIMEOUT). */
+/* One exchange: m is the answer; NULL: a TIMEOUT, or with unread an answer
+ * whose message could not be read (rcode UNKNOWN). */
 static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m,
-		   const struct tr_hdr *ah)
+		   const struct tr_hdr *ah, bool unread)
 {
-	bool has_lat = m && x->q_ts;
+	bool has_lat = (m || unread) && x->q_ts;
+	uint8_t rcode = m ? m->rcode : unread ? RCODE_UNKNOWN : RCODE_TIMEOUT;
 	uint64_t lat = has_lat && ah->ts_ns > x->q_ts ? ah->ts_ns - x->q_ts : 0;
 	const struct tr_hdr *h = x->q_ts ? &x->qh : ah;
 	char tb[16], rb[16], a[64];
@@ -345,7 +356,7 @@ static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m
 	if (!want_task(tc, h))
 		return;
 	if (counts) {
-		agg_add(x, m ? m->rcode : RCODE_TIMEOUT, has_lat, lat);
+		agg_add(x, rcode, has_lat, lat);
 		return;
 	}
 	struct table *t = trace_row_begin(tc, h);
@@ -353,7 +364,7 @@ static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m
 	out_cell_str(t, C_PROTO, x->k.proto == 6 ? "TCP" : "UDP");
 	cells_server(t, x);
 	out_cell_str(t, C_TYPE, dns_type_str(x->qtype, tb, sizeof(tb)));
-	out_cell_str(t, C_RCODE, m ? dns_rcode_str(m->rcode, rb, sizeof(rb)) : "TIMEOUT");
+	out_cell_str(t, C_RCODE, rcode_text(rcode, rb, sizeof(rb)));
 	if (has_lat) {
 		out_cell_fixed(t, C_LAT, (double)lat / 1e6, 3);
 		out_field_double(t, "latency_ms", NULL, (double)lat / 1e6, 3);
@@ -396,12 +407,32 @@ static int sweep(struct trace_ctx *tc, uint64_t now)
 	while (st->head && st->head->expire <= now) {
 		struct xchg *x = st->head;
 		if (!x->answered && x->q_ts) {
-			report(tc, x, NULL, &x->qh);
+			if (x->k.proto == 6 && st->tcp_pending)
+				st->tcp_pending--;
+			report(tc, x, NULL, &x->qh, false);
 			n++;
 		}
 		x_free(x);
 	}
 	return n;
+}
+
+/* A TCP segment from a server whose message the kernel could not read
+ * (page fragments: a large answer from another host): it answers the
+ * flow's oldest pending query, with an unknown rcode. */
+static void unread_tcp_answer(struct trace_ctx *tc, const struct dnssnoop_event *e)
+{
+	for (struct xchg *x = st->head; x && st->tcp_pending; x = x->next) {
+		if (x->k.proto != 6 || x->answered || !x->q_ts || x->k.sport != e->t.sport ||
+		    x->k.cport != e->t.dport || memcmp(x->k.saddr, e->t.saddr, 16) ||
+		    memcmp(x->k.caddr, e->t.daddr, 16))
+			continue;
+		x->answered = true;
+		st->tcp_pending--;
+		x_linger(x, e->h.ts_ns);
+		report(tc, x, NULL, &e->h, true);
+		return;
+	}
 }
 
 static void event(struct trace_ctx *tc, const void *data)
@@ -425,6 +456,10 @@ static void event(struct trace_ctx *tc, const void *data)
 				memcpy(x->qh.comm, e->h.comm, sizeof(x->qh.comm));
 				x->sock = 0;
 			}
+		return;
+	}
+	if (e->proto == 6 && len == 0) {
+		unread_tcp_answer(tc, e);
 		return;
 	}
 	if (e->proto == 6) { /* the first message of the segment, after its length */
@@ -469,6 +504,8 @@ static void event(struct trace_ctx *tc, const void *data)
 		x->q_ts = e->h.ts_ns;
 		x->qh = e->h;
 		x->sock = e->sock;
+		if (k.proto == 6)
+			st->tcp_pending++;
 		x->qtype = m.qtype;
 		x->name = strdup(m.name);
 		return;
@@ -482,9 +519,11 @@ static void event(struct trace_ctx *tc, const void *data)
 		x->qtype = m.qtype;
 		x->name = strdup(m.name);
 	}
+	if (k.proto == 6 && x->q_ts && st->tcp_pending)
+		st->tcp_pending--;
 	x->answered = true;
 	x_linger(x, e->h.ts_ns);
-	report(tc, x, &m, &e->h);
+	report(tc, x, &m, &e->h, false);
 }
 
 static void batch_end(struct trace_ctx *tc)
@@ -555,11 +594,6 @@ static void hist_fields(struct table *t, const void *arg)
 
 	out_field_str(t, "server", NULL, trace_addr_str(a, s->family, s->addr));
 	out_field_u64(t, "server_port", NULL, s->port);
-}
-
-static const char *rcode_text(uint8_t rcode, char *buf, size_t cap)
-{
-	return rcode == RCODE_TIMEOUT ? "TIMEOUT" : dns_rcode_str(rcode, buf, cap);
 }
 
 static void print_aggs(void)
