@@ -470,6 +470,11 @@ static void event(struct trace_ctx *tc, const void *data)
 		len -= 2;
 		if (mlen < 12)
 			return;
+		/* a send holds whole messages: one whose "length" runs past
+		 * it is no length (a message written apart from its length;
+		 * its packets then end the query, unread) */
+		if (!e->ifindex && mlen + 2 > e->paylen)
+			return;
 		if (mlen < len)
 			len = mlen;
 	}

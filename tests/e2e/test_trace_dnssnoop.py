@@ -292,3 +292,47 @@ def test_damaged_messages_ignored(netns):
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("dnssnoop")
+
+
+# A TCP server that writes each answer's length and message apart (two
+# segments): the message reaches the packet hooks in page fragments, where
+# they cannot read it, and the send of it has no length before it.
+SPLIT_SERVER = r"""
+import socket, struct, sys, time
+sys.path.insert(0, sys.argv[1])
+from dns_responder import build_answer
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 53))
+l.listen(4)
+print("ready", flush=True)
+c, _ = l.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+buf = b""
+while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+    buf += c.recv(4096)
+out = build_answer(buf[2:], {"split.test": {"a": ["192.0.2.3"]}})[0]
+c.send(struct.pack("!H", len(out)))
+time.sleep(0.05)
+c.send(out)
+time.sleep(1)
+"""
+
+
+def test_unreadable_tcp_answer_ends_its_query(netns):
+    srv = netns.popen([PY, "-c", SPLIT_SERVER, os.path.dirname(os.path.abspath(__file__))],
+                      stdout=subprocess.PIPE, text=True)
+    assert srv.stdout.readline().strip() == "ready"
+    tr = dnssnoop("--netns", netns.name)
+    try:
+        # id 0xffff: read as a length, longer than the message sent
+        q = query_in(netns, "127.0.0.1", "split.test", tcp=True, txid=0xffff)
+        wait_events(tr, 1)
+        time.sleep(0.2)
+    finally:
+        evs = events(tr.stop())
+    assert q["reply"]["answers"] == ["192.0.2.3"]
+    assert [(e["proto"], e["name"], e["rcode"], e["pid"], e["id"]) for e in evs] == \
+        [("TCP", "split.test", "UNKNOWN", q["pid"], 0xffff)]
+    assert 50 <= evs[0]["latency_ms"] <= q["elapsed"] * 1000
+    assert "answers" not in evs[0]
