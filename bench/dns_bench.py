@@ -11,13 +11,17 @@
     host-wide against none. Targets: 0 lost events, the answered-query rate
     kept >= 95%, and every exchange counted by the tracer.
 Each tracer measurement sits between two baselines (rounds -r), its share is
-taken against their mean; all ratios printed come from this run. Then one
+taken against their mean; all ratios printed come from this run. The bulk
+load also gives the CPU the client and server used per GB (the second
+baseline against the first shows what the machine's other load does to
+the throughput alone). Then one
 run of each load with --stats gives each BPF program's runs and mean cost.
 Run as root: bench/dns_bench.py [-d SECS] [-r ROUNDS] [--rate QPS].
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,15 +52,31 @@ class Lab:
         return p
 
     def client(self, args):
+        """The client's output numbers, and the CPU seconds the client and
+        the servers used meanwhile (tick accounting: softirq work is
+        charged to the task it interrupts, on loopback the sender)."""
+        c0, s0 = children_cpu(), sum(task_cpu(p.pid) for p in self.servers)
         out = subprocess.run(["ip", "netns", "exec", self.ns, "taskset", "-c", "0", self.bin] +
                              args, capture_output=True, text=True, check=True).stdout.split()
-        return [float(x) for x in out]
+        cpu = children_cpu() - c0 + sum(task_cpu(p.pid) for p in self.servers) - s0
+        return [float(x) for x in out], cpu
 
     def close(self):
         for p in self.servers:
             p.kill()
             p.wait()
         subprocess.run(["ip", "netns", "del", self.ns], check=False)
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def task_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Tracer:
@@ -82,12 +102,13 @@ class Tracer:
 
 
 def bulk(lab, secs):
-    b, t = lab.client(["bulk-client", str(BULK_PORT), str(secs)])
-    return b / t
+    """(bytes a second, CPU seconds per GB)"""
+    (b, t), cpu = lab.client(["bulk-client", str(BULK_PORT), str(secs)])
+    return b / t, cpu / (b / 1e9)
 
 
 def dns(lab, secs, rate):
-    sent, answered, t = lab.client(["dns-client", "53", str(secs), str(rate)])
+    (sent, answered, t), _ = lab.client(["dns-client", "53", str(secs), str(rate)])
     return sent, answered, answered / t
 
 
@@ -96,16 +117,19 @@ def records(text):
 
 
 def measure(lab, a):
-    res = {"bulk": [], "dns": [], "lost": [], "seen": [], "sent": [], "qps": []}
+    res = {"bulk": [], "noise": [], "cpu": [], "dns": [], "lost": [], "seen": [], "sent": [],
+           "qps": []}
     for r in range(a.rounds):
-        b0 = bulk(lab, a.duration)
+        (b0, c0) = bulk(lab, a.duration)
         tr = Tracer(["dnssnoop"])
-        b1 = bulk(lab, a.duration)
+        (b1, c1) = bulk(lab, a.duration)
         tr.stop()
-        b2 = bulk(lab, a.duration)
+        (b2, c2) = bulk(lab, a.duration)
         res["bulk"].append(b1 / ((b0 + b2) / 2))
-        print(f"round {r + 1} bulk: {b0 / 1e9:.2f} / {b1 / 1e9:.2f} / {b2 / 1e9:.2f} GB/s",
-              file=sys.stderr)
+        res["noise"].append(b2 / b0)
+        res["cpu"].append(((c0 + c2) / 2) / c1)
+        print(f"round {r + 1} bulk: {b0 / 1e9:.2f} / {b1 / 1e9:.2f} / {b2 / 1e9:.2f} GB/s, "
+              f"{c0:.3f} / {c1:.3f} / {c2:.3f} CPU s per GB", file=sys.stderr)
 
         _, _, q0 = dns(lab, a.duration, a.rate)
         tr = Tracer(["-j", "dnssnoop", "-c"])
@@ -130,7 +154,7 @@ def stats_run(lab, a):
     out = {}
     for load in ("bulk", "dns"):
         tr = Tracer(["-j", "dnssnoop", "--stats"] + (["-c"] if load == "dns" else []))
-        n = bulk(lab, a.duration) * a.duration / (128 << 10) if load == "bulk" else \
+        n = bulk(lab, a.duration)[0] * a.duration / (128 << 10) if load == "bulk" else \
             dns(lab, a.duration, a.rate)[1]
         recs = records(tr.stop())
         out[load] = ({s["stats"]["prog"]: (s["stats"]["run_cnt"], s["stats"]["mean_ns"])
@@ -157,6 +181,8 @@ def main():
 
     print(f"dnssnoop bench, {a.rounds} rounds of {a.duration:g} s (median [min-max])")
     print(f"  bulk TCP over loopback, throughput kept:   {med(res['bulk'])}  (target >= 98%)")
+    print(f"    (baseline after / before, the noise:    {med(res['noise'])})")
+    print(f"    CPU per byte kept (baseline / tracer):  {med(res['cpu'])}")
     print(f"  DNS at {a.rate}/s, answered rate kept:     {med(res['dns'])}  (target >= 95%), "
           f"{statistics.median(res['qps']):.0f} answered/s with the tracer")
     print(f"  DNS lost events per round:                {res['lost']}  (target 0)")
