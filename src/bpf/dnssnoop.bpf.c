@@ -151,8 +151,15 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 	 * (the network header offset is not reset yet) */
 	data = TR_RD(btf, skb, data);
 	nh = dir == DNS_DIR_EGRESS ? TR_RD(btf, skb, head) + TR_RD(btf, skb, network_header) : data;
-	if (bpf_probe_read_kernel(&h, sizeof(h), nh))
+	if (btf) {
+		/* a tp_btf program reads packet bytes through skb->head/data
+		 * with plain loads (the verifier makes them fault-safe): no
+		 * helper call on the common path */
+		for (int i = 0; i < (int)sizeof(h.b); i += 8)
+			*(__u64 *)&h.b[i] = *(__u64 *)(nh + i);
+	} else if (bpf_probe_read_kernel(&h, sizeof(h), nh)) {
 		return 0;
+	}
 	if (family == TR_AF_INET) {
 		iphl = (h.b[0] & 0xf) * 4;
 		ipproto = h.b[9];
