@@ -7,8 +7,11 @@
  * loads and one read of its IP and transport headers. For a DNS packet the
  * payload is copied from the linear part of the buffer (UDP messages always
  * are; TCP payload that sits in page fragments, as every local TCP send's
- * does, is not reachable here) and tcp:tcp_sendmsg_locked adds the first
- * bytes of each TCP send on a DNS port from the sender's own buffer.
+ * does, is not reachable here: a TCP answer goes up without it) and
+ * tcp:tcp_sendmsg_locked adds the first bytes of each TCP send on a DNS
+ * port from the sender's own buffer. sock:sock_send_length remembers who
+ * sends on UDP sockets that may send DNS, for a query that leaves from a
+ * softirq (its neighbour being resolved).
  * User space parses the messages, pairs queries with answers and drops the
  * second sighting of a packet that leaves one namespace and enters another.
  */

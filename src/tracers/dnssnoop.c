@@ -138,6 +138,7 @@ struct state {
 	struct xchg *head, *tail;
 	size_t nx;
 	size_t tcp_pending;  /* unanswered TCP queries */
+	uint64_t untracked;  /* queries not followed: MAX_XCHG in flight */
 	uint64_t timeout_ns;
 	struct agg *aggs;
 	struct server_hist *hists;
@@ -174,24 +175,36 @@ static struct xchg *x_find(const struct xkey *k)
 	return NULL;
 }
 
-/* A new exchange, last in expiry order (sightings come in time order). */
-static struct xchg *x_new(const struct xkey *k, uint64_t expire)
+/* Puts x last in expiry order, expiring then. */
+static void x_append(struct xchg *x, uint64_t expire)
 {
-	struct xchg *x = calloc(1, sizeof(*x));
-	uint32_t b = key_hash(k);
-
-	if (!x)
-		return NULL;
-	x->k = *k;
 	x->expire = expire;
-	x->hnext = st->buckets[b];
-	st->buckets[b] = x;
+	x->next = NULL;
 	x->prev = st->tail;
 	if (st->tail)
 		st->tail->next = x;
 	else
 		st->head = x;
 	st->tail = x;
+}
+
+/* A new exchange, last in expiry order (sightings come in time order);
+ * NULL past MAX_XCHG in flight (a flood of unanswered queries), counted. */
+#define MAX_XCHG (1u << 20)
+
+static struct xchg *x_new(const struct xkey *k, uint64_t expire)
+{
+	struct xchg *x = st->nx < MAX_XCHG ? calloc(1, sizeof(*x)) : NULL;
+	uint32_t b = key_hash(k);
+
+	if (!x) {
+		st->untracked++;
+		return NULL;
+	}
+	x->k = *k;
+	x->hnext = st->buckets[b];
+	st->buckets[b] = x;
+	x_append(x, expire);
 	st->nx++;
 	return x;
 }
@@ -219,13 +232,7 @@ static void x_linger(struct xchg *x, uint64_t now)
 	uint64_t linger = st->timeout_ns < LINGER_NS ? st->timeout_ns : LINGER_NS;
 
 	x_unlink(x);
-	x->expire = now + linger;
-	x->prev = st->tail;
-	if (st->tail)
-		st->tail->next = x;
-	else
-		st->head = x;
-	st->tail = x;
+	x_append(x, now + linger);
 }
 
 static void x_free(struct xchg *x)
@@ -720,6 +727,9 @@ static void fini(struct trace_ctx *tc)
 	(void)tc;
 	if (!st)
 		return;
+	if (st->untracked)
+		out_warn("dnssnoop: %llu queries not followed: %u exchanges were in flight",
+			 (unsigned long long)st->untracked, MAX_XCHG);
 	while (st->head)
 		x_free(st->head);
 	clear_summary();
