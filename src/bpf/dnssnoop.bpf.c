@@ -118,6 +118,55 @@ static __always_inline void finish(struct dnssnoop_event *e, __u64 n, __u64 now)
 	tr_output(e, __builtin_offsetof(struct dnssnoop_event, data) + n, now);
 }
 
+/* UDP DNS messages seen leaving, by what does not change on the way (the
+ * addresses, ports, transaction id and QR bit), so that the same message
+ * arriving in a local namespace (loopback, a veth pair) is not sent up a
+ * second time: user space would only drop it. LRU: an evicted message
+ * arriving goes up, and is dropped there. */
+struct seen_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u16 id;
+	__u8 qr;
+	__u8 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct seen_key);
+	__type(value, __u64);
+} seen SEC(".maps");
+
+#define SEEN_FOR_NS 1000000000ull /* a sighting this old is not the same trip */
+
+/* True for a message arriving that was seen leaving (and forgets it). */
+static __always_inline bool seen_before(struct dnssnoop_event *e, __u8 dir, __u64 now)
+{
+	struct seen_key k;
+	__u64 *t;
+
+	__builtin_memcpy(k.saddr, e->t.saddr, 16);
+	__builtin_memcpy(k.daddr, e->t.daddr, 16);
+	k.sport = e->t.sport;
+	k.dport = e->t.dport;
+	k.id = (__u16)e->data[0] << 8 | e->data[1];
+	k.qr = e->data[2] >> 7;
+	k._pad = 0;
+	if (dir == DNS_DIR_EGRESS) {
+		bpf_map_update_elem(&seen, &k, &now, BPF_ANY);
+		return false;
+	}
+	t = bpf_map_lookup_elem(&seen, &k);
+	if (!t)
+		return false;
+	bool same = now - *t < SEEN_FOR_NS;
+	bpf_map_delete_elem(&seen, &k);
+	return same;
+}
+
 /* The packet's headers: IPv4 (with options) or IPv6 (no extension headers)
  * and the first 14 bytes of UDP/TCP, read at once. */
 struct hdrs {
@@ -264,6 +313,8 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 	if (n > DNS_COPY_MAX)
 		return 0;
 	if (bpf_probe_read_kernel(e->data, n, pay))
+		return 0;
+	if (ipproto == PROTO_UDP && n >= 4 && seen_before(e, dir, now))
 		return 0;
 	finish(e, n, now);
 	return 0;
