@@ -105,7 +105,7 @@ __u64 tr_last_wake = 0;
 
 /* now: bpf_ktime_get_ns() read by the caller moments ago (one clock read
  * less per event). */
-static __always_inline void tr_submit_at(void *e, __u64 now)
+static __always_inline __u64 tr_wake_flags(__u64 now)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
@@ -114,7 +114,21 @@ static __always_inline void tr_submit_at(void *e, __u64 now)
 		flags = BPF_RB_FORCE_WAKEUP;
 		tr_last_wake = now; /* racy across CPUs: at worst an extra wake-up */
 	}
-	bpf_ringbuf_submit(e, flags);
+	return flags;
+}
+
+static __always_inline void tr_submit_at(void *e, __u64 now)
+{
+	bpf_ringbuf_submit(e, tr_wake_flags(now));
+}
+
+/* A record of variable size (a copy of packet bytes, say) built elsewhere
+ * (a per-CPU scratch buffer): copied into the ring buffer with the same
+ * batched wake-ups and lost-event count as tr_reserve()/tr_submit(). */
+static __always_inline void tr_output(void *data, __u64 size, __u64 now)
+{
+	if (bpf_ringbuf_output(&tr_events, data, size, tr_wake_flags(now)))
+		tr_count_lost();
 }
 
 static __always_inline void tr_submit(void *e)

@@ -273,7 +273,8 @@ static int prepare(struct trace_ctx *tc, struct bpf_object *obj, const struct pi
 	*tr->skel_filter(tc->skel) = tc->o.filter;
 	if (rb) {
 		/* summary modes never stream: keep the buffer minimal */
-		unsigned long sz = tc->summary_mode ? 4096 : tc->o.ringbuf_size;
+		unsigned long sz = tc->summary_mode && !tr->summary_events ? 4096
+									  : tc->o.ringbuf_size;
 		bpf_map__set_max_entries(rb, (__u32)sz);
 		tr->skel_filter(tc->skel)->wakeup_bytes = sz / 4;
 	}
@@ -554,6 +555,11 @@ static int rb_event(void *ctx, void *data, size_t len)
 {
 	struct trace_ctx *tc = ctx;
 
+	if (tc->summary_mode) { /* summary_events: -n counts intervals */
+		if (len >= sizeof(struct tr_hdr) && len >= tc->tr->event_size)
+			tc->tr->event(tc, data);
+		return 0;
+	}
 	if (tc->o.count && rb_total >= tc->o.count)
 		return 0; /* -n N: the rest of the batch is not printed */
 	if (len >= sizeof(struct tr_hdr) && len >= tc->tr->event_size) {
@@ -845,6 +851,8 @@ static int start_events(struct trace_ctx *tc, struct ring_buffer **rb, struct ou
 	*rb = ring_buffer__new(fd, rb_event, tc, NULL);
 	if (!*rb)
 		return out_error("%s: ring buffer: %s", tr->name, strerror(errno));
+	if (tc->summary_mode)
+		return 0; /* summary_events: read, not printed */
 	*cols = build_cols(tc, &ncols);
 	tc->t = out_table_begin(*cols, ncols);
 	out_table_stream(tc->t);
@@ -932,7 +940,8 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 		goto out;
 	if (tr->attach && (status = tr->attach(&tc, tc.skel)) != 0)
 		goto out;
-	if (!tc.summary_mode && (status = start_events(&tc, &rb, &cols)) != 0)
+	if ((!tc.summary_mode || tr->summary_events) &&
+	    (status = start_events(&tc, &rb, &cols)) != 0)
 		goto out;
 
 	tc.mono_start = now_ns(CLOCK_MONOTONIC);

@@ -142,6 +142,11 @@ struct tracer {
 	void (*fini)(struct trace_ctx *tc);
 	/* summary-only tracers: -i when none is given (0: once, on exit) */
 	double default_interval;
+	/* the summary mode reads the event stream too (the tracer aggregates
+	 * in user space what the kernel cannot, e.g. parsed DNS names): the
+	 * ring buffer keeps its size, event() and batch_end() still run, and
+	 * no event table is printed */
+	bool summary_events;
 };
 
 /* Generates the skeleton glue for `name` (needs "bpf/name.skel.h"). */

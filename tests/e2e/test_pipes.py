@@ -19,9 +19,12 @@ from conftest import PY, run, wait_for, wrap_cmd
 # sessions with data (lifetimes, states, connects, accepts, latency, windows,
 # RTT, backlog, bytes), connects to a closed port (resets and drops) and
 # SYNs routed into lo to an address nobody has (retransmissions); a listen()
-# and a UDP connect() for the socket-layer tracers.
+# and a UDP connect() for the socket-layer tracers; a DNS query on port 53
+# and its answer (dnssnoop).
 TRAFFIC = r"""
 import socket, time
+dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+dns.bind(("127.0.0.1", 53))
 ls = socket.socket()
 ls.bind(("127.0.0.1", 0))
 ls.listen(16)
@@ -58,6 +61,13 @@ while True:
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.connect(("127.0.0.1", cport))
     u.close()
+    d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # dnssnoop: NXDOMAIN
+    d.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04pipe\x04test\x00"
+             b"\x00\x01\x00\x01", ("127.0.0.1", 53))
+    m, peer = dns.recvfrom(512)
+    dns.sendto(m[:2] + b"\x81\x83" + m[4:], peer)
+    d.recvfrom(512)
+    d.close()
     a, b = socket.socketpair()  # sofdsnoop: a descriptor passed (SCM_RIGHTS)
     socket.send_fds(a, [b"f"], [ls.fileno()])
     [socket.socket(fileno=fd).close() for fd in socket.recv_fds(b, 1, 1)[1]]
@@ -89,7 +99,8 @@ SUMMARY_SWITCH = {"tcpconnect": ["-c"], "tcpaccept": ["-c"], "tcpretrans": ["-c"
                   "tcpreset": ["-c"], "skbdrop": ["-s"], "tcpdrop": ["-s"],
                   "tcpconnlat": ["--hist"], "soconnect": ["-c"],
                   "udpconnect": ["-c"], "soaccept": ["-c"], "soconnlat": ["--hist"],
-                  "so1stbyte": ["--hist"], "tcpnagle": ["-c"], "gethostlatency": ["--hist"]}
+                  "so1stbyte": ["--hist"], "tcpnagle": ["-c"], "gethostlatency": ["--hist"],
+                  "dnssnoop": ["-c"]}
 
 
 def tracer_modes():
