@@ -460,6 +460,21 @@ static __always_inline bool tr_want_sock(const struct sock *sk, __u16 family)
 	return tr_want_sock_rd((struct sock *)sk, family, false);
 }
 
+/* --dev and --netns for a packet's device (NULL: no device, kept only
+ * when neither is given). The namespace is the device's. */
+static __always_inline bool tr_want_dev(const struct net_device *dev)
+{
+	if (!tr_filter.ifindex && !tr_filter.netns)
+		return true;
+	if (!dev)
+		return false;
+	if (tr_filter.ifindex && BPF_CORE_READ(dev, ifindex) != (int)tr_filter.ifindex)
+		return false;
+	if (tr_filter.netns && BPF_CORE_READ(dev, nd_net.net, ns.inum) != tr_filter.netns)
+		return false;
+	return true;
+}
+
 static __always_inline bool tr_want_ports(__u16 lport, __u16 rport)
 {
 	if (tr_filter.nports && !tr_port_in(tr_filter.ports, tr_filter.nports, lport) &&

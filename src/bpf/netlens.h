@@ -23,6 +23,8 @@ struct tr_filter {
 	__u64 wakeup_bytes;  /* wake the consumer once this much is queued */
 	__u32 pid;           /* process (tgid) owning the socket */
 	__u32 netns;         /* network namespace inode */
+	__u32 ifindex;       /* --dev: packets through this device (in netns) */
+	__u32 _pad2;
 	__u16 family;        /* AF_INET or AF_INET6 */
 	__u8 comm_set;
 	__u8 nports;         /* -P: either end */

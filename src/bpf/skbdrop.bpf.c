@@ -104,8 +104,10 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 		return 0;
 	if (tr_filter.family && p.family != tr_filter.family)
 		return 0;
-	if (by == SKBDROP_BY_EVENT || tr_filter.netns || tr_filter.cgroup) {
+	if (by == SKBDROP_BY_EVENT || tr_filter.netns || tr_filter.cgroup || tr_filter.ifindex) {
 		dev = BPF_CORE_READ(skb, dev);
+		if (tr_filter.ifindex && (!dev || BPF_CORE_READ(dev, ifindex) != (int)tr_filter.ifindex))
+			return 0;
 		sk = BPF_CORE_READ(skb, sk);
 		if (!sk)
 			sk = rx_sk;

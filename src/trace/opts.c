@@ -3,6 +3,9 @@
 #include "sources/netns.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -58,6 +61,13 @@ const struct opt trace_table_rows[] = {
 	OPT_END,
 };
 
+const struct opt trace_dev_rows[] = {
+	{ OPT_TR_DEV, "dev", "DEV",
+	  "only packets through device DEV (a name, looked up in --netns when given, "
+	  "or an ifindex)" },
+	OPT_END,
+};
+
 static bool in_rows(const struct opt *rows, int id)
 {
 	for (const struct opt *o = rows; o->id; o++)
@@ -70,7 +80,8 @@ static bool is_common(int id)
 {
 	return in_rows(trace_owner_rows, id) || in_rows(trace_filter_rows, id) ||
 	       in_rows(trace_event_rows, id) || in_rows(trace_run_rows, id) ||
-	       in_rows(trace_interval_rows, id) || in_rows(trace_table_rows, id);
+	       in_rows(trace_interval_rows, id) || in_rows(trace_table_rows, id) ||
+	       in_rows(trace_dev_rows, id);
 }
 
 int trace_opt_ports(const struct opts *p, __u16 *ports, __u8 *n)
@@ -204,6 +215,12 @@ static int parse_common(struct trace_opts *o, const struct opts *p, int c)
 	case '6':
 		return parse_family(p, f, AF_INET6);
 	case OPT_TR_NETNS:
+		if (strchr(p->arg, '/'))
+			snprintf(o->netns_path, sizeof(o->netns_path), "%s", p->arg);
+		else if (*p->arg < '0' || *p->arg > '9')
+			snprintf(o->netns_path, sizeof(o->netns_path), "/run/netns/%s", p->arg);
+		else
+			o->netns_path[0] = '\0';
 		return parse_netns(p, &f->netns);
 	case OPT_TR_CGROUP:
 		return parse_cgroup(p, &f->cgroup);
@@ -241,8 +258,82 @@ static int parse_common(struct trace_opts *o, const struct opts *p, int c)
 			return EXIT_USAGE;
 		o->max_keys = v;
 		return 0;
+	case OPT_TR_DEV:
+		if (!*p->arg || strlen(p->arg) >= IF_NAMESIZE)
+			return opts_fail(p, "expected a device name (at most %d characters) or an "
+					    "ifindex, got '%s'",
+					 IF_NAMESIZE - 1, p->arg);
+		snprintf(o->dev, sizeof(o->dev), "%s", p->arg);
+		return 0;
 	}
 	return opts_fail(p, "not handled by the tracer framework");
+}
+
+/* if_nametoindex() in the namespace at path (NULL: the current one). */
+static unsigned dev_index_in(const char *path, const char *name, char *why, size_t whylen)
+{
+	unsigned idx;
+	int self, r;
+
+	if (!path)
+		return if_nametoindex(name);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		snprintf(why, whylen, "/proc/self/ns/net: %s", strerror(errno));
+		return 0;
+	}
+	r = netns_enter_path(path, why, whylen);
+	if (r < 0) {
+		if (!why[0])
+			snprintf(why, whylen, "%.200s: %s", path, strerror(-r));
+		close(self);
+		return 0;
+	}
+	idx = if_nametoindex(name);
+	if (setns(self, CLONE_NEWNET) != 0) {
+		/* still in the other namespace: nothing after this is right */
+		out_error("cannot return to the original network namespace: %s",
+			  strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	close(self);
+	return idx;
+}
+
+/* --dev: a name is resolved in --netns's namespace (or the current one);
+ * a number is an ifindex, which needs no namespace to be meaningful to
+ * the kernel filter but is checked with --netns when both are given. */
+static int resolve_dev(struct trace_ctx *tc, const struct opts *p)
+{
+	struct trace_opts *o = &tc->o;
+	const char *path = o->filter.netns ? o->netns_path : NULL;
+	char why[256] = "";
+	unsigned long v;
+	char *end;
+
+	if (!o->dev[0])
+		return 0;
+	errno = 0;
+	v = strtoul(o->dev, &end, 10);
+	if (o->dev[0] >= '0' && o->dev[0] <= '9' && !*end && !errno && v > 0 &&
+	    v <= INT32_MAX) {
+		o->filter.ifindex = (__u32)v;
+		return 0;
+	}
+	if (o->filter.netns && !o->netns_path[0]) {
+		return opts_fail_cmd(p, "--dev %s: a device name needs --netns as a name or a "
+					"path (it was given as an inode); or give the ifindex",
+				     o->dev);
+	}
+	o->filter.ifindex = dev_index_in(path, o->dev, why, sizeof(why));
+	if (!o->filter.ifindex) {
+		if (why[0])
+			return opts_fail_cmd(p, "--dev %s: %s", o->dev, why);
+		return opts_fail_cmd(p, "--dev %s: no such device in %s (see 'ip link'%s)",
+				     o->dev, path ? path : "this network namespace",
+				     path ? " in that namespace" : "");
+	}
+	return 0;
 }
 
 int trace_parse_opts(struct trace_ctx *tc, int argc, char **argv)
@@ -268,5 +359,5 @@ int trace_parse_opts(struct trace_ctx *tc, int argc, char **argv)
 	if (p.next < argc)
 		return opts_fail_cmd(&p, "unexpected argument '%s' (tracers take only options)",
 				     argv[p.next]);
-	return 0;
+	return resolve_dev(tc, &p);
 }

@@ -37,10 +37,11 @@ enum {
 	OPT_TR_RINGBUF,
 	OPT_TR_ROUNDS,
 	OPT_TR_MAX_KEYS,
+	OPT_TR_DEV,
 };
 
 extern const struct opt trace_owner_rows[], trace_filter_rows[], trace_event_rows[],
-	trace_run_rows[], trace_interval_rows[], trace_table_rows[];
+	trace_run_rows[], trace_interval_rows[], trace_table_rows[], trace_dev_rows[];
 
 #define TRACE_OWNER_GROUP    { "Process filters", trace_owner_rows }
 #define TRACE_FILTER_GROUP   { "Socket filters", trace_filter_rows }
@@ -48,6 +49,7 @@ extern const struct opt trace_owner_rows[], trace_filter_rows[], trace_event_row
 #define TRACE_RUN_GROUP      { "Run", trace_run_rows }
 #define TRACE_INTERVAL_GROUP { "Summaries", trace_interval_rows }
 #define TRACE_TABLE_GROUP    { "Kernel tables", trace_table_rows }
+#define TRACE_DEV_GROUP      { "Device filters", trace_dev_rows }
 
 /* Text after a tracer's options in -h. */
 #define TRACE_NOTES                                                                    \

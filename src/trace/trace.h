@@ -185,6 +185,8 @@ struct trace_opts {
 	long count;           /* -n: events, or intervals with -i; 0: unlimited */
 	unsigned long ringbuf_size;
 	unsigned long max_keys; /* --max-keys: entries of each kernel table; 0: as built */
+	char dev[64];         /* --dev as given; resolved into filter.ifindex */
+	char netns_path[256]; /* --netns as a path, for resolving --dev NAME */
 };
 
 struct trace_ctx {

@@ -87,7 +87,7 @@ static const struct opt opt_rows[] = {
 /* No owner filters: a dropped packet has no owning process. The port
  * filters match the packet's ports (--lport: its destination port). */
 static const struct opt_group opts[] = {
-	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP,
+	{ NULL, opt_rows }, TRACE_FILTER_GROUP, TRACE_DEV_GROUP, TRACE_EVENT_GROUP, TRACE_RUN_GROUP,
 	TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 

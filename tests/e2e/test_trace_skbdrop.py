@@ -4,7 +4,7 @@ each with the reason named from the kernel's BTF and the packet's tuple."""
 import json
 import textwrap
 
-from conftest import PY, run_json
+from conftest import PY, run, run_json, veth_pair
 from trace_util import Tracer, dropped_keys, events, workload
 
 L = "127.0.0.1"
@@ -185,3 +185,40 @@ def test_skbdrop_flows_say_what_did_not_fit(netns):
     assert sorted((x["proto"], x["daddr"], x["dport"], x["reason"], x["packets"]) for x in rows) \
         == [("tcp4", L, p, "NO_SOCKET", 1) for p in range(2000, 2016)], rows
     assert dropped_keys(recs) == 24 and recs[-1] == {"lost_events": 0}
+
+
+DEV_SCRIPT = textwrap.dedent("""
+    import socket, sys
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for addr in sys.argv[1:]:
+        s.sendto(b"d" * 7, (addr, 40013))
+""")
+
+
+def test_skbdrop_dev_keeps_only_that_device(netns_factory):
+    """Two drops in one namespace, one arriving on veth0, one on lo:
+    --dev veth0 (a name, looked up in --netns's namespace) keeps the first,
+    --dev with lo's ifindex the second."""
+    a, b = netns_factory(), netns_factory()
+    veth_pair(a, b)
+    b.exec(["ip", "link", "set", "lo", "up"])
+    by_name = Tracer(["skbdrop", "--netns", b.name, "--dev", "veth0"])
+    by_index = Tracer(["skbdrop", "--netns", b.name, "--dev", "1"])
+    try:
+        a.exec([PY, "-c", DEV_SCRIPT, "10.199.0.2"], timeout=30)
+        b.exec([PY, "-c", DEV_SCRIPT, "127.0.0.1"], timeout=30)
+    finally:
+        named, indexed = by_name.stop(), by_index.stop()
+    (v,) = events(named)
+    assert (v["ifname"], v["saddr"], v["daddr"], v["reason"]) == \
+        ("veth0", "10.199.0.1", "10.199.0.2", "NO_SOCKET"), v
+    (lo,) = events(indexed)
+    assert (lo["ifname"], lo["daddr"]) == ("lo", "127.0.0.1"), lo
+
+
+def test_skbdrop_dev_that_does_not_exist_is_refused(netns):
+    p = run(["skbdrop", "--netns", netns.name, "--dev", "nosuch0"], check=False)
+    assert p.returncode == 2 and p.stdout == "", p
+    assert p.stderr.count("\n") == 1 and "--dev nosuch0: no such device" in p.stderr, p.stderr
+    p = run(["-j", "skbdrop", "--dev", "x" * 20], check=False)
+    assert p.returncode == 2 and "device name" in json.loads(p.stdout)["error"], p.stdout
