@@ -1,0 +1,53 @@
+"""What the tracer benches share: the rotated-baseline measurement and the
+summary of a --stats run.
+
+rotated_kept() runs every tracer between two baselines, rounds rotating
+the order (a baseline first, then tracer, baseline, tracer, ...), and
+gives each run's rate as a % of the mean of the baselines just before and
+after it: slow drifts of the machine cancel, and the spread over rounds
+shows what the rates can resolve.
+"""
+import statistics
+import sys
+
+
+def rotated_kept(tracers, measure, start, stop, rounds, label=""):
+    """tracers: a list of keys; measure(): a rate; start(t) -> handle;
+    stop(t, handle). Returns ({t: [kept %, one per round]}, [|change| %
+    between consecutive baselines])."""
+    kept = {t: [] for t in tracers}
+    noise = []
+    for r in range(rounds):
+        order = tracers[r % len(tracers):] + tracers[:r % len(tracers)]
+        prev = measure()
+        bases = [prev]
+        for t in order:
+            h = start(t)
+            try:
+                rate = measure()
+            finally:
+                stop(t, h)
+            nxt = measure()
+            kept[t].append(200 * rate / (prev + nxt) if prev + nxt else float("nan"))
+            noise.append(abs(nxt - prev) * 200 / (nxt + prev) if nxt + prev else 0.0)
+            prev = nxt
+            bases.append(nxt)
+        print(f"round {r + 1}/{rounds} {label}: baselines " + " ".join(f"{b:.4g}" for b in bases),
+              file=sys.stderr)
+    return kept, noise
+
+
+def cell(v):
+    """median [min..max] of a list of %."""
+    if not v:
+        return "n/a"
+    return f"{statistics.median(v):5.1f} [{min(v):.1f}..{max(v):.1f}]"
+
+
+def print_stats_rows(rows, units, unit, indent="      "):
+    """rows: (program, runs, missed, total ns) from a --stats run; units
+    of work done meanwhile (packets, connections, MiB)."""
+    for prog, runs, missed, total in rows:
+        if runs:
+            print(f"{indent}{prog:26} {runs / units:9.3f} runs/{unit} x {total / runs:6.0f} ns"
+                  f" = {total / units:8.1f} ns/{unit}" + (f"  MISSED {missed}" if missed else ""))
