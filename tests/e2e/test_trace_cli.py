@@ -14,6 +14,10 @@ from trace_util import Server, Tracer, cgroup2_root, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
        "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt", "tcpsynbl", "tcptop"]
+# the socket layer and name resolution (issues 12 and 13)
+ALL += ["sockstat", "sofamily", "soprotocol", "soconnect", "udpconnect", "solisten", "soaccept",
+        "socketio", "socksize", "sormem", "soconnlat", "so1stbyte", "sofdsnoop",
+        "gethostlatency", "dnssnoop"]
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -36,6 +40,26 @@ REFUSED = {
     "tcptop": {"--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
     "skbdrop": {"--pid", "--comm", "--counts"},
     "tcpdrop": {"--pid", "--comm", "--counts"},
+    # per-interval counters and histograms: no event columns, no per-port
+    # filter where the count is not per socket
+    "sockstat": {"--wallclock", "--max-keys", "--ringbuf-size", "--rport", "--ipv4", "--wide",
+                 "--counts", "--timestamp", "--lport", "--port", "--ipv6"},
+    "sofamily": {"--wallclock", "--ringbuf-size", "--rport", "--ipv4", "--wide", "--counts",
+                 "--timestamp", "--lport", "--port", "--ipv6"},
+    "soprotocol": {"--wallclock", "--ringbuf-size", "--rport", "--ipv4", "--wide", "--counts",
+                   "--timestamp", "--lport", "--port", "--ipv6"},
+    "soconnect": {"--lport", "--max-keys", "--rport"},
+    "udpconnect": {"--lport", "--max-keys", "--rport"},
+    "solisten": {"--max-keys", "--interval", "--rport", "--counts", "--lport"},
+    "soaccept": {"--max-keys"},
+    "socketio": {"--wallclock", "--ringbuf-size", "--wide", "--counts", "--timestamp"},
+    "socksize": {"--wallclock", "--ringbuf-size", "--wide", "--counts", "--timestamp"},
+    "sormem": {"--wallclock", "--ringbuf-size", "--wide", "--counts", "--timestamp"},
+    "soconnlat": {"--lport", "--counts", "--rport"},
+    "so1stbyte": {"--lport", "--counts", "--rport"},
+    "sofdsnoop": {"--interval", "--rport", "--ipv4", "--counts", "--lport", "--port", "--ipv6"},
+    "gethostlatency": {"--rport", "--ipv4", "--counts", "--lport", "--port", "--ipv6"},
+    "dnssnoop": {"--lport", "--cgroup", "--rport"},
 }
 
 
@@ -61,7 +85,8 @@ def test_accepts_exactly_what_help_lists(tracer):
             assert f"{opt}: not an option of '{tracer}'" in lines[0], (opt, p.stderr)
     # -c is --counts, in the tracers that count, and nothing else anywhere
     assert ("-c, --counts" in text) == (tracer in ("tcpconnect", "tcpaccept", "tcpretrans",
-                                                   "tcpreset")), text
+                                                   "tcpreset", "soconnect", "udpconnect",
+                                                   "soaccept", "dnssnoop")), text
     assert "-n, --count N" in text and "--rounds" not in text
 
 

@@ -131,6 +131,10 @@ def test_tp_btf_first_without_parsing_the_kernel_btf(netns, kernel_btf):
 
 ALL_TRACERS = TRACERS + ["tcpretrans", "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt",
                         "tcpsynbl", "tcptop"]
+# those of the socket layer and DNS with tracepoints of their own (the rest
+# hook syscalls:* only, which have no tp_btf twin)
+ALL_TRACERS += ["sockstat", "socketio", "socksize", "sormem", "soconnlat", "so1stbyte",
+                "dnssnoop"]
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)
