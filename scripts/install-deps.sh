@@ -5,7 +5,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev
-            libmnl-dev libdw-dev pkg-config libcmocka-dev)
+            libmnl-dev libdw-dev pkg-config libcmocka-dev libmicrohttpd-dev)
 TEST_PKGS=(python3-pytest iproute2 nftables valgrind procps prometheus musl-tools)
 
 missing=()

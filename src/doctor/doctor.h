@@ -91,11 +91,18 @@ struct evidence {
 	bool have_socks;
 	struct strbuf missing;     /* what could not be read, for the report ("" or NULL: all) */
 	struct ev_memo *memo;      /* written through a const evidence: a cache */
+	double taken;              /* CLOCK_MONOTONIC seconds at the last sample (live) */
 };
 
 /* Reads sample 0, waits interval seconds (live) and reads sample 1; from a
  * snapshot, uses its samples and interval. interval 0: one sample. */
 int evidence_gather(struct evidence *ev, struct host *h, double interval);
+/* For a sampler that runs again and again (the exporter): the first sample
+ * is the last one of prev, the evidence the previous call gathered, so
+ * rates cover the time between the calls and no call waits. prev is
+ * consumed (its last sample moved into ev, the rest freed); a prev with no
+ * sample (zeroed: the first call) gives one sample. Live hosts only. */
+int evidence_gather_after(struct evidence *ev, struct evidence *prev, struct host *h);
 void evidence_free(struct evidence *ev);
 
 /* Counter value at the last sample; -1 when absent. */
@@ -230,12 +237,9 @@ enum severity report_worst(const struct report *r);
 void report_print_text(const struct report *r, const struct evidence *ev);
 void report_print_json(const struct report *r, const struct evidence *ev);
 void report_print_prom(const struct report *r, const struct evidence *ev);
-/* Prometheus text format pieces (report_print_prom's, exposed for tests):
- * a label value escaped (\\, " and newline), and a sample value (NaN, +Inf
- * and -Inf spelled as the format wants), appended to sb. */
-struct strbuf;
-void prom_label(struct strbuf *sb, const char *s);
-void prom_value(struct strbuf *sb, double v);
+/* The findings as metric families (base/prom.h), for --prom and the exporter. */
+struct prom;
+void report_prom(const struct report *r, struct prom *p);
 void report_free(struct report *r);
 
 /* Reading a report back (tests): findings in the order the rules added them. */

@@ -266,6 +266,48 @@ int evidence_gather(struct evidence *ev, struct host *h, double interval)
 	return 0;
 }
 
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int evidence_gather_after(struct evidence *ev, struct evidence *prev, struct host *h)
+{
+	int last = prev->nsamples - 1, err;
+
+	if (prev->nsamples < 1) {
+		evidence_free(prev);
+		err = evidence_gather(ev, h, 0);
+		ev->taken = monotonic_now();
+		return err;
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->h = h;
+	ev->live = true;
+	ev->memo = calloc(1, sizeof(*ev->memo));
+	if (!ev->memo)
+		return -ENOMEM;
+	/* the previous last sample becomes sample 0: moved, not copied */
+	ev->ctr[0] = prev->ctr[last];
+	counters_init(&prev->ctr[last]);
+	counters_init(&ev->ctr[1]);
+	ev->softnet[0] = prev->softnet[last];
+	memset(&prev->softnet[last], 0, sizeof(prev->softnet[last]));
+	ev->links[0] = prev->links[last];
+	memset(&prev->links[last], 0, sizeof(prev->links[last]));
+	ev->qdiscs[0] = prev->qdiscs[last];
+	memset(&prev->qdiscs[last], 0, sizeof(prev->qdiscs[last]));
+	ev->nsamples = 2;
+	ev->taken = monotonic_now();
+	ev->interval = ev->taken - prev->taken;
+	evidence_free(prev);
+	read_sample(ev, 1, true);
+	return 0;
+}
+
 void evidence_free(struct evidence *ev)
 {
 	for (int i = 0; i < 2; i++) {

@@ -3,6 +3,7 @@
 #include "doctor/doctor.h"
 #include "base/json.h"
 #include "base/output.h"
+#include "base/prom.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -399,90 +400,35 @@ void report_print_json(const struct report *r, const struct evidence *ev)
 	out_record_end(w);
 }
 
-/* Prometheus text exposition (format 0.0.4): label values escape \, " and
- * newline; sample values spell non-finite numbers NaN, +Inf and -Inf (Go's
- * ParseFloat), never C's nan/inf. */
-void prom_label(struct strbuf *sb, const char *s)
+void report_prom(const struct report *r, struct prom *p)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			sb_putc(sb, '\\');
-		if (*s == '\n') {
-			sb_puts(sb, "\\n");
-			continue;
-		}
-		sb_putc(sb, *s);
-	}
-}
+	size_t skipped, checked = count_checked(r, &skipped);
 
-void prom_value(struct strbuf *sb, double v)
-{
-	char b[32];
-
-	if (isnan(v)) {
-		sb_puts(sb, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		sb_puts(sb, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back */
-		snprintf(b, sizeof(b), "%.*g", prec, v);
-		if (strtod(b, NULL) == v)
-			break;
-	}
-	sb_puts(sb, b);
-}
-
-/* NAME{k1="v1",k2="v2"} VALUE: labels are pairs, ending with NULL. */
-static void prom_sample(struct strbuf *sb, const char *metric, double v, ...)
-{
-	va_list ap;
-	const char *k;
-	bool first = true;
-
-	sb_puts(sb, metric);
-	va_start(ap, v);
-	while ((k = va_arg(ap, const char *))) {
-		sb_puts(sb, first ? "{" : ",");
-		first = false;
-		sb_puts(sb, k);
-		sb_puts(sb, "=\"");
-		prom_label(sb, va_arg(ap, const char *));
-		sb_putc(sb, '"');
-	}
-	va_end(ap);
-	sb_puts(sb, first ? " " : "} ");
-	prom_value(sb, v);
-	sb_putc(sb, '\n');
-}
-
-static void prom_head(struct strbuf *sb, const char *metric, const char *help)
-{
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s gauge\n", metric, help, metric);
+	prom_family(p, "netlens_doctor_finding", PROM_GAUGE,
+		    "A problem doctor found (1 while present).");
+	for (size_t i = 0; i < r->n; i++)
+		prom_sample(p, 1, "id", r->f[i].rule->id, "area", r->f[i].rule->area, "severity",
+			    severity_name(r->f[i].sev), NULL);
+	prom_family(p, "netlens_doctor_finding_value", PROM_GAUGE, "A number behind a finding.");
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->f[i].nval; j++)
+			prom_sample(p, r->f[i].val[j].v, "id", r->f[i].rule->id, "name",
+				    r->f[i].val[j].name, NULL);
+	prom_family(p, "netlens_doctor_worst_severity", PROM_GAUGE,
+		    "0 none, 1 info, 2 warning, 3 critical.");
+	prom_sample(p, (double)report_worst(r), NULL);
+	prom_family(p, "netlens_doctor_checks", PROM_GAUGE, "Checks run and skipped.");
+	prom_sample(p, (double)checked, "result", "run", NULL);
+	prom_sample(p, (double)skipped, "result", "skipped", NULL);
 }
 
 void report_print_prom(const struct report *r, const struct evidence *ev)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t skipped, checked = count_checked(r, &skipped);
+	struct prom p = PROM_INIT(&sb, false);
 
 	(void)ev;
-	prom_head(&sb, "netlens_doctor_finding", "A problem doctor found (1 while present).");
-	for (size_t i = 0; i < r->n; i++)
-		prom_sample(&sb, "netlens_doctor_finding", 1, "id", r->f[i].rule->id, "area",
-			    r->f[i].rule->area, "severity", severity_name(r->f[i].sev), NULL);
-	prom_head(&sb, "netlens_doctor_finding_value", "A number behind a finding.");
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = 0; j < r->f[i].nval; j++)
-			prom_sample(&sb, "netlens_doctor_finding_value", r->f[i].val[j].v, "id",
-				    r->f[i].rule->id, "name", r->f[i].val[j].name, NULL);
-	prom_head(&sb, "netlens_doctor_worst_severity", "0 none, 1 info, 2 warning, 3 critical.");
-	prom_sample(&sb, "netlens_doctor_worst_severity", (double)report_worst(r), NULL);
-	prom_head(&sb, "netlens_doctor_checks", "Checks run and skipped.");
-	prom_sample(&sb, "netlens_doctor_checks", (double)checked, "result", "run", NULL);
-	prom_sample(&sb, "netlens_doctor_checks", (double)skipped, "result", "skipped", NULL);
+	report_prom(r, &p);
 	fputs(sb.buf, stdout);
 	sb_free(&sb);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "base/output.h"
+#include "base/prom.h"
 #include "base/strbuf.h"
 #include "doctor/doctor.h"
 

@@ -1,0 +1,120 @@
+/* Prometheus text 0.0.4 and OpenMetrics writer. See prom.h. */
+#include "base/prom.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void prom_label(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			sb_putc(sb, '\\');
+		if (*s == '\n') {
+			sb_puts(sb, "\\n");
+			continue;
+		}
+		sb_putc(sb, *s);
+	}
+}
+
+/* HELP text escapes backslash and newline only. */
+static void prom_help(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			sb_puts(sb, "\\\\");
+		else if (*s == '\n')
+			sb_puts(sb, "\\n");
+		else
+			sb_putc(sb, *s);
+	}
+}
+
+void prom_value(struct strbuf *sb, double v)
+{
+	char b[32];
+
+	if (isnan(v)) {
+		sb_puts(sb, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		sb_puts(sb, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == (double)(long long)v && fabs(v) < 1e15) {
+		snprintf(b, sizeof(b), "%lld", (long long)v);
+		sb_puts(sb, b);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back */
+		snprintf(b, sizeof(b), "%.*g", prec, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	sb_puts(sb, b);
+}
+
+void prom_family(struct prom *p, const char *name, enum prom_type type, const char *help)
+{
+	static const char *const types[] = { "gauge", "counter", "histogram" };
+	size_t n = strlen(name);
+
+	p->family = name;
+	/* OpenMetrics names a counter family without the _total of its sample */
+	if (p->openmetrics && type == PROM_COUNTER && n > 6 && !strcmp(name + n - 6, "_total"))
+		n -= 6;
+	sb_puts(p->sb, "# HELP ");
+	sb_add(p->sb, name, n);
+	sb_putc(p->sb, ' ');
+	prom_help(p->sb, help);
+	sb_puts(p->sb, "\n# TYPE ");
+	sb_add(p->sb, name, n);
+	sb_printf(p->sb, " %s\n", types[type]);
+}
+
+void prom_vsample(struct prom *p, const char *suffix, double v, va_list ap)
+{
+	const char *k;
+	bool first = true;
+
+	sb_puts(p->sb, p->family);
+	sb_puts(p->sb, suffix);
+	while ((k = va_arg(ap, const char *))) {
+		sb_puts(p->sb, first ? "{" : ",");
+		first = false;
+		sb_puts(p->sb, k);
+		sb_puts(p->sb, "=\"");
+		prom_label(p->sb, va_arg(ap, const char *));
+		sb_putc(p->sb, '"');
+	}
+	sb_puts(p->sb, first ? " " : "} ");
+	prom_value(p->sb, v);
+	sb_putc(p->sb, '\n');
+}
+
+void prom_sample(struct prom *p, double v, ...)
+{
+	va_list ap;
+
+	va_start(ap, v);
+	prom_vsample(p, "", v, ap);
+	va_end(ap);
+}
+
+void prom_sample_suffix(struct prom *p, const char *suffix, double v, ...)
+{
+	va_list ap;
+
+	va_start(ap, v);
+	prom_vsample(p, suffix, v, ap);
+	va_end(ap);
+}
+
+void prom_end(struct prom *p)
+{
+	if (p->openmetrics)
+		sb_puts(p->sb, "# EOF\n");
+}

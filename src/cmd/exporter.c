@@ -1,0 +1,412 @@
+/* netlens exporter: the host's network state as Prometheus metrics.
+ *
+ * HTTP is libmicrohttpd's, one internal thread on epoll: a scrape runs the
+ * enabled collectors (export/collect.h) one after another, so collectors
+ * never run concurrently, and idle or slow connections cost a file
+ * descriptor each, not a thread. Connections are limited in number
+ * (--web.max-connections), idle time (--web.timeout) and request size
+ * (the memory libmicrohttpd gives a connection: a larger header is
+ * refused with 431). The listening socket is bound here, before entering
+ * a namespace with -N, so a bind error is ours to name and the exporter
+ * can serve another namespace's state from the host's address.
+ */
+#include "base/opts.h"
+#include "base/output.h"
+#include "base/prom.h"
+#include "base/strbuf.h"
+#include "cmd/state_src.h"
+#include "command.h"
+#include "doctor/doctor.h"
+#include "export/collect.h"
+#include "sources/host.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_LISTEN "127.0.0.1:9465"
+#define MAX_COLLECTORS 16
+
+enum {
+	OPT_LISTEN = OPT_LONG,
+	OPT_MAX_CONN,
+	OPT_TIMEOUT,
+	OPT_MAX_LISTENERS,
+	OPT_COLLECTOR_ON = OPT_LONG + 32,          /* + collector index */
+	OPT_COLLECTOR_OFF = OPT_LONG + 32 + MAX_COLLECTORS,
+};
+
+static const char exporter_about[] =
+	"Serves the host's network state as Prometheus metrics: /metrics (text format\n"
+	"0.0.4, or OpenMetrics 1.0 when the scraper asks for it), a landing page at /\n"
+	"and /-/healthy. Each collector can be turned on or off; each reports\n"
+	"netlens_scrape_collector_success and netlens_scrape_collector_duration_seconds.\n"
+	"Every family, its labels and its most series: docs/exporter.md.\n";
+
+#define COLLECTOR_ROWS(i, name)                                                          \
+	{ OPT_COLLECTOR_ON + (i), "collector." name, NULL, "enable the " name " collector" }, \
+	{ OPT_COLLECTOR_OFF + (i), "no-collector." name, NULL, "disable the " name " collector" }
+
+static const struct opt exporter_rows[] = {
+	{ OPT_LISTEN, "listen", "ADDR:PORT",
+	  "address to serve on (default " DEFAULT_LISTEN "; [::1]:PORT, :PORT for every address)" },
+	{ OPT_MAX_CONN, "web.max-connections", "N", "concurrent HTTP connections (default 4096)" },
+	{ OPT_TIMEOUT, "web.timeout", "SECS", "close a connection idle this long (default 10)" },
+	{ OPT_MAX_LISTENERS, "max-listeners", "N",
+	  "TCP listeners labelled one by one (default 512; the rest are counted)" },
+	OPT_END,
+};
+
+/* Must follow collectors[] in export/state.c, in order (checked at start). */
+static const struct opt collector_rows[] = {
+	COLLECTOR_ROWS(0, "sockets"), COLLECTOR_ROWS(1, "listeners"), COLLECTOR_ROWS(2, "netstat"),
+	COLLECTOR_ROWS(3, "netdev"),  COLLECTOR_ROWS(4, "softnet"),   COLLECTOR_ROWS(5, "qdisc"),
+	COLLECTOR_ROWS(6, "sockmem"), COLLECTOR_ROWS(7, "tables"),    COLLECTOR_ROWS(8, "doctor"),
+	OPT_END,
+};
+
+/* state_src_rows without --from: the exporter serves a live host */
+static const struct opt netns_rows[] = {
+	{ 'N', "net", "NAME", "serve the state of the `ip netns` namespace NAME" },
+	{ OPT_SRC_NETNS, "netns", "PATH", "serve the state of the namespace at PATH" },
+	OPT_END,
+};
+
+static const struct opt_group exporter_opts[] = {
+	{ NULL, exporter_rows },
+	{ "Collectors (all on by default)", collector_rows },
+	{ "Source (the HTTP socket stays in the exporter's own namespace)", netns_rows },
+	OPT_GROUPS_END,
+};
+
+struct exporter {
+	struct host *h;
+	struct collect_ctx ctx;
+	bool on[MAX_COLLECTORS];
+	bool failing[MAX_COLLECTORS]; /* warned about, until it recovers */
+	size_t ncollectors;
+	struct evidence doctor_prev; /* zeroed: no sample yet */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One scrape: every enabled collector, then what each cost. */
+static void scrape(struct exporter *x, struct strbuf *out, bool openmetrics)
+{
+	struct prom p = PROM_INIT(out, openmetrics);
+	double took[MAX_COLLECTORS];
+	bool ok[MAX_COLLECTORS];
+
+	for (size_t i = 0; i < x->ncollectors; i++) {
+		struct strbuf one = STRBUF_INIT;
+		struct prom po = PROM_INIT(&one, openmetrics);
+		char err[256] = "";
+		double t0;
+
+		if (!x->on[i])
+			continue;
+		t0 = now_s();
+		ok[i] = collectors[i].collect(&x->ctx, &po, err, sizeof(err)) == 0;
+		took[i] = now_s() - t0;
+		if (ok[i] && one.len)
+			sb_add(out, one.buf, one.len);
+		if (!ok[i] && !x->failing[i])
+			out_warn("collector %s failed: %s (its series are left out until it "
+				 "recovers)", collectors[i].name, err);
+		else if (ok[i] && x->failing[i])
+			out_warn("collector %s recovered", collectors[i].name);
+		x->failing[i] = !ok[i];
+		sb_free(&one);
+	}
+	prom_family(&p, "netlens_scrape_collector_success", PROM_GAUGE,
+		    "1 when the collector's last scrape succeeded.");
+	for (size_t i = 0; i < x->ncollectors; i++)
+		if (x->on[i])
+			prom_sample(&p, ok[i], "collector", collectors[i].name, NULL);
+	prom_family(&p, "netlens_scrape_collector_duration_seconds", PROM_GAUGE,
+		    "Time the collector's last scrape took.");
+	for (size_t i = 0; i < x->ncollectors; i++)
+		if (x->on[i])
+			prom_sample(&p, took[i], "collector", collectors[i].name, NULL);
+	prom_end(&p);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *s)
+{
+	return reply(conn, status, "text/plain; charset=utf-8", (char *)s, strlen(s),
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result landing(struct exporter *x, struct MHD_Connection *conn)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_puts(&sb, "<!DOCTYPE html>\n<html><head><title>netlens exporter</title></head><body>\n"
+		     "<h1>netlens exporter</h1>\n<p><a href=\"/metrics\">Metrics</a></p>\n"
+		     "<p>Collectors:</p>\n<ul>\n");
+	for (size_t i = 0; i < x->ncollectors; i++)
+		sb_printf(&sb, "<li>%s (%s): %s</li>\n", collectors[i].name,
+			  x->on[i] ? "on" : "off", collectors[i].help);
+	sb_printf(&sb, "</ul>\n<p>netlens %s</p>\n</body></html>\n", NETLENS_VERSION);
+	return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", sb.buf, sb.len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **req)
+{
+	struct exporter *x = cls;
+
+	(void)version;
+	(void)upload;
+	(void)req;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (*upload_size) {
+		*upload_size = 0; /* a GET with a body: ignore it */
+		return MHD_YES;
+	}
+	if (!strcmp(url, "/metrics")) {
+		const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_ACCEPT);
+		bool om = accept && strstr(accept, "application/openmetrics-text");
+		struct strbuf sb = STRBUF_INIT;
+		scrape(x, &sb, om);
+		return reply(conn, MHD_HTTP_OK, om ? PROM_OPENMETRICS_TYPE : PROM_TEXT_TYPE,
+			     sb.buf ? sb.buf : strdup(""), sb.len, MHD_RESPMEM_MUST_FREE);
+	}
+	if (!strcmp(url, "/-/healthy"))
+		return reply_text(conn, MHD_HTTP_OK, "OK\n");
+	if (!strcmp(url, "/"))
+		return landing(x, conn);
+	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found: see /metrics\n");
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address, IPv6 and IPv4). */
+static int parse_listen(const char *s, struct addrinfo **res, char *err, size_t errlen)
+{
+	char host[128];
+	const char *colon = strrchr(s, ':'), *port;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	size_t n;
+	int e;
+
+	if (!colon || !colon[1]) {
+		snprintf(err, errlen, "'%s' has no port: expected ADDR:PORT, [ADDR6]:PORT or :PORT",
+			 s);
+		return -1;
+	}
+	port = colon + 1;
+	n = (size_t)(colon - s);
+	if (n && s[0] == '[') {
+		if (s[n - 1] != ']') {
+			snprintf(err, errlen, "'%s': an IPv6 address goes in brackets: [::1]:9465", s);
+			return -1;
+		}
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host)) {
+		snprintf(err, errlen, "address too long");
+		return -1;
+	}
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (!n)
+		hints.ai_family = AF_INET6; /* [::], dual stack */
+	e = getaddrinfo(n ? host : NULL, port, &hints, res);
+	if (e) {
+		snprintf(err, errlen, "'%s': %s", n ? host : port, gai_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_socket(const char *spec)
+{
+	struct addrinfo *ai;
+	char err[256];
+	int fd, one = 1, zero = 0;
+
+	if (parse_listen(spec, &ai, err, sizeof(err)) < 0)
+		return out_error("--listen: %s", err), -EXIT_USAGE;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		int e = errno;
+		freeaddrinfo(ai);
+		return out_error("--listen %s: socket: %s", spec, strerror(e)), -EXIT_FAIL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+		int e = errno;
+		freeaddrinfo(ai);
+		close(fd);
+		if (e == EADDRINUSE)
+			out_error("--listen %s: the address is in use (another exporter?): choose "
+				  "another with --listen ADDR:PORT", spec);
+		else if (e == EADDRNOTAVAIL)
+			out_error("--listen %s: no interface has that address", spec);
+		else if (e == EACCES)
+			out_error("--listen %s: a port below 1024 needs CAP_NET_BIND_SERVICE", spec);
+		else
+			out_error("--listen %s: %s", spec, strerror(e));
+		return -EXIT_FAIL;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+struct exporter_args {
+	struct state_src src;
+	const char *listen;
+	unsigned long max_conn, max_listeners;
+	double timeout;
+	bool on[MAX_COLLECTORS];
+};
+
+static int parse_args(struct exporter_args *a, size_t ncollectors, int argc, char **argv)
+{
+	struct opts p;
+	int c;
+
+	if (opts_begin(&p, "exporter", exporter_opts, argc, argv))
+		return EXIT_USAGE;
+	while ((c = opts_next(&p)) > 0) {
+		if (state_src_opt(&a->src, c, p.arg))
+			continue;
+		if (c >= OPT_COLLECTOR_ON && c < OPT_COLLECTOR_ON + (int)ncollectors) {
+			a->on[c - OPT_COLLECTOR_ON] = true;
+			continue;
+		}
+		if (c >= OPT_COLLECTOR_OFF && c < OPT_COLLECTOR_OFF + (int)ncollectors) {
+			a->on[c - OPT_COLLECTOR_OFF] = false;
+			continue;
+		}
+		switch (c) {
+		case OPT_LISTEN:
+			a->listen = p.arg;
+			break;
+		case OPT_MAX_CONN:
+			if (opts_ulong(&p, 1, 16384, &a->max_conn))
+				return EXIT_USAGE;
+			break;
+		case OPT_TIMEOUT:
+			if (opts_secs_range(&p, 1, 3600, &a->timeout))
+				return EXIT_USAGE;
+			break;
+		case OPT_MAX_LISTENERS:
+			if (opts_ulong(&p, 0, 1000000, &a->max_listeners))
+				return EXIT_USAGE;
+			break;
+		}
+	}
+	if (c < 0)
+		return EXIT_USAGE;
+	if (p.next < argc)
+		return opts_fail_cmd(&p, "unexpected argument '%s'", argv[p.next]);
+	return 0;
+}
+
+static int cmd_exporter(int argc, char **argv)
+{
+	struct exporter_args a = { .listen = DEFAULT_LISTEN, .max_conn = 4096, .timeout = 10,
+				   .max_listeners = 512 };
+	struct exporter x = { 0 };
+	struct MHD_Daemon *d;
+	sigset_t sigs;
+	int fd, sig = 0, err;
+
+	while (collectors[x.ncollectors].name)
+		x.ncollectors++;
+	for (size_t i = 0; i < x.ncollectors; i++) {
+		/* the option rows name the collectors in collectors[]'s order */
+		if (x.ncollectors > MAX_COLLECTORS || !collector_rows[2 * i].name ||
+		    strcmp(collector_rows[2 * i].name + strlen("collector."), collectors[i].name))
+			abort();
+		a.on[i] = collectors[i].on_by_default;
+	}
+	if ((err = parse_args(&a, x.ncollectors, argc, argv)))
+		return err;
+	fd = listen_socket(a.listen);
+	if (fd < 0)
+		return -fd;
+	x.h = state_src_open(&a.src);
+	if (!x.h) {
+		close(fd);
+		return EXIT_FAIL;
+	}
+	x.ctx = (struct collect_ctx){ .h = x.h, .max_listeners = a.max_listeners,
+				      .doctor_prev = &x.doctor_prev };
+	memcpy(x.on, a.on, sizeof(x.on));
+	/* signals are taken here, by sigwait(); the server's thread inherits the mask */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     handle, &x, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned)a.max_conn, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned)a.timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			     (size_t)32768, MHD_OPTION_END);
+	if (!d) {
+		close(fd);
+		host_close(x.h);
+		return out_error("could not start the HTTP server (libmicrohttpd): out of memory "
+				 "or threads?");
+	}
+	fprintf(stderr, "netlens exporter: serving http://%s/metrics\n", a.listen);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		; /* nothing to reload yet */
+	MHD_stop_daemon(d); /* finishes the scrape in progress */
+	close(fd);
+	evidence_free(&x.doctor_prev);
+	host_close(x.h);
+	fprintf(stderr, "netlens exporter: stopped (%s)\n", strsignal(sig));
+	return EXIT_OK;
+}
+
+NETLENS_COMMAND(exporter,
+	.name = "exporter",
+	.run = cmd_exporter,
+	.summary = "serve network state as Prometheus metrics (/metrics)",
+	.synopsis = "[options]",
+	.about = exporter_about,
+	.opts = exporter_opts,
+	.notes = "Example: netlens exporter --listen 0.0.0.0:9465 --no-collector.qdisc\n");

@@ -1,0 +1,55 @@
+/* The exporter's collectors: each turns one part of the host's state into
+ * metric families (base/prom.h) at every scrape.
+ *
+ * A collector reads through a struct host (sources/host.h), the same
+ * readers the commands use, so `netlens exporter` and `netlens ifstat`
+ * cannot disagree. collect() appends whole families to p and returns 0,
+ * or -errno with one line in err; the scrape then drops what it wrote and
+ * reports netlens_scrape_collector_success{collector="NAME"} 0.
+ *
+ * Cardinality: every label set is bounded by something the host has a
+ * fixed number of (devices, CPUs, qdiscs, listening sockets, counters),
+ * never by connections, processes or ephemeral ports; docs/exporter.md
+ * lists each family and the most series it can produce.
+ */
+#ifndef NETLENS_EXPORT_COLLECT_H
+#define NETLENS_EXPORT_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct host;
+struct prom;
+struct evidence;
+
+struct collect_ctx {
+	struct host *h;
+	size_t max_listeners; /* listeners labelled one by one; the rest summed */
+	struct evidence *doctor_prev; /* the doctor collector's previous evidence */
+};
+
+struct collector {
+	const char *name;
+	const char *help;
+	bool on_by_default;
+	int (*collect)(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen);
+};
+
+extern const struct collector collectors[]; /* name == NULL ends it */
+
+const struct collector *collector_find(const char *name);
+
+/* The collectors (state.c, doctor.c). */
+#define COLLECTOR_FN(name) \
+	int collect_##name(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
+COLLECTOR_FN(sockets);
+COLLECTOR_FN(listeners);
+COLLECTOR_FN(netstat);
+COLLECTOR_FN(netdev);
+COLLECTOR_FN(softnet);
+COLLECTOR_FN(qdisc);
+COLLECTOR_FN(sockmem);
+COLLECTOR_FN(tables);
+COLLECTOR_FN(doctor);
+
+#endif

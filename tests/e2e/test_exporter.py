@@ -1,0 +1,357 @@
+"""netlens exporter: a real HTTP server on loopback serving the state of a
+test namespace (-N); values checked against sockets, traffic and counters
+the test made, against ss and ip; promtool on every format; HTTP misuse,
+slow clients, a failing collector and signals."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import PY, run, veth_pair, wait_for, wrap_cmd
+from test_doctor import full_listener
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Exporter:
+    """netlens exporter on 127.0.0.1:PORT (the host's loopback), reading ns."""
+
+    def __init__(self, ns=None, args=(), env=None):
+        self.port = free_port()
+        cmd = ["exporter", "--listen", f"127.0.0.1:{self.port}"] + (["-N", ns.name] if ns else [])
+        self.p = subprocess.Popen(wrap_cmd(cmd + list(args)), stderr=subprocess.PIPE, text=True,
+                                  env=env)
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_for(self.healthy, timeout=30, what="exporter up")
+
+    def healthy(self):
+        if self.p.poll() is not None:
+            raise AssertionError(f"exporter exited {self.p.returncode}: {self.p.stderr.read()}")
+        try:
+            return self.get("/-/healthy")[2] == "OK\n"
+        except OSError:
+            return False
+
+    def get(self, path, headers=None, method="GET"):
+        req = urllib.request.Request(self.url + path, headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                return r.status, r.headers.get("Content-Type"), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+    def metrics(self, **kw):
+        status, ctype, body = self.get("/metrics", **kw)
+        assert status == 200, body
+        return body
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        return self.p.returncode, self.p.stderr.read()
+
+
+@pytest.fixture
+def exporter_factory():
+    made = []
+
+    def make(*a, **kw):
+        e = Exporter(*a, **kw)
+        made.append(e)
+        return e
+    try:
+        yield make
+    finally:
+        for e in made:
+            if e.p.poll() is None:
+                e.p.kill()
+                e.p.wait()
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of a text exposition."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+        assert m, line
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def value(s, metric, **labels):
+    return s[(metric, frozenset(labels.items()))]
+
+
+def promtool_check(text):
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+COLLECTORS = ["sockets", "listeners", "netstat", "netdev", "softnet", "qdisc", "sockmem",
+              "tables", "doctor"]
+
+
+@pytest.mark.sanitize
+def test_every_collector_serves_and_promtool_passes(netns, exporter_factory):
+    e = exporter_factory(netns)
+    for _ in range(2):  # the second scrape has the doctor's two samples
+        text = e.metrics()
+    promtool_check(text)
+    s = samples(text)
+    for c in COLLECTORS:
+        assert value(s, "netlens_scrape_collector_success", collector=c) == 1, c
+        assert value(s, "netlens_scrape_collector_duration_seconds", collector=c) > 0
+    # loopback of the test's namespace, down until someone raises it
+    assert value(s, "netlens_network_mtu_bytes", device="lo") == 65536
+    rc, err = e.stop()
+    assert rc == 0 and "stopped" in err, err
+
+
+LISTENER = """
+import socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(7)
+cs = [socket.create_connection(l.getsockname()) for _ in range(3)]
+u = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+for i, x in enumerate(u): x.bind(("127.0.0.1", 0))
+u[1].connect(u[0].getsockname())
+print(l.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
+
+
+def test_sockets_and_listener_queue_are_exact(netns, exporter_factory):
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    p = netns.popen([PY, "-c", LISTENER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = p.stdout.readline().strip()
+        e = exporter_factory(netns)
+        s = samples(e.metrics())
+        assert value(s, "netlens_listen_queue_length", protocol="tcp", address="127.0.0.1",
+                     port=port) == 3
+        assert value(s, "netlens_listen_queue_limit", protocol="tcp", address="127.0.0.1",
+                     port=port) == 7
+        # three clients and their three queued server ends; the listener
+        tcp = {st: value(s, "netlens_sockets", protocol="tcp", family="ipv4", state=st)
+               for st in ("established", "listen", "time_wait", "syn_sent")}
+        assert tcp == {"established": 6, "listen": 1, "time_wait": 0, "syn_sent": 0}
+        assert value(s, "netlens_sockets", protocol="udp", family="ipv4", state="close") == 1
+        assert value(s, "netlens_sockets", protocol="udp", family="ipv4",
+                     state="established") == 1
+        # and as ss counts them
+        ss = subprocess.run(["ip", "netns", "exec", netns.name, "ss", "-Htn", "state",
+                             "established"], capture_output=True, text=True).stdout
+        assert len(ss.splitlines()) == 6
+        assert value(s, "netlens_listeners_omitted", protocol="tcp") == 0
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_max_listeners_bounds_the_series(netns, exporter_factory):
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    prog = ("import socket, sys\nls = []\nfor _ in range(5):\n l = socket.socket();"
+            " l.bind(('127.0.0.1', 0)); l.listen(); ls.append(l)\nprint(1, flush=True)\n"
+            "sys.stdin.read()\n")
+    p = netns.popen([PY, "-c", prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        p.stdout.readline()
+        s = samples(exporter_factory(netns, ["--max-listeners", "2"]).metrics())
+        assert len([k for k in s if k[0] == "netlens_listen_queue_limit"]) == 2
+        assert value(s, "netlens_listeners_omitted", protocol="tcp") == 3
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_netstat_counts_what_was_sent(netns, exporter_factory):
+    # UDP datagrams to a closed port: each one is a UdpNoPorts
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    netns.exec([PY, "-c", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "for _ in range(17): s.sendto(b'x', ('127.0.0.1', 9))"])
+    text = exporter_factory(netns).metrics()
+    s = samples(text)
+    assert value(s, "netlens_netstat_udp_no_ports_total") == 17
+    assert "# TYPE netlens_netstat_udp_no_ports_total counter" in text
+    assert "(nstat UdpNoPorts)" in text  # HELP names nstat's counter
+    nstat = json.loads(run(["-j", "nstat", "-a"], ns=netns.name).stdout.splitlines()[0])
+    assert nstat.get("UdpNoPorts", nstat.get("counters", {}).get("UdpNoPorts", 17)) == 17
+
+
+def test_netdev_matches_ip_link(netns_factory, exporter_factory):
+    a, b = netns_factory(), netns_factory()
+    for ns in (a, b):  # no IPv6 router solicitations moving the counters
+        ns.exec(["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+    veth_pair(a, b, "10.197.0.1/24", "10.197.0.2/24")
+    a.exec(["ping", "-c", "3", "-i", "0.2", "-q", "10.197.0.2"])
+    s = samples(exporter_factory(a).metrics())
+    link = json.loads(a.exec(["ip", "-s", "-j", "link", "show", "veth0"]).stdout)[0]
+    st = link["stats64"]
+    assert value(s, "netlens_network_receive_bytes_total", device="veth0") == st["rx"]["bytes"]
+    assert value(s, "netlens_network_transmit_bytes_total", device="veth0") == st["tx"]["bytes"]
+    assert value(s, "netlens_network_receive_packets_total", device="veth0") == st["rx"]["packets"]
+    assert value(s, "netlens_network_transmit_packets_total", device="veth0") == st["tx"]["packets"]
+    assert st["tx"]["packets"] >= 3
+    assert value(s, "netlens_network_up", device="veth0") == 1
+    assert value(s, "netlens_network_info", device="veth0", kind="veth", operstate="up",
+                 qdisc="noqueue") == 1
+    assert value(s, "netlens_network_errors_by_kind_total", device="veth0", direction="receive",
+                 kind="crc") == 0
+    # veth's qdisc is noqueue: no series; add one and it shows with its counters
+    a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "1:", "pfifo", "limit", "50"])
+    a.exec(["ping", "-c", "2", "-i", "0.2", "-q", "10.197.0.2"])
+    s = samples(exporter_factory(a).metrics())
+    q = dict(device="veth0", kind="pfifo", handle="1:", parent="root")
+    assert value(s, "netlens_qdisc_packets_total", **q) >= 2
+    assert value(s, "netlens_qdisc_drops_total", **q) == 0
+
+
+def test_doctor_finding_is_a_series(netns, exporter_factory):
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    p, port = full_listener(netns, 4, 5)
+    try:
+        e = exporter_factory(netns)
+        e.metrics()
+        s = samples(e.metrics())
+        assert value(s, "netlens_doctor_finding", id="listen-overflow", area="tcp-listen",
+                     severity="warning") == 1
+        assert value(s, "netlens_doctor_finding_value", id="listen-overflow",
+                     name="full_listeners") == 1
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_openmetrics_when_asked(netns, exporter_factory):
+    e = exporter_factory(netns)
+    status, ctype, body = e.get("/metrics", headers={
+        "Accept": "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"})
+    assert status == 200 and ctype.startswith("application/openmetrics-text; version=1.0.0")
+    assert body.endswith("# EOF\n")
+    # a counter family is named without _total, its samples with it
+    assert "# TYPE netlens_netstat_udp_no_ports counter\n" in body
+    assert "\nnetlens_netstat_udp_no_ports_total 0\n" in body
+    status, ctype, body = e.get("/metrics")
+    assert ctype == "text/plain; version=0.0.4; charset=utf-8" and "# EOF" not in body
+
+
+def test_collector_flags(netns, exporter_factory):
+    e = exporter_factory(netns, ["--no-collector.netstat", "--no-collector.doctor",
+                                 "--no-collector.sockets", "--collector.sockets"])
+    text = e.metrics()
+    s = samples(text)
+    assert "netlens_netstat_" not in text and "netlens_doctor_" not in text
+    assert {dict(k[1])["collector"] for k in s if k[0] == "netlens_scrape_collector_success"} == \
+        set(COLLECTORS) - {"netstat", "doctor"}
+    assert "--no-collector.qdisc" in run(["exporter", "-h"]).stdout
+
+
+def test_failing_collector_leaves_the_others(netns, exporter_factory, tmp_path):
+    # a /proc without softnet_stat (NETLENS_PROC_ROOT points the readers at it)
+    (tmp_path / "proc/net").mkdir(parents=True)
+    shutil.copy("/proc/net/protocols", tmp_path / "proc/net/protocols")
+    e = exporter_factory(netns, env=dict(os.environ, NETLENS_PROC_ROOT=str(tmp_path)))
+    for _ in range(3):
+        s = samples(e.metrics())
+    assert value(s, "netlens_scrape_collector_success", collector="softnet") == 0
+    assert value(s, "netlens_scrape_collector_success", collector="netdev") == 1
+    assert value(s, "netlens_scrape_collector_success", collector="sockmem") == 1
+    assert not any(k[0].startswith("netlens_softnet_") for k in s)
+    rc, err = e.stop()
+    # said once, not at every scrape
+    assert rc == 0 and err.count("collector softnet failed: /proc/net/softnet_stat") == 1, err
+
+
+def test_http_routes_and_misuse(exporter_factory):
+    e = exporter_factory()
+    status, ctype, body = e.get("/")
+    assert status == 200 and 'href="/metrics"' in body and "text/html" in ctype
+    assert e.get("/nope")[0] == 404
+    assert e.get("/metrics", method="POST")[0] == 405
+    assert e.get("/metrics", method="HEAD")[0] == 200
+    # a header larger than a connection may hold: refused, the server lives on
+    with socket.create_connection(("127.0.0.1", e.port), timeout=10) as c:
+        c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+        head = c.recv(4096)
+    assert re.match(rb"HTTP/1\.1 (431|413|400)", head) or head == b"", head
+    assert e.healthy()
+
+
+def test_slow_clients_do_not_block_a_scrape(exporter_factory):
+    e = exporter_factory(args=["--web.timeout", "60"])
+    stalled = []
+    try:
+        for _ in range(1000):  # half a request each, never finished
+            c = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+            c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            stalled.append(c)
+        text = e.metrics()
+        assert "netlens_scrape_collector_success" in text
+    finally:
+        for c in stalled:
+            c.close()
+    assert e.p.poll() is None
+
+
+def test_idle_connections_are_closed_after_the_timeout(exporter_factory):
+    e = exporter_factory(args=["--web.timeout", "1"])
+    with socket.create_connection(("127.0.0.1", e.port), timeout=15) as c:
+        c.sendall(b"GET /metrics HTTP/1.1\r\n")
+        t0 = time.monotonic()
+        assert c.recv(1) == b""  # closed by the server
+        assert time.monotonic() - t0 < 14
+
+
+@pytest.mark.parametrize("listen,msg,rc", [
+    ("1.2.3.4", "--listen: '1.2.3.4' has no port", 2),
+    ("[::1:9000", "an IPv6 address goes in brackets", 2),
+    ("10.254.254.254:9000", "no interface has that address", 1),
+])
+def test_listen_errors_are_one_line(listen, msg, rc):
+    p = run(["exporter", "--listen", listen], check=False, timeout=10)
+    assert p.returncode == rc and msg in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr
+
+
+def test_address_in_use(exporter_factory):
+    e = exporter_factory()
+    p = run(["-j", "exporter", "--listen", f"127.0.0.1:{e.port}"], check=False, timeout=10)
+    assert p.returncode == 1
+    (rec,) = [json.loads(l) for l in p.stdout.splitlines()]
+    assert "the address is in use" in rec["error"]
+
+
+def test_ipv6_listen(exporter_factory):
+    port = free_port()
+    p = subprocess.Popen(wrap_cmd(["exporter", "--listen", f"[::1]:{port}"]),
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        def up():
+            try:
+                with urllib.request.urlopen(f"http://[::1]:{port}/-/healthy", timeout=5) as r:
+                    return r.read() == b"OK\n"
+            except OSError:
+                return False
+        wait_for(up, timeout=30, what="exporter on [::1]")
+    finally:
+        p.terminate()
+        assert p.wait(timeout=30) == 0
