@@ -356,8 +356,13 @@ int trace_parse_opts(struct trace_ctx *tc, int argc, char **argv)
 	}
 	if (c < 0)
 		return EXIT_USAGE;
-	if (p.next < argc)
+	if (p.next < argc && !tr->operand)
 		return opts_fail_cmd(&p, "unexpected argument '%s' (tracers take only options)",
 				     argv[p.next]);
+	if (tr->operand && argc - p.next < tr->min_operands)
+		return opts_fail_cmd(&p, "expected %s", tr->operand_name);
+	for (int i = p.next; tr->operand && i < argc; i++)
+		if (tr->operand(tc, &p, argv[i]))
+			return EXIT_USAGE;
 	return resolve_dev(tc, &p);
 }
