@@ -68,6 +68,15 @@ const struct opt trace_dev_rows[] = {
 	OPT_END,
 };
 
+/* --dev with --netns for device tracers that have no socket to filter
+ * (napistat): the rows of the two groups above, without ports or cgroups */
+const struct opt trace_devns_rows[] = {
+	{ OPT_TR_NETNS, "netns", "NS", "only devices of network namespace NS (name, path or inode)" },
+	{ OPT_TR_DEV, "dev", "DEV",
+	  "only device DEV (a name, looked up in --netns when given, or an ifindex)" },
+	OPT_END,
+};
+
 static bool in_rows(const struct opt *rows, int id)
 {
 	for (const struct opt *o = rows; o->id; o++)

@@ -44,7 +44,7 @@ static const struct out_col cols[] = {
 };
 
 static const struct opt_group opts[] = {
-	TRACE_DEV_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
+	TRACE_DEVNS_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
 /* A NAPI's counters on one CPU at the last row. */
