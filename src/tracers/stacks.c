@@ -38,8 +38,7 @@ enum { OPT_FOLDED = OPT_LONG };
 
 static const struct opt opt_rows[] = {
 	{ OPT_FOLDED, "folded", NULL,
-	  "one line per stack: frames root first, ';'-separated, a space and the count "
-	  "(flamegraph.pl input)" },
+	  "flamegraph.pl input: frames root first, ';'-separated, then the count" },
 	OPT_END,
 };
 
@@ -103,7 +102,10 @@ static int operand(struct trace_ctx *tc, const struct opts *p, const char *arg)
 /* The programs of the tracepoints not named stay unloaded. */
 static int configure(struct trace_ctx *tc, void *skel)
 {
-	(void)skel;
+	/* the stack map is no hash table: --max-keys sizes it with the counts */
+	if (tc->o.max_keys)
+		bpf_map__set_max_entries(((struct stacks_bpf *)skel)->maps.stacks,
+					 (__u32)tc->o.max_keys);
 	if (st.folded && out_is_json()) {
 		out_error("stacks: --folded is text (flamegraph.pl input); leave out -j");
 		return EXIT_USAGE;

@@ -131,6 +131,11 @@ def test_tp_btf_first_without_parsing_the_kernel_btf(netns, kernel_btf):
 
 ALL_TRACERS = TRACERS + ["tcpretrans", "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt",
                         "tcpsynbl", "tcptop"]
+ALL_TRACERS += ["napistat", "stacks"]
+# what a tracer runs with instead of --netns (one that takes no --netns)
+RUN_ARGS = {
+    "stacks": ["net:net_dev_xmit"],
+}
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)
@@ -138,7 +143,8 @@ def test_raw_tp_fallback_loads(netns, tracer):
     # tp_btf programs go first; their raw_tp twins (for kernels where tp_btf
     # does not load) must pass the verifier too: NETLENS_NO_TP_BTF=1 puts
     # tp_btf last, so every hook that has a raw_tp program runs it
-    p = run(["-j", tracer, "--netns", netns.name, "-d", "0.1", "--stats"],
+    args = RUN_ARGS.get(tracer, ["--netns", netns.name])
+    p = run(["-j", tracer] + args + ["-d", "0.1", "--stats"],
             env=dict(os.environ, NETLENS_NO_TP_BTF="1"))
     hooks = [json.loads(l)["stats"]["hook"] for l in p.stdout.splitlines() if "stats" in l]
     assert hooks and not any(h.startswith("tp_btf/") for h in hooks), hooks
