@@ -32,7 +32,7 @@ static const struct out_col cols[] = {
 	{ "DEV", "dev", 0, 10 },
 	{ "POLLS", "polls", OUT_RIGHT, 7 },
 	{ "WORK", "work", OUT_RIGHT, 8 },
-	{ "PERPOLL", "work_per_poll", OUT_RIGHT, 7 },
+	{ "PERPOLL", NULL, OUT_RIGHT, 7 }, /* JSON: work_per_poll, a field */
 	{ "BUDGET", "budget", OUT_RIGHT, 6 },
 	{ "FULL", "full_budget", OUT_RIGHT, 6 },
 	{ "POLL_US", "poll_us", OUT_RIGHT, 8 },
@@ -182,7 +182,10 @@ static void napi_cells(struct table *t, const struct nrow *r)
 {
 	out_cell_u64(t, C_POLLS, r->polls);
 	out_cell_u64(t, C_WORK, r->work);
-	out_cell_fixed(t, C_PERPOLL, r->polls ? (double)r->work / (double)r->polls : 0, 1);
+	double per = r->polls ? (double)r->work / (double)r->polls : 0;
+
+	out_cell_fixed(t, C_PERPOLL, per, 1);
+	out_field_double(t, "work_per_poll", NULL, per, 2);
 	out_cell_u64(t, C_FULL, r->full);
 	cell_us(t, C_POLLUS, "poll_ns", r->poll_ns);
 	out_field_u64(t, "timed_polls", NULL, r->timed);

@@ -39,6 +39,7 @@ def test_backlog_work_covers_received_and_softirqs(netns_factory):
     napi = records_of(recs, kind="napi", dev="backlog")
     assert napi and all(r["ifindex"] == 0 and r["budget"] > 0 for r in napi), napi
     assert sum(r["polls"] for r in napi) > 0
+    assert all(abs(r["work_per_poll"] - r["work"] / r["polls"]) < 0.01 for r in napi)
     # veth without GRO hands packets to netif_rx(): the CPU's backlog NAPI
     assert sum(r["work"] for r in napi) >= got
     cpus = records_of(recs, kind="cpu")
