@@ -4,6 +4,7 @@
 #include "bpf/stacks.h"
 #include "bpf/stacks.skel.h"
 #include "base/json.h"
+#include "base/strbuf.h"
 #include "command.h"
 #include "trace/ksyms.h"
 #include "trace/opts.h"
@@ -176,13 +177,67 @@ static const char *func_of(char *frame)
 	return frame;
 }
 
-static void print_folded(const char *tp, const uint64_t *ips, int f0, int n, __u64 count)
+/* --folded: stacks that differ only in offsets fold into one line; the
+ * lines are gathered, merged and printed fewest first. */
+struct fline {
+	char *text; /* "root;...;leaf;tracepoint" */
+	__u64 count;
+};
+
+static struct fline *folded;
+static size_t nfolded, capfolded;
+
+static void fold(const char *tp, const uint64_t *ips, int f0, int n, __u64 count)
 {
+	struct strbuf sb = STRBUF_INIT;
 	char buf[160];
 
 	for (int i = n - 1; i >= f0; i--)
-		printf("%s;", func_of((char *)ksyms_str(&st.ks, ips[i], buf, sizeof(buf))));
-	printf("%s %llu\n", tp, (unsigned long long)count);
+		sb_printf(&sb, "%s;", func_of((char *)ksyms_str(&st.ks, ips[i], buf, sizeof(buf))));
+	sb_printf(&sb, "%s", tp);
+	if (nfolded == capfolded) {
+		capfolded = capfolded ? capfolded * 2 : 64;
+		folded = realloc(folded, capfolded * sizeof(*folded));
+		if (!folded)
+			abort();
+	}
+	folded[nfolded].text = sb.buf;
+	folded[nfolded++].count = count;
+}
+
+static int cmp_ftext(const void *a, const void *b)
+{
+	return strcmp(((const struct fline *)a)->text, ((const struct fline *)b)->text);
+}
+
+static int cmp_fcount(const void *a, const void *b)
+{
+	const struct fline *x = a, *y = b;
+
+	return x->count < y->count ? -1 : x->count > y->count ? 1 : strcmp(x->text, y->text);
+}
+
+static void print_folded(void)
+{
+	size_t k = 0;
+
+	if (nfolded > 1)
+		qsort(folded, nfolded, sizeof(*folded), cmp_ftext);
+	for (size_t i = 0; i < nfolded; i++) {
+		if (k && strcmp(folded[k - 1].text, folded[i].text) == 0) {
+			folded[k - 1].count += folded[i].count;
+			free(folded[i].text);
+		} else {
+			folded[k++] = folded[i];
+		}
+	}
+	if (k > 1)
+		qsort(folded, k, sizeof(*folded), cmp_fcount);
+	for (size_t i = 0; i < k; i++) {
+		printf("%s %llu\n", folded[i].text, (unsigned long long)folded[i].count);
+		free(folded[i].text);
+	}
+	nfolded = 0;
 }
 
 static const struct out_col cols[] = {
@@ -232,7 +287,7 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 			f0 = ksyms_first_frame(&st.ks, ips, nf);
 		}
 		if (st.folded) {
-			print_folded(tp, ips, f0, nf, rows[i].count);
+			fold(tp, ips, f0, nf, rows[i].count);
 		} else if (t) {
 			trace_summary_row(t);
 			out_cell_str(t, TRACE_COL0, tp);
@@ -251,6 +306,8 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 	}
 	if (t)
 		out_table_end(t);
+	if (st.folded)
+		print_folded();
 	free(rows);
 	if (final) {
 		uint64_t lost = lost_total(skel);
@@ -272,6 +329,11 @@ static void fini(struct trace_ctx *tc)
 	for (int i = 0; i < STACKS_MAX_TP; i++)
 		bpf_link__destroy(st.links[i]);
 	ksyms_free(&st.ks);
+	for (size_t i = 0; i < nfolded; i++)
+		free(folded[i].text);
+	free(folded);
+	folded = NULL;
+	nfolded = capfolded = 0;
 	memset(&st, 0, sizeof(st));
 }
 
