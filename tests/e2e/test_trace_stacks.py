@@ -27,12 +27,17 @@ def test_transmit_stacks_counted(netns_factory):
     finally:
         recs = tr.stop()
     assert got == N
-    assert {"lost_stacks": 0} in recs and recs[-1] == {"lost_events": 0}, recs[-3:]
+    assert recs[-1] == {"lost_events": 0}, recs[-3:]
+    # a hit whose stack's bucket in the stack map holds another stack (the
+    # map hashes without chaining; other tests' traffic shares it) is lost,
+    # and counted: rare, never silent
+    (lost,) = [r["lost_stacks"] for r in recs if "lost_stacks" in r]
+    assert lost <= N // 10, lost
     rows = [r for r in recs if "stack" in r]
     assert rows and all(r["tracepoint"] == "net:net_dev_xmit" for r in rows)
     # the datagrams sent from a (udp_sendmsg), over the veth
     sent = [r for r in rows if any(f.startswith("udp_sendmsg+") for f in r["stack"])]
-    assert sum(r["count"] for r in sent) >= N, sent
+    assert sum(r["count"] for r in sent) + lost >= N, sent
     frames = {f.split("+")[0] for r in sent for f in r["stack"]}
     assert {"dev_hard_start_xmit", "__dev_queue_xmit"} <= frames, frames
     # leaf first, the tracing machinery left out
