@@ -33,6 +33,7 @@ static struct {
 	bool folded;
 	struct bpf_link *links[STACKS_MAX_TP];
 	struct ksyms ks;
+	uint64_t lost_seen; /* lost hits reported so far */
 } st;
 
 enum { OPT_FOLDED = OPT_LONG };
@@ -309,17 +310,19 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 	if (st.folded)
 		print_folded();
 	free(rows);
-	if (final) {
-		uint64_t lost = lost_total(skel);
-		if (out_is_json()) {
-			struct json *w = out_record_begin();
-			json_field_u64(w, "lost_stacks", lost);
-			out_record_end(w);
-		} else if (lost) {
-			fprintf(stderr, "stacks: %llu hits whose stack could not be stored (stack map "
-					"full or its bucket taken; see --max-keys)\n",
-				(unsigned long long)lost);
-		}
+	/* after every summary (the last one of -n is not "final"): the hits
+	 * lost since the previous one */
+	(void)final;
+	uint64_t total = lost_total(skel), lost = total - st.lost_seen;
+	st.lost_seen = total;
+	if (out_is_json()) {
+		struct json *w = out_record_begin();
+		json_field_u64(w, "lost_stacks", lost);
+		out_record_end(w);
+	} else if (lost) {
+		fprintf(stderr, "stacks: %llu hits whose stack could not be stored (stack map "
+				"full or its bucket taken; see --max-keys)\n",
+			(unsigned long long)lost);
 	}
 }
 
