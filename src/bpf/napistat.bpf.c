@@ -48,7 +48,7 @@ static __always_inline struct napistat_cpu *this_cpu(void)
 static __always_inline int on_poll(struct napi_struct *napi, int work, int budget)
 {
 	struct napistat_cpu *c = this_cpu();
-	struct net_device *dev;
+	struct net_device *dev = NULL;
 	struct napistat_napi *v;
 	__u64 key = (__u64)napi, now, dt = 0;
 	bool timed = false;
@@ -61,13 +61,18 @@ static __always_inline int on_poll(struct napi_struct *napi, int work, int budge
 		c->mark = now;
 		timed = true;
 	}
-	dev = BPF_CORE_READ(napi, dev);
-	if (!tr_want_dev(dev))
-		return 0;
+	/* the device is read for the filters, and for a NAPI's first poll on
+	 * this CPU (its name); without filters, never again */
+	if (tr_filter.ifindex || tr_filter.netns) {
+		dev = BPF_CORE_READ(napi, dev);
+		if (!tr_want_dev(dev))
+			return 0;
+	}
 	v = tr_map_lookup_or_zero(&napis, &key);
 	if (!v)
 		return 0;
-	if (!v->polls) { /* this NAPI's first poll on this CPU */
+	if (!v->polls) {
+		dev = BPF_CORE_READ(napi, dev);
 		if (dev) {
 			v->ifindex = BPF_CORE_READ(dev, ifindex);
 			BPF_CORE_READ_STR_INTO(&v->ifname, dev, name);
@@ -75,7 +80,7 @@ static __always_inline int on_poll(struct napi_struct *napi, int work, int budge
 	}
 	v->polls++;
 	v->work += (__u32)work;
-	if (work >= budget)
+	if (budget > 0 && work >= budget) /* netpoll polls with budget 0 */
 		v->full++;
 	if ((__u32)budget > v->budget)
 		v->budget = (__u32)budget;
