@@ -14,8 +14,10 @@
  *
  * Cost: the softirq hooks run for every softirq (timers, RCU, ...) and
  * return at the vector check; the kept ones touch one per-CPU array entry.
- * A poll is one per-CPU hash lookup (the entry is made once per NAPI and
- * CPU; the device name is read then only). --dev and --netns apply to the
+ * A poll finds its NAPI's counters in one of NAPISTAT_SLOTS per-CPU array
+ * slots, claimed on the NAPI's first poll on the CPU (a CPU polls few
+ * NAPIs: its queues of each NIC and its backlog); NAPIs beyond them go to
+ * a per-CPU hash. The device name is read on the first poll only. --dev and --netns apply to the
  * poll's device: the backlog NAPI (no device) is left out by them; the
  * softirq counters are per CPU and never filtered. */
 #include "bpf/netlens.bpf.h"
@@ -30,6 +32,13 @@ struct {
 	__type(key, __u64);
 	__type(value, struct napistat_napi);
 } napis SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NAPISTAT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct napistat_napi);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -68,7 +77,20 @@ static __always_inline int on_poll(struct napi_struct *napi, int work, int budge
 		if (!tr_want_dev(dev))
 			return 0;
 	}
-	v = tr_map_lookup_or_zero(&napis, &key);
+	/* this CPU's slot of the NAPI, or a free one to claim */
+	__u32 i;
+	for (i = 0; i < NAPISTAT_SLOTS; i++) {
+		if (c->slot_napi[i] == key)
+			break;
+		if (!c->slot_napi[i]) {
+			c->slot_napi[i] = key;
+			break;
+		}
+	}
+	if (i < NAPISTAT_SLOTS)
+		v = bpf_map_lookup_elem(&slots, &i);
+	else
+		v = tr_map_lookup_or_zero(&napis, &key);
 	if (!v)
 		return 0;
 	if (!v->polls) {

@@ -7,8 +7,11 @@
 #include "bpf/netlens.h"
 
 #define NAPISTAT_IFNAMSIZ 16
+/* NAPIs a CPU counts in its per-CPU array slots; more go to the hash */
+#define NAPISTAT_SLOTS 8
 
-/* napis: the napi_struct's address -> this, per CPU */
+/* slots[i] on a CPU: the NAPI of that CPU's slot_napi[i]; napis: the
+ * napi_struct's address -> this, per CPU, for the NAPIs beyond the slots */
 struct napistat_napi {
 	__u64 polls;
 	__u64 work;        /* packets the polls handled (napi_poll's work) */
@@ -29,6 +32,7 @@ struct napistat_cpu {
 	__u64 rx_start;    /* the running NET_RX's entry time, 0 outside it */
 	__u64 tx_start;
 	__u64 mark;        /* in NET_RX: its entry or the last poll's end */
+	__u64 slot_napi[NAPISTAT_SLOTS]; /* the NAPI counted in slots[i]; 0: free */
 };
 
 #endif

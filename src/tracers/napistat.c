@@ -109,8 +109,36 @@ static struct nrow *nrow_of(struct nrow **rows, size_t *n, int cpu, const struct
 	return r;
 }
 
-/* The NAPI counters gained since the last row, one row per CPU and device. */
-static size_t napi_rows(struct napistat_bpf *skel, struct nrow **rows)
+/* What a NAPI's counters on CPU cpu gained since the last row, added to
+ * the row of its CPU and device. */
+static void add_napi(struct nrow **rows, size_t *n, __u64 napi, int cpu,
+		     const struct napistat_napi *v)
+{
+	struct seen *s;
+	struct nrow *r;
+
+	if (!v->polls)
+		return;
+	s = seen_of(napi, cpu);
+	if (v->polls == s->v.polls)
+		return;
+	r = nrow_of(rows, n, cpu, v);
+	r->polls += v->polls - s->v.polls;
+	r->work += v->work - s->v.work;
+	r->full += v->full - s->v.full;
+	r->timed += v->timed - s->v.timed;
+	r->poll_ns += v->poll_ns - s->v.poll_ns;
+	if (v->budget > r->budget)
+		r->budget = v->budget;
+	s->v = *v;
+}
+
+/* The NAPI counters gained since the last row, one row per CPU and device:
+ * the slots (sv[i * ncpu + c], named by cv[c].slot_napi[i]; read before
+ * cv, so a slot claimed in between is read as not yet polled) and the
+ * hash. */
+static size_t napi_rows(struct napistat_bpf *skel, const struct napistat_napi *sv,
+			const struct napistat_cpu *cv, struct nrow **rows)
 {
 	int fd = bpf_map__fd(skel->maps.napis);
 	struct napistat_napi *v = calloc((size_t)st.ncpu, sizeof(*v));
@@ -120,28 +148,16 @@ static size_t napi_rows(struct napistat_bpf *skel, struct nrow **rows)
 	if (!v)
 		abort();
 	*rows = NULL;
+	for (int i = 0; i < NAPISTAT_SLOTS; i++)
+		for (int c = 0; c < st.ncpu; c++)
+			if (cv[c].slot_napi[i])
+				add_napi(rows, &n, cv[c].slot_napi[i], c, &sv[i * st.ncpu + c]);
 	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, v) != 0)
 			continue;
-		for (int c = 0; c < st.ncpu; c++) {
-			struct seen *s;
-			struct nrow *r;
-			if (!v[c].polls)
-				continue;
-			s = seen_of(key, c);
-			if (v[c].polls == s->v.polls) 
-				continue;
-			r = nrow_of(rows, &n, c, &v[c]);
-			r->polls += v[c].polls - s->v.polls;
-			r->work += v[c].work - s->v.work;
-			r->full += v[c].full - s->v.full;
-			r->timed += v[c].timed - s->v.timed;
-			r->poll_ns += v[c].poll_ns - s->v.poll_ns;
-			if (v[c].budget > r->budget)
-				r->budget = v[c].budget;
-			s->v = v[c];
-		}
+		for (int c = 0; c < st.ncpu; c++)
+			add_napi(rows, &n, key, c, &v[c]);
 	}
 	free(v);
 	return n;
@@ -196,22 +212,27 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 	struct napistat_bpf *skel = skel_;
 	struct napistat_cpu *cv = calloc((size_t)st.ncpu, sizeof(*cv));
 	uint32_t *sq = calloc((size_t)st.ncpu, sizeof(*sq));
+	struct napistat_napi *sv = calloc((size_t)st.ncpu * NAPISTAT_SLOTS, sizeof(*sv));
 	bool have_sq = read_squeeze(sq);
 	struct nrow *rows;
-	size_t n = napi_rows(skel, &rows), k = 0;
+	size_t n, k = 0;
 	__u32 zero = 0;
 
 	(void)tc;
-	if (!cv || !sq)
+	if (!cv || !sq || !sv)
 		abort();
+	for (__u32 i = 0; i < NAPISTAT_SLOTS; i++)
+		bpf_map__lookup_elem(skel->maps.slots, &i, sizeof(i), &sv[i * (size_t)st.ncpu],
+				     sizeof(*sv) * (size_t)st.ncpu, 0);
+	bpf_map__lookup_elem(skel->maps.cpus, &zero, sizeof(zero), cv, sizeof(*cv) * (size_t)st.ncpu,
+			     0);
+	n = napi_rows(skel, sv, cv, &rows);
 	if (!st.t) {
 		st.t = trace_summary_begin(cols, C_END - TRACE_COL0);
 		out_table_stream(st.t);
 	}
 	if (n > 1)
 		qsort(rows, n, sizeof(*rows), cmp_nrow);
-	bpf_map__lookup_elem(skel->maps.cpus, &zero, sizeof(zero), cv, sizeof(*cv) * (size_t)st.ncpu,
-			     0);
 	for (int c = 0; c < st.ncpu; c++) {
 		const struct napistat_cpu *p = &st.prev_cpu[c], *v = &cv[c];
 		struct nrow tot = { .cpu = c };
@@ -260,6 +281,7 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 	free(rows);
 	free(cv);
 	free(sq);
+	free(sv);
 	if (final) {
 		out_table_end(st.t);
 		st.t = NULL;

@@ -44,12 +44,12 @@ ETHTOOL_SET = textwrap.dedent("""
 ETHTOOL_STSO, ETHTOOL_SGRO = 0x1f, 0x2c
 
 
-def veth_napi(ns_src, ns_dst, dev="veth0"):
+def veth_napi(ns_src, ns_dst, src_dev="veth0", dst_dev="veth0"):
     """Makes ns_dst's veth receive through its own NAPI: GRO on it, and TSO
     off on the sender's end (veth_xmit() hands a packet from a TSO device
     to the peer's NAPI only in special cases; else to netif_rx())."""
-    ns_dst.exec([PY, "-c", ETHTOOL_SET, dev, str(ETHTOOL_SGRO), "1"])
-    ns_src.exec([PY, "-c", ETHTOOL_SET, dev, str(ETHTOOL_STSO), "0"])
+    ns_dst.exec([PY, "-c", ETHTOOL_SET, dst_dev, str(ETHTOOL_SGRO), "1"])
+    ns_src.exec([PY, "-c", ETHTOOL_SET, src_dev, str(ETHTOOL_STSO), "0"])
 
 
 def udp_across(ns_src, ns_dst, dst_addr, n, port=PORT):

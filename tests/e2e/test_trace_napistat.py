@@ -4,8 +4,9 @@ receiving veth's own NAPI (GRO on); the work counted is at least what the
 receiver got; NET_RX softirqs are counted; the time squeeze is the one
 /proc/net/softnet_stat shows."""
 import re
+import subprocess
 
-from conftest import run, veth_pair
+from conftest import PY, run, veth_pair
 from lowlevel_util import records_of, udp_across, veth_napi
 from trace_util import Tracer
 
@@ -87,3 +88,34 @@ def test_text_columns(netns_factory):
 def test_dev_unknown_refused(netns):
     p = run(["napistat", "--netns", netns.name, "--dev", "nosuch0", "-d", "0.1"], check=False)
     assert p.returncode == 2 and "nosuch0" in p.stderr, p.stderr
+
+
+def test_more_napis_than_slots(netns_factory):
+    # a CPU counts 8 NAPIs in array slots and the rest in a hash: ten
+    # veths with their own NAPI, all polled on CPU 0 (a veth's NAPI runs
+    # where the sender runs), each counted with the datagrams sent to it
+    a, b = netns_factory(), netns_factory()
+    for i in range(10):
+        subprocess.run(["ip", "link", "add", f"v{i}", "netns", a.name, "type", "veth", "peer",
+                        "name", f"w{i}", "netns", b.name], check=True)
+        a.exec(["ip", "addr", "add", f"10.204.{10 + i}.1/24", "dev", f"v{i}"])
+        b.exec(["ip", "addr", "add", f"10.204.{10 + i}.2/24", "dev", f"w{i}"])
+        a.exec(["ip", "link", "set", f"v{i}", "up"])
+        b.exec(["ip", "link", "set", f"w{i}", "up"])
+        veth_napi(a, b, src_dev=f"v{i}", dst_dev=f"w{i}")
+    tr = Tracer(["napistat", "--netns", b.name, "-i", "0.5"])
+    try:
+        send = "; ".join(f"s.sendto(b'x', ('10.204.{10 + i}.2', 9))" for i in range(10))
+        a.exec(["taskset", "-c", "0", PY, "-c",
+                f"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                f"for _ in range(20): {send}"])
+    finally:
+        recs = tr.stop()
+    napi = records_of(recs, kind="napi")
+    work = {}
+    for r in napi:
+        work[r["dev"]] = work.get(r["dev"], 0) + r["work"]
+    assert work == {f"w{i}": work[f"w{i}"] for i in range(10)}, work
+    assert all(w >= 20 for w in work.values()), work
+    # CPU 0 polled them all: at least two through the hash
+    assert len({r["dev"] for r in napi if r["cpu"] == 0}) == 10, napi
