@@ -68,6 +68,15 @@ const struct opt trace_dev_rows[] = {
 	OPT_END,
 };
 
+/* --dev with --netns for device tracers that have no socket to filter
+ * (napistat): the rows of the two groups above, without ports or cgroups */
+const struct opt trace_devns_rows[] = {
+	{ OPT_TR_NETNS, "netns", "NS", "only devices of network namespace NS (name, path or inode)" },
+	{ OPT_TR_DEV, "dev", "DEV",
+	  "only device DEV (a name, looked up in --netns when given, or an ifindex)" },
+	OPT_END,
+};
+
 static bool in_rows(const struct opt *rows, int id)
 {
 	for (const struct opt *o = rows; o->id; o++)
@@ -356,8 +365,13 @@ int trace_parse_opts(struct trace_ctx *tc, int argc, char **argv)
 	}
 	if (c < 0)
 		return EXIT_USAGE;
-	if (p.next < argc)
+	if (p.next < argc && !tr->operand)
 		return opts_fail_cmd(&p, "unexpected argument '%s' (tracers take only options)",
 				     argv[p.next]);
+	if (tr->operand && argc - p.next < tr->min_operands)
+		return opts_fail_cmd(&p, "expected %s", tr->operand_name);
+	for (int i = p.next; tr->operand && i < argc; i++)
+		if (tr->operand(tc, &p, argv[i]))
+			return EXIT_USAGE;
 	return resolve_dev(tc, &p);
 }

@@ -16,6 +16,8 @@
  *   run:      -d, -n/--count, --stats    (every tracer)
  *   interval: -i                         (tracers with a summary mode)
  *   table:    --max-keys                 (tracers with kernel tables)
+ *   dev:      --dev                      (packet tracers, with filter)
+ *   devns:    --netns, --dev             (device tracers without sockets)
  *
  * -n/--count stops after N events, or after N intervals with -i. `-c` is
  * --counts (count mode) in the tracers that have one, nowhere else.
@@ -41,7 +43,7 @@ enum {
 };
 
 extern const struct opt trace_owner_rows[], trace_filter_rows[], trace_event_rows[],
-	trace_run_rows[], trace_interval_rows[], trace_table_rows[], trace_dev_rows[];
+	trace_run_rows[], trace_interval_rows[], trace_table_rows[], trace_dev_rows[], trace_devns_rows[];
 
 #define TRACE_OWNER_GROUP    { "Process filters", trace_owner_rows }
 #define TRACE_FILTER_GROUP   { "Socket filters", trace_filter_rows }
@@ -50,6 +52,7 @@ extern const struct opt trace_owner_rows[], trace_filter_rows[], trace_event_row
 #define TRACE_INTERVAL_GROUP { "Summaries", trace_interval_rows }
 #define TRACE_TABLE_GROUP    { "Kernel tables", trace_table_rows }
 #define TRACE_DEV_GROUP      { "Device filters", trace_dev_rows }
+#define TRACE_DEVNS_GROUP    { "Device filters", trace_devns_rows }
 
 /* Text after a tracer's options in -h. */
 #define TRACE_NOTES                                                                    \

@@ -92,11 +92,14 @@ struct trace_hook {
 /* The command "var" that runs `var` (a struct tracer) with the option table
  * `groups` (the tracer's .opts): NETLENS_COMMAND (command.h) with the flags
  * every tracer has; .summary and .about follow. */
-#define TRACE_COMMAND(var, groups, ...)                                                \
+#define TRACE_COMMAND(var, groups, ...) TRACE_COMMAND_SYNOPSIS(var, groups, "[options]", __VA_ARGS__)
+/* TRACE_COMMAND with its own synopsis: a tracer that takes operands
+ * ("[options] TRACEPOINT..."). */
+#define TRACE_COMMAND_SYNOPSIS(var, groups, synopsis_, ...)                            \
 	static int run_##var(int argc, char **argv) { return trace_main(&var, argc, argv); } \
 	NETLENS_COMMAND(var, .name = #var, .run = run_##var,                            \
 			.flags = CMD_NEEDS_BPF | CMD_NEEDS_BTF | CMD_ALIAS,                     \
-			.synopsis = "[options]", .opts = (groups), .notes = TRACE_NOTES,        \
+			.synopsis = (synopsis_), .opts = (groups), .notes = TRACE_NOTES,        \
 			__VA_ARGS__)
 
 struct opts;
@@ -114,6 +117,14 @@ struct tracer {
 	 * returns 0 or EXIT_USAGE after opts_fail() */
 	const struct opt_group *opts;
 	int (*opt)(struct trace_ctx *tc, const struct opts *p, int c);
+	/* operands after the options (getopt order: options may follow them):
+	 * NULL refuses any ("tracers take only options"); else what they are,
+	 * for "expected ..." ("at least one TRACEPOINT"), operand() gets each in order (0, or
+	 * EXIT_USAGE after opts_fail_cmd()), and at least min_operands must
+	 * be given */
+	const char *operand_name;
+	int (*operand)(struct trace_ctx *tc, const struct opts *p, const char *arg);
+	int min_operands;
 	/* skeleton glue, see TRACE_SKEL_GLUE */
 	void *(*skel_open)(const struct bpf_object_open_opts *opts);
 	int (*skel_load)(void *skel);

@@ -18,6 +18,7 @@ ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretr
 ALL += ["sockstat", "sofamily", "soprotocol", "soconnect", "udpconnect", "solisten", "soaccept",
         "socketio", "socksize", "sormem", "soconnlat", "so1stbyte", "sofdsnoop",
         "gethostlatency", "dnssnoop"]
+ALL += ["napistat", "stacks"]
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -60,6 +61,10 @@ REFUSED = {
     "sofdsnoop": {"--interval", "--rport", "--ipv4", "--counts", "--lport", "--port", "--ipv6"},
     "gethostlatency": {"--rport", "--ipv4", "--counts", "--lport", "--port", "--ipv6"},
     "dnssnoop": {"--lport", "--cgroup", "--rport"},
+    "napistat": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6", "--cgroup",
+                 "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
+    "stacks": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6", "--cgroup",
+               "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
 }
 
 

@@ -135,6 +135,11 @@ ALL_TRACERS = TRACERS + ["tcpretrans", "tcpreset", "skbdrop", "tcpdrop", "tcpwin
 # hook syscalls:* only, which have no tp_btf twin)
 ALL_TRACERS += ["sockstat", "socketio", "socksize", "sormem", "soconnlat", "so1stbyte",
                 "dnssnoop"]
+ALL_TRACERS += ["napistat", "stacks"]
+# what a tracer runs with instead of --netns (one that takes no --netns)
+RUN_ARGS = {
+    "stacks": ["net:net_dev_xmit"],
+}
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)
@@ -142,7 +147,8 @@ def test_raw_tp_fallback_loads(netns, tracer):
     # tp_btf programs go first; their raw_tp twins (for kernels where tp_btf
     # does not load) must pass the verifier too: NETLENS_NO_TP_BTF=1 puts
     # tp_btf last, so every hook that has a raw_tp program runs it
-    p = run(["-j", tracer, "--netns", netns.name, "-d", "0.1", "--stats"],
+    args = RUN_ARGS.get(tracer, ["--netns", netns.name])
+    p = run(["-j", tracer] + args + ["-d", "0.1", "--stats"],
             env=dict(os.environ, NETLENS_NO_TP_BTF="1"))
     hooks = [json.loads(l)["stats"]["hook"] for l in p.stdout.splitlines() if "stats" in l]
     assert hooks and not any(h.startswith("tp_btf/") for h in hooks), hooks
