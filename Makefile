@@ -29,7 +29,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu17 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
              -DNETLENS_VERSION='"$(VERSION)"' -Isrc -I$(BUILD) -MMD -MP
-LIBS      := -lbpf -ldw -lelf -lz -lmnl -lmicrohttpd -lm
+LIBS      := -lbpf -ldw -lelf -lz -lmnl -lmicrohttpd -lgnutls -lcrypt -lyaml -lm
 LDFLAGS   ?=
 
 SRCS      := $(shell find src -name '*.c' ! -name '*.bpf.c' ! -name 'main.c' | sort)

@@ -18,6 +18,7 @@
 #include "command.h"
 #include "doctor/doctor.h"
 #include "export/collect.h"
+#include "export/webconfig.h"
 #include "sources/host.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@ enum {
 	OPT_MAX_CONN,
 	OPT_TIMEOUT,
 	OPT_MAX_LISTENERS,
+	OPT_WEB_CONFIG,
 	OPT_COLLECTOR_ON = OPT_LONG + 32,          /* + collector index */
 	OPT_COLLECTOR_OFF = OPT_LONG + 32 + MAX_COLLECTORS,
 };
@@ -61,6 +63,9 @@ static const struct opt exporter_rows[] = {
 	  "address to serve on (default " DEFAULT_LISTEN "; [::1]:PORT, :PORT for every address)" },
 	{ OPT_MAX_CONN, "web.max-connections", "N", "concurrent HTTP connections (default 4096)" },
 	{ OPT_TIMEOUT, "web.timeout", "SECS", "close a connection idle this long (default 10)" },
+	{ OPT_WEB_CONFIG, "web.config.file", "FILE",
+	  "TLS and basic authentication (exporter-toolkit's format: tls_server_config, "
+	  "basic_auth_users)" },
 	{ OPT_MAX_LISTENERS, "max-listeners", "N",
 	  "TCP listeners labelled one by one (default 512; the rest are counted)" },
 	OPT_END,
@@ -95,6 +100,7 @@ struct exporter {
 	bool failing[MAX_COLLECTORS]; /* warned about, until it recovers */
 	size_t ncollectors;
 	struct evidence doctor_prev; /* zeroed: no sample yet */
+	struct web_config web;       /* users and TLS; empty without --web.config.file */
 };
 
 static double now_s(void)
@@ -198,6 +204,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_size = 0; /* a GET with a body: ignore it */
 		return MHD_YES;
 	}
+	if (x->web.nusers) {
+		char *pass = NULL, *user = MHD_basic_auth_get_username_password(conn, &pass);
+		bool ok = web_config_auth(&x->web, user, pass);
+		MHD_free(user);
+		MHD_free(pass);
+		if (!ok) {
+			static const char msg[] = "unauthorized\n";
+			struct MHD_Response *r = MHD_create_response_from_buffer(
+				sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+			enum MHD_Result ret;
+			if (!r)
+				return MHD_NO;
+			ret = MHD_queue_basic_auth_fail_response(conn, "netlens", r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+	}
 	if (!strcmp(url, "/metrics")) {
 		const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 								 MHD_HTTP_HEADER_ACCEPT);
@@ -293,7 +316,7 @@ static int listen_socket(const char *spec)
 
 struct exporter_args {
 	struct state_src src;
-	const char *listen;
+	const char *listen, *web_config;
 	unsigned long max_conn, max_listeners;
 	double timeout;
 	bool on[MAX_COLLECTORS];
@@ -329,6 +352,9 @@ static int parse_args(struct exporter_args *a, size_t ncollectors, int argc, cha
 			if (opts_secs_range(&p, 1, 3600, &a->timeout))
 				return EXIT_USAGE;
 			break;
+		case OPT_WEB_CONFIG:
+			a->web_config = p.arg;
+			break;
 		case OPT_MAX_LISTENERS:
 			if (opts_ulong(&p, 0, 1000000, &a->max_listeners))
 				return EXIT_USAGE;
@@ -362,12 +388,20 @@ static int cmd_exporter(int argc, char **argv)
 	}
 	if ((err = parse_args(&a, x.ncollectors, argc, argv)))
 		return err;
+	if (a.web_config) {
+		char msg[512];
+		if (web_config_load(a.web_config, &x.web, msg, sizeof(msg)) < 0)
+			return out_error("--web.config.file %s", msg);
+	}
 	fd = listen_socket(a.listen);
-	if (fd < 0)
+	if (fd < 0) {
+		web_config_free(&x.web);
 		return -fd;
+	}
 	x.h = state_src_open(&a.src);
 	if (!x.h) {
 		close(fd);
+		web_config_free(&x.web);
 		return EXIT_FAIL;
 	}
 	x.ctx = (struct collect_ctx){ .h = x.h, .max_listeners = a.max_listeners,
@@ -380,23 +414,42 @@ static int cmd_exporter(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, &x, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-			     (unsigned)a.max_conn, MHD_OPTION_CONNECTION_TIMEOUT,
-			     (unsigned)a.timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			     (size_t)32768, MHD_OPTION_END);
+	{
+		struct MHD_OptionItem o[] = {
+			{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+			{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)a.max_conn, NULL },
+			{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)a.timeout, NULL },
+			{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32768, NULL },
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, x.web.key_pem },
+			{ MHD_OPTION_HTTPS_MEM_CERT, 0, x.web.cert_pem },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+		unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+		if (x.web.cert_pem)
+			flags |= MHD_USE_TLS;
+		else
+			o[4].option = MHD_OPTION_END; /* no TLS: the key and cert are not options */
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &x, MHD_OPTION_ARRAY, o,
+				     MHD_OPTION_END);
+	}
 	if (!d) {
 		close(fd);
 		host_close(x.h);
-		return out_error("could not start the HTTP server (libmicrohttpd): out of memory "
-				 "or threads?");
+		web_config_free(&x.web);
+		return out_error(x.web.cert_pem ? "could not start the HTTPS server: the TLS "
+						  "certificate or key was refused (do they match?)"
+						: "could not start the HTTP server (libmicrohttpd): out of "
+						  "memory or threads?");
 	}
-	fprintf(stderr, "netlens exporter: serving http://%s/metrics\n", a.listen);
+	fprintf(stderr, "netlens exporter: serving %s://%s/metrics%s\n",
+		x.web.cert_pem ? "https" : "http", a.listen,
+		x.web.nusers ? " (basic authentication)" : "");
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		; /* nothing to reload yet */
 	MHD_stop_daemon(d); /* finishes the scrape in progress */
 	close(fd);
 	evidence_free(&x.doctor_prev);
+	web_config_free(&x.web);
 	host_close(x.h);
 	fprintf(stderr, "netlens exporter: stopped (%s)\n", strsignal(sig));
 	return EXIT_OK;

@@ -355,3 +355,115 @@ def test_ipv6_listen(exporter_factory):
     finally:
         p.terminate()
         assert p.wait(timeout=30) == 0
+
+
+def bcrypt(password, rounds=4):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # Debian's python3.11 has it (deprecated); libxcrypt underneath
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << rounds))
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(tmp_path / "server.key"), "-out", str(tmp_path / "server.crt")],
+                   check=True, capture_output=True)
+    return tmp_path
+
+
+def auth_header(user, password):
+    import base64
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.mark.sanitize
+def test_basic_auth(exporter_factory, tmp_path):
+    cfg = tmp_path / "web.yml"
+    cfg.write_text(f"basic_auth_users:\n  prom: '{bcrypt('s3cret')}'\n  other: '{bcrypt('x')}'\n")
+    port = free_port()
+    p = subprocess.Popen(wrap_cmd(["exporter", "--listen", f"127.0.0.1:{port}",
+                                   "--web.config.file", str(cfg)]),
+                         stderr=subprocess.PIPE, text=True)
+    e = Exporter.__new__(Exporter)
+    e.p, e.port, e.url = p, port, f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            try:
+                return e.get("/-/healthy")[0] == 401
+            except OSError:
+                return False
+        wait_for(up, timeout=30, what="exporter up")
+        status, _, _ = e.get("/metrics")  # no credentials
+        assert status == 401
+        assert e.get("/metrics", headers=auth_header("prom", "wrong"))[0] == 401
+        assert e.get("/metrics", headers=auth_header("nobody", "s3cret"))[0] == 401
+        assert e.get("/metrics", headers=auth_header("other", "s3cret"))[0] == 401
+        for _ in range(3):  # the second and third from the cache
+            status, _, body = e.get("/metrics", headers=auth_header("prom", "s3cret"))
+            assert status == 200 and "netlens_scrape_collector_success" in body
+        # the challenge names the scheme
+        req = urllib.request.Request(e.url + "/metrics")
+        with pytest.raises(urllib.error.HTTPError) as ei:
+            urllib.request.urlopen(req, timeout=10)
+        assert ei.value.headers.get("WWW-Authenticate", "").startswith("Basic")
+    finally:
+        rc, err = e.stop()
+    assert rc == 0 and "(basic authentication)" in err, err
+
+
+def test_tls(exporter_factory, tls_files):
+    import ssl
+    cfg = tls_files / "web.yml"
+    cfg.write_text("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+    port = free_port()
+    p = subprocess.Popen(wrap_cmd(["exporter", "--listen", f"127.0.0.1:{port}",
+                                   "--web.config.file", str(cfg)]),
+                         stderr=subprocess.PIPE, text=True)
+    ctx = ssl.create_default_context(cafile=str(tls_files / "server.crt"))
+    try:
+        def get(path):
+            with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", context=ctx,
+                                        timeout=10) as r:
+                return r.status, r.read().decode()
+
+        def up():
+            try:
+                return get("/-/healthy") == (200, "OK\n")
+            except OSError:
+                return False
+        wait_for(up, timeout=30, what="exporter up over TLS")
+        status, body = get("/metrics")
+        assert status == 200 and "netlens_network_up" in body
+        # plain HTTP on the TLS port gets no metrics
+        with pytest.raises((OSError, urllib.error.URLError, http_client_errors())):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                assert b"netlens_" not in r.read()
+                raise OSError("answered")
+    finally:
+        p.terminate()
+        assert p.wait(timeout=30) == 0
+
+
+def http_client_errors():
+    import http.client
+    return http.client.HTTPException
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("basic_auth_users:\n  prom: plain\n", "basic_auth_users.prom: not a bcrypt hash"),
+    ("tls_server_config:\n  cert_file: a.crt\n", "needs both cert_file and key_file"),
+    ("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n", "tls_server_config.cert_file: No such file"),
+    ("tls_server_confg:\n  cert_file: a.crt\n", "tls_server_confg: not supported"),
+    ("", "empty, or not a mapping"),
+    ("basic_auth_users: [\n", "line"),
+])
+def test_web_config_errors_are_one_line(tmp_path, text, msg):
+    cfg = tmp_path / "web.yml"
+    cfg.write_text(text)
+    p = run(["exporter", "--listen", f"127.0.0.1:{free_port()}", "--web.config.file", str(cfg)],
+            check=False, timeout=10)
+    assert p.returncode == 1 and msg in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr
+    assert str(cfg) in p.stderr
