@@ -188,6 +188,7 @@ bench: all
 	$(Q)/usr/bin/python3 bench/gethostlatency_bench.py
 	$(Q)/usr/bin/python3 bench/dns_bench.py
 	$(Q)/usr/bin/python3 bench/below_bench.py
+	$(Q)/usr/bin/python3 bench/exporter_bench.py
 	$(Q)/usr/bin/python3 bench/output_bench.py
 
 install: all

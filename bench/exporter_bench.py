@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Scrape cost of netlens exporter against prometheus-node-exporter (issue 15).
+
+Both run on loopback on this host, in the same run: node_exporter with its
+default collectors, and netlens exporter with its state collectors alone
+(--no-collector.doctor) and with every collector. Each is scraped N times
+in a row (after 5 warm-up scrapes), as Prometheus would (Accept asking for
+OpenMetrics, a fresh connection per scrape); printed: median and p99 scrape
+latency, CPU per scrape (the process's utime + stime over the scrapes),
+peak RSS (VmHWM) and the body size. Targets (issue 15): <= 2 ms a scrape
+for the state collectors, <= 8 MB RSS.
+
+Run as root: bench/exporter_bench.py [-n SCRAPES]
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
+TICK = os.sysconf("SC_CLK_TCK")
+TARGET_MS, TARGET_MB = 2.0, 8.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def hwm_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def scrape(url):
+    req = urllib.request.Request(url, headers={
+        "Accept": "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"})
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=30) as r:
+        body = r.read()
+    return time.perf_counter() - t0, len(body)
+
+
+def measure(name, cmd, port, n):
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                scrape(url)
+                break
+            except OSError:
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise SystemExit(f"{name} did not start: {' '.join(cmd)}")
+                time.sleep(0.05)
+        for _ in range(5):
+            scrape(url)
+        c0 = cpu_s(p.pid)
+        lat, size = [], 0
+        for _ in range(n):
+            t, size = scrape(url)
+            lat.append(t * 1000)
+        cpu = (cpu_s(p.pid) - c0) / n * 1000
+        lat.sort()
+        return dict(name=name, median=statistics.median(lat), p99=lat[int(0.99 * (n - 1))],
+                    cpu=cpu, rss=hwm_mb(p.pid), size=size)
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=300, help="scrapes per exporter")
+    a = ap.parse_args()
+    node = shutil.which("prometheus-node-exporter")
+    if not node:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                        "prometheus-node-exporter"], check=True, capture_output=True)
+        node = shutil.which("prometheus-node-exporter")
+    runs = []
+    port = free_port()
+    runs.append(measure("node_exporter (defaults)",
+                        [node, f"--web.listen-address=127.0.0.1:{port}"], port, a.n))
+    port = free_port()
+    runs.append(measure("netlens state collectors",
+                        [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}",
+                         "--no-collector.doctor"], port, a.n))
+    port = free_port()
+    runs.append(measure("netlens all collectors",
+                        [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}"], port, a.n))
+    base = runs[0]
+    print(f"{a.n} scrapes each, one connection per scrape, OpenMetrics asked")
+    print(f"{'exporter':26} {'median ms':>9} {'p99 ms':>7} {'CPU ms':>7} {'RSS MB':>7}"
+          f" {'bytes':>8}  vs node_exporter (median, CPU, RSS)")
+    for r in runs:
+        print(f"{r['name']:26} {r['median']:9.2f} {r['p99']:7.2f} {r['cpu']:7.2f} {r['rss']:7.1f}"
+              f" {r['size']:8d}  x{r['median'] / base['median']:.2f} x{r['cpu'] / base['cpu']:.2f}"
+              f" x{r['rss'] / base['rss']:.2f}" if base['cpu'] else "")
+    st = runs[1]
+    ok = st["median"] <= TARGET_MS and st["rss"] <= TARGET_MB
+    print(f"state collectors: {'PASS' if ok else 'MISS'} (median <= {TARGET_MS:g} ms,"
+          f" RSS <= {TARGET_MB:g} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
