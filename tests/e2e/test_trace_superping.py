@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import veth_pair
+from pkt_util import linked_pair
 from so_util import check_docs_list_exactly_the_options
 from trace_util import Tracer, dropped_keys, events, netns_inode
 
@@ -24,26 +24,9 @@ A6, B6 = "fd01:201::1", "fd01:201::2"
 SLACK_US = 50
 
 
-def _mac(ns):
-    out = ns.exec(["cat", "/sys/class/net/veth0/address"]).stdout.strip()
-    assert re.fullmatch(r"[0-9a-f:]{17}", out), out
-    return out
-
-
 @pytest.fixture
 def pair(netns_factory):
-    a, b = netns_factory(), netns_factory()
-    veth_pair(a, b, f"{A4}/24", f"{B4}/24")
-    a.exec(["ip", "addr", "add", f"{A6}/64", "dev", "veth0", "nodad"])
-    b.exec(["ip", "addr", "add", f"{B6}/64", "dev", "veth0", "nodad"])
-    # permanent neighbours: no request waits for address resolution and
-    # leaves later from a softirq, so every one has its sender
-    ma, mb = _mac(a), _mac(b)
-    for ns, peer4, peer6, mac in ((a, B4, B6, mb), (b, A4, A6, ma)):
-        for addr in (peer4, peer6):
-            ns.exec(["ip", "neigh", "replace", addr, "lladdr", mac, "dev", "veth0",
-                     "nud", "permanent"])
-    return a, b
+    return linked_pair(netns_factory, A4, B4, A6, B6)
 
 
 def ping(ns, dst, n, *extra, check=True, interval="0.2"):
