@@ -41,6 +41,7 @@ static const struct opt_group opts[] = {
 
 static struct {
 	bool tx, all;
+	struct table *t; /* one table for every interval: its header once */
 } st;
 
 static int opt(struct trace_ctx *tc, const struct opts *p, int c)
@@ -118,8 +119,11 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct ipecn_bpf *)skel)->maps.counts, rows, cmp_row);
 	struct table *t;
 
-	(void)final;
-	t = trace_summary_begin(cols, C_END - TRACE_COL0);
+	t = st.t;
+	if (!t) {
+		t = st.t = trace_summary_begin(cols, C_END - TRACE_COL0);
+		out_table_stream(t);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ipecn_key *k = &rows[i].k;
 		const struct ipecn_val *v = &rows[i].v;
@@ -152,13 +156,18 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		}
 		out_row_end(t);
 	}
-	out_table_end(t);
+	fflush(stdout);
+	if (final) {
+		out_table_end(t);
+		st.t = NULL;
+	}
 	free(rows);
 }
 
 static void fini(struct trace_ctx *tc)
 {
 	(void)tc;
+	out_table_end(st.t);
 	memset(&st, 0, sizeof(st));
 }
 

@@ -5,6 +5,7 @@ cfg80211 and mac80211_hwsim (a simulated radio), a scan triggered with
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -60,10 +61,11 @@ def test_scan_timed_with_hwsim():
             os.path.basename(os.readlink(f"/sys/class/net/{d}/phy80211")) == phy]
     if not devs:
         pytest.skip(f"{phy} has no interface")
-    run(["ip", "link", "set", devs[0], "up"])
+    subprocess.run(["ip", "link", "set", devs[0], "up"], check=True)
     tr = Tracer(["ieee80211scan"])
     try:
-        run(["iw", "dev", devs[0], "scan"], timeout=60)
+        subprocess.run(["iw", "dev", devs[0], "scan"], check=True, capture_output=True,
+                       timeout=60)
     finally:
         recs = tr.stop()
     evs = [e for e in events(recs) if e["comm"] == "iw"]
