@@ -14,6 +14,14 @@ from trace_util import Server, Tracer, cgroup2_root, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
        "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt", "tcpsynbl", "tcptop"]
+ALL += ["superping"]
+ALL += ["ipecn"]
+# not ieee80211scan: it takes no --netns (these tests end on a bad one) and
+# refuses to run without cfg80211; test_trace_ieee80211scan.py checks its -h
+
+# the tracers whose -c is --counts (a count mode)
+COUNTS = {"tcpconnect", "tcpaccept", "tcpretrans", "tcpreset"}
+COUNTS |= {"superping"}
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -36,6 +44,9 @@ REFUSED = {
     "tcptop": {"--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
     "skbdrop": {"--pid", "--comm", "--counts"},
     "tcpdrop": {"--pid", "--comm", "--counts"},
+    "superping": {"--port", "--lport", "--rport", "--cgroup"},
+    "ipecn": {"--pid", "--comm", "--lport", "--rport", "--cgroup", "--timestamp", "--wallclock",
+              "--wide", "--ringbuf-size", "--counts"},
 }
 
 
@@ -60,8 +71,7 @@ def test_accepts_exactly_what_help_lists(tracer):
         else:
             assert f"{opt}: not an option of '{tracer}'" in lines[0], (opt, p.stderr)
     # -c is --counts, in the tracers that count, and nothing else anywhere
-    assert ("-c, --counts" in text) == (tracer in ("tcpconnect", "tcpaccept", "tcpretrans",
-                                                   "tcpreset")), text
+    assert ("-c, --counts" in text) == (tracer in COUNTS), text
     assert "-n, --count N" in text and "--rounds" not in text
 
 

@@ -131,6 +131,9 @@ def test_tp_btf_first_without_parsing_the_kernel_btf(netns, kernel_btf):
 
 ALL_TRACERS = TRACERS + ["tcpretrans", "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt",
                         "tcpsynbl", "tcptop"]
+ALL_TRACERS += ["superping"]
+ALL_TRACERS += ["ipecn"]
+# not ieee80211scan: it refuses to run on a kernel without cfg80211
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)
