@@ -39,9 +39,16 @@ static const struct opt_group opts[] = {
 	TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
+struct row {
+	struct ipecn_key k;
+	struct ipecn_val v;
+};
+
 static struct {
 	bool tx, all;
-	struct table *t; /* one table for every interval: its header once */
+	struct table *t;   /* one table for every interval: its header once */
+	struct row *prev;  /* the kernel's totals at the last interval, by key */
+	size_t nprev;
 } st;
 
 static int opt(struct trace_ctx *tc, const struct opts *p, int c)
@@ -63,11 +70,6 @@ static int configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-struct row {
-	struct ipecn_key k;
-	struct ipecn_val v;
-};
-
 static int cmp_row(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
@@ -82,23 +84,55 @@ static int cmp_row(const void *a, const void *b)
 	return nx < ny ? 1 : nx > ny ? -1 : 0;
 }
 
-static const char *proto_str(const struct ipecn_key *k, char *buf, size_t cap)
-{
-	const char *fam = k->family == AF_INET6 ? "6" : "4";
-
-	if (k->proto == 6)
-		snprintf(buf, cap, "tcp%s", fam);
-	else if (k->proto == 17)
-		snprintf(buf, cap, "udp%s", fam);
-	else if (k->proto == 1 || k->proto == 58)
-		snprintf(buf, cap, "icmp%s", k->proto == 58 ? "6" : "");
-	else
-		snprintf(buf, cap, "ip%s/%u", fam, k->proto);
-	return buf;
-}
-
 enum { C_IF = TRACE_COL0, C_DIR, C_PROTO, C_SADDR, C_SPORT, C_DADDR, C_DPORT, C_CE, C_ECT0,
        C_ECT1, C_NOT, C_END };
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct row *)a)->k, &((const struct row *)b)->k,
+		      sizeof(struct ipecn_key));
+}
+
+/* The counts of this interval, sorted for printing: the kernel's totals
+ * less those at the last interval. The kernel's entries are not deleted
+ * as they are read (a packet counted between the read and the delete
+ * would be lost), only once a flow stayed idle a whole interval. */
+static size_t deltas(const struct trace_ctx *tc, struct bpf_map *map, struct row **out)
+{
+	void *buf;
+	size_t n = trace_map_read(map, &buf, false), m = 0, kept = 0;
+	struct row *cur = buf, *d = calloc(n ? n : 1, sizeof(*d));
+
+	if (!d)
+		abort();
+	(void)tc;
+	qsort(cur, n, sizeof(*cur), cmp_key);
+	for (size_t i = 0; i < n; i++) {
+		const struct row *p = st.prev ? bsearch(&cur[i], st.prev, st.nprev, sizeof(*cur),
+						       cmp_key) : NULL;
+		uint64_t sum = 0;
+
+		d[m] = cur[i];
+		for (int c = 0; c < 4; c++) {
+			d[m].v.n[c] -= p && p->v.n[c] <= cur[i].v.n[c] ? p->v.n[c] : 0;
+			sum += d[m].v.n[c];
+		}
+		if (sum) {
+			m++;
+			cur[kept++] = cur[i];
+		} else if (p) {
+			bpf_map__delete_elem(map, &cur[i].k, sizeof(cur[i].k), 0); /* idle */
+		} else {
+			cur[kept++] = cur[i];
+		}
+	}
+	free(st.prev);
+	st.prev = cur;
+	st.nprev = kept;
+	qsort(d, m, sizeof(*d), cmp_row);
+	*out = d;
+	return m;
+}
 
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
@@ -115,8 +149,9 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ st.all ? "ECT1" : NULL, st.all ? "ect1" : NULL, OUT_RIGHT, 8 },
 		{ st.all ? "NOTECT" : NULL, st.all ? "not_ect" : NULL, OUT_RIGHT, 8 },
 	};
+	struct bpf_map *map = ((struct ipecn_bpf *)skel)->maps.counts;
 	struct row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct ipecn_bpf *)skel)->maps.counts, rows, cmp_row);
+	size_t n = deltas(tc, map, &rows);
 	struct table *t;
 
 	t = st.t;
@@ -137,7 +172,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		out_field_u64(t, "ifindex", NULL, k->ifindex);
 		out_field_u64(t, "netns", NULL, k->netns);
 		out_cell_str(t, C_DIR, k->dir == IPECN_TX ? "tx" : "rx");
-		out_cell_str(t, C_PROTO, proto_str(k, pr, sizeof(pr)));
+		out_cell_str(t, C_PROTO, trace_ip_proto_str(pr, sizeof(pr), k->family, k->proto));
 		out_field_u64(t, "ip", NULL, k->family == AF_INET6 ? 6 : 4);
 		out_cell_str(t, C_SADDR, trace_addr_str(a, k->family, k->saddr));
 		out_cell_str(t, C_DADDR, trace_addr_str(a, k->family, k->daddr));
@@ -168,6 +203,7 @@ static void fini(struct trace_ctx *tc)
 {
 	(void)tc;
 	out_table_end(st.t);
+	free(st.prev);
 	memset(&st, 0, sizeof(st));
 }
 

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.skipif(not shutil.which("ping"), reason="needs ping (ip
 A4, B4 = "10.201.0.1", "10.201.0.2"
 A6, B6 = "fd01:201::1", "fd01:201::2"
 # ping's times have 3 decimals of a millisecond, and its receive time is the
-# packet's kernel timestamp, taken a little before netif_receive_skb
-SLACK_US = 50
+# packet's kernel timestamp, taken when veth queues it to the receiving
+# CPU's backlog (netdev_tstamp_prequeue), before the softirq that runs
+# netif_receive_skb: on a busy machine that wait is not in ping's time
+SLACK_US = 2000
 
 
 @pytest.fixture
@@ -112,17 +114,18 @@ def test_unanswered_requests_bounded_and_aged(pair):
     b.exec(["nft", "add", "table", "inet", "t"])
     b.exec(["nft", "add", "chain", "inet", "t", "c", "{ type filter hook input priority 0; }"])
     b.exec(["nft", "add", "rule", "inet", "t", "c", "icmp", "type", "echo-request", "drop"])
-    aged = Tracer(["superping", "--netns", a.name, "--max-keys", "2", "--timeout", "1"])
+    aged = Tracer(["superping", "--netns", a.name, "--max-keys", "2", "--timeout", "3"])
     kept = Tracer(["superping", "--netns", a.name, "--max-keys", "2", "--timeout", "600"])
     try:
-        # two requests fill both tables, a third is refused by both
+        # two requests fill both tables, a third is refused by both (sent
+        # well within the 3 s before the first one ages out)
         t0 = time.monotonic()
         _, _, out = ping(a, B4, 3, "-W", "0.2", check=False, interval="0.05")
-        assert " 0 received" in out and time.monotonic() - t0 < 0.9, out
+        assert " 0 received" in out and time.monotonic() - t0 < 2.5, out
         b.exec(["nft", "flush", "ruleset"])
         # the --timeout to pass (then tick(), every 100 ms, ages the
         # requests out): a wait for time itself, nothing to poll
-        time.sleep(max(0.0, t0 + 1.5 - time.monotonic()))
+        time.sleep(max(0.0, t0 + 3.8 - time.monotonic()))
         pid, t4, _ = ping(a, B4, 2)
     finally:
         ra, rk = aged.stop(), kept.stop()
