@@ -24,13 +24,13 @@ struct {
 static __always_inline int on_pkt(struct sk_buff *skb, __u8 dir, bool btf)
 {
 	__u16 proto = TR_RD(btf, skb, protocol);
-	struct ipecn_key k = {};
+	const unsigned char *nh = dir == IPECN_TX ? pkt_nh_tx(skb, btf) : pkt_nh_rx(skb, btf);
+	struct ipecn_key k;
 	struct ipecn_val *v;
 	struct net_device *dev;
 	struct pkt_ip ip;
 
-	if (!pkt_read_ip(dir == IPECN_TX ? pkt_nh_tx(skb, btf) : pkt_nh_rx(skb, btf), proto, &ip,
-			 btf))
+	if (!pkt_peek_ip(nh, proto, &ip, btf))
 		return 0;
 	if (!count_all && ip.ecn != IPECN_CE)
 		return 0;
@@ -39,6 +39,9 @@ static __always_inline int on_pkt(struct sk_buff *skb, __u8 dir, bool btf)
 	dev = BPF_CORE_READ(skb, dev);
 	if (!tr_want_dev(dev))
 		return 0;
+	if (!pkt_read_addrs(nh, &ip, btf))
+		return 0;
+	__builtin_memset(&k, 0, sizeof(k));
 	pkt_read_ports(&ip, &k.sport, &k.dport, btf);
 	if (tr_filter.nports && !tr_want_ports(k.sport, k.dport))
 		return 0;

@@ -8,10 +8,12 @@
  *   - on receive at net:netif_receive_skb, at skb->data: the driver pulled
  *     the link-layer header (eth_type_trans), but network_header is reset
  *     only after the tracepoint (pkt_nh_rx).
- * skb->protocol (network order) tells IPv4 from IPv6 without a read, and
- * the fixed header is read at once: in a tp_btf program with plain 8-byte
- * loads through skb->head/data (the verifier makes them fault-safe, no
- * helper call), in a raw_tp one with one bpf_probe_read_kernel(). The version nibble is checked against it, so a
+ * skb->protocol (network order) tells IPv4 from IPv6 without a read; the
+ * first bytes of the header (pkt_peek_ip) say whether the packet is of
+ * interest, and only then are the addresses read (pkt_read_addrs): in a
+ * tp_btf program with plain 8-byte loads through skb->head/data (the
+ * verifier makes them fault-safe, no helper call), in a raw_tp one with a
+ * bpf_probe_read_kernel() each. The version nibble is checked against it, so a
  * packet whose network header is not where skb->protocol says is left out.
  *
  * IPv6 extension headers are not walked: `proto` is the fixed header's
@@ -30,7 +32,7 @@
 
 /* The fixed IP header, decoded. IPv4 addresses in the first 4 bytes. */
 struct pkt_ip {
-	__u8 saddr[16];
+	__u8 saddr[16] __attribute__((aligned(8)));
 	__u8 daddr[16];
 	const unsigned char *l4; /* transport header; NULL in a later IPv4 fragment */
 	__u16 family;            /* TR_AF_INET or TR_AF_INET6 */
@@ -69,43 +71,58 @@ static __always_inline bool pkt_load(void *dst, const unsigned char *src, __u32 
 	return bpf_probe_read_kernel(dst, n, src) == 0;
 }
 
-/* Reads and decodes the fixed IPv4 or IPv6 header at nh, the version chosen
- * by skb->protocol (proto, network order). False for anything else. */
-static __always_inline bool pkt_read_ip(const unsigned char *nh, __u16 proto, struct pkt_ip *ip,
+/* The first bytes of the IPv4 or IPv6 header at nh, the version chosen by
+ * skb->protocol (proto, network order): family, protocol, ECN and where
+ * the transport header starts, not the addresses (pkt_read_addrs()), so
+ * a tracer that wants few packets decides after one 8- or 16-byte read.
+ * False for anything else. */
+static __always_inline bool pkt_peek_ip(const unsigned char *nh, __u16 proto, struct pkt_ip *ip,
 					bool btf)
 {
-	__u8 h[40] __attribute__((aligned(8)));
+	__u8 h[16] __attribute__((aligned(8)));
 
 	if (!nh)
 		return false;
 	if (proto == bpf_htons(PKT_ETH_P_IP)) {
 		__u16 frag;
 
-		if (!pkt_load(h, nh, 24, btf) || (h[0] >> 4) != 4)
+		if (!pkt_load(h, nh, 16, btf) || (h[0] >> 4) != 4)
 			return false;
 		ip->family = TR_AF_INET;
 		ip->proto = h[9];
 		ip->ecn = h[1] & 3;
-		__builtin_memset(ip->saddr, 0, sizeof(ip->saddr));
-		__builtin_memset(ip->daddr, 0, sizeof(ip->daddr));
-		__builtin_memcpy(ip->saddr, &h[12], 4);
-		__builtin_memcpy(ip->daddr, &h[16], 4);
 		frag = ((__u16)(h[6] & 0x1f) << 8) | h[7];
 		ip->l4 = frag ? NULL : nh + (h[0] & 0xf) * 4;
 		return true;
 	}
 	if (proto == bpf_htons(PKT_ETH_P_IPV6)) {
-		if (!pkt_load(h, nh, 40, btf) || (h[0] >> 4) != 6)
+		if (!pkt_load(h, nh, 8, btf) || (h[0] >> 4) != 6)
 			return false;
 		ip->family = TR_AF_INET6;
 		ip->proto = h[6];
 		ip->ecn = (h[1] >> 4) & 3;
-		__builtin_memcpy(ip->saddr, &h[8], 16);
-		__builtin_memcpy(ip->daddr, &h[24], 16);
 		ip->l4 = nh + 40;
 		return true;
 	}
 	return false;
+}
+
+/* The addresses of the header pkt_peek_ip() read at nh (IPv4 ones in the
+ * first 4 bytes, the rest zero). */
+static __always_inline bool pkt_read_addrs(const unsigned char *nh, struct pkt_ip *ip, bool btf)
+{
+	if (ip->family == TR_AF_INET) {
+		__u8 a[8] __attribute__((aligned(8)));
+
+		if (!pkt_load(a, nh + 12, sizeof(a), btf))
+			return false;
+		__builtin_memset(ip->saddr, 0, sizeof(ip->saddr));
+		__builtin_memset(ip->daddr, 0, sizeof(ip->daddr));
+		__builtin_memcpy(ip->saddr, &a[0], 4);
+		__builtin_memcpy(ip->daddr, &a[4], 4);
+		return true;
+	}
+	return pkt_load(ip->saddr, nh + 8, 16, btf) && pkt_load(ip->daddr, nh + 24, 16, btf);
 }
 
 /* The ports of a TCP or UDP header at l4, in host order; false when they

@@ -51,7 +51,7 @@ static __always_inline bool echo_of(struct sk_buff *skb, bool tx, bool btf, stru
 	const unsigned char *nh = tx ? pkt_nh_tx(skb, btf) : pkt_nh_rx(skb, btf);
 	__u8 want;
 
-	if (!pkt_read_ip(nh, proto, ip, btf))
+	if (!pkt_peek_ip(nh, proto, ip, btf))
 		return false;
 	if (tr_filter.family && ip->family != tr_filter.family)
 		return false;
@@ -66,7 +66,7 @@ static __always_inline bool echo_of(struct sk_buff *skb, bool tx, bool btf, stru
 	}
 	if (!ip->l4 || !pkt_load(ic, ip->l4, sizeof(*ic), btf))
 		return false;
-	return ic->type == want && ic->code == 0;
+	return ic->type == want && ic->code == 0 && pkt_read_addrs(nh, ip, btf);
 }
 
 /* The key of the echo request (tx: the peer is its destination) or reply
@@ -83,6 +83,7 @@ static __always_inline bool echo_key(struct sk_buff *skb, bool tx, bool btf,
 	*dev = BPF_CORE_READ(skb, dev);
 	if (!tr_want_dev(*dev))
 		return false;
+	__builtin_memset(k, 0, sizeof(*k));
 	__builtin_memcpy(k->addr, tx ? ip.daddr : ip.saddr, sizeof(k->addr));
 	k->netns = pkt_dev_netns(*dev);
 	k->family = ip.family;
@@ -111,12 +112,13 @@ static __always_inline void sender(struct superping_req *r)
 
 static __always_inline int on_tx(struct sk_buff *skb, bool btf)
 {
-	struct superping_key k = {};
-	struct superping_req r = {};
+	struct superping_key k;
+	struct superping_req r;
 	struct net_device *dev;
 
 	if (!echo_key(skb, true, btf, &k, &dev))
 		return 0;
+	__builtin_memset(&r, 0, sizeof(r));
 	r.ts_ns = bpf_ktime_get_ns();
 	sender(&r);
 	if ((tr_filter.pid || tr_filter.comm_set) && !tr_want_task(r.pid, r.comm))
@@ -160,7 +162,7 @@ static __always_inline void count(const struct superping_key *k, __u64 rtt)
 
 static __always_inline int on_rx(struct sk_buff *skb, bool btf)
 {
-	struct superping_key k = {};
+	struct superping_key k;
 	struct superping_req *r;
 	struct superping_event *e;
 	struct net_device *dev;
