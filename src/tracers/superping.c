@@ -82,7 +82,9 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Every 100 ms or so: deletes the requests older than --timeout. */
+/* Deletes the requests older than --timeout, every quarter of it (at
+ * least every second, at most every 100 ms): two system calls per request
+ * in flight. */
 static void tick(struct trace_ctx *tc, void *skel)
 {
 	int fd = bpf_map__fd(((struct superping_bpf *)skel)->maps.reqs);
@@ -95,7 +97,9 @@ static void tick(struct trace_ctx *tc, void *skel)
 	(void)tc;
 	if (now < st.next_scan)
 		return;
-	st.next_scan = now + 100000000ULL;
+	st.next_scan = now + (timeout / 4 < 100000000ULL   ? 100000000ULL
+			      : timeout / 4 > 1000000000ULL ? 1000000000ULL
+							    : timeout / 4);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		k = next;
 		prev = &k;

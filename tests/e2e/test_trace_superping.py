@@ -123,9 +123,10 @@ def test_unanswered_requests_bounded_and_aged(pair):
         _, _, out = ping(a, B4, 3, "-W", "0.2", check=False, interval="0.05")
         assert " 0 received" in out and time.monotonic() - t0 < 2.5, out
         b.exec(["nft", "flush", "ruleset"])
-        # the --timeout to pass (then tick(), every 100 ms, ages the
-        # requests out): a wait for time itself, nothing to poll
-        time.sleep(max(0.0, t0 + 3.8 - time.monotonic()))
+        # the --timeout to pass, and the scan after it (every quarter of
+        # the timeout) to age the requests out: a wait for time itself,
+        # nothing to poll
+        time.sleep(max(0.0, t0 + 4.6 - time.monotonic()))
         pid, t4, _ = ping(a, B4, 2)
     finally:
         ra, rk = aged.stop(), kept.stop()
