@@ -17,13 +17,12 @@
  */
 #include "bpf/netlens.bpf.h"
 #include "bpf/dnssnoop.h"
+#include "bpf/pkt.bpf.h"
 
 #define ETH_P_IP_BE   0x0008 /* htons(0x0800) */
 #define ETH_P_IPV6_BE 0xDD86 /* htons(0x86DD) */
 #define PROTO_UDP     17
 #define PROTO_TCP     6
-
-#define PF_KTHREAD 0x00200000
 
 /* The record being built (too large for the stack), with slack after it
  * for the verifier: a copy at offset off of n bytes, each bounded by
@@ -39,22 +38,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
-
-/* Process context, where "current" sent the packet: the tracepoint runs
- * on the task's own stack (not a softirq's, see tr_ctx_level()) and the
- * task is not a kernel thread (ksoftirqd, which runs softirqs on its own
- * stack). Unknown counts as no. */
-static __always_inline bool in_task(void)
-{
-	__u32 zero = 0;
-	struct tr_nest *n = bpf_map_lookup_elem(&tr_nest, &zero);
-	struct task_struct *t;
-
-	if (!n || tr_ctx_level(n) != 0)
-		return false;
-	t = (struct task_struct *)bpf_get_current_task();
-	return !(BPF_CORE_READ(t, flags) & PF_KTHREAD);
-}
 
 /* The last process that sent on a UDP socket that may send to a DNS port
  * (unconnected, or connected to one), for packets that leave later in a
@@ -276,7 +259,7 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 	__u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	if (tr_filter.netns && netns != tr_filter.netns)
 		return 0;
-	bool task = dir == DNS_DIR_EGRESS && in_task();
+	bool task = dir == DNS_DIR_EGRESS && pkt_in_task();
 	struct dnssnoop_event *e = begin(now, netns, task);
 	if (!e)
 		return 0;
@@ -365,7 +348,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	__u8 type = BPF_CORE_READ(msg, msg_iter.iter_type);
 	__u64 off = BPF_CORE_READ(msg, msg_iter.iov_offset);
 	__u64 left = BPF_CORE_READ(msg, msg_iter.count);
-	struct dnssnoop_event *e = begin(now, netns, in_task());
+	struct dnssnoop_event *e = begin(now, netns, pkt_in_task());
 	__u64 n = 0;
 	if (!e)
 		return 0;

@@ -124,6 +124,21 @@ void trace_cells_tuple(struct table *t, int col, const struct tr_tuple *tu)
 	out_cell_u64(t, col + 3, tu->dport);
 }
 
+const char *trace_ip_proto_str(char *buf, size_t cap, uint16_t family, uint8_t proto)
+{
+	const char *fam = family == AF_INET6 ? "6" : "4";
+
+	if (proto == IPPROTO_TCP)
+		snprintf(buf, cap, "tcp%s", fam);
+	else if (proto == IPPROTO_UDP)
+		snprintf(buf, cap, "udp%s", fam);
+	else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		snprintf(buf, cap, "icmp%s", proto == IPPROTO_ICMPV6 ? "6" : "");
+	else
+		snprintf(buf, cap, "ip%s/%u", fam, proto);
+	return buf;
+}
+
 const char *tcp_state_name(int state)
 {
 	static const char *const names[] = {

@@ -25,6 +25,10 @@ const char *trace_addr_str(char *buf, uint16_t family, const uint8_t *addr);
  * IPv6 peers are then likely, and event streams size their address
  * columns for a full IPv6 address from the start. */
 bool trace_netns_has_routable_ipv6(void);
+/* A packet's protocol as the packet tracers print it: "tcp4", "udp6",
+ * "icmp", "icmp6", else "ip4/N" or "ip6/N" (N: the IP protocol number);
+ * family AF_INET or AF_INET6. buf >= 16. */
+const char *trace_ip_proto_str(char *buf, size_t cap, uint16_t family, uint8_t proto);
 /* "ESTABLISHED" ... for the kernel's TCP_* states, "UNKNOWN" otherwise. */
 const char *tcp_state_name(int state);
 /* TCP header flags as "SYN|ACK" ("-" for none); buf >= 40. */

@@ -55,19 +55,7 @@ static const char *reason_str(uint32_t r, char *buf, size_t cap)
 
 static const char *proto_str(const struct skbdrop_pkt *p, char *buf, size_t cap)
 {
-	const char *fam = p->family == AF_INET6 ? "6" : "4";
-
-	if (!p->family)
-		return "-";
-	if (p->proto == 6)
-		snprintf(buf, cap, "tcp%s", fam);
-	else if (p->proto == 17)
-		snprintf(buf, cap, "udp%s", fam);
-	else if (p->proto == 1 || p->proto == 58)
-		snprintf(buf, cap, "icmp%s", p->proto == 58 ? "6" : "");
-	else
-		snprintf(buf, cap, "ip%s/%u", fam, p->proto);
-	return buf;
+	return p->family ? trace_ip_proto_str(buf, cap, p->family, p->proto) : "-";
 }
 
 /* ---- options ---- */

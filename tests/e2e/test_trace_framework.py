@@ -140,6 +140,9 @@ ALL_TRACERS += ["napistat", "stacks"]
 RUN_ARGS = {
     "stacks": ["net:net_dev_xmit"],
 }
+ALL_TRACERS += ["superping"]
+ALL_TRACERS += ["ipecn"]
+# not ieee80211scan: it refuses to run on a kernel without cfg80211
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)
