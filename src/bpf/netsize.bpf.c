@@ -1,0 +1,79 @@
+/* netsize: packet sizes per device and direction, counted in the kernel.
+ *
+ * Hooks: net:netif_receive_skb (every packet the stack receives, after GRO
+ * and RPS, once per device it enters: a tunnel's inner packet counts again
+ * on the tunnel device) and net:net_dev_start_xmit (every packet handed to
+ * a driver: a GSO packet the device takes whole is one super-packet, one
+ * the stack segmented first counts as its segments). tp_btf, else raw_tp.
+ *
+ * Per packet: skb->len into the length histogram and, when the packet is a
+ * GSO/GRO super-packet (skb_shinfo(skb)->gso_size set), gso_segs into the
+ * segment histogram. The shared info is at skb->head + skb->end (end is an
+ * offset on 64-bit kernels).
+ */
+#include "bpf/netlens.bpf.h"
+#include "bpf/netsize.h"
+
+/* A plain hash (not LRU): a device that finds it full is counted in
+ * tr_dropped_keys. With -i, user space empties it every interval. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct netsize_key);
+	__type(value, struct netsize_val);
+} sizes SEC(".maps");
+
+static __always_inline __u32 slot_of(__u64 v, __u32 nslots)
+{
+	__u32 slot = tr_log2(v);
+
+	return slot < nslots ? slot : nslots - 1;
+}
+
+/* dev_btf: dev is the tracepoint's own argument (plain loads in tp_btf),
+ * not a pointer read from the skb. */
+static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_device *dev,
+				  __u8 dir, bool dev_btf, bool btf)
+{
+	struct netsize_key k = {};
+	struct skb_shared_info *sh;
+	struct netsize_val *v;
+	__u32 len;
+	__u16 gso_size, segs;
+
+	if (!dev || !tr_want_dev(dev))
+		return 0;
+	k.ifindex = TR_RD(dev_btf, dev, ifindex);
+	k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	k.dir = dir;
+	v = bpf_map_lookup_elem(&sizes, &k);
+	if (!v) {
+		v = tr_map_lookup_or_zero(&sizes, &k);
+		if (!v)
+			return 0;
+		bpf_probe_read_kernel_str(v->ifname, sizeof(v->ifname), dev->name);
+	}
+	len = TR_RD(btf, skb, len);
+	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + TR_RD(btf, skb, end));
+	gso_size = BPF_CORE_READ(sh, gso_size);
+	__sync_fetch_and_add(&v->len[slot_of(len, NETSIZE_SLOTS)], 1);
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, len);
+	if (!gso_size) {
+		__sync_fetch_and_add(&v->wire_segs, 1);
+		return 0;
+	}
+	segs = BPF_CORE_READ(sh, gso_segs);
+	if (!segs)
+		segs = 1; /* not counted yet (a GSO packet built by a driver) */
+	__sync_fetch_and_add(&v->segs[slot_of(segs, NETSIZE_SEG_SLOTS)], 1);
+	__sync_fetch_and_add(&v->gso_packets, 1);
+	__sync_fetch_and_add(&v->wire_segs, segs);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(netsize_rx, netif_receive_skb, (struct sk_buff *skb),
+		on_pkt(skb, BPF_CORE_READ(skb, dev), NETSIZE_RX, false, btf))
+TR_PROGRAM_PAIR(netsize_tx, net_dev_start_xmit, (const struct sk_buff *skb,
+						  const struct net_device *dev),
+		on_pkt(skb, dev, NETSIZE_TX, btf, btf))
