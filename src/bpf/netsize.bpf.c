@@ -23,28 +23,48 @@ struct {
 	__type(value, struct netsize_val);
 } sizes SEC(".maps");
 
-static __always_inline __u32 slot_of(__u64 v, __u32 nslots)
+/* log2 of v in at most five steps (tr_log2 loops once per bit), clamped
+ * to the last of nslots. */
+static __always_inline __u32 slot_of(__u32 v, __u32 nslots)
 {
-	__u32 slot = tr_log2(v);
+	__u32 r = 0, s;
 
-	return slot < nslots ? slot : nslots - 1;
+	s = (v > 0xffff) << 4; v >>= s; r |= s;
+	s = (v > 0xff) << 3;   v >>= s; r |= s;
+	s = (v > 0xf) << 2;    v >>= s; r |= s;
+	s = (v > 0x3) << 1;    v >>= s; r |= s;
+	r |= v >> 1;
+	return r < nslots ? r : nslots - 1;
 }
 
+/* gso_size and gso_segs, side by side in struct skb_shared_info (every
+ * kernel): one read for both. */
+struct gso_pair {
+	__u16 size;
+	__u16 segs;
+};
+
 /* dev_btf: dev is the tracepoint's own argument (plain loads in tp_btf),
- * not a pointer read from the skb. */
+ * not a pointer read from the skb. The device filters are tr_want_dev()'s,
+ * applied to the ifindex and namespace the key needs anyway (each read
+ * once). */
 static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_device *dev,
 				  __u8 dir, bool dev_btf, bool btf)
 {
 	struct netsize_key k = {};
 	struct skb_shared_info *sh;
+	struct gso_pair gso = {};
 	struct netsize_val *v;
 	__u32 len;
-	__u16 gso_size, segs;
 
-	if (!dev || !tr_want_dev(dev))
+	if (!dev)
 		return 0;
 	k.ifindex = TR_RD(dev_btf, dev, ifindex);
+	if (tr_filter.ifindex && k.ifindex != tr_filter.ifindex)
+		return 0;
 	k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	if (tr_filter.netns && k.netns != tr_filter.netns)
+		return 0;
 	k.dir = dir;
 	v = bpf_map_lookup_elem(&sizes, &k);
 	if (!v) {
@@ -55,20 +75,19 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	}
 	len = TR_RD(btf, skb, len);
 	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + TR_RD(btf, skb, end));
-	gso_size = BPF_CORE_READ(sh, gso_size);
+	bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
 	__sync_fetch_and_add(&v->len[slot_of(len, NETSIZE_SLOTS)], 1);
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, len);
-	if (!gso_size) {
+	if (!gso.size) {
 		__sync_fetch_and_add(&v->wire_segs, 1);
 		return 0;
 	}
-	segs = BPF_CORE_READ(sh, gso_segs);
-	if (!segs)
-		segs = 1; /* not counted yet (a GSO packet built by a driver) */
-	__sync_fetch_and_add(&v->segs[slot_of(segs, NETSIZE_SEG_SLOTS)], 1);
+	if (!gso.segs)
+		gso.segs = 1; /* not counted yet (a GSO packet built by a driver) */
+	__sync_fetch_and_add(&v->segs[slot_of(gso.segs, NETSIZE_SEG_SLOTS)], 1);
 	__sync_fetch_and_add(&v->gso_packets, 1);
-	__sync_fetch_and_add(&v->wire_segs, segs);
+	__sync_fetch_and_add(&v->wire_segs, gso.segs);
 	return 0;
 }
 
