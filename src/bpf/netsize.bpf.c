@@ -12,6 +12,7 @@
  * offset on 64-bit kernels).
  */
 #include "bpf/netlens.bpf.h"
+#include "bpf/log2.bpf.h"
 #include "bpf/netsize.h"
 
 /* A plain hash (not LRU): a device that finds it full is counted in
@@ -22,20 +23,6 @@ struct {
 	__type(key, struct netsize_key);
 	__type(value, struct netsize_val);
 } sizes SEC(".maps");
-
-/* log2 of v in at most five steps (tr_log2 loops once per bit), clamped
- * to the last of nslots. */
-static __always_inline __u32 slot_of(__u32 v, __u32 nslots)
-{
-	__u32 r = 0, s;
-
-	s = (v > 0xffff) << 4; v >>= s; r |= s;
-	s = (v > 0xff) << 3;   v >>= s; r |= s;
-	s = (v > 0xf) << 2;    v >>= s; r |= s;
-	s = (v > 0x3) << 1;    v >>= s; r |= s;
-	r |= v >> 1;
-	return r < nslots ? r : nslots - 1;
-}
 
 /* gso_size and gso_segs, side by side in struct skb_shared_info (every
  * kernel): one read for both. */
@@ -76,7 +63,7 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	len = TR_RD(btf, skb, len);
 	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + TR_RD(btf, skb, end));
 	bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
-	__sync_fetch_and_add(&v->len[slot_of(len, NETSIZE_SLOTS)], 1);
+	__sync_fetch_and_add(&v->len[tr_log2_slot(len, NETSIZE_SLOTS)], 1);
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, len);
 	if (!gso.size) {
@@ -85,7 +72,7 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	}
 	if (!gso.segs)
 		gso.segs = 1; /* not counted yet (a GSO packet built by a driver) */
-	__sync_fetch_and_add(&v->segs[slot_of(gso.segs, NETSIZE_SEG_SLOTS)], 1);
+	__sync_fetch_and_add(&v->segs[tr_log2_slot(gso.segs, NETSIZE_SEG_SLOTS)], 1);
 	__sync_fetch_and_add(&v->gso_packets, 1);
 	__sync_fetch_and_add(&v->wire_segs, gso.segs);
 	return 0;

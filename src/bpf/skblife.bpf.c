@@ -15,7 +15,7 @@
  * End: skb:consume_skb, and skb:kfree_skb with its reason (SKB_CONSUMED
  * counts as consumed). Both fire where the last reference goes. An skb
  * freed with neither (__kfree_skb()) ends at kmem:kmem_cache_free, the
- * object going back to its slab ("freed"). The birth map (skb address ->
+ * object going back to its slab ("freed"). The births table (skb address ->
  * time) loses the entry at the end; an address allocated again while it
  * still has an entry (its end went unseen: an skb parked in the per-CPU
  * NAPI cache) is counted and restarted.
@@ -24,6 +24,7 @@
  */
 #include "bpf/netlens.bpf.h"
 #include "bpf/core_fixes.bpf.h"
+#include "bpf/log2.bpf.h"
 #include "bpf/skblife.h"
 
 const volatile __u64 alloc_skb_lo = 0; /* [lo, hi): __alloc_skb's text */
@@ -34,16 +35,46 @@ const volatile __u8 by = SKBLIFE_BY_END;
 /* The two skbuff caches, as learned (0: not yet). */
 __u64 skb_caches[2];
 
-/* Every key is the address of a live slab object of the skbuff caches (or
- * of a cache merged with skbuff_fclone_cache): at most as many as those
- * caches have objects. A plain hash: an allocation that finds it full is
- * counted in tr_dropped_keys and not timed. */
+/* Births: a direct-mapped table of SKBLIFE_BIRTH_SLOTS entries indexed by
+ * the skb's address, not a hash map: an element is found without a helper
+ * call or a bucket lock, and the objects of one slab page share a few
+ * cache lines of it. An allocation whose slot holds another address takes
+ * it over (counted: "evicted"; if that skb was still live its end goes
+ * unmatched): skbs live at once are few, the slots many. The allocating
+ * process (--by pid) has a table of its own, touched only then. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SKBLIFE_BIRTH_SLOTS);
+	__type(key, __u32);
 	__type(value, struct skblife_birth);
 } births SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SKBLIFE_BIRTH_SLOTS); /* user space: 1 without --by pid */
+	__type(key, __u32);
+	__type(value, struct skblife_owner);
+} owners SEC(".maps");
+
+/* skbuff objects are 256 or 512 bytes: the address without its low 8 bits */
+static __always_inline __u32 birth_index(__u64 p)
+{
+	return (__u32)(p >> 8) & (SKBLIFE_BIRTH_SLOTS - 1);
+}
+
+/* The skb's address as a number: in a tp_btf program skb is a typed
+ * pointer, on which the verifier refuses arithmetic; it is read back from
+ * the context as the plain value it is. */
+static __always_inline __u64 skb_addr(unsigned long long *ctx, const struct sk_buff *skb,
+				      bool btf)
+{
+	__u64 p = 0;
+
+	if (!btf)
+		return (__u64)skb;
+	bpf_probe_read_kernel(&p, sizeof(p), ctx);
+	return p;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -98,7 +129,8 @@ static __always_inline int on_alloc(unsigned long call_site, const void *ptr,
 				    struct kmem_cache *s)
 {
 	__u64 c = (__u64)s, p = (__u64)ptr;
-	struct skblife_birth *b, nb = {};
+	struct skblife_birth *b;
+	__u32 i;
 
 	if (c != skb_caches[0] && c != skb_caches[1]) {
 		if ((skb_caches[0] && skb_caches[1]) || call_site < alloc_skb_lo ||
@@ -109,25 +141,24 @@ static __always_inline int on_alloc(unsigned long call_site, const void *ptr,
 	}
 	if (!p)
 		return 0;
-	b = bpf_map_lookup_elem(&births, &p);
-	if (b) {
-		/* allocated again, its end unseen: start over */
-		count(SKBLIFE_C_REPLACED);
-		nb.ts_ns = bpf_ktime_get_ns();
-		if (by == SKBLIFE_BY_PID) {
-			nb.pid = bpf_get_current_pid_tgid() >> 32;
-			bpf_get_current_comm(nb.comm, sizeof(nb.comm));
-		}
-		*b = nb;
+	i = birth_index(p);
+	b = bpf_map_lookup_elem(&births, &i);
+	if (!b)
 		return 0;
-	}
-	nb.ts_ns = bpf_ktime_get_ns();
+	if (b->skb)
+		/* the same address again: its end went unseen; another: evicted */
+		count(b->skb == p ? SKBLIFE_C_REPLACED : SKBLIFE_C_EVICTED);
+	b->skb = p;
+	b->ts_ns = bpf_ktime_get_ns();
 	if (by == SKBLIFE_BY_PID) {
-		nb.pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(nb.comm, sizeof(nb.comm));
+		struct skblife_owner *o = bpf_map_lookup_elem(&owners, &i);
+
+		if (o) {
+			o->pid = bpf_get_current_pid_tgid() >> 32;
+			bpf_get_current_comm(o->comm, sizeof(o->comm));
+		}
 	}
-	if (tr_map_update(&births, &p, &nb, BPF_ANY) == 0)
-		count(SKBLIFE_C_BIRTHS);
+	count(SKBLIFE_C_BIRTHS);
 	return 0;
 }
 
@@ -142,27 +173,32 @@ static __always_inline struct net_device *skb_dev(const struct sk_buff *skb)
 
 /* The end of the skb at p: a tracepoint's (consume_skb, kfree_skb), or the
  * slab free of one that had none (slab_free). */
-static __always_inline int on_end(const struct sk_buff *skb, __u32 reason, bool slab_free)
+static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reason,
+				  bool slab_free)
 {
-	__u64 p = (__u64)skb, now = bpf_ktime_get_ns(), ns;
+	__u64 now = bpf_ktime_get_ns(), ns;
 	struct skblife_key k = {};
 	struct skblife_birth *b;
 	struct skblife_hist *h;
 	struct net_device *dev = NULL;
-	__u32 slot;
+	__u32 i = birth_index(p);
 
-	b = bpf_map_lookup_elem(&births, &p);
-	if (!b) {
+	b = bpf_map_lookup_elem(&births, &i);
+	if (!b || b->skb != p) {
 		if (!slab_free) /* a slab free after a traced end finds none: normal */
 			count(SKBLIFE_C_UNBORN);
 		return 0;
 	}
 	ns = now - b->ts_ns;
+	b->skb = 0;
 	if (by == SKBLIFE_BY_PID) {
-		k.pid = b->pid;
-		__builtin_memcpy(k.name, b->comm, sizeof(k.name));
+		struct skblife_owner *o = bpf_map_lookup_elem(&owners, &i);
+
+		if (o) {
+			k.pid = o->pid;
+			__builtin_memcpy(k.name, o->comm, sizeof(k.name));
+		}
 	}
-	bpf_map_delete_elem(&births, &p);
 	/* An object of the fclone cache freed: an skb only if it is the
 	 * original of a pair (the cache may be shared with others). */
 	if (slab_free && reason == SKBLIFE_FREED_FCLONE) {
@@ -202,10 +238,7 @@ static __always_inline int on_end(const struct sk_buff *skb, __u32 reason, bool 
 	h = tr_map_lookup_or_zero(&lifetimes, &k);
 	if (!h)
 		return 0;
-	slot = tr_log2(ns);
-	if (slot >= SKBLIFE_SLOTS)
-		slot = SKBLIFE_SLOTS - 1;
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->slots[tr_log2_slot(ns, SKBLIFE_SLOTS)], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->total_ns, ns);
 	return 0;
@@ -215,9 +248,9 @@ TR_PROGRAM_PAIR(skblife_alloc, kmem_cache_alloc,
 		(unsigned long call_site, const void *ptr, struct kmem_cache *s),
 		on_alloc(call_site, ptr, s))
 TR_PROGRAM_PAIR(skblife_consume, consume_skb, (struct sk_buff *skb, void *location),
-		on_end(skb, consumed_reason, false))
+		on_end(skb, skb_addr(ctx, skb, btf), consumed_reason, false))
 TR_PROGRAM_PAIR(skblife_kfree, kfree_skb, (struct sk_buff *skb, void *location, int reason),
-		on_end(skb, (__u32)reason, false))
+		on_end(skb, skb_addr(ctx, skb, btf), (__u32)reason, false))
 
 /* The slab free: the end of an skb freed with no tracepoint (__kfree_skb:
  * TCP's acknowledged and read skbs, among others). After a traced end
@@ -228,7 +261,7 @@ static __always_inline int on_free(const void *ptr, const struct kmem_cache *s)
 
 	if (c != skb_caches[0] && c != skb_caches[1])
 		return 0;
-	return on_end((const struct sk_buff *)ptr,
+	return on_end((const struct sk_buff *)ptr, (__u64)ptr,
 		      c == skb_caches[0] ? SKBLIFE_FREED : SKBLIFE_FREED_FCLONE, true);
 }
 

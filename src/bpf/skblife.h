@@ -26,7 +26,10 @@
 #define SKBLIFE_C_UNBORN   2 /* ends of skbs whose allocation was not seen */
 #define SKBLIFE_C_ENDS     3 /* ends timed (filters applied after) */
 #define SKBLIFE_C_FOREIGN  4 /* objects of a cache merged with the fclone cache */
-#define SKBLIFE_NCOUNTERS  5
+#define SKBLIFE_C_EVICTED  5 /* births that took over the slot of another live one */
+#define SKBLIFE_NCOUNTERS  6
+
+#define SKBLIFE_BIRTH_SLOTS (1u << 16)
 
 struct skblife_key {
 	__u32 reason;  /* SKBLIFE_CONSUMED, SKBLIFE_FREED or enum skb_drop_reason */
@@ -42,12 +45,16 @@ struct skblife_hist {
 	__u64 total_ns;
 };
 
-/* births: skb address -> this */
+/* A slot of the births table (indexed by the skb's address) */
 struct skblife_birth {
+	__u64 skb;   /* 0: free */
 	__u64 ts_ns;
-	__u32 pid;                 /* BY_PID only */
-	__u32 _pad;
-	char comm[SKBLIFE_NAMSIZ]; /* BY_PID only */
+};
+
+/* The same slot's allocating process (--by pid) */
+struct skblife_owner {
+	__u32 pid;   /* tgid */
+	char comm[SKBLIFE_NAMSIZ];
 };
 
 #endif

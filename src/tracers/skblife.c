@@ -109,6 +109,8 @@ static int configure(struct trace_ctx *tc, void *skel_)
 	skel->rodata->alloc_skb_lo = lo;
 	skel->rodata->alloc_skb_hi = hi;
 	skel->rodata->by = (__u8)priv.by;
+	if (priv.by != SKBLIFE_BY_PID)
+		bpf_map__set_max_entries(skel->maps.owners, 1);
 	tc->summary_mode = true;
 	return 0;
 }
@@ -204,7 +206,7 @@ static void read_counters(struct bpf_map *m, uint64_t *tot)
 static void print_counters(struct trace_ctx *tc, struct skblife_bpf *skel)
 {
 	static const char *const keys[SKBLIFE_NCOUNTERS] = { "births", "replaced", "unborn",
-							     "ends", "foreign" };
+							     "ends", "foreign", "evicted" };
 	uint64_t now[SKBLIFE_NCOUNTERS], d[SKBLIFE_NCOUNTERS];
 	int caches = (skel->bss->skb_caches[0] != 0) + (skel->bss->skb_caches[1] != 0);
 
@@ -226,10 +228,12 @@ static void print_counters(struct trace_ctx *tc, struct skblife_bpf *skel)
 	}
 	printf("skbs (all namespaces): %llu allocations recorded, %llu ends timed; %llu ends "
 	       "without a recorded allocation, %llu allocations whose end was not seen, %llu "
-	       "objects of a merged cache; %d of 2 skbuff caches known\n",
+	       "evicted from the births table, %llu objects of a merged cache; %d of 2 skbuff "
+	       "caches known\n",
 	       (unsigned long long)d[SKBLIFE_C_BIRTHS], (unsigned long long)d[SKBLIFE_C_ENDS],
 	       (unsigned long long)d[SKBLIFE_C_UNBORN], (unsigned long long)d[SKBLIFE_C_REPLACED],
-	       (unsigned long long)d[SKBLIFE_C_FOREIGN], caches);
+	       (unsigned long long)d[SKBLIFE_C_EVICTED], (unsigned long long)d[SKBLIFE_C_FOREIGN],
+	       caches);
 }
 
 static void summary(struct trace_ctx *tc, void *skel_, bool final)

@@ -183,8 +183,8 @@ def test_json_shape_empty(netns):
     p = run_cmd(["-j", "skblife", "--netns", netns.name, "-d", "0.2"])
     recs = [json.loads(l) for l in p.stdout.splitlines()]
     assert [list(r) for r in recs] == [["skbs"], ["dropped_keys"], ["lost_events"]], p.stdout
-    assert sorted(recs[0]["skbs"]) == ["births", "caches_known", "ends", "foreign", "replaced",
-                                       "unborn"]
+    assert sorted(recs[0]["skbs"]) == ["births", "caches_known", "ends", "evicted", "foreign",
+                                       "replaced", "unborn"]
     p = run_cmd(["skblife", "--netns", netns.name, "-d", "0.2"])
     assert p.stdout.startswith("skb lifetimes\n  (no samples)\nskbs (all namespaces): "), p.stdout
 
