@@ -14,6 +14,8 @@ from trace_util import Server, Tracer, cgroup2_root, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
        "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt", "tcpsynbl", "tcptop"]
+ALL += ["netsize"]
+ALL += ["skblife"]
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -36,6 +38,10 @@ REFUSED = {
     "tcptop": {"--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
     "skbdrop": {"--pid", "--comm", "--counts"},
     "tcpdrop": {"--pid", "--comm", "--counts"},
+    "netsize": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
+    "skblife": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
 }
 
 
