@@ -89,7 +89,9 @@ def test_consumed_and_dropped_by_reason(netns_factory):
     s = skbs(recs)
     assert s["births"] >= PINGS + DROPS and s["ends"] >= PINGS + DROPS, s
     assert s["caches_known"] >= 1, s
-    assert recs[-2:] == [{"dropped_keys": 0}, {"lost_events": 0}]
+    # (a run of a hook nested on a CPU, skipped by the kernel, adds
+    # "skipped_runs" to the last record: host-wide, not this test's)
+    assert dropped_keys(recs) == 0 and recs[-1]["lost_events"] == 0, recs[-2:]
 
 
 def test_by_dev_and_dev_filter(netns_factory):
@@ -182,7 +184,8 @@ def test_full_table_counts_dropped_keys(netns_factory):
 def test_json_shape_empty(netns):
     p = run_cmd(["-j", "skblife", "--netns", netns.name, "-d", "0.2"])
     recs = [json.loads(l) for l in p.stdout.splitlines()]
-    assert [list(r) for r in recs] == [["skbs"], ["dropped_keys"], ["lost_events"]], p.stdout
+    # (the last may add "skipped_runs": nested runs, host-wide)
+    assert [list(r)[0] for r in recs] == ["skbs", "dropped_keys", "lost_events"], p.stdout
     assert sorted(recs[0]["skbs"]) == ["births", "caches_known", "ends", "evicted", "foreign",
                                        "replaced", "unborn"]
     p = run_cmd(["skblife", "--netns", netns.name, "-d", "0.2"])
