@@ -1,5 +1,6 @@
 /* Enum names from the running kernel's BTF; see btfenum_util.h. */
 #include "tracers/btfenum_util.h"
+#include "base/output.h"
 #include "trace/kbtf.h"
 
 #include <bpf/btf.h>
@@ -127,4 +128,17 @@ void btfenum_free(struct btfenum_names *e)
 	free(e->names);
 	free(e->vals);
 	memset(e, 0, sizeof(*e));
+}
+
+int btfenum_drop_reasons(const char *tracer, struct btfenum_names *out)
+{
+	int err;
+
+	if (out->n)
+		return 0;
+	err = btfenum_load("skb_drop_reason", "SKB_DROP_REASON_", out);
+	if (err)
+		return out_error("%s: enum skb_drop_reason not found in the kernel's BTF: %s", tracer,
+				 strerror(-err));
+	return 0;
 }

@@ -27,4 +27,10 @@ const char *btfenum_name(const struct btfenum_names *e, long long v);
 bool btfenum_value(const struct btfenum_names *e, const char *name, long long *v);
 void btfenum_free(struct btfenum_names *e);
 
+/* For the tracers of freed packets (skbdrop, tcpdrop, skblife): enum
+ * skb_drop_reason, SKB_DROP_REASON_ stripped, loaded into *out unless it
+ * already holds names. 0, or the exit status of the one error line it
+ * wrote (naming tracer). */
+int btfenum_drop_reasons(const char *tracer, struct btfenum_names *out);
+
 #endif

@@ -117,12 +117,9 @@ static int configure(struct trace_ctx *tc, void *skel_)
 	int err;
 
 	tc->priv = &priv;
-	if (!priv.reasons.n) {
-		err = btfenum_load("skb_drop_reason", "SKB_DROP_REASON_", &priv.reasons);
-		if (err)
-			return out_error("%s: enum skb_drop_reason not found in the kernel's BTF: %s",
-					 tc->tr->name, strerror(-err));
-	}
+	err = btfenum_drop_reasons(tc->tr->name, &priv.reasons);
+	if (err)
+		return err;
 	if (btfenum_value(&priv.reasons, "SKB_CONSUMED", &v))
 		skel->rodata->skip_reason1 = (__u32)v;
 	if (btfenum_value(&priv.reasons, "SKB_NOT_DROPPED_YET", &v))

@@ -28,6 +28,8 @@ ALL += ["ipecn"]
 COUNTS = {"tcpconnect", "tcpaccept", "tcpretrans", "tcpreset"}
 COUNTS |= {"soconnect", "udpconnect", "soaccept", "dnssnoop"}
 COUNTS |= {"superping"}
+ALL += ["netsize"]
+ALL += ["skblife"]
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -77,6 +79,10 @@ REFUSED = {
     "superping": {"--port", "--lport", "--rport", "--cgroup"},
     "ipecn": {"--pid", "--comm", "--lport", "--rport", "--cgroup", "--timestamp", "--wallclock",
               "--wide", "--ringbuf-size", "--counts"},
+    "netsize": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
+    "skblife": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
 }
 
 

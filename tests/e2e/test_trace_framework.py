@@ -143,6 +143,8 @@ RUN_ARGS = {
 ALL_TRACERS += ["superping"]
 ALL_TRACERS += ["ipecn"]
 # not ieee80211scan: it refuses to run on a kernel without cfg80211
+ALL_TRACERS += ["netsize"]
+ALL_TRACERS += ["skblife"]
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)

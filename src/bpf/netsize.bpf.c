@@ -1,0 +1,85 @@
+/* netsize: packet sizes per device and direction, counted in the kernel.
+ *
+ * Hooks: net:netif_receive_skb (every packet the stack receives, after GRO
+ * and RPS, once per device it enters: a tunnel's inner packet counts again
+ * on the tunnel device) and net:net_dev_start_xmit (every packet handed to
+ * a driver: a GSO packet the device takes whole is one super-packet, one
+ * the stack segmented first counts as its segments). tp_btf, else raw_tp.
+ *
+ * Per packet: skb->len into the length histogram and, when the packet is a
+ * GSO/GRO super-packet (skb_shinfo(skb)->gso_size set), gso_segs into the
+ * segment histogram. The shared info is at skb->head + skb->end (end is an
+ * offset on 64-bit kernels).
+ */
+#include "bpf/netlens.bpf.h"
+#include "bpf/log2.bpf.h"
+#include "bpf/netsize.h"
+
+/* A plain hash (not LRU): a device that finds it full is counted in
+ * tr_dropped_keys. With -i, user space empties it every interval. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct netsize_key);
+	__type(value, struct netsize_val);
+} sizes SEC(".maps");
+
+/* gso_size and gso_segs, side by side in struct skb_shared_info (every
+ * kernel): one read for both. */
+struct gso_pair {
+	__u16 size;
+	__u16 segs;
+};
+
+/* dev_btf: dev is the tracepoint's own argument (plain loads in tp_btf),
+ * not a pointer read from the skb. The device filters are tr_want_dev()'s,
+ * applied to the ifindex and namespace the key needs anyway (each read
+ * once). */
+static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_device *dev,
+				  __u8 dir, bool dev_btf, bool btf)
+{
+	struct netsize_key k = {};
+	struct skb_shared_info *sh;
+	struct gso_pair gso = {};
+	struct netsize_val *v;
+	__u32 len;
+
+	if (!dev)
+		return 0;
+	k.ifindex = TR_RD(dev_btf, dev, ifindex);
+	if (tr_filter.ifindex && k.ifindex != tr_filter.ifindex)
+		return 0;
+	k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	if (tr_filter.netns && k.netns != tr_filter.netns)
+		return 0;
+	k.dir = dir;
+	v = bpf_map_lookup_elem(&sizes, &k);
+	if (!v) {
+		v = tr_map_lookup_or_zero(&sizes, &k);
+		if (!v)
+			return 0;
+		bpf_probe_read_kernel_str(v->ifname, sizeof(v->ifname), dev->name);
+	}
+	len = TR_RD(btf, skb, len);
+	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + TR_RD(btf, skb, end));
+	bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
+	__sync_fetch_and_add(&v->len[tr_log2_slot(len, NETSIZE_SLOTS)], 1);
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, len);
+	if (!gso.size) {
+		__sync_fetch_and_add(&v->wire_segs, 1);
+		return 0;
+	}
+	if (!gso.segs)
+		gso.segs = 1; /* not counted yet (a GSO packet built by a driver) */
+	__sync_fetch_and_add(&v->segs[tr_log2_slot(gso.segs, NETSIZE_SEG_SLOTS)], 1);
+	__sync_fetch_and_add(&v->gso_packets, 1);
+	__sync_fetch_and_add(&v->wire_segs, gso.segs);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(netsize_rx, netif_receive_skb, (struct sk_buff *skb),
+		on_pkt(skb, BPF_CORE_READ(skb, dev), NETSIZE_RX, false, btf))
+TR_PROGRAM_PAIR(netsize_tx, net_dev_start_xmit, (const struct sk_buff *skb,
+						  const struct net_device *dev),
+		on_pkt(skb, dev, NETSIZE_TX, btf, btf))
