@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +82,24 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 		memcpy(key, r, ks);
 		prev = key;
 	}
-	if (clear)
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, recs + i * rs);
+	if (clear) {
+		/* read and delete in one step (hash maps, 5.14+): counts the kernel
+		 * adds between the walk above and the delete are in the value read
+		 * here, not lost; elsewhere the walk's value, then a delete */
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++) {
+			char *r = recs + i * rs;
+			int e = bpf_map_lookup_and_delete_elem(fd, r, r + voff);
+			if (e == -ENOENT)
+				continue; /* gone meanwhile */
+			if (e < 0) /* not for this map type or kernel */
+				bpf_map_delete_elem(fd, r);
+			if (kept != i)
+				memcpy(recs + kept * rs, r, rs);
+			kept++;
+		}
+		n = kept;
+	}
 	free(key);
 	*out = recs;
 	return n;

@@ -199,3 +199,25 @@ def test_interval_text_rows_start_with_the_time(netns):
     sender = [l.split() for l in lines if "nlt-sender" in l]
     assert sender and all(re.fullmatch(r"\d\d:\d\d:\d\d", r[0]) and r[1] == str(w.sender)
                           for r in sender), out
+
+
+SENDER = """
+import socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(("127.0.0.1", 0))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(200000):
+    s.sendto(b"x", r.getsockname())
+"""
+
+
+def test_intervals_lose_no_count_while_busy(netns):
+    # every interval reads each key and deletes it: a send counted between
+    # the read and the delete used to be lost (now read and deleted at once)
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    tr = socketio(netns, "-i", "0.1", "--comm", "python3")
+    try:
+        netns.exec(["python3", "-c", SENDER], timeout=120)
+    finally:
+        recs = tr.stop()
+    sent = sum(r["calls"] for r in events(recs) if r["dir"] == "send" and r["proto"] == "UDP")
+    assert sent == 200000
