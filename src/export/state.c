@@ -39,6 +39,19 @@ static const char *const state_names[SS_STATE_MAX] = {
 	[SS_CLOSING] = "closing",
 };
 
+struct tcp_by_family {
+	unsigned long (*n)[SS_STATE_MAX]; /* [0] IPv4, [1] IPv6 */
+};
+
+static int count_tcp_state(const struct sock_rec *s, void *arg)
+{
+	struct tcp_by_family *t = arg;
+
+	if (s->state < SS_STATE_MAX)
+		t->n[s->family == AF_INET6][s->state]++;
+	return 0;
+}
+
 static int count_state(const struct sock_rec *s, void *arg)
 {
 	unsigned long *n = arg;
@@ -58,12 +71,22 @@ int collect_sockets(const struct collect_ctx *c, struct prom *p, char *err, size
 	};
 	unsigned long n[2][2][SS_STATE_MAX] = { 0 };
 	bool have[2][2] = { { false } };
+	struct tcp_by_family both = { .n = n[0] };
+	struct sockdiag_query q = { .kind = SK_TCP, .family = AF_UNSPEC, .states = SS_ALL_STATES };
 
+	/* TCP: both families in one walk of the kernel's tables where it can */
+	if (sockdiag_dump_host(c->h, &q, count_tcp_state, &both) == 0)
+		have[0][0] = have[0][1] = true;
+	else
+		memset(n[0], 0, sizeof(n[0]));
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++) {
-			struct sockdiag_query q = { .kind = protos[i].kind, .family = fams[j].af,
-						    .states = SS_ALL_STATES };
-			int e = sockdiag_dump_host(c->h, &q, count_state, n[i][j]);
+			struct sockdiag_query q1 = { .kind = protos[i].kind, .family = fams[j].af,
+						     .states = SS_ALL_STATES };
+			int e;
+			if (have[i][j])
+				continue;
+			e = sockdiag_dump_host(c->h, &q1, count_state, n[i][j]);
 			if (e == -ENOENT || e == -EAFNOSUPPORT || e == -EPROTONOSUPPORT)
 				continue; /* no IPv6, no udp_diag: no series, not a failure */
 			if (e < 0)

@@ -272,7 +272,8 @@ static int parse_one(const struct nlmsghdr *nlh, void *data)
 	int err;
 
 	memset(&s, 0, sizeof(s));
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY &&
+	    !(nlh->nlmsg_type == TCPDIAG_GETSOCK && c->q->family == AF_UNSPEC))
 		return -EBADMSG;
 	switch (c->q->kind) {
 	case SK_UNIX:
@@ -340,12 +341,22 @@ struct nlmsghdr *sockdiag_request(const struct sockdiag_query *q, char *buf, uin
 		return nlh;
 	}
 
-	struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 	int proto = inet_proto[q->kind].proto;
 	uint32_t states = q->states;
 
 	if (states & (1u << SS_SYN_RECV))
 		states |= 1u << SS_NEW_SYN_RECV;
+	if (q->kind == SK_TCP && q->family == AF_UNSPEC) {
+		/* the old request: the kernel walks its tables once for both
+		 * families (sdiag_family AF_UNSPEC), where a v2 request per
+		 * family walks them once each */
+		struct inet_diag_req *c = mnl_nlmsg_put_extra_header(nlh, sizeof(*c));
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		c->idiag_family = AF_INET;
+		c->idiag_states = states;
+		return nlh;
+	}
+	struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 	r->sdiag_family = (uint8_t)q->family;
 	r->sdiag_protocol = proto > 255 ? 0 : (uint8_t)proto;
 	r->idiag_states = states;

@@ -117,7 +117,10 @@ enum sock_ext {
 
 struct sockdiag_query {
 	enum sock_kind kind;
-	int family;          /* AF_INET or AF_INET6 for inet kinds; ignored otherwise */
+	int family;          /* AF_INET or AF_INET6 for inet kinds; ignored otherwise.
+			      * SK_TCP also takes AF_UNSPEC: both families in one walk
+			      * of the kernel's tables (inet_diag's compatibility
+			      * request, TCPDIAG_GETSOCK; no extensions or bytecode) */
 	uint32_t states;     /* bit per enum sock_state */
 	unsigned ext;        /* enum sock_ext */
 	const void *bytecode; /* INET_DIAG_REQ_BYTECODE, or NULL */

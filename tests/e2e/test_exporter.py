@@ -132,6 +132,8 @@ LISTENER = """
 import socket, sys
 l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(7)
 cs = [socket.create_connection(l.getsockname()) for _ in range(3)]
+l6 = socket.socket(socket.AF_INET6); l6.bind(("::1", 0)); l6.listen(2)
+c6 = socket.create_connection(l6.getsockname()[:2])
 u = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
 for i, x in enumerate(u): x.bind(("127.0.0.1", 0))
 u[1].connect(u[0].getsockname())
@@ -155,11 +157,14 @@ def test_sockets_and_listener_queue_are_exact(netns, exporter_factory):
         tcp = {st: value(s, "netlens_sockets", protocol="tcp", family="ipv4", state=st)
                for st in ("established", "listen", "time_wait", "syn_sent")}
         assert tcp == {"established": 6, "listen": 1, "time_wait": 0, "syn_sent": 0}
+        # IPv6 counted apart (one walk of the kernel's table gives both families)
+        assert value(s, "netlens_sockets", protocol="tcp", family="ipv6", state="established") == 2
+        assert value(s, "netlens_sockets", protocol="tcp", family="ipv6", state="listen") == 1
         assert value(s, "netlens_sockets", protocol="udp", family="ipv4", state="close") == 1
         assert value(s, "netlens_sockets", protocol="udp", family="ipv4",
                      state="established") == 1
         # and as ss counts them
-        ss = subprocess.run(["ip", "netns", "exec", netns.name, "ss", "-Htn", "state",
+        ss = subprocess.run(["ip", "netns", "exec", netns.name, "ss", "-4Htn", "state",
                              "established"], capture_output=True, text=True).stdout
         assert len(ss.splitlines()) == 6
         assert value(s, "netlens_listeners_omitted", protocol="tcp") == 0
