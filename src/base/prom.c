@@ -118,3 +118,27 @@ void prom_end(struct prom *p)
 	if (p->openmetrics)
 		sb_puts(p->sb, "# EOF\n");
 }
+
+void prom_snake_case(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; in[i] && o + 2 < size; i++) {
+		char ch = in[i];
+		bool up = ch >= 'A' && ch <= 'Z';
+		if (up && i > 0) {
+			char prev = in[i - 1], next = in[i + 1], after = next ? in[i + 2] : 0;
+			bool prev_low = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+			bool prev_up = prev >= 'A' && prev <= 'Z';
+			/* an acronym ends before a capital starting a word of two or
+			 * more small letters (TCPLoss), not before "v2" (MLDv2) */
+			bool word = next >= 'a' && next <= 'z' && after >= 'a' && after <= 'z';
+			if (prev_low || (prev_up && word))
+				out[o++] = '_';
+		}
+		out[o++] = up ? (char)(ch - 'A' + 'a') : ch;
+	}
+	out[o] = '\0';
+	for (char *h; (h = strstr(out, "_h_mac"));)
+		memmove(h + 2, h + 3, strlen(h + 3) + 1);
+}

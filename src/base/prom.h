@@ -23,6 +23,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum prom_type { PROM_GAUGE, PROM_COUNTER, PROM_HISTOGRAM };
 
@@ -44,6 +45,15 @@ void prom_vsample(struct prom *p, const char *suffix, double v, va_list labels);
 /* A histogram's series: suffix "_bucket" (with an "le" label), "_sum", "_count". */
 void prom_sample_suffix(struct prom *p, const char *suffix, double v, ...);
 void prom_end(struct prom *p);
+
+/* A CamelCase name (nstat's TcpExtListenOverflows) in snake case, as
+ * Prometheus names are written: a word starts at a capital after a small
+ * letter or a digit, and at the last capital of a run followed by two small
+ * letters (TcpExtTCPLossProbes -> tcp_ext_tcp_loss_probes, Ip6InOctets ->
+ * ip6_in_octets, Icmp6InMLDv2Reports -> icmp6_in_mldv2_reports); "HMac"
+ * stays one word (hmac: promtool reads a lone "h" as a unit). Cut to fit
+ * size (which must be > 0). */
+void prom_snake_case(const char *in, char *out, size_t size);
 
 /* The pieces, for writers of their own: an escaped label value, a value. */
 void prom_label(struct strbuf *sb, const char *s);

@@ -191,33 +191,6 @@ int collect_listeners(const struct collect_ctx *c, struct prom *p, char *err,
 
 /* ---- netstat: every protocol counter nstat shows (snmp, netstat, snmp6) ---- */
 
-/* nstat's CamelCase name in snake case, as Prometheus names are written: a
- * word starts at an upper-case letter after a lower-case letter or a digit,
- * and at the last capital of a run followed by a lower-case letter
- * (TcpExtTCPLossProbes -> tcp_ext_tcp_loss_probes, Ip6InOctets ->
- * ip6_in_octets, Icmp6InMLDv2Reports -> icmp6_in_mldv2_reports). */
-static void snake_case(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; in[i] && o + 2 < size; i++) {
-		char ch = in[i];
-		bool up = ch >= 'A' && ch <= 'Z';
-		if (up && i > 0) {
-			char prev = in[i - 1], next = in[i + 1];
-			bool prev_low = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
-			bool prev_up = prev >= 'A' && prev <= 'Z';
-			if (prev_low || (prev_up && next >= 'a' && next <= 'z'))
-				out[o++] = '_';
-		}
-		out[o++] = up ? (char)(ch - 'A' + 'a') : ch;
-	}
-	out[o] = '\0';
-	/* HMac is one word (promtool reads a lone "h" as an abbreviated unit) */
-	for (char *h; (h = strstr(out, "_h_mac"));)
-		memmove(h + 2, h + 3, strlen(h + 3) + 1);
-}
-
 int collect_netstat(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
 {
 	struct counter_set s;
@@ -236,7 +209,7 @@ int collect_netstat(const struct collect_ctx *c, struct prom *p, char *err, size
 		struct explain x;
 		bool constant = counters_is_constant(s.v[i].name);
 
-		snake_case(s.v[i].name, snake, sizeof(snake));
+		prom_snake_case(s.v[i].name, snake, sizeof(snake));
 		snprintf(name, sizeof(name), "netlens_netstat_%s%s", snake, constant ? "" : "_total");
 		if (explain_counter(s.v[i].name, &x, buf, sizeof(buf)) == 0)
 			snprintf(help, sizeof(help), "%s (nstat %s)", x.meaning, s.v[i].name);
