@@ -21,19 +21,7 @@ static const struct trace_hook hooks[] = {
 	{ "kfree_skb", { "qdisclat_drop_btf", "qdisclat_drop_raw" } },
 };
 
-/* --netns is the framework's (applied to the device); the packet has no
- * owner and the qdisc does not parse it, so no socket or process filters. */
-static const struct opt opt_rows[] = {
-	{ OPT_TR_NETNS, "netns", "NS", "only devices of network namespace NS (name, path or inode)" },
-	OPT_END,
-};
-
-static const struct opt_group opts[] = {
-	{ NULL, opt_rows }, TRACE_DEV_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP,
-	TRACE_TABLE_GROUP, OPT_GROUPS_END,
-};
-
-static struct skbtime_state st;
+static const struct opt_group opts[] = { SKBTIME_OPT_GROUPS };
 
 struct row {
 	struct qdisclat_key k;
@@ -114,30 +102,18 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		trace_hist_print_log2_with(title, "usecs", slots, SKBTIME_SLOTS, hist_fields, r);
 		if (out_is_json() || !c)
 			continue;
-		printf("%24s : %llu packets, mean %llu usecs; queue at enqueue: %s packets avg, "
+		printf("%24s : %llu packets, mean %.1f usecs; queue at enqueue: %s packets avg, "
 		       "%u max; %s bytes avg, %u max\n",
-		       "", (unsigned long long)c, (unsigned long long)(r->v.h.sum_ns / c / 1000),
+		       "", (unsigned long long)c, (double)r->v.h.sum_ns / (double)c / 1000.0,
 		       skbtime_mean_str(m1, sizeof(m1), r->v.qlen_sum, c), r->v.qlen_max,
 		       skbtime_mean_str(m2, sizeof(m2), r->v.backlog_sum, c), r->v.backlog_max);
 	}
 	free(rows);
-	skbtime_print_untimed(tc, &st, "enqueue and dequeue", QDISCLAT_WALK);
-}
-
-static void tick(struct trace_ctx *tc, void *skel)
-{
-	(void)tc;
-	skbtime_tick(&st, ((struct qdisclat_bpf *)skel)->maps.starts);
-}
-
-static void fini(struct trace_ctx *tc)
-{
-	(void)tc;
-	memset(&st, 0, sizeof(st));
+	skbtime_print_untimed(tc, "enqueue and dequeue", QDISCLAT_WALK);
 }
 
 TRACE_TRACER(qdisclat, "time in queueing disciplines", TRACE_HOOKS(hooks), .opts = opts,
-	     .summary = summary, .tick = tick, .fini = fini);
+	     .summary = summary, .tick = skbtime_tick, .fini = skbtime_fini);
 
 TRACE_COMMAND(qdisclat, opts,
 		.summary = "histograms of the time packets spend in their qdisc, per device and qdisc",

@@ -10,6 +10,18 @@
 #include <string.h>
 #include <time.h>
 
+/* One tracer runs per process. */
+static struct skbtime_state {
+	uint64_t expired;       /* starts deleted by skbtime_tick(), in all */
+	uint64_t last_sweep_ns; /* CLOCK_MONOTONIC of the last sweep */
+	uint64_t shown[SKBTIME_NCOUNTERS + 1]; /* totals at the last print (-i) */
+} state;
+
+const struct opt skbtime_opt_rows[] = {
+	{ OPT_TR_NETNS, "netns", "NS", "only devices of network namespace NS (name, path or inode)" },
+	OPT_END,
+};
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -18,11 +30,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void skbtime_tick(struct skbtime_state *st, struct bpf_map *starts)
+void skbtime_fini(struct trace_ctx *tc)
 {
+	(void)tc;
+	memset(&state, 0, sizeof(state));
+}
+
+void skbtime_tick(struct trace_ctx *tc, void *skel)
+{
+	struct bpf_map *starts = bpf_object__find_map_by_name(tc->tr->skel_obj(skel), "starts");
+	struct skbtime_state *st = &state;
 	uint64_t now = mono_ns(), key, next, limit;
-	size_t vsz = bpf_map__value_size(starts);
-	int fd = bpf_map__fd(starts);
+	size_t vsz = starts ? bpf_map__value_size(starts) : 0;
+	int fd = starts ? bpf_map__fd(starts) : -1;
 	unsigned char val[64];
 	bool first = true;
 
@@ -63,9 +83,9 @@ static void untimed_totals(const struct trace_ctx *tc, const struct skbtime_stat
 	tot[SKBTIME_NCOUNTERS] = st->expired;
 }
 
-void skbtime_print_untimed(const struct trace_ctx *tc, struct skbtime_state *st,
-			   const char *where, int walk_bound)
+void skbtime_print_untimed(const struct trace_ctx *tc, const char *where, int walk_bound)
 {
+	struct skbtime_state *st = &state;
 	uint64_t tot[SKBTIME_NCOUNTERS + 1], d[SKBTIME_NCOUNTERS + 1];
 
 	untimed_totals(tc, st, tot);

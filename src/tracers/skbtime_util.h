@@ -6,30 +6,32 @@
 #define NETLENS_TRACERS_SKBTIME_UTIL_H
 
 #include "bpf/skbtime.h"
+#include "trace/opts.h"
 #include "trace/trace.h"
 
 #include <stdint.h>
 
-struct bpf_map;
+/* The option table of both: --netns (the framework's, applied to the
+ * device) and --dev; packets are timed per device, not parsed, and have
+ * no owner, so no socket or process filters. */
+extern const struct opt skbtime_opt_rows[];
+#define SKBTIME_OPT_GROUPS                                                             \
+	{ NULL, skbtime_opt_rows }, TRACE_DEV_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, \
+		TRACE_TABLE_GROUP, OPT_GROUPS_END
 
-struct skbtime_state {
-	uint64_t expired;       /* starts deleted by skbtime_tick(), in all */
-	uint64_t last_sweep_ns; /* CLOCK_MONOTONIC of the last sweep */
-	uint64_t shown[SKBTIME_NCOUNTERS + 1]; /* totals at the last print (-i) */
-};
-
-/* At most once a second: deletes the entries of starts (skb -> a record
- * starting with its bpf_ktime_get_ns() time) older than
- * SKBTIME_MAX_AGE_NS, counted as expired. */
-void skbtime_tick(struct skbtime_state *st, struct bpf_map *starts);
+/* The tracer's tick(): at most once a second, deletes the entries of its
+ * map "starts" (skb -> a record starting with its bpf_ktime_get_ns()
+ * time) older than SKBTIME_MAX_AGE_NS, counted as expired. */
+void skbtime_tick(struct trace_ctx *tc, void *skel);
+/* The tracer's fini(): forgets the counts of the run. */
+void skbtime_fini(struct trace_ctx *tc);
 
 /* The untimed packets since the last print with -i (else since the
  * start): text, one line after the histograms ("where" names the two
  * hooks' span, e.g. "enqueue and dequeue"); JSON, the record
  * {"untimed": {"dropped": N, "expired": N[, "unwalked": N]}}; walk_bound:
  * the most skbs of a bulk dequeue timed (0: none, no "unwalked"). */
-void skbtime_print_untimed(const struct trace_ctx *tc, struct skbtime_state *st,
-			   const char *where, int walk_bound);
+void skbtime_print_untimed(const struct trace_ctx *tc, const char *where, int walk_bound);
 
 /* The mean of sum / n with one decimal, as text into buf ("-" when n is 0). */
 const char *skbtime_mean_str(char *buf, size_t cap, uint64_t sum, uint64_t n);

@@ -1,0 +1,115 @@
+/* nettxlat: how long the device layer takes to transmit a packet, in
+ * stages: net:net_dev_queue (__dev_queue_xmit takes the skb from the
+ * stack) -> net:net_dev_start_xmit (the driver's ndo_start_xmit is called;
+ * in between: the qdisc, if the device has one, and validate_xmit_skb) ->
+ * net:net_dev_xmit (the driver returned). Log2 histograms per device and
+ * stage, kept in the kernel.
+ *
+ * "Done" is the driver's return: veth and lo hand the skb on to a receive
+ * path (freed when a socket has read it), and a NIC frees it at its
+ * transmit completion, which no tracepoint ties to the device (see
+ * docs/tracers/nettxlat.md). NETDEV_TX_BUSY means the driver refused the
+ * skb for now: it stays in the table and its xmit stage restarts when the
+ * qdisc hands it over again.
+ *
+ * Hooks: net_dev_queue, net_dev_start_xmit, net_dev_xmit (bottom halves
+ * off: no nested runs), kfree_skb (skbtime.bpf.h: packets dropped after
+ * net_dev_queue, by the qdisc say).
+ */
+#include "bpf/netlens.bpf.h"
+#include "bpf/skbtime.bpf.h"
+#include "bpf/nettxlat.h"
+
+#define NETDEV_TX_OK   0x00
+#define NETDEV_TX_BUSY 0x10
+
+SKBTIME_MAP(starts, struct nettxlat_start);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct nettxlat_key);
+	__type(value, struct nettxlat_hist);
+} hists SEC(".maps");
+
+/* dev's histogram of stage, made on its first packet (names read only then) */
+static __always_inline struct nettxlat_hist *hist_of(const struct net_device *dev, __u32 stage)
+{
+	struct nettxlat_key k = { .dev = (__u64)dev, .stage = stage };
+	struct nettxlat_hist *h = bpf_map_lookup_elem(&hists, &k), init = {};
+
+	if (h)
+		return h;
+	init.ifindex = BPF_CORE_READ(dev, ifindex);
+	init.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	BPF_CORE_READ_STR_INTO(&init.ifname, dev, name);
+	tr_map_update(&hists, &k, &init, BPF_NOEXIST); /* a full map: counted */
+	return bpf_map_lookup_elem(&hists, &k);
+}
+
+static __always_inline void add(const struct net_device *dev, __u32 stage, __u64 ns, bool err)
+{
+	struct nettxlat_hist *h = hist_of(dev, stage);
+
+	if (!h)
+		return;
+	skbtime_hist_add(&h->h, ns);
+	if (err)
+		__sync_fetch_and_add(&h->errors, 1);
+}
+
+static __always_inline int on_queue(struct sk_buff *skb)
+{
+	struct nettxlat_start s;
+
+	if (!tr_want_dev(BPF_CORE_READ(skb, dev)))
+		return 0;
+	s.ts_ns = s.queued_ns = bpf_ktime_get_ns();
+	skbtime_start(&starts, skb, &s);
+	return 0;
+}
+
+static __always_inline int on_start_xmit(const struct sk_buff *skb, const struct net_device *dev)
+{
+	__u64 k = (__u64)skb, now;
+	struct nettxlat_start *s, n;
+
+	if (!tr_want_dev(dev))
+		return 0;
+	now = bpf_ktime_get_ns();
+	s = bpf_map_lookup_elem(&starts, &k);
+	if (!s) { /* not seen queued: time its xmit stage only */
+		n.ts_ns = now;
+		n.queued_ns = 0;
+		skbtime_start(&starts, skb, &n);
+		return 0;
+	}
+	if (s->queued_ns && s->ts_ns == s->queued_ns) /* not a retry after BUSY */
+		add(dev, NETTXLAT_QUEUE, now - s->queued_ns, false);
+	s->ts_ns = now;
+	return 0;
+}
+
+static __always_inline int on_xmit(const struct sk_buff *skb, int rc, const struct net_device *dev)
+{
+	struct nettxlat_start s;
+	__u64 now;
+
+	if (rc == NETDEV_TX_BUSY || !tr_want_dev(dev))
+		return 0;
+	if (!skbtime_take(&starts, skb, &s, sizeof(s)))
+		return 0;
+	now = bpf_ktime_get_ns();
+	add(dev, NETTXLAT_XMIT, now - s.ts_ns, rc != NETDEV_TX_OK);
+	if (s.queued_ns)
+		add(dev, NETTXLAT_TOTAL, now - s.queued_ns, rc != NETDEV_TX_OK);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(nettxlat_queue, net_dev_queue, (struct sk_buff *skb), on_queue(skb))
+TR_PROGRAM_PAIR(nettxlat_start_xmit, net_dev_start_xmit,
+		(const struct sk_buff *skb, const struct net_device *dev), on_start_xmit(skb, dev))
+TR_PROGRAM_PAIR(nettxlat_xmit, net_dev_xmit,
+		(struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len),
+		on_xmit(skb, rc, dev))
+SKBTIME_DROP_PROGRAMS(nettxlat, starts);
