@@ -2,6 +2,7 @@
 #include "tracers/skbtime_util.h"
 
 #include "base/json.h"
+#include "base/stamp.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -95,6 +96,8 @@ void skbtime_print_untimed(const struct trace_ctx *tc, const char *where, int wa
 		memcpy(st->shown, tot, sizeof(tot));
 	if (out_is_json()) {
 		struct json *w = out_record_begin();
+		if (trace_stamp())
+			json_field_fixed(w, "time", trace_stamp()->epoch, 6);
 		json_key(w, "untimed");
 		json_obj_begin(w);
 		json_field_u64(w, "dropped", d[SKBTIME_DROPPED]);

@@ -14,6 +14,8 @@ from trace_util import Server, Tracer, cgroup2_root, events, workload
 
 ALL = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat", "tcpretrans",
        "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt", "tcpsynbl", "tcptop"]
+ALL += ["qdisclat"]
+ALL += ["nettxlat"]
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -36,6 +38,13 @@ REFUSED = {
     "tcptop": {"--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
     "skbdrop": {"--pid", "--comm", "--counts"},
     "tcpdrop": {"--pid", "--comm", "--counts"},
+    # timed per device: no socket or process filters, no event stream
+    "qdisclat": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                 "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size",
+                 "--counts"},
+    "nettxlat": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                 "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size",
+                 "--counts"},
 }
 
 

@@ -131,6 +131,8 @@ def test_tp_btf_first_without_parsing_the_kernel_btf(netns, kernel_btf):
 
 ALL_TRACERS = TRACERS + ["tcpretrans", "tcpreset", "skbdrop", "tcpdrop", "tcpwin", "tcprtt",
                         "tcpsynbl", "tcptop"]
+ALL_TRACERS += ["qdisclat"]
+ALL_TRACERS += ["nettxlat"]
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)
