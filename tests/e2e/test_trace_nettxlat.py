@@ -5,7 +5,7 @@ moves the queue stage (and the total) to milliseconds while the driver's
 part stays short. --dev keeps one device."""
 from conftest import NETLENS  # noqa: F401  (documents which binary is tested)
 from trace_util import Tracer
-from txq_util import count, hists, median_from, quiet_pair, send_udp, untimed, wait_drained
+from txq_util import count, hists, median_from, quiet_pair, send_udp, untimed
 
 SENT = 40
 STAGES = ["queue", "xmit", "total"]
@@ -27,8 +27,8 @@ def _top(h):
 
 
 def test_stages_without_and_with_qdisc(netns_factory):
-    a, _ = quiet_pair(netns_factory)
-    hs = _run(a, lambda: send_udp(a, SENT))
+    a, b = quiet_pair(netns_factory)
+    hs = _run(a, lambda: send_udp(a, SENT, rx=b))
     assert sorted(hs) == [("veth0", s) for s in sorted(STAGES)], hs
     for s in STAGES:
         h = hs[("veth0", s)]
@@ -38,7 +38,7 @@ def test_stages_without_and_with_qdisc(netns_factory):
 
     a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "1mbit", "burst", "10k",
             "latency", "500ms"])
-    hs = _run(a, lambda: (send_udp(a, SENT), wait_drained(a)))
+    hs = _run(a, lambda: send_udp(a, SENT, rx=b))
     for s in STAGES:
         assert count(hs[("veth0", s)]) == SENT, hs
     q, x = hs[("veth0", "queue")], hs[("veth0", "xmit")]
@@ -48,10 +48,10 @@ def test_stages_without_and_with_qdisc(netns_factory):
 
 
 def test_dev_filter(netns_factory):
-    a, _ = quiet_pair(netns_factory)
+    a, b = quiet_pair(netns_factory)
 
     def work():
-        send_udp(a, SENT)
+        send_udp(a, SENT, rx=b)
         send_udp(a, 5, dst="127.0.0.1")
     hs = _run(a, work, ())
     # lo: 5 datagrams and the 5 ICMP port unreachables answering them

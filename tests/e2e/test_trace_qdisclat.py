@@ -6,7 +6,7 @@ htb with room to spare on the idle link hands packets on at once
 qdisc and no samples; --dev keeps one device."""
 from conftest import NETLENS  # noqa: F401  (documents which binary is tested)
 from trace_util import Tracer
-from txq_util import count, hists, median_from, quiet_pair, send_udp, untimed, wait_drained
+from txq_util import count, hists, median_from, quiet_pair, send_udp, untimed
 
 SENT = 40  # 40 x 1028 bytes fit tbf's limit (10k burst + 500 ms at 1 Mbit/s)
 TBF = ["tbf", "rate", "1mbit", "burst", "10k", "latency", "500ms"]
@@ -30,9 +30,9 @@ def _traced(a, args, work):
 
 
 def test_tbf_standing_queue_in_milliseconds(netns_factory):
-    a, _ = quiet_pair(netns_factory)
+    a, b = quiet_pair(netns_factory)
     a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "1:"] + TBF)
-    recs = _traced(a, ["--dev", "veth0"], lambda: (send_udp(a, SENT), wait_drained(a)))
+    recs = _traced(a, ["--dev", "veth0"], lambda: send_udp(a, SENT, rx=b))
     (h,) = hists(recs)
     assert (h["ifname"], h["kind"], h["handle"], h["parent"]) == ("veth0", "tbf", "1:0", "root")
     assert count(h) == h["packets"] == SENT, h
@@ -46,12 +46,12 @@ def test_tbf_standing_queue_in_milliseconds(netns_factory):
 
 
 def test_htb_in_microseconds_noqueue_none(netns_factory):
-    a, _ = quiet_pair(netns_factory)
+    a, b = quiet_pair(netns_factory)
     # noqueue (a veth's default): nothing enqueued, nothing timed
-    recs = _traced(a, [], lambda: send_udp(a, SENT))
+    recs = _traced(a, [], lambda: send_udp(a, SENT, rx=b))
     assert hists(recs) == [], recs
     _htb(a, "veth0", 2)
-    recs = _traced(a, [], lambda: (send_udp(a, SENT), wait_drained(a)))
+    recs = _traced(a, [], lambda: send_udp(a, SENT, rx=b))
     (h,) = hists(recs)
     assert (h["ifname"], h["kind"], h["handle"]) == ("veth0", "htb", "2:0"), h
     assert count(h) == SENT, h
@@ -60,15 +60,13 @@ def test_htb_in_microseconds_noqueue_none(netns_factory):
 
 
 def test_dev_filter_and_intervals(netns_factory):
-    a, _ = quiet_pair(netns_factory)
+    a, b = quiet_pair(netns_factory)
     a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "1:"] + TBF)
     _htb(a, "lo", 3)  # a second device with a qdisc
 
     def work():
-        send_udp(a, SENT)
+        send_udp(a, SENT, rx=b)
         send_udp(a, 7, dst="127.0.0.1")
-        wait_drained(a)
-        wait_drained(a, "lo")
     both = Tracer(["qdisclat", "--netns", a.name])
     try:
         recs = _traced(a, ["--dev", "veth0"], work)

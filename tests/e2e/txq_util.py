@@ -25,22 +25,28 @@ def quiet_pair(netns_factory):
     return a, b
 
 
-def send_udp(ns, n, dst=B, size=SIZE):
-    """n datagrams of size bytes from ns to dst:9 (no one listens: the
-    answers leave the other side)."""
+def udp_noports(ns):
+    """The namespace's Udp NoPorts: datagrams that arrived for no socket."""
+    lines = [l.split() for l in ns.exec(["cat", "/proc/net/snmp"]).stdout.splitlines()
+             if l.startswith("Udp:")]
+    return int(lines[1][lines[0].index("NoPorts")])
+
+
+def send_udp(ns, n, dst=B, size=SIZE, rx=None):
+    """n datagrams of size bytes from ns to dst:9, where no one listens;
+    returns once namespace rx (for lo: ns itself) has received them all. A
+    datagram arrives after the sender's device layer is done with it (the
+    receive runs after veth's or lo's transmit returns), so every hook of
+    the sending side has run by then, however late a qdisc released it."""
+    rx = rx or ns
+    before = udp_noports(rx)
     ns.exec([PY, "-c", "import socket, sys\n"
              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
              "for _ in range(int(sys.argv[1])):\n"
              "    s.sendto(b'x' * int(sys.argv[2]), (sys.argv[3], 9))\n",
              str(n), str(size), dst])
-
-
-def wait_drained(ns, dev="veth0"):
-    """Until dev's root qdisc holds nothing."""
-    def empty():
-        q = json.loads(ns.exec(["tc", "-s", "-j", "qdisc", "show", "dev", dev]).stdout)
-        return all(x.get("qlen", 0) == 0 and x.get("backlog", 0) == 0 for x in q)
-    wait_for(empty, timeout=20, what=f"{dev}'s qdisc to drain")
+    wait_for(lambda: udp_noports(rx) - before >= n, timeout=20,
+             what=f"{n} datagrams to arrive")
 
 
 def hists(records):
