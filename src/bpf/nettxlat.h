@@ -15,23 +15,20 @@ enum {
 	NETTXLAT_NSTAGES,
 };
 
-/* skb -> when its current stage began, and when it was queued (0: its
- * net_dev_queue was not seen: a segment of a GSO packet, or a packet
- * queued before tracing began) */
+/* skb -> its times; every stage is added at net_dev_xmit, so a packet
+ * costs one histogram lookup */
 struct nettxlat_start {
-	__u64 ts_ns;
-	__u64 queued_ns;
+	__u64 ts_ns;       /* the latest of the times below (expiry) */
+	__u64 queued_ns;   /* net_dev_queue; 0: not seen (a segment of a GSO
+			    * packet, a packet queued before tracing began) */
+	__u64 started_ns;  /* the first net_dev_start_xmit (end of queue) */
+	__u64 xmit_ns;     /* the latest net_dev_start_xmit (after BUSY: again) */
 };
 
-struct nettxlat_key {
-	__u64 dev;   /* the net_device's address */
-	__u32 stage; /* NETTXLAT_* */
-	__u32 _pad;
-};
-
-struct nettxlat_hist {
-	struct skbtime_hist h;
-	__u64 errors; /* xmit: the driver returned neither NETDEV_TX_OK nor BUSY */
+/* keyed by the net_device's address (__u64) */
+struct nettxlat_dev {
+	struct skbtime_hist h[NETTXLAT_NSTAGES];
+	__u64 errors; /* the driver returned neither NETDEV_TX_OK nor BUSY */
 	__u32 ifindex;
 	__u32 netns;
 	char ifname[NETTXLAT_IFNAMSIZ];

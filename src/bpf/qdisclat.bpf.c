@@ -35,7 +35,7 @@ static __always_inline int on_enqueue(struct Qdisc *q, struct sk_buff *skb, bool
 {
 	struct qdisclat_start s;
 
-	if (!tr_want_dev(BPF_CORE_READ(q, dev_queue, dev)))
+	if (!SKBTIME_WANT_DEV(BPF_CORE_READ(q, dev_queue, dev)))
 		return 0;
 	s.ts_ns = bpf_ktime_get_ns();
 	s.qlen = TR_RD(btf, q, q.qlen);
@@ -44,15 +44,14 @@ static __always_inline int on_enqueue(struct Qdisc *q, struct sk_buff *skb, bool
 	return 0;
 }
 
-/* q's histogram, made on its first packet (names read only then) */
-static __always_inline struct qdisclat_hist *hist_of(struct Qdisc *q, struct net_device *dev,
-						     bool btf)
+/* q's histogram, made on its first packet (device and names read only then) */
+static __always_inline struct qdisclat_hist *hist_of(struct Qdisc *q, bool btf)
 {
 	struct qdisclat_key k = { .qdisc = (__u64)q };
 	struct qdisclat_hist *h;
+	struct net_device *dev;
 	__u32 zero = 0;
 
-	k.ifindex = BPF_CORE_READ(dev, ifindex);
 	k.handle = TR_RD(btf, q, handle);
 	h = bpf_map_lookup_elem(&hists, &k);
 	if (h)
@@ -61,7 +60,9 @@ static __always_inline struct qdisclat_hist *hist_of(struct Qdisc *q, struct net
 	if (!h)
 		return NULL;
 	__builtin_memset(h, 0, sizeof(*h));
+	dev = BPF_CORE_READ(q, dev_queue, dev);
 	h->parent = TR_RD(btf, q, parent);
+	h->ifindex = BPF_CORE_READ(dev, ifindex);
 	h->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	BPF_CORE_READ_STR_INTO(&h->kind, q, ops, id);
 	BPF_CORE_READ_STR_INTO(&h->ifname, dev, name);
@@ -71,7 +72,6 @@ static __always_inline struct qdisclat_hist *hist_of(struct Qdisc *q, struct net
 
 static __always_inline int on_dequeue(struct Qdisc *q, int packets, struct sk_buff *skb, bool btf)
 {
-	struct net_device *dev;
 	struct qdisclat_hist *h = NULL;
 	struct qdisclat_start s;
 	__u64 now;
@@ -79,8 +79,7 @@ static __always_inline int on_dequeue(struct Qdisc *q, int packets, struct sk_bu
 
 	if (!skb || packets <= 0)
 		return 0;
-	dev = BPF_CORE_READ(q, dev_queue, dev);
-	if (!tr_want_dev(dev))
+	if (!SKBTIME_WANT_DEV(BPF_CORE_READ(q, dev_queue, dev)))
 		return 0;
 	now = bpf_ktime_get_ns();
 	for (i = 0; i < QDISCLAT_WALK && skb; i++) {
@@ -88,7 +87,7 @@ static __always_inline int on_dequeue(struct Qdisc *q, int packets, struct sk_bu
 			break;
 		if (skbtime_take(&starts, skb, &s, sizeof(s))) {
 			if (!h)
-				h = hist_of(q, dev, btf);
+				h = hist_of(q, btf);
 			if (!h)
 				return 0;
 			skbtime_hist_add(&h->h, now - s.ts_ns);

@@ -18,9 +18,9 @@ struct qdisclat_start {
 
 /* A histogram's key: the root qdisc the packet was queued in. */
 struct qdisclat_key {
-	__u64 qdisc;   /* its address: one queue, whatever its handle */
-	__u32 ifindex;
-	__u32 handle;
+	__u64 qdisc;   /* its address */
+	__u32 handle;  /* with it: a qdisc freed and another made at its address */
+	__u32 _pad;
 };
 
 struct qdisclat_hist {
@@ -30,7 +30,9 @@ struct qdisclat_hist {
 	__u32 qlen_max;    /* racy across CPUs: a maximum may be missed */
 	__u32 backlog_max;
 	__u32 parent;
+	__u32 ifindex;
 	__u32 netns;
+	__u32 _pad;
 	char kind[QDISCLAT_NAMSIZ];   /* qdisc->ops->id */
 	char ifname[QDISCLAT_NAMSIZ];
 };

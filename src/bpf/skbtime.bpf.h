@@ -45,6 +45,12 @@ static __always_inline void skbtime_count(__u32 what, __u64 n)
 		*c += n;
 }
 
+/* tr_want_dev(dev_expr), with dev_expr (a read of the device through the
+ * skb or qdisc: helper calls) evaluated only when --dev or --netns is
+ * given. */
+#define SKBTIME_WANT_DEV(dev_expr)                                                     \
+	(!(tr_filter.ifindex || tr_filter.netns) || tr_want_dev(dev_expr))
+
 /* skb's start record (a full table: counted in tr_dropped_keys). */
 static __always_inline void skbtime_start(void *map, const void *skb, const void *start)
 {
@@ -75,7 +81,6 @@ static __always_inline void skbtime_hist_add(struct skbtime_hist *h, __u64 v)
 	if (slot >= SKBTIME_SLOTS)
 		slot = SKBTIME_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
-	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, v);
 }
 

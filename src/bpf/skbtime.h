@@ -22,10 +22,11 @@ enum {
 	SKBTIME_NCOUNTERS,
 };
 
-/* One latency histogram: log2 us slots, count and sum (ns). */
+/* One latency histogram: log2 us slots and the sum (ns). Each update is
+ * an atomic add, the dearest part of a run: the count is the slots' sum
+ * (skbtime_hist_count() in user space), not kept apart. */
 struct skbtime_hist {
 	__u64 slots[SKBTIME_SLOTS];
-	__u64 count;
 	__u64 sum_ns;
 };
 

@@ -32,8 +32,14 @@ static const char *const stage_about[NETTXLAT_NSTAGES] = {
 };
 
 struct row {
-	struct nettxlat_key k;
-	struct nettxlat_hist v;
+	__u64 dev; /* the net_device's address */
+	struct nettxlat_dev v;
+};
+
+/* one histogram of a row: hist_fields()'s argument */
+struct stage_of {
+	const struct row *r;
+	unsigned stage;
 };
 
 static int cmp_rows(const void *a, const void *b)
@@ -44,9 +50,7 @@ static int cmp_rows(const void *a, const void *b)
 		return x->v.netns < y->v.netns ? -1 : 1;
 	if (x->v.ifindex != y->v.ifindex)
 		return x->v.ifindex < y->v.ifindex ? -1 : 1;
-	if (x->k.dev != y->k.dev)
-		return x->k.dev < y->k.dev ? -1 : 1;
-	return x->k.stage < y->k.stage ? -1 : x->k.stage > y->k.stage;
+	return x->dev < y->dev ? -1 : x->dev > y->dev;
 }
 
 static const char *ifname_of(char *buf, const struct row *r)
@@ -58,17 +62,18 @@ static const char *ifname_of(char *buf, const struct row *r)
 
 static void hist_fields(struct table *t, const void *arg)
 {
-	const struct row *r = arg;
+	const struct stage_of *so = arg;
+	const struct skbtime_hist *h = &so->r->v.h[so->stage];
 	char ifname[NETTXLAT_IFNAMSIZ + 1];
-	uint64_t n = r->v.h.count;
+	uint64_t n = skbtime_hist_count(h);
 
-	out_field_str(t, "ifname", NULL, ifname_of(ifname, r));
-	out_field_u64(t, "ifindex", NULL, r->v.ifindex);
-	out_field_u64(t, "netns", NULL, r->v.netns);
-	out_field_str(t, "stage", NULL, stage_names[r->k.stage % NETTXLAT_NSTAGES]);
+	out_field_str(t, "ifname", NULL, ifname_of(ifname, so->r));
+	out_field_u64(t, "ifindex", NULL, so->r->v.ifindex);
+	out_field_u64(t, "netns", NULL, so->r->v.netns);
+	out_field_str(t, "stage", NULL, stage_names[so->stage]);
 	out_field_u64(t, "packets", NULL, n);
-	out_field_u64(t, "mean_ns", NULL, n ? r->v.h.sum_ns / n : 0);
-	out_field_u64(t, "errors", NULL, r->v.errors);
+	out_field_u64(t, "mean_ns", NULL, n ? h->sum_ns / n : 0);
+	out_field_u64(t, "errors", NULL, so->r->v.errors);
 }
 
 static void summary(struct trace_ctx *tc, void *skel, bool final)
@@ -81,22 +86,27 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	if (n == 0 && !out_is_json())
 		printf("Device transmit latency\n  (no samples)\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		char ifname[NETTXLAT_IFNAMSIZ + 1], title[160];
-		uint64_t slots[SKBTIME_SLOTS], c = r->v.h.count;
-		unsigned s = r->k.stage % NETTXLAT_NSTAGES;
+		for (unsigned s = 0; s < NETTXLAT_NSTAGES; s++) {
+			const struct stage_of so = { &rows[i], s };
+			const struct skbtime_hist *h = &rows[i].v.h[s];
+			char ifname[NETTXLAT_IFNAMSIZ + 1], title[160];
+			uint64_t slots[SKBTIME_SLOTS], c = skbtime_hist_count(h);
 
-		snprintf(title, sizeof(title), "Device transmit, dev %s (netns %u), %s: %s",
-			 ifname_of(ifname, r), r->v.netns, stage_names[s], stage_about[s]);
-		memcpy(slots, r->v.h.slots, sizeof(slots));
-		trace_hist_print_log2_with(title, "usecs", slots, SKBTIME_SLOTS, hist_fields, r);
-		if (out_is_json() || !c)
-			continue;
-		printf("%24s : %llu packets, mean %.1f usecs", "", (unsigned long long)c,
-		       (double)r->v.h.sum_ns / (double)c / 1000.0);
-		if (r->v.errors)
-			printf(", %llu not accepted by the driver", (unsigned long long)r->v.errors);
-		printf("\n");
+			snprintf(title, sizeof(title), "Device transmit, dev %s (netns %u), %s: %s",
+				 ifname_of(ifname, &rows[i]), rows[i].v.netns, stage_names[s],
+				 stage_about[s]);
+			memcpy(slots, h->slots, sizeof(slots));
+			trace_hist_print_log2_with(title, "usecs", slots, SKBTIME_SLOTS, hist_fields,
+						   &so);
+			if (out_is_json() || !c)
+				continue;
+			printf("%24s : %llu packets, mean %.1f usecs", "", (unsigned long long)c,
+			       (double)h->sum_ns / (double)c / 1000.0);
+			if (s == NETTXLAT_XMIT && rows[i].v.errors)
+				printf(", %llu not accepted by the driver",
+				       (unsigned long long)rows[i].v.errors);
+			printf("\n");
+		}
 	}
 	free(rows);
 	skbtime_print_untimed(tc, "net_dev_queue and net_dev_xmit", 0);

@@ -34,8 +34,8 @@ static int cmp_rows(const void *a, const void *b)
 
 	if (x->v.netns != y->v.netns)
 		return x->v.netns < y->v.netns ? -1 : 1;
-	if (x->k.ifindex != y->k.ifindex)
-		return x->k.ifindex < y->k.ifindex ? -1 : 1;
+	if (x->v.ifindex != y->v.ifindex)
+		return x->v.ifindex < y->v.ifindex ? -1 : 1;
 	return x->k.handle < y->k.handle ? -1 : x->k.handle > y->k.handle;
 }
 
@@ -60,12 +60,12 @@ static void hist_fields(struct table *t, const void *arg)
 {
 	const struct row *r = arg;
 	char ifname[QDISCLAT_NAMSIZ + 1], kind[QDISCLAT_NAMSIZ + 1], hb[24];
-	uint64_t n = r->v.h.count;
+	uint64_t n = skbtime_hist_count(&r->v.h);
 
 	name_copy(ifname, r->v.ifname);
 	name_copy(kind, r->v.kind);
 	out_field_str(t, "ifname", NULL, ifname);
-	out_field_u64(t, "ifindex", NULL, r->k.ifindex);
+	out_field_u64(t, "ifindex", NULL, r->v.ifindex);
 	out_field_u64(t, "netns", NULL, r->v.netns);
 	out_field_str(t, "kind", NULL, kind);
 	out_field_str(t, "handle", NULL, handle_str(hb, sizeof(hb), r->k.handle));
@@ -91,7 +91,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		const struct row *r = &rows[i];
 		char ifname[QDISCLAT_NAMSIZ + 1], kind[QDISCLAT_NAMSIZ + 1], title[128], hb[24];
 		char pb[24], m1[32], m2[32];
-		uint64_t slots[SKBTIME_SLOTS], c = r->v.h.count;
+		uint64_t slots[SKBTIME_SLOTS], c = skbtime_hist_count(&r->v.h);
 
 		name_copy(ifname, r->v.ifname);
 		name_copy(kind, r->v.kind);

@@ -126,3 +126,12 @@ const char *skbtime_mean_str(char *buf, size_t cap, uint64_t sum, uint64_t n)
 		snprintf(buf, cap, "%.1f", (double)sum / (double)n);
 	return buf;
 }
+
+uint64_t skbtime_hist_count(const struct skbtime_hist *h)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < SKBTIME_SLOTS; i++)
+		n += h->slots[i];
+	return n;
+}

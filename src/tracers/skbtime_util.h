@@ -33,6 +33,9 @@ void skbtime_fini(struct trace_ctx *tc);
  * the most skbs of a bulk dequeue timed (0: none, no "unwalked"). */
 void skbtime_print_untimed(const struct trace_ctx *tc, const char *where, int walk_bound);
 
+/* The samples of a histogram: the sum of its slots. */
+uint64_t skbtime_hist_count(const struct skbtime_hist *h);
+
 /* The mean of sum / n with one decimal, as text into buf ("-" when n is 0). */
 const char *skbtime_mean_str(char *buf, size_t cap, uint64_t sum, uint64_t n);
 
