@@ -30,6 +30,8 @@ COUNTS |= {"soconnect", "udpconnect", "soaccept", "dnssnoop"}
 COUNTS |= {"superping"}
 ALL += ["netsize"]
 ALL += ["skblife"]
+ALL += ["qdisclat"]
+ALL += ["nettxlat"]
 
 # every shared option, with a valid argument when it takes one
 COMMON = {
@@ -83,6 +85,13 @@ REFUSED = {
                 "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
     "skblife": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
                 "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size", "--counts"},
+    # timed per device: no socket or process filters, no event stream
+    "qdisclat": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                 "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size",
+                 "--counts"},
+    "nettxlat": {"--pid", "--comm", "--port", "--lport", "--rport", "--ipv4", "--ipv6",
+                 "--cgroup", "--timestamp", "--wallclock", "--wide", "--ringbuf-size",
+                 "--counts"},
 }
 
 

@@ -145,6 +145,8 @@ ALL_TRACERS += ["ipecn"]
 # not ieee80211scan: it refuses to run on a kernel without cfg80211
 ALL_TRACERS += ["netsize"]
 ALL_TRACERS += ["skblife"]
+ALL_TRACERS += ["qdisclat"]
+ALL_TRACERS += ["nettxlat"]
 
 
 @pytest.mark.parametrize("tracer", ALL_TRACERS)

@@ -1,0 +1,42 @@
+/* User side of the tracers that time packets by skb address (qdisclat,
+ * nettxlat; bpf/skbtime.bpf.h): expiring starts whose packet was freed
+ * out of sight, and reporting the packets that started and were never
+ * timed. */
+#ifndef NETLENS_TRACERS_SKBTIME_UTIL_H
+#define NETLENS_TRACERS_SKBTIME_UTIL_H
+
+#include "bpf/skbtime.h"
+#include "trace/opts.h"
+#include "trace/trace.h"
+
+#include <stdint.h>
+
+/* The option table of both: --netns (the framework's, applied to the
+ * device) and --dev; packets are timed per device, not parsed, and have
+ * no owner, so no socket or process filters. */
+extern const struct opt skbtime_opt_rows[];
+#define SKBTIME_OPT_GROUPS                                                             \
+	{ NULL, skbtime_opt_rows }, TRACE_DEV_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, \
+		TRACE_TABLE_GROUP, OPT_GROUPS_END
+
+/* The tracer's tick(): at most once a second, deletes the entries of its
+ * map "starts" (skb -> a record starting with its bpf_ktime_get_ns()
+ * time) older than SKBTIME_MAX_AGE_NS, counted as expired. */
+void skbtime_tick(struct trace_ctx *tc, void *skel);
+/* The tracer's fini(): forgets the counts of the run. */
+void skbtime_fini(struct trace_ctx *tc);
+
+/* The untimed packets since the last print with -i (else since the
+ * start): text, one line after the histograms ("where" names the two
+ * hooks' span, e.g. "enqueue and dequeue"); JSON, the record
+ * {"untimed": {"dropped": N, "expired": N[, "unwalked": N]}}; walk_bound:
+ * the most skbs of a bulk dequeue timed (0: none, no "unwalked"). */
+void skbtime_print_untimed(const struct trace_ctx *tc, const char *where, int walk_bound);
+
+/* The samples of a histogram: the sum of its slots. */
+uint64_t skbtime_hist_count(const struct skbtime_hist *h);
+
+/* The mean of sum / n with one decimal, as text into buf ("-" when n is 0). */
+const char *skbtime_mean_str(char *buf, size_t cap, uint64_t sum, uint64_t n);
+
+#endif
