@@ -55,7 +55,11 @@ def values(cmd, opt, fx, doctor_threshold):
         v = [(x, "reject") for x in ["", "nosuch-hostile-ns", p("fifo"), "/etc/passwd", "-1", "abc/def",
                                       LONG, "/proc/self/ns/mnt", "4294967296", p("dir")]]
         v += [(fx.ns, "any"), ("/proc/self/ns/net", "any")]
-    elif lg in ("from", "config"):
+    elif lg == "listen":
+        v = [(x, "reject") for x in ["", "1.2.3.4", "[::1", ":", "abc:def", "[::1:9000", LONG, BINARY,
+                                      "127.0.0.1:http"]]
+        v += [("127.0.0.1:0", "any"), ("[::1]:0", "any")]
+    elif lg in ("from", "config", "web.config.file"):
         v = [(x, "reject") for x in ["", p("nonexistent"), p("dir"), p("fifo"), "/dev/zero", "/dev/null",
                                       p("garbage"), LONG, p("dangling"), p("link-to-fifo"), "/etc/shadow"]]
         if lg == "config":
@@ -107,6 +111,9 @@ def base_args(cmd, fx, testing=()):
     elif cmd.name == "doctor":
         if "interval" not in testing:
             a += ["-i", "0"]
+    elif cmd.server:
+        if "listen" not in testing:  # a port of its own: parallel cases never collide
+            a += ["--listen", "127.0.0.1:0"]
     elif cmd.opt("count") and cmd.opt("interval"):
         if "interval" in testing:
             a += ["-n", "1"]
@@ -161,7 +168,10 @@ def add(cases, sw, cmd, argv, expect, what, bounded=True, checks=(), outputs=(),
             wd = sw.fx.workdir()
             av = [os.path.join(wd, "out.snap") if a == OUT else a for a in av]
             outs.append(os.path.join(wd, "out.snap"))
-        cases.append(Case("args", av, expect, wh, bounded=bounded, checks=checks, outputs=outs,
+        # a server that accepted its options serves until stopped: give it 2 s
+        server = bool(cmd and cmd.server)
+        cases.append(Case("args", av, expect, wh, bounded=bounded and not server,
+                          timeout=2.0 if server else 10.0, checks=checks, outputs=outs,
                           guards=guards, succeed=succeed, workdir=wd, cmd=cmd))
 
 
@@ -182,7 +192,7 @@ def generate(sw):
                     add(cases, sw, cmd, [cmd.name] + base + [f"--{opt.long}="], "reject", f"--{opt.long}= empty")
                 for val, expect in values(cmd, opt, fx, thr):
                     checks, guards, outputs = [], [], []
-                    if opt.long in ("from", "config"):
+                    if opt.long in ("from", "config", "web.config.file"):
                         checks.append(no_echo("secret-first-line", shadow))
                     if opt.long in ("output", "record"):
                         guards.append(lambda: None if fx.victim_intact() else ("followed-symlink", "victim overwritten"))

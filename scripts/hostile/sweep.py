@@ -75,6 +75,11 @@ class Command:
         return any(o.long == "duration" for o in self.options)
 
     @property
+    def server(self):
+        """Serves until a signal ends it (the exporter): no run of it ends by itself."""
+        return self.opt("listen") is not None
+
+    @property
     def positional(self):
         return "[" in self.usage.split("]")[-1] or "FILTER" in self.usage or "PATTERN" in self.usage or "COMMAND" in self.usage
 
@@ -85,8 +90,8 @@ class Command:
         return None
 
 
-OPT_RE = re.compile(r"^\s{2,}(?:-(?P<short>[A-Za-z0-9]),\s+)?(?:--(?P<long>[a-z][a-z0-9-]*))?"
-                    r"(?:\s(?P<arg>[A-Za-z][A-Za-z0-9_.=|\[\],]*))?\s{2,}(?P<help>\S.*)$")
+OPT_RE = re.compile(r"^\s{2,}(?:-(?P<short>[A-Za-z0-9]),\s+)?(?:--(?P<long>[a-z][a-z0-9.-]*))?"
+                    r"(?:\s(?P<arg>[A-Za-z][A-Za-z0-9_.:=|\[\],]*))?\s{2,}(?P<help>\S.*)$")
 SHORT_ONLY_RE = re.compile(r"^\s{2,}-(?P<short>[A-Za-z0-9])(?:\s(?P<arg>[A-Z][A-Z0-9_.=|\[\],]*))?\s{2,}(?P<help>\S.*)$")
 
 

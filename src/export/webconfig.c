@@ -2,6 +2,8 @@
  * webconfig.h. */
 #include "export/webconfig.h"
 
+#include "base/filekind.h"
+
 #include <crypt.h>
 #include <errno.h>
 #include <gnutls/crypto.h>
@@ -30,6 +32,22 @@ static int bad(struct loader *l, const char *fmt, const char *a, const char *b)
 	return -1;
 }
 
+/* A key as an error may show it: a short name, or else where it is (a file
+ * that is not a config, /etc/shadow say, must never be quoted back). */
+static const char *shown_key(const char *k, yaml_node_t *n, char *buf, size_t size)
+{
+	size_t len = k ? strlen(k) : 0;
+	bool plain = len > 0 && len <= 40;
+
+	for (size_t i = 0; plain && i < len; i++)
+		plain = (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
+			(k[i] >= '0' && k[i] <= '9') || k[i] == '_' || k[i] == '-' || k[i] == '.';
+	if (plain)
+		return k;
+	snprintf(buf, size, "the key on line %zu", n ? n->start_mark.line + 1 : 0);
+	return buf;
+}
+
 static const char *scalar(yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
@@ -38,32 +56,21 @@ static const char *scalar(yaml_node_t *n)
 /* A file named in the config: relative to the config file's directory. */
 static int read_pem(struct loader *l, const char *key, const char *name, char **out)
 {
-	char path[4096], dir[4096];
+	char path[4096], dir[4096], why[160];
 	size_t len;
-	FILE *f;
-	char *buf;
 
 	snprintf(dir, sizeof(dir), "%s", l->path);
 	if (name[0] == '/')
 		snprintf(path, sizeof(path), "%s", name);
 	else
 		snprintf(path, sizeof(path), "%s/%s", dirname(dir), name);
-	f = fopen(path, "re");
-	if (!f)
-		return bad(l, "tls_server_config.%s: %s", key, strerror(errno));
-	buf = malloc(WEB_CONFIG_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return bad(l, "%s%s: out of memory", key, "");
-	}
-	len = fread(buf, 1, WEB_CONFIG_MAX + 1, f);
-	fclose(f);
-	if (len == 0 || len > WEB_CONFIG_MAX || !strstr(buf, "-----BEGIN ")) {
-		free(buf);
+	if (file_read_small(path, WEB_CONFIG_MAX, out, &len, why, sizeof(why)) < 0)
+		return bad(l, "tls_server_config.%s: %s", key, why);
+	if (!strstr(*out, "-----BEGIN ")) {
+		free(*out);
+		*out = NULL;
 		return bad(l, "tls_server_config.%s: %s is not a PEM file", key, name);
 	}
-	buf[len] = '\0';
-	*out = buf;
 	return 0;
 }
 
@@ -82,9 +89,12 @@ static int load_tls(struct loader *l, yaml_node_t *m, struct web_config *c)
 			cert = v;
 		else if (!strcmp(k, "key_file"))
 			key = v;
-		else
-			return bad(l, "tls_server_config.%s: not supported (cert_file and key_file "
-				      "are)%s", k, "");
+		else {
+			char kb[48];
+			return bad(l, "tls_server_config: %s is not supported (cert_file and "
+				      "key_file are)%s", shown_key(k, yaml_document_get_node(&l->doc, p->key),
+							   kb, sizeof(kb)), "");
+		}
 	}
 	if (!cert || !key || !*cert || !*key)
 		return bad(l, "tls_server_config: %s%s", "needs both cert_file and key_file", "");
@@ -108,9 +118,12 @@ static int load_users(struct loader *l, yaml_node_t *m, struct web_config *c)
 		const char *v = scalar(yaml_document_get_node(&l->doc, p->value));
 		if (!k || !*k || !v)
 			return bad(l, "basic_auth_users: %s%s", "each entry is user: bcrypt hash", "");
-		if (strncmp(v, "$2a$", 4) && strncmp(v, "$2b$", 4) && strncmp(v, "$2y$", 4))
-			return bad(l, "basic_auth_users.%s: %s", k,
+		if (strncmp(v, "$2a$", 4) && strncmp(v, "$2b$", 4) && strncmp(v, "$2y$", 4)) {
+			char kb[48];
+			return bad(l, "basic_auth_users.%s: %s",
+				   shown_key(k, yaml_document_get_node(&l->doc, p->key), kb, sizeof(kb)),
 				   "not a bcrypt hash ($2a$, $2b$ or $2y$; e.g. htpasswd -nB USER)");
+		}
 		c->users[c->nusers].name = strdup(k);
 		c->users[c->nusers].hash = strdup(v);
 		if (!c->users[c->nusers].name || !c->users[c->nusers].hash)
@@ -125,28 +138,28 @@ int web_config_load(const char *path, struct web_config *c, char *err, size_t er
 	struct loader l = { .path = path, .err = err, .errlen = errlen };
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	FILE *f;
+	char *text, why[160];
+	size_t len;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
-	f = fopen(path, "re");
-	if (!f)
-		return bad(&l, "%s%s", strerror(errno), "");
+	if (file_read_small(path, WEB_CONFIG_MAX, &text, &len, why, sizeof(why)) < 0)
+		return bad(&l, "%s%s", why, "");
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
+		free(text);
 		return bad(&l, "%s%s", "out of memory", "");
 	}
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &l.doc)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "line %zu: %s", parser.problem_mark.line + 1,
 			 parser.problem ? parser.problem : "not YAML");
 		yaml_parser_delete(&parser);
-		fclose(f);
+		free(text);
 		return bad(&l, "%s%s", msg, "");
 	}
 	yaml_parser_delete(&parser);
-	fclose(f);
+	free(text);
 	root = yaml_document_get_root_node(&l.doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		rc = bad(&l, "%s%s", "empty, or not a mapping of tls_server_config and "
@@ -161,9 +174,12 @@ int web_config_load(const char *path, struct web_config *c, char *err, size_t er
 			rc = load_tls(&l, v, c);
 		else if (k && !strcmp(k, "basic_auth_users"))
 			rc = load_users(&l, v, c);
-		else
-			rc = bad(&l, "%s: not supported (tls_server_config and basic_auth_users "
-				     "are)%s", k ? k : "a non-string key", "");
+		else {
+			char kb[48];
+			rc = bad(&l, "%s is not supported (tls_server_config and basic_auth_users "
+				     "are)%s", shown_key(k, yaml_document_get_node(&l.doc, p->key), kb,
+							 sizeof(kb)), "");
+		}
 	}
 out:
 	yaml_document_delete(&l.doc);

@@ -461,7 +461,7 @@ def http_client_errors():
     ("basic_auth_users:\n  prom: plain\n", "basic_auth_users.prom: not a bcrypt hash"),
     ("tls_server_config:\n  cert_file: a.crt\n", "needs both cert_file and key_file"),
     ("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n", "tls_server_config.cert_file: No such file"),
-    ("tls_server_confg:\n  cert_file: a.crt\n", "tls_server_confg: not supported"),
+    ("tls_server_confg:\n  cert_file: a.crt\n", "tls_server_confg is not supported"),
     ("", "empty, or not a mapping"),
     ("basic_auth_users: [\n", "line"),
 ])

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *write_both(bool om)
@@ -105,18 +106,37 @@ static void test_web_config_refusals(void **state)
 	(void)state;
 	refused("", "empty");
 	refused("- a\n- b\n", "not a mapping");
-	refused("tls_server_confg:\n  cert_file: a\n", "tls_server_confg: not supported");
+	refused("tls_server_confg:\n  cert_file: a\n", "tls_server_confg is not supported");
+	/* not a config (a shadow file parses as YAML): never quoted back */
+	refused("root:*:20228:0:99999:7::\n", "the key on line 1 is not supported");
 	refused("basic_auth_users:\n  u: secret\n", "basic_auth_users.u: not a bcrypt hash");
 	refused("basic_auth_users: [a, b]\n", "expected a mapping");
 	refused("tls_server_config:\n  key_file: k\n", "needs both cert_file and key_file");
 	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n",
-		"tls_server_config.client_ca_file: not supported");
+		"tls_server_config: client_ca_file is not supported");
 	refused("tls_server_config:\n  cert_file: nosuch.crt\n  key_file: b\n",
 		"tls_server_config.cert_file: No such file");
 	write_file("notpem.crt", "hello\n");
 	refused("tls_server_config:\n  cert_file: notpem.crt\n  key_file: notpem.crt\n",
 		"notpem.crt is not a PEM file");
 	refused("a: [\n", "line ");
+}
+
+static void test_web_config_not_a_file(void **state)
+{
+	struct web_config c;
+	char path[300], err[512];
+	(void)state;
+
+	/* a FIFO is refused at once, never waited on */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(web_config_load(path, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "it is a FIFO, not a regular file"));
+	assert_int_equal(web_config_load(dir, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "it is a directory"));
+	snprintf(path, sizeof(path), "tls_server_config:\n  cert_file: fifo\n  key_file: fifo\n");
+	refused(path, "tls_server_config.cert_file: it is a FIFO");
 }
 
 static void test_web_config_auth(void **state)
@@ -170,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_snake_case),
 		cmocka_unit_test(test_web_config_refusals),
 		cmocka_unit_test(test_web_config_auth),
+		cmocka_unit_test(test_web_config_not_a_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
