@@ -8,7 +8,8 @@ from bench/veth_load.c, each measured at the receiver:
     cost shows at its largest;
   - tcp: one bulk stream of 256 KiB writes, bytes per second (GSO packets:
     few hook runs per byte).
-Each tracer runs host-wide (no filter), in its summary mode, between two
+The sender's veth has an htb qdisc far above the rate, so every packet
+goes through a root qdisc (qdisclat's hooks). Each tracer runs host-wide (no filter), in its summary mode, between two
 baseline runs without a tracer (benchlib.rotated_kept: rounds rotate the
 order); "kept %" is its rate against the mean of those baselines, median
 [min..max] over rounds. Then one --stats run per tracer and workload gives
@@ -67,6 +68,11 @@ def setup():
     for n, dev, a in ((NS[0], "nlbva", ADDR[0]), (NS[1], "nlbvb", ADDR[1])):
         sh("ip", "addr", "add", a + "/24", "dev", dev, ns=n)
         sh("ip", "link", "set", dev, "up", ns=n)
+    # a qdisc on the sending side that every packet goes through (veth has
+    # none, and an empty pfifo lets packets bypass it): htb far above the rate
+    sh("tc", "qdisc", "add", "dev", "nlbva", "root", "handle", "1:", "htb", "default", "1", ns=NS[0])
+    sh("tc", "class", "add", "dev", "nlbva", "parent", "1:", "classid", "1:1", "htb", "rate",
+       "100gbit", ns=NS[0])
 
 
 def teardown():
