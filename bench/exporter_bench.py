@@ -7,7 +7,8 @@ default collectors, and netlens exporter with its state collectors alone
 in a row (after 5 warm-up scrapes), as Prometheus would (Accept asking for
 OpenMetrics, a fresh connection per scrape); printed: median and p99 scrape
 latency, CPU per scrape (the process's utime + stime over the scrapes),
-peak RSS (VmHWM) and the body size. Targets (issue 15): <= 2 ms a scrape
+peak RSS (VmHWM) and the body size; then, for the state collectors, the
+RSS growth over 10,000 more scrapes on one connection. Targets (issue 15): <= 2 ms a scrape
 for the state collectors, <= 8 MB RSS.
 
 Run as root: bench/exporter_bench.py [-n SCRAPES]
@@ -57,7 +58,15 @@ def scrape(url):
     return time.perf_counter() - t0, len(body)
 
 
-def measure(name, cmd, port, n):
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure(name, cmd, port, n, leak_scrapes=0):
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/metrics"
     try:
@@ -79,8 +88,19 @@ def measure(name, cmd, port, n):
             lat.append(t * 1000)
         cpu = (cpu_s(p.pid) - c0) / n * 1000
         lat.sort()
+        hwm = hwm_mb(p.pid)
+        grow = None
+        if leak_scrapes:  # RSS before and after many more, on one kept-alive connection
+            import http.client
+            before = rss_mb(p.pid)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(leak_scrapes):
+                c.request("GET", "/metrics")
+                c.getresponse().read()
+            c.close()
+            grow = (rss_mb(p.pid) - before) * 1024
         return dict(name=name, median=statistics.median(lat), p99=lat[int(0.99 * (n - 1))],
-                    cpu=cpu, rss=hwm_mb(p.pid), size=size)
+                    cpu=cpu, rss=hwm, size=size, grow=grow)
     finally:
         p.terminate()
         p.wait(timeout=30)
@@ -102,7 +122,7 @@ def main():
     port = free_port()
     runs.append(measure("netlens state collectors",
                         [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}",
-                         "--no-collector.doctor"], port, a.n))
+                         "--no-collector.doctor"], port, a.n, leak_scrapes=10000))
     port = free_port()
     runs.append(measure("netlens all collectors",
                         [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}"], port, a.n))
@@ -115,6 +135,7 @@ def main():
               f" {r['size']:8d}  x{r['median'] / base['median']:.2f} x{r['cpu'] / base['cpu']:.2f}"
               f" x{r['rss'] / base['rss']:.2f}" if base['cpu'] else "")
     st = runs[1]
+    print(f"netlens state collectors: RSS {st['grow']:+.0f} KiB over 10,000 more scrapes")
     ok = st["median"] <= TARGET_MS and st["rss"] <= TARGET_MB
     print(f"state collectors: {'PASS' if ok else 'MISS'} (median <= {TARGET_MS:g} ms,"
           f" RSS <= {TARGET_MB:g} MB)")

@@ -533,7 +533,7 @@ int collect_tables(const struct collect_ctx *c, struct prom *p, char *err, size_
 		    "new entries fail ('neighbour table overflow').");
 	for (int i = 0; i < 2; i++)
 		for (int k = 1; have[i] && k <= 3; k++) {
-			char name[64], which[16];
+			char name[96], which[24];
 			snprintf(name, sizeof(name), "%s%d", fams[i].sysctl, k);
 			snprintf(which, sizeof(which), "gc_thresh%d", k);
 			long long v = sysctl_read_ll(c->h, name);

@@ -495,19 +495,21 @@ def scrape_many(port, n):
         c.close()
 
 
-def test_no_memory_growth_over_10000_scrapes(netns, exporter_factory):
+def test_no_memory_growth_over_3000_scrapes(netns, exporter_factory):
+    # 3,000 here (a leak of 44 bytes a scrape would show); bench/exporter_bench.py
+    # prints the growth over 10,000
     e = exporter_factory(netns, ["--no-collector.doctor"])
     scrape_many(e.port, 300)  # allocator and caches warm
     before = rss_kb(e.p.pid)
-    scrape_many(e.port, 10000)
+    scrape_many(e.port, 3000)
     after = rss_kb(e.p.pid)
-    assert after - before <= 256, (before, after)
+    assert after - before <= 128, (before, after)
     # the doctor collector keeps one evidence between scrapes, never more
     e = exporter_factory(netns)
     scrape_many(e.port, 100)
     before = rss_kb(e.p.pid)
     scrape_many(e.port, 1000)
-    assert rss_kb(e.p.pid) - before <= 256
+    assert rss_kb(e.p.pid) - before <= 128
 
 
 def test_200_concurrent_scrapes(netns, exporter_factory):
