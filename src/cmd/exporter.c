@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_LISTENERS,
 	OPT_WEB_CONFIG,
+	OPT_BPF_ALL_NETNS,
 	OPT_COLLECTOR_ON = OPT_LONG + 32,          /* + collector index */
 	OPT_COLLECTOR_OFF = OPT_LONG + 32 + MAX_COLLECTORS,
 };
@@ -68,6 +70,9 @@ static const struct opt exporter_rows[] = {
 	  "basic_auth_users)" },
 	{ OPT_MAX_LISTENERS, "max-listeners", "N",
 	  "TCP listeners labelled one by one (default 512; the rest are counted)" },
+	{ OPT_BPF_ALL_NETNS, "bpf.all-netns", NULL,
+	  "BPF collectors count every network namespace (containers too), not only the "
+	  "one served" },
 	OPT_END,
 };
 
@@ -76,6 +81,7 @@ static const struct opt collector_rows[] = {
 	COLLECTOR_ROWS(0, "sockets"), COLLECTOR_ROWS(1, "listeners"), COLLECTOR_ROWS(2, "netstat"),
 	COLLECTOR_ROWS(3, "netdev"),  COLLECTOR_ROWS(4, "softnet"),   COLLECTOR_ROWS(5, "qdisc"),
 	COLLECTOR_ROWS(6, "sockmem"), COLLECTOR_ROWS(7, "tables"),    COLLECTOR_ROWS(8, "doctor"),
+	COLLECTOR_ROWS(9, "tcp"),     COLLECTOR_ROWS(10, "drops"),
 	OPT_END,
 };
 
@@ -88,7 +94,8 @@ static const struct opt netns_rows[] = {
 
 static const struct opt_group exporter_opts[] = {
 	{ NULL, exporter_rows },
-	{ "Collectors (all on by default)", collector_rows },
+	{ "Collectors (all on by default; tcp and drops load BPF programs: CAP_BPF and "
+	  "CAP_PERFMON)", collector_rows },
 	{ "Source (the HTTP socket stays in the exporter's own namespace)", netns_rows },
 	OPT_GROUPS_END,
 };
@@ -98,6 +105,8 @@ struct exporter {
 	struct collect_ctx ctx;
 	bool on[MAX_COLLECTORS];
 	bool failing[MAX_COLLECTORS]; /* warned about, until it recovers */
+	void *state[MAX_COLLECTORS];  /* what a collector's start() made */
+	char *why_off[MAX_COLLECTORS]; /* a collector asked for that could not start */
 	size_t ncollectors;
 	struct evidence doctor_prev; /* zeroed: no sample yet */
 	struct web_config web;       /* users and TLS; empty without --web.config.file */
@@ -111,6 +120,38 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void uncounted_family(const struct exporter *x, struct prom *p, const char *name,
+			     const char *help, const uint64_t *v)
+{
+	prom_family(p, name, PROM_COUNTER, help);
+	for (size_t i = 0; i < x->ncollectors; i++)
+		if (x->on[i] && collectors[i].uncounted)
+			prom_sample(p, (double)v[i], "collector", collectors[i].name, NULL);
+}
+
+/* What the kernel could not count for each BPF collector that runs. */
+static void uncounted(const struct exporter *x, struct prom *p)
+{
+	uint64_t missed[MAX_COLLECTORS], dropped[MAX_COLLECTORS];
+	bool any = false;
+
+	for (size_t i = 0; i < x->ncollectors; i++)
+		if (x->on[i] && collectors[i].uncounted) {
+			collectors[i].uncounted(x->state[i], &missed[i], &dropped[i]);
+			any = true;
+		}
+	if (!any)
+		return;
+	uncounted_family(x, p, "netlens_bpf_runs_missed_total",
+			 "BPF program runs the kernel skipped (a program nested in itself on one "
+			 "CPU) that no backup program made up for: events possibly not counted.",
+			 missed);
+	uncounted_family(x, p, "netlens_bpf_dropped_keys_total",
+			 "Updates that found one of the collector's kernel tables full: what they "
+			 "would have tracked is not counted.",
+			 dropped);
+}
+
 /* One scrape: every enabled collector, then what each cost. */
 static void scrape(struct exporter *x, struct strbuf *out, bool openmetrics)
 {
@@ -121,13 +162,15 @@ static void scrape(struct exporter *x, struct strbuf *out, bool openmetrics)
 	for (size_t i = 0; i < x->ncollectors; i++) {
 		struct strbuf one = STRBUF_INIT;
 		struct prom po = PROM_INIT(&one, openmetrics);
+		struct collect_ctx ctx = x->ctx;
 		char err[256] = "";
 		double t0;
 
 		if (!x->on[i])
 			continue;
+		ctx.state = x->state[i];
 		t0 = now_s();
-		ok[i] = collectors[i].collect(&x->ctx, &po, err, sizeof(err)) == 0;
+		ok[i] = collectors[i].collect(&ctx, &po, err, sizeof(err)) == 0;
 		took[i] = now_s() - t0;
 		if (ok[i] && one.len)
 			sb_add(out, one.buf, one.len);
@@ -149,6 +192,7 @@ static void scrape(struct exporter *x, struct strbuf *out, bool openmetrics)
 	for (size_t i = 0; i < x->ncollectors; i++)
 		if (x->on[i])
 			prom_sample(&p, took[i], "collector", collectors[i].name, NULL);
+	uncounted(x, &p);
 	prom_end(&p);
 }
 
@@ -183,7 +227,8 @@ static enum MHD_Result landing(struct exporter *x, struct MHD_Connection *conn)
 		     "<p>Collectors:</p>\n<ul>\n");
 	for (size_t i = 0; i < x->ncollectors; i++)
 		sb_printf(&sb, "<li>%s (%s): %s</li>\n", collectors[i].name,
-			  x->on[i] ? "on" : "off", collectors[i].help);
+			  x->on[i] ? "on" : x->why_off[i] ? "off: could not start, see the log" : "off",
+			  collectors[i].help);
 	sb_printf(&sb, "</ul>\n<p>netlens %s</p>\n</body></html>\n", NETLENS_VERSION);
 	return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", sb.buf, sb.len,
 		     MHD_RESPMEM_MUST_FREE);
@@ -314,12 +359,41 @@ static int listen_socket(const char *spec)
 	return fd;
 }
 
+/* Collectors with a start() (the BPF ones) load now; one that cannot is
+ * turned off with a warning naming what it lacks, and the rest serve. */
+static void start_collectors(struct exporter *x)
+{
+	for (size_t i = 0; i < x->ncollectors; i++) {
+		char err[1024] = "";
+		if (!x->on[i] || !collectors[i].start)
+			continue;
+		if (collectors[i].start(&x->ctx, &x->state[i], err, sizeof(err)) == 0)
+			continue;
+		out_warn("collector %s disabled: %s (--no-collector.%s silences this)",
+			 collectors[i].name, err, collectors[i].name);
+		x->on[i] = false;
+		x->why_off[i] = strdup(err);
+	}
+}
+
+static void stop_collectors(struct exporter *x)
+{
+	for (size_t i = 0; i < x->ncollectors; i++) {
+		if (x->state[i] && collectors[i].stop)
+			collectors[i].stop(x->state[i]);
+		x->state[i] = NULL;
+		free(x->why_off[i]);
+		x->why_off[i] = NULL;
+	}
+}
+
 struct exporter_args {
 	struct state_src src;
 	const char *listen, *web_config;
 	unsigned long max_conn, max_listeners;
 	double timeout;
 	bool on[MAX_COLLECTORS];
+	bool bpf_all_netns;
 };
 
 static int parse_args(struct exporter_args *a, size_t ncollectors, int argc, char **argv)
@@ -354,6 +428,9 @@ static int parse_args(struct exporter_args *a, size_t ncollectors, int argc, cha
 			break;
 		case OPT_WEB_CONFIG:
 			a->web_config = p.arg;
+			break;
+		case OPT_BPF_ALL_NETNS:
+			a->bpf_all_netns = true;
 			break;
 		case OPT_MAX_LISTENERS:
 			if (opts_ulong(&p, 0, 1000000, &a->max_listeners))
@@ -406,7 +483,13 @@ static int cmd_exporter(int argc, char **argv)
 	}
 	x.ctx = (struct collect_ctx){ .h = x.h, .max_listeners = a.max_listeners,
 				      .doctor_prev = &x.doctor_prev };
+	if (!a.bpf_all_netns) {
+		struct stat st;
+		if (stat("/proc/self/ns/net", &st) == 0)
+			x.ctx.bpf_netns = (uint32_t)st.st_ino;
+	}
 	memcpy(x.on, a.on, sizeof(x.on));
+	start_collectors(&x);
 	/* signals are taken here, by sigwait(); the server's thread inherits the mask */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -433,6 +516,7 @@ static int cmd_exporter(int argc, char **argv)
 				     MHD_OPTION_END);
 	}
 	if (!d) {
+		stop_collectors(&x);
 		close(fd);
 		host_close(x.h);
 		web_config_free(&x.web);
@@ -447,6 +531,7 @@ static int cmd_exporter(int argc, char **argv)
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		; /* nothing to reload yet */
 	MHD_stop_daemon(d); /* finishes the scrape in progress */
+	stop_collectors(&x);
 	close(fd);
 	evidence_free(&x.doctor_prev);
 	web_config_free(&x.web);

@@ -21,7 +21,12 @@ const struct collector collectors[] = {
 	  collect_tables },
 	{ "doctor", "doctor's findings, rates over the time since the previous scrape", true,
 	  collect_doctor },
-	{ NULL, NULL, false, NULL },
+	{ "tcp", "BPF: TCP connect latency and smoothed RTT histograms, failed connects, "
+		 "retransmits and resets by state and reason", true, collect_tcp,
+	  collect_tcp_start, collect_bpf_stop, collect_bpf_uncounted },
+	{ "drops", "BPF: packets the kernel dropped, by drop reason", true, collect_drops,
+	  collect_drops_start, collect_bpf_stop, collect_bpf_uncounted },
+	{ NULL, NULL, false, NULL, NULL, NULL, NULL },
 };
 
 const struct collector *collector_find(const char *name)

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct host;
 struct prom;
@@ -26,6 +27,10 @@ struct collect_ctx {
 	struct host *h;
 	size_t max_listeners; /* listeners labelled one by one; the rest summed */
 	struct evidence *doctor_prev; /* the doctor collector's previous evidence */
+	/* BPF collectors count events of this network namespace (its nsfs
+	 * inode), the one the exporter serves; 0: every namespace */
+	uint32_t bpf_netns;
+	void *state; /* the collector's own, made by its start() */
 };
 
 struct collector {
@@ -33,13 +38,22 @@ struct collector {
 	const char *help;
 	bool on_by_default;
 	int (*collect)(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen);
+	/* Optional (the BPF collectors): at start, load what the collector
+	 * keeps between scrapes into *state; -errno with the reason in err
+	 * (a capability it lacks, a hook the kernel does not have), and the
+	 * exporter serves without it. stop() frees *state. */
+	int (*start)(const struct collect_ctx *c, void **state, char *err, size_t errlen);
+	void (*stop)(void *state);
+	/* Optional (the BPF collectors): events the kernel could not count
+	 * (trace/load.h), which the scrape exports for each collector */
+	void (*uncounted)(void *state, uint64_t *runs_missed, uint64_t *dropped_keys);
 };
 
 extern const struct collector collectors[]; /* name == NULL ends it */
 
 const struct collector *collector_find(const char *name);
 
-/* The collectors (state.c, doctor.c). */
+/* The collectors (state.c, doctor.c, bpf.c). */
 #define COLLECTOR_FN(name) \
 	int collect_##name(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
 COLLECTOR_FN(sockets);
@@ -51,5 +65,11 @@ COLLECTOR_FN(qdisc);
 COLLECTOR_FN(sockmem);
 COLLECTOR_FN(tables);
 COLLECTOR_FN(doctor);
+COLLECTOR_FN(tcp);
+COLLECTOR_FN(drops);
+int collect_tcp_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
+int collect_drops_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
+void collect_bpf_stop(void *state);
+void collect_bpf_uncounted(void *state, uint64_t *runs_missed, uint64_t *dropped_keys);
 
 #endif

@@ -91,6 +91,22 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 	return 0;
 }
 
+/* libbpf 1.1 shrinks its table of custom handlers with realloc() when one
+ * is unregistered; shrinking the last away frees the table but keeps the
+ * pointer, and the next registration frees it again (a double free: the
+ * exporter loads several objects in one process). A handler for a section
+ * no program uses stays registered for the life of the process, so the
+ * table never shrinks to nothing. */
+static void anchor_handler_table(void)
+{
+	LIBBPF_OPTS(libbpf_prog_handler_opts, ho);
+	static int anchor;
+
+	if (anchor <= 0)
+		anchor = libbpf_register_prog_handler("netlens-unused-section", BPF_PROG_TYPE_SOCKET_FILTER,
+						      0, &ho);
+}
+
 int tpbtf_enable(void)
 {
 	LIBBPF_OPTS(libbpf_prog_handler_opts, ho, .prog_prepare_load_fn = prepare_load);
@@ -98,6 +114,7 @@ int tpbtf_enable(void)
 
 	if (handler_id > 0)
 		return 0;
+	anchor_handler_table();
 	/* a raw tracepoint program to libbpf until prepare_load() runs */
 	id = libbpf_register_prog_handler("tp_btf+", BPF_PROG_TYPE_RAW_TRACEPOINT,
 					  BPF_TRACE_RAW_TP, &ho);

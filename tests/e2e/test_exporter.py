@@ -28,11 +28,11 @@ def free_port():
 class Exporter:
     """netlens exporter on 127.0.0.1:PORT (the host's loopback), reading ns."""
 
-    def __init__(self, ns=None, args=(), env=None):
+    def __init__(self, ns=None, args=(), env=None, wrap=()):
         self.port = free_port()
         cmd = ["exporter", "--listen", f"127.0.0.1:{self.port}"] + (["-N", ns.name] if ns else [])
-        self.p = subprocess.Popen(wrap_cmd(cmd + list(args)), stderr=subprocess.PIPE, text=True,
-                                  env=env)
+        self.p = subprocess.Popen(list(wrap) + wrap_cmd(cmd + list(args)), stderr=subprocess.PIPE,
+                                  text=True, env=env)
         self.url = f"http://127.0.0.1:{self.port}"
         wait_for(self.healthy, timeout=30, what="exporter up")
 
@@ -109,7 +109,7 @@ def promtool_check(text):
 
 
 COLLECTORS = ["sockets", "listeners", "netstat", "netdev", "softnet", "qdisc", "sockmem",
-              "tables", "doctor"]
+              "tables", "doctor", "tcp", "drops"]
 
 
 @pytest.mark.sanitize

@@ -96,12 +96,12 @@ def test_prometheus_scrapes_the_exporter(netns, exporter_factory, tmp_path):
             except OSError:
                 return False
             # the doctor's finding needs two scrapes: wait for every collector's series
-            return up and up[0]["value"][1] == "1" and len(ok) == 9
+            return up and up[0]["value"][1] == "1" and len(ok) == 11
         wait_for(scraped, timeout=60, what="prometheus scraping the exporter")
         ok = prom_query(pport, "netlens_scrape_collector_success")
         assert {r["metric"]["collector"]: r["value"][1] for r in ok} == {
             c: "1" for c in ("sockets", "listeners", "netstat", "netdev", "softnet", "qdisc",
-                             "sockmem", "tables", "doctor")}
+                             "sockmem", "tables", "doctor", "tcp", "drops")}
         for q in ("netlens_sockets", "netlens_netstat_udp_no_ports_total", "netlens_network_up",
                   "netlens_softnet_processed_total", "netlens_protocol_sockets",
                   "netlens_neighbour_entries", 'netlens_network_info{device="lo"}'):

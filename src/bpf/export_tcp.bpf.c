@@ -1,0 +1,185 @@
+/* The exporter's tcp collector, aggregated in the kernel: connect latency
+ * (SYN_SENT to ESTABLISHED) and each connection's smoothed RTT as it
+ * leaves ESTABLISHED, as log2 histograms per family; connects that failed;
+ * retransmits and received resets by the socket's state; sent resets by
+ * the kernel's reason. Everything lands in per-CPU arrays that the
+ * exporter reads at each scrape; nothing is streamed.
+ *
+ * Hooks: inet_sock_set_state (and its backup for nested runs),
+ * tcp_retransmit_skb, tcp_retransmit_synack, tcp_send_reset,
+ * tcp_receive_reset; tp_btf, else raw_tp. tr_filter.netns (the exporter's
+ * -N) keeps one namespace. */
+#include "bpf/netlens.bpf.h"
+#include "bpf/export_tcp.h"
+#include "bpf/log2.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EXP_HIST_KINDS * 2);
+	__type(key, __u32);
+	__type(value, struct exp_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exp_tcp_counts);
+} counts SEC(".maps");
+
+/* connects in flight: socket -> time of SYN_SENT. A plain hash: a connect
+ * that finds it full is counted (tr_map_update), not evicted unseen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} connecting SEC(".maps");
+
+static __always_inline struct exp_tcp_counts *the_counts(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counts, &zero);
+}
+
+static __always_inline bool want_sk(const struct sock *sk)
+{
+	return !tr_filter.netns || tr_sk_netns(sk) == tr_filter.netns;
+}
+
+static __always_inline __u32 family_index(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_family) == TR_AF_INET6;
+}
+
+static __always_inline void hist_add(__u32 idx, __u64 ns)
+{
+	struct exp_hist *h = bpf_map_lookup_elem(&hists, &idx);
+	__u32 slot = tr_log2_slot(ns / 1000, EXP_HIST_SLOTS);
+
+	if (!h)
+		return;
+	/* the verifier needs the bound it cannot infer through the clamp;
+	 * the empty asm keeps clang from dropping the mask as redundant */
+	asm volatile("" : "+r"(slot));
+	__sync_fetch_and_add(&h->slots[slot & (EXP_HIST_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&h->sum_ns, ns);
+}
+
+static __always_inline __u32 state_index(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_state) & (EXP_TCP_STATES - 1);
+}
+
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
+{
+	__u64 key = (__u64)sk, now, *ts;
+	__u32 fam;
+
+	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT && oldstate != TCP_ESTABLISHED)
+		return 0;
+	if (!tr_sk_is_tcp(sk) || !want_sk(sk))
+		return 0;
+	if (!tr_nest_claim(backup))
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (newstate == TCP_SYN_SENT) {
+		tr_map_update(&connecting, &key, &now, BPF_ANY);
+		return 0;
+	}
+	fam = family_index(sk);
+	if (oldstate == TCP_SYN_SENT) {
+		ts = bpf_map_lookup_elem(&connecting, &key);
+		if (!ts)
+			return 0; /* connecting since before the exporter started */
+		if (newstate == TCP_ESTABLISHED) {
+			hist_add(EXP_HIST_CONNECT * 2 + fam, now - *ts);
+		} else {
+			struct exp_tcp_counts *c = the_counts();
+			if (c)
+				__sync_fetch_and_add(&c->connect_failed[fam & 1], 1);
+		}
+		bpf_map_delete_elem(&connecting, &key);
+		return 0;
+	}
+	/* leaving ESTABLISHED: the connection's smoothed RTT as it ends
+	 * (srtt_us holds eight times the RTT in microseconds) */
+	hist_add(EXP_HIST_SRTT * 2 + fam,
+		 (__u64)(BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3) * 1000);
+	return 0;
+}
+
+TR_STATE_PROGRAMS(export_tcp, on_state)
+
+static __always_inline int on_retransmit(const struct sock *sk, int err)
+{
+	struct exp_tcp_counts *c;
+	__u32 st;
+
+	if (!sk || !want_sk(sk))
+		return 0;
+	c = the_counts();
+	if (!c)
+		return 0;
+	st = state_index(sk);
+	if (err)
+		__sync_fetch_and_add(&c->retrans_failed[st], 1);
+	else
+		__sync_fetch_and_add(&c->retrans[st], 1);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(export_tcp_retrans, tcp_retransmit_skb,
+		(const struct sock *sk, const struct sk_buff *skb, int err), on_retransmit(sk, err))
+
+/* a SYN-ACK sent again: the listener's request is in SYN_RECV */
+static __always_inline int on_synack(const struct sock *sk)
+{
+	struct exp_tcp_counts *c;
+
+	if (!sk || !want_sk(sk))
+		return 0;
+	c = the_counts();
+	if (c)
+		__sync_fetch_and_add(&c->retrans[TCP_SYN_RECV], 1);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(export_tcp_synack, tcp_retransmit_synack,
+		(const struct sock *sk, const struct request_sock *req), on_synack(sk))
+
+static __always_inline int on_send_reset(const struct sock *sk, const struct sk_buff *skb,
+					 __u32 reason)
+{
+	struct exp_tcp_counts *c;
+
+	if (tr_filter.netns) {
+		__u32 ns = sk ? tr_sk_netns(sk) : BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+		if (ns != tr_filter.netns)
+			return 0;
+	}
+	c = the_counts();
+	if (c)
+		__sync_fetch_and_add(
+			&c->rst_sent[reason < EXP_RST_REASONS ? reason : EXP_RST_REASONS - 1], 1);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(export_tcp_rst_send, tcp_send_reset,
+		(const struct sock *sk, const struct sk_buff *skb, int reason),
+		on_send_reset(sk, skb, (__u32)reason))
+
+static __always_inline int on_recv_reset(struct sock *sk)
+{
+	struct exp_tcp_counts *c;
+
+	if (!want_sk(sk))
+		return 0;
+	c = the_counts();
+	if (c)
+		__sync_fetch_and_add(&c->rst_recv[state_index(sk)], 1);
+	return 0;
+}
+
+TR_PROGRAM_PAIR(export_tcp_rst_recv, tcp_receive_reset, (struct sock *sk), on_recv_reset(sk))

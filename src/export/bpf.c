@@ -1,0 +1,302 @@
+/* The exporter's BPF collectors: programs loaded once at start, counting
+ * in per-CPU arrays in the kernel (bpf/export_tcp.bpf.c,
+ * bpf/export_drops.bpf.c), read and summed over CPUs at each scrape.
+ * Nothing is streamed, so nothing is lost to a full ring buffer; what the
+ * kernel could not count (a program run skipped for nesting, a full
+ * table) is exported by the scrape for every BPF collector
+ * (collect_bpf_uncounted()).
+ *
+ * Loading is the tracers' (trace/load.h: hook fallback, trimmed BTF);
+ * a collector that cannot load (a capability missing, a kernel without
+ * the hook) is refused at start with the reason, and the exporter serves
+ * without it.
+ *
+ * Histograms are Prometheus histograms of seconds with log2 buckets: the
+ * kernel counts log2 slots of microseconds (slot i: [2^i, 2^(i+1)) us),
+ * so bucket i's upper bound is 2^(i+1) us; the last slot is +Inf. */
+#include "export/collect.h"
+
+#include "base/privs.h"
+#include "base/prom.h"
+#include "bpf/export_drops.h"
+#include "bpf/export_drops.skel.h"
+#include "bpf/export_tcp.h"
+#include "bpf/export_tcp.skel.h"
+#include "trace/format.h"
+#include "trace/load.h"
+#include "trace/trace.h"
+#include "tracers/btfenum_util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TRACE_SKEL_GLUE(export_tcp)
+TRACE_SKEL_GLUE(export_drops)
+
+static const struct trace_hook tcp_hooks[] = {
+	TRACE_STATE_HOOK(export_tcp),
+	{ "tcp_retransmit_skb", { "export_tcp_retrans_btf", "export_tcp_retrans_raw" } },
+	{ "tcp_retransmit_synack", { "export_tcp_synack_btf", "export_tcp_synack_raw" },
+	  .optional = true },
+	{ "tcp_send_reset", { "export_tcp_rst_send_btf", "export_tcp_rst_send_raw" } },
+	{ "tcp_receive_reset", { "export_tcp_rst_recv_btf", "export_tcp_rst_recv_raw" } },
+	TRACE_STATE_NEST_HOOK(export_tcp),
+};
+
+static const struct trace_hook drop_hooks[] = {
+	{ "kfree_skb", { "export_drops_btf", "export_drops_raw" } },
+};
+
+/* Tracers only in the loader's sense: hooks and a skeleton. */
+static const struct tracer tcp_tracer = { .name = "exporter tcp collector", TRACE_SKEL(export_tcp),
+					  TRACE_HOOKS(tcp_hooks) };
+static const struct tracer drops_tracer = { .name = "exporter drops collector",
+					    TRACE_SKEL(export_drops), TRACE_HOOKS(drop_hooks) };
+
+struct bpf_collector {
+	struct trace_ctx tc;
+	struct trace_loaded ld;
+	struct btfenum_names reasons; /* sk_rst_reason or skb_drop_reason; may be empty */
+	int ncpu;
+};
+
+static int start(const struct tracer *tr, const struct collect_ctx *c, void **state, char *err,
+		 size_t errlen)
+{
+	const char *missing = privs_missing_for_bpf();
+	struct bpf_collector *b;
+	char why[768] = "";
+	int status;
+
+	if (missing) {
+		snprintf(err, errlen, "needs %s to load BPF programs (CAP_BPF and CAP_PERFMON, "
+				      "or CAP_SYS_ADMIN)", missing);
+		return -EPERM;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	b->ncpu = libbpf_num_possible_cpus();
+	b->tc.tr = tr;
+	b->tc.summary_mode = true;
+	b->tc.o.filter.netns = c->bpf_netns;
+	status = trace_load(&b->tc, &b->ld, why, sizeof(why));
+	trace_load_log_free();
+	if (status || b->ncpu <= 0) {
+		snprintf(err, errlen, "%s", why[0] ? why : "could not load its BPF programs");
+		trace_unload(&b->tc, &b->ld);
+		free(b);
+		return -EINVAL;
+	}
+	*state = b;
+	return 0;
+}
+
+void collect_bpf_stop(void *state)
+{
+	struct bpf_collector *b = state;
+
+	if (!b)
+		return;
+	trace_unload(&b->tc, &b->ld);
+	btfenum_free(&b->reasons);
+	free(b);
+}
+
+int collect_tcp_start(const struct collect_ctx *c, void **state, char *err, size_t errlen)
+{
+	int e = start(&tcp_tracer, c, state, err, errlen);
+
+	if (!e)
+		btfenum_load("sk_rst_reason", "SK_RST_REASON_", &((struct bpf_collector *)*state)->reasons);
+	return e;
+}
+
+int collect_drops_start(const struct collect_ctx *c, void **state, char *err, size_t errlen)
+{
+	int e = start(&drops_tracer, c, state, err, errlen);
+
+	if (!e)
+		btfenum_load("skb_drop_reason", "SKB_DROP_REASON_",
+			     &((struct bpf_collector *)*state)->reasons);
+	return e;
+}
+
+/* Entry key of a per-CPU array map, summed over CPUs into out (n u64s). */
+static int percpu_read(const struct bpf_collector *b, const char *map, uint32_t key, uint64_t *out,
+		       size_t n)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->tc.tr->skel_obj(b->tc.skel), map);
+	size_t vsz = n * sizeof(uint64_t);
+	uint64_t *v;
+	int e;
+
+	if (!m || bpf_map__value_size(m) != vsz)
+		return -EINVAL;
+	v = calloc((size_t)b->ncpu, vsz);
+	if (!v)
+		return -ENOMEM;
+	e = bpf_map__lookup_elem(m, &key, sizeof(key), v, vsz * (size_t)b->ncpu, 0);
+	if (e) {
+		free(v);
+		return e;
+	}
+	memset(out, 0, vsz);
+	for (int cpu = 0; cpu < b->ncpu; cpu++)
+		for (size_t i = 0; i < n; i++)
+			out[i] += v[(size_t)cpu * n + i];
+	free(v);
+	return 0;
+}
+
+static int read_failed(char *err, size_t errlen, const char *map, int e)
+{
+	snprintf(err, errlen, "reading BPF map %s: %s", map, strerror(-e));
+	return e;
+}
+
+void collect_bpf_uncounted(void *state, uint64_t *runs_missed, uint64_t *dropped_keys)
+{
+	struct bpf_collector *b = state;
+
+	*runs_missed = trace_runs_skipped(&b->tc, &b->ld);
+	*dropped_keys = trace_dropped_keys(&b->tc);
+}
+
+/* The label of reason r of a table of last + 1 slots: the kernel's name,
+ * else the number; the last slot holds everything past the table. */
+static const char *reason_label(const struct btfenum_names *names, int r, int last, char *buf,
+				size_t len)
+{
+	const char *name = btfenum_name(names, r);
+
+	if (r == last)
+		return "OTHER";
+	if (name)
+		return name;
+	snprintf(buf, len, "%d", r);
+	return buf;
+}
+
+static const char *const families[2] = { "ipv4", "ipv6" };
+
+/* A histogram family's series for one family label. */
+static void hist_samples(struct prom *p, const char *family, const struct exp_hist *h)
+{
+	uint64_t cum = 0;
+
+	for (int i = 0; i < EXP_HIST_SLOTS; i++) {
+		char le[32];
+		cum += h->slots[i];
+		if (i == EXP_HIST_SLOTS - 1)
+			snprintf(le, sizeof(le), "+Inf");
+		else
+			snprintf(le, sizeof(le), "%.9g", (double)(2ULL << i) * 1e-6);
+		prom_sample_suffix(p, "_bucket", (double)cum, "family", family, "le", le, NULL);
+	}
+	prom_sample_suffix(p, "_sum", (double)h->sum_ns * 1e-9, "family", family, NULL);
+	prom_sample_suffix(p, "_count", (double)cum, "family", family, NULL);
+}
+
+int collect_tcp(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name, *help;
+	} hist_fams[EXP_HIST_KINDS] = {
+		[EXP_HIST_CONNECT] = { "netlens_tcp_connect_duration_seconds",
+				       "Active TCP opens from SYN sent to ESTABLISHED (connect "
+				       "latency, the handshake's round trip and any SYN "
+				       "retransmits)." },
+		[EXP_HIST_SRTT] = { "netlens_tcp_smoothed_rtt_seconds",
+				    "Each TCP connection's smoothed RTT as it left ESTABLISHED "
+				    "(one observation per connection that ended)." },
+	};
+	struct bpf_collector *b = c->state;
+	struct exp_hist h[EXP_HIST_KINDS][2];
+	struct exp_tcp_counts n;
+	int e;
+
+	for (int k = 0; k < EXP_HIST_KINDS; k++)
+		for (int f = 0; f < 2; f++)
+			if ((e = percpu_read(b, "hists", (uint32_t)(k * 2 + f), (uint64_t *)&h[k][f],
+					     sizeof(h[k][f]) / sizeof(uint64_t))))
+				return read_failed(err, errlen, "hists", e);
+	if ((e = percpu_read(b, "counts", 0, (uint64_t *)&n, sizeof(n) / sizeof(uint64_t))))
+		return read_failed(err, errlen, "counts", e);
+
+	for (int k = 0; k < EXP_HIST_KINDS; k++) {
+		prom_family(p, hist_fams[k].name, PROM_HISTOGRAM, hist_fams[k].help);
+		for (int f = 0; f < 2; f++)
+			hist_samples(p, families[f], &h[k][f]);
+	}
+	prom_family(p, "netlens_tcp_connect_failures_total", PROM_COUNTER,
+		    "Active TCP opens that left SYN_SENT for CLOSE: refused (a reset), timed "
+		    "out, unreachable, or closed before the handshake completed.");
+	for (int f = 0; f < 2; f++)
+		prom_sample(p, (double)n.connect_failed[f], "family", families[f], NULL);
+
+	/* by state: every state that counted, and ESTABLISHED always, so the
+	 * family has a series from the first scrape */
+	prom_family(p, "netlens_tcp_retransmits_total", PROM_COUNTER,
+		    "TCP segments retransmitted (SYN-ACKs under SYN_RECV), by the socket's state.");
+	for (int s = 0; s < EXP_TCP_STATES; s++)
+		if (n.retrans[s] || s == 1)
+			prom_sample(p, (double)n.retrans[s], "state", tcp_state_name(s), NULL);
+	prom_family(p, "netlens_tcp_retransmit_failures_total", PROM_COUNTER,
+		    "TCP retransmits the stack could not send (a qdisc drop, no memory, ...), by "
+		    "the socket's state.");
+	for (int s = 0; s < EXP_TCP_STATES; s++)
+		if (n.retrans_failed[s] || s == 1)
+			prom_sample(p, (double)n.retrans_failed[s], "state", tcp_state_name(s), NULL);
+	prom_family(p, "netlens_tcp_resets_received_total", PROM_COUNTER,
+		    "TCP resets received and accepted, by the socket's state.");
+	for (int s = 0; s < EXP_TCP_STATES; s++)
+		if (n.rst_recv[s] || s == 1)
+			prom_sample(p, (double)n.rst_recv[s], "state", tcp_state_name(s), NULL);
+	prom_family(p, "netlens_tcp_resets_sent_total", PROM_COUNTER,
+		    "TCP resets sent, by the kernel's reason (enum sk_rst_reason).");
+	for (int r = 0; r < EXP_RST_REASONS; r++) {
+		char num[16];
+		if (n.rst_sent[r] || !r)
+			prom_sample(p, (double)n.rst_sent[r], "reason",
+				    reason_label(&b->reasons, r, EXP_RST_REASONS - 1, num, sizeof(num)),
+				    NULL);
+	}
+	return 0;
+}
+
+/* Packets or bytes by reason: the reasons that counted, and NOT_SPECIFIED
+ * (2) always, so the family has a series from the first scrape. */
+static void drop_family(struct prom *p, const struct bpf_collector *b,
+			const struct exp_drop_count *d, bool bytes, const char *name, const char *help)
+{
+	prom_family(p, name, PROM_COUNTER, help);
+	for (int r = 0; r < EXP_DROP_REASONS; r++) {
+		char num[16];
+		if (d[r].packets || r == 2)
+			prom_sample(p, (double)(bytes ? d[r].bytes : d[r].packets), "reason",
+				    reason_label(&b->reasons, r, EXP_DROP_REASONS - 1, num, sizeof(num)),
+				    NULL);
+	}
+}
+
+int collect_drops(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
+{
+	struct bpf_collector *b = c->state;
+	struct exp_drop_count d[EXP_DROP_REASONS];
+	int e;
+
+	for (uint32_t r = 0; r < EXP_DROP_REASONS; r++)
+		if ((e = percpu_read(b, "drops", r, (uint64_t *)&d[r], 2)))
+			return read_failed(err, errlen, "drops", e);
+	drop_family(p, b, d, false, "netlens_packet_drops_total",
+		    "Packets the kernel freed as dropped (skb:kfree_skb), by drop reason (enum "
+		    "skb_drop_reason; OTHER: subsystem reasons and values past the table).");
+	drop_family(p, b, d, true, "netlens_packet_drops_bytes_total",
+		    "Bytes of the packets counted by netlens_packet_drops_total (skb->len).");
+	return 0;
+}
