@@ -126,31 +126,43 @@ int collect_drops_start(const struct collect_ctx *c, void **state, char *err, si
 	return e;
 }
 
-/* Entry key of a per-CPU array map, summed over CPUs into out (n u64s). */
-static int percpu_read(const struct bpf_collector *b, const char *map, uint32_t key, uint64_t *out,
-		       size_t n)
+/* Every entry of a per-CPU array map of nentries values of n u64s each,
+ * summed over CPUs into out (nentries * n u64s): one batch lookup, one
+ * system call a scrape however many entries (drop reasons: 256). */
+static int percpu_read(const struct bpf_collector *b, const char *map, uint32_t nentries,
+		       uint64_t *out, size_t n)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(b->tc.tr->skel_obj(b->tc.skel), map);
-	size_t vsz = n * sizeof(uint64_t);
+	size_t vsz = n * sizeof(uint64_t), ncpu = (size_t)b->ncpu;
+	uint32_t *keys, count = nentries, out_batch = 0;
 	uint64_t *v;
 	int e;
 
-	if (!m || bpf_map__value_size(m) != vsz)
+	if (!m || bpf_map__value_size(m) != vsz || bpf_map__max_entries(m) != nentries)
 		return -EINVAL;
-	v = calloc((size_t)b->ncpu, vsz);
-	if (!v)
-		return -ENOMEM;
-	e = bpf_map__lookup_elem(m, &key, sizeof(key), v, vsz * (size_t)b->ncpu, 0);
-	if (e) {
+	keys = calloc(nentries, sizeof(*keys));
+	v = calloc((size_t)nentries * ncpu, vsz);
+	if (!keys || !v) {
+		free(keys);
 		free(v);
-		return e;
+		return -ENOMEM;
 	}
-	memset(out, 0, vsz);
-	for (int cpu = 0; cpu < b->ncpu; cpu++)
-		for (size_t i = 0; i < n; i++)
-			out[i] += v[(size_t)cpu * n + i];
+	e = bpf_map_lookup_batch(bpf_map__fd(m), NULL, &out_batch, keys, v, &count, NULL);
+	if (e == -ENOENT) /* the whole map in one batch: "no more" is success */
+		e = 0;
+	if (!e && count != nentries)
+		e = -EIO;
+	memset(out, 0, vsz * nentries);
+	for (uint32_t i = 0; !e && i < count; i++) {
+		if (keys[i] >= nentries)
+			continue;
+		for (size_t cpu = 0; cpu < ncpu; cpu++)
+			for (size_t j = 0; j < n; j++)
+				out[(size_t)keys[i] * n + j] += v[((size_t)i * ncpu + cpu) * n + j];
+	}
+	free(keys);
 	free(v);
-	return 0;
+	return e;
 }
 
 static int read_failed(char *err, size_t errlen, const char *map, int e)
@@ -220,12 +232,10 @@ int collect_tcp(const struct collect_ctx *c, struct prom *p, char *err, size_t e
 	struct exp_tcp_counts n;
 	int e;
 
-	for (int k = 0; k < EXP_HIST_KINDS; k++)
-		for (int f = 0; f < 2; f++)
-			if ((e = percpu_read(b, "hists", (uint32_t)(k * 2 + f), (uint64_t *)&h[k][f],
-					     sizeof(h[k][f]) / sizeof(uint64_t))))
-				return read_failed(err, errlen, "hists", e);
-	if ((e = percpu_read(b, "counts", 0, (uint64_t *)&n, sizeof(n) / sizeof(uint64_t))))
+	if ((e = percpu_read(b, "hists", EXP_HIST_KINDS * 2, (uint64_t *)h,
+			     sizeof(h[0][0]) / sizeof(uint64_t))))
+		return read_failed(err, errlen, "hists", e);
+	if ((e = percpu_read(b, "counts", 1, (uint64_t *)&n, sizeof(n) / sizeof(uint64_t))))
 		return read_failed(err, errlen, "counts", e);
 
 	for (int k = 0; k < EXP_HIST_KINDS; k++) {
@@ -290,9 +300,8 @@ int collect_drops(const struct collect_ctx *c, struct prom *p, char *err, size_t
 	struct exp_drop_count d[EXP_DROP_REASONS];
 	int e;
 
-	for (uint32_t r = 0; r < EXP_DROP_REASONS; r++)
-		if ((e = percpu_read(b, "drops", r, (uint64_t *)&d[r], 2)))
-			return read_failed(err, errlen, "drops", e);
+	if ((e = percpu_read(b, "drops", EXP_DROP_REASONS, (uint64_t *)d, 2)))
+		return read_failed(err, errlen, "drops", e);
 	drop_family(p, b, d, false, "netlens_packet_drops_total",
 		    "Packets the kernel freed as dropped (skb:kfree_skb), by drop reason (enum "
 		    "skb_drop_reason; OTHER: subsystem reasons and values past the table).");
