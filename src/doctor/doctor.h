@@ -187,9 +187,16 @@ const struct doctor_rule *rule_find(const char *id);
 /* Threshold of the rule being checked (after --set / config overrides). */
 double rule_threshold(const struct report *r, const char *name);
 
-/* A finding of the rule being checked. summary: one line. */
-struct finding *finding_add(struct report *r, enum severity sev, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* A finding of the rule being checked. subject: what it is about, short
+ * and stable, the same from run to run: a device ("eth0"), a listener
+ * ("0.0.0.0:80", "[::]:443", as ev_endpoint() writes it), a CPU ("cpu1"),
+ * a sysctl ("net.ipv4.tcp_syncookies"), a table or pool ("nf_conntrack"),
+ * a subnet, a destination, or "host" for what concerns the whole host or
+ * namespace. It tells one rule's findings apart: the Prometheus series of
+ * a finding are labelled by id and subject. Never NULL or empty (a bug:
+ * abort). summary: one line. */
+struct finding *finding_add(struct report *r, enum severity sev, const char *subject,
+			    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* One piece of evidence: where it came from and what it says. */
 void finding_evidence(struct finding *f, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -248,6 +255,7 @@ const struct finding *report_finding(const struct report *r, size_t i);
 const char *finding_rule_id(const struct finding *f);
 enum severity finding_severity(const struct finding *f);
 const char *finding_summary(const struct finding *f);
+const char *finding_subject(const struct finding *f);
 const char *finding_fix_text(const struct finding *f); /* "" when none */
 /* A value by name (finding_value); NAN when absent. */
 double finding_get_value(const struct finding *f, const char *name);

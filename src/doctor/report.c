@@ -20,7 +20,7 @@
 struct finding {
 	const struct doctor_rule *rule;
 	enum severity sev;
-	char *summary, *fix;
+	char *subject, *summary, *fix;
 	struct { char *source, *text; } *ev;
 	size_t nev, cap_ev;
 	struct { const char *name; double v; } *val;
@@ -92,10 +92,13 @@ double rule_threshold(const struct report *r, const char *name)
 	abort(); /* a rule asked for a threshold it does not declare: a bug */
 }
 
-struct finding *finding_add(struct report *r, enum severity sev, const char *fmt, ...)
+struct finding *finding_add(struct report *r, enum severity sev, const char *subject,
+			    const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!subject || !*subject)
+		abort(); /* every finding is about something: a bug in the rule */
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->f = realloc(r->f, r->cap * sizeof(*r->f));
@@ -106,6 +109,9 @@ struct finding *finding_add(struct report *r, enum severity sev, const char *fmt
 	memset(f, 0, sizeof(*f));
 	f->rule = r->current;
 	f->sev = sev;
+	f->subject = strdup(subject);
+	if (!f->subject)
+		abort();
 	va_start(ap, fmt);
 	f->summary = vdup(fmt, ap);
 	va_end(ap);
@@ -215,6 +221,7 @@ void report_free(struct report *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
+		free(r->f[i].subject);
 		free(r->f[i].summary);
 		free(r->f[i].fix);
 		for (size_t j = 0; j < r->f[i].nev; j++) {
@@ -243,6 +250,7 @@ const struct finding *report_finding(const struct report *r, size_t i)
 const char *finding_rule_id(const struct finding *f) { return f->rule->id; }
 enum severity finding_severity(const struct finding *f) { return f->sev; }
 const char *finding_summary(const struct finding *f) { return f->summary; }
+const char *finding_subject(const struct finding *f) { return f->subject; }
 const char *finding_fix_text(const struct finding *f) { return f->fix ? f->fix : ""; }
 
 double finding_get_value(const struct finding *f, const char *name)
@@ -348,6 +356,7 @@ static void json_finding(const struct finding *f)
 	json_field_str(w, "id", f->rule->id);
 	json_field_str(w, "severity", severity_name(f->sev));
 	json_field_str(w, "area", f->rule->area);
+	json_field_str(w, "subject", f->subject);
 	json_field_str(w, "summary", f->summary);
 	json_key(w, "evidence");
 	json_arr_begin(w);
@@ -400,20 +409,49 @@ void report_print_json(const struct report *r, const struct evidence *ev)
 	out_record_end(w);
 }
 
+/* Whether f stands for its rule and subject in Prometheus: a series is
+ * labelled by id and subject, so of the findings one rule made about one
+ * subject only the worst (the first of the worst) is exported, and no two
+ * samples of a family share their labels. */
+static bool prom_exported(const struct report *r, size_t i)
+{
+	const struct finding *f = &r->f[i];
+
+	for (size_t j = 0; j < r->n; j++) {
+		const struct finding *g = &r->f[j];
+		if (j == i || g->rule != f->rule || strcmp(g->subject, f->subject) != 0)
+			continue;
+		if (g->sev > f->sev || (g->sev == f->sev && j < i))
+			return false;
+	}
+	return true;
+}
+
+/* A value name given twice in one finding: the first is exported. */
+static bool value_first(const struct finding *f, size_t j)
+{
+	for (size_t k = 0; k < j; k++)
+		if (strcmp(f->val[k].name, f->val[j].name) == 0)
+			return false;
+	return true;
+}
+
 void report_prom(const struct report *r, struct prom *p)
 {
 	size_t skipped, checked = count_checked(r, &skipped);
 
 	prom_family(p, "netlens_doctor_finding", PROM_GAUGE,
-		    "A problem doctor found (1 while present).");
+		    "A problem doctor found (1 while present), by rule and what it is about.");
 	for (size_t i = 0; i < r->n; i++)
-		prom_sample(p, 1, "id", r->f[i].rule->id, "area", r->f[i].rule->area, "severity",
-			    severity_name(r->f[i].sev), NULL);
+		if (prom_exported(r, i))
+			prom_sample(p, 1, "id", r->f[i].rule->id, "area", r->f[i].rule->area, "severity",
+				    severity_name(r->f[i].sev), "subject", r->f[i].subject, NULL);
 	prom_family(p, "netlens_doctor_finding_value", PROM_GAUGE, "A number behind a finding.");
 	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = 0; j < r->f[i].nval; j++)
-			prom_sample(p, r->f[i].val[j].v, "id", r->f[i].rule->id, "name",
-				    r->f[i].val[j].name, NULL);
+		for (size_t j = 0; j < r->f[i].nval && prom_exported(r, i); j++)
+			if (value_first(&r->f[i], j))
+				prom_sample(p, r->f[i].val[j].v, "id", r->f[i].rule->id, "subject",
+					    r->f[i].subject, "name", r->f[i].val[j].name, NULL);
 	prom_family(p, "netlens_doctor_worst_severity", PROM_GAUGE,
 		    "0 none, 1 info, 2 warning, 3 critical.");
 	prom_sample(p, (double)report_worst(r), NULL);

@@ -127,7 +127,7 @@ static void check_retrans(struct report *r, const struct evidence *ev)
 	/* segments resent after a timeout: the one the timer sends, then slow start */
 	bool by_timeouts = rto >= 2 && rto + (ss > 0 ? ss : 0) > (fast > 0 ? fast : 0);
 	struct finding *f = finding_add(
-		r, pct >= rule_threshold(r, "critical_pct") ? SEV_CRITICAL : SEV_WARNING,
+		r, pct >= rule_threshold(r, "critical_pct") ? SEV_CRITICAL : SEV_WARNING, "host",
 		"TCP retransmitted %.1f%% of the segments it sent in %.1f s%s", pct, ev->interval,
 		by_timeouts ? ", mostly after timeouts (whole windows or tails lost)" : "");
 	finding_evidence(f, "/proc/net/snmp", "TcpRetransSegs +%lld over TcpOutSegs +%lld (%.2f%%, %.0f/s)",
@@ -243,7 +243,7 @@ static void check_options(struct report *r, const struct evidence *ev)
 		}
 		if (v != 0)
 			continue;
-		struct finding *f = finding_add(r, SEV_WARNING, "%s", opt->summary);
+		struct finding *f = finding_add(r, SEV_WARNING, opt->sysctl, "%s", opt->summary);
 		finding_evidence(f, opt->path, "%s = 0", opt->sysctl);
 		size_t est = 0, without = 0;
 		for (size_t i = 0; i < ev->nsocks; i++) {
@@ -320,7 +320,7 @@ static void check_buffers(struct report *r, const struct evidence *ev)
 	bool have_r = triple(ev, "net.ipv4.tcp_rmem", rmem, rtext, sizeof(rtext));
 	bool have_w = triple(ev, "net.ipv4.tcp_wmem", wmem, wtext, sizeof(wtext));
 	/* a remote receiver's window is fixed on the remote host: advice here */
-	struct finding *f = finding_add(r, local ? SEV_WARNING : SEV_INFO,
+	struct finding *f = finding_add(r, local ? SEV_WARNING : SEV_INFO, "host",
 					"%zu TCP flow%s spent most of %s busy time waiting for buffer "
 					"space (receive window or send buffer)", t.total,
 					t.total == 1 ? "" : "s", t.total == 1 ? "its" : "their");
@@ -446,7 +446,7 @@ static void check_udp(struct report *r, const struct evidence *ev)
 	struct finding *f;
 	if (lost > 0) {
 		double rate = ev->interval > 0 ? (double)lost / ev->interval : 0;
-		f = finding_add(r, rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING,
+		f = finding_add(r, rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING, "host",
 				"UDP dropped %lld datagrams in %.1f s: %s", lost, ev->interval,
 				rcv > 0 ? "receive buffers full, the readers fall behind"
 				: snd > 0 ? "send buffers full" : mem > 0 ? "UDP memory limit (udp_mem) reached"
@@ -459,7 +459,7 @@ static void check_udp(struct report *r, const struct evidence *ev)
 				 "checksum errors +%lld)", i4, i6, mem, csum);
 		finding_value(f, "dropped_per_s", rate);
 	} else {
-		f = finding_add(r, SEV_INFO, "%zu UDP socket%s dropped datagrams earlier (%llu in %s "
+		f = finding_add(r, SEV_INFO, "host", "%zu UDP socket%s dropped datagrams earlier (%llu in %s "
 				"lifetime), none in this interval", t.total, t.total == 1 ? "" : "s",
 				drops, t.total == 1 ? "its" : "their");
 	}

@@ -14,7 +14,7 @@ static void check_one(struct report *r, const struct evidence *ev, const struct 
 		return rule_skip(r, "%s is unreadable", h->sysctl);
 	if (v == h->want)
 		return;
-	struct finding *f = finding_add(r, SEV_INFO, "%s", h->summary);
+	struct finding *f = finding_add(r, SEV_INFO, h->sysctl, "%s", h->summary);
 	finding_evidence(f, h->path, "%s = %lld (recommended %s)", h->sysctl, v, h->want_text);
 	finding_fix(f, "%s", h->fix);
 }

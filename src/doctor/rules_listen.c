@@ -44,14 +44,15 @@ struct full_lists {
 	unsigned app_backlog; /* the largest of the app-limited backlogs */
 };
 
-static void full_lists(const struct evidence *ev, long long somax, struct full_lists *fl)
+static void full_lists(const struct evidence *ev, long long somax, const struct ev_sock *only,
+		       struct full_lists *fl)
 {
 	char name[160];
 
 	memset(fl, 0, sizeof(*fl));
 	for (size_t i = 0; i < ev->nsocks; i++) {
 		const struct ev_sock *s = &ev->socks[i];
-		if (!is_full(s))
+		if (!is_full(s) || (only && s != only))
 			continue;
 		bool capped = somax >= 0 && (long long)s->wqueue >= somax;
 		struct strbuf *list = capped ? &fl->capped : &fl->app;
@@ -64,14 +65,15 @@ static void full_lists(const struct evidence *ev, long long somax, struct full_l
 	}
 }
 
-/* The fix for overflowing accept queues, from the backlogs and somaxconn. */
-static void overflow_fix(struct finding *f, const struct evidence *ev)
+/* The fix for overflowing accept queues, from the backlogs and somaxconn:
+ * of the full listener s, or (s NULL) of every full listener. */
+static void overflow_fix(struct finding *f, const struct evidence *ev, const struct ev_sock *s)
 {
 	long long somax = ev_sysctl(ev, "net.core.somaxconn");
 	struct full_lists fl;
 	struct strbuf fix = STRBUF_INIT;
 
-	full_lists(ev, somax, &fl);
+	full_lists(ev, somax, s, &fl);
 	sb_puts(&fix, "the application does not accept() fast enough: find out why (a slow or "
 		      "blocked accept loop is the usual cause).");
 	if (fl.napp)
@@ -103,51 +105,82 @@ static const struct rule_threshold overflow_thr[] = {
 	{ NULL, 0, NULL },
 };
 
-static void check_overflow(struct report *r, const struct evidence *ev)
+struct overflow {
+	long long ovf, drops; /* increases of TcpExtListenOverflows, TcpExtListenDrops */
+	double rate;          /* overflows per second */
+	size_t full;          /* listeners whose accept queue is full */
+	enum severity sev;
+};
+
+/* A finding about the full listener s, or (s NULL: none is full at the
+ * last sample) about the namespace's counters. */
+static void overflow_finding(struct report *r, const struct evidence *ev, const struct overflow *x,
+			     const struct ev_sock *s)
 {
 	char a[64], o[96];
-
-	if (!ev->have_ctr)
-		return rule_skip(r, "no protocol counters (/proc/net/netstat)");
-	long long ovf = ev_delta(ev, "TcpExtListenOverflows");
-	long long drops = ev_delta(ev, "TcpExtListenDrops");
-	size_t full = 0;
-	for (size_t i = 0; i < ev->nsocks; i++)
-		full += is_full(&ev->socks[i]);
-	if (ovf <= 0 && drops <= 0 && !full)
-		return;
-	double rate = ev_rate(ev, "TcpExtListenOverflows");
-	enum severity sev = rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
 	struct finding *f;
-	if (ovf > 0)
-		f = finding_add(r, sev, "accept queues overflowed %lld times in %.1f s: connections are "
-				"being dropped", ovf, ev->interval);
-	else if (drops > 0)
-		f = finding_add(r, SEV_WARNING, "SYNs to listening sockets were dropped %lld times in %.1f s",
-				drops, ev->interval);
+
+	if (s)
+		ev_endpoint(s, true, a, sizeof(a));
+	if (s && x->ovf > 0)
+		f = finding_add(r, x->sev, a, "the accept queue of %s is full, and accept queues "
+				"overflowed %lld times in %.1f s: connections are being dropped", a,
+				x->ovf, ev->interval);
+	else if (s)
+		f = finding_add(r, x->sev, a, "the accept queue of %s is full (%u of %u)", a, s->rqueue,
+				s->wqueue);
+	else if (x->ovf > 0)
+		f = finding_add(r, x->sev, "host", "accept queues overflowed %lld times in %.1f s: "
+				"connections are being dropped", x->ovf, ev->interval);
 	else
-		f = finding_add(r, SEV_WARNING, "%zu listening socket%s %s a full accept queue", full,
-				full == 1 ? "" : "s", full == 1 ? "has" : "have");
-	if (ovf >= 0)
-		finding_evidence(f, "/proc/net/netstat", "TcpExtListenOverflows +%lld (%.1f/s)", ovf,
-				 rate > 0 ? rate : 0);
-	if (drops >= 0)
-		finding_evidence(f, "/proc/net/netstat", "TcpExtListenDrops +%lld", drops);
-	finding_value(f, "overflows", (double)(ovf > 0 ? ovf : 0));
-	finding_value(f, "overflows_per_s", rate > 0 ? rate : 0);
-	finding_value(f, "full_listeners", (double)full);
-	for (size_t i = 0; i < ev->nsocks; i++) {
-		const struct ev_sock *s = &ev->socks[i];
-		if (!is_full(s))
-			continue;
-		finding_evidence(f, "sock_diag", "listener %s: accept queue %u of %u%s",
-				 ev_endpoint(s, true, a, sizeof(a)), s->rqueue, s->wqueue,
-				 owner(ev, s, o, sizeof(o)));
+		f = finding_add(r, x->sev, "host", "SYNs to listening sockets were dropped %lld times "
+				"in %.1f s", x->drops, ev->interval);
+	if (x->ovf >= 0)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtListenOverflows +%lld (%.1f/s)", x->ovf,
+				 x->rate > 0 ? x->rate : 0);
+	if (x->drops >= 0)
+		finding_evidence(f, "/proc/net/netstat", "TcpExtListenDrops +%lld", x->drops);
+	finding_value(f, "overflows", (double)(x->ovf > 0 ? x->ovf : 0));
+	finding_value(f, "overflows_per_s", x->rate > 0 ? x->rate : 0);
+	finding_value(f, "full_listeners", (double)x->full);
+	if (s) {
+		finding_evidence(f, "sock_diag", "listener %s: accept queue %u of %u%s", a, s->rqueue,
+				 s->wqueue, owner(ev, s, o, sizeof(o)));
+		if (s->has_mem)
+			finding_evidence(f, "sock_diag skmem", "listener %s: %u SYNs or handshakes dropped since "
+					 "it started listening", a, s->drops);
+		finding_value(f, "accept_queue", s->rqueue);
+		finding_value(f, "backlog", s->wqueue);
+		if (s->has_mem)
+			finding_value(f, "listener_drops", s->drops);
 	}
 	long long somax = ev_sysctl(ev, "net.core.somaxconn");
 	if (somax >= 0)
 		finding_evidence(f, "/proc/sys/net/core/somaxconn", "net.core.somaxconn = %lld", somax);
-	overflow_fix(f, ev);
+	overflow_fix(f, ev, s);
+}
+
+static void check_overflow(struct report *r, const struct evidence *ev)
+{
+	struct overflow x = { 0 };
+
+	if (!ev->have_ctr)
+		return rule_skip(r, "no protocol counters (/proc/net/netstat)");
+	x.ovf = ev_delta(ev, "TcpExtListenOverflows");
+	x.drops = ev_delta(ev, "TcpExtListenDrops");
+	for (size_t i = 0; i < ev->nsocks; i++)
+		x.full += is_full(&ev->socks[i]);
+	if (x.ovf <= 0 && x.drops <= 0 && !x.full)
+		return;
+	x.rate = ev_rate(ev, "TcpExtListenOverflows");
+	x.sev = x.ovf <= 0 ? SEV_WARNING
+		: x.rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
+	/* one finding per full listener: each is its own series in Prometheus */
+	for (size_t i = 0; i < ev->nsocks; i++)
+		if (is_full(&ev->socks[i]))
+			overflow_finding(r, ev, &x, &ev->socks[i]);
+	if (!x.full)
+		overflow_finding(r, ev, &x, NULL);
 }
 
 DOCTOR_RULE(listen_overflow, .id = "listen-overflow", .area = "tcp-listen",
@@ -162,7 +195,11 @@ DOCTOR_RULE(listen_overflow, .id = "listen-overflow", .area = "tcp-listen",
 		"(listen() argument, capped by net.core.somaxconn) only absorbs bursts. The fix names\n"
 		"what limits each full listener: its own listen() backlog when that is below\n"
 		"somaxconn (raise it in the application), or somaxconn when the backlog reached it\n"
-		"(double somaxconn, and the backlog with it).",
+		"(double somaxconn, and the backlog with it).\n"
+		"Each full listener is a finding of its own (its subject is the listener's address\n"
+		"and port, and the evidence includes what sock_diag counts as dropped at that\n"
+		"socket); overflows counted while no queue is full at the last sample make one\n"
+		"finding about the host.",
 	    .thresholds = overflow_thr, .check = check_overflow);
 
 /* ---- backlog capped by somaxconn ---- */
@@ -188,7 +225,7 @@ static void check_somaxconn(struct report *r, const struct evidence *ev)
 	if (!capped)
 		return;
 	bool hurting = ovf > 0 || full;
-	struct finding *f = finding_add(r, hurting ? SEV_WARNING : SEV_INFO,
+	struct finding *f = finding_add(r, hurting ? SEV_WARNING : SEV_INFO, "net.core.somaxconn",
 					"listen backlogs capped by net.core.somaxconn (%lld)%s", somax,
 					hurting ? " while accept queues overflow" : "");
 	for (size_t i = 0; i < ev->nsocks; i++) {
@@ -266,7 +303,7 @@ static void check_synflood(struct report *r, const struct evidence *ev)
 
 	if (sent <= 0 && cookies <= 0 && drop <= 0)
 		return;
-	struct finding *f = finding_add(r, drop > 0 ? SEV_CRITICAL : SEV_WARNING,
+	struct finding *f = finding_add(r, drop > 0 ? SEV_CRITICAL : SEV_WARNING, "host",
 					"SYN queues are full: %s", drop > 0
 						? "new connections are being dropped"
 						: "the kernel answers with SYN cookies");
@@ -319,8 +356,9 @@ static void check_syncookies_off(struct report *r, const struct evidence *ev)
 		return rule_skip(r, "net.ipv4.tcp_syncookies is unreadable");
 	if (sc != 0)
 		return;
-	struct finding *f = finding_add(r, SEV_WARNING, "SYN cookies are off: a SYN flood fills the "
-					"SYN queue and legitimate connections are dropped");
+	struct finding *f = finding_add(r, SEV_WARNING, "net.ipv4.tcp_syncookies",
+					"SYN cookies are off: a SYN flood fills the SYN queue and "
+					"legitimate connections are dropped");
 	finding_evidence(f, "/proc/sys/net/ipv4/tcp_syncookies", "net.ipv4.tcp_syncookies = 0");
 	finding_fix(f, "sysctl -w net.ipv4.tcp_syncookies=1 (persist in /etc/sysctl.d/): cookies are "
 		       "sent only when a SYN queue is full, so normal traffic is unaffected.");

@@ -250,18 +250,18 @@ static struct finding *rpf_finding(struct report *r, const struct evidence *ev, 
 	char ifn[IFNAMSIZ + 8];
 
 	if (!x->nasy)
-		return finding_add(r, SEV_INFO, "%lld packets failed the strict reverse-path check in "
+		return finding_add(r, SEV_INFO, "host", "%lld packets failed the strict reverse-path check in "
 				   "%.1f s (spoofed sources, or routes arriving on the wrong interface)",
 				   x->drops, ev->interval);
 	enum severity sev = x->drops <= 0 ? SEV_INFO
 			    : x->rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
+	ifname(ev, x->asy[0].ifindex, ifn, sizeof(ifn));
 	if (x->drops > 0)
-		return finding_add(r, sev, "strict rp_filter on %s drops packets whose source is routed "
+		return finding_add(r, sev, ifn, "strict rp_filter on %s drops packets whose source is routed "
 				   "through another interface (IPReversePathFilter +%lld in %.1f s)",
-				   ifname(ev, x->asy[0].ifindex, ifn, sizeof(ifn)), x->drops, ev->interval);
-	return finding_add(r, sev, "strict rp_filter on %s will drop traffic arriving there "
-			   "from sources routed through another interface",
-			   ifname(ev, x->asy[0].ifindex, ifn, sizeof(ifn)));
+				   ifn, x->drops, ev->interval);
+	return finding_add(r, sev, ifn, "strict rp_filter on %s will drop traffic arriving there "
+			   "from sources routed through another interface", ifn);
 }
 
 /* The drop counter, each losing route with its interface's rp_filter
@@ -439,7 +439,9 @@ static void arp_finding(struct report *r, const struct evidence *ev, const struc
 	for (unsigned b = 0; b < plen; b++)
 		pfx[b / 8] |= (uint8_t)(as[i].a[b / 8] & (0x80 >> (b % 8)));
 	inet_ntop(AF_INET, pfx, net, sizeof(net));
-	struct finding *f = finding_add(r, SEV_WARNING, "%zu interfaces have addresses in %s/%u "
+	char subnet[INET_ADDRSTRLEN + 4];
+	snprintf(subnet, sizeof(subnet), "%s/%u", net, plen);
+	struct finding *f = finding_add(r, SEV_WARNING, subnet, "%zu interfaces have addresses in %s/%u "
 					"with arp_filter off: any of them may answer ARP for the "
 					"others' addresses (ARP flux)", ifs, net, plen);
 	for (size_t j = i; j < n; j++)
@@ -572,7 +574,7 @@ static void check_policy_routing(struct report *r, const struct evidence *ev)
 				own_gw = x;
 		}
 		ifname(ev, a->ifindex, ifn, sizeof(ifn));
-		struct finding *f = finding_add(r, own_def ? SEV_WARNING : SEV_INFO,
+		struct finding *f = finding_add(r, own_def ? SEV_WARNING : SEV_INFO, ifn,
 						"replies from %s (on %s) to hosts outside %s/%u leave through "
 						"the default route, not %s: no policy routing", a->text, ifn,
 						a->text, a->plen, ifn);

@@ -75,7 +75,7 @@ static void check_one_link(struct report *r, const struct evidence *ev, const st
 			   : errs ? (rx_err || missed ? "receive errors" : "transmit errors")
 			   : D(tx_dropped) && !D(rx_dropped) ? "transmit drops" : "drops";
 #undef D
-	struct finding *f = finding_add(r, sev, "%s lost %llu packets in %.1f s (%.1f/s, %.1f%% of its "
+	struct finding *f = finding_add(r, sev, l->name, "%s lost %llu packets in %.1f s (%.1f/s, %.1f%% of its "
 				       "traffic): %s", l->name, (unsigned long long)(errs + drops),
 				       ev->interval, rate, lost * 100, what);
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
@@ -184,12 +184,12 @@ static void check_flaps(struct report *r, const struct evidence *ev)
 			continue;
 		struct finding *f;
 		if (changed || carrier)
-			f = finding_add(r, SEV_WARNING, "%s %s", l->name,
+			f = finding_add(r, SEV_WARNING, l->name, "%s %s", l->name,
 					changed ? (l->flags & IFF_LOWER_UP ? "got its carrier back between the samples"
 									   : "lost its carrier between the samples")
 						: "lost its carrier while sending");
 		else
-			f = finding_add(r, SEV_INFO, "%s lost its carrier %u times since it was created: "
+			f = finding_add(r, SEV_INFO, l->name, "%s lost its carrier %u times since it was created: "
 					"the link flaps", l->name, c->down);
 		if (changed)
 			finding_evidence(f, "RTM_GETLINK (ip link)", "%s: %s, then %s", l->name,

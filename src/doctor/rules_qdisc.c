@@ -175,11 +175,11 @@ static struct finding *qi_finding(struct report *r, const struct qiface *x, cons
 				 : ", about %.1f s of sending",
 			 x->delay_ms < 1000 ? x->delay_ms : x->delay_ms / 1000);
 	if (x->drops)
-		return finding_add(r, x->sev, "qdisc %s on %s dropped %llu packets in %.1f s (%.1f/s, "
+		return finding_add(r, x->sev, x->name, "qdisc %s on %s dropped %llu packets in %.1f s (%.1f/s, "
 				   "%.1f%% of what it was given)%s", x->kinds, x->name,
 				   (unsigned long long)x->drops, ev->interval, x->rate, x->ratio * 100,
 				   queue);
-	return finding_add(r, x->sev, "qdisc %s on %s holds %s%s", x->kinds, x->name, queue, delay);
+	return finding_add(r, x->sev, x->name, "qdisc %s on %s holds %s%s", x->kinds, x->name, queue, delay);
 }
 
 /* Every qdisc of the interface that dropped or sent, the standing queue at
@@ -342,7 +342,7 @@ static void check_bloat(struct report *r, const struct evidence *ev)
 		}
 		if (!fifo)
 			continue;
-		struct finding *f = finding_add(r, SEV_INFO, "%s sends %.0f packets/s through a %s FIFO of "
+		struct finding *f = finding_add(r, SEV_INFO, l->name, "%s sends %.0f packets/s through a %s FIFO of "
 						"%u packets: a full queue adds delay for every flow "
 						"(bufferbloat)", l->name, pps, fifo->kind, l->txqlen);
 		finding_evidence(f, "RTM_GETQDISC (tc qdisc)", "%s root qdisc %s %s%s%s (x%u)", l->name,

@@ -58,7 +58,7 @@ static void check_drops(struct report *r, const struct evidence *ev)
 		return;
 	double rate = (double)total / ev->interval;
 	enum severity sev = rate >= rule_threshold(r, "critical_per_s") ? SEV_CRITICAL : SEV_WARNING;
-	struct finding *f = finding_add(r, sev, "the receive backlog dropped %llu packets in %.1f s "
+	struct finding *f = finding_add(r, sev, "host", "the receive backlog dropped %llu packets in %.1f s "
 				       "(%.1f/s) on %u CPU%s: input queues over "
 				       "net.core.netdev_max_backlog", total, ev->interval, rate,
 				       dropping, dropping == 1 ? "" : "s");
@@ -136,7 +136,7 @@ static void check_squeeze(struct report *r, const struct evidence *ev)
 	if (!total || rate < rule_threshold(r, "info_per_s"))
 		return;
 	enum severity sev = rate >= rule_threshold(r, "warning_per_s") || drops ? SEV_WARNING : SEV_INFO;
-	struct finding *f = finding_add(r, sev, "packet processing ran out of its budget %llu times "
+	struct finding *f = finding_add(r, sev, "host", "packet processing ran out of its budget %llu times "
 				       "in %.1f s (%.1f/s) on %u CPU%s%s", total, ev->interval, rate,
 				       squeezing, squeezing == 1 ? "" : "s",
 				       drops ? ", and those CPUs drop packets" : "");
@@ -243,7 +243,9 @@ static void check_one_cpu(struct report *r, const struct evidence *ev)
 	}
 	const struct ev_cpu *c = &cpus[top];
 	bool hurting = c->dropped || c->squeeze;
-	struct finding *f = finding_add(r, hurting ? SEV_WARNING : SEV_INFO,
+	char cpu[24];
+	snprintf(cpu, sizeof(cpu), "cpu%u", c->cpu);
+	struct finding *f = finding_add(r, hurting ? SEV_WARNING : SEV_INFO, cpu,
 					"cpu%u did %.0f%% of the receive work (%.0f packets/s) while "
 					"RPS is off%s", c->cpu, share * 100, pps,
 					hurting ? ", and it is dropping or out of budget" : "");

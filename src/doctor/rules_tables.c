@@ -63,13 +63,15 @@ static void check_conntrack(struct report *r, const struct evidence *ev)
 	enum severity sev = full || drop > 0 ? SEV_CRITICAL : SEV_WARNING;
 	struct finding *f;
 	if (drop > 0)
-		f = finding_add(r, sev, "the conntrack table is full: %lld new connections dropped in %.1f s "
+		f = finding_add(r, sev, "nf_conntrack",
+				"the conntrack table is full: %lld new connections dropped in %.1f s "
 				"(%lld of %lld entries)", drop, ev->interval, count, max);
 	else if (high || early > 0)
-		f = finding_add(r, sev, "the conntrack table is %.0f%% full (%lld of %lld entries)%s", pct,
+		f = finding_add(r, sev, "nf_conntrack",
+				"the conntrack table is %.0f%% full (%lld of %lld entries)%s", pct,
 				count, max, early > 0 ? ": entries are evicted early to make room" : "");
 	else
-		f = finding_add(r, sev, "conntrack insertions failed %lld times in %.1f s (clashing "
+		f = finding_add(r, sev, "nf_conntrack", "conntrack insertions failed %lld times in %.1f s (clashing "
 				"entries, often parallel UDP queries such as DNS A and AAAA)", failed,
 				ev->interval);
 	finding_evidence(f, "/proc/sys/net/netfilter/nf_conntrack_count",
@@ -176,11 +178,12 @@ static void check_neigh(struct report *r, const struct evidence *ev)
 			continue;
 		struct finding *f;
 		if (fulls > 0)
-			f = finding_add(r, SEV_CRITICAL, "the %s neighbour table overflowed %lld times in "
+			f = finding_add(r, SEV_CRITICAL, tbls[t].table, "the %s neighbour table overflowed %lld times in "
 					"%.1f s: new neighbours cannot be resolved (%zu entries, gc_thresh3 %lld)",
 					tbls[t].name, fulls, ev->interval, c.gc_counted, th[2]);
 		else
-			f = finding_add(r, crit ? SEV_CRITICAL : SEV_WARNING, "the %s neighbour table is "
+			f = finding_add(r, crit ? SEV_CRITICAL : SEV_WARNING, tbls[t].table,
+					"the %s neighbour table is "
 					"%.0f%% full: %zu entries against gc_thresh3 %lld", tbls[t].name, pct,
 					c.gc_counted, th[2]);
 		finding_evidence(f, "RTM_GETNEIGH", "%s: %zu entries counted against the limit (%zu "

@@ -118,20 +118,23 @@ static struct finding *tcpmem_finding(struct report *r, const struct tcpmem *m)
 	if (m->pressure || m->above) {
 		enum severity sev = m->above || m->dropping ? SEV_CRITICAL : SEV_WARNING;
 		if (m->above)
-			return finding_add(r, sev, "TCP memory is above tcp_mem's hard limit: incoming "
+			return finding_add(r, sev, "net.ipv4.tcp_mem", "TCP memory is above tcp_mem's hard limit: incoming "
 					   "data is dropped and connections are reset (\"TCP: out of "
 					   "memory\")");
 		if (m->dropping)
-			return finding_add(r, sev, "TCP memory pressure is dropping data and aborting "
+			return finding_add(r, sev, "net.ipv4.tcp_mem", "TCP memory pressure is dropping data and aborting "
 					   "connections");
-		return finding_add(r, sev, "TCP is in memory pressure: socket buffers are capped and "
+		return finding_add(r, sev, "net.ipv4.tcp_mem",
+				   "TCP is in memory pressure: socket buffers are capped and "
 				   "receive windows shrink");
 	}
 	if (m->near)
-		return finding_add(r, SEV_INFO, "TCP memory is at %.0f%% of tcp_mem's pressure threshold",
+		return finding_add(r, SEV_INFO, "net.ipv4.tcp_mem",
+				   "TCP memory is at %.0f%% of tcp_mem's pressure threshold",
 				   100.0 * (double)m->st.pages / (double)m->st.thr[1]);
 	if (m->rcvpruned > 0 || m->qdrop > 0) /* not the pool: single sockets ran out of buffer */
-		return finding_add(r, SEV_WARNING, "TCP receive queues dropped data at their socket "
+		return finding_add(r, SEV_WARNING, "net.ipv4.tcp_rmem",
+				   "TCP receive queues dropped data at their socket "
 				   "buffer limits (tcp_mem is not in pressure)");
 	return NULL;
 }
@@ -289,10 +292,12 @@ static void check_orphans(struct report *r, const struct evidence *ev)
 		return;
 	struct finding *f;
 	if (aborting)
-		f = finding_add(r, sev, "orphaned TCP sockets are being reset (\"too many orphaned "
+		f = finding_add(r, sev, "net.ipv4.tcp_max_orphans",
+				"orphaned TCP sockets are being reset (\"too many orphaned "
 				"sockets\"): %lld aborts in %.1f s", abortmem, ev->interval);
 	else
-		f = finding_add(r, sev, "%lld orphaned TCP sockets, %.0f%% of net.ipv4.tcp_max_orphans: "
+		f = finding_add(r, sev, "net.ipv4.tcp_max_orphans",
+				"%lld orphaned TCP sockets, %.0f%% of net.ipv4.tcp_max_orphans: "
 				"the kernel resets orphans early from 25%%", orphans, 100 * frac);
 	if (orphans >= 0)
 		finding_evidence(f, "/proc/net/sockstat", "TCP orphan %lld (host-wide)", orphans);
@@ -387,10 +392,12 @@ static void check_timewait(struct report *r, const struct evidence *ev)
 	double frac = max > 0 && tw >= 0 ? (double)tw / (double)max : (max == 0 ? 1 : 0);
 	struct finding *f;
 	if (ovf > 0)
-		f = finding_add(r, SEV_WARNING, "TIME-WAIT table full: %lld connections closed without "
+		f = finding_add(r, SEV_WARNING, "net.ipv4.tcp_max_tw_buckets",
+				"TIME-WAIT table full: %lld connections closed without "
 				"TIME-WAIT in %.1f s (tcp_max_tw_buckets %lld)", ovf, ev->interval, max);
 	else if (frac >= rule_threshold(r, "near_fraction"))
-		f = finding_add(r, SEV_INFO, "TIME-WAIT sockets at %.0f%% of net.ipv4.tcp_max_tw_buckets: "
+		f = finding_add(r, SEV_INFO, "net.ipv4.tcp_max_tw_buckets",
+				"TIME-WAIT sockets at %.0f%% of net.ipv4.tcp_max_tw_buckets: "
 				"further closes will skip TIME-WAIT", 100 * frac);
 	else
 		return;
@@ -675,11 +682,11 @@ static void eph_report(struct report *r, const struct eph_scan *x)
 
 	eph_dest(&g[0], d, sizeof(d));
 	if (x->worst == SEV_INFO)
-		f = finding_add(r, SEV_INFO, "%zu connections to %s would hold %.0f%% of the local port "
+		f = finding_add(r, SEV_INFO, d, "%zu connections to %s would hold %.0f%% of the local port "
 				"range, but their TIME-WAITs are reused (tcp_tw_reuse)",
 				g[0].active + g[0].tw, d, 100.0 * (double)(g[0].active + g[0].tw) / (double)usable);
 	else
-		f = finding_add(r, x->worst, "%.0f connections to %s use %.0f%% of the %lld usable local "
+		f = finding_add(r, x->worst, d, "%.0f connections to %s use %.0f%% of the %lld usable local "
 				"ports: connect() to it fails with EADDRNOTAVAIL once they are used up", g[0].used, d,
 				100.0 * g[0].used / (double)usable, usable);
 	for (size_t k = 0; k < x->ng; k++) {

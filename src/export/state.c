@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,12 +110,16 @@ int collect_sockets(const struct collect_ctx *c, struct prom *p, char *err, size
 	return 0;
 }
 
-/* ---- listeners: each TCP listener's accept queue against its limit ---- */
+/* ---- listeners: each TCP listener's accept queue against its limit, and
+ * what the kernel dropped at it (sk_drops: tcp_listendrop(), the per-listener
+ * share of TcpExtListenDrops, reported as SK_MEMINFO_DROPS) ---- */
 
 struct listener {
 	char addr[INET6_ADDRSTRLEN];
 	char port[8];
 	uint32_t queue, limit;
+	bool has_drops;
+	uint32_t drops;
 };
 
 struct listeners {
@@ -150,6 +155,8 @@ static int add_listener(const struct sock_rec *s, void *arg)
 	snprintf(x->port, sizeof(x->port), "%u", s->sport);
 	x->queue = s->rqueue;
 	x->limit = s->wqueue;
+	x->has_drops = s->has & SKH_MEMINFO;
+	x->drops = s->meminfo[SK_MEMINFO_DROPS];
 	return 0;
 }
 
@@ -162,7 +169,7 @@ int collect_listeners(const struct collect_ctx *c, struct prom *p, char *err,
 
 	for (int j = 0; j < 2 && !e; j++) {
 		struct sockdiag_query q = { .kind = SK_TCP, .family = fams[j],
-					    .states = 1u << SS_LISTEN };
+					    .states = 1u << SS_LISTEN, .ext = SKX_MEMINFO };
 		e = sockdiag_dump_host(c->h, &q, add_listener, &l);
 		if (e == -ENOENT || e == -EAFNOSUPPORT)
 			e = 0;
@@ -182,6 +189,14 @@ int collect_listeners(const struct collect_ctx *c, struct prom *p, char *err,
 	for (size_t i = 0; i < l.n; i++)
 		prom_sample(p, l.v[i].limit, "protocol", "tcp", "address", l.v[i].addr, "port",
 			    l.v[i].port, NULL);
+	prom_family(p, "netlens_listen_drops_total", PROM_COUNTER,
+		    "SYNs and completed handshakes a TCP listener dropped since it began listening: "
+		    "accept queue overflows and the other listen drops (its share of "
+		    "TcpExtListenDrops; sock_diag's SK_MEMINFO_DROPS).");
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].has_drops)
+			prom_sample(p, l.v[i].drops, "protocol", "tcp", "address", l.v[i].addr, "port",
+				    l.v[i].port, NULL);
 	prom_family(p, "netlens_listeners_omitted", PROM_GAUGE,
 		    "TCP listeners beyond --max-listeners, left out of the per-listener series.");
 	prom_sample(p, (double)l.omitted, "protocol", "tcp", NULL);

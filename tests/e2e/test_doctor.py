@@ -67,6 +67,8 @@ def test_full_accept_queue(netns):
     findings, summary, rc = doctor(netns.name, check_rc=1)
     f = by_id(findings, "listen-overflow")
     assert f["severity"] == "warning" and f["values"]["full_listeners"] == 1
+    assert f["subject"] == f"127.0.0.1:{port}"
+    assert f["values"]["accept_queue"] == 5 and f["values"]["backlog"] == 4
     ev = [e["value"] for e in f["evidence"]]
     assert any(f"listener 127.0.0.1:{port}: accept queue 5 of 4, owned by python3 (pid" in v for v in ev)
     assert "accept()" in f["fix"]
@@ -76,6 +78,27 @@ def test_full_accept_queue(netns):
             f"(pid {p.pid})) backlog 4 (net.core.somaxconn = {somax} allows more): raise the "
             f"backlog the application passes to listen(), up to {somax}") in f["fix"]
     assert "net.core.somaxconn=" not in f["fix"]
+
+
+def test_two_full_listeners_are_two_findings(netns):
+    """One finding per full listener, told apart by subject; each fix names its own."""
+    p1, port1 = full_listener(netns, 4, 5)
+    p2, port2 = full_listener(netns, 2, 3)
+    findings, summary, rc = doctor(netns.name, check_rc=1)
+    got = {f["subject"]: f for f in findings if f["id"] == "listen-overflow"}
+    assert set(got) == {f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"}
+    for port, other, backlog in ((port1, port2, 4), (port2, port1, 2)):
+        f = got[f"127.0.0.1:{port}"]
+        assert f["values"]["full_listeners"] == 2 and f["values"]["backlog"] == backlog
+        assert f"127.0.0.1:{port} (python3" in f["fix"] and f"127.0.0.1:{other}" not in f["fix"]
+        assert any(e["value"].startswith(f"listener 127.0.0.1:{port}: accept queue {backlog + 1} "
+                                         f"of {backlog}") for e in f["evidence"])
+    out = run(["doctor", "-i", "0", "--prom"], ns=netns.name, check=False).stdout
+    for port in (port1, port2):
+        assert ('netlens_doctor_finding{id="listen-overflow",area="tcp-listen",severity="warning",'
+                f'subject="127.0.0.1:{port}"}} 1') in out
+    p = subprocess.run(["promtool", "check", "metrics"], input=out, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 def test_full_accept_queue_capped_by_somaxconn(netns):
@@ -237,7 +260,8 @@ def test_help_is_generated_from_the_option_table():
 def test_prometheus_output(netns):
     netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
     out = run(["doctor", "-i", "0", "--prom"], ns=netns.name, check=False).stdout
-    assert 'netlens_doctor_finding{id="syncookies-off",area="tcp-listen",severity="warning"} 1' in out
+    assert ('netlens_doctor_finding{id="syncookies-off",area="tcp-listen",severity="warning",'
+            'subject="net.ipv4.tcp_syncookies"} 1') in out
     assert "netlens_doctor_worst_severity 2" in out
     promtool = shutil.which("promtool")
     if promtool:  # the exposition format's own linter (Debian package prometheus)
@@ -250,8 +274,8 @@ def test_json_report_is_json_lines(netns):
     netns.exec(["sysctl", "-qw", "net.ipv4.tcp_syncookies=0"])
     out = run(["-j", "doctor", "-i", "0.2"], ns=netns.name, check=False).stdout
     rows = [json.loads(l) for l in out.splitlines()]
-    assert [list(r) for r in rows[:-1]] == [["id", "severity", "area", "summary", "evidence", "values",
-                                            "fix"]] * (len(rows) - 1)
+    assert [list(r) for r in rows[:-1]] == [["id", "severity", "area", "subject", "summary",
+                                             "evidence", "values", "fix"]] * (len(rows) - 1)
     assert list(rows[-1]) == ["summary"] and rows[-1]["summary"]["interval_s"] == 0.2
     assert any(r.get("id") == "syncookies-off" for r in rows)
 

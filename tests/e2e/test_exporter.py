@@ -106,6 +106,23 @@ def promtool_check(text):
     p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+    # samples() keeps the last of two equal label sets: a duplicate is checked here
+    seen = set()
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key = line.rsplit(" ", 1)[0]
+            assert key not in seen, f"duplicate series {key}"
+            seen.add(key)
+
+
+def netstat_counter(ns, name):
+    """A counter of the namespace's /proc/net/netstat ("TcpExt", "ListenDrops")."""
+    lines = ns.exec(["cat", "/proc/net/netstat"]).stdout.splitlines()
+    for head, vals in zip(lines[::2], lines[1::2]):
+        keys, nums = head.split(), vals.split()
+        if keys[0] == name[0] + ":":
+            return int(nums[keys.index(name[1])])
+    raise KeyError(name)
 
 
 COLLECTORS = ["sockets", "listeners", "netstat", "netdev", "softnet", "qdisc", "sockmem",
@@ -183,6 +200,7 @@ def test_max_listeners_bounds_the_series(netns, exporter_factory):
         p.stdout.readline()
         s = samples(exporter_factory(netns, ["--max-listeners", "2"]).metrics())
         assert len([k for k in s if k[0] == "netlens_listen_queue_limit"]) == 2
+        assert len([k for k in s if k[0] == "netlens_listen_drops_total"]) == 2
         assert value(s, "netlens_listeners_omitted", protocol="tcp") == 3
     finally:
         p.kill()
@@ -238,10 +256,58 @@ def test_doctor_finding_is_a_series(netns, exporter_factory):
         e = exporter_factory(netns)
         e.metrics()
         s = samples(e.metrics())
+        sub = f"127.0.0.1:{port}"
         assert value(s, "netlens_doctor_finding", id="listen-overflow", area="tcp-listen",
-                     severity="warning") == 1
-        assert value(s, "netlens_doctor_finding_value", id="listen-overflow",
+                     severity="warning", subject=sub) == 1
+        assert value(s, "netlens_doctor_finding_value", id="listen-overflow", subject=sub,
                      name="full_listeners") == 1
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_two_full_listeners_are_two_doctor_series(netns, exporter_factory):
+    """Two findings of one rule about two listeners: two series, told apart by subject."""
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    p1, port1 = full_listener(netns, 4, 5)
+    p2, port2 = full_listener(netns, 2, 3)
+    try:
+        e = exporter_factory(netns)
+        e.metrics()
+        text = e.metrics()
+        promtool_check(text)
+        s = samples(text)
+        got = {dict(k[1])["subject"]: v for k, v in s.items()
+               if k[0] == "netlens_doctor_finding" and dict(k[1])["id"] == "listen-overflow"}
+        assert got == {f"127.0.0.1:{port1}": 1, f"127.0.0.1:{port2}": 1}
+        for port, backlog in ((port1, 4), (port2, 2)):
+            assert value(s, "netlens_doctor_finding_value", id="listen-overflow",
+                         subject=f"127.0.0.1:{port}", name="backlog") == backlog
+    finally:
+        for p in (p1, p2):
+            p.kill()
+            p.wait()
+
+
+def test_listen_drops_are_the_namespace_listen_drops(netns, exporter_factory):
+    """A listener with backlog 1 that never accepts, 6 clients: what it dropped
+    (sock_diag SK_MEMINFO_DROPS) is the namespace's TcpExtListenDrops, its only listener."""
+    netns.exec(["ip", "link", "set", "lo", "up"])
+    p, port = full_listener(netns, 1, 6)
+    try:
+        e = exporter_factory(netns, ["--no-collector.doctor"])
+        lbl = dict(protocol="tcp", address="127.0.0.1", port=str(port))
+
+        def settled():
+            # the clients retransmit: equal when no drop came between the reads
+            before = netstat_counter(netns, ("TcpExt", "ListenDrops"))
+            text = e.metrics()
+            after = netstat_counter(netns, ("TcpExt", "ListenDrops"))
+            got = value(samples(text), "netlens_listen_drops_total", **lbl)
+            return (text, got) if before == after == got and got > 0 else None
+        text, got = wait_for(settled, timeout=20, what="listen drops equal to TcpExtListenDrops")
+        assert "# TYPE netlens_listen_drops_total counter" in text
+        promtool_check(text)
     finally:
         p.kill()
         p.wait()

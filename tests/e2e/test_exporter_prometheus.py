@@ -31,7 +31,7 @@ def promtool(*args, cwd=DEPLOY):
 def test_deploy_files_pass_promtool():
     out = promtool("check", "config", "prometheus.yml")
     assert "SUCCESS" in out and "1 rule files found" in out
-    assert "SUCCESS: 8 rules found" in promtool("check", "rules", "netlens-alerts.yml")
+    assert "SUCCESS: 9 rules found" in promtool("check", "rules", "netlens-alerts.yml")
     json.load(open(os.path.join(DEPLOY, "grafana-dashboard.json")))
     unit = open(os.path.join(DEPLOY, "netlens-exporter.service")).read()
     assert "ExecStart=/usr/local/bin/netlens exporter" in unit and "DynamicUser=yes" in unit
@@ -108,8 +108,9 @@ def test_prometheus_scrapes_the_exporter(netns, exporter_factory, tmp_path):
             assert prom_query(pport, q), q
         q = prom_query(pport, f'netlens_listen_queue_length{{port="{port}"}}')
         assert [r["value"][1] for r in q] == ["5"]
-        wait_for(lambda: prom_query(pport, 'netlens_doctor_finding{id="listen-overflow"}'),
-                 timeout=30, what="the doctor finding in prometheus")
+        wait_for(lambda: prom_query(pport, 'netlens_doctor_finding{id="listen-overflow",'
+                                           f'subject="127.0.0.1:{port}"}}'),
+                 timeout=30, what="the doctor finding, with its subject, in prometheus")
         # the shipped rule sees the full queue: pending (its for: is 1m)
         wait_for(lambda: prom_query(pport, 'ALERTS{alertname="NetlensListenQueueFull"}'),
                  timeout=30, what="NetlensListenQueueFull pending")

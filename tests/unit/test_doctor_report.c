@@ -25,7 +25,7 @@
 static void check_awkward(struct report *r, const struct evidence *ev)
 {
 	(void)ev;
-	struct finding *f = finding_add(r, SEV_WARNING, "a \"quoted\" summary\\ with\nnewline");
+	struct finding *f = finding_add(r, SEV_WARNING, "sub\"ject\n", "a \"quoted\" summary\\ with\nnewline");
 	finding_evidence(f, "/proc/x", "tab\there, control \x01, quote \"");
 	finding_value(f, "nan_value", NAN);
 	finding_value(f, "plus_inf", INFINITY);
@@ -37,6 +37,23 @@ static void check_awkward(struct report *r, const struct evidence *ev)
 
 DOCTOR_RULE(awkward, .id = "test-awkward", .area = "test\"area", .title = "test only",
 	    .explain = "test only", .check = check_awkward);
+
+/* Two devices, one of them found twice (a warning, then a critical), and a
+ * value name given twice: Prometheus must get one series per subject. */
+static void check_pair(struct report *r, const struct evidence *ev)
+{
+	(void)ev;
+	struct finding *f = finding_add(r, SEV_WARNING, "eth0", "eth0 drops");
+	finding_value(f, "drops", 5);
+	f = finding_add(r, SEV_INFO, "eth1", "eth1 drops a little");
+	finding_value(f, "drops", 1);
+	finding_value(f, "drops", 2);
+	f = finding_add(r, SEV_CRITICAL, "eth0", "eth0 drops a lot");
+	finding_value(f, "drops", 500);
+}
+
+DOCTOR_RULE(pair, .id = "test-pair", .area = "test", .title = "test only", .explain = "test only",
+	    .check = check_pair);
 
 /* What report_print_*() wrote to stdout. */
 static char *capture(void (*print)(const struct report *, const struct evidence *),
@@ -71,18 +88,20 @@ struct fixture {
 	struct report *r;
 };
 
-static void run_awkward(struct fixture *x)
+static void run_only(struct fixture *x, const char *id, size_t findings)
 {
 	memset(x, 0, sizeof(*x));
 	x->ev.nsamples = 2;
 	x->ev.interval = 1.5;
 	sb_puts(&x->ev.missing, "sockets (\"denied\")");
-	x->only[0] = "test-awkward";
+	x->only[0] = id;
 	x->cfg.only = x->only;
 	x->r = report_new(&x->cfg);
 	report_run(x->r, &x->ev);
-	assert_int_equal(report_count(x->r), 1);
+	assert_int_equal(report_count(x->r), findings);
 }
+
+static void run_awkward(struct fixture *x) { run_only(x, "test-awkward", 1); }
 
 /* A small JSON validator: true when s is exactly one JSON value (RFC 8259),
  * optionally followed by whitespace. */
@@ -221,7 +240,7 @@ static void test_json_is_valid_with_nan_and_escapes(void **state)
 				    "\"tenth\":0.1,\"we\\\"ird\\\\name\\n\":7}"));
 	assert_non_null(strstr(out, "\"summary\":\"a \\\"quoted\\\" summary\\\\ with\\nnewline\""));
 	assert_non_null(strstr(out, "\"value\":\"tab\\there, control \\u0001, quote \\\"\""));
-	assert_non_null(strstr(out, "\"area\":\"test\\\"area\""));
+	assert_non_null(strstr(out, "\"area\":\"test\\\"area\",\"subject\":\"sub\\\"ject\\n\","));
 	assert_non_null(strstr(out, "\"samples\":2,\"interval_s\":1.5,"));
 	assert_non_null(strstr(out, "\"not_read\":\"sockets (\\\"denied\\\")\"}}\n"));
 	free(out);
@@ -238,12 +257,14 @@ static void test_prometheus_nan_and_labels(void **state)
 	run_awkward(&x);
 	char *out = capture(report_print_prom, x.r, &x.ev);
 	assert_non_null(strstr(out, "netlens_doctor_finding{id=\"test-awkward\",area=\"test\\\"area\","
-				    "severity=\"warning\"} 1\n"));
-	assert_non_null(strstr(out, "{id=\"test-awkward\",name=\"nan_value\"} NaN\n"));
-	assert_non_null(strstr(out, "{id=\"test-awkward\",name=\"plus_inf\"} +Inf\n"));
-	assert_non_null(strstr(out, "{id=\"test-awkward\",name=\"minus_inf\"} -Inf\n"));
-	assert_non_null(strstr(out, "{id=\"test-awkward\",name=\"tenth\"} 0.1\n"));
-	assert_non_null(strstr(out, "{id=\"test-awkward\",name=\"we\\\"ird\\\\name\\n\"} 7\n"));
+				    "severity=\"warning\",subject=\"sub\\\"ject\\n\"} 1\n"));
+#define AWK "{id=\"test-awkward\",subject=\"sub\\\"ject\\n\","
+	assert_non_null(strstr(out, AWK "name=\"nan_value\"} NaN\n"));
+	assert_non_null(strstr(out, AWK "name=\"plus_inf\"} +Inf\n"));
+	assert_non_null(strstr(out, AWK "name=\"minus_inf\"} -Inf\n"));
+	assert_non_null(strstr(out, AWK "name=\"tenth\"} 0.1\n"));
+	assert_non_null(strstr(out, AWK "name=\"we\\\"ird\\\\name\\n\"} 7\n"));
+#undef AWK
 	assert_non_null(strstr(out, "netlens_doctor_worst_severity 2\n"));
 	for (const char *bad = " nan\n\0 -nan\n\0 inf\n\0 -inf\n\0"; *bad; bad += strlen(bad) + 1)
 		assert_null(strstr(out, bad));
@@ -254,6 +275,46 @@ static void test_prometheus_nan_and_labels(void **state)
 		if (*l != '#')
 			assert_non_null(memchr(l, ' ', (size_t)(nl - l)));
 	}
+	free(out);
+	report_free(x.r);
+	sb_free(&x.ev.missing);
+}
+
+/* Every line of out that starts with prefix, in order, into one string. */
+static char *lines_with(const char *out, const char *prefix)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const char *l = out, *nl; *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (strncmp(l, prefix, strlen(prefix)) == 0)
+			sb_printf(&sb, "%.*s", (int)(nl + 1 - l), l);
+	}
+	return sb.buf ? sb.buf : strdup("");
+}
+
+static void test_prometheus_one_series_per_subject(void **state)
+{
+	struct fixture x;
+	(void)state;
+
+	run_only(&x, "test-pair", 3);
+	assert_string_equal(finding_subject(report_finding(x.r, 0)), "eth0");
+	assert_string_equal(finding_subject(report_finding(x.r, 1)), "eth1");
+	char *out = capture(report_print_prom, x.r, &x.ev);
+	char *got = lines_with(out, "netlens_doctor_finding{");
+	/* eth0 once, at its worst; eth1 beside it */
+	assert_string_equal(got, "netlens_doctor_finding{id=\"test-pair\",area=\"test\","
+				 "severity=\"info\",subject=\"eth1\"} 1\n"
+				 "netlens_doctor_finding{id=\"test-pair\",area=\"test\","
+				 "severity=\"critical\",subject=\"eth0\"} 1\n");
+	free(got);
+	got = lines_with(out, "netlens_doctor_finding_value{");
+	assert_string_equal(got, "netlens_doctor_finding_value{id=\"test-pair\",subject=\"eth1\","
+				 "name=\"drops\"} 1\n"
+				 "netlens_doctor_finding_value{id=\"test-pair\",subject=\"eth0\","
+				 "name=\"drops\"} 500\n");
+	free(got);
 	free(out);
 	report_free(x.r);
 	sb_free(&x.ev.missing);
@@ -309,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_validator),
 		cmocka_unit_test(test_json_is_valid_with_nan_and_escapes),
 		cmocka_unit_test(test_prometheus_nan_and_labels),
+		cmocka_unit_test(test_prometheus_one_series_per_subject),
 		cmocka_unit_test(test_prometheus_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,6 +192,7 @@ static void test_syncookies_off(void **state)
 	const struct finding *f = run_rule(&x, "clean.nlsnap", "syncookies-off", off, 1);
 	expect(f, SEV_WARNING);
 	assert_string_equal(finding_evidence_text(f, 0, NULL), "net.ipv4.tcp_syncookies = 0");
+	assert_string_equal(finding_subject(f), "net.ipv4.tcp_syncookies");
 	run_free(&x);
 }
 
@@ -232,7 +233,10 @@ static void test_listen_overflow(void **state)
 	/* backlog 4 under somaxconn 4096: the application's backlog is the limit */
 	const struct finding *f = run_rule(&x, "listener.nlsnap", "listen-overflow", NULL, 0);
 	expect(f, SEV_WARNING);
+	assert_int_equal(report_count(x.r), 1);
+	assert_string_equal(finding_subject(f), "127.0.0.1:40404");
 	assert_true(finding_get_value(f, "full_listeners") == 1);
+	assert_true(finding_get_value(f, "backlog") == 4);
 	assert_true(has_evidence(f, "listener 127.0.0.1:40404: accept queue 5 of 4"));
 	assert_non_null(strstr(finding_fix_text(f), "The application's listen() backlog is the limit "
 						    "of 127.0.0.1:40404 backlog 4 (net.core.somaxconn "
@@ -455,6 +459,7 @@ static void test_conntrack(void **state)
 	const struct finding *f = run_rule(&x, "clean.nlsnap", "conntrack-full", full, 2);
 	expect(f, SEV_CRITICAL);
 	assert_true(finding_get_value(f, "used_pct") == 96);
+	assert_string_equal(finding_subject(f), "nf_conntrack");
 	run_free(&x);
 	f = run_rule(&x, "clean.nlsnap", "conntrack-full", dropping, N(dropping));
 	expect(f, SEV_CRITICAL);
@@ -552,6 +557,7 @@ static void test_nic_errors(void **state)
 	assert_true(has_evidence(f, "d0 tx_dropped +50 (50.0/s)"));
 	assert_true(finding_get_value(f, "drops") == 50);
 	assert_true(finding_get_value(f, "errors") == 0);
+	assert_string_equal(finding_subject(f), "d0");
 	assert_non_null(strstr(finding_fix_text(f), "the other end of veth d0 is down"));
 	run_free(&x);
 }
@@ -633,6 +639,7 @@ static void test_softnet_one_cpu(void **state)
 	assert_string_equal(finding_summary(f), "cpu0 did 100% of the receive work (20100 packets/s) "
 			    "while RPS is off");
 	assert_true(finding_get_value(f, "cpu") == 0);
+	assert_string_equal(finding_subject(f), "cpu0");
 	assert_true(has_evidence(f, "cpu0: processed +20000 of +20100 on 2 CPUs"));
 	assert_true(has_evidence(f, "f0: rx +"));
 	assert_true(has_evidence(f, "rps_cpus 0 on 1 rx queue"));
