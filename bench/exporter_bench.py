@@ -3,12 +3,14 @@
 
 Both run on loopback on this host, in the same run: node_exporter with its
 default collectors, and netlens exporter with its state collectors alone
-(--no-collector.doctor) and with every collector. Each is scraped N times
+(no doctor, no BPF), with the BPF collectors (tcp, drops) added, and
+with every collector. Each is scraped N times
 in a row (after 5 warm-up scrapes), as Prometheus would (Accept asking for
 OpenMetrics, a fresh connection per scrape); printed: median and p99 scrape
 latency, CPU per scrape (the process's utime + stime over the scrapes),
-peak RSS (VmHWM) and the body size; then, for the state collectors, the
-RSS growth over 10,000 more scrapes on one connection. Targets (issue 15): <= 2 ms a scrape
+peak RSS (VmHWM) and the body size; then, for the state collectors with
+and without the BPF ones, the RSS growth over 10,000 more scrapes on one
+connection. Targets (issue 15): <= 2 ms a scrape
 for the state collectors, <= 8 MB RSS.
 
 Run as root: bench/exporter_bench.py [-n SCRAPES]
@@ -122,6 +124,11 @@ def main():
     port = free_port()
     runs.append(measure("netlens state collectors",
                         [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}",
+                         "--no-collector.doctor", "--no-collector.tcp", "--no-collector.drops"],
+                        port, a.n, leak_scrapes=10000))
+    port = free_port()
+    runs.append(measure("netlens state + BPF",
+                        [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}",
                          "--no-collector.doctor"], port, a.n, leak_scrapes=10000))
     port = free_port()
     runs.append(measure("netlens all collectors",
@@ -135,7 +142,8 @@ def main():
               f" {r['size']:8d}  x{r['median'] / base['median']:.2f} x{r['cpu'] / base['cpu']:.2f}"
               f" x{r['rss'] / base['rss']:.2f}" if base['cpu'] else "")
     st = runs[1]
-    print(f"netlens state collectors: RSS {st['grow']:+.0f} KiB over 10,000 more scrapes")
+    for r in runs[1:3]:
+        print(f"{r['name']}: RSS {r['grow']:+.0f} KiB over 10,000 more scrapes")
     ok = st["median"] <= TARGET_MS and st["rss"] <= TARGET_MB
     print(f"state collectors: {'PASS' if ok else 'MISS'} (median <= {TARGET_MS:g} ms,"
           f" RSS <= {TARGET_MB:g} MB)")

@@ -153,3 +153,26 @@ def fd_links(pid):
         except FileNotFoundError:
             pass
     return out
+
+
+def test_systemd_units_capabilities_are_enough(exporter_factory):
+    # deploy/netlens-exporter.service runs as a dynamic user with
+    # AmbientCapabilities=...: the same user-less process (nobody) with
+    # exactly those capabilities serves every collector, BPF ones included
+    unit = os.path.join(os.path.dirname(__file__), "..", "..", "deploy",
+                        "netlens-exporter.service")
+    with open(unit) as f:
+        caps = [line.split("=", 1)[1].split() for line in f
+                if line.startswith("AmbientCapabilities=")][0]
+    assert {"CAP_BPF", "CAP_PERFMON"} <= set(caps)
+    spec = ",".join("+" + c[4:].lower() for c in caps)
+    e = exporter_factory(None, wrap=["setpriv", "--reuid=65534", "--regid=65534",
+                                     "--clear-groups", f"--inh-caps={spec}",
+                                     f"--ambient-caps={spec}"])
+    s = samples(e.metrics())
+    ok = {dict(k[1])["collector"]: v for k, v in s.items()
+          if k[0] == "netlens_scrape_collector_success"}
+    assert ok == {c: 1 for c in ("sockets", "listeners", "netstat", "netdev", "softnet", "qdisc",
+                                 "sockmem", "tables", "doctor", "tcp", "drops")}
+    rc, err = e.stop()
+    assert rc == 0 and "warning" not in err, err
