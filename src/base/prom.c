@@ -113,6 +113,51 @@ void prom_sample_suffix(struct prom *p, const char *suffix, double v, ...)
 	va_end(ap);
 }
 
+/* name{labels...[,le="..."]} value */
+static void hist_line(struct prom *p, const char *suffix, const char *const *labels, const char *le,
+		      double v)
+{
+	bool first = true;
+
+	sb_puts(p->sb, p->family);
+	sb_puts(p->sb, suffix);
+	for (size_t i = 0; labels && labels[i]; i += 2) {
+		sb_puts(p->sb, first ? "{" : ",");
+		first = false;
+		sb_puts(p->sb, labels[i]);
+		sb_puts(p->sb, "=\"");
+		prom_label(p->sb, labels[i + 1]);
+		sb_putc(p->sb, '"');
+	}
+	if (le) {
+		sb_puts(p->sb, first ? "{le=\"" : ",le=\"");
+		sb_puts(p->sb, le);
+		sb_putc(p->sb, '"');
+		first = false;
+	}
+	sb_puts(p->sb, first ? " " : "} ");
+	prom_value(p->sb, v);
+	sb_putc(p->sb, '\n');
+}
+
+void prom_histogram_log2(struct prom *p, const uint64_t *slots, int nslots, double unit,
+			 double sum, const char *const *labels)
+{
+	uint64_t cum = 0;
+
+	for (int i = 0; i < nslots; i++) {
+		char le[32];
+		cum += slots[i];
+		if (i == nslots - 1)
+			snprintf(le, sizeof(le), "+Inf");
+		else
+			snprintf(le, sizeof(le), "%.9g", ldexp(unit, i + 1));
+		hist_line(p, "_bucket", labels, le, (double)cum);
+	}
+	hist_line(p, "_sum", labels, NULL, sum);
+	hist_line(p, "_count", labels, NULL, (double)cum);
+}
+
 void prom_end(struct prom *p)
 {
 	if (p->openmetrics)

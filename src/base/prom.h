@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum prom_type { PROM_GAUGE, PROM_COUNTER, PROM_HISTOGRAM };
 
@@ -44,6 +45,13 @@ void prom_sample(struct prom *p, double v, ...);
 void prom_vsample(struct prom *p, const char *suffix, double v, va_list labels);
 /* A histogram's series: suffix "_bucket" (with an "le" label), "_sum", "_count". */
 void prom_sample_suffix(struct prom *p, const char *suffix, double v, ...);
+/* A histogram's series from log2 slots: slot i counts values in
+ * [2^i, 2^(i+1)) units (slot 0 also 0), the last everything above; so
+ * bucket i's bound is le = 2^(i+1) * unit, the last +Inf, and _count the
+ * slots' sum. labels: name, value pairs ending with NULL (NULL: none);
+ * sum in the family's unit (seconds). */
+void prom_histogram_log2(struct prom *p, const uint64_t *slots, int nslots, double unit,
+			 double sum, const char *const *labels);
 void prom_end(struct prom *p);
 
 /* A CamelCase name (nstat's TcpExtListenOverflows) in snake case, as

@@ -22,10 +22,13 @@
 #include "bpf/export_drops.skel.h"
 #include "bpf/export_tcp.h"
 #include "bpf/export_tcp.skel.h"
+#include "bpf/qdisclat.h"
 #include "trace/format.h"
 #include "trace/load.h"
 #include "trace/trace.h"
 #include "tracers/btfenum_util.h"
+#include "tracers/qdisclat.h"
+#include "tracers/skbtime_util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -56,6 +59,7 @@ static const struct tracer tcp_tracer = { .name = "exporter tcp collector", TRAC
 					  TRACE_HOOKS(tcp_hooks) };
 static const struct tracer drops_tracer = { .name = "exporter drops collector",
 					    TRACE_SKEL(export_drops), TRACE_HOOKS(drop_hooks) };
+/* the qdisclat collector loads the qdisclat tracer itself (tracers/qdisclat.c) */
 
 struct bpf_collector {
 	struct trace_ctx tc;
@@ -124,6 +128,11 @@ int collect_drops_start(const struct collect_ctx *c, void **state, char *err, si
 		btfenum_load("skb_drop_reason", "SKB_DROP_REASON_",
 			     &((struct bpf_collector *)*state)->reasons);
 	return e;
+}
+
+int collect_qdisclat_start(const struct collect_ctx *c, void **state, char *err, size_t errlen)
+{
+	return start(qdisclat_tracer(), c, state, err, errlen);
 }
 
 /* Every entry of a per-CPU array map of nentries values of n u64s each,
@@ -196,22 +205,16 @@ static const char *reason_label(const struct btfenum_names *names, int r, int la
 
 static const char *const families[2] = { "ipv4", "ipv6" };
 
-/* A histogram family's series for one family label. */
+/* A histogram family's series for one family label: log2 slots of
+ * microseconds, served in seconds. */
 static void hist_samples(struct prom *p, const char *family, const struct exp_hist *h)
 {
-	uint64_t cum = 0;
+	const char *labels[] = { "family", family, NULL };
+	uint64_t slots[EXP_HIST_SLOTS];
 
-	for (int i = 0; i < EXP_HIST_SLOTS; i++) {
-		char le[32];
-		cum += h->slots[i];
-		if (i == EXP_HIST_SLOTS - 1)
-			snprintf(le, sizeof(le), "+Inf");
-		else
-			snprintf(le, sizeof(le), "%.9g", (double)(2ULL << i) * 1e-6);
-		prom_sample_suffix(p, "_bucket", (double)cum, "family", family, "le", le, NULL);
-	}
-	prom_sample_suffix(p, "_sum", (double)h->sum_ns * 1e-9, "family", family, NULL);
-	prom_sample_suffix(p, "_count", (double)cum, "family", family, NULL);
+	for (int i = 0; i < EXP_HIST_SLOTS; i++)
+		slots[i] = h->slots[i];
+	prom_histogram_log2(p, slots, EXP_HIST_SLOTS, 1e-6, (double)h->sum_ns * 1e-9, labels);
 }
 
 int collect_tcp(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
@@ -307,5 +310,71 @@ int collect_drops(const struct collect_ctx *c, struct prom *p, char *err, size_t
 		    "skb_drop_reason; OTHER: subsystem reasons and values past the table).");
 	drop_family(p, b, d, true, "netlens_packet_drops_bytes_total",
 		    "Bytes of the packets counted by netlens_packet_drops_total (skb->len).");
+	return 0;
+}
+
+/* ---- qdisclat: time in each root qdisc ---- */
+
+struct qdisc_row {
+	struct qdisclat_key k;
+	struct qdisclat_hist v;
+};
+
+/* One series per device, kind and handle (and namespace with
+ * --bpf.all-netns): a qdisc replaced by another of the same handle, at a
+ * new address, adds to the same series, so it only grows. */
+static int cmp_qdisc(const void *a, const void *b)
+{
+	const struct qdisc_row *x = a, *y = b;
+	int c;
+
+	if (x->v.netns != y->v.netns)
+		return x->v.netns < y->v.netns ? -1 : 1;
+	if ((c = strncmp(x->v.ifname, y->v.ifname, QDISCLAT_NAMSIZ)))
+		return c;
+	if ((c = strncmp(x->v.kind, y->v.kind, QDISCLAT_NAMSIZ)))
+		return c;
+	return x->k.handle < y->k.handle ? -1 : x->k.handle > y->k.handle;
+}
+
+int collect_qdisclat(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
+{
+	struct bpf_collector *b = c->state;
+	struct bpf_map *m = bpf_object__find_map_by_name(b->tc.tr->skel_obj(b->tc.skel), "hists");
+	struct qdisc_row *rows = NULL;
+	size_t n;
+
+	(void)err;
+	(void)errlen;
+	/* starts of packets freed out of sight, deleted at most once a second */
+	skbtime_tick(&b->tc, b->tc.skel);
+	n = m ? trace_map_read(m, (void **)&rows, false) : 0;
+	qsort(rows, n, sizeof(*rows), cmp_qdisc);
+	prom_family(p, "netlens_qdisc_latency_seconds", PROM_HISTOGRAM,
+		    "Time packets spent in a device's root qdisc, enqueue to dequeue "
+		    "(qdisc:qdisc_enqueue to qdisc:qdisc_dequeue).");
+	for (size_t i = 0; i < n;) {
+		uint64_t slots[SKBTIME_SLOTS], sum_ns = rows[i].v.h.sum_ns;
+		char dev[QDISCLAT_NAMSIZ + 1], kind[QDISCLAT_NAMSIZ + 1], handle[24], ns[16];
+		size_t j = i + 1;
+
+		for (int s = 0; s < SKBTIME_SLOTS; s++)
+			slots[s] = rows[i].v.h.slots[s];
+		for (; j < n && !cmp_qdisc(&rows[i], &rows[j]); j++) {
+			for (int s = 0; s < SKBTIME_SLOTS; s++)
+				slots[s] += rows[j].v.h.slots[s];
+			sum_ns += rows[j].v.h.sum_ns;
+		}
+		snprintf(dev, sizeof(dev), "%.*s", QDISCLAT_NAMSIZ, rows[i].v.ifname);
+		snprintf(kind, sizeof(kind), "%.*s", QDISCLAT_NAMSIZ, rows[i].v.kind);
+		snprintf(handle, sizeof(handle), "%x:%x", rows[i].k.handle >> 16,
+			 rows[i].k.handle & 0xffff);
+		snprintf(ns, sizeof(ns), "%u", rows[i].v.netns);
+		const char *labels[] = { "device", dev, "kind", kind, "handle", handle,
+					 c->bpf_netns ? NULL : "netns", ns, NULL };
+		prom_histogram_log2(p, slots, SKBTIME_SLOTS, 1e-6, (double)sum_ns * 1e-9, labels);
+		i = j;
+	}
+	free(rows);
 	return 0;
 }

@@ -26,6 +26,9 @@ const struct collector collectors[] = {
 	  collect_tcp_start, collect_bpf_stop, collect_bpf_uncounted },
 	{ "drops", "BPF: packets the kernel dropped, by drop reason", true, collect_drops,
 	  collect_drops_start, collect_bpf_stop, collect_bpf_uncounted },
+	{ "qdisclat", "BPF: time packets spend in each root qdisc, as histograms (per packet: "
+		      "off by default)", false, collect_qdisclat, collect_qdisclat_start,
+	  collect_bpf_stop, collect_bpf_uncounted },
 	{ NULL, NULL, false, NULL, NULL, NULL, NULL },
 };
 

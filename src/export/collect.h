@@ -67,8 +67,10 @@ COLLECTOR_FN(tables);
 COLLECTOR_FN(doctor);
 COLLECTOR_FN(tcp);
 COLLECTOR_FN(drops);
+COLLECTOR_FN(qdisclat);
 int collect_tcp_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
 int collect_drops_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
+int collect_qdisclat_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
 void collect_bpf_stop(void *state);
 void collect_bpf_uncounted(void *state, uint64_t *runs_missed, uint64_t *dropped_keys);
 

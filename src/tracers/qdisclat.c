@@ -6,6 +6,7 @@
 #include "command.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
+#include "tracers/qdisclat.h"
 #include "tracers/skbtime_util.h"
 
 #include <bpf/libbpf.h>
@@ -114,6 +115,8 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 
 TRACE_TRACER(qdisclat, "time in queueing disciplines", TRACE_HOOKS(hooks), .opts = opts,
 	     .summary = summary, .tick = skbtime_tick, .fini = skbtime_fini);
+
+const struct tracer *qdisclat_tracer(void) { return &qdisclat; }
 
 TRACE_COMMAND(qdisclat, opts,
 		.summary = "histograms of the time packets spend in their qdisc, per device and qdisc",

@@ -176,3 +176,27 @@ def test_systemd_units_capabilities_are_enough(exporter_factory):
                                  "sockmem", "tables", "doctor", "tcp", "drops")}
     rc, err = e.stop()
     assert rc == 0 and "warning" not in err, err
+
+
+def test_qdisclat_collector_times_each_packet(netns_factory, exporter_factory):
+    # off by default (it runs for every packet); on, an htb on the sender's
+    # veth times each datagram sent across the quiet pair exactly once
+    from txq_util import quiet_pair, send_udp
+    a, b = quiet_pair(netns_factory)
+    a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "2:", "htb", "default", "1"])
+    a.exec(["tc", "class", "add", "dev", "veth0", "parent", "2:", "classid", "2:1", "htb", "rate",
+            "1gbit"])
+    assert "netlens_qdisc_latency" not in exporter_factory(a).metrics()
+    e = exporter_factory(a, ["--collector.qdisclat"])
+    send_udp(a, 40, rx=b)
+    labels = dict(device="veth0", kind="htb", handle="2:0")
+    s = wait_for(lambda: (lambda s: s if s.get(("netlens_qdisc_latency_seconds_count",
+                                                 frozenset(labels.items())), 0) >= 40 else None)(
+        samples(e.metrics())), timeout=20, what="40 packets timed")
+    buckets, total, count = hist(s, "netlens_qdisc_latency_seconds", **labels)
+    check_hist(buckets, total, count)
+    assert count == 40
+    # an idle veth hands each packet on at once: microseconds, not milliseconds
+    assert total / count < 0.001
+    assert value(s, "netlens_bpf_dropped_keys_total", collector="qdisclat") == 0
+    promtool_check(e.metrics())

@@ -52,6 +52,35 @@ static void test_text_and_openmetrics(void **state)
 	free(o);
 }
 
+/* log2 slots of microseconds as a histogram of seconds: cumulative
+ * buckets at 2^(i+1) us, +Inf last, _count the slots' sum; labels escaped,
+ * le after them; none at all without labels. */
+static void test_histogram_log2(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct prom p = PROM_INIT(&sb, false);
+	const uint64_t slots[4] = { 1, 0, 2, 3 };
+	const char *labels[] = { "dev", "a\"b", NULL };
+
+	(void)state;
+	prom_family(&p, "x_seconds", PROM_HISTOGRAM, "Time.");
+	prom_histogram_log2(&p, slots, 4, 1e-6, 0.25, labels);
+	prom_histogram_log2(&p, slots, 2, 1e-6, 0, NULL);
+	assert_string_equal(sb.buf, "# HELP x_seconds Time.\n"
+				    "# TYPE x_seconds histogram\n"
+				    "x_seconds_bucket{dev=\"a\\\"b\",le=\"2e-06\"} 1\n"
+				    "x_seconds_bucket{dev=\"a\\\"b\",le=\"4e-06\"} 1\n"
+				    "x_seconds_bucket{dev=\"a\\\"b\",le=\"8e-06\"} 3\n"
+				    "x_seconds_bucket{dev=\"a\\\"b\",le=\"+Inf\"} 6\n"
+				    "x_seconds_sum{dev=\"a\\\"b\"} 0.25\n"
+				    "x_seconds_count{dev=\"a\\\"b\"} 6\n"
+				    "x_seconds_bucket{le=\"2e-06\"} 1\n"
+				    "x_seconds_bucket{le=\"+Inf\"} 1\n"
+				    "x_seconds_sum 0\n"
+				    "x_seconds_count 1\n");
+	sb_free(&sb);
+}
+
 static void test_snake_case(void **state)
 {
 	static const struct { const char *in, *want; } v[] = {
@@ -188,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_and_openmetrics),
 		cmocka_unit_test(test_snake_case),
+		cmocka_unit_test(test_histogram_log2),
 		cmocka_unit_test(test_web_config_refusals),
 		cmocka_unit_test(test_web_config_auth),
 		cmocka_unit_test(test_web_config_not_a_file),
