@@ -90,7 +90,7 @@ def measure(name, cmd, port, n, leak_scrapes=0):
             lat.append(t * 1000)
         cpu = (cpu_s(p.pid) - c0) / n * 1000
         lat.sort()
-        hwm = hwm_mb(p.pid)
+        hwm, rss = hwm_mb(p.pid), rss_mb(p.pid)
         grow = None
         if leak_scrapes:  # RSS before and after many more, on one kept-alive connection
             import http.client
@@ -102,7 +102,7 @@ def measure(name, cmd, port, n, leak_scrapes=0):
             c.close()
             grow = (rss_mb(p.pid) - before) * 1024
         return dict(name=name, median=statistics.median(lat), p99=lat[int(0.99 * (n - 1))],
-                    cpu=cpu, rss=hwm, size=size, grow=grow)
+                    cpu=cpu, hwm=hwm, rss=rss, size=size, grow=grow)
     finally:
         p.terminate()
         p.wait(timeout=30)
@@ -135,12 +135,15 @@ def main():
                         [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}"], port, a.n))
     base = runs[0]
     print(f"{a.n} scrapes each, one connection per scrape, OpenMetrics asked")
+    print("RSS: after the scrapes (VmRSS); peak: the most it ever held (VmHWM, loading BPF "
+          "programs included)")
     print(f"{'exporter':26} {'median ms':>9} {'p99 ms':>7} {'CPU ms':>7} {'RSS MB':>7}"
-          f" {'bytes':>8}  vs node_exporter (median, CPU, RSS)")
+          f" {'peak MB':>7} {'bytes':>8}  vs node_exporter (median, CPU, RSS)")
     for r in runs:
         print(f"{r['name']:26} {r['median']:9.2f} {r['p99']:7.2f} {r['cpu']:7.2f} {r['rss']:7.1f}"
-              f" {r['size']:8d}  x{r['median'] / base['median']:.2f} x{r['cpu'] / base['cpu']:.2f}"
-              f" x{r['rss'] / base['rss']:.2f}" if base['cpu'] else "")
+              f" {r['hwm']:7.1f} {r['size']:8d}  x{r['median'] / base['median']:.2f}"
+              f" x{r['cpu'] / base['cpu']:.2f} x{r['rss'] / base['rss']:.2f}"
+              if base['cpu'] else "")
     st = runs[1]
     for r in runs[1:3]:
         print(f"{r['name']}: RSS {r['grow']:+.0f} KiB over 10,000 more scrapes")

@@ -22,6 +22,7 @@
 #include "sources/host.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -490,6 +491,9 @@ static int cmd_exporter(int argc, char **argv)
 	}
 	memcpy(x.on, a.on, sizeof(x.on));
 	start_collectors(&x);
+	/* loading parsed the kernel's BTF: give those megabytes back now, not
+	 * whenever the allocator gets round to it */
+	malloc_trim(0);
 	/* signals are taken here, by sigwait(); the server's thread inherits the mask */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
