@@ -1081,6 +1081,6 @@ out:
 }
 
 NETLENS_COMMAND(ss, .name = "ss", .run = cmd_ss,
-		.summary = "sockets over netlink sock_diag: filters, TCP internals, memory, owners",
+		.summary = "sockets over netlink sock_diag: filters, TCP internals, owners; -K closes, -E streams closes",
 		.synopsis = "[options] [FILTER]", .about = ss_about, .opts = ss_opts_table,
 		.notes = ss_notes);
