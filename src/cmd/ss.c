@@ -740,12 +740,16 @@ static int run_events(struct ss_run *r, struct nl_dump *ev)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() ends (EINTR) */
+	bool draining = false;
+
 	out_flush();
-	while (!stop_signal && !out_stdout_gone()) {
+	/* on a stop, what the kernel already queued is still read (draining),
+	 * so a socket freed before the signal is not cut from the stream */
+	while (!out_stdout_gone()) {
 		double left = end ? end - now_mono() : 0.25;
-		if (end && left <= 0)
-			break;
-		int n = poll(&pfd, 1, (int)((left < 0.25 ? left : 0.25) * 1000) + 1);
+		if (!draining && (stop_signal || (end && left <= 0)))
+			draining = true;
+		int n = draining ? 1 : poll(&pfd, 1, (int)((left < 0.25 ? left : 0.25) * 1000) + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -760,6 +764,8 @@ static int run_events(struct ss_run *r, struct nl_dump *ev)
 				overflows++; /* counted in the socket's drops, read at the end */
 				continue;
 			}
+			if (errno == EAGAIN && draining)
+				break;
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			err = out_error("reading socket events: %s", strerror(errno));

@@ -191,20 +191,30 @@ def sock_diag_subscribed(ns):
 
 
 class Events:
-    """netlens ss -E (and optionally iproute2's) running in ns until stop()."""
+    """netlens ss -E running in ns, its output in a file, until stop()."""
 
-    def __init__(self, ns, args, json_out=True):
+    def __init__(self, ns, args, tmp_path, json_out=True):
         self.ns = ns
+        self.out = open(tmp_path / f"events-{id(self)}", "w+")
         cmd = wrap_cmd((["-j"] if json_out else []) + ["ss", "-E"] + args)
-        self.p = ns.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.p = ns.popen(cmd, stdout=self.out, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: sock_diag_subscribed(ns) or self.p.poll() is not None, what="ss -E to subscribe")
         assert self.p.poll() is None, self.p.stderr.read()
 
+    def text(self):
+        self.out.seek(0)
+        return self.out.read()
+
+    def wait(self, pred, what):
+        """Until pred(output so far): the kernel announces a socket from a
+        work queue after freeing it, so the event follows the close."""
+        wait_for(lambda: pred(self.text()), timeout=30, what=what)
+
     def stop(self):
         self.p.send_signal(signal.SIGINT)
-        out, err = self.p.communicate(timeout=30)
+        err = self.p.communicate(timeout=30)[1]
         assert self.p.returncode == 0, err
-        return out, err
+        return self.text(), err
 
 
 CLOSER = r"""
@@ -233,14 +243,15 @@ def all_freed(ns):
 
 
 @pytest.mark.sanitize
-def test_events_report_each_closed_socket_json(netns):
-    ev = Events(netns, ["-n"])
-    ref = netns.popen(["stdbuf", "-oL", "ss", "-EHn"], stdout=subprocess.PIPE, text=True)
+def test_events_report_each_closed_socket_json(netns, tmp_path):
+    ev = Events(netns, ["-n"], tmp_path)
+    ref_out = open(tmp_path / "iproute2", "w+")
+    ref = netns.popen(["stdbuf", "-oL", "ss", "-EHn"], stdout=ref_out, text=True)
     wait_for(lambda: sum(1 for l in netns.exec(["cat", "/proc/net/netlink"]).stdout.splitlines()[1:]
                          if l.split()[1] == "4" and int(l.split()[3], 16)) >= 2, what="iproute2 ss -E")
     d = close_some(netns, 4)
     want = {(c, d["port"]) for c in d["clients"]} | {(d["port"], c) for c in d["clients"]} | {(d["port"], 0)}
-    all_freed(netns)
+    ev.wait(lambda t: t.count("\n") >= len(want) + 1, "an event per socket closed")
     out, err = ev.stop()
     rows = [json.loads(l) for l in out.splitlines()]
     assert rows[-1] == {"lost_events": 0}
@@ -251,19 +262,26 @@ def test_events_report_each_closed_socket_json(netns):
     assert udp == [(d["udp"], "inet6")]
     assert all(isinstance(r["time"], float) for r in events)
     # iproute2 saw the same sockets
+    def ref_text():
+        ref_out.seek(0)
+        return ref_out.read()
+    wait_for(lambda: ref_text().count("\n") >= len(want) + 1, what="iproute2's events")
     ref.send_signal(signal.SIGINT)
-    text = ref.communicate(timeout=10)[0]
+    ref.wait(timeout=10)
+    text = ref_text()
     port = lambda a: 0 if a.endswith(":*") else int(a.rsplit(":", 1)[1])
     ref_pairs = sorted((port(l.split()[4]), port(l.split()[5])) for l in text.splitlines()
                        if l.split()[0] == "tcp")
     assert ref_pairs == sorted(want)
 
 
-def test_events_text_with_a_filter(netns):
+def test_events_text_with_a_filter(netns, tmp_path):
     d0 = close_some(netns, 1)  # before the stream: not in it
     all_freed(netns)
-    ev = Events(netns, ["-n", "dport", ">=", ":1024"], json_out=False)
+    ev = Events(netns, ["-n", "dport", ">=", ":1024"], tmp_path, json_out=False)
     d = close_some(netns, 3)
+    ev.wait(lambda t: t.count("\n") >= 1 + 6, "an event per connected socket closed")
+    # and the excluded ones (listener, UDP) were freed and not shown
     all_freed(netns)
     out, err = ev.stop()
     lines = out.splitlines()
