@@ -312,7 +312,11 @@ def test_events_count_what_the_kernel_dropped(netns, tmp_path):
                     " u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0)); u.close()" % n])
     finally:
         p.send_signal(signal.SIGCONT)
-    # a last socket, closed once the burst is over, marks the end of it
+    # a last socket marks the end of the burst; closed once the stream has
+    # emptied its queue (its Rmem in /proc/net/netlink), or it could be
+    # dropped itself
+    wait_for(lambda: all(int(l.split()[4]) == 0 for l in netns.exec(["cat", "/proc/net/netlink"]).stdout.splitlines()[1:]
+                         if l.split()[1] == "4"), timeout=20, what="ss -E to empty its queue")
     last = int(netns.exec([PY, "-c", "import socket\nu = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
                            "u.bind(('::1', 0)); print(u.getsockname()[1]); u.close()"]).stdout)
 
