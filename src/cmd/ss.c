@@ -1,12 +1,14 @@
 /* netlens ss: every socket on the host over NETLINK_SOCK_DIAG, with the
  * option letters of iproute2's ss. Options and dump planning live here;
  * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
+#include "base/json.h"
 #include "base/opts.h"
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
 #include "base/privs.h"
+#include "sources/nl.h"
 #include "sources/procfd.h"
 #include "sources/procnet_sock.h"
 #include "sources/sockdiag.h"
@@ -18,6 +20,11 @@
 #include "ss/ss.h"
 
 #include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/capability.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +42,20 @@ static const char ss_notes[] =
 	"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed\n"
 	"         close-wait last-ack listening closing; classes: all connected\n"
 	"         synchronized bucket big\n"
-	"  EXPRESSION: sport|dport OP :PORT, src|dst ADDR[/PLEN][:PORT], joined by\n"
-	"         and, or, not and parentheses; OP: = != < <= > >= (or eq ne lt le gt ge)\n"
+	"  EXPRESSION: sport|dport OP :PORT, src|dst ADDR[/PLEN][:PORT], dev [=|!=] IFNAME,\n"
+	"         cgroup [=|!=] PATH, src|dst [unix:]GLOB (UNIX paths; bare with -x),\n"
+	"         joined by and, or, not and parentheses;\n"
+	"         OP: = != < <= > >= (or eq ne lt le gt ge)\n"
+	"-K closes TCP, UDP and RAW sockets only when FILTER selects (an expression,\n"
+	"a state clause, or -l); -K -a closes every socket of the kinds given.\n"
 	"Examples:\n"
 	"  netlens ss -tan state established '( dport = :443 or sport = :443 )'\n"
 	"  netlens ss -ltnp\n"
-	"  netlens -j ss -ti dst 10.0.0.0/8\n";
+	"  netlens -j ss -ti dst 10.0.0.0/8\n"
+	"  netlens ss -K -t dst 10.0.0.7 and dport = :5432\n"
+	"  netlens -j ss -E -t dev eth0\n";
 
-enum { OPT_NO_KFILTER = OPT_LONG, OPT_RECORD, OPT_NO_BPF, OPT_BPF };
+enum { OPT_NO_KFILTER = OPT_LONG, OPT_RECORD, OPT_NO_BPF, OPT_BPF, OPT_DURATION };
 
 static const struct opt kind_rows[] = {
 	{ 't', "tcp", NULL, "TCP" },
@@ -72,9 +85,19 @@ static const struct opt detail_rows[] = {
 	{ 'm', "memory", NULL, "socket memory (skmem)" },
 	{ 'i', "info", NULL, "TCP internals, congestion control state" },
 	{ 'p', "processes", NULL, "owning processes (pid, fd)" },
+	{ 'T', "threads", NULL, "owning threads (pid, tid, fd): -p per thread" },
 	{ 'O', "oneline", NULL, "details on the socket's line, not on an indented line below" },
 	{ 's', "summary", NULL, "totals from sockstat and the dump" },
 	{ 'H', "no-header", NULL, "no header line" },
+	OPT_END,
+};
+
+static const struct opt action_rows[] = {
+	{ 'K', "kill", NULL, "close the sockets FILTER selects (SOCK_DESTROY, needs CAP_NET_ADMIN) "
+			     "and print them" },
+	{ 'E', "events", NULL, "stream TCP and UDP sockets as they are destroyed, until a signal "
+			       "(needs CAP_NET_ADMIN)" },
+	{ OPT_DURATION, "duration", "SECS", "with -E: stop after SECS" },
 	OPT_END,
 };
 
@@ -91,8 +114,9 @@ static const struct opt other_rows[] = {
 
 static const struct opt_group ss_opts_table[] = {
 	{ "Kinds and families", kind_rows }, { "States", state_rows },
-	{ "Details", detail_rows },            { "Source", state_src_rows },
-	{ "Other", other_rows },               OPT_GROUPS_END,
+	{ "Details", detail_rows },            { "Actions", action_rows },
+	{ "Source", state_src_rows },          { "Other", other_rows },
+	OPT_GROUPS_END,
 };
 
 /* With more TCP sockets than this, the BPF iterator (when allowed) beats
@@ -168,8 +192,24 @@ static int add_family(const struct opts *p, struct ss_opts *o, const char *f)
 	return 0;
 }
 
+/* A socket -K will close once its dump is complete (closing sockets while
+ * the kernel walks the same table could make it skip some): the record
+ * with what its pointers pointed to copied. */
+struct kill_item {
+	struct sock_rec s;
+	struct tcp_info tcpi;
+	char cong[32];
+	uint8_t cc_info[64];
+};
+
 struct ss_run {
 	struct ss_opts o;
+	bool kill, events;     /* -K, -E */
+	double duration;       /* --duration, 0: until a signal */
+	struct nl_dump killer; /* -K: the socket SOCK_DESTROY goes over */
+	struct kill_item *kept;
+	size_t nkept, capkept;
+	unsigned kill_failed, kill_gone;
 	struct state_src src;   /* -N, --netns, --from */
 	const char *record_path;
 	struct ss_filter *filter;
@@ -192,6 +232,83 @@ struct ss_run {
 	unsigned long shown;
 };
 
+static int keep_for_kill(struct ss_run *r, const struct sock_rec *s)
+{
+	struct kill_item *k;
+
+	if (r->nkept == r->capkept) {
+		size_t cap = r->capkept ? r->capkept * 2 : 64;
+		k = realloc(r->kept, cap * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		r->kept = k;
+		r->capkept = cap;
+	}
+	k = &r->kept[r->nkept++];
+	memset(k, 0, sizeof(*k));
+	k->s = *s;
+	k->s.path = NULL;
+	if (s->tcpi) {
+		size_t n = s->tcpi_len < sizeof(k->tcpi) ? s->tcpi_len : sizeof(k->tcpi);
+		memcpy(&k->tcpi, s->tcpi, n);
+		k->s.tcpi_len = n;
+	}
+	if (s->cong)
+		snprintf(k->cong, sizeof(k->cong), "%s", s->cong);
+	if (s->cc_info) {
+		k->s.cc_len = s->cc_len < sizeof(k->cc_info) ? s->cc_len : sizeof(k->cc_info);
+		memcpy(k->cc_info, s->cc_info, k->s.cc_len);
+	}
+	return 0;
+}
+
+static const char *kind_name(enum sock_kind k);
+
+/* -K: closes the sockets the dump kept and prints each one closed. A
+ * kernel that cannot (no CONFIG_INET_DIAG_DESTROY) or a caller that may
+ * not (no CAP_NET_ADMIN) stops it with one error; another socket's failure
+ * is one line naming the errno, and the run exits 1. */
+static int kill_kept(struct ss_run *r)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < r->nkept && !err; i++) {
+		struct kill_item *k = &r->kept[i];
+		struct sock_rec *s = &k->s;
+		int rc;
+
+		s->tcpi = s->tcpi ? &k->tcpi : NULL;
+		s->cong = s->cong ? k->cong : NULL;
+		s->cc_info = s->cc_info ? k->cc_info : NULL;
+		rc = sockdiag_destroy(&r->killer, s);
+		if (rc == 0) {
+			r->shown++;
+			ss_print_sock(&r->pr, s);
+		} else if (rc == -EOPNOTSUPP && s->kind == SK_MPTCP) {
+			out_warn("the kernel cannot close MPTCP sockets (no destroy handler): close "
+				 "their TCP subflows instead");
+			r->kill_failed++;
+			break;
+		} else if (rc == -EOPNOTSUPP) {
+			err = out_error("the kernel cannot close %s sockets: it was built without "
+					"CONFIG_INET_DIAG_DESTROY (or lacks %s_diag)",
+					kind_name(s->kind), s->kind == SK_RAW ? "raw" : s->kind == SK_UDP ? "udp" : "tcp");
+		} else if (rc == -EPERM || rc == -EACCES) {
+			err = out_error("closing sockets needs CAP_NET_ADMIN in their network namespace: "
+					"run as root");
+		} else if (rc == -ENOENT) {
+			r->kill_gone++; /* closed on its own since the dump */
+		} else {
+			out_warn("could not close %s socket ino:%llu sport %u dport %u: %s (%s)",
+				 kind_name(s->kind), (unsigned long long)s->inode, s->sport, s->dport,
+				 strerrorname_np(-rc) ? strerrorname_np(-rc) : "?", strerror(-rc));
+			r->kill_failed++;
+		}
+	}
+	r->nkept = 0;
+	return err ? -EPERM : 0;
+}
+
 static int on_sock(const struct sock_rec *s, void *arg)
 {
 	struct ss_run *r = arg;
@@ -213,6 +330,8 @@ static int on_sock(const struct sock_rec *s, void *arg)
 	if (r->filter_states && s->kind != SK_PACKET &&
 	    !(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
 		return 0;
+	if (r->kill)
+		return keep_for_kill(r, s);
 	r->shown++;
 	ss_print_sock(&r->pr, s);
 	return 0;
@@ -396,8 +515,12 @@ static int run_dumps(struct ss_run *r)
 		else {
 			if (r->o.inet4)
 				err = dump_one(r, k, AF_INET);
+			if (!err && r->kill)
+				err = kill_kept(r);
 			if (!err && r->o.inet6)
 				err = dump_one(r, k, AF_INET6);
+			if (!err && r->kill)
+				err = kill_kept(r);
 		}
 		if (err)
 			return err;
@@ -568,14 +691,124 @@ static int record_and_replay(struct ss_run *r)
 	return 0;
 }
 
+/* ---- -E: destroyed sockets as a stream ---- */
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int on_event(const struct sock_rec *s, void *arg)
+{
+	struct ss_run *r = arg;
+	struct timespec now;
+
+	if (!(r->o.kinds & KIND(s->kind)))
+		return 0;
+	if (!(s->family == AF_INET ? r->o.inet4 : r->o.inet6))
+		return 0;
+	if (!(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
+		return 0;
+	if (!ss_filter_match(r->filter, s))
+		return 0;
+	r->shown++;
+	/* when it was seen, as tracer events carry it (JSON) */
+	clock_gettime(CLOCK_REALTIME, &now);
+	r->pr.time = (double)now.tv_sec + now.tv_nsec / 1e9;
+	ss_print_sock(&r->pr, s);
+	return 0;
+}
+
+/* Streams until SIGINT/SIGTERM, --duration, or a reader gone; then the
+ * stream's closing record, {"lost_events":N} (in text, a line on stderr
+ * when N > 0): the messages the kernel dropped on a full receive queue
+ * (ENOBUFS), counted by the socket itself, so none is lost silently. */
+static int run_events(struct ss_run *r, struct nl_dump *ev)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(ev->nl), .events = POLLIN };
+	double end = r->duration > 0 ? now_mono() + r->duration : 0;
+	unsigned overflows = 0;
+	int64_t lost;
+	int err = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() ends (EINTR) */
+	bool draining = false;
+
+	out_flush();
+	/* on a stop, what the kernel already queued is still read (draining),
+	 * so a socket freed before the signal is not cut from the stream */
+	while (!out_stdout_gone()) {
+		double left = end ? end - now_mono() : 0.25;
+		if (!draining && (stop_signal || (end && left <= 0)))
+			draining = true;
+		int n = draining ? 1 : poll(&pfd, 1, (int)((left < 0.25 ? left : 0.25) * 1000) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = out_error("waiting for socket events: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			continue;
+		ssize_t len = recv(pfd.fd, ev->buf, ev->bufsize, MSG_DONTWAIT);
+		if (len < 0) {
+			if (errno == ENOBUFS) {
+				overflows++; /* counted in the socket's drops, read at the end */
+				continue;
+			}
+			if (errno == EAGAIN && draining)
+				break;
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err = out_error("reading socket events: %s", strerror(errno));
+			break;
+		}
+		int rc = sockdiag_events_parse(ev->buf, (size_t)len, on_event, r);
+		if (rc < 0) {
+			err = out_error("malformed socket event from the kernel: %s", strerror(-rc));
+			break;
+		}
+		out_flush();
+	}
+	lost = sockdiag_events_dropped(ev);
+	if (lost < 0)
+		out_warn("cannot read how many events the kernel dropped: %s%s", strerror((int)-lost),
+			 overflows ? " (some were: the receive queue overflowed)" : "");
+	if (out_is_json()) {
+		struct json *w = out_record_begin();
+		if (lost >= 0)
+			json_field_u64(w, "lost_events", (uint64_t)lost);
+		out_record_end(w);
+	} else if (lost > 0) {
+		fprintf(stderr, "%lld events lost\n", (long long)lost);
+	}
+	return err ? -EIO : 0;
+}
+
 /* Which kinds, families and states: the defaults ss uses. */
 static int plan(struct ss_run *r)
 {
 	struct ss_opts *o = &r->o;
 
 	o->kinds_explicit = o->kinds;
+	if (r->events && (o->kinds & ~(KIND(SK_TCP) | KIND(SK_UDP))))
+		return out_error("-E streams TCP and UDP sockets only (the kernel announces no "
+				 "other kind's destruction): drop -w, -x, -0 and -M");
+	if (r->kill && (o->kinds & (KIND(SK_UNIX) | KIND(SK_PACKET))))
+		return out_error("-K closes TCP, UDP and RAW sockets: the kernel cannot destroy "
+				 "UNIX or PACKET sockets; drop -x and -0");
 	if (!o->kinds)
-		o->kinds = INET_KINDS | KIND(SK_UNIX) | KIND(SK_PACKET);
+		o->kinds = r->events ? KIND(SK_TCP) | KIND(SK_UDP)
+			   : r->kill ? KIND(SK_TCP) | KIND(SK_UDP)
+				     : INET_KINDS | KIND(SK_UNIX) | KIND(SK_PACKET);
 	if (!o->unix_types)
 		o->unix_types = UNIX_ALL;
 	if (!o->packet_types)
@@ -599,6 +832,9 @@ static int plan(struct ss_run *r)
 			: o->state_mode == 'l' ? (1u << SS_LISTEN) | (1u << SS_CLOSE)
 					       : SS_ALL_STATES & ~((1u << SS_LISTEN) | (1u << SS_CLOSE) |
 								   (1u << SS_TIME_WAIT) | (1u << SS_SYN_RECV));
+	/* a destroyed socket is in CLOSE (or wherever it was): every state */
+	if (r->events && !o->state_mode)
+		base = SS_ALL_STATES;
 	r->states = ss_filter_states(r->filter, base);
 	return 0;
 }
@@ -639,6 +875,10 @@ static int cmd_ss(int argc, char **argv)
 		case 'm': r->o.memory = true; break;
 		case 'i': r->o.info = true; break;
 		case 'p': r->o.processes = true; break;
+		case 'T': r->o.processes = r->o.threads = true; break;
+		case 'K': r->kill = true; break;
+		case 'E': r->events = true; break;
+		case OPT_DURATION: err = opts_secs(&p, &r->duration); break;
 		case 'O': r->o.oneline = true; break;
 		case 's': r->o.summary = true; break;
 		case 'H': r->o.no_header = true; break;
@@ -653,13 +893,25 @@ static int cmd_ss(int argc, char **argv)
 	}
 	if (!err && r->o.inet4 && r->o.inet6)
 		err = opts_fail_cmd(&p, "-4 and -6 exclude each other: give one, or -f inet for both");
+	if (!err && r->kill && r->events)
+		err = opts_fail_cmd(&p, "-K and -E exclude each other: close sockets, or watch them close");
+	if (!err && r->duration > 0 && !r->events)
+		err = opts_fail_cmd(&p, "--duration bounds -E's stream: add -E, or drop --duration");
+	if (!err && (r->kill || r->events) && (r->o.summary || r->o.bpf || r->record_path || r->src.from))
+		err = opts_fail_cmd(&p, "%s acts on this host's live sockets: drop %s", r->kill ? "-K" : "-E",
+				    r->o.summary ? "-s" : r->o.bpf ? "--bpf" : r->record_path ? "--record"
+				    : "--from");
 	if (c < 0 || err) {
 		free(r);
 		return EXIT_USAGE;
 	}
 
+	/* src/dst are UNIX paths when only UNIX sockets are asked for, as in ss */
+	bool unix_only = r->o.kinds ? r->o.kinds == KIND(SK_UNIX)
+				    : r->o.want_unix && !r->o.inet4 && !r->o.inet6 && !r->o.want_packet;
 	struct ss_filter_error ferr;
-	if (ss_filter_parse(argc - p.next, argv + p.next, &r->filter, &ferr) < 0) {
+	if (ss_filter_parse_family(argc - p.next, argv + p.next, unix_only ? AF_UNIX : AF_UNSPEC,
+				   &r->filter, &ferr) < 0) {
 		/* one line: the filter as read (a window around the column
 		 * when long), the column and what was wrong there */
 		const char *text = ss_filter_text(r->filter);
@@ -684,8 +936,30 @@ static int cmd_ss(int argc, char **argv)
 				   "drop --bpf");
 		goto out;
 	}
+	if (r->kill && !ss_filter_has_expr(r->filter) && !ss_filter_has_states(r->filter) &&
+	    !r->o.state_mode) {
+		status = out_error("-K without a filter would close every socket: give a filter "
+				   "(e.g. dport = :80), or -a to close them all");
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (!(r->host = state_src_open(&r->src))) {
 		status = EXIT_FAIL;
+		goto out;
+	}
+	if (ss_filter_resolve(r->filter, host_is_live(r->host), &ferr) < 0) {
+		status = out_error("bad filter at column %d of '%.80s': %s", ferr.column,
+				   ss_filter_text(r->filter), ferr.msg);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if ((r->kill || r->events) && !privs_has_cap(CAP_NET_ADMIN)) {
+		status = out_error("%s needs CAP_NET_ADMIN: run as root", r->kill ?
+				   "-K (closing sockets)" : "-E (the sock_diag destroy events)");
+		goto out;
+	}
+	if (r->kill && (err = nl_dump_open(&r->killer, NETLINK_SOCK_DIAG)) < 0) {
+		status = out_error("opening a sock_diag socket: %s", strerror(-err));
 		goto out;
 	}
 	if (r->record_path && record_and_replay(r)) {
@@ -708,7 +982,7 @@ static int cmd_ss(int argc, char **argv)
 		status = EXIT_FAIL;
 		goto out;
 	}
-	r->use_iter = err == 1;
+	r->use_iter = err == 1 && !r->kill && !r->events;
 	err = 0;
 	if (ss_filter_has_expr(r->filter) && !r->o.user_filter_only) {
 		err = ss_filter_bytecode(r->filter, &r->bytecode, &r->bytecode_len);
@@ -723,7 +997,7 @@ static int cmd_ss(int argc, char **argv)
 		r->o.processes = false;
 	}
 	if (r->o.processes && !r->o.summary) {
-		err = procfd_scan(&owners, "/proc");
+		err = r->o.threads ? procfd_scan_threads(&owners, "/proc") : procfd_scan(&owners, "/proc");
 		if (err) {
 			out_warn("-p: cannot read /proc: %s; processes are not shown", strerror(-err));
 		} else {
@@ -751,6 +1025,36 @@ static int cmd_ss(int argc, char **argv)
 		cols[SS_COL_PROCESS].title = NULL;
 
 	struct table *t = NULL;
+	if (r->events) {
+		struct nl_dump ev;
+		/* a stream: rows print as they come, at fixed widths */
+		static const int widths[SS_NCOLS] = { 5, 10, 6, 6, 40, 40, 0 };
+		for (int i = 0; i < SS_NCOLS; i++)
+			cols[i].width = widths[i];
+		err = sockdiag_events_open(&ev, r->o.kinds & KIND(SK_TCP), r->o.kinds & KIND(SK_UDP),
+					   r->o.inet4, r->o.inet6);
+		if (err == -EPERM)
+			status = out_error("-E needs CAP_NET_ADMIN to join the sock_diag groups: run "
+					   "as root");
+		else if (err)
+			status = out_error("joining the sock_diag destroy groups: %s", strerror(-err));
+		if (err)
+			goto out;
+		t = out_table_begin(cols, SS_NCOLS);
+		out_table_stream(t);
+		if (r->o.no_header)
+			out_table_no_header(t);
+		if (r->o.oneline)
+			out_table_oneline(t);
+		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
+		r->pr.stamp = true;
+		if (run_events(r, &ev) < 0)
+			status = EXIT_FAIL;
+		nl_dump_close(&ev);
+		out_table_end(t);
+		ss_printer_free(&r->pr);
+		goto out;
+	}
 	if (!r->o.summary) {
 		t = out_table_begin(cols, SS_NCOLS);
 		if (r->o.no_header)
@@ -767,9 +1071,12 @@ static int cmd_ss(int argc, char **argv)
 		print_summary(r);
 	out_table_end(t);
 	ss_printer_free(&r->pr);
-	if (err)
+	if (err || r->kill_failed)
 		status = EXIT_FAIL;
 out:
+	if (r->kill)
+		nl_dump_close(&r->killer);
+	free(r->kept);
 	if (have_owners)
 		procfd_free(&owners);
 	free(r->bytecode);
@@ -780,6 +1087,6 @@ out:
 }
 
 NETLENS_COMMAND(ss, .name = "ss", .run = cmd_ss,
-		.summary = "sockets over netlink sock_diag: filters, TCP internals, memory, owners",
+		.summary = "sockets over netlink sock_diag: filters, TCP internals, owners; -K closes, -E streams closes",
 		.synopsis = "[options] [FILTER]", .about = ss_about, .opts = ss_opts_table,
 		.notes = ss_notes);

@@ -40,7 +40,7 @@ static int grow_slots(struct procfd_map *m)
 	return 0;
 }
 
-static int add_owner(struct procfd_map *m, uint64_t ino, int pid, int fd, uint32_t comm)
+static int add_owner(struct procfd_map *m, uint64_t ino, int pid, int tid, int fd, uint32_t comm)
 {
 	if (m->nslots == 0 && grow_slots(m) < 0)
 		return -ENOMEM;
@@ -55,7 +55,7 @@ static int add_owner(struct procfd_map *m, uint64_t ino, int pid, int fd, uint32
 	if (m->n * 2 >= m->nslots && grow_slots(m) < 0)
 		return -ENOMEM;
 	int idx = (int)m->n++;
-	m->owners[idx] = (struct procfd_owner){ ino, pid, fd, comm, -1 };
+	m->owners[idx] = (struct procfd_owner){ ino, pid, fd, comm, -1, tid };
 	size_t h = hash_inode(ino, m->nslots);
 	while (m->slots[h] >= 0) {
 		struct procfd_owner *head = &m->owners[m->slots[h]];
@@ -143,20 +143,28 @@ bool procfd_socket_inode(const char *link, size_t len, uint64_t *inode)
 	return true;
 }
 
-int procfd_add(struct procfd_map *m, uint64_t inode, int pid, int fd, const char *comm)
+static int add_task(struct procfd_map *m, uint64_t inode, int pid, int tid, int fd,
+		    const char *comm)
 {
 	int err;
 
-	if (!m->have_comm || m->comm_pid != pid) {
+	if (!m->have_comm || m->comm_pid != tid) {
 		if ((err = pool_add(m, comm, &m->comm_off)) < 0)
 			return err;
 		m->have_comm = true;
-		m->comm_pid = pid;
+		m->comm_pid = tid;
 	}
-	return add_owner(m, inode, pid, fd, m->comm_off);
+	return add_owner(m, inode, pid, tid, fd, m->comm_off);
 }
 
-static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
+int procfd_add(struct procfd_map *m, uint64_t inode, int pid, int fd, const char *comm)
+{
+	return add_task(m, inode, pid, pid, fd, comm);
+}
+
+/* One task's fd table: pid's own (tid == pid), or a thread's through
+ * /proc/TID, which procfs serves though readdir does not list it. */
+static int scan_task(struct procfd_map *m, int procfd, int pid, const char *tid)
 {
 	char path[300], link[64], comm[64];
 	bool have_comm = false;
@@ -164,10 +172,10 @@ static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
 	DIR *d;
 	struct dirent *e;
 
-	snprintf(path, sizeof(path), "%s/fd", pid);
+	snprintf(path, sizeof(path), "%s/fd", tid);
 	dfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		if (errno == EACCES || errno == EPERM)
+		if ((errno == EACCES || errno == EPERM) && atoi(tid) == pid)
 			m->denied++;
 		return 0; /* gone, or not ours */
 	}
@@ -184,17 +192,42 @@ static int scan_pid(struct procfd_map *m, int procfd, const char *pid)
 		if (n <= 0 || !procfd_socket_inode(link, (size_t)n, &ino))
 			continue;
 		if (!have_comm) {
-			read_comm(procfd, pid, comm, sizeof(comm));
+			read_comm(procfd, tid, comm, sizeof(comm));
 			have_comm = true;
 		}
-		if ((err = procfd_add(m, ino, atoi(pid), atoi(e->d_name), comm)) < 0)
+		if ((err = add_task(m, ino, pid, atoi(tid), atoi(e->d_name), comm)) < 0)
 			break;
 	}
 	closedir(d);
 	return err;
 }
 
-int procfd_scan(struct procfd_map *m, const char *proc_root)
+/* Every thread of pid but the leader, read after it. */
+static int scan_threads(struct procfd_map *m, int procfd, const char *pid)
+{
+	char path[300];
+	int dfd, err = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/task", pid);
+	dfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
+		return 0;
+	}
+	while ((e = readdir(d)) && !err) {
+		if (!isdigit((unsigned char)e->d_name[0]) || !strcmp(e->d_name, pid))
+			continue;
+		err = scan_task(m, procfd, atoi(pid), e->d_name);
+	}
+	closedir(d);
+	return err;
+}
+
+static int scan(struct procfd_map *m, const char *proc_root, bool threads)
 {
 	int procfd, err = 0;
 	DIR *d;
@@ -215,12 +248,24 @@ int procfd_scan(struct procfd_map *m, const char *proc_root)
 	while ((e = readdir(d)) && !err) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
-		err = scan_pid(m, procfd, e->d_name);
+		err = scan_task(m, procfd, atoi(e->d_name), e->d_name);
+		if (!err && threads)
+			err = scan_threads(m, procfd, e->d_name);
 	}
 	closedir(d);
 	if (err)
 		procfd_free(m);
 	return err;
+}
+
+int procfd_scan(struct procfd_map *m, const char *proc_root)
+{
+	return scan(m, proc_root, false);
+}
+
+int procfd_scan_threads(struct procfd_map *m, const char *proc_root)
+{
+	return scan(m, proc_root, true);
 }
 
 void procfd_init(struct procfd_map *m)

@@ -19,6 +19,8 @@ struct procfd_owner {
 	int fd;
 	uint32_t comm; /* offset of the command name in the map's string pool */
 	int next;      /* next owner of the same inode, or -1 */
+	int tid;       /* the thread whose fd table was read (the pid unless
+			* procfd_scan_threads() found it in another thread) */
 };
 
 struct procfd_map {
@@ -38,6 +40,10 @@ struct procfd_map {
 /* proc_root is normally "/proc". Returns 0 or -errno; on an error the map
  * holds nothing (procfd_free() is harmless, not needed). */
 int procfd_scan(struct procfd_map *m, const char *proc_root);
+/* The same, also reading every other thread's fd table (/proc/TID/fd), as
+ * `ss -T` shows them: a socket in a table the threads share has one owner
+ * per thread, each with its tid and the thread's own name. */
+int procfd_scan_threads(struct procfd_map *m, const char *proc_root);
 /* The pure parts of a scan, for tests and fuzzers: procfd_scan() reads
  * the links and /proc/PID/stat and hands the bytes to these. */
 void procfd_init(struct procfd_map *m); /* an empty map */

@@ -161,6 +161,10 @@ static int parse_inet(const struct sockdiag_query *q, const struct nlmsghdr *nlh
 		s->has |= SKH_TOS;
 	if (attr_u32(at.tb[INET_DIAG_MARK], &s->mark))
 		s->has |= SKH_MARK;
+	if (at.tb[INET_DIAG_CGROUP_ID] && mnl_attr_get_payload_len(at.tb[INET_DIAG_CGROUP_ID]) >= 8) {
+		memcpy(&s->cgroup_id, mnl_attr_get_payload(at.tb[INET_DIAG_CGROUP_ID]), 8);
+		s->has |= SKH_CGROUP;
+	}
 	/* sent unasked for IPv6 sockets in LISTEN or CLOSE */
 	if (attr_u8(at.tb[INET_DIAG_SKV6ONLY], &s->v6only))
 		s->has |= SKH_V6ONLY;
@@ -291,7 +295,9 @@ static int parse_one(const struct nlmsghdr *nlh, void *data)
 	return c->cb(&s, c->arg);
 }
 
-int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, sock_cb cb, void *arg)
+/* A buffer of messages through one per-message parser (dumps, events). */
+static int parse_with(nl_msg_cb each, const struct sockdiag_query *q, const void *buf, size_t len,
+		      sock_cb cb, void *arg)
 {
 	struct parse_ctx *c = malloc(sizeof(*c));
 	int ret;
@@ -301,9 +307,14 @@ int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, 
 	c->q = q;
 	c->cb = cb;
 	c->arg = arg;
-	ret = nl_parse_dump(buf, len, 0, 0, parse_one, c, NULL);
+	ret = nl_parse_dump(buf, len, 0, 0, each, c, NULL);
 	free(c);
 	return ret;
+}
+
+int sockdiag_parse(const struct sockdiag_query *q, const void *buf, size_t len, sock_cb cb, void *arg)
+{
+	return parse_with(parse_one, q, buf, len, cb, arg);
 }
 
 /* ---- requests ---- */
@@ -423,6 +434,143 @@ int sockdiag_dump_host(struct host *h, const struct sockdiag_query *q, sock_cb c
 	err = sockdiag_parse(&all, buf, len, cb, arg);
 	free(buf);
 	return err;
+}
+
+/* ---- destroying sockets, and their destruction as events ---- */
+
+struct nlmsghdr *sockdiag_destroy_request(const struct sock_rec *s, char *buf, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *r;
+	int proto = s->kind < SK_UNIX ? inet_proto[s->kind].proto : 0;
+
+	nlh->nlmsg_type = SOCK_DESTROY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = s->family;
+	r->sdiag_protocol = proto > 255 ? 0 : (uint8_t)proto;
+	r->idiag_states = ~0u;
+	/* raw sockets are looked up by their protocol (sdiag_raw_protocol) */
+	if (s->kind == SK_RAW)
+		r->pad = (uint8_t)s->sport;
+	r->id.idiag_sport = htons(s->sport);
+	r->id.idiag_dport = htons(s->dport);
+	memcpy(r->id.idiag_src, s->src, 16);
+	memcpy(r->id.idiag_dst, s->dst, 16);
+	r->id.idiag_if = s->ifindex;
+	/* /proc records have none: the kernel then does not check it */
+	r->id.idiag_cookie[0] = s->has & SKH_COOKIE ? (uint32_t)s->cookie : INET_DIAG_NOCOOKIE;
+	r->id.idiag_cookie[1] = s->has & SKH_COOKIE ? (uint32_t)(s->cookie >> 32) : INET_DIAG_NOCOOKIE;
+	if (proto > 255)
+		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, (uint32_t)proto);
+	return nlh;
+}
+
+static int no_message(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	(void)arg;
+	return -EPROTO; /* an answer to SOCK_DESTROY is only an ack */
+}
+
+int sockdiag_destroy(struct nl_dump *d, const struct sock_rec *s)
+{
+	char req[4096];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (s->kind >= SK_UNIX || (s->family != AF_INET && s->family != AF_INET6))
+		return -EOPNOTSUPP;
+	memset(req, 0, sizeof(req));
+	nlh = sockdiag_destroy_request(s, req, ++d->seq);
+	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, d->bufsize);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		/* the ack (NLMSG_ERROR 0) ends the buffer: 1 is success here */
+		ret = nl_parse_dump(d->buf, (size_t)n, d->seq, d->portid, no_message, NULL, NULL);
+		return ret < 0 ? ret : 0;
+	}
+}
+
+int sockdiag_events_open(struct nl_dump *d, bool tcp, bool udp, bool inet4, bool inet6)
+{
+	const int groups[2][2] = { { SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET_UDP_DESTROY },
+				   { SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET6_UDP_DESTROY } };
+	int err = nl_dump_open(d, NETLINK_SOCK_DIAG);
+
+	if (err)
+		return err;
+	for (int f = 0; f < 2; f++) {
+		if (!(f ? inet6 : inet4))
+			continue;
+		for (int k = 0; k < 2; k++) {
+			int g = groups[f][k];
+			if (!(k ? udp : tcp))
+				continue;
+			if (mnl_socket_setsockopt(d->nl, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0) {
+				err = -errno;
+				nl_dump_close(d);
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_event(const struct nlmsghdr *nlh, void *data)
+{
+	struct parse_ctx *c = data;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct sockdiag_query q = { .kind = SK_TCP };
+	struct attr_table at;
+	struct sock_rec s;
+	uint8_t proto = 0;
+	int err;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return -EBADMSG;
+	if (parse_attrs(nlh, sizeof(*m), &at, INET_DIAG_MAX) < 0)
+		return -EBADMSG;
+	if (!attr_u8(at.tb[INET_DIAG_PROTOCOL], &proto))
+		return 0; /* not an inet socket's event: nothing to show */
+	if (proto == IPPROTO_TCP)
+		q.kind = SK_TCP;
+	else if (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)
+		q.kind = SK_UDP;
+	else
+		return 0;
+	q.family = m->idiag_family;
+	memset(&s, 0, sizeof(s));
+	if ((err = parse_inet(&q, nlh, &s)) < 0)
+		return err;
+	return c->cb(&s, c->arg);
+}
+
+int sockdiag_events_parse(const void *buf, size_t len, sock_cb cb, void *arg)
+{
+	int ret = parse_with(parse_event, NULL, buf, len, cb, arg);
+
+	return ret < 0 ? ret : 0;
+}
+
+int64_t sockdiag_events_dropped(struct nl_dump *d)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(mnl_socket_get_fd(d->nl), SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+		return -errno;
+	if (len < (socklen_t)((SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)))
+		return -EOPNOTSUPP;
+	return mem[SK_MEMINFO_DROPS];
 }
 
 bool sockdiag_kind_supported(enum sock_kind k)

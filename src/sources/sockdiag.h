@@ -70,6 +70,7 @@ enum sock_has {
 	SKH_RQLEN   = 1 << 10, /* UNIX queue lengths */
 	SKH_CCINFO  = 1 << 11, /* congestion control state (cc_type, cc_info) */
 	SKH_V6ONLY  = 1 << 12, /* IPv6 listening/unbound: v6only is known */
+	SKH_CGROUP  = 1 << 13, /* cgroup v2 id (INET_DIAG_CGROUP_ID) */
 };
 
 enum { SK_MEMINFO_N = 9 }; /* SK_MEMINFO_RMEM_ALLOC .. SK_MEMINFO_DROPS */
@@ -106,6 +107,7 @@ struct sock_rec {
 	const char *path; /* UNIX: path; abstract names begin with '@' */
 	uint32_t peer_inode;
 	uint16_t protocol;  /* PACKET: ethertype, host order */
+	uint64_t cgroup_id; /* inet: the socket's cgroup v2 id (SKH_CGROUP) */
 };
 
 /* Which diag extensions to ask for. */
@@ -151,6 +153,33 @@ struct nlmsghdr *sockdiag_request(const struct sockdiag_query *q, char *buf, uin
 
 /* Does this kernel offer the kind (MPTCP needs CONFIG_MPTCP, etc.)? */
 bool sockdiag_kind_supported(enum sock_kind k);
+
+/* ---- Acting on live sockets (never through a host: no snapshot can) ----
+ *
+ * SOCK_DESTROY: closes one inet socket found by a dump, identified by its
+ * whole inet_diag_sockid (addresses, ports, bound device, cookie), as
+ * iproute2's ss -K does. d is an open NETLINK_SOCK_DIAG socket
+ * (nl_dump_open()), separate from any dump in progress. 0 when the kernel
+ * closed it; -EPERM without CAP_NET_ADMIN in the socket's namespace,
+ * -EOPNOTSUPP when the kernel cannot destroy this kind (no
+ * CONFIG_INET_DIAG_DESTROY, or a protocol without a destroy handler),
+ * -ENOENT when the socket is already gone, other -errno. */
+struct nl_dump;
+int sockdiag_destroy(struct nl_dump *d, const struct sock_rec *s);
+/* The request sockdiag_destroy() sends, into buf (>= 4096 bytes). */
+struct nlmsghdr *sockdiag_destroy_request(const struct sock_rec *s, char *buf, uint32_t seq);
+
+/* Destroyed-socket events: a NETLINK_SOCK_DIAG socket in the sock_diag
+ * multicast groups (SKNLGRP_INET{,6}_{TCP,UDP}_DESTROY) for the kinds and
+ * families asked for (needs CAP_NET_ADMIN: -EPERM). The kernel sends one
+ * inet_diag_msg, with tcp_info for TCP, when a socket is freed. */
+int sockdiag_events_open(struct nl_dump *d, bool tcp, bool udp, bool inet4, bool inet6);
+/* Parses a buffer of event messages, one callback per socket; the kind
+ * comes from each message's INET_DIAG_PROTOCOL. 0 or -errno. */
+int sockdiag_events_parse(const void *buf, size_t len, sock_cb cb, void *arg);
+/* Messages the kernel dropped because the socket's receive queue was full
+ * (its sk_drops, through SO_MEMINFO); -errno when it cannot be read. */
+int64_t sockdiag_events_dropped(struct nl_dump *d);
 
 const char *sock_state_name(unsigned state); /* "ESTAB", "LISTEN", ... as ss */
 const char *sock_netid(const struct sock_rec *s); /* "tcp", "u_str", ... */

@@ -8,7 +8,17 @@
  *                                                         -- juxtaposition is "and"
  *   unary   := ("not" | "!") unary | "(" expr ")" | prim
  *   prim    := ("src" | "dst") [ EQ | NE ] ADDRSPEC
+ *            | ("src" | "dst") [ EQ | NE ] ["unix:"]GLOB   -- UNIX paths (below)
  *            | ("sport" | "dport") [ OP ] PORTSPEC
+ *            | "dev" [ EQ | NE ] (IFNAME | IFINDEX)
+ *            | "cgroup" [ EQ | NE ] PATH
+ *
+ * A src/dst word is a UNIX path glob (fnmatch, case-insensitive, as
+ * iproute2) when it starts with "unix:" or the filter is parsed for AF_UNIX
+ * (only UNIX sockets asked for); it matches no other kind of socket. dst is
+ * the peer's path, which sock_diag does not give: "" as iproute2 has it.
+ * Device names and cgroup paths are kept as words and resolved later
+ * (ss_filter_resolve()), once the command is in the namespace it reads.
  *
  * "and" and "or" have equal precedence and group left to right, as iproute2 reads them:
  * "a or b and c" is "(a or b) and c".
@@ -22,6 +32,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 enum { MAX_DEPTH = 200, MAX_WORD = 256, MAX_TOKENS = 10000 };
 
@@ -43,6 +57,7 @@ struct parser {
 	int ntoks, pos, depth;
 	struct ss_filter_error *err;
 	int rc; /* 0, or the first error */
+	int family; /* AF_UNIX: src/dst words are UNIX path globs */
 };
 
 /* ---- errors and tokens ---- */
@@ -454,7 +469,7 @@ static const char *const kw_ge[] = { ">=", "ge", "geq", NULL };
 static const char *const kw_le[] = { "<=", "le", "leq", NULL };
 static const char *const kw_gt[] = { ">", "gt", NULL };
 static const char *const kw_lt[] = { "<", "lt", NULL };
-static const char *const kw_prim[] = { "src", "dst", "sport", "dport", NULL };
+static const char *const kw_prim[] = { "src", "dst", "sport", "dport", "dev", "cgroup", NULL };
 
 static bool starts_unary(const struct parser *p, int i)
 {
@@ -475,10 +490,90 @@ static bool is_keyword(const struct parser *p, int i)
 	       tok_any(p, i, kw_prim) || tok_is(p, i, "(") || tok_is(p, i, ")");
 }
 
+/* Keeps a copy of token i for the node; its index, or -1 (p->rc set). */
+static int keep_word(struct parser *p, int i, int skip)
+{
+	struct ss_filter *f = p->f;
+	char **v = realloc(f->strs, (size_t)(f->nstrs + 1) * sizeof(*v));
+	char *w;
+
+	if (!v) {
+		p->rc = -ENOMEM;
+		return -1;
+	}
+	f->strs = v;
+	w = strndup(p->text + p->toks[i].start + skip, (size_t)(p->toks[i].len - skip));
+	if (!w) {
+		p->rc = -ENOMEM;
+		return -1;
+	}
+	f->strs[f->nstrs] = w;
+	return f->nstrs++;
+}
+
+/* "dev" / "cgroup" [= | !=] WORD, and src/dst with a UNIX path glob. */
+static int parse_word_prim(struct parser *p, int k, enum ssf_kind kind)
+{
+	char kw[8], opw[8], w[64];
+	int op = -1, id, skip = 0;
+	const char *what = kind == SSF_DEV ? "an interface" : kind == SSF_CGROUP ? "a cgroup path"
+									 : "a UNIX path";
+	struct ssf_node n = { .kind = (uint8_t)kind, .dst = tok_is(p, k, "dst") };
+
+	tok_str(p, k, kw, sizeof(kw));
+	if (p->pos < p->ntoks && is_op(p, p->pos))
+		op = p->pos++;
+	if (op >= 0 && !tok_any(p, op, kw_eq) && !tok_any(p, op, kw_ne)) {
+		fail(p, tok_col(p, op), "'%s' cannot be used with '%s': use '=' or '!='",
+		     tok_str(p, op, opw, sizeof(opw)), kw);
+		return -1;
+	}
+	if (p->pos >= p->ntoks || is_keyword(p, p->pos)) {
+		if (p->pos >= p->ntoks)
+			fail(p, tok_col(p, p->pos), "expected %s after '%s'", what,
+			     op >= 0 ? tok_str(p, op, opw, sizeof(opw)) : kw);
+		else
+			fail(p, tok_col(p, p->pos), "expected %s after '%s' but found '%s'", what,
+			     op >= 0 ? tok_str(p, op, opw, sizeof(opw)) : kw,
+			     tok_str(p, p->pos, w, sizeof(w)));
+		return -1;
+	}
+	if (kind == SSF_UNIX && tok_str(p, p->pos, w, sizeof(w)) && !strncmp(w, "unix:", 5))
+		skip = 5;
+	if (kind == SSF_DEV && p->toks[p->pos].len >= IF_NAMESIZE) {
+		fail(p, tok_col(p, p->pos), "'%s' is not an interface name (at most %d characters)",
+		     tok_str(p, p->pos, w, sizeof(w)), IF_NAMESIZE - 1);
+		return -1;
+	}
+	n.column = tok_col(p, p->pos);
+	n.str = keep_word(p, p->pos++, skip);
+	if (n.str < 0)
+		return -1;
+	id = new_node(p, &n);
+	if (op >= 0 && tok_any(p, op, kw_ne))
+		id = node2(p, SSF_NOT, id, -1);
+	return id;
+}
+
+static bool unix_word(const struct parser *p, int i)
+{
+	return i < p->ntoks && (p->family == AF_UNIX ||
+				(p->toks[i].len >= 5 && !memcmp(p->text + p->toks[i].start, "unix:", 5)));
+}
+
 static int parse_prim(struct parser *p)
 {
 	char kw[8], opw[8], w[64];
 	int k = p->pos++, op = -1;
+
+	if (tok_is(p, k, "dev"))
+		return parse_word_prim(p, k, SSF_DEV);
+	if (tok_is(p, k, "cgroup"))
+		return parse_word_prim(p, k, SSF_CGROUP);
+	if ((tok_is(p, k, "src") || tok_is(p, k, "dst")) &&
+	    unix_word(p, p->pos < p->ntoks && is_op(p, p->pos) ? p->pos + 1 : p->pos))
+		return parse_word_prim(p, k, SSF_UNIX);
+
 	bool addr = tok_is(p, k, "src") || tok_is(p, k, "dst");
 	struct ssf_node n = { .dst = tok_is(p, k, "dst") || tok_is(p, k, "dport") };
 	int id;
@@ -643,10 +738,20 @@ static char *join_words(int argc, char **argv)
 	return s;
 }
 
+static void free_strs(struct ss_filter *f)
+{
+	for (int i = 0; i < f->nstrs; i++)
+		free(f->strs[i]);
+	free(f->strs);
+	f->strs = NULL;
+	f->nstrs = 0;
+}
+
 static void reset_expr(struct ss_filter *f)
 {
 	free(f->states);
 	free(f->nodes);
+	free_strs(f);
 	f->states = NULL;
 	f->nodes = NULL;
 	f->nstates = f->nnodes = f->cap = 0;
@@ -655,9 +760,15 @@ static void reset_expr(struct ss_filter *f)
 
 int ss_filter_parse(int argc, char **argv, struct ss_filter **out, struct ss_filter_error *err)
 {
+	return ss_filter_parse_family(argc, argv, AF_UNSPEC, out, err);
+}
+
+int ss_filter_parse_family(int argc, char **argv, int family, struct ss_filter **out,
+			   struct ss_filter_error *err)
+{
 	struct ss_filter_error dummy;
 	struct ss_filter *f = calloc(1, sizeof(*f));
-	struct parser p = { .f = f, .err = err ? err : &dummy };
+	struct parser p = { .f = f, .err = err ? err : &dummy, .family = family };
 	char w[64];
 
 	*out = NULL;
@@ -769,8 +880,105 @@ static bool run(const struct ss_filter *f, int id, const struct sock_rec *s)
 		port = n->dst ? s->dport : s->sport;
 		return n->cmp == SSF_EQ ? port == n->port
 		       : n->cmp == SSF_GE ? port >= n->port : port <= n->port;
+	case SSF_DEV:
+		return s->ifindex == n->ifindex;
+	case SSF_CGROUP:
+		return s->cgroup_id == n->cgroup_id;
+	case SSF_UNIX:
+		return s->kind == SK_UNIX &&
+		       fnmatch(f->strs[n->str], !n->dst && s->path ? s->path : "", FNM_CASEFOLD) == 0;
 	}
 	return false;
+}
+
+/* The cgroup v2 id of path: the directory's file handle, as iproute2's
+ * get_cgroup2_id() reads it; a path that is not a directory on the file
+ * system is looked up under the cgroup2 mount. */
+static int cgroup_id(const char *path, uint64_t *id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	char mnt[4096] = "", line[8192];
+	int mnt_id, fd, err;
+	FILE *m;
+
+	memset(&h, 0, sizeof(h));
+	h.fh.handle_bytes = sizeof(uint64_t);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt_id, 0) == 0)
+		goto done;
+	while (*path == '/')
+		path++;
+	if (!(m = fopen("/proc/self/mounts", "re")))
+		return -errno;
+	while (fgets(line, sizeof(line), m)) {
+		char dev[256], dir[4096], type[64];
+		if (sscanf(line, "%255s %4095s %63s", dev, dir, type) == 3 && !strcmp(type, "cgroup2")) {
+			snprintf(mnt, sizeof(mnt), "%s", dir);
+			break;
+		}
+	}
+	fclose(m);
+	if (!mnt[0])
+		return -ENOTSUP;
+	if ((fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	h.fh.handle_bytes = sizeof(uint64_t);
+	err = *path ? name_to_handle_at(fd, path, &h.fh, &mnt_id, 0) : -1;
+	err = err < 0 ? (*path ? -errno : -ENOENT) : 0;
+	close(fd);
+	if (err)
+		return err;
+done:
+	if (h.fh.handle_bytes != sizeof(uint64_t))
+		return -EINVAL;
+	*id = h.id;
+	return 0;
+}
+
+int ss_filter_resolve(struct ss_filter *f, bool live, struct ss_filter_error *err)
+{
+	for (int i = 0; f && i < f->nnodes; i++) {
+		struct ssf_node *n = &f->nodes[i];
+		const char *w = n->kind == SSF_DEV || n->kind == SSF_CGROUP ? f->strs[n->str] : NULL;
+		char *end;
+		int rc;
+
+		if (n->kind == SSF_DEV) {
+			unsigned long v;
+			n->ifindex = live ? if_nametoindex(w) : 0;
+			if (n->ifindex)
+				continue;
+			errno = 0;
+			v = strtoul(w, &end, 10);
+			if (*w >= '0' && *w <= '9' && !*end && !errno && v <= UINT32_MAX) {
+				n->ifindex = (uint32_t)v;
+				continue;
+			}
+			err->column = n->column;
+			if (live)
+				snprintf(err->msg, sizeof(err->msg), "no interface '%.20s' here: see "
+					 "'ip link' for the names, or give an index", w);
+			else
+				snprintf(err->msg, sizeof(err->msg), "a snapshot is not read with this "
+					 "host's interface names: give the index of '%.20s'", w);
+			return -ENODEV;
+		}
+		if (n->kind != SSF_CGROUP)
+			continue;
+		if ((rc = cgroup_id(w, &n->cgroup_id)) < 0) {
+			err->column = n->column;
+			if (rc == -ENOTSUP)
+				snprintf(err->msg, sizeof(err->msg), "no cgroup2 file system is mounted "
+					 "to find '%.60s' in", w);
+			else
+				snprintf(err->msg, sizeof(err->msg), "cgroup '%.60s': %s (a cgroup v2 "
+					 "directory, absolute or under the cgroup2 mount)", w, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
 }
 
 bool ss_filter_match(const struct ss_filter *f, const struct sock_rec *s)
@@ -785,5 +993,6 @@ void ss_filter_free(struct ss_filter *f)
 	free(f->text);
 	free(f->states);
 	free(f->nodes);
+	free_strs(f);
 	free(f);
 }

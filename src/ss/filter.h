@@ -38,6 +38,17 @@ struct ss_filter_error {
  * caller can show ss_filter_text() under the error); it matches everything and must be
  * freed like any other. On -ENOMEM *out is NULL. */
 int ss_filter_parse(int argc, char **argv, struct ss_filter **out, struct ss_filter_error *err);
+/* The same where `src`/`dst` mean UNIX socket paths (glob patterns, as
+ * iproute2 reads them when only UNIX sockets are asked for) if family is
+ * AF_UNIX; a "unix:" prefix on the word says so whatever the family. */
+int ss_filter_parse_family(int argc, char **argv, int family, struct ss_filter **out,
+			   struct ss_filter_error *err);
+/* Names in the filter that need the host: `dev NAME` (an interface of the
+ * current network namespace, else a number) and `cgroup PATH` (a cgroup v2
+ * directory, absolute or under the cgroup2 mount). With live false (a
+ * snapshot) device names are refused: only an index can be trusted.
+ * 0, or -ENODEV/-ENOENT/... with err filled (column and what to do). */
+int ss_filter_resolve(struct ss_filter *f, bool live, struct ss_filter_error *err);
 const char *ss_filter_text(const struct ss_filter *f); /* the joined text (for error display) */
 /* State mask (bit per enum sock_state) from state/exclude clauses, or default_states when
  * none were given. Clauses apply in order, as in ss: `state X` adds X, `exclude X` removes
@@ -60,6 +71,10 @@ enum ssf_kind {
 	SSF_NOT,
 	SSF_HOST, /* src/dst address and/or port: the kernel's S_COND/D_COND */
 	SSF_PORT, /* sport/dport compared with a number: S_EQ/S_GE/S_LE, D_... */
+	SSF_DEV,  /* the bound interface (sk_bound_dev_if): DEV_COND */
+	SSF_CGROUP, /* the socket's cgroup v2 id: CGROUP_COND */
+	SSF_UNIX, /* a UNIX socket's path (dst: the peer's, unknown here) against
+		   * a glob; false for every other kind */
 };
 
 enum ssf_cmp { SSF_EQ, SSF_GE, SSF_LE };
@@ -73,6 +88,10 @@ struct ssf_node {
 	int32_t port;   /* HOST: -1 for any; PORT: 0..65535 */
 	uint8_t addr[16];     /* HOST: network order */
 	int a, b;       /* AND/OR: both children; NOT: a. Indexes into ss_filter.nodes. */
+	int str;        /* DEV, CGROUP, UNIX: the word (ss_filter.strs), -1 none */
+	int column;     /* DEV, CGROUP: where the word is, for resolve errors */
+	uint32_t ifindex;   /* DEV, once resolved */
+	uint64_t cgroup_id; /* CGROUP, once resolved */
 };
 
 struct ss_filter_state_clause {
@@ -87,6 +106,8 @@ struct ss_filter {
 	struct ssf_node *nodes;
 	int nnodes, cap;
 	int root; /* -1 when there is no expression */
+	char **strs; /* words the nodes keep: device names, cgroup paths, globs */
+	int nstrs;
 };
 
 #endif

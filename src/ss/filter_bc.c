@@ -71,8 +71,25 @@ static void leaf(struct emitter *e, const struct ssf_node *n, int t, int f)
 	int len = OP;
 	uint8_t code;
 
+	if (n->kind == SSF_UNIX) {
+		/* a UNIX path never matches an inet socket: straight to f */
+		put_op(e, INET_DIAG_BC_JMP, OP, f, NULL);
+		return;
+	}
 	if (t != e->cur)
 		put_op(e, INET_DIAG_BC_JMP, OP, t, NULL);
+	if (n->kind == SSF_DEV) {
+		/* the op, then the interface index (u32) */
+		memcpy(payload, &n->ifindex, sizeof(n->ifindex));
+		put_op(e, INET_DIAG_BC_DEV_COND, OP + (int)sizeof(n->ifindex), f, payload);
+		return;
+	}
+	if (n->kind == SSF_CGROUP) {
+		/* the op, then the cgroup v2 id (u64, unaligned) */
+		memcpy(payload, &n->cgroup_id, sizeof(n->cgroup_id));
+		put_op(e, INET_DIAG_BC_CGROUP_COND, OP + (int)sizeof(n->cgroup_id), f, payload);
+		return;
+	}
 	if (n->kind == SSF_HOST) {
 		struct inet_diag_hostcond hc;
 		int alen = n->family == AF_INET ? 4 : n->family == AF_INET6 ? 16 : 0;
@@ -137,7 +154,8 @@ int ss_filter_bytecode(const struct ss_filter *f, void **bc, size_t *len)
 		return 0;
 	/* Each leaf is at most a JMP plus an op, a hostcond and an IPv6 address. */
 	for (int i = 0; i < f->nnodes; i++)
-		if (f->nodes[i].kind == SSF_HOST || f->nodes[i].kind == SSF_PORT)
+		if (f->nodes[i].kind != SSF_AND && f->nodes[i].kind != SSF_OR &&
+		    f->nodes[i].kind != SSF_NOT)
 			bound += 2 * OP + sizeof(struct inet_diag_hostcond) + 16;
 	e.size = bound < MAX_PROG ? (int)bound : MAX_PROG;
 	e.buf = malloc((size_t)e.size);

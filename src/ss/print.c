@@ -284,12 +284,17 @@ static void print_users(struct ss_printer *p, const struct sock_rec *s, struct t
 	n += (size_t)snprintf(text, sizeof(text), "users:(");
 	for (bool first = true; o; o = procfd_next(p->owners, o), first = false) {
 		const char *comm = procfd_comm(p->owners, o);
+		char tid[32] = "";
+		if (p->o->threads)
+			snprintf(tid, sizeof(tid), "tid=%d,", o->tid);
 		if (n < sizeof(text))
-			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s(\"%s\",pid=%d,fd=%d)",
-					      first ? "" : ",", comm, o->pid, o->fd);
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s(\"%s\",pid=%d,%sfd=%d)",
+					      first ? "" : ",", comm, o->pid, tid, o->fd);
 		out_obj_begin(p->t, "user", NULL);
 		out_field_str(p->t, "comm", NULL, comm);
 		out_field_i64(p->t, "pid", NULL, o->pid);
+		if (p->o->threads)
+			out_field_i64(p->t, "tid", NULL, o->tid);
 		out_field_i64(p->t, "fd", NULL, o->fd);
 		out_obj_end(p->t);
 	}
@@ -654,6 +659,8 @@ void ss_print_sock(struct ss_printer *p, const struct sock_rec *s)
 	out_cell_str(t, SS_COL_STATE, sock_state_name(s->state));
 	out_cell_u64(t, SS_COL_RECVQ, s->rqueue);
 	out_cell_u64(t, SS_COL_SENDQ, s->wqueue);
+	if (p->stamp)
+		out_field_double(t, "time", NULL, p->time, 6);
 	if (out_is_json()) {
 		out_field_str(t, "family", NULL, family_name(s->family));
 		out_field_u64(t, "inode", NULL, s->inode);

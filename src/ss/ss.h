@@ -17,6 +17,7 @@ struct ss_filter;
 struct ss_opts {
 	bool numeric, extended, memory, timers, info, processes, summary, no_header;
 	bool oneline;          /* -O: details on the socket's line */
+	bool threads;          /* -T: owners per thread, with tids (implies -p) */
 	bool user_filter_only; /* --no-kernel-filter: evaluate the expression in user space */
 	bool no_bpf, bpf;      /* --no-bpf, --bpf: never / always the iterator fast path */
 	unsigned kinds;        /* bit per enum sock_kind */
@@ -37,6 +38,8 @@ struct ss_printer {
 	bool show_netid, show_state;
 	const char **svc_tcp, **svc_udp; /* port -> service name caches, lazily */
 	char ifnames[64][16];            /* small ifindex -> name cache */
+	bool stamp;                      /* JSON rows carry "time" (ss -E) */
+	double time;                     /* that time, epoch seconds */
 };
 
 extern const struct out_col ss_columns[SS_NCOLS];

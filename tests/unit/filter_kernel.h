@@ -106,6 +106,16 @@ static inline int bc_audit(const uint8_t *prog, int plen)
 			if (len < min_len)
 				return -EINVAL;
 			break;
+		case INET_DIAG_BC_DEV_COND: /* valid_devcond() */
+			min_len += 4;
+			if (len < min_len)
+				return -EINVAL;
+			break;
+		case INET_DIAG_BC_CGROUP_COND: /* valid_cgroupcond() */
+			min_len += 8;
+			if (len < min_len)
+				return -EINVAL;
+			break;
 		case INET_DIAG_BC_JMP:
 		case INET_DIAG_BC_NOP:
 			break;
@@ -166,6 +176,18 @@ static inline bool bc_run(const uint8_t *bc, int len, const struct sock_rec *s)
 		case INET_DIAG_BC_D_EQ: yes = s->dport == arg.no; break;
 		case INET_DIAG_BC_D_GE: yes = s->dport >= arg.no; break;
 		case INET_DIAG_BC_D_LE: yes = s->dport <= arg.no; break;
+		case INET_DIAG_BC_DEV_COND: {
+			uint32_t ifindex;
+			memcpy(&ifindex, bc + 4, 4);
+			yes = ifindex == s->ifindex;
+			break;
+		}
+		case INET_DIAG_BC_CGROUP_COND: {
+			uint64_t id;
+			memcpy(&id, bc + 4, 8);
+			yes = id == s->cgroup_id;
+			break;
+		}
 		case INET_DIAG_BC_S_COND:
 		case INET_DIAG_BC_D_COND: {
 			bool src = op.code == INET_DIAG_BC_S_COND;

@@ -405,6 +405,78 @@ static void test_bytecode_deterministic(void **state)
 	}
 }
 
+/* dev, cgroup and UNIX path globs: the matcher, the bytecode as the kernel
+ * runs it (DEV_COND, CGROUP_COND; a UNIX glob is false for inet), and the
+ * words kept for ss_filter_resolve(). */
+static void test_dev_cgroup_unix(void **state)
+{
+	struct sock_rec s = sk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 5000);
+	struct ss_filter_error err;
+	struct ss_filter *f;
+
+	(void)state;
+	s.ifindex = 7;
+	s.cgroup_id = 0x1122334455667788ull;
+	/* numbers resolve without the host; a snapshot refuses names */
+	f = parse1("dev 7 or dev = 3");
+	assert_int_equal(ss_filter_resolve(f, false, &err), 0);
+	assert_true(both(f, &s));
+	s.ifindex = 3;
+	assert_true(both(f, &s));
+	s.ifindex = 0;
+	assert_false(both(f, &s));
+	ss_filter_free(f);
+	f = parse1("dev != 7 and sport = :80");
+	assert_int_equal(ss_filter_resolve(f, false, &err), 0);
+	assert_true(both(f, &s));
+	ss_filter_free(f);
+	f = parse1("dev nosuchdev0");
+	assert_int_equal(ss_filter_resolve(f, false, &err), -ENODEV);
+	assert_int_equal(err.column, 5);
+	assert_non_null(strstr(err.msg, "give the index"));
+	ss_filter_free(f);
+	f = parse1("dev lo");
+	assert_int_equal(ss_filter_resolve(f, true, &err), 0);
+	ss_filter_free(f);
+
+	/* cgroup ids compared whole (an unaligned u64 after the op) */
+	f = parse1("cgroup /x");
+	f->nodes[f->root].cgroup_id = 0x1122334455667788ull;
+	assert_true(both(f, &s));
+	f->nodes[f->root].cgroup_id = 0x1122334455667789ull;
+	assert_false(both(f, &s));
+	ss_filter_free(f);
+
+	/* a UNIX glob never matches inet; for UNIX, src is the path */
+	f = parse1("src unix:/run/*.sock or sport = :80");
+	assert_true(both(f, &s));
+	s.sport = 81;
+	assert_false(both(f, &s));
+	struct sock_rec u = { .kind = SK_UNIX, .family = AF_UNIX, .path = "/RUN/a.sock" };
+	assert_true(ss_filter_match(f, &u)); /* case-insensitive, as iproute2 */
+	u.path = "/run/a.socket";
+	assert_false(ss_filter_match(f, &u));
+	u.path = NULL; /* unnamed: "" */
+	assert_false(ss_filter_match(f, &u));
+	ss_filter_free(f);
+	char *argv[] = { "dst", "*" };
+	assert_int_equal(ss_filter_parse_family(2, argv, AF_UNIX, &f, &err), 0);
+	assert_true(ss_filter_match(f, &u)); /* the peer's path is "" */
+	assert_false(both(f, &s));
+	ss_filter_free(f);
+
+	/* misuse is one error with its column */
+	assert_int_equal(ss_filter_parse(2, (char *[]){ "dev", ">" }, &f, &err), -EINVAL);
+	assert_int_equal(err.column, 5);
+	ss_filter_free(f);
+	assert_int_equal(ss_filter_parse(1, (char *[]){ "cgroup" }, &f, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "expected a cgroup path"));
+	ss_filter_free(f);
+	assert_int_equal(ss_filter_parse(2, (char *[]){ "dev", "abcdefghijklmnopq" }, &f, &err),
+			 -EINVAL);
+	ss_filter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_bytecode_deterministic),
+		cmocka_unit_test(test_dev_cgroup_unix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,12 @@
 #include "sources/sockdiag.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <linux/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +283,40 @@ static void test_callback_can_stop(void **state)
 	free(b.data);
 }
 
+/* SOCK_DESTROY names the socket by its whole id, in network order, and
+ * asks for an ack; a record without a cookie sends "no cookie". */
+static void test_destroy_request(void **state)
+{
+	struct sock_rec s = { .kind = SK_RAW, .family = AF_INET6, .sport = 58, .dport = 0,
+			      .ifindex = 4, .cookie = 0x0000000100000002ull, .has = SKH_COOKIE };
+	char buf[4096] = { 0 };
+	struct nlmsghdr *nlh;
+	const struct inet_diag_req_v2 *r;
+
+	(void)state;
+	s.src[15] = 1;
+	nlh = sockdiag_destroy_request(&s, buf, 9);
+	r = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nlh->nlmsg_type, SOCK_DESTROY);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(nlh->nlmsg_seq, 9);
+	assert_int_equal(r->sdiag_family, AF_INET6);
+	assert_int_equal(r->sdiag_protocol, IPPROTO_RAW);
+	assert_int_equal(r->pad, 58); /* sdiag_raw_protocol */
+	assert_int_equal(ntohs(r->id.idiag_sport), 58);
+	assert_int_equal(r->id.idiag_src[3], htonl(1));
+	assert_int_equal(r->id.idiag_if, 4);
+	assert_int_equal(r->id.idiag_cookie[0], 2);
+	assert_int_equal(r->id.idiag_cookie[1], 1);
+	s.has = 0;
+	s.kind = SK_TCP;
+	nlh = sockdiag_destroy_request(&s, buf, 10);
+	r = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(r->sdiag_protocol, IPPROTO_TCP);
+	assert_int_equal(r->id.idiag_cookie[0], INET_DIAG_NOCOOKIE);
+	assert_int_equal(r->id.idiag_cookie[1], INET_DIAG_NOCOOKIE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_errors),   cmocka_unit_test(test_callback_can_stop),
 		cmocka_unit_test(test_unix_path_with_nul),
 		cmocka_unit_test(test_packet_protocol_host_order),
+		cmocka_unit_test(test_destroy_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
