@@ -868,7 +868,8 @@ static int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac
 	const char *gw = nh->has_gw ? addr_text(nh->gw_family, nh->gw, b2, sizeof(b2)) : NULL;
 	const char *dev = nh->oif ? dev_name(r, nh->oif, num, sizeof(num)) : NULL;
 	const char *from = rt.has_prefsrc ? addr_text(rt.family, rt.prefsrc, b3, sizeof(b3)) : src;
-	const char *table = table_name(&r->names, rt.table, tn, sizeof(tn));
+	/* table 0: the kernel chose without a table (oif given) */
+	const char *table = rt.table ? table_name(&r->names, rt.table, tn, sizeof(tn)) : NULL;
 	struct table *t = out_table_begin(get_cols, G_NCOLS);
 
 	out_row_begin(t);
@@ -876,7 +877,7 @@ static int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac
 	cell_opt(t, G_VIA, gw);
 	cell_opt(t, G_DEV, dev);
 	cell_opt(t, G_SRC, rt.has_prefsrc ? from : NULL);
-	out_cell_str(t, G_TABLE, table);
+	cell_opt(t, G_TABLE, table);
 	out_field_str(t, "family", NULL, family_name(rt.family));
 	out_field_str(t, "type", "type ", type_name(rt.type, b1, sizeof(b1)));
 	if (src)
@@ -895,12 +896,13 @@ static int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac
 			printf("%s is an address of this host: packets to it are delivered locally%s%s%s\n", dst,
 			       dev ? " (dev " : "", dev ? dev : "", dev ? ")" : "");
 		else if (q.iif)
-			printf("packets from %s arriving on %s for %s are forwarded by %s%s%s (table %s)\n",
+			printf("packets from %s arriving on %s for %s are forwarded by %s%s%s%s%s%s\n",
 			       src ? src : "any address", iif, dst, dev ? dev : "?", gw ? " via " : "",
-			       gw ? gw : "", table);
+			       gw ? gw : "", table ? " (table " : "", table ? table : "", table ? ")" : "");
 		else
-			printf("replies to %s leave by %s%s%s%s%s (table %s)\n", dst, dev ? dev : "?",
-			       gw ? " via " : "", gw ? gw : "", from ? " from " : "", from ? from : "", table);
+			printf("replies to %s leave by %s%s%s%s%s%s%s%s\n", dst, dev ? dev : "?",
+			       gw ? " via " : "", gw ? gw : "", from ? " from " : "", from ? from : "",
+			       table ? " (table " : "", table ? table : "", table ? ")" : "");
 	}
 	return EXIT_OK;
 }
