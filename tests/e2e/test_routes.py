@@ -40,6 +40,15 @@ def build(a, b):
                 ["ip", "neigh", "add", "10.77.0.98", "lladdr", "02:00:00:00:00:98", "dev", "veth0", "nud",
                  "stale"]):
         a.exec(cmd)
+    # IPv6 link-local addresses (and their local routes) come when DAD ends:
+    # wait for them, or the route set changes under the comparisons
+    def settled():
+        addrs = ip_json(a, "-6", "addr", "show")
+        ll = {i["ifname"] for i in addrs for x in i.get("addr_info", [])
+              if x.get("scope") == "link" and not x.get("tentative")}
+        return not a.exec(["ip", "-6", "addr", "show", "tentative"]).stdout.strip() and \
+            {"veth0", "dum0", "dum1"} <= ll
+    wait_for(settled, timeout=15, what="IPv6 link-local addresses past DAD")
     # a learned neighbour: the peer answers ARP
     a.exec(["ping", "-c", "1", "-W", "2", "10.77.0.2"])
     wait_for(lambda: "10.77.0.2" in a.exec(["ip", "neigh"]).stdout, what="a learned neighbour")
