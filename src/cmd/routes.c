@@ -799,7 +799,7 @@ static int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac
 	struct route_query q = { 0 };
 	const char *dst = NULL, *src = NULL, *iif = NULL, *oif = NULL;
 	unsigned plen;
-	int fam;
+	int fam, src_family = 0;
 
 	for (int i = 0; i < ac; i++) {
 		const char *k = av[i];
@@ -821,9 +821,7 @@ static int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac
 				return opts_fail_cmd(p, "get: from '%s' is not an IPv4 or IPv6 address", v);
 			src = v;
 			q.has_src = true;
-			if (q.family && fam != q.family)
-				return opts_fail_cmd(p, "get: from %s and %s are of different families", v, dst);
-			q.family = q.family ? q.family : fam;
+			src_family = fam;
 		} else if (!strcmp(k, "iif")) {
 			iif = v;
 		} else if (!strcmp(k, "oif")) {
@@ -840,7 +838,7 @@ static int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac
 	}
 	if (!dst)
 		return opts_fail_cmd(p, "get: give the destination: get ADDR [from ADDR] [iif DEV] [oif DEV] [mark N]");
-	if (q.has_src && fam != q.family)
+	if (q.has_src && src_family != q.family)
 		return opts_fail_cmd(p, "get: from %s and %s are of different families", src, dst);
 	if (r->family && r->family != q.family)
 		return opts_fail_cmd(p, "get: %s is not an %s address", dst, r->family == AF_INET ? "IPv4" : "IPv6");

@@ -279,6 +279,7 @@ def test_from_snapshot_gives_the_live_output(world, tmp_path):
     (["routes", "get", "1.2.3.4", "from"], "'from' needs a value"),
     (["routes", "get", "1.2.3.4", "mark", "x"], "mark 'x' is not a number"),
     (["routes", "get", "1.2.3.4", "from", "::1"], "different families"),
+    (["routes", "get", "from", "1.2.3.4", "::1"], "different families"),
     (["routes", "frob"], "unknown subcommand 'frob'"),
     (["routes", "-4", "-6"], "contradict"),
     (["routes", "neigh", "--table", "main"], "--table selects routes and rules"),
