@@ -23,6 +23,7 @@ READERS = {
     "nstat": [["-a", "-z"], [], ["-w"]],
     "ifstat": [[], ["-e"], ["--softnet"], ["--qdisc"], ["-i", "1", "-n", "1"]],
     "links": [[]],
+    "routes": [[], ["rules"], ["neigh", "-a"]],
     "sockmem": [["-a"]],
     "sysctl": [["-w"]],
     "doctor": [[]],

@@ -94,7 +94,7 @@ def test_write_error_is_reported():
 def test_every_command_help_comes_from_its_option_table():
     """-h is generated: a usage line, the options (with the implicit -j/-h)."""
     names = run(["help", "--aliases"]).stdout.split() + ["ss", "nstat", "ifstat", "links",
-                                                          "sockmem", "sysctl", "snapshot",
+                                                          "routes", "sockmem", "sysctl", "snapshot",
                                                           "doctor", "help"]
     for name in names:
         out = run([name, "-h"]).stdout

@@ -102,6 +102,8 @@ static void test_routes(void **state)
 	nlh->nlmsg_len += RTNH_ALIGN(sizeof(*h1));
 	h1->rtnh_len = sizeof(*h1);
 	h1->rtnh_ifindex = 2;
+	h1->rtnh_hops = 2; /* weight 3 */
+	h1->rtnh_flags = RTNH_F_LINKDOWN;
 	struct rtnexthop *h2 = mnl_nlmsg_get_payload_tail(nlh);
 	nlh->nlmsg_len += RTNH_ALIGN(sizeof(*h2));
 	h2->rtnh_ifindex = 3;
@@ -133,6 +135,14 @@ static void test_routes(void **state)
 	assert_false(rs.v[3].nh[0].has_gw);
 	assert_true(rs.v[3].nh[1].has_gw);
 	assert_ip4(rs.v[3].nh[1].gw, "10.61.2.9");
+	/* what routes prints: hop weights and flags, whether a metric was given */
+	assert_int_equal(rs.v[3].nh[0].weight, 3);
+	assert_int_equal(rs.v[3].nh[0].flags, RTNH_F_LINKDOWN);
+	assert_int_equal(rs.v[3].nh[1].weight, 1);
+	assert_true(rs.v[0].has_priority);
+	assert_false(rs.v[1].has_priority);
+	assert_int_equal(rs.v[0].pref, -1);
+	assert_false(route_is_clone(&rs.v[0]));
 
 	/* every prefix of the dump: a parse or an error, never a bad read */
 	for (size_t cut = 0; cut < d.len; cut++) {
@@ -283,10 +293,12 @@ static void test_rules(void **state)
 
 static void neigh(struct dump *d, const char *dst, uint16_t state, uint8_t flags)
 {
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x99 };
 	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = 2, .ndm_state = state,
 			     .ndm_flags = flags };
 	struct nlmsghdr *nlh = begin(d, RTM_NEWNEIGH, &ndm, sizeof(ndm));
 	mnl_attr_put_u32(nlh, NDA_DST, ip4(dst));
+	mnl_attr_put(nlh, NDA_LLADDR, sizeof(mac), mac);
 	end(d, nlh);
 }
 
@@ -313,6 +325,22 @@ static void test_neigh_counts(void **state)
 	assert_int_equal(c.incomplete, 1);
 	assert_int_equal(c.failed, 1);
 	assert_int_equal(c.noarp, 1);
+
+	assert_int_equal(c.state[1], 2); /* NUD_REACHABLE is bit 1 */
+	assert_int_equal(c.state[7], 1); /* NUD_PERMANENT */
+	assert_string_equal(neigh_state_name(2), "STALE");
+
+	/* the list view counts to the same numbers: one counting for both */
+	struct rt_neighs all = { 0 };
+	struct neigh_counts c2 = { 0 };
+	assert_int_equal(neigh_parse(d.buf, d.len, &all), 0);
+	assert_int_equal(all.n, 7);
+	for (size_t i = 0; i < all.n; i++)
+		neigh_count(&c2, &all.v[i]);
+	assert_memory_equal(&c, &c2, sizeof(c));
+	assert_int_equal(all.v[0].lladdr_len, 6);
+	assert_int_equal(all.v[0].lladdr[5], 0x99);
+	neigh_free(&all);
 
 	struct rt_neigh n;
 	assert_int_equal(neigh_parse_msg((const struct nlmsghdr *)d.buf, &n), 0);
