@@ -65,7 +65,10 @@ def test_dns_collector_counts_exactly(netns_factory, exporter_factory):
     served, other = netns_factory(), netns_factory()
     with DnsResponder(served, ZONE), DnsResponder(other, ZONE):
         assert "netlens_dns_" not in exporter_factory(served).metrics()  # off by default
-        e = exporter_factory(served, ["--collector.dns"])
+        # tcp and drops off: under valgrind (make valgrind-test) libbpf's load of
+        # their objects reports uninitialised reads; dnssnoop's does not
+        e = exporter_factory(served, ["--collector.dns", "--no-collector.tcp",
+                                      "--no-collector.drops"])
         s0 = samples(e.metrics())
         assert value(s0, "netlens_dns_queries_total", protocol="udp", qtype="A") == 0
         assert value(s0, "netlens_dns_response_duration_seconds_count") == 0
