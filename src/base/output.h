@@ -149,6 +149,8 @@ void out_record_end(struct json *w);
 
 /* Fast unsigned formatting: writes digits to buf (>= 21 bytes), returns len. */
 size_t out_fmt_u64(char *buf, uint64_t v);
+/* The same for a signed value ("-" first when negative; buf >= 22 bytes). */
+size_t out_fmt_i64(char *buf, int64_t v);
 /* Fixed-point with at most `decimals` (0..6) digits, trailing zeros trimmed
  * ("0.029", "204", "1.5"); buf >= 32 bytes. Returns the length. */
 size_t out_fmt_fixed(char *buf, double v, int decimals);

@@ -36,6 +36,28 @@ struct {
 	__type(value, __u64);
 } connecting SEC(".maps");
 
+/* per remote address, only when per_remote (rodata: when off, the
+ * verifier drops the code) */
+const volatile bool per_remote = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct exp_remote_key);
+	__type(value, struct exp_remote_val);
+} remotes SEC(".maps");
+
+static __always_inline struct exp_remote_val *remote_of(const struct sock *sk)
+{
+	struct exp_remote_key k = {};
+	struct tr_tuple t = {};
+
+	tr_read_tuple(sk, &t);
+	__builtin_memcpy(k.addr, t.daddr, sizeof(k.addr));
+	k.family = t.family;
+	return tr_map_lookup_or_zero(&remotes, &k);
+}
+
 static __always_inline struct exp_tcp_counts *the_counts(void)
 {
 	__u32 zero = 0;
@@ -100,6 +122,15 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 			if (c)
 				__sync_fetch_and_add(&c->connect_failed[fam & 1], 1);
 		}
+		if (per_remote) {
+			struct exp_remote_val *r = remote_of(sk);
+			if (r && newstate == TCP_ESTABLISHED) {
+				__sync_fetch_and_add(&r->connects, 1);
+				__sync_fetch_and_add(&r->connect_ns, now - *ts);
+			} else if (r) {
+				__sync_fetch_and_add(&r->failures, 1);
+			}
+		}
 		bpf_map_delete_elem(&connecting, &key);
 		return 0;
 	}
@@ -123,10 +154,16 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 	if (!c)
 		return 0;
 	st = state_index(sk);
-	if (err)
+	if (err) {
 		__sync_fetch_and_add(&c->retrans_failed[st], 1);
-	else
-		__sync_fetch_and_add(&c->retrans[st], 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&c->retrans[st], 1);
+	if (per_remote) {
+		struct exp_remote_val *r = remote_of(sk);
+		if (r)
+			__sync_fetch_and_add(&r->retransmits, 1);
+	}
 	return 0;
 }
 

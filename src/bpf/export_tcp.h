@@ -27,4 +27,17 @@ struct exp_tcp_counts {
 	__u64 connect_failed[2];            /* SYN_SENT -> CLOSE, by family */
 };
 
+/* --tcp.per-remote: connects and retransmits per remote address */
+struct exp_remote_key {
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
+	__u32 family;  /* AF_INET, AF_INET6 */
+};
+
+struct exp_remote_val {
+	__u64 connects;       /* reached ESTABLISHED */
+	__u64 connect_ns;     /* their SYN_SENT -> ESTABLISHED times, summed */
+	__u64 failures;       /* SYN_SENT -> CLOSE */
+	__u64 retransmits;
+};
+
 #endif

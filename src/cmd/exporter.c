@@ -46,6 +46,7 @@ enum {
 	OPT_MAX_LISTENERS,
 	OPT_WEB_CONFIG,
 	OPT_BPF_ALL_NETNS,
+	OPT_TCP_PER_REMOTE,
 	OPT_COLLECTOR_ON = OPT_LONG + 32,          /* + collector index */
 	OPT_COLLECTOR_OFF = OPT_LONG + 32 + MAX_COLLECTORS,
 };
@@ -74,6 +75,9 @@ static const struct opt exporter_rows[] = {
 	{ OPT_BPF_ALL_NETNS, "bpf.all-netns", NULL,
 	  "BPF collectors count every network namespace (containers too), not only the "
 	  "one served" },
+	{ OPT_TCP_PER_REMOTE, "tcp.per-remote", "K",
+	  "the tcp collector's connects and retransmits for up to K remote addresses "
+	  "(the first K seen; the rest as remote=\"other\"; default 0: none, at most 1000)" },
 	OPT_END,
 };
 
@@ -395,6 +399,7 @@ struct exporter_args {
 	double timeout;
 	bool on[MAX_COLLECTORS];
 	bool bpf_all_netns;
+	unsigned long tcp_per_remote;
 };
 
 static int parse_args(struct exporter_args *a, size_t ncollectors, int argc, char **argv)
@@ -432,6 +437,10 @@ static int parse_args(struct exporter_args *a, size_t ncollectors, int argc, cha
 			break;
 		case OPT_BPF_ALL_NETNS:
 			a->bpf_all_netns = true;
+			break;
+		case OPT_TCP_PER_REMOTE:
+			if (opts_ulong(&p, 0, 1000, &a->tcp_per_remote))
+				return EXIT_USAGE;
 			break;
 		case OPT_MAX_LISTENERS:
 			if (opts_ulong(&p, 0, 1000000, &a->max_listeners))
@@ -483,7 +492,8 @@ static int cmd_exporter(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	x.ctx = (struct collect_ctx){ .h = x.h, .max_listeners = a.max_listeners,
-				      .doctor_prev = &x.doctor_prev };
+				      .doctor_prev = &x.doctor_prev,
+				      .tcp_per_remote = a.tcp_per_remote };
 	if (!a.bpf_all_netns) {
 		struct stat st;
 		if (stat("/proc/self/ns/net", &st) == 0)

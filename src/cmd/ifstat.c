@@ -2,7 +2,8 @@
  * statistics (ip -s link), their rates with utilisation and saturation
  * (nicstat), the error breakdown (sar -n EDEV), per-CPU softnet counters,
  * qdisc statistics (tc -s qdisc), ring sizes and driver statistics
- * (ethtool). Options, interface selection and the sampling loop live here;
+ * (ethtool -g, -S), driver information (ethtool -i), offload features
+ * (ethtool -k) and byte queue limits per transmit queue. Options, interface selection and the sampling loop live here;
  * the views are in ifstat/. */
 #include "base/opts.h"
 #include "base/output.h"
@@ -34,9 +35,14 @@ static const char ifstat_notes[] =
 	"rate as KEY_per_s.\n"
 	"Examples:\n"
 	"  netlens ifstat                 netlens ifstat -i 1 -n 5 'eth*'\n"
-	"  netlens ifstat -e -i 1         netlens ifstat --qdisc eth0\n";
+	"  netlens ifstat -e -i 1         netlens ifstat --qdisc eth0\n"
+	"  netlens ifstat -d              netlens ifstat -k eth0\n"
+	"  netlens ifstat --bql eth0\n"
+	"-k asks ethtool netlink, or the SIOCETHTOOL ioctl on kernels without it\n"
+	"(NETLENS_ETHTOOL_IOCTL=1 forces the ioctl); -d is the ioctl (ethtool -i has\n"
+	"no netlink message), so snapshots record -k and --bql but not -d.\n";
 
-enum { OPT_SOFTNET = OPT_LONG, OPT_QDISC, OPT_RING, OPT_DRIVER };
+enum { OPT_SOFTNET = OPT_LONG, OPT_QDISC, OPT_RING, OPT_DRIVER, OPT_BQL };
 
 static const struct opt ifstat_view_rows[] = {
 	{ 'e', "errors", NULL, "error and drop breakdown (sar -n EDEV)" },
@@ -44,6 +50,9 @@ static const struct opt ifstat_view_rows[] = {
 	{ OPT_QDISC, "qdisc", NULL, "queueing disciplines as tc -s qdisc (drops, backlog, ...)" },
 	{ OPT_RING, "ring", NULL, "ethtool ring sizes (current and maximum)" },
 	{ OPT_DRIVER, "driver-stats", NULL, "ethtool driver statistics (ethtool -S)" },
+	{ 'd', "driver", NULL, "driver, version, firmware, bus (ethtool -i)" },
+	{ 'k', "offloads", NULL, "offload features: on/off, fixed, requested (ethtool -k)" },
+	{ OPT_BQL, "bql", NULL, "byte queue limits per transmit queue (limit, inflight, ...)" },
 	OPT_END,
 };
 
@@ -75,6 +84,14 @@ static void sample_free(struct ifs_sample *s)
 			ethtool_stats_free(&s->drv[i]);
 	free(s->drv);
 	free(s->drv_err);
+	eth_features_free(&s->feat);
+	free(s->feat_dev);
+	free(s->feat_err);
+	if (s->bql)
+		for (size_t i = 0; i < s->links.n; i++)
+			bql_free(&s->bql[i]);
+	free(s->bql);
+	free(s->bql_err);
 	free(s->sel);
 	rtnl_links_free(&s->links);
 	rtnl_qdiscs_free(&s->qd);
@@ -104,9 +121,10 @@ static int run_recorded(struct ifs_ctx *c)
 	struct ifs_sample a, b;
 	int status = EXIT_OK;
 
-	if (c->view == V_RING || c->view == V_DRIVER)
-		return out_error("snapshots do not record ethtool settings or driver statistics: "
-				 "run --ring and --driver-stats on the host");
+	if (c->view == V_RING || c->view == V_DRIVER || c->view == V_DRVINFO)
+		return out_error("snapshots do not record ethtool ioctl answers (ring sizes, driver "
+				 "statistics, driver information): run --ring, --driver-stats and -d on "
+				 "the host");
 	if (c->interval > 0 && host_snapshot_interval(c->h) <= 0)
 		return out_error("this snapshot holds one sample: rates need one taken with -i > 0");
 	c->h->sample = 0;
@@ -129,6 +147,69 @@ static int run_recorded(struct ifs_ctx *c)
 	}
 	sample_free(&a);
 	return status;
+}
+
+/* Offload features of the selected links: every device's over ethtool
+ * netlink, else (no "ethtool" family, or NETLENS_ETHTOOL_IOCTL=1) each
+ * selected one's through the ioctl. */
+static int take_offloads(struct ifs_ctx *c, struct ifs_sample *s)
+{
+	const char *force = getenv("NETLENS_ETHTOOL_IOCTL");
+	bool ioctl_only = force && strcmp(force, "1") == 0;
+	int err = -ENOENT;
+
+	s->feat_dev = calloc(s->links.n + 1, sizeof(*s->feat_dev));
+	s->feat_err = calloc(s->links.n + 1, sizeof(*s->feat_err));
+	if (!s->feat_dev || !s->feat_err)
+		return out_error("out of memory"), -ENOMEM;
+	if (!ioctl_only)
+		err = ethnl_features_load(c->h, &s->feat);
+	if (!err) {
+		s->feat_via = "netlink";
+		for (size_t i = 0; i < s->links.n; i++) {
+			s->feat_dev[i] = eth_features_find(&s->feat, s->links.v[i].ifindex,
+							   s->links.v[i].name);
+			s->feat_err[i] = s->feat_dev[i] ? 0 : -ENOENT;
+		}
+		return 0;
+	}
+	if (!host_is_live(c->h))
+		return out_error(err == -ENOENT ? "this snapshot holds no ethtool netlink dumps (taken "
+						  "by an older netlens, or on a kernel without ethtool "
+						  "netlink): run -k on the host"
+						: "reading the snapshot's ethtool netlink dumps: %s",
+				 strerror(-err)), err;
+	if (err != -ENOENT && err != -EOPNOTSUPP)
+		return out_error("reading offload features over ethtool netlink: %s", strerror(-err)), err;
+	s->feat_via = "ioctl";
+	s->feat.v = calloc(s->links.n + 1, sizeof(*s->feat.v));
+	if (!s->feat.v)
+		return out_error("out of memory"), -ENOMEM;
+	s->feat.cap = s->links.n + 1;
+	for (size_t i = 0; i < s->links.n; i++) {
+		if (!s->sel[i])
+			continue;
+		struct eth_features *f = &s->feat.v[s->feat.n];
+		s->feat_err[i] = ethtool_features_ioctl(c->h, s->links.v[i].name, f);
+		if (s->feat_err[i])
+			continue;
+		f->ifindex = s->links.v[i].ifindex;
+		s->feat_dev[i] = f;
+		s->feat.n++;
+	}
+	return 0;
+}
+
+static int take_bql(struct ifs_ctx *c, struct ifs_sample *s)
+{
+	s->bql = calloc(s->links.n + 1, sizeof(*s->bql));
+	s->bql_err = calloc(s->links.n + 1, sizeof(*s->bql_err));
+	if (!s->bql || !s->bql_err)
+		return out_error("out of memory"), -ENOMEM;
+	for (size_t i = 0; i < s->links.n; i++)
+		if (s->sel[i])
+			s->bql_err[i] = bql_read(c->h, s->links.v[i].name, s->links.v[i].ifindex, &s->bql[i]);
+	return 0;
 }
 
 /* Reads what the view needs. first: a pattern that matches nothing is an error. */
@@ -162,6 +243,10 @@ static int take(struct ifs_ctx *c, struct ifs_sample *s, bool first)
 		return out_error(strpbrk(unmatched, "*?[") ? "no interface matches '%s': see 'netlens links'"
 							    : "no interface named '%s': see 'netlens links'",
 				 unmatched), err;
+	if (c->view == V_OFFLOAD)
+		return take_offloads(c, s);
+	if (c->view == V_BQL)
+		return take_bql(c, s);
 	if (c->view == V_DRIVER) {
 		s->drv = calloc(s->links.n + 1, sizeof(*s->drv));
 		s->drv_err = calloc(s->links.n + 1, sizeof(*s->drv_err));
@@ -189,6 +274,9 @@ static void print(struct ifs_ctx *c, const struct ifs_sample *prev, const struct
 	case V_QDISC: ifs_print_qdisc(c, prev, cur); break;
 	case V_RING: ifs_print_ring(c, cur); break;
 	case V_DRIVER: ifs_print_driver(c, prev, cur); break;
+	case V_DRVINFO: ifs_print_drvinfo(c, cur); break;
+	case V_OFFLOAD: ifs_print_offloads(c, cur); break;
+	case V_BQL: ifs_print_bql(c, prev, cur); break;
 	}
 }
 
@@ -274,6 +362,9 @@ static int parse_args(struct ifs_ctx *c, long *count, struct state_src *src, int
 		case OPT_QDISC: c->view = V_QDISC; views++; break;
 		case OPT_RING: c->view = V_RING; views++; break;
 		case OPT_DRIVER: c->view = V_DRIVER; views++; break;
+		case 'd': c->view = V_DRVINFO; views++; break;
+		case 'k': c->view = V_OFFLOAD; views++; break;
+		case OPT_BQL: c->view = V_BQL; views++; break;
 		case 'i':
 			if (opts_secs(&p, &c->interval))
 				return EXIT_USAGE;
@@ -292,11 +383,15 @@ static int parse_args(struct ifs_ctx *c, long *count, struct state_src *src, int
 	if (opt < 0)
 		return EXIT_USAGE;
 	if (views > 1)
-		return opts_fail_cmd(&p, "choose one view: -e, --softnet, --qdisc, --ring or --driver-stats");
+		return opts_fail_cmd(&p, "choose one view: -e, --softnet, --qdisc, --ring, --driver-stats, "
+					 "-d, -k or --bql");
 	if (*count > 0 && c->interval <= 0)
 		return opts_fail_cmd(&p, "--count counts intervals: give -i SECS too");
 	if (c->view == V_RING && c->interval > 0)
 		return opts_fail_cmd(&p, "--ring shows settings, not counters: drop -i");
+	if ((c->view == V_DRVINFO || c->view == V_OFFLOAD) && c->interval > 0)
+		return opts_fail_cmd(&p, "%s shows settings, not counters: drop -i",
+				     c->view == V_DRVINFO ? "-d" : "-k");
 	if (c->view == V_SOFTNET && p.next < argc)
 		return opts_fail_cmd(&p, "--softnet is per CPU, not per interface: drop the interface names");
 	c->pat = argv + p.next;
@@ -322,6 +417,6 @@ static int cmd_ifstat(int argc, char **argv)
 }
 
 NETLENS_COMMAND(ifstat, .name = "ifstat", .run = cmd_ifstat,
-		.summary = "interface counters, rates, errors, softnet, qdiscs, rings (ip -s link, nicstat, sar -n DEV/EDEV)",
+		.summary = "interface counters, rates, errors, softnet, qdiscs, rings, drivers, offloads, BQL (ip -s link, nicstat, sar -n DEV/EDEV, ethtool)",
 		.synopsis = "[options] [IFACE|PATTERN]...", .about = ifstat_about,
 		.opts = ifstat_opts, .notes = ifstat_notes);

@@ -5,6 +5,8 @@
 #include "base/output.h"
 #include "cmd/state_src.h"
 #include "command.h"
+#include "sources/bql.h"
+#include "sources/ethnl.h"
 #include "sources/host.h"
 #include "sources/linkextra.h"
 #include "sources/rtnl.h"
@@ -28,7 +30,9 @@ static const char snapshot_about[] =
 	"Records the raw state the views read: /proc/net counters, socket and\n"
 	"protocol memory tables, every net.* sysctl, and the netlink dumps of\n"
 	"links, addresses, routes, qdiscs and sockets (all kinds, all states, with\n"
-	"TCP internals and memory). Two samples SECS apart (default 1) keep rates.\n"
+	"TCP internals and memory), ethtool netlink's offload features, and per\n"
+	"link the sysfs RPS masks and byte queue limits. Two samples SECS apart\n"
+	"(default 1) keep rates.\n"
 	"Then: netlens ss|nstat|ifstat|links|sockmem|sysctl|doctor --from FILE.\n";
 
 static const struct opt snapshot_rows[] = {
@@ -143,7 +147,8 @@ static int record_sockets(struct recorder *r)
 	return err;
 }
 
-/* The link dump, and per link the sysfs files doctor reads (RPS masks). */
+/* The link dump, and per link the sysfs files doctor and ifstat --bql read
+ * (RPS masks, byte queue limits). */
 static int record_links(struct recorder *r)
 {
 	struct rtnl_links ls = { 0 };
@@ -154,10 +159,28 @@ static int record_links(struct recorder *r)
 	r->dumps++;
 	for (size_t i = 0; i < ls.n; i++) {
 		struct link_rps rps;
+		struct bql_dev bql;
 		link_rps_read(r->h, ls.v[i].name, ls.v[i].ifindex, &rps);
+		if (bql_read(r->h, ls.v[i].name, ls.v[i].ifindex, &bql) == 0)
+			bql_free(&bql);
 	}
 	rtnl_links_free(&ls);
 	return 0;
+}
+
+/* The ethtool netlink dumps ifstat -k reads (family list, feature names,
+ * features); a kernel without ethtool netlink has none to record. */
+static int record_ethtool(struct recorder *r)
+{
+	struct eth_features_all f;
+
+	if (ethnl_features_load(r->h, &f) == 0) {
+		r->dumps += 3;
+		eth_features_free(&f);
+	} else {
+		r->skipped++;
+	}
+	return r->h->rec->err;
 }
 
 /* A write that failed: stdout's failure is named once, by out_finish(). */
@@ -180,7 +203,7 @@ static int record_sample(struct recorder *r)
 	    (err = record_rtnl(r, RTM_GETQDISC, AF_UNSPEC)) || (err = record_rtnl(r, RTM_GETROUTE, AF_INET)) ||
 	    (err = record_rtnl(r, RTM_GETROUTE, AF_INET6)) || (err = record_rtnl(r, RTM_GETRULE, AF_INET)) ||
 	    (err = record_rtnl(r, RTM_GETRULE, AF_INET6)) || (err = record_rtnl(r, RTM_GETNEIGH, AF_INET)) ||
-	    (err = record_rtnl(r, RTM_GETNEIGH, AF_INET6)))
+	    (err = record_rtnl(r, RTM_GETNEIGH, AF_INET6)) || (err = record_ethtool(r)))
 		return err;
 	return record_sockets(r);
 }

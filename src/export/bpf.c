@@ -33,7 +33,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,18 +58,41 @@ static const struct trace_hook drop_hooks[] = {
 };
 
 /* Tracers only in the loader's sense: hooks and a skeleton. */
+static int tcp_configure(struct trace_ctx *tc, void *skel);
 static const struct tracer tcp_tracer = { .name = "exporter tcp collector", TRACE_SKEL(export_tcp),
-					  TRACE_HOOKS(tcp_hooks) };
+					  TRACE_HOOKS(tcp_hooks), .configure = tcp_configure };
 static const struct tracer drops_tracer = { .name = "exporter drops collector",
 					    TRACE_SKEL(export_drops), TRACE_HOOKS(drop_hooks) };
 /* the qdisclat collector loads the qdisclat tracer itself (tracers/qdisclat.c) */
+
+/* --tcp.per-remote K: the remotes with series of their own. A remote joins
+ * while there is room, in the order of its activity when first seen, and
+ * stays; the others are folded into "other" in user space and deleted from
+ * the kernel's table, so every series only grows and the table holds the
+ * members and what arrived since the last scrape. */
+struct remote_row {
+	struct exp_remote_key k;
+	struct exp_remote_val v;
+};
 
 struct bpf_collector {
 	struct trace_ctx tc;
 	struct trace_loaded ld;
 	struct btfenum_names reasons; /* sk_rst_reason or skb_drop_reason; may be empty */
 	int ncpu;
+	size_t per_remote;            /* K; 0: off */
+	struct exp_remote_key *members; /* per_remote of them at most */
+	size_t nmembers;
+	struct exp_remote_val other;  /* everything folded from non-members */
 };
+
+static int tcp_configure(struct trace_ctx *tc, void *skel)
+{
+	const struct bpf_collector *b = tc->priv;
+
+	((struct export_tcp_bpf *)skel)->rodata->per_remote = b->per_remote > 0;
+	return 0;
+}
 
 int collect_bpf_load(struct trace_ctx *tc, struct trace_loaded *ld, const struct collect_ctx *c,
 		     char *err, size_t errlen)
@@ -107,6 +132,8 @@ static int start(const struct tracer *tr, const struct collect_ctx *c, void **st
 		return snprintf(err, errlen, "cannot count the CPUs"), -EINVAL;
 	}
 	b->tc.tr = tr;
+	b->tc.priv = b;
+	b->per_remote = tr == &tcp_tracer ? c->tcp_per_remote : 0;
 	if ((e = collect_bpf_load(&b->tc, &b->ld, c, err, errlen))) {
 		free(b);
 		return e;
@@ -123,6 +150,7 @@ void collect_bpf_stop(void *state)
 		return;
 	trace_unload(&b->tc, &b->ld);
 	btfenum_free(&b->reasons);
+	free(b->members);
 	free(b);
 }
 
@@ -232,6 +260,100 @@ static void hist_samples(struct prom *p, const char *family, const struct exp_hi
 	prom_histogram_log2(p, slots, EXP_HIST_SLOTS, 1e-6, (double)h->sum_ns * 1e-9, labels);
 }
 
+static int cmp_activity(const void *a, const void *b)
+{
+	const struct remote_row *x = a, *y = b;
+	uint64_t n = x->v.connects + x->v.failures + x->v.retransmits;
+	uint64_t m = y->v.connects + y->v.failures + y->v.retransmits;
+
+	return n < m ? 1 : n > m ? -1 : memcmp(&x->k, &y->k, sizeof(x->k));
+}
+
+static bool is_member(const struct bpf_collector *b, const struct exp_remote_key *k)
+{
+	for (size_t i = 0; i < b->nmembers; i++)
+		if (!memcmp(&b->members[i], k, sizeof(*k)))
+			return true;
+	return false;
+}
+
+static void val_add(struct exp_remote_val *to, const struct exp_remote_val *v)
+{
+	to->connects += v->connects;
+	to->connect_ns += v->connect_ns;
+	to->failures += v->failures;
+	to->retransmits += v->retransmits;
+}
+
+/* The members' current counts (members[i] -> vals[i]) after folding the
+ * rest into b->other. */
+static int remotes_read(struct bpf_collector *b, struct exp_remote_val *vals)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->tc.tr->skel_obj(b->tc.skel), "remotes");
+	struct remote_row *rows = NULL;
+	size_t n;
+
+	if (!m)
+		return -EINVAL;
+	n = trace_map_read(m, (void **)&rows, false);
+	qsort(rows, n, sizeof(*rows), cmp_activity);
+	memset(vals, 0, sizeof(*vals) * b->per_remote);
+	for (size_t i = 0; i < n; i++) {
+		struct exp_remote_val v;
+		if (!is_member(b, &rows[i].k) && b->nmembers < b->per_remote)
+			b->members[b->nmembers++] = rows[i].k;
+		if (!is_member(b, &rows[i].k)) {
+			/* deleted as read: what the kernel adds meanwhile lands in a new entry */
+			if (bpf_map_lookup_and_delete_elem(bpf_map__fd(m), &rows[i].k, &v) == 0)
+				val_add(&b->other, &v);
+			continue;
+		}
+		for (size_t j = 0; j < b->nmembers; j++)
+			if (!memcmp(&b->members[j], &rows[i].k, sizeof(rows[i].k)))
+				vals[j] = rows[i].v;
+	}
+	free(rows);
+	return 0;
+}
+
+/* netlens_tcp_remote_*: one series per member and "other". */
+static void remote_families(struct prom *p, const struct bpf_collector *b,
+			    const struct exp_remote_val *vals)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+		double scale;
+	} fams[] = {
+		{ "netlens_tcp_remote_connects_total",
+		  "Active TCP opens that reached ESTABLISHED, by remote address (--tcp.per-remote).",
+		  offsetof(struct exp_remote_val, connects), 1 },
+		{ "netlens_tcp_remote_connect_duration_seconds_total",
+		  "Their connect durations summed: divided by the connects, the mean.",
+		  offsetof(struct exp_remote_val, connect_ns), 1e-9 },
+		{ "netlens_tcp_remote_connect_failures_total",
+		  "Active TCP opens that failed, by remote address.",
+		  offsetof(struct exp_remote_val, failures), 1 },
+		{ "netlens_tcp_remote_retransmits_total",
+		  "TCP segments retransmitted, by remote address.",
+		  offsetof(struct exp_remote_val, retransmits), 1 },
+	};
+
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		uint64_t v;
+		prom_family(p, fams[f].name, PROM_COUNTER, fams[f].help);
+		for (size_t i = 0; i <= b->nmembers; i++) {
+			const struct exp_remote_val *r = i < b->nmembers ? &vals[i] : &b->other;
+			char addr[INET6_ADDRSTRLEN] = "other";
+			if (i < b->nmembers)
+				inet_ntop((int)b->members[i].family, b->members[i].addr, addr,
+					  sizeof(addr));
+			memcpy(&v, (const char *)r + fams[f].off, sizeof(v));
+			prom_sample(p, (double)v * fams[f].scale, "remote", addr, NULL);
+		}
+	}
+}
+
 int collect_tcp(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
 {
 	static const struct {
@@ -293,6 +415,21 @@ int collect_tcp(const struct collect_ctx *c, struct prom *p, char *err, size_t e
 			prom_sample(p, (double)n.rst_sent[r], "reason",
 				    reason_label(&b->reasons, r, EXP_RST_REASONS - 1, num, sizeof(num)),
 				    NULL);
+	}
+	if (b->per_remote) {
+		struct exp_remote_val *vals = calloc(b->per_remote, sizeof(*vals));
+		if (!b->members)
+			b->members = calloc(b->per_remote, sizeof(*b->members));
+		if (!vals || !b->members) {
+			free(vals);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		if ((e = remotes_read(b, vals)) == 0)
+			remote_families(p, b, vals);
+		free(vals);
+		if (e)
+			return read_failed(err, errlen, "remotes", e);
 	}
 	return 0;
 }

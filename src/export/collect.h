@@ -30,6 +30,7 @@ struct collect_ctx {
 	/* BPF collectors count events of this network namespace (its nsfs
 	 * inode), the one the exporter serves; 0: every namespace */
 	uint32_t bpf_netns;
+	size_t tcp_per_remote; /* the tcp collector's remotes with series of their own; 0: none */
 	void *state; /* the collector's own, made by its start() */
 };
 

@@ -1,10 +1,13 @@
 /* The ifstat command's parts: one sample of the state a view needs, and the
  * views that print a sample (totals) or two samples (per-second rates).
  * cmd/ifstat.c owns options and the sampling loop; views.c prints the link
- * counter views; views_extra.c the softnet, qdisc, ring and driver views. */
+ * counter views; views_extra.c the softnet, qdisc, ring and driver statistics
+ * views; views_ethtool.c driver information, offloads and byte queue limits. */
 #ifndef NETLENS_IFSTAT_H
 #define NETLENS_IFSTAT_H
 
+#include "sources/bql.h"
+#include "sources/ethnl.h"
 #include "sources/ethtool.h"
 #include "sources/rtnl.h"
 #include "sources/softnet.h"
@@ -13,7 +16,7 @@
 
 struct host;
 
-enum ifs_view { V_LINK, V_EDEV, V_SOFTNET, V_QDISC, V_RING, V_DRIVER };
+enum ifs_view { V_LINK, V_EDEV, V_SOFTNET, V_QDISC, V_RING, V_DRIVER, V_DRVINFO, V_OFFLOAD, V_BQL };
 
 struct ifs_speed {
 	int ifindex;
@@ -39,6 +42,14 @@ struct ifs_sample {
 	struct softnet sn;        /* V_SOFTNET */
 	struct eth_stats *drv;    /* V_DRIVER: one per links.v[] */
 	int *drv_err;
+	/* V_OFFLOAD: every device's features (netlink) or the selected ones'
+	 * (ioctl); feat_dev[i] the entry of links.v[i], NULL with feat_err[i] */
+	struct eth_features_all feat;
+	const struct eth_features **feat_dev;
+	int *feat_err;
+	const char *feat_via;     /* "netlink" or "ioctl" */
+	struct bql_dev *bql;      /* V_BQL: one per links.v[] */
+	int *bql_err;
 	double mono;              /* CLOCK_MONOTONIC seconds at the sample */
 	double wall;              /* CLOCK_REALTIME seconds */
 };
@@ -54,6 +65,10 @@ void ifs_print_qdisc(struct ifs_ctx *c, const struct ifs_sample *prev, const str
 void ifs_print_ring(struct ifs_ctx *c, const struct ifs_sample *cur);
 void ifs_print_driver(struct ifs_ctx *c, const struct ifs_sample *prev,
 		      const struct ifs_sample *cur);
+
+void ifs_print_drvinfo(struct ifs_ctx *c, const struct ifs_sample *cur);
+void ifs_print_offloads(struct ifs_ctx *c, const struct ifs_sample *cur);
+void ifs_print_bql(struct ifs_ctx *c, const struct ifs_sample *prev, const struct ifs_sample *cur);
 
 /* Text "HH:MM:SS" of a wall-clock time, for the Time column. */
 const char *ifs_clock(double wall, char *buf, size_t len);

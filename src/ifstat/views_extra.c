@@ -196,6 +196,10 @@ void ifs_print_qdisc(struct ifs_ctx *c, const struct ifs_sample *prev, const str
 			ctr(t, lead + 8, "requeues", q->requeues, iv ? p->requeues : 0, dt, iv);
 			out_cell_u64(t, lead + 9, q->backlog);
 			out_cell_u64(t, lead + 10, q->qlen);
+			/* fq_codel's and fq's own statistics as they stand (gauges
+			 * and counters alike), under tc -s -j's names */
+			for (unsigned x = 0; x < q->nxstats; x++)
+				out_field_i64(t, q->xstats[x].key, q->xstats[x].key, q->xstats[x].v);
 			out_row_end(t);
 		}
 	}

@@ -1,5 +1,6 @@
 /* SIOCETHTOOL requests. LIVE ONLY: see ethtool.h. */
 #include "sources/ethtool.h"
+#include "sources/ethnl.h"
 #include "sources/host.h"
 
 #include <errno.h>
@@ -33,6 +34,14 @@ static int eth_ioctl(const char *ifname, void *data)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* An ioctl for a live host; a recorded one has no device to ask. */
+static int live_ioctl(struct host *h, const char *ifname, void *data)
+{
+	if (!host_is_live(h)) /* ethtool asks the device: nothing is recorded */
+		return -EOPNOTSUPP;
+	return eth_ioctl(ifname, data);
 }
 
 static int64_t speed_mbps(uint32_t speed)
@@ -110,12 +119,8 @@ int ethtool_link(struct host *h, const char *ifname, struct eth_link *out)
 int ethtool_ring(struct host *h, const char *ifname, struct eth_ring *out)
 {
 	struct ethtool_ringparam r = { .cmd = ETHTOOL_GRINGPARAM };
-	int err;
+	int err = live_ioctl(h, ifname, &r);
 
-	if (!host_is_live(h)) /* ethtool asks the device: nothing is recorded */
-		return -EOPNOTSUPP;
-
-	err = eth_ioctl(ifname, &r);
 	if (err)
 		return err;
 	*out = (struct eth_ring){
@@ -127,7 +132,7 @@ int ethtool_ring(struct host *h, const char *ifname, struct eth_ring *out)
 	return 0;
 }
 
-static int stats_count(const char *ifname, uint32_t *n)
+static int sset_count(const char *ifname, int set, uint32_t *n)
 {
 	/* the header and room for one set's length */
 	uint64_t raw[(sizeof(struct ethtool_sset_info) + sizeof(uint32_t) + 7) / 8];
@@ -136,9 +141,14 @@ static int stats_count(const char *ifname, uint32_t *n)
 
 	memset(raw, 0, sizeof(raw));
 	info->cmd = ETHTOOL_GSSET_INFO;
-	info->sset_mask = 1ULL << ETH_SS_STATS;
+	info->sset_mask = 1ULL << set;
 	err = eth_ioctl(ifname, raw);
-	return err ? err : ethtool_parse_sset_count(raw, sizeof(raw), n);
+	if (err)
+		return err;
+	*n = 0;
+	if (info->sset_mask & (1ULL << set))
+		memcpy(n, (const uint8_t *)raw + sizeof(*info), sizeof(*n));
+	return 0;
 }
 
 int ethtool_parse_sset_count(const void *reply, size_t len, uint32_t *n)
@@ -154,6 +164,38 @@ int ethtool_parse_sset_count(const void *reply, size_t len, uint32_t *n)
 	return 0;
 }
 
+/* The names of string set `set` (ETH_SS_STATS, ETH_SS_FEATURES) on a live
+ * host: *n of them in *gs (malloc'ed; free it). -EOPNOTSUPP when the
+ * device has none. */
+static int set_strings(struct host *h, const char *ifname, int set, uint32_t *n,
+		       struct ethtool_gstrings **gs)
+{
+	int err;
+
+	*gs = NULL;
+	if (!host_is_live(h)) /* ethtool asks the device: nothing is recorded */
+		return -EOPNOTSUPP;
+	err = sset_count(ifname, set, n);
+	if (err)
+		return err;
+	if (*n == 0)
+		return -EOPNOTSUPP;
+	if (*n > MAX_STATS)
+		return -E2BIG;
+	*gs = calloc(1, sizeof(**gs) + (size_t)*n * ETH_GSTRING_LEN);
+	if (!*gs)
+		return -ENOMEM;
+	(*gs)->cmd = ETHTOOL_GSTRINGS;
+	(*gs)->string_set = (uint32_t)set;
+	(*gs)->len = *n;
+	err = eth_ioctl(ifname, *gs);
+	if (err) {
+		free(*gs);
+		*gs = NULL;
+	}
+	return err;
+}
+
 int ethtool_driver_stats(struct host *h, const char *ifname, struct eth_stats *out)
 {
 	struct ethtool_gstrings *gs = NULL;
@@ -161,31 +203,17 @@ int ethtool_driver_stats(struct host *h, const char *ifname, struct eth_stats *o
 	uint32_t n = 0;
 	int err;
 
-	if (!host_is_live(h)) /* ethtool asks the device: nothing is recorded */
-		return -EOPNOTSUPP;
-
 	memset(out, 0, sizeof(*out));
-	err = stats_count(ifname, &n);
+	err = set_strings(h, ifname, ETH_SS_STATS, &n, &gs);
 	if (err)
 		return err;
-	if (n == 0)
-		return -EOPNOTSUPP;
-	if (n > MAX_STATS)
-		return -E2BIG;
-	gs = calloc(1, sizeof(*gs) + (size_t)n * ETH_GSTRING_LEN);
 	st = calloc(1, sizeof(*st) + (size_t)n * sizeof(uint64_t));
 	out->name = calloc(n, sizeof(*out->name));
 	out->val = calloc(n, sizeof(*out->val));
-	if (!gs || !st || !out->name || !out->val) {
+	if (!st || !out->name || !out->val) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	gs->cmd = ETHTOOL_GSTRINGS;
-	gs->string_set = ETH_SS_STATS;
-	gs->len = n;
-	err = eth_ioctl(ifname, gs);
-	if (err)
-		goto fail;
 	st->cmd = ETHTOOL_GSTATS;
 	st->n_stats = n;
 	err = eth_ioctl(ifname, st);
@@ -242,4 +270,94 @@ void ethtool_stats_free(struct eth_stats *s)
 	free(s->name);
 	free(s->val);
 	memset(s, 0, sizeof(*s));
+}
+
+static void field(char *dst, const char *src)
+{
+	size_t l = strnlen(src, ETH_DRVINFO_LEN - 1);
+
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+int ethtool_parse_drvinfo(const void *reply, size_t len, struct eth_drvinfo *out)
+{
+	struct ethtool_drvinfo d;
+
+	if (len < sizeof(d))
+		return -EBADMSG;
+	memcpy(&d, reply, sizeof(d));
+	memset(out, 0, sizeof(*out));
+	field(out->driver, d.driver);
+	field(out->version, d.version);
+	field(out->fw_version, d.fw_version);
+	field(out->bus_info, d.bus_info);
+	field(out->erom_version, d.erom_version);
+	/* as ethtool -i words them: a count or length above zero */
+	out->statistics = d.n_stats > 0;
+	out->test = d.testinfo_len > 0;
+	out->eeprom_access = d.eedump_len > 0;
+	out->register_dump = d.regdump_len > 0;
+	out->priv_flags = d.n_priv_flags > 0;
+	return 0;
+}
+
+int ethtool_drvinfo(struct host *h, const char *ifname, struct eth_drvinfo *out)
+{
+	struct ethtool_drvinfo d = { .cmd = ETHTOOL_GDRVINFO };
+	int err = live_ioctl(h, ifname, &d);
+
+	return err ? err : ethtool_parse_drvinfo(&d, sizeof(d), out);
+}
+
+int ethtool_features_ioctl(struct host *h, const char *ifname, struct eth_features *out)
+{
+	struct ethtool_gstrings *gs = NULL;
+	struct ethtool_gfeatures *gf = NULL;
+	uint32_t n = 0, words;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
+	err = set_strings(h, ifname, ETH_SS_FEATURES, &n, &gs);
+	if (err)
+		return err;
+	words = (n + 31) / 32;
+	gf = calloc(1, sizeof(*gf) + words * sizeof(gf->features[0]));
+	out->v = calloc(n, sizeof(*out->v));
+	if (!gf || !out->v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = words;
+	if ((err = eth_ioctl(ifname, gf)))
+		goto out;
+	/* the kernel may answer with fewer than asked if the set shrank */
+	if (gs->len < n)
+		n = gs->len;
+	if (gf->size < (n + 31) / 32)
+		n = gf->size * 32;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ethtool_get_features_block *b = &gf->features[i / 32];
+		uint32_t bit = 1u << (i % 32);
+		struct eth_feature *e = &out->v[i];
+		const char *s = (const char *)gs->data + (size_t)i * ETH_GSTRING_LEN;
+		size_t l = strnlen(s, ETH_GSTRING_LEN);
+		if (l >= ETH_FEAT_NAME_LEN)
+			l = ETH_FEAT_NAME_LEN - 1;
+		memcpy(e->name, s, l);
+		e->name[l] = '\0';
+		e->hw = b->available & bit;
+		e->wanted = b->requested & bit;
+		e->active = b->active & bit;
+		e->nochange = b->never_changed & bit;
+	}
+	out->n = n;
+out:
+	free(gs);
+	free(gf);
+	if (err)
+		eth_features_clear(out);
+	return err;
 }

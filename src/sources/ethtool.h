@@ -1,4 +1,5 @@
-/* ethtool ioctls: link speed and duplex, ring sizes, driver statistics.
+/* ethtool ioctls: link speed and duplex, ring sizes, driver statistics,
+ * driver information and (without ethtool netlink) offload features.
  *
  * LIVE ONLY. These are SIOCETHTOOL requests to the running kernel, not dumps
  * a host can record, so they do not go through host_read_file() or
@@ -13,6 +14,7 @@
 #ifndef NETLENS_ETHTOOL_H
 #define NETLENS_ETHTOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +37,22 @@ struct eth_stats {
 	uint64_t *val;
 };
 
+/* ETHTOOL_GDRVINFO: what `ethtool -i` prints. */
+#define ETH_DRVINFO_LEN 32
+struct eth_drvinfo {
+	char driver[ETH_DRVINFO_LEN], version[ETH_DRVINFO_LEN], fw_version[ETH_DRVINFO_LEN];
+	char bus_info[ETH_DRVINFO_LEN], erom_version[ETH_DRVINFO_LEN];
+	bool statistics, test, eeprom_access, register_dump, priv_flags; /* supports-* */
+};
+
+struct eth_features;
+
 int ethtool_link(struct host *h, const char *ifname, struct eth_link *out);
+int ethtool_drvinfo(struct host *h, const char *ifname, struct eth_drvinfo *out);
+/* Offload features through ETHTOOL_GSSET_INFO/GSTRINGS/GFEATURES, for
+ * kernels without ethtool netlink (sources/ethnl.h has the netlink way).
+ * out->v is malloc'ed: eth_features_clear(). */
+int ethtool_features_ioctl(struct host *h, const char *ifname, struct eth_features *out);
 int ethtool_ring(struct host *h, const char *ifname, struct eth_ring *out);
 int ethtool_driver_stats(struct host *h, const char *ifname, struct eth_stats *out);
 void ethtool_stats_free(struct eth_stats *s);
@@ -45,7 +62,8 @@ void ethtool_stats_free(struct eth_stats *s);
  * the structure it reads: -EBADMSG when short. */
 int ethtool_parse_link_settings(const void *reply, size_t len, struct eth_link *out);
 int ethtool_parse_cmd(const void *reply, size_t len, struct eth_link *out); /* ETHTOOL_GSET */
-int ethtool_parse_sset_count(const void *reply, size_t len, uint32_t *n);
+int ethtool_parse_sset_count(const void *reply, size_t len, uint32_t *n); /* ETH_SS_STATS */
+int ethtool_parse_drvinfo(const void *reply, size_t len, struct eth_drvinfo *out);
 /* ETHTOOL_GSTRINGS and ETHTOOL_GSTATS replies (header and data) -> out, whose
  * name and val arrays must hold as many entries as the replies have room
  * for; out->n is the smaller of both counts, bounded by that room. */

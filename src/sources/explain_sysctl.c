@@ -22,6 +22,7 @@ const struct sysctl_def sysctl_defs[] = {
 	D("net.core.netdev_budget_usecs", "microseconds one NET_RX softirq run may take", "raise with netdev_budget when time_squeeze grows"),
 	D("net.core.dev_weight", "packets one device's NAPI poll may process per turn", NULL),
 	D("net.core.default_qdisc", "queueing discipline given to new interfaces", "fq for hosts using BBR or pacing, fq_codel against bufferbloat"),
+	D("net.ipv4.tcp_limit_output_bytes", "TCP small queues (TSQ): bytes one TCP socket may have queued below it in the qdisc and the device at once", "lower to cut bufferbloat in the host's own queues, raise when one flow cannot fill a fast link"),
 	/* memory */
 	D("net.ipv4.tcp_mem", "TCP memory thresholds in pages (low pressure high): under low no limit, above pressure TCP shrinks buffers, above high it drops and refuses memory", "raise when TCPMemoryPressures or TCPAbortOnMemory grow and RAM allows"),
 	D("net.ipv4.tcp_rmem", "TCP receive buffer per socket in bytes (min default max); autotuning moves within it", "raise max for fast long-distance paths"),

@@ -123,6 +123,15 @@ void rtnl_addrs_free(struct rtnl_addrs *as);
 
 /* ---- queueing disciplines ---- */
 
+/* One of a qdisc's own statistics (TCA_STATS_APP), keyed as `tc -s -j
+ * qdisc` keys it; key is a static string. */
+struct rtnl_xstat {
+	const char *key;
+	int64_t v;
+};
+
+#define RTNL_XSTATS_MAX 24
+
 struct rtnl_qdisc {
 	int ifindex;
 	uint32_t handle, parent;
@@ -130,6 +139,10 @@ struct rtnl_qdisc {
 	bool has_stats;
 	uint64_t bytes, packets;
 	uint32_t drops, overlimits, requeues, backlog, qlen;
+	/* fq_codel's and fq's extended statistics, as long as the kernel's
+	 * structure is (older kernels send fewer) */
+	struct rtnl_xstat xstats[RTNL_XSTATS_MAX];
+	unsigned nxstats;
 };
 
 struct rtnl_qdiscs {

@@ -71,6 +71,73 @@ void rtnl_addrs_free(struct rtnl_addrs *as)
 
 /* ---- qdiscs ---- */
 
+/* Where a kind's TCA_STATS_APP structure keeps each statistic: byte offset
+ * and size (4 or 8, signed when negative), under tc -s -j's name where tc
+ * 6.1 prints it and the kernel's field name otherwise. Fields past the end
+ * of what a kernel sends are left out. */
+struct xfield {
+	const char *key;
+	unsigned short off;
+	signed char size;
+};
+
+/* struct tc_fq_codel_xstats: u32 type, then (TCA_FQ_CODEL_XSTATS_QDISC)
+ * struct tc_fq_codel_qd_stats */
+static const struct xfield fq_codel_x[] = {
+	{ "maxpacket", 4, 4 },      { "drop_overlimit", 8, 4 }, { "ecn_mark", 12, 4 },
+	{ "new_flow_count", 16, 4 }, { "new_flows_len", 20, 4 }, { "old_flows_len", 24, 4 },
+	{ "ce_mark", 28, 4 },       { "memory_used", 32, 4 },   { "drop_overmemory", 36, 4 },
+	{ NULL, 0, 0 },
+};
+
+/* struct tc_fq_qd_stats (6.8's, with the band counters) */
+static const struct xfield fq_x[] = {
+	{ "gc", 0, 8 },             { "highprio", 8, 8 },       { "retrans", 16, 8 },
+	{ "throttled", 24, 8 },     { "flows_plimit", 32, 8 },  { "pkts_too_long", 40, 8 },
+	{ "alloc_errors", 48, 8 },  { "next_packet_delay", 56, -8 }, { "flows", 64, 4 },
+	{ "inactive", 68, 4 },      { "throttled_flows", 72, 4 }, { "latency", 76, 4 },
+	{ "ce_mark", 80, 8 },       { "horizon_drops", 88, 8 }, { "horizon_caps", 96, 8 },
+	{ "fastpath_packets", 104, 8 }, { "band0_drops", 112, 8 }, { "band1_drops", 120, 8 },
+	{ "band2_drops", 128, 8 },  { "band0_pkts", 136, 4 },   { "band1_pkts", 140, 4 },
+	{ "band2_pkts", 144, 4 },
+	{ NULL, 0, 0 },
+};
+
+static void qdisc_xstats(const struct nlattr *app, struct rtnl_qdisc *q)
+{
+	const struct xfield *tab = NULL;
+	const uint8_t *p = nlattr_data(app);
+	size_t len = nlattr_len(app);
+
+	if (strcmp(q->kind, "fq_codel") == 0) {
+		uint32_t type;
+		if (len < 4)
+			return;
+		memcpy(&type, p, sizeof(type));
+		if (type == TCA_FQ_CODEL_XSTATS_QDISC)
+			tab = fq_codel_x;
+	} else if (strcmp(q->kind, "fq") == 0) {
+		tab = fq_x;
+	}
+	for (; tab && tab->key && q->nxstats < RTNL_XSTATS_MAX; tab++) {
+		size_t size = (size_t)(tab->size < 0 ? -tab->size : tab->size);
+		if ((size_t)tab->off + size > len)
+			break;
+		struct rtnl_xstat *x = &q->xstats[q->nxstats++];
+		x->key = tab->key;
+		if (size == 4) {
+			uint32_t v;
+			memcpy(&v, p + tab->off, sizeof(v));
+			x->v = v;
+		} else {
+			uint64_t v;
+			memcpy(&v, p + tab->off, sizeof(v));
+			/* s64 as the kernel sent it; a u64 above INT64_MAX saturates */
+			x->v = tab->size < 0 ? (int64_t)v : v > INT64_MAX ? INT64_MAX : (int64_t)v;
+		}
+	}
+}
+
 static int qdisc_stats2(const struct nlattr *st, struct rtnl_qdisc *q)
 {
 	struct nlattr_tb tb;
@@ -99,6 +166,8 @@ static int qdisc_stats2(const struct nlattr *st, struct rtnl_qdisc *q)
 		q->overlimits = gq.overlimits;
 		q->has_stats = true;
 	}
+	if (tb.a[TCA_STATS_APP])
+		qdisc_xstats(tb.a[TCA_STATS_APP], q);
 	return 0;
 }
 
@@ -121,6 +190,9 @@ int rtnl_parse_qdisc_msg(const struct nlmsghdr *nlh, struct rtnl_qdisc *q)
 	nlattr_str(tb.a[TCA_KIND], q->kind, sizeof(q->kind));
 	if (tb.a[TCA_STATS2])
 		return qdisc_stats2(tb.a[TCA_STATS2], q);
+	/* old kernels: TCA_STATS and the kind's own TCA_XSTATS */
+	if (tb.a[TCA_XSTATS])
+		qdisc_xstats(tb.a[TCA_XSTATS], q);
 	if (tb.a[TCA_STATS] && nlattr_len(tb.a[TCA_STATS]) >= sizeof(struct tc_stats)) {
 		struct tc_stats ts;
 		memcpy(&ts, nlattr_data(tb.a[TCA_STATS]), sizeof(ts));

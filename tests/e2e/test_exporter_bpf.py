@@ -200,3 +200,45 @@ def test_qdisclat_collector_times_each_packet(netns_factory, exporter_factory):
     assert total / count < 0.001
     assert value(s, "netlens_bpf_dropped_keys_total", collector="qdisclat") == 0
     promtool_check(e.metrics())
+
+
+CONNECT_TO = r"""
+import socket, sys
+l = socket.socket(); l.bind(("0.0.0.0", 0)); l.listen(128); port = l.getsockname()[1]
+closed = socket.socket(); closed.bind(("0.0.0.0", 0)); cport = closed.getsockname()[1]; closed.close()
+for spec in sys.argv[1:]:
+    host, n, bad = spec.split(":")
+    for _ in range(int(n)):
+        socket.create_connection((host, port)).close()
+    for _ in range(int(bad)):
+        try:
+            socket.create_connection((host, cport))
+        except ConnectionRefusedError:
+            pass
+"""
+
+
+def test_per_remote_series_are_bounded_and_only_grow(netns, exporter_factory):
+    e = exporter_factory(netns, ["--tcp.per-remote", "2"])
+    assert "netlens_tcp_remote_" in e.metrics()  # the families, "other" only
+    netns.exec([PY, "-c", CONNECT_TO, "127.0.0.2:3:1", "127.0.0.3:2:0", "127.0.0.4:1:0"])
+
+    def remotes(fam):
+        return {dict(k[1])["remote"]: v for k, v in samples(e.metrics()).items()
+                if k[0] == fam}
+    # the two busiest join; the rest is "other"
+    assert remotes("netlens_tcp_remote_connects_total") == \
+        {"127.0.0.2": 3, "127.0.0.3": 2, "other": 1}
+    assert remotes("netlens_tcp_remote_connect_failures_total") == \
+        {"127.0.0.2": 1, "127.0.0.3": 0, "other": 0}
+    dur = remotes("netlens_tcp_remote_connect_duration_seconds_total")
+    assert 0 < dur["127.0.0.2"] < 3 and 0 < dur["other"] < 1, dur
+    # a busier newcomer does not displace a member: it is "other", which grows
+    netns.exec([PY, "-c", CONNECT_TO, "127.0.0.5:5:0", "127.0.0.3:1:0"])
+    assert remotes("netlens_tcp_remote_connects_total") == \
+        {"127.0.0.2": 3, "127.0.0.3": 3, "other": 6}
+    s = samples(e.metrics())
+    assert value(s, "netlens_bpf_dropped_keys_total", collector="tcp") == 0
+    promtool_check(e.metrics())
+    # off by default
+    assert "netlens_tcp_remote_" not in exporter_factory(netns).metrics()
