@@ -17,6 +17,12 @@ baseline against the first shows what the machine's other load does to
 the throughput alone). Then one
 run of each load with --stats gives each BPF program's runs and mean cost.
 Run as root: bench/dns_bench.py [-d SECS] [-r ROUNDS] [--rate QPS].
+
+--exporter QPS[,QPS...] measures `netlens exporter --collector.dns` instead
+(serving the load's namespace, scraped once at the end): at each paced
+rate (0: as fast as the load goes), the answered rate without and with
+it, the exchanges counted against those answered, the events lost, and
+the exporter's CPU per query.
 """
 import argparse
 import json
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
@@ -162,12 +169,67 @@ def stats_run(lab, a):
     return out
 
 
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        out = {}
+        for line in r.read().decode().splitlines():
+            if line.startswith("netlens_dns_") and "_bucket" not in line:
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+
+def exporter_runs(lab, a, rates):
+    """At each rate: (rate, answered/s without the exporter and with it, counted
+    NOERROR, answered, lost, the exporter's CPU us a query)."""
+    out = []
+    for rate in rates:
+        base = dns(lab, a.duration, rate)[2]
+        port = 19465
+        p = subprocess.Popen([NETLENS, "exporter", "--listen", f"127.0.0.1:{port}", "-N", lab.ns,
+                              "--collector.dns"], stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while "serving" not in p.stderr.readline():
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the exporter did not start")
+        c0 = task_cpu(p.pid)
+        sent, answered, qps = dns(lab, a.duration, rate)
+        time.sleep(0.5)  # the last records read and counted
+        cpu = task_cpu(p.pid) - c0
+        m = scrape(port)
+        p.send_signal(15)
+        p.wait(timeout=30)
+        counted = m.get('netlens_dns_responses_total{rcode="NOERROR"}', 0)
+        out.append((rate, base, qps, counted, answered,
+                    m.get("netlens_dns_lost_events_total", -1), cpu / max(answered, 1) * 1e6))
+        print(f"exporter at {rate}/s: {base:.0f} / {qps:.0f} answered/s, counted {counted:.0f} "
+              f"of {answered:.0f}, lost {out[-1][5]:.0f}, {out[-1][6]:.1f} us CPU a query",
+              file=sys.stderr)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-d", "--duration", type=float, default=3)
     ap.add_argument("-r", "--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=25000)
+    ap.add_argument("--exporter", metavar="QPS[,QPS...]")
     a = ap.parse_args()
+    if a.exporter:
+        rates = [int(x) for x in a.exporter.split(",")]
+        with tempfile.TemporaryDirectory() as tmp:
+            lab = Lab(tmp)
+            try:
+                runs = exporter_runs(lab, a, rates)
+            finally:
+                lab.close()
+        print(f"exporter --collector.dns, {a.duration:g} s a rate")
+        print("  paced rate: answered/s without / with the exporter, exchanges counted / "
+              "answered, lost, exporter CPU a query")
+        for rate, base, qps, counted, answered, lost, us in runs:
+            print(f"  {rate or 'max':>6}/s: {base:7.0f} / {qps:7.0f}, {counted:.0f}/{answered:.0f}, "
+                  f"lost {lost:.0f}, {us:.1f} us")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         lab = Lab(tmp)
         try:

@@ -87,7 +87,7 @@ static const struct opt collector_rows[] = {
 	COLLECTOR_ROWS(3, "netdev"),  COLLECTOR_ROWS(4, "softnet"),   COLLECTOR_ROWS(5, "qdisc"),
 	COLLECTOR_ROWS(6, "sockmem"), COLLECTOR_ROWS(7, "tables"),    COLLECTOR_ROWS(8, "doctor"),
 	COLLECTOR_ROWS(9, "tcp"),     COLLECTOR_ROWS(10, "drops"),    COLLECTOR_ROWS(11, "qdisclat"),
-	OPT_END,
+	COLLECTOR_ROWS(12, "dns"),    OPT_END,
 };
 
 /* state_src_rows without --from: the exporter serves a live host */
@@ -99,8 +99,8 @@ static const struct opt netns_rows[] = {
 
 static const struct opt_group exporter_opts[] = {
 	{ NULL, exporter_rows },
-	{ "Collectors (all on by default but qdisclat; tcp, drops and qdisclat load BPF "
-	  "programs: CAP_BPF and CAP_PERFMON)", collector_rows },
+	{ "Collectors (all on by default but qdisclat and dns; tcp, drops, qdisclat and dns load "
+	  "BPF programs: CAP_BPF and CAP_PERFMON)", collector_rows },
 	{ "Source (the HTTP socket stays in the exporter's own namespace)", netns_rows },
 	OPT_GROUPS_END,
 };

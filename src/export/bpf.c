@@ -15,6 +15,7 @@
  * kernel counts log2 slots of microseconds (slot i: [2^i, 2^(i+1)) us),
  * so bucket i's upper bound is 2^(i+1) us; the last slot is +Inf. */
 #include "export/collect.h"
+#include "export/bpf.h"
 
 #include "base/privs.h"
 #include "base/prom.h"
@@ -93,11 +94,10 @@ static int tcp_configure(struct trace_ctx *tc, void *skel)
 	return 0;
 }
 
-static int start(const struct tracer *tr, const struct collect_ctx *c, void **state, char *err,
-		 size_t errlen)
+int collect_bpf_load(struct trace_ctx *tc, struct trace_loaded *ld, const struct collect_ctx *c,
+		     char *err, size_t errlen)
 {
 	const char *missing = privs_missing_for_bpf();
-	struct bpf_collector *b;
 	char why[768] = "";
 	int status;
 
@@ -106,22 +106,37 @@ static int start(const struct tracer *tr, const struct collect_ctx *c, void **st
 				      "or CAP_SYS_ADMIN)", missing);
 		return -EPERM;
 	}
-	b = calloc(1, sizeof(*b));
+	tc->summary_mode = true;
+	tc->o.filter.netns = c->bpf_netns;
+	status = trace_load(tc, ld, why, sizeof(why));
+	trace_load_log_free();
+	if (status) {
+		snprintf(err, errlen, "%s", why[0] ? why : "could not load its BPF programs");
+		trace_unload(tc, ld);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int start(const struct tracer *tr, const struct collect_ctx *c, void **state, char *err,
+		 size_t errlen)
+{
+	struct bpf_collector *b = calloc(1, sizeof(*b));
+	int e;
+
 	if (!b)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	b->ncpu = libbpf_num_possible_cpus();
+	if (b->ncpu <= 0) {
+		free(b);
+		return snprintf(err, errlen, "cannot count the CPUs"), -EINVAL;
+	}
 	b->tc.tr = tr;
 	b->tc.priv = b;
 	b->per_remote = tr == &tcp_tracer ? c->tcp_per_remote : 0;
-	b->tc.summary_mode = true;
-	b->tc.o.filter.netns = c->bpf_netns;
-	status = trace_load(&b->tc, &b->ld, why, sizeof(why));
-	trace_load_log_free();
-	if (status || b->ncpu <= 0) {
-		snprintf(err, errlen, "%s", why[0] ? why : "could not load its BPF programs");
-		trace_unload(&b->tc, &b->ld);
+	if ((e = collect_bpf_load(&b->tc, &b->ld, c, err, errlen))) {
 		free(b);
-		return -EINVAL;
+		return e;
 	}
 	*state = b;
 	return 0;

@@ -29,6 +29,9 @@ const struct collector collectors[] = {
 	{ "qdisclat", "BPF: time packets spend in each root qdisc, as histograms (per packet: "
 		      "off by default)", false, collect_qdisclat, collect_qdisclat_start,
 	  collect_bpf_stop, collect_bpf_uncounted },
+	{ "dns", "BPF: DNS queries by type, responses by rcode, timeouts and response time, "
+		 "from every DNS message parsed (per message: off by default)", false, collect_dns,
+	  collect_dns_start, collect_dns_stop, collect_dns_uncounted },
 	{ NULL, NULL, false, NULL, NULL, NULL, NULL },
 };
 

@@ -54,7 +54,7 @@ extern const struct collector collectors[]; /* name == NULL ends it */
 
 const struct collector *collector_find(const char *name);
 
-/* The collectors (state.c, doctor.c, bpf.c). */
+/* The collectors (state.c, doctor.c, bpf.c, dns.c). */
 #define COLLECTOR_FN(name) \
 	int collect_##name(const struct collect_ctx *c, struct prom *p, char *err, size_t errlen)
 COLLECTOR_FN(sockets);
@@ -69,10 +69,14 @@ COLLECTOR_FN(doctor);
 COLLECTOR_FN(tcp);
 COLLECTOR_FN(drops);
 COLLECTOR_FN(qdisclat);
+COLLECTOR_FN(dns);
 int collect_tcp_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
 int collect_drops_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
 int collect_qdisclat_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
 void collect_bpf_stop(void *state);
 void collect_bpf_uncounted(void *state, uint64_t *runs_missed, uint64_t *dropped_keys);
+int collect_dns_start(const struct collect_ctx *c, void **state, char *err, size_t errlen);
+void collect_dns_stop(void *state);
+void collect_dns_uncounted(void *state, uint64_t *runs_missed, uint64_t *dropped_keys);
 
 #endif

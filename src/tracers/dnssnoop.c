@@ -4,22 +4,18 @@
  * within --timeout. -c summarises by name, server and rcode instead.
  *
  * The kernel copies each DNS message it sees (bpf/dnssnoop.bpf.c); this side
- * parses it (dns_parse.h) and pairs it up. A packet between two local
- * namespaces is seen twice, leaving one and entering the other (on
- * loopback: leaving and entering the same one), so an exchange is keyed by
- * what does not depend on where it was seen: protocol, client and server
- * address and port, transaction id. The first sighting of a query starts
- * the exchange (its header gives the process and namespace), the first
- * sighting of its answer ends it, and later sightings of either are
- * duplicates until the exchange is forgotten: --timeout after its query
- * when unanswered (a TIMEOUT), 1 s after its answer otherwise. -p/--comm
- * apply here, to the query's process: answers arrive in softirq context. */
+ * parses it (dns_parse.h) and pairs it up (dns_match.h: each exchange once,
+ * though a packet between local namespaces is seen twice), which the
+ * exporter's dns collector shares. -p/--comm apply here, to the query's
+ * process: answers arrive in softirq context. */
 #include "bpf/dnssnoop.h"
 #include "bpf/dnssnoop.skel.h"
 #include "command.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
+#include "tracers/dns_match.h"
 #include "tracers/dns_parse.h"
+#include "tracers/dnssnoop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,26 +77,7 @@ static const struct opt_group opts[] = {
 	TRACE_INTERVAL_GROUP, TRACE_TABLE_GROUP, OPT_GROUPS_END,
 };
 
-/* ---- exchanges ---- */
-
-struct xkey {
-	uint8_t proto, family;
-	uint16_t id, cport, sport;
-	uint8_t caddr[16], saddr[16];
-};
-
-struct xchg {
-	struct xkey k;
-	struct xchg *hnext;      /* hash chain */
-	struct xchg *next, *prev; /* by expiry, oldest first */
-	uint64_t expire;         /* forgotten then (and a TIMEOUT if unanswered) */
-	uint64_t q_ts;           /* the query's first sighting; 0: not seen */
-	bool answered;
-	struct tr_hdr qh;        /* the query's sighting: process, netns, cgroup */
-	uint16_t qtype;
-	uint64_t sock;           /* the query left without a process: its socket */
-	char *name;
-};
+/* ---- -c ---- */
 
 struct agg { /* -c: one name, server and rcode */
 	struct agg *next;
@@ -128,24 +105,19 @@ struct slow {
 	uint64_t lat;
 };
 
-#define NBUCKETS    (1u << 16)
 #define NSLOW       10
 #define RCODE_TIMEOUT 255
 #define RCODE_UNKNOWN 254
 
-struct state {
-	struct xchg *buckets[NBUCKETS];
-	struct xchg *head, *tail;
-	size_t nx;
-	size_t tcp_pending;  /* unanswered TCP queries */
-	uint64_t untracked;  /* queries not followed: MAX_XCHG in flight */
-	uint64_t timeout_ns;
+/* The run's state (tc->priv): the exchanges (dns_match.h) and -c's tables. */
+struct snoop {
+	struct trace_ctx *tc;
+	struct dns_match *dm;
 	struct agg *aggs;
 	struct server_hist *hists;
 	struct slow slowest[NSLOW];
 };
 
-static struct state *st;
 static bool counts;
 static double timeout_secs = 5;
 
@@ -155,98 +127,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t key_hash(const struct xkey *k)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (NBUCKETS - 1);
-}
-
-static struct xchg *x_find(const struct xkey *k)
-{
-	for (struct xchg *x = st->buckets[key_hash(k)]; x; x = x->hnext)
-		if (memcmp(&x->k, k, sizeof(*k)) == 0)
-			return x;
-	return NULL;
-}
-
-/* Puts x last in expiry order, expiring then. */
-static void x_append(struct xchg *x, uint64_t expire)
-{
-	x->expire = expire;
-	x->next = NULL;
-	x->prev = st->tail;
-	if (st->tail)
-		st->tail->next = x;
-	else
-		st->head = x;
-	st->tail = x;
-}
-
-/* A new exchange, last in expiry order (sightings come in time order);
- * NULL past MAX_XCHG in flight (a flood of unanswered queries), counted. */
-#define MAX_XCHG (1u << 20)
-
-static struct xchg *x_new(const struct xkey *k, uint64_t expire)
-{
-	struct xchg *x = st->nx < MAX_XCHG ? calloc(1, sizeof(*x)) : NULL;
-	uint32_t b = key_hash(k);
-
-	if (!x) {
-		st->untracked++;
-		return NULL;
-	}
-	x->k = *k;
-	x->hnext = st->buckets[b];
-	st->buckets[b] = x;
-	x_append(x, expire);
-	st->nx++;
-	return x;
-}
-
-static void x_unlink(struct xchg *x)
-{
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		st->head = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	else
-		st->tail = x->prev;
-	x->next = x->prev = NULL;
-}
-
-/* An answered exchange stays only to recognise the answer's second
- * sighting, LINGER_NS: last in expiry order (near enough: the tail expires
- * --timeout after its query, later unless --timeout is shorter). */
-#define LINGER_NS 1000000000ull
-
-static void x_linger(struct xchg *x, uint64_t now)
-{
-	uint64_t linger = st->timeout_ns < LINGER_NS ? st->timeout_ns : LINGER_NS;
-
-	x_unlink(x);
-	x_append(x, now + linger);
-}
-
-static void x_free(struct xchg *x)
-{
-	struct xchg **pp = &st->buckets[key_hash(&x->k)];
-
-	while (*pp && *pp != x)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = x->hnext;
-	x_unlink(x);
-	st->nx--;
-	free(x->name);
-	free(x);
 }
 
 /* -p/--comm apply to the process that sent the query (user space: the
@@ -262,17 +142,16 @@ static bool want_task(const struct trace_ctx *tc, const struct tr_hdr *h)
 	return true;
 }
 
-/* ---- -c ---- */
-
-static void agg_add(const struct xchg *x, uint8_t rcode, bool has_lat, uint64_t lat)
+static void agg_add(struct snoop *st, const struct dns_exchange *x, uint8_t rcode)
 {
 	struct agg *a;
 	struct server_hist *s;
-	const char *name = x->name ? x->name : "";
+	const char *name = x->name;
+	uint64_t lat = x->latency_ns;
 
 	for (a = st->aggs; a; a = a->next)
-		if (a->rcode == rcode && a->port == x->k.sport && a->family == x->k.family &&
-		    !memcmp(a->addr, x->k.saddr, 16) && !strcmp(a->name, name))
+		if (a->rcode == rcode && a->port == x->sport && a->family == x->family &&
+		    !memcmp(a->addr, x->saddr, 16) && !strcmp(a->name, name))
 			break;
 	if (!a) {
 		a = calloc(1, sizeof(*a));
@@ -281,27 +160,26 @@ static void agg_add(const struct xchg *x, uint8_t rcode, bool has_lat, uint64_t 
 			return;
 		}
 		a->rcode = rcode;
-		a->port = x->k.sport;
-		a->family = x->k.family;
-		memcpy(a->addr, x->k.saddr, 16);
+		a->port = x->sport;
+		a->family = x->family;
+		memcpy(a->addr, x->saddr, 16);
 		a->next = st->aggs;
 		st->aggs = a;
 	}
 	a->count++;
-	if (!has_lat)
+	if (!x->has_latency)
 		return;
 	a->nlat++;
 	a->lat_sum += lat;
 	if (lat > a->lat_max)
 		a->lat_max = lat;
 	for (s = st->hists; s; s = s->next)
-		if (s->port == x->k.sport && s->family == x->k.family &&
-		    !memcmp(s->addr, x->k.saddr, 16))
+		if (s->port == x->sport && s->family == x->family && !memcmp(s->addr, x->saddr, 16))
 			break;
 	if (!s && (s = calloc(1, sizeof(*s)))) {
-		s->port = x->k.sport;
-		s->family = x->k.family;
-		memcpy(s->addr, x->k.saddr, 16);
+		s->port = x->sport;
+		s->family = x->family;
+		memcpy(s->addr, x->saddr, 16);
 		s->next = st->hists;
 		st->hists = s;
 	}
@@ -327,9 +205,9 @@ static void agg_add(const struct xchg *x, uint8_t rcode, bool has_lat, uint64_t 
 	if (!copy)
 		return;
 	free(st->slowest[at].name);
-	st->slowest[at] = (struct slow){ .name = copy, .qtype = x->qtype, .family = x->k.family,
-					 .port = x->k.sport, .lat = lat };
-	memcpy(st->slowest[at].addr, x->k.saddr, 16);
+	st->slowest[at] = (struct slow){ .name = copy, .qtype = x->qtype, .family = x->family,
+					 .port = x->sport, .lat = lat };
+	memcpy(st->slowest[at].addr, x->saddr, 16);
 }
 
 /* ---- rows ---- */
@@ -341,48 +219,41 @@ static const char *rcode_text(uint8_t rcode, char *buf, size_t cap)
 	return rcode == RCODE_UNKNOWN ? "UNKNOWN" : dns_rcode_str(rcode, buf, cap);
 }
 
-static void cells_server(struct table *t, const struct xchg *x)
+/* One exchange, answered (with its answer, or unread: rcode UNKNOWN) or
+ * timed out: a row, or a count with -c. */
+static void report(void *arg, const struct dns_exchange *x)
 {
-	char a[64];
-
-	out_cell_str(t, C_SERVER, trace_addr_str(a, x->k.family, x->k.saddr));
-	out_cell_u64(t, C_SPORT, x->k.sport);
-}
-
-/* One exchange: m is the answer; NULL: a TIMEOUT, or with unread an answer
- * whose message could not be read (rcode UNKNOWN). */
-static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m,
-		   const struct tr_hdr *ah, bool unread)
-{
-	bool has_lat = (m || unread) && x->q_ts;
-	uint8_t rcode = m ? m->rcode : unread ? RCODE_UNKNOWN : RCODE_TIMEOUT;
-	uint64_t lat = has_lat && ah->ts_ns > x->q_ts ? ah->ts_ns - x->q_ts : 0;
-	const struct tr_hdr *h = x->q_ts ? &x->qh : ah;
+	struct snoop *st = arg;
+	struct trace_ctx *tc = st->tc;
+	const struct dns_msg *m = x->answer;
+	const struct tr_hdr *h = x->h;
+	uint8_t rcode = m ? m->rcode : x->outcome == DNS_UNREAD ? RCODE_UNKNOWN : RCODE_TIMEOUT;
 	char tb[16], rb[16], a[64];
 
-	if (!want_task(tc, h))
+	if (x->outcome == DNS_QUERY || !want_task(tc, h))
 		return;
 	if (counts) {
-		agg_add(x, rcode, has_lat, lat);
+		agg_add(st, x, rcode);
 		return;
 	}
 	struct table *t = trace_row_begin(tc, h);
 	trace_cells_task(t, C_PID, h->pid, h->comm);
-	out_cell_str(t, C_PROTO, x->k.proto == 6 ? "TCP" : "UDP");
-	cells_server(t, x);
+	out_cell_str(t, C_PROTO, x->proto == 6 ? "TCP" : "UDP");
+	out_cell_str(t, C_SERVER, trace_addr_str(a, x->family, x->saddr));
+	out_cell_u64(t, C_SPORT, x->sport);
 	out_cell_str(t, C_TYPE, dns_type_str(x->qtype, tb, sizeof(tb)));
 	out_cell_str(t, C_RCODE, rcode_text(rcode, rb, sizeof(rb)));
-	if (has_lat) {
-		out_cell_fixed(t, C_LAT, (double)lat / 1e6, 3);
-		out_field_double(t, "latency_ms", NULL, (double)lat / 1e6, 3);
+	if (x->has_latency) {
+		out_cell_fixed(t, C_LAT, (double)x->latency_ns / 1e6, 3);
+		out_field_double(t, "latency_ms", NULL, (double)x->latency_ns / 1e6, 3);
 	} else {
 		out_cell_str(t, C_LAT, "-");
 	}
-	out_cell_str(t, C_NAME, x->name ? x->name : "");
-	out_field_u64(t, "id", NULL, x->k.id);
-	out_field_str(t, "client", NULL, trace_addr_str(a, x->k.family, x->k.caddr));
-	out_field_u64(t, "client_port", NULL, x->k.cport);
-	out_field_u64(t, "ip", NULL, x->k.family == AF_INET6 ? 6 : 4);
+	out_cell_str(t, C_NAME, x->name);
+	out_field_u64(t, "id", NULL, x->id);
+	out_field_str(t, "client", NULL, trace_addr_str(a, x->family, x->caddr));
+	out_field_u64(t, "client_port", NULL, x->cport);
+	out_field_u64(t, "ip", NULL, x->family == AF_INET6 ? 6 : 4);
 	if (m) {
 		char text[4 * 48] = "", *p = text;
 		out_field_u64(t, "ancount", NULL, m->ancount);
@@ -405,143 +276,19 @@ static void report(struct trace_ctx *tc, struct xchg *x, const struct dns_msg *m
 	trace_row_end(tc, h);
 }
 
-/* Exchanges whose time is up: TIMEOUT if unanswered, then forgotten.
- * Returns the TIMEOUTs reported. */
-static int sweep(struct trace_ctx *tc, uint64_t now)
-{
-	int n = 0;
-
-	while (st->head && st->head->expire <= now) {
-		struct xchg *x = st->head;
-		if (!x->answered && x->q_ts) {
-			if (x->k.proto == 6 && st->tcp_pending)
-				st->tcp_pending--;
-			report(tc, x, NULL, &x->qh, false);
-			n++;
-		}
-		x_free(x);
-	}
-	return n;
-}
-
-/* A TCP segment from a server whose message the kernel could not read
- * (page fragments: a large answer from another host): it answers the
- * flow's oldest pending query, with an unknown rcode. */
-static void unread_tcp_answer(struct trace_ctx *tc, const struct dnssnoop_event *e)
-{
-	for (struct xchg *x = st->head; x && st->tcp_pending; x = x->next) {
-		if (x->k.proto != 6 || x->answered || !x->q_ts || x->k.sport != e->t.sport ||
-		    x->k.cport != e->t.dport || memcmp(x->k.saddr, e->t.saddr, 16) ||
-		    memcmp(x->k.caddr, e->t.daddr, 16))
-			continue;
-		x->answered = true;
-		st->tcp_pending--;
-		x_linger(x, e->h.ts_ns);
-		report(tc, x, NULL, &e->h, true);
-		return;
-	}
-}
-
 static void event(struct trace_ctx *tc, const void *data)
 {
-	const struct dnssnoop_event *e = data;
-	const uint8_t *msg = e->data;
-	size_t len = e->caplen > DNS_COPY_MAX ? DNS_COPY_MAX : e->caplen;
-	struct dns_msg m;
-	struct xkey k;
-	struct xchg *x;
+	struct snoop *st = tc->priv;
 
-	if (e->dir == DNS_DIR_OWNER) {
-		/* the process of a query that left before its send returned:
-		 * one of the latest exchanges */
-		int n = 0;
-		for (x = st->tail; x && n < 256; x = x->prev, n++)
-			if (x->sock == e->sock && !x->qh.pid) {
-				x->qh.pid = e->h.pid;
-				x->qh.tid = e->h.tid;
-				x->qh.cgroup = e->h.cgroup;
-				memcpy(x->qh.comm, e->h.comm, sizeof(x->qh.comm));
-				x->sock = 0;
-			}
-		return;
-	}
-	if (e->proto == 6 && len == 0) {
-		unread_tcp_answer(tc, e);
-		return;
-	}
-	if (e->proto == 6) { /* the first message of the segment, after its length */
-		if (len < 2)
-			return;
-		size_t mlen = (size_t)msg[0] << 8 | msg[1];
-		msg += 2;
-		len -= 2;
-		if (mlen < 12)
-			return;
-		/* a send holds whole messages: one whose "length" runs past
-		 * it is no length (a message written apart from its length;
-		 * its packets then end the query, unread) */
-		if (!e->ifindex && mlen + 2 > e->paylen)
-			return;
-		if (mlen < len)
-			len = mlen;
-	}
-	if (dns_parse(msg, len, &m) != 0 || !m.has_question || m.opcode != 0)
-		return;
-	sweep(tc, e->h.ts_ns);
-	memset(&k, 0, sizeof(k));
-	k.proto = e->proto;
-	k.family = (uint8_t)e->t.family;
-	k.id = m.id;
-	if (m.qr) { /* server -> client */
-		memcpy(k.saddr, e->t.saddr, 16);
-		memcpy(k.caddr, e->t.daddr, 16);
-		k.sport = e->t.sport;
-		k.cport = e->t.dport;
-	} else {
-		memcpy(k.caddr, e->t.saddr, 16);
-		memcpy(k.saddr, e->t.daddr, 16);
-		k.cport = e->t.sport;
-		k.sport = e->t.dport;
-	}
-	x = x_find(&k);
-	if (!m.qr) {
-		if (x) { /* seen again (entering the server's namespace, a resend) */
-			if (!x->qh.pid && e->h.pid)
-				memcpy(&x->qh, &e->h, sizeof(x->qh));
-			return;
-		}
-		x = x_new(&k, e->h.ts_ns + st->timeout_ns);
-		if (!x)
-			return;
-		x->q_ts = e->h.ts_ns;
-		x->qh = e->h;
-		x->sock = e->sock;
-		if (k.proto == 6)
-			st->tcp_pending++;
-		x->qtype = m.qtype;
-		x->name = strdup(m.name);
-		return;
-	}
-	if (x && x->answered)
-		return; /* the same answer seen again */
-	if (!x) { /* an answer to a query not seen (asked before the start) */
-		x = x_new(&k, e->h.ts_ns + st->timeout_ns);
-		if (!x)
-			return;
-		x->qtype = m.qtype;
-		x->name = strdup(m.name);
-	}
-	if (k.proto == 6 && x->q_ts && st->tcp_pending)
-		st->tcp_pending--;
-	x->answered = true;
-	x_linger(x, e->h.ts_ns);
-	report(tc, x, &m, &e->h, false);
+	dns_match_event(st->dm, data);
 }
 
 static void batch_end(struct trace_ctx *tc)
 {
+	struct snoop *st = tc->priv;
+
 	/* rows printed here, between batches, are flushed here */
-	if (st && sweep(tc, mono_ns()) && !counts)
+	if (st && dns_match_sweep(st->dm, mono_ns()) && !counts)
 		out_flush();
 }
 
@@ -561,7 +308,8 @@ static int opt(struct trace_ctx *tc, const struct opts *p, int c)
 	return opts_fail(p, "not handled by dnssnoop");
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
+/* The kernel side's settings: the DNS ports (53 unless -P), the salt. */
+static int configure_kernel(struct trace_ctx *tc, void *skel)
 {
 	struct tr_filter *f = &((struct dnssnoop_bpf *)skel)->rodata->tr_filter;
 
@@ -570,15 +318,25 @@ static int configure(struct trace_ctx *tc, void *skel)
 		f->ports[0] = 53;
 		f->nports = 1;
 	}
-	if (!st) {
-		st = calloc(1, sizeof(*st));
-		if (!st)
-			return out_error("dnssnoop: out of memory");
-	}
-	st->timeout_ns = (uint64_t)(timeout_secs * 1e9);
 	((struct dnssnoop_bpf *)skel)->rodata->sock_salt =
 		((uint64_t)rand() << 32 ^ (uint64_t)rand() ^ mono_ns()) | 1;
 	return 0;
+}
+
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	struct snoop *st = tc->priv;
+
+	if (!st) { /* once: a load that fails configures again */
+		st = calloc(1, sizeof(*st));
+		if (!st || !(st->dm = dns_match_new((uint64_t)(timeout_secs * 1e9), report, st))) {
+			free(st);
+			return out_error("dnssnoop: out of memory");
+		}
+		st->tc = tc;
+		tc->priv = st;
+	}
+	return configure_kernel(tc, skel);
 }
 
 /* ---- the summary ---- */
@@ -608,7 +366,7 @@ static void hist_fields(struct table *t, const void *arg)
 	out_field_u64(t, "server_port", NULL, s->port);
 }
 
-static void print_aggs(void)
+static void print_aggs(const struct snoop *st)
 {
 	static const struct out_col acols[] = {
 		{ "NAME", "name", 0, 0 },         { "SERVER", "server", 0, 0 },
@@ -652,7 +410,7 @@ static void print_aggs(void)
 	free(v);
 }
 
-static void print_slowest(void)
+static void print_slowest(const struct snoop *st)
 {
 	static const struct out_col scols[] = {
 		{ "SLOWEST", "name", 0, 0 }, { "TYPE", "type", 0, 0 }, { "SERVER", "server", 0, 0 },
@@ -684,7 +442,7 @@ static void print_slowest(void)
 	out_table_end(t);
 }
 
-static void clear_summary(void)
+static void clear_summary(struct snoop *st)
 {
 	while (st->aggs) {
 		struct agg *g = st->aggs;
@@ -704,45 +462,56 @@ static void clear_summary(void)
 
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
+	struct snoop *st = tc->priv;
 	char title[128], a[64];
 
 	(void)skel;
 	(void)final;
 	if (!st)
 		return;
-	sweep(tc, mono_ns());
+	dns_match_sweep(st->dm, mono_ns());
 	trace_interval_stamp(tc);
-	print_aggs();
+	print_aggs(st);
 	for (struct server_hist *s = st->hists; s; s = s->next) {
 		snprintf(title, sizeof(title), "DNS latency, server %s port %u",
 			 trace_addr_str(a, s->family, s->addr), s->port);
 		trace_hist_print_log2_with(title, "usecs", s->slots, 32, hist_fields, s);
 	}
-	print_slowest();
-	clear_summary();
+	print_slowest(st);
+	clear_summary(st);
 }
 
 static void fini(struct trace_ctx *tc)
 {
-	(void)tc;
-	if (!st)
-		return;
-	if (st->untracked)
-		out_warn("dnssnoop: %llu queries not followed: %u exchanges were in flight",
-			 (unsigned long long)st->untracked, MAX_XCHG);
-	while (st->head)
-		x_free(st->head);
-	clear_summary();
-	free(st);
-	st = NULL;
+	struct snoop *st = tc->priv;
+
 	counts = false;
 	timeout_secs = 5;
+	if (!st)
+		return;
+	if (dns_match_untracked(st->dm))
+		out_warn("dnssnoop: %llu queries not followed: %u exchanges were in flight",
+			 (unsigned long long)dns_match_untracked(st->dm), DNS_MATCH_MAX);
+	dns_match_free(st->dm);
+	clear_summary(st);
+	free(st);
+	tc->priv = NULL;
 }
 
 TRACE_TRACER(dnssnoop, "DNS queries and answers", TRACE_HOOKS(hooks), TRACE_COLS(cols),
 	     .opts = opts, .opt = opt, .configure = configure, .event = event,
 	     .event_size = __builtin_offsetof(struct dnssnoop_event, data),
 	     .batch_end = batch_end, .summary = summary, .summary_events = true, .fini = fini);
+
+/* The kernel side alone, for the exporter's dns collector (export/dns.c),
+ * which reads the ring buffer itself (dns_match.h) and keeps it loaded. */
+static const struct tracer dnssnoop_kernel = {
+	.name = "dnssnoop", .doing = "DNS queries and answers", TRACE_SKEL(dnssnoop),
+	TRACE_HOOKS(hooks), .configure = configure_kernel,
+	.event_size = __builtin_offsetof(struct dnssnoop_event, data), .summary_events = true,
+};
+
+const struct tracer *dnssnoop_tracer(void) { return &dnssnoop_kernel; }
 
 TRACE_COMMAND(dnssnoop, opts,
 		.summary = "trace DNS queries and answers on the wire, with latency",
