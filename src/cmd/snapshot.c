@@ -29,16 +29,11 @@
 static const char snapshot_about[] =
 	"Records the raw state the views read: /proc/net counters, socket and\n"
 	"protocol memory tables, every net.* sysctl, and the netlink dumps of\n"
-	"links, addresses, routes, rules, neighbours, qdiscs and sockets (all kinds,
-"
-	"all states, with TCP internals and memory), ethtool netlink's offload
-"
-	"features, and per link the sysfs RPS masks and byte queue limits. Two
-"
-	"samples SECS apart (default 1) keep rates.
-"
-	"Then: netlens ss|nstat|ifstat|links|routes|sockmem|sysctl|doctor --from FILE.
-";
+	"links, addresses, routes, rules, neighbours, qdiscs and sockets (all kinds,\n"
+	"all states, with TCP internals and memory), ethtool netlink's offload\n"
+	"features, and per link the sysfs RPS masks and byte queue limits. Two\n"
+	"samples SECS apart (default 1) keep rates.\n"
+	"Then: netlens ss|nstat|ifstat|links|routes|sockmem|sysctl|doctor --from FILE.\n";
 
 static const struct opt snapshot_rows[] = {
 	{ 'o', "output", "FILE", "where to write (required; '-' is stdout)" },
