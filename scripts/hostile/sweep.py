@@ -72,7 +72,8 @@ class Command:
 
     @property
     def tracer(self):
-        return any(o.long == "duration" for o in self.options)
+        # the tracers' -d/--duration (ss -E has a --duration of its own, long only)
+        return any(o.long == "duration" and o.short == "d" for o in self.options)
 
     @property
     def server(self):
