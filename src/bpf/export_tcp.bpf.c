@@ -192,7 +192,11 @@ static __always_inline int on_send_reset(const struct sock *sk, const struct sk_
 	struct exp_tcp_counts *c;
 
 	if (tr_filter.netns) {
-		__u32 ns = sk ? tr_sk_netns(sk) : BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+		__u32 ns = 0;
+		if (sk)
+			ns = tr_sk_netns(sk);
+		else if (skb) /* the verifier wants the check: tp_btf arguments may be NULL */
+			ns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 		if (ns != tr_filter.netns)
 			return 0;
 	}

@@ -242,3 +242,20 @@ def test_per_remote_series_are_bounded_and_only_grow(netns, exporter_factory):
     promtool_check(e.metrics())
     # off by default
     assert "netlens_tcp_remote_" not in exporter_factory(netns).metrics()
+
+
+def test_every_hook_loads_its_first_choice(netns, exporter_factory):
+    # on this kernel every program is tp_btf (BPF_PROG_TYPE_TRACING, 26): a
+    # program the verifier refuses falls back to raw_tp silently, which this
+    # catches (tcp_send_reset's skb, NULL-able, once was)
+    e = exporter_factory(netns, ["--collector.qdisclat"])
+    types = []
+    for fd in os.listdir(f"/proc/{e.p.pid}/fd"):
+        try:
+            if "bpf-prog" not in os.readlink(f"/proc/{e.p.pid}/fd/{fd}"):
+                continue
+            with open(f"/proc/{e.p.pid}/fdinfo/{fd}") as f:
+                types += [int(line.split()[1]) for line in f if line.startswith("prog_type:")]
+        except FileNotFoundError:
+            pass
+    assert len(types) >= 10 and set(types) == {26}, types
