@@ -5,7 +5,12 @@
  * the kernel's reason. Everything lands in per-CPU arrays that the
  * exporter reads at each scrape; nothing is streamed.
  *
- * Hooks: inet_sock_set_state (and its backup for nested runs),
+ * Hooks: inet_sock_set_state, without the tracers' backup program for
+ * nested runs: a run the kernel skips (a softirq's state change landing
+ * inside a run on the same CPU) is rare, and exported as
+ * netlens_bpf_runs_missed_total, while the backup would cost every state
+ * change of every socket a second program run (a quarter of the
+ * collector's cost on a connection churn);
  * tcp_retransmit_skb, tcp_retransmit_synack, tcp_send_reset,
  * tcp_receive_reset; tp_btf, else raw_tp. tr_filter.netns (the exporter's
  * -N) keeps one namespace. */
@@ -28,7 +33,9 @@ struct {
 } counts SEC(".maps");
 
 /* connects in flight: socket -> time of SYN_SENT. A plain hash: a connect
- * that finds it full is counted (tr_map_update), not evicted unseen. */
+ * that finds it full is counted (tr_map_update), not evicted unseen. (The
+ * socket's own storage, as tcplife keeps sessions, measured slower here:
+ * 201 ns a state change against 151, the allocation at every connect.) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -70,9 +77,17 @@ static __always_inline bool want_sk(const struct sock *sk)
 	return !tr_filter.netns || tr_sk_netns(sk) == tr_filter.netns;
 }
 
-static __always_inline __u32 family_index(struct sock *sk)
+/* The same with plain loads in a tp_btf program (btf): the netns chain is
+ * two pointer loads the verifier checks once at load time (a few ms),
+ * against two bpf_probe_read_kernel() calls (~35 ns each here) at every
+ * run. */
+static __always_inline bool want_sk_rd(struct sock *sk, bool btf)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_family) == TR_AF_INET6;
+	if (!tr_filter.netns)
+		return true;
+	if (btf)
+		return sk->__sk_common.skc_net.net->ns.inum == tr_filter.netns;
+	return tr_sk_netns(sk) == tr_filter.netns;
 }
 
 static __always_inline void hist_add(__u32 idx, __u64 ns)
@@ -94,54 +109,79 @@ static __always_inline __u32 state_index(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_state) & (EXP_TCP_STATES - 1);
 }
 
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
+/* SYN_SENT begins: its time. */
+static __always_inline void connect_begin(struct sock *sk, __u64 now)
 {
-	__u64 key = (__u64)sk, now, *ts;
+	__u64 key = (__u64)sk;
+
+	tr_map_update(&connecting, &key, &now, BPF_ANY);
+}
+
+/* SYN_SENT ends: when it began, 0 when not seen; forgotten. */
+static __always_inline __u64 connect_end(struct sock *sk)
+{
+	__u64 key = (__u64)sk, *ts, t;
+
+	ts = bpf_map_lookup_elem(&connecting, &key);
+	if (!ts)
+		return 0;
+	t = *ts;
+	bpf_map_delete_elem(&connecting, &key);
+	return t;
+}
+
+/* The smoothed RTT in ns (srtt_us holds eight times it in microseconds). */
+static __always_inline __u64 srtt_ns(struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp = tr_tcp_sk(sk, btf);
+
+	return tp ? (__u64)(TR_RD(btf, tp, srtt_us) >> 3) * 1000 : 0;
+}
+
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool btf)
+{
+	__u64 now, ts;
 	__u32 fam;
 
 	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT && oldstate != TCP_ESTABLISHED)
 		return 0;
-	if (!tr_sk_is_tcp(sk) || !want_sk(sk))
-		return 0;
-	if (!tr_nest_claim(backup))
+	if (!tr_sk_is_tcp_rd(sk, btf) || !want_sk_rd(sk, btf))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (newstate == TCP_SYN_SENT) {
-		tr_map_update(&connecting, &key, &now, BPF_ANY);
+		connect_begin(sk, now);
 		return 0;
 	}
-	fam = family_index(sk);
-	if (oldstate == TCP_SYN_SENT) {
-		ts = bpf_map_lookup_elem(&connecting, &key);
-		if (!ts)
-			return 0; /* connecting since before the exporter started */
-		if (newstate == TCP_ESTABLISHED) {
-			hist_add(EXP_HIST_CONNECT * 2 + fam, now - *ts);
-		} else {
-			struct exp_tcp_counts *c = the_counts();
-			if (c)
-				__sync_fetch_and_add(&c->connect_failed[fam & 1], 1);
-		}
-		if (per_remote) {
-			struct exp_remote_val *r = remote_of(sk);
-			if (r && newstate == TCP_ESTABLISHED) {
-				__sync_fetch_and_add(&r->connects, 1);
-				__sync_fetch_and_add(&r->connect_ns, now - *ts);
-			} else if (r) {
-				__sync_fetch_and_add(&r->failures, 1);
-			}
-		}
-		bpf_map_delete_elem(&connecting, &key);
+	fam = TR_RD(btf, sk, __sk_common.skc_family) == TR_AF_INET6;
+	if (oldstate != TCP_SYN_SENT) {
+		/* leaving ESTABLISHED: the connection's smoothed RTT as it ends */
+		hist_add(EXP_HIST_SRTT * 2 + fam, srtt_ns(sk, btf));
 		return 0;
 	}
-	/* leaving ESTABLISHED: the connection's smoothed RTT as it ends
-	 * (srtt_us holds eight times the RTT in microseconds) */
-	hist_add(EXP_HIST_SRTT * 2 + fam,
-		 (__u64)(BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3) * 1000);
+	ts = connect_end(sk);
+	if (!ts)
+		return 0; /* connecting since before the exporter started */
+	if (newstate == TCP_ESTABLISHED) {
+		hist_add(EXP_HIST_CONNECT * 2 + fam, now - ts);
+	} else {
+		struct exp_tcp_counts *c = the_counts();
+		if (c)
+			__sync_fetch_and_add(&c->connect_failed[fam & 1], 1);
+	}
+	if (per_remote) {
+		struct exp_remote_val *r = remote_of(sk);
+		if (r && newstate == TCP_ESTABLISHED) {
+			__sync_fetch_and_add(&r->connects, 1);
+			__sync_fetch_and_add(&r->connect_ns, now - ts);
+		} else if (r) {
+			__sync_fetch_and_add(&r->failures, 1);
+		}
+	}
 	return 0;
 }
 
-TR_STATE_PROGRAMS(export_tcp, on_state)
+TR_PROGRAM_PAIR(export_tcp_state, inet_sock_set_state, (struct sock *sk, int oldstate, int newstate),
+		on_state(sk, oldstate, newstate, btf))
 
 static __always_inline int on_retransmit(const struct sock *sk, int err)
 {

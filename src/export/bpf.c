@@ -50,7 +50,6 @@ static const struct trace_hook tcp_hooks[] = {
 	  .optional = true },
 	{ "tcp_send_reset", { "export_tcp_rst_send_btf", "export_tcp_rst_send_raw" } },
 	{ "tcp_receive_reset", { "export_tcp_rst_recv_btf", "export_tcp_rst_recv_raw" } },
-	TRACE_STATE_NEST_HOOK(export_tcp),
 };
 
 static const struct trace_hook drop_hooks[] = {

@@ -258,4 +258,4 @@ def test_every_hook_loads_its_first_choice(netns, exporter_factory):
                 types += [int(line.split()[1]) for line in f if line.startswith("prog_type:")]
         except FileNotFoundError:
             pass
-    assert len(types) >= 10 and set(types) == {26}, types
+    assert len(types) >= 9 and set(types) == {26}, types
