@@ -121,10 +121,9 @@ static int run_recorded(struct ifs_ctx *c)
 	struct ifs_sample a, b;
 	int status = EXIT_OK;
 
-	if (c->view == V_RING || c->view == V_DRIVER || c->view == V_DRVINFO)
-		return out_error("snapshots do not record ethtool ioctl answers (ring sizes, driver "
-				 "statistics, driver information): run --ring, --driver-stats and -d on "
-				 "the host");
+	if (c->view == V_RING || c->view == V_DRIVER)
+		return out_error("snapshots do not record ethtool's ring sizes and driver statistics: "
+				 "run --ring and --driver-stats on the host");
 	if (c->interval > 0 && host_snapshot_interval(c->h) <= 0)
 		return out_error("this snapshot holds one sample: rates need one taken with -i > 0");
 	c->h->sample = 0;

@@ -7,6 +7,7 @@
 #include "command.h"
 #include "sources/bql.h"
 #include "sources/ethnl.h"
+#include "sources/ethtool.h"
 #include "sources/host.h"
 #include "sources/linkextra.h"
 #include "sources/rtnl.h"
@@ -31,7 +32,8 @@ static const char snapshot_about[] =
 	"protocol memory tables, every net.* sysctl, and the netlink dumps of\n"
 	"links, addresses, routes, rules, neighbours, qdiscs and sockets (all kinds,\n"
 	"all states, with TCP internals and memory), ethtool netlink's offload\n"
-	"features, and per link the sysfs RPS masks and byte queue limits. Two\n"
+	"features, and per link the driver information (ethtool -i), the sysfs\n"
+	"RPS masks and byte queue limits. Two\n"
 	"samples SECS apart (default 1) keep rates.\n"
 	"Then: netlens ss|nstat|ifstat|links|routes|sockmem|sysctl|doctor --from FILE.\n";
 
@@ -148,7 +150,8 @@ static int record_sockets(struct recorder *r)
 }
 
 /* The link dump, and per link the sysfs files doctor and ifstat --bql read
- * (RPS masks, byte queue limits). */
+ * (RPS masks, byte queue limits) and the driver information ifstat -d
+ * reads (an ioctl's answer, recorded by name). */
 static int record_links(struct recorder *r)
 {
 	struct rtnl_links ls = { 0 };
@@ -161,8 +164,10 @@ static int record_links(struct recorder *r)
 		struct link_rps rps;
 		struct bql_dev bql;
 		link_rps_read(r->h, ls.v[i].name, ls.v[i].ifindex, &rps);
+		struct eth_drvinfo d;
 		if (bql_read(r->h, ls.v[i].name, ls.v[i].ifindex, &bql) == 0)
 			bql_free(&bql);
+		ethtool_drvinfo(r->h, ls.v[i].name, &d); /* recorded whatever it answers */
 	}
 	rtnl_links_free(&ls);
 	return 0;

@@ -42,6 +42,7 @@ void ifs_print_drvinfo(struct ifs_ctx *c, const struct ifs_sample *cur)
 			for (int i = 1; i <= 5; i++)
 				out_cell_str(t, i, "-");
 			out_cell_str(t, 6, err == -EOPNOTSUPP ? "(the device reports no driver information)"
+					   : err == -ENODATA ? "(not recorded in this snapshot)"
 							     : strerror(-err));
 			out_row_end(t);
 			continue;

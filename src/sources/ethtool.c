@@ -302,11 +302,35 @@ int ethtool_parse_drvinfo(const void *reply, size_t len, struct eth_drvinfo *out
 	return 0;
 }
 
+/* The driver information is recorded in snapshots under this name: the
+ * ioctl's answer, or nothing (an empty record) for a device that has none. */
+static void drvinfo_name(char *buf, size_t size, const char *ifname)
+{
+	snprintf(buf, size, "ethtool:%s:drvinfo", ifname);
+}
+
 int ethtool_drvinfo(struct host *h, const char *ifname, struct eth_drvinfo *out)
 {
 	struct ethtool_drvinfo d = { .cmd = ETHTOOL_GDRVINFO };
-	int err = live_ioctl(h, ifname, &d);
+	char name[IFNAMSIZ + 32];
+	char *buf;
+	size_t len;
+	int err;
 
+	drvinfo_name(name, sizeof(name), ifname);
+	if (!host_is_live(h)) {
+		err = host_read_file(h, name, &buf, &len);
+		if (err)
+			return err == -ENOENT ? -ENODATA : err;
+		err = len ? ethtool_parse_drvinfo(buf, len, out) : -EOPNOTSUPP;
+		free(buf);
+		return err;
+	}
+	err = eth_ioctl(ifname, &d);
+	if (!err)
+		host_record_blob(h, name, &d, sizeof(d));
+	else if (err == -EOPNOTSUPP)
+		host_record_blob(h, name, "", 0);
 	return err ? err : ethtool_parse_drvinfo(&d, sizeof(d), out);
 }
 

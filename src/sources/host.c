@@ -27,6 +27,13 @@ int host_nl_dump(struct host *h, int protocol, const struct nlmsghdr *req, char 
 	return h->ops->nl_dump(h, protocol, req, buf, len);
 }
 
+int host_record_blob(struct host *h, const char *name, const void *data, size_t len)
+{
+	if (!h->rec)
+		return 0;
+	return snap_add(h->rec, SNAP_FILE, h->sample, name, strlen(name), data, len);
+}
+
 void host_close(struct host *h)
 {
 	if (h)

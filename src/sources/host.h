@@ -62,6 +62,11 @@ double host_sample_time(struct host *h);
 /* Seconds between a snapshot's two samples; 0 when it holds one (or live). */
 double host_snapshot_interval(struct host *h);
 static inline int host_is_live(const struct host *h) { return h->snap == NULL; }
+/* A recording host keeps data under name (not a path: "ethtool:eth0:drvinfo"),
+ * as if read from a file of that name, so a recorded host's
+ * host_read_file(name) gives it back; for answers that are neither files
+ * nor dumps (ioctls). Nothing on other hosts; -errno when the writer fails. */
+int host_record_blob(struct host *h, const char *name, const void *data, size_t len);
 
 /* The key a dump request is recorded under (protocol, type, family, and for
  * sock_diag the transport protocol): requests that differ only in options
