@@ -7,8 +7,17 @@ gives each run's rate as a % of the mean of the baselines just before and
 after it: slow drifts of the machine cancel, and the spread over rounds
 shows what the rates can resolve.
 """
+import os
 import statistics
 import sys
+
+
+def read_live(f):
+    """The text of a file a running child writes to, read with pread: a
+    seek would move the offset the child shares and its next write would
+    overwrite the start of the file."""
+    fd = f.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
 def rotated_kept(tracers, measure, start, stop, rounds, label=""):

@@ -37,6 +37,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
+sys.path.insert(0, HERE)
+from benchlib import read_live  # noqa: E402
 BULK_PORT = 18090
 
 
@@ -93,12 +95,10 @@ class Tracer:
         self.p = subprocess.Popen([NETLENS] + args, stdout=self.out, stderr=self.err, text=True)
         deadline = time.monotonic() + 30
         while True:
-            self.err.seek(0)
-            if "Tracing " in self.err.read():
+            if "Tracing " in read_live(self.err):
                 return
             if self.p.poll() is not None or time.monotonic() > deadline:
-                self.err.seek(0)
-                raise SystemExit(f"tracer did not start: {self.err.read()}")
+                raise SystemExit(f"tracer did not start: {read_live(self.err)}")
             time.sleep(0.05)
 
     def stop(self):

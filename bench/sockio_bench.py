@@ -37,6 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import tracer_bench as tb  # noqa: E402  (its namespaced server's teardown, spread())
+from benchlib import read_live  # noqa: E402
 
 NETLENS = os.environ.get("NETLENS", os.path.join(HERE, "..", "build", "netlens"))
 PORT = 18091
@@ -96,9 +97,7 @@ def start(cmd):
     p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
-        err.seek(0)
-        out.seek(0)
-        if "Tracing " in err.read() or "Attaching " in out.read():
+        if "Tracing " in read_live(err) or "Attaching " in read_live(out):
             return p, out
         time.sleep(0.02)
     stop(p)

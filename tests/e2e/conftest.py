@@ -58,6 +58,15 @@ def run_json(args, ns=None, **kw):
     return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
 
 
+def read_live(f):
+    """The whole text of a file a running child is writing to. The child
+    shares the file's offset with us (the descriptor was inherited), so a
+    seek here would move where its next write lands and overwrite what it
+    wrote before; pread reads without touching the offset."""
+    fd = f.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+
 def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
     """Polls cond() until it returns a truthy value; fails after timeout."""
     deadline = time.monotonic() + timeout

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import NETLENS, PY, run, run_json, wait_for, wrap_cmd
+from conftest import NETLENS, PY, read_live, run, run_json, wait_for, wrap_cmd
 
 # Holds connections to three listeners (A, B, C) and one UDP socket;
 # answers "check" with what each client socket saw since: "reset",
@@ -202,8 +202,7 @@ class Events:
         assert self.p.poll() is None, self.p.stderr.read()
 
     def text(self):
-        self.out.seek(0)
-        return self.out.read()
+        return read_live(self.out)
 
     def wait(self, pred, what):
         """Until pred(output so far): the kernel announces a socket from a
@@ -263,8 +262,7 @@ def test_events_report_each_closed_socket_json(netns, tmp_path):
     assert all(isinstance(r["time"], float) for r in events)
     # iproute2 saw the same sockets
     def ref_text():
-        ref_out.seek(0)
-        return ref_out.read()
+        return read_live(ref_out)
     wait_for(lambda: ref_text().count("\n") >= len(want) + 1, what="iproute2's events")
     ref.send_signal(signal.SIGINT)
     ref.wait(timeout=10)
@@ -321,8 +319,7 @@ def test_events_count_what_the_kernel_dropped(netns, tmp_path):
                            "u.bind(('::1', 0)); print(u.getsockname()[1]); u.close()"]).stdout)
 
     def last_seen():
-        out.seek(0)
-        return any('"inet6"' in l and f'"sport":{last},' in l for l in out.read().splitlines())
+        return any('"inet6"' in l and f'"sport":{last},' in l for l in read_live(out).splitlines())
     wait_for(last_seen, timeout=20, what="the last socket's event")
     p.send_signal(signal.SIGINT)
     assert p.wait(timeout=30) == 0, p.stderr.read()

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import PY, veth_pair, wait_for
+from conftest import PY, read_live, veth_pair, wait_for
 from dns_responder import DnsResponder, build_query, ns_resolver, query_in
 from so_util import check_docs_list_exactly_the_options
 from trace_util import Tracer, events, netns_inode
@@ -33,9 +33,8 @@ def dnssnoop(*args, json_mode=True):
 
 def so_far(tr):
     """The event records the running tracer has written so far."""
-    tr.out.seek(0)
     out = []
-    for line in tr.out.read().splitlines():
+    for line in read_live(tr.out).splitlines():
         try:
             r = json.loads(line)
         except ValueError:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import tempfile
 
-from conftest import HERE, PY, wait_for, wrap_cmd
+from conftest import HERE, PY, read_live, wait_for, wrap_cmd
 
 WORKLOAD = os.path.join(HERE, "trace_workload.py")
 
@@ -28,8 +28,7 @@ class Tracer:
         wait_for(self._ready, timeout=30, what=f"{args[0]} to attach")
 
     def _read(self, f):
-        f.seek(0)
-        return f.read()
+        return read_live(f)
 
     def _ready(self):
         if self.p.poll() is not None:
