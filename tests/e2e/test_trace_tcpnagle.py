@@ -18,6 +18,12 @@ WORKLOAD = os.path.join(HERE, "nagle_workload.py")
 # few microseconds apart when the workload is not preempted in between
 TOLERANCE_MS = 2.0
 
+# a round the truth calls held: a Nagle hold lasts until the server's
+# delayed ACK (40 ms at least), a cork hold --cork-ms; a round that was not
+# held measures only its delivery, which a loaded machine (ksoftirqd
+# waiting for a CPU) can stretch past a millisecond but not to this
+HELD_MS = 20
+
 
 def tcpnagle(ns, *args):
     return Tracer(["tcpnagle", "--netns", ns.name] + [str(a) for a in args])
@@ -52,7 +58,7 @@ def flow(e):
 def held(w, least=1):
     """The rounds the truth says were held (the first of a connection can
     find the server still acking at once), at least `least` of them."""
-    rounds = [r for r in w["rounds"] if r["held_ms"] > 1]
+    rounds = [r for r in w["rounds"] if r["held_ms"] >= HELD_MS]
     assert len(rounds) >= least, w
     return rounds
 
@@ -100,7 +106,7 @@ def test_nodelay_holds_nothing(netns):
         ng = nagle_workload(netns, "nagle", "--rounds", 4)
     finally:
         evs = events(tr.stop())
-    assert all(r["held_ms"] < 20 for r in nd["rounds"])
+    assert all(r["held_ms"] < HELD_MS for r in nd["rounds"])
     assert [e["pid"] for e in evs] == [ng["pid"]] * len(held(ng))
 
 
