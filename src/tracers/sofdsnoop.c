@@ -52,20 +52,61 @@ static const struct opt_group opts[] = {
 };
 
 /* The senders seen in this run, by file id, so that a receiver's row names
- * its sender: a bounded table, a newer send replacing an older one in its
- * slot. */
+ * its sender: a bounded table. A file's sender is looked for in the
+ * SENDER_WAYS slots from its hash's; a new send takes the slot of the same
+ * file, else an empty one, else the oldest send of those slots (so two
+ * files in flight never evict each other, only a send older than
+ * SENDER_WAYS others of its neighbourhood is forgotten). */
 #define SENDERS 1024
+#define SENDER_WAYS 8
 
 struct sender {
 	uint64_t id; /* 0: empty */
+	uint64_t seq; /* order of the sends */
 	uint32_t pid;
 	int32_t fd;
 };
 
 static struct {
 	uint64_t key; /* file ids: the struct file address, keyed hash */
+	uint64_t seq;
 	struct sender senders[SENDERS];
 } st;
+
+/* The slot that holds id's sender, NULL when none does. */
+static struct sender *sender_find(uint64_t id)
+{
+	for (unsigned i = 0; i < SENDER_WAYS; i++) {
+		struct sender *s = &st.senders[(id + i) % SENDERS];
+
+		if (s->id == id)
+			return s;
+	}
+	return NULL;
+}
+
+/* Remembers that pid sent file id as its fd. */
+static void sender_add(uint64_t id, uint32_t pid, int32_t fd)
+{
+	struct sender *s = sender_find(id);
+
+	for (unsigned i = 0; !s && i < SENDER_WAYS; i++) {
+		struct sender *c = &st.senders[(id + i) % SENDERS];
+
+		if (!c->id)
+			s = c;
+	}
+	if (!s) {
+		s = &st.senders[id % SENDERS];
+		for (unsigned i = 1; i < SENDER_WAYS; i++) {
+			struct sender *c = &st.senders[(id + i) % SENDERS];
+
+			if (c->seq < s->seq)
+				s = c;
+		}
+	}
+	*s = (struct sender){ .id = id, .seq = ++st.seq, .pid = pid, .fd = fd };
+}
 
 /* splitmix64 of the address with a per-run random key: ids pair within a
  * run without showing kernel addresses. */
@@ -178,7 +219,7 @@ static void event(struct trace_ctx *tc, const void *data)
 	const struct sofdsnoop_event *e = data;
 	const struct sofd_desc *d = &e->d;
 	uint64_t id = file_id(d->file);
-	struct sender *s = &st.senders[id % SENDERS];
+	const struct sender *s;
 	char dname[SOFD_NAME_LEN + 1], name[320], idbuf[17];
 	size_t dlen;
 	bool anon;
@@ -218,8 +259,8 @@ static void event(struct trace_ctx *tc, const void *data)
 	if (e->dir == SOFD_SEND) {
 		out_cell_str(t, C_FROM, "-");
 		if (d->file)
-			*s = (struct sender){ .id = id, .pid = e->h.pid, .fd = d->fd };
-	} else if (d->file && s->id == id) {
+			sender_add(id, e->h.pid, d->fd);
+	} else if (d->file && (s = sender_find(id))) {
 		out_cell_fmt(t, C_FROM, "%u:%d", s->pid, s->fd);
 		out_field_u64(t, "from_pid", NULL, s->pid);
 		out_field_i64(t, "from_fd", NULL, s->fd);

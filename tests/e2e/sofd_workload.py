@@ -8,7 +8,8 @@ recvmsg(), so the sender's event comes first. With --bad the parent
 first sends a message naming a descriptor that is not open (EBADF: no
 descriptor passed). With --mm the pair is SOCK_DGRAM and the same
 descriptors go in one sendmmsg() of two messages ([file], [pipe, socket]),
-received with one recvmmsg().
+received with one recvmmsg(). --pipes N then passes the write ends of N
+more pipes, 8 to a sendmsg(), all before the child receives any.
 
 --comm NAME sets the command name first; --wait prints {"pid": P} and
 waits for a line on stdin before starting. Prints one JSON line: the pids,
@@ -93,6 +94,7 @@ def main():
     ap.add_argument("--comm")
     ap.add_argument("--wait", action="store_true")
     ap.add_argument("--mm", action="store_true")
+    ap.add_argument("--pipes", type=int, default=0)
     a = ap.parse_args()
     if a.comm:
         with open("/proc/self/comm", "w") as f:
@@ -110,6 +112,7 @@ def main():
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)
     tcp = socket.create_connection(ls.getsockname())
+    more = [os.pipe()[1] for _ in range(a.pipes)]
     child = os.fork()
     if child == 0:
         ps.close()
@@ -117,7 +120,9 @@ def main():
         if a.mm:
             fds = recvmmsg(cs, 2)
         else:
-            _, fds, _, _ = socket.recv_fds(cs, 16, 16)
+            _, fds, _, _ = socket.recv_fds(cs, 1, 16)
+            while len(fds) < 3 + a.extra + a.pipes:
+                fds += socket.recv_fds(cs, 1, 16)[1]
         os.write(res_w, json.dumps({"pid": os.getpid(), "fds": fds}).encode())
         os._exit(0)
     cs.close()
@@ -132,6 +137,8 @@ def main():
         sendmmsg(ps, [sent[:1], sent[1:]])
     else:
         socket.send_fds(ps, [b"x"], sent)
+        for i in range(0, len(more), 8):
+            socket.send_fds(ps, [b"m"], more[i:i + 8])
     os.write(go_w, b"g")
     os.close(res_w)
     got = b""
@@ -143,7 +150,7 @@ def main():
     os.waitpid(child, 0)
     c = json.loads(got)
     print(json.dumps({
-        "pid": os.getpid(), "sockfd": psfd, "sent": sent,
+        "pid": os.getpid(), "sockfd": psfd, "sent": sent, "pipes": more,
         "child_pid": c["pid"], "child_sockfd": csfd, "received": c["fds"],
         "file": os.path.basename(a.file), "file_ino": os.fstat(f.fileno()).st_ino,
         "pipe_ino": os.fstat(pw).st_ino, "sock_ino": os.fstat(tcp.fileno()).st_ino,
