@@ -45,7 +45,8 @@ FUZZ_SECONDS ?= 8
 MANPAGES  := $(wildcard docs/man/*.8)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit e2e asan-test valgrind-test fuzz bench install clean test-deps-order
+.PHONY: all deps test unit e2e asan-test valgrind-test fuzz bench install clean test-deps-order \
+        test-build unit-bins asan-build fuzz-bins
 
 all: $(BUILD)/netlens
 
@@ -121,6 +122,8 @@ $(BUILD)/bench/%: bench/%.c $(OBJS) | $(DEPS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
 
+unit-bins: $(UNIT_BINS)
+
 unit: all $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do \
 		NETLENS_FIXTURES=tests/fixtures $$t || exit 1; done
@@ -130,10 +133,15 @@ e2e: all
 	$(Q)NETLENS=$(abspath $(BUILD)/netlens) $(PYTEST) -q tests/e2e $(PYTEST_ARGS)
 
 # Sanitizers: unit tests and the end-to-end tests marked `sanitize`.
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan DEPS=$(DEPS) \
+	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined"
+
+asan-build: | $(DEPS)
+	$(Q)$(ASAN_MAKE) all unit-bins
+
 asan-test: | $(DEPS)
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan DEPS=$(DEPS) \
-		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" unit
+	$(Q)$(ASAN_MAKE) unit
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		NETLENS=$(abspath build-asan/netlens) $(PYTEST) -q -m sanitize tests/e2e
 
@@ -163,6 +171,8 @@ $(FUZZ_BINS): build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(FUZZ_OBJS) |
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer,$(FUZZ_SAN) \
 		-o $@ $< $(FUZZ_OBJS) $(LIBS)
 
+fuzz-bins: $(FUZZ_BINS)
+
 fuzz: all $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 		seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
@@ -174,7 +184,22 @@ fuzz: all $(FUZZ_BINS)
 test-deps-order:
 	$(Q)scripts/test-deps-order.sh
 
-test: unit e2e asan-test valgrind-test fuzz test-deps-order
+# The whole suite. Everything is compiled first, on every CPU (three builds:
+# plain, ASan/UBSan, fuzzers); then the suites run one after another, except
+# the fuzzers, which run beside valgrind: each is one process on a CPU of its
+# own, and neither measures time. Sequential recipes, so `make -jN test` is
+# the same run.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+test-build: all unit-bins asan-build fuzz-bins
+
+test: | $(DEPS)
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) test-build
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory e2e
+	$(Q)$(MAKE) --no-print-directory asan-test
+	$(Q)$(MAKE) --no-print-directory -j2 --output-sync=target valgrind-test fuzz
+	$(Q)$(MAKE) --no-print-directory test-deps-order
 
 bench: all
 	$(Q)/usr/bin/python3 bench/ss_bench.py

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import run, run_json, veth_pair, wait_for
+from conftest import Netns, run, run_json, veth_pair, wait_for
 
 POLICY_SRC = "10.77.0.7"
 
@@ -54,11 +54,19 @@ def build(a, b):
     wait_for(lambda: "10.77.0.2" in a.exec(["ip", "neigh"]).stdout, what="a learned neighbour")
 
 
-@pytest.fixture
-def world(netns_factory):
-    a, b = netns_factory(), netns_factory()
-    build(a, b)
-    return a
+@pytest.fixture(scope="module")
+def world():
+    """One world for the module's tests (it takes ~2 s to build): they
+    only read it, and a test that changes a setting puts it back."""
+    a = b = None
+    try:
+        a, b = Netns(), Netns()
+        build(a, b)
+        yield a
+    finally:
+        for ns in (b, a):
+            if ns:
+                ns.close()
 
 
 def ip_json(ns, *args):
@@ -224,12 +232,15 @@ def test_get_input_path_with_iif(world, mark, dev, table):
     mark 5 the rule `fwmark 0x5/0xff iif veth0 lookup 100` sends it to dum0."""
     world.exec(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
     q = ["192.168.50.1", "from", "10.77.0.2", "iif", "veth0"] + (["mark", mark] if mark else [])
-    ip = ip_json(world, "route", "get", *q)[0]
-    o = run_json(["routes", "get"] + q, ns=world.name)[0]
+    try:
+        ip = ip_json(world, "route", "get", *q)[0]
+        o = run_json(["routes", "get"] + q, ns=world.name)[0]
+        text = run(["routes", "get"] + q, ns=world.name).stdout
+    finally:
+        world.exec(["sysctl", "-qw", "net.ipv4.ip_forward=0"])
     assert (o["dev"], o.get("gateway"), o["table"], o["iif"]) == \
         (ip["dev"], ip.get("gateway"), ip.get("table", "main"), ip["iif"])
     assert (o["dev"], o["table"]) == (dev, table)
-    text = run(["routes", "get"] + q, ns=world.name).stdout
     assert f"arriving on veth0 for 192.168.50.1 are forwarded by {dev} via" in text
 
 
