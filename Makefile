@@ -138,10 +138,10 @@ ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan DEPS=$(DEPS) \
 	LDFLAGS="-fsanitize=address,undefined"
 
 asan-build: | $(DEPS)
-	$(Q)$(ASAN_MAKE) all unit-bins
+	+$(Q)$(ASAN_MAKE) all unit-bins
 
 asan-test: | $(DEPS)
-	$(Q)$(ASAN_MAKE) unit
+	+$(Q)$(ASAN_MAKE) unit
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		NETLENS=$(abspath build-asan/netlens) $(PYTEST) -q -m sanitize tests/e2e
 

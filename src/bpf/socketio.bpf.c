@@ -11,7 +11,8 @@
 
 /* A plain hash, not LRU: evicting an entry would lose its counts unseen. A
  * new key that finds the table full is counted (tr_map_update). With -i,
- * user space empties the table every interval. */
+ * user space reads increments every interval (TRACE_COUNT_ROWS) and deletes
+ * only keys that stayed idle. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);

@@ -105,17 +105,140 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 	return n;
 }
 
-size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
-			  size_t row_size, int (*cmp)(const void *, const void *))
+/* Aborts unless map's records are row_size bytes. */
+static void check_row_size(const struct trace_ctx *tc, struct bpf_map *map, size_t row_size)
 {
 	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
-	size_t rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7, n;
+	size_t rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7;
 
 	if (rs != row_size) {
 		fprintf(stderr, "netlens: bug: %s: map %s holds %zu-byte records, the rows are %zu\n",
 			tc->tr->name, bpf_map__name(map), rs, row_size);
 		abort();
 	}
+}
+
+/* ---- counters read as increments ----
+ * Deleting an entry every interval loses counts: a program that looked the
+ * entry up a moment before the delete adds to the freed copy. So a map of
+ * counters keeps its entries while they count; each interval reports what
+ * every entry gained since the previous one (kept here, sorted by key), and
+ * only an entry that gained nothing for a whole interval is deleted: read
+ * and deleted at once, anything it gained since the walk reported. */
+struct count_map {
+	const struct bpf_map *map;
+	char *recs; /* the previous interval's records, sorted by key */
+	size_t n;
+};
+
+static struct count_map count_maps[8];
+static size_t count_key_size;
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, count_key_size);
+}
+
+static struct count_map *count_map_of(const struct bpf_map *map)
+{
+	for (size_t i = 0; i < sizeof(count_maps) / sizeof(count_maps[0]); i++) {
+		if (count_maps[i].map == map || !count_maps[i].map) {
+			count_maps[i].map = map;
+			return &count_maps[i];
+		}
+	}
+	abort(); /* more counting maps than any tracer has */
+}
+
+/* r's counters minus p's (p NULL: none); true when any grew. */
+static bool count_sub(char *r, const char *p, size_t voff, size_t vs)
+{
+	bool grew = false;
+
+	for (size_t o = 0; p && o + 8 <= vs; o += 8) {
+		uint64_t a, b;
+
+		memcpy(&a, r + voff + o, 8);
+		memcpy(&b, p + voff + o, 8);
+		a -= b;
+		grew |= a != 0;
+		memcpy(r + voff + o, &a, 8);
+	}
+	if (!p)
+		for (size_t o = 0; o < vs && !grew; o++)
+			grew = r[voff + o] != 0;
+	return grew;
+}
+
+static size_t count_rows_read(struct bpf_map *map, void **out)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
+	struct count_map *c = count_map_of(map);
+	char *cur, *rows, *was = malloc(rs);
+	size_t n = trace_map_read(map, (void **)&cur, false), m = 0, kept = 0;
+	bool *keep = calloc(n ? n : 1, sizeof(*keep));
+	int fd = bpf_map__fd(map);
+
+	rows = malloc((n ? n : 1) * rs);
+	if (!rows || !was || !keep)
+		abort();
+	count_key_size = ks;
+	qsort(cur, n, rs, cmp_key);
+	for (size_t i = 0; i < n; i++) {
+		char *r = cur + i * rs, *row = rows + m * rs;
+		const char *p = c->n ? bsearch(r, c->recs, c->n, rs, cmp_key) : NULL;
+
+		memcpy(row, r, rs);
+		if (count_sub(row, p, voff, vs)) {
+			keep[i] = true;
+			m++;
+			continue;
+		}
+		/* idle for an interval: deleted; what came since the walk counts */
+		memcpy(was, r, rs);
+		if (bpf_map_lookup_and_delete_elem(fd, r, r + voff) != 0) {
+			if (bpf_map_delete_elem(fd, r) != 0) /* gone meanwhile */
+				continue;
+			memcpy(r, was, rs); /* a map without the one-step delete */
+		}
+		memcpy(row, r, rs);
+		if (count_sub(row, was, voff, vs))
+			m++;
+	}
+	/* the next interval's base: the entries left in the map, sorted */
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			memmove(cur + kept++ * rs, cur + i * rs, rs);
+	free(c->recs);
+	c->recs = cur;
+	c->n = kept;
+	free(keep);
+	free(was);
+	*out = rows;
+	return m;
+}
+
+size_t trace_count_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
+			size_t row_size, int (*cmp)(const void *, const void *))
+{
+	size_t n;
+
+	check_row_size(tc, map, row_size);
+	if (bpf_map__value_size(map) % 8)
+		abort(); /* not u64 counters */
+	n = tc->o.interval > 0 ? count_rows_read(map, rows) : trace_map_read(map, rows, false);
+	if (cmp && n > 1)
+		qsort(*rows, n, row_size, cmp);
+	return n;
+}
+
+size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
+			  size_t row_size, int (*cmp)(const void *, const void *))
+{
+	size_t n;
+
+	check_row_size(tc, map, row_size);
 	n = trace_map_read(map, rows, tc->o.interval > 0);
 	if (cmp && n > 1)
 		qsort(*rows, n, row_size, cmp);

@@ -286,6 +286,17 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear);
 size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
 			  size_t row_size, int (*cmp)(const void *, const void *));
 
+/* The same for a map whose values are u64 counters only (counts, byte
+ * sums, histogram slots: no maxima, no names): with -i, entries stay in
+ * the kernel while they count and each interval's rows hold what they
+ * gained in it (deleting busy entries every interval loses the counts a
+ * program adds to an entry it looked up just before the delete); an
+ * entry that gained nothing for an interval is deleted. */
+#define TRACE_COUNT_ROWS(tc, map, rows, cmp)                                           \
+	trace_count_rows((tc), (map), (void **)&(rows), sizeof(*(rows)), (cmp))
+size_t trace_count_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
+			size_t row_size, int (*cmp)(const void *, const void *));
+
 /* The time of the summary being printed every -i seconds (base/stamp.h),
  * or NULL (no -i). */
 struct interval_stamp;

@@ -72,7 +72,7 @@ static int cmp_rows(const void *a, const void *b)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct socketio_bpf *)skel)->maps.io, rows, cmp_rows);
+	size_t n = TRACE_COUNT_ROWS(tc, ((struct socketio_bpf *)skel)->maps.io, rows, cmp_rows);
 	size_t limit = max_rows >= 0 ? (size_t)max_rows : out_is_json() ? 0 : 20;
 	struct table *t = trace_summary_begin(cols, (int)(sizeof(cols) / sizeof(cols[0])));
 
