@@ -37,7 +37,7 @@ void trace_print_counts(const struct trace_ctx *tc, struct bpf_map *map, const c
 		{ with_failed ? "FAILED" : NULL, with_failed ? "failed" : NULL, OUT_RIGHT, 6 },
 	};
 	struct row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, map, rows, cmp_rows);
+	size_t n = TRACE_COUNT_ROWS(tc, map, rows, cmp_rows);
 	struct table *t;
 
 	t = trace_summary_begin(cols, 4);

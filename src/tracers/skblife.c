@@ -237,7 +237,7 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 {
 	struct skblife_bpf *skel = skel_;
 	struct row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, skel->maps.lifetimes, rows, cmp_rows);
+	size_t n = TRACE_COUNT_ROWS(tc, skel->maps.lifetimes, rows, cmp_rows);
 
 	(void)final;
 	trace_interval_stamp(tc);

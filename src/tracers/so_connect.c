@@ -47,7 +47,7 @@ void so_connect_counts(struct trace_ctx *tc, struct bpf_map *counts)
 {
 	static const struct out_col cols[] = { SO_COUNT_COLS, { "DEST", NULL, OUT_LAST, 0 } };
 	struct count_row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, counts, rows, cmp_count);
+	size_t n = TRACE_COUNT_ROWS(tc, counts, rows, cmp_count);
 	struct table *t = trace_summary_begin(cols, 5);
 
 	for (size_t i = 0; i < n; i++) {

@@ -110,7 +110,7 @@ void so_new_counts(struct trace_ctx *tc, struct bpf_map *counts, enum so_new_by 
 		{ "CONNECT", "connect", OUT_RIGHT, 7 },
 	};
 	struct new_row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, counts, rows, cmp_new);
+	size_t n = TRACE_COUNT_ROWS(tc, counts, rows, cmp_new);
 	struct table *t = trace_summary_begin(cols, 5);
 
 	for (size_t i = 0; i < n; i++) {

@@ -144,7 +144,7 @@ void so_lat_hists(struct trace_ctx *tc, struct bpf_map *hist, const char *title,
 		  bool with_failed)
 {
 	struct hist_row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, hist, rows, cmp_key);
+	size_t n = TRACE_COUNT_ROWS(tc, hist, rows, cmp_key);
 
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())

@@ -127,7 +127,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	static const struct out_col count_cols[] = {
 		SO_COUNT_COLS, { "LOCAL", NULL, OUT_LAST, 0 } };
 	struct count_row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct soaccept_bpf *)skel)->maps.counts, rows,
+	size_t n = TRACE_COUNT_ROWS(tc, ((struct soaccept_bpf *)skel)->maps.counts, rows,
 				      cmp_count);
 	struct table *t = trace_summary_begin(count_cols, 5);
 

@@ -47,7 +47,7 @@ static void hist_fields(struct table *t, const void *arg)
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct socksize_bpf *)skel)->maps.sizes, rows, cmp_rows);
+	size_t n = TRACE_COUNT_ROWS(tc, ((struct socksize_bpf *)skel)->maps.sizes, rows, cmp_rows);
 
 	(void)final;
 	trace_interval_stamp(tc);

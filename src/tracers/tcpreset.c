@@ -142,7 +142,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 		{ "COUNT", "count", OUT_RIGHT, 6 },
 	};
 	struct count_row *rows;
-	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct tcpreset_bpf *)skel)->maps.counts, rows, cmp_rows);
+	size_t n = TRACE_COUNT_ROWS(tc, ((struct tcpreset_bpf *)skel)->maps.counts, rows, cmp_rows);
 	struct table *t;
 
 	(void)final;
