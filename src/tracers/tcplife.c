@@ -2,7 +2,6 @@
 #include "bpf/tcplife.h"
 #include "bpf/tcplife.skel.h"
 #include "command.h"
-#include "trace/features.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
 
@@ -26,20 +25,6 @@ static const struct trace_hook hooks[] = {
 	 * closes the state program missed (the "recovered" count) */
 	{ "tcp_destroy_sock", { "tcplife_destroy_btf", "tcplife_destroy_raw" }, .backup = true },
 };
-
-/* Hash maps allocated at run time in a tracing program need the BPF memory
- * allocator (trace/features.h); without it, preallocate. */
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	struct tcplife_bpf *s = skel;
-
-	(void)tc;
-	if (!trace_feat_tracing_runtime_hash(NULL)) {
-		bpf_map__set_map_flags(s->maps.sessions, 0);
-		bpf_map__set_max_entries(s->maps.sessions, 65536);
-	}
-	return 0;
-}
 
 static const struct opt opt_rows[] = {
 	{ 'L', "localport", "P[,P..]", "local port filter (same as --lport)" },
@@ -78,7 +63,7 @@ static void event(struct trace_ctx *tc, const void *data)
 }
 
 TRACE_TRACER(tcplife, "TCP sessions", TRACE_HOOKS(hooks), TRACE_COLS(cols), .opts = opts,
-	     .opt = opt, .configure = configure, TRACE_EVENTS(event, struct tcplife_event));
+	     .opt = opt, TRACE_EVENTS(event, struct tcplife_event));
 
 TRACE_COMMAND(tcplife, opts,
 		.summary = "trace TCP sessions: owner, addresses, bytes, duration",
