@@ -1,9 +1,11 @@
 /* netlens ss: every socket on the host over NETLINK_SOCK_DIAG, with the
  * option letters of iproute2's ss. Options and dump planning live here;
- * one socket -> one row is ss/print.c; the filter language is ss/filter.c. */
-#include "base/json.h"
+ * -K's closing is ss_kill.c, -E's stream ss_events.c, -s's tables
+ * ss_summary.c (the run they share: ss_run.h); one socket -> one row is
+ * ss/print.c; the filter language is ss/filter.c. */
 #include "base/opts.h"
 #include "base/output.h"
+#include "cmd/ss_run.h"
 #include "cmd/state_src.h"
 #include "command.h"
 #include "sources/host.h"
@@ -20,11 +22,8 @@
 #include "ss/ss.h"
 
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/capability.h>
-#include <linux/tcp.h>
-#include <poll.h>
-#include <signal.h>
+#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +122,6 @@ static const struct opt_group ss_opts_table[] = {
  * sock_diag by more than its load time. */
 enum { ITER_MIN_SOCKETS = 5000 };
 
-#define KIND(k) (1u << (k))
 #define INET_KINDS (KIND(SK_TCP) | KIND(SK_UDP) | KIND(SK_RAW) | KIND(SK_MPTCP))
 #define UNIX_ALL ((1u << SOCK_STREAM) | (1u << SOCK_DGRAM) | (1u << SOCK_SEQPACKET))
 #define PACKET_ALL ((1u << SOCK_RAW) | (1u << SOCK_DGRAM))
@@ -192,123 +190,6 @@ static int add_family(const struct opts *p, struct ss_opts *o, const char *f)
 	return 0;
 }
 
-/* A socket -K will close once its dump is complete (closing sockets while
- * the kernel walks the same table could make it skip some): the record
- * with what its pointers pointed to copied. */
-struct kill_item {
-	struct sock_rec s;
-	struct tcp_info tcpi;
-	char cong[32];
-	uint8_t cc_info[64];
-};
-
-struct ss_run {
-	struct ss_opts o;
-	bool kill, events;     /* -K, -E */
-	double duration;       /* --duration, 0: until a signal */
-	struct nl_dump killer; /* -K: the socket SOCK_DESTROY goes over */
-	struct kill_item *kept;
-	size_t nkept, capkept;
-	unsigned kill_failed, kill_gone;
-	struct state_src src;   /* -N, --netns, --from */
-	const char *record_path;
-	struct ss_filter *filter;
-	void *bytecode;
-	size_t bytecode_len;
-	bool kernel_filter_failed;
-	bool user_filter; /* current dump needs the user-space matcher */
-	uint32_t states;
-	struct ss_printer pr;
-	struct host *host;
-	struct sockstat sockstat; /* -s: read before netlens opens any socket */
-	long long curr_estab;     /* -s: Tcp CurrEstab, or -1 */
-	bool use_iter;         /* list TCP through the BPF iterator */
-	bool filter_states;    /* the source holds every state: filter here */
-	unsigned proc_kinds;   /* kinds read from /proc/net (no diag module) */
-	char proc_note[512];   /* the files read, for the one note on stderr */
-	char proc_mods[128];   /* the diag modules missing */
-	/* summary: counts per kind, family (0 v4 / 1 v6 / 2 other) and state */
-	unsigned long counts[SK_KIND_MAX][3][SS_STATE_MAX];
-	unsigned long shown;
-};
-
-static int keep_for_kill(struct ss_run *r, const struct sock_rec *s)
-{
-	struct kill_item *k;
-
-	if (r->nkept == r->capkept) {
-		size_t cap = r->capkept ? r->capkept * 2 : 64;
-		k = realloc(r->kept, cap * sizeof(*k));
-		if (!k)
-			return -ENOMEM;
-		r->kept = k;
-		r->capkept = cap;
-	}
-	k = &r->kept[r->nkept++];
-	memset(k, 0, sizeof(*k));
-	k->s = *s;
-	k->s.path = NULL;
-	if (s->tcpi) {
-		size_t n = s->tcpi_len < sizeof(k->tcpi) ? s->tcpi_len : sizeof(k->tcpi);
-		memcpy(&k->tcpi, s->tcpi, n);
-		k->s.tcpi_len = n;
-	}
-	if (s->cong)
-		snprintf(k->cong, sizeof(k->cong), "%s", s->cong);
-	if (s->cc_info) {
-		k->s.cc_len = s->cc_len < sizeof(k->cc_info) ? s->cc_len : sizeof(k->cc_info);
-		memcpy(k->cc_info, s->cc_info, k->s.cc_len);
-	}
-	return 0;
-}
-
-static const char *kind_name(enum sock_kind k);
-
-/* -K: closes the sockets the dump kept and prints each one closed. A
- * kernel that cannot (no CONFIG_INET_DIAG_DESTROY) or a caller that may
- * not (no CAP_NET_ADMIN) stops it with one error; another socket's failure
- * is one line naming the errno, and the run exits 1. */
-static int kill_kept(struct ss_run *r)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < r->nkept && !err; i++) {
-		struct kill_item *k = &r->kept[i];
-		struct sock_rec *s = &k->s;
-		int rc;
-
-		s->tcpi = s->tcpi ? &k->tcpi : NULL;
-		s->cong = s->cong ? k->cong : NULL;
-		s->cc_info = s->cc_info ? k->cc_info : NULL;
-		rc = sockdiag_destroy(&r->killer, s);
-		if (rc == 0) {
-			r->shown++;
-			ss_print_sock(&r->pr, s);
-		} else if (rc == -EOPNOTSUPP && s->kind == SK_MPTCP) {
-			out_warn("the kernel cannot close MPTCP sockets (no destroy handler): close "
-				 "their TCP subflows instead");
-			r->kill_failed++;
-			break;
-		} else if (rc == -EOPNOTSUPP) {
-			err = out_error("the kernel cannot close %s sockets: it was built without "
-					"CONFIG_INET_DIAG_DESTROY (or lacks %s_diag)",
-					kind_name(s->kind), s->kind == SK_RAW ? "raw" : s->kind == SK_UDP ? "udp" : "tcp");
-		} else if (rc == -EPERM || rc == -EACCES) {
-			err = out_error("closing sockets needs CAP_NET_ADMIN in their network namespace: "
-					"run as root");
-		} else if (rc == -ENOENT) {
-			r->kill_gone++; /* closed on its own since the dump */
-		} else {
-			out_warn("could not close %s socket ino:%llu sport %u dport %u: %s (%s)",
-				 kind_name(s->kind), (unsigned long long)s->inode, s->sport, s->dport,
-				 strerrorname_np(-rc) ? strerrorname_np(-rc) : "?", strerror(-rc));
-			r->kill_failed++;
-		}
-	}
-	r->nkept = 0;
-	return err ? -EPERM : 0;
-}
-
 static int on_sock(const struct sock_rec *s, void *arg)
 {
 	struct ss_run *r = arg;
@@ -335,12 +216,6 @@ static int on_sock(const struct sock_rec *s, void *arg)
 	r->shown++;
 	ss_print_sock(&r->pr, s);
 	return 0;
-}
-
-static const char *kind_name(enum sock_kind k)
-{
-	static const char *const n[SK_KIND_MAX] = { "TCP", "UDP", "RAW", "MPTCP", "UNIX", "PACKET" };
-	return n[k];
 }
 
 static const char *const diag_module[SK_KIND_MAX] = { "tcp_diag", "udp_diag", "raw_diag",
@@ -528,113 +403,6 @@ static int run_dumps(struct ss_run *r)
 	return 0;
 }
 
-static unsigned long count(struct ss_run *r, enum sock_kind k, int fam, int state)
-{
-	unsigned long n = 0;
-	for (int s = 0; s < SS_STATE_MAX; s++)
-		if (state < 0 || s == state)
-			n += r->counts[k][fam][s];
-	return n;
-}
-
-static void print_summary(struct ss_run *r)
-{
-	const struct sockstat st = r->sockstat;
-	static const struct out_col head_cols[] = {
-		{ "Total", "sockets_used", 0, 0 }, { "TCP", "tcp_total", 0, 0 },
-		{ "estab", "tcp_estab", 0, 0 },      { "closed", "tcp_closed", 0, 0 },
-		{ "orphaned", "tcp_orphaned", 0, 0 }, { "timewait", "tcp_timewait", 0, 0 },
-		{ "tcp_mem_pages", "tcp_mem_pages", 0, 0 }, { NULL, "tcp_alloc", 0, 0 },
-	};
-	static const struct out_col tr_cols[] = {
-		{ "Transport", "transport", 0, 0 }, { "Total", "total", 0, 0 },
-		{ "IP", "ipv4", 0, 0 },             { "IPv6", "ipv6", 0, 0 },
-	};
-	static const struct out_col state_cols[] = {
-		{ "TCP state", "tcp_state", 0, 0 }, { "IPv4", "ipv4", 0, 0 }, { "IPv6", "ipv6", 0, 0 },
-	};
-	long long tcp4 = sockstat_get(&st, "TCP", "inuse"), tcp6 = sockstat_get(&st, "TCP6", "inuse");
-	long long tw = sockstat_get(&st, "TCP", "tw"), alloc = sockstat_get(&st, "TCP", "alloc");
-	/* estab as ss: the MIB's CurrEstab (ESTABLISHED and CLOSE-WAIT); from
-	 * the dump when the snapshot or /proc lacks it */
-	long long estab = r->curr_estab >= 0 ? r->curr_estab
-			  : (long long)(count(r, SK_TCP, 0, SS_ESTABLISHED) +
-					count(r, SK_TCP, 1, SS_ESTABLISHED));
-
-	struct table *t = out_table_begin(head_cols, 8);
-	out_row_begin(t);
-	out_cell_i64(t, 0, sockstat_get(&st, "sockets", "used"));
-	out_cell_i64(t, 1, alloc + tw); /* as ss: TIME-WAIT sockets are not allocated ones */
-	out_cell_i64(t, 2, estab);
-	out_cell_i64(t, 3, alloc - (tcp4 + tcp6 - tw));
-	out_cell_i64(t, 4, sockstat_get(&st, "TCP", "orphan"));
-	out_cell_i64(t, 5, tw);
-	out_cell_i64(t, 6, sockstat_get(&st, "TCP", "mem"));
-	out_cell_i64(t, 7, alloc);
-	out_row_end(t);
-	out_table_end(t);
-	if (!out_is_json())
-		putchar('\n');
-
-	t = out_table_begin(tr_cols, 4);
-	struct { const char *name, *v4, *v6; } rows[] = {
-		{ "RAW", "RAW", "RAW6" }, { "UDP", "UDP", "UDP6" }, { "TCP", "TCP", "TCP6" },
-		{ "FRAG", "FRAG", "FRAG6" },
-	};
-	long long inet4 = 0, inet6 = 0;
-	for (size_t i = 0; i < 4; i++) {
-		long long a = sockstat_get(&st, rows[i].v4, "inuse");
-		long long b = sockstat_get(&st, rows[i].v6, "inuse");
-		/* TCP: hashed sockets (sockstat's inuse, which has no TIME-WAIT), as ss */
-		if (i < 3) {
-			inet4 += a;
-			inet6 += b;
-		}
-		if (i == 3) {
-			out_row_begin(t);
-			out_cell_str(t, 0, "INET");
-			out_cell_i64(t, 1, inet4 + inet6);
-			out_cell_i64(t, 2, inet4);
-			out_cell_i64(t, 3, inet6);
-			out_row_end(t);
-		}
-		out_row_begin(t);
-		out_cell_str(t, 0, rows[i].name);
-		out_cell_i64(t, 1, a + b);
-		out_cell_i64(t, 2, a);
-		out_cell_i64(t, 3, b);
-		out_row_end(t);
-	}
-	for (enum sock_kind k = SK_UNIX; k <= SK_PACKET; k++) {
-		if (!(r->o.kinds & KIND(k)))
-			continue;
-		out_row_begin(t);
-		out_cell_str(t, 0, kind_name(k));
-		out_cell_u64(t, 1, count(r, k, 2, -1));
-		out_cell_u64(t, 2, 0);
-		out_cell_u64(t, 3, 0);
-		out_row_end(t);
-	}
-	out_table_end(t);
-
-	if (!(r->o.kinds & KIND(SK_TCP)))
-		return;
-	if (!out_is_json())
-		putchar('\n');
-	t = out_table_begin(state_cols, 3);
-	for (int s = 1; s < SS_STATE_MAX; s++) {
-		unsigned long a = count(r, SK_TCP, 0, s), b = count(r, SK_TCP, 1, s);
-		if (!a && !b)
-			continue;
-		out_row_begin(t);
-		out_cell_str(t, 0, s == SS_CLOSE ? "CLOSE" : sock_state_name((unsigned)s));
-		out_cell_u64(t, 1, a);
-		out_cell_u64(t, 2, b);
-		out_row_end(t);
-	}
-	out_table_end(t);
-}
-
 /* --record FILE: everything `ss --from` reads (every socket in every state,
  * with every extension and no kernel filter; the -s files; the /proc/net
  * tables of kinds without a diag module), read through the live host into
@@ -689,108 +457,6 @@ static int record_and_replay(struct ss_run *r)
 	host_close(r->host);
 	r->host = rec;
 	return 0;
-}
-
-/* ---- -E: destroyed sockets as a stream ---- */
-
-static volatile sig_atomic_t stop_signal;
-static void on_signal(int sig) { stop_signal = sig; }
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int on_event(const struct sock_rec *s, void *arg)
-{
-	struct ss_run *r = arg;
-	struct timespec now;
-
-	if (!(r->o.kinds & KIND(s->kind)))
-		return 0;
-	if (!(s->family == AF_INET ? r->o.inet4 : r->o.inet6))
-		return 0;
-	if (!(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
-		return 0;
-	if (!ss_filter_match(r->filter, s))
-		return 0;
-	r->shown++;
-	/* when it was seen, as tracer events carry it (JSON) */
-	clock_gettime(CLOCK_REALTIME, &now);
-	r->pr.time = (double)now.tv_sec + now.tv_nsec / 1e9;
-	ss_print_sock(&r->pr, s);
-	return 0;
-}
-
-/* Streams until SIGINT/SIGTERM, --duration, or a reader gone; then the
- * stream's closing record, {"lost_events":N} (in text, a line on stderr
- * when N > 0): the messages the kernel dropped on a full receive queue
- * (ENOBUFS), counted by the socket itself, so none is lost silently. */
-static int run_events(struct ss_run *r, struct nl_dump *ev)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct pollfd pfd = { .fd = mnl_socket_get_fd(ev->nl), .events = POLLIN };
-	double end = r->duration > 0 ? now_mono() + r->duration : 0;
-	unsigned overflows = 0;
-	int64_t lost;
-	int err = 0;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() ends (EINTR) */
-	bool draining = false;
-
-	out_flush();
-	/* on a stop, what the kernel already queued is still read (draining),
-	 * so a socket freed before the signal is not cut from the stream */
-	while (!out_stdout_gone()) {
-		double left = end ? end - now_mono() : 0.25;
-		if (!draining && (stop_signal || (end && left <= 0)))
-			draining = true;
-		int n = draining ? 1 : poll(&pfd, 1, (int)((left < 0.25 ? left : 0.25) * 1000) + 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = out_error("waiting for socket events: %s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			continue;
-		ssize_t len = recv(pfd.fd, ev->buf, ev->bufsize, MSG_DONTWAIT);
-		if (len < 0) {
-			if (errno == ENOBUFS) {
-				overflows++; /* counted in the socket's drops, read at the end */
-				continue;
-			}
-			if (errno == EAGAIN && draining)
-				break;
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			err = out_error("reading socket events: %s", strerror(errno));
-			break;
-		}
-		int rc = sockdiag_events_parse(ev->buf, (size_t)len, on_event, r);
-		if (rc < 0) {
-			err = out_error("malformed socket event from the kernel: %s", strerror(-rc));
-			break;
-		}
-		out_flush();
-	}
-	lost = sockdiag_events_dropped(ev);
-	if (lost < 0)
-		out_warn("cannot read how many events the kernel dropped: %s%s", strerror((int)-lost),
-			 overflows ? " (some were: the receive queue overflowed)" : "");
-	if (out_is_json()) {
-		struct json *w = out_record_begin();
-		if (lost >= 0)
-			json_field_u64(w, "lost_events", (uint64_t)lost);
-		out_record_end(w);
-	} else if (lost > 0) {
-		fprintf(stderr, "%lld events lost\n", (long long)lost);
-	}
-	return err ? -EIO : 0;
 }
 
 /* Which kinds, families and states: the defaults ss uses. */

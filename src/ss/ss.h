@@ -1,4 +1,4 @@
-/* `netlens ss`: shared between the command (cmd/ss.c: options, which dumps
+/* `netlens ss`: shared between the command (cmd/ss*.c: options, which dumps
  * to run, filtering, summary) and the row printer (ss/print.c). Only what
  * printing needs lives here: where sockets are read from (state_src, the
  * host) belongs to the command, so this header includes nothing from cmd/. */
