@@ -63,7 +63,7 @@ bool ss_filter_match(const struct ss_filter *f, const struct sock_rec *s); /* th
 int ss_filter_bytecode(const struct ss_filter *f, void **bc, size_t *len);
 void ss_filter_free(struct ss_filter *f);
 
-/* ---- Internal: the AST, shared by filter.c and filter_bc.c only. ---- */
+/* ---- Internal: the AST, shared by filter.c, filter_match.c and filter_bc.c only. ---- */
 
 enum ssf_kind {
 	SSF_AND,

@@ -1,4 +1,4 @@
-/* Unit tests for the ss filter (src/ss/filter.c, src/ss/filter_bc.c): table
+/* Unit tests for the ss filter (src/ss/filter.c, filter_match.c, filter_bc.c): table
  * tests of the grammar, the matcher and the bytecode, each checked against
  * the kernel's rules restated in filter_kernel.h. */
 #include <stdarg.h>
