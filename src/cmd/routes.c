@@ -96,35 +96,35 @@ static void route_row(struct routes_run *r, struct table *t, const struct rt_rou
 	bool multi = rt->nnh > 1 || (rt->nnh == 1 && nh->weight);
 
 	out_row_begin(t);
-	out_cell_str(t, R_TABLE, table_name(&r->names, rt->table, b1, sizeof(b1)));
-	out_cell_str(t, R_TYPE, type_name(rt->type, b2, sizeof(b2)));
-	out_cell_str(t, R_DST, prefix_text(rt->family, rt->dst, rt->dst_len, b3, sizeof(b3)));
-	cell_opt(t, R_GW, !multi && nh->has_gw ? addr_text(nh->gw_family, nh->gw, b4, sizeof(b4)) : NULL);
-	cell_opt(t, R_DEV, !multi && nh->oif ? dev_name(r, nh->oif, num, sizeof(num)) : NULL);
-	out_cell_str(t, R_PROTO, proto_name(rt->protocol, b1, sizeof(b1)));
-	out_cell_str(t, R_SCOPE, scope_name(rt->scope, b2, sizeof(b2)));
-	cell_opt(t, R_SRC, rt->has_prefsrc ? addr_text(rt->family, rt->prefsrc, b4, sizeof(b4)) : NULL);
+	out_cell_str(t, R_TABLE, routes_table_name(&r->names, rt->table, b1, sizeof(b1)));
+	out_cell_str(t, R_TYPE, routes_type_name(rt->type, b2, sizeof(b2)));
+	out_cell_str(t, R_DST, routes_prefix_text(rt->family, rt->dst, rt->dst_len, b3, sizeof(b3)));
+	routes_cell_opt(t, R_GW, !multi && nh->has_gw ? routes_addr_text(nh->gw_family, nh->gw, b4, sizeof(b4)) : NULL);
+	routes_cell_opt(t, R_DEV, !multi && nh->oif ? routes_dev_name(r, nh->oif, num, sizeof(num)) : NULL);
+	out_cell_str(t, R_PROTO, routes_proto_name(rt->protocol, b1, sizeof(b1)));
+	out_cell_str(t, R_SCOPE, routes_scope_name(rt->scope, b2, sizeof(b2)));
+	routes_cell_opt(t, R_SRC, rt->has_prefsrc ? routes_addr_text(rt->family, rt->prefsrc, b4, sizeof(b4)) : NULL);
 	if (rt->has_priority)
 		out_cell_u64(t, R_METRIC, rt->priority);
 	else
 		out_cell_fmt(t, R_METRIC, "-");
-	out_field_str(t, "family", NULL, family_name(rt->family));
+	out_field_str(t, "family", NULL, routes_family_name(rt->family));
 	if (rt->src_len) {
-		out_field_str(t, "from", "from ", addr_text(rt->family, rt->src, b4, sizeof(b4)));
+		out_field_str(t, "from", "from ", routes_addr_text(rt->family, rt->src, b4, sizeof(b4)));
 		out_field_u64(t, "srclen", NULL, rt->src_len);
 	}
 	if (rt->tos)
 		out_field_u64(t, "tos", "tos ", rt->tos);
 	if (rt->nhid)
 		out_field_u64(t, "nhid", "nhid ", rt->nhid);
-	flag_words(t, rt->flags);
+	routes_flag_words(t, rt->flags);
 	if (multi) {
 		/* text: "nexthop via GW dev DEV weight N" per hop, as ip prints them */
 		for (unsigned i = 0; i < rt->nnh; i++) {
 			const struct rt_nexthop *h = &rt->nh[i];
 			out_field_text(t, "nexthop%s%s%s%s weight %u", h->has_gw ? " via " : "",
-				       h->has_gw ? addr_text(h->gw_family, h->gw, b4, sizeof(b4)) : "",
-				       h->oif ? " dev " : "", h->oif ? dev_name(r, h->oif, num, sizeof(num)) : "",
+				       h->has_gw ? routes_addr_text(h->gw_family, h->gw, b4, sizeof(b4)) : "",
+				       h->oif ? " dev " : "", h->oif ? routes_dev_name(r, h->oif, num, sizeof(num)) : "",
 				       h->weight);
 		}
 		out_arr_begin(t, "nexthops", NULL);
@@ -132,11 +132,11 @@ static void route_row(struct routes_run *r, struct table *t, const struct rt_rou
 			const struct rt_nexthop *h = &rt->nh[i];
 			out_obj_begin(t, "nexthop", NULL);
 			if (h->has_gw)
-				out_field_str(t, "gateway", NULL, addr_text(h->gw_family, h->gw, b4, sizeof(b4)));
+				out_field_str(t, "gateway", NULL, routes_addr_text(h->gw_family, h->gw, b4, sizeof(b4)));
 			if (h->oif)
-				out_field_str(t, "dev", NULL, dev_name(r, h->oif, num, sizeof(num)));
+				out_field_str(t, "dev", NULL, routes_dev_name(r, h->oif, num, sizeof(num)));
 			out_field_u64(t, "weight", NULL, h->weight);
-			flag_words(t, h->flags);
+			routes_flag_words(t, h->flags);
 			out_obj_end(t);
 		}
 		out_arr_end(t);
@@ -203,23 +203,24 @@ static void rule_row(struct routes_run *r, struct table *t, const struct route_r
 {
 	char a[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 8], match[256] = "", act[96], b[64];
 	size_t ml = 0;
-	unsigned full = (unsigned)alen(u->family) * 8;
+	unsigned full = (unsigned)routes_addr_len(u->family) * 8;
 
 #define MATCH(...) (ml += (size_t)snprintf(match + ml, ml < sizeof(match) ? sizeof(match) - ml : 0, __VA_ARGS__))
 	out_row_begin(t);
 	out_cell_u64(t, U_PRIO, u->priority);
-	out_cell_str(t, U_FAMILY, family_name(u->family));
+	out_cell_str(t, U_FAMILY, routes_family_name(u->family));
 	if (u->invert)
 		out_field_flag(t, "not", NULL, true);
 	/* src "all" when there is none, as ip -j rule */
-	out_cell_str(t, U_FROM, u->src_len ? prefix_text(u->family, u->src, u->src_len == full ? full : u->src_len,
-							 pfx, sizeof(pfx)) : "all");
-	out_field_str(t, "src", NULL, u->src_len ? addr_text(u->family, u->src, a, sizeof(a)) : "all");
+	out_cell_str(t, U_FROM, u->src_len ? routes_prefix_text(u->family, u->src, u->src_len, pfx, sizeof(pfx))
+					   : "all");
+	out_field_str(t, "src", NULL, u->src_len ? routes_addr_text(u->family, u->src, a, sizeof(a)) : "all");
 	if (u->src_len && u->src_len != full)
 		out_field_u64(t, "srclen", NULL, u->src_len);
-	cell_opt(t, U_TO, u->dst_len ? prefix_text(u->family, u->dst, u->dst_len, pfx, sizeof(pfx)) : NULL);
+	routes_cell_opt(t, U_TO,
+			u->dst_len ? routes_prefix_text(u->family, u->dst, u->dst_len, pfx, sizeof(pfx)) : NULL);
 	if (u->dst_len) {
-		out_field_str(t, "dst", NULL, addr_text(u->family, u->dst, a, sizeof(a)));
+		out_field_str(t, "dst", NULL, routes_addr_text(u->family, u->dst, a, sizeof(a)));
 		if (u->dst_len != full)
 			out_field_u64(t, "dstlen", NULL, u->dst_len);
 	}
@@ -259,7 +260,7 @@ static void rule_row(struct routes_run *r, struct table *t, const struct route_r
 #undef MATCH
 	out_cell_str(t, U_MATCH, match[0] ? match : "-");
 	if (u->action == FR_ACT_TO_TBL) {
-		const char *tn = table_name(&r->names, u->table, b, sizeof(b));
+		const char *tn = routes_table_name(&r->names, u->table, b, sizeof(b));
 		snprintf(act, sizeof(act), "lookup %s", tn);
 		out_field_str(t, "table", NULL, tn);
 		if (u->has_suppress_prefixlen) {
@@ -274,12 +275,12 @@ static void rule_row(struct routes_run *r, struct table *t, const struct route_r
 		snprintf(act, sizeof(act), "nop");
 	} else {
 		/* blackhole, unreachable, prohibit: ip names them as route types */
-		snprintf(act, sizeof(act), "%s", type_name(u->action, b, sizeof(b)));
+		snprintf(act, sizeof(act), "%s", routes_type_name(u->action, b, sizeof(b)));
 	}
 	out_field_str(t, "action", NULL, u->action == FR_ACT_TO_TBL ? "lookup" : act);
 	out_cell_str(t, U_ACTION, act);
 	if (u->protocol)
-		out_field_str(t, "protocol", NULL, proto_name(u->protocol, b, sizeof(b)));
+		out_field_str(t, "protocol", NULL, routes_proto_name(u->protocol, b, sizeof(b)));
 	out_row_end(t);
 }
 
@@ -346,13 +347,13 @@ static void neigh_row(struct routes_run *r, struct table *t, const struct rt_nei
 	size_t sl = 0;
 
 	out_row_begin(t);
-	cell_opt(t, N_DST, n->has_dst ? addr_text(n->family, n->dst, a, sizeof(a)) : NULL);
-	cell_opt(t, N_DEV, n->ifindex ? dev_name(r, n->ifindex, num, sizeof(num)) : NULL);
+	routes_cell_opt(t, N_DST, n->has_dst ? routes_addr_text(n->family, n->dst, a, sizeof(a)) : NULL);
+	routes_cell_opt(t, N_DEV, n->ifindex ? routes_dev_name(r, n->ifindex, num, sizeof(num)) : NULL);
 	for (unsigned i = 0; i < n->lladdr_len; i++)
 		snprintf(ll + (i ? 3 * i - 1 : 0), sizeof(ll) - (i ? 3 * i - 1 : 0), "%s%02x", i ? ":" : "",
 			 n->lladdr[i]);
-	cell_opt(t, N_LLADDR, n->lladdr_len ? ll : NULL);
-	out_field_str(t, "family", NULL, family_name(n->family));
+	routes_cell_opt(t, N_LLADDR, n->lladdr_len ? ll : NULL);
+	out_field_str(t, "family", NULL, routes_family_name(n->family));
 	out_arr_begin(t, "state", NULL);
 	for (unsigned i = 0; i < NEIGH_NSTATES; i++)
 		if (n->state & (1u << i)) {
@@ -385,7 +386,7 @@ static void summary_row(struct routes_run *r, struct table *t, int family, const
 
 	out_row_begin(t);
 	out_field_str(t, "record", NULL, "summary");
-	out_cell_str(t, S_FAMILY, family_name(family));
+	out_cell_str(t, S_FAMILY, routes_family_name(family));
 	out_cell_u64(t, S_ENTRIES, c->total);
 	out_cell_u64(t, S_COUNTED, c->gc_counted);
 	for (int i = 0; i < 3; i++) {
@@ -486,7 +487,7 @@ static int cmd_routes(int argc, char **argv)
 		case OPT_DEV: r.dev = p.arg; break;
 		case OPT_TO:
 			to = p.arg;
-			if (parse_prefix(to, &r.to_family, r.to, &r.to_len))
+			if (routes_parse_prefix(to, &r.to_family, r.to, &r.to_len))
 				return opts_fail(&p, "'%s' is not a prefix (ADDR or ADDR/LEN, IPv4 or IPv6)", to);
 			r.has_to = true;
 			break;
@@ -524,7 +525,7 @@ static int cmd_routes(int argc, char **argv)
 	if (what != NEIGH && r.all)
 		return opts_fail_cmd(&p, "-a shows NOARP neighbours: use it with 'neigh'");
 
-	names_load(&r.names);
+	routes_names_load(&r.names);
 	if (table) {
 		char *end;
 		errno = 0;
@@ -565,7 +566,7 @@ static int cmd_routes(int argc, char **argv)
 		status = out_error("listing interfaces over rtnetlink failed: %s", strerror(-err));
 		goto out;
 	}
-	if (r.dev && !(r.dev_index = dev_index(&r, r.dev))) {
+	if (r.dev && !(r.dev_index = routes_dev_index(&r, r.dev))) {
 		status = out_error("no interface named '%s' %s: run 'netlens links%s' for the list", r.dev,
 				   host_is_live(r.h) ? "in this namespace" : "in the snapshot",
 				   host_is_live(r.h) ? "" : " --from FILE");

@@ -47,22 +47,22 @@ struct routes_run {
 };
 
 /* routes_text.c: names, as iproute2 gives them */
-void names_load(struct names *ns);
-const char *table_name(const struct names *ns, uint32_t id, char *buf, size_t len);
-const char *proto_name(unsigned p, char *buf, size_t len);
-const char *scope_name(unsigned s, char *buf, size_t len);
-const char *type_name(unsigned t, char *buf, size_t len);
-const char *family_name(int f);
-size_t alen(int f);
+void routes_names_load(struct names *ns);
+const char *routes_table_name(const struct names *ns, uint32_t id, char *buf, size_t len);
+const char *routes_proto_name(unsigned p, char *buf, size_t len);
+const char *routes_scope_name(unsigned s, char *buf, size_t len);
+const char *routes_type_name(unsigned t, char *buf, size_t len);
+const char *routes_family_name(int f);
+size_t routes_addr_len(int f);
 
 /* routes_text.c: devices, addresses, cells and flags */
-const char *dev_name(const struct routes_run *r, int ifindex, char *buf, size_t len);
-int dev_index(const struct routes_run *r, const char *name);
-int parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen);
-const char *addr_text(int family, const uint8_t *a, char *buf, size_t len);
-const char *prefix_text(int family, const uint8_t *a, unsigned plen, char *buf, size_t len);
-void cell_opt(struct table *t, int col, const char *s);
-void flag_words(struct table *t, uint32_t flags);
+const char *routes_dev_name(const struct routes_run *r, int ifindex, char *buf, size_t len);
+int routes_dev_index(const struct routes_run *r, const char *name);
+int routes_parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen);
+const char *routes_addr_text(int family, const uint8_t *a, char *buf, size_t len);
+const char *routes_prefix_text(int family, const uint8_t *a, unsigned plen, char *buf, size_t len);
+void routes_cell_opt(struct table *t, int col, const char *s);
+void routes_flag_words(struct table *t, uint32_t flags);
 
 /* routes_get.c: `routes get ADDR [from ADDR] [iif DEV] [oif DEV] [mark N]`,
  * av/ac the words after "get" */

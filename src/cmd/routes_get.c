@@ -74,7 +74,7 @@ static bool is_local(struct host *h, int family, const uint8_t *a)
 	bool found = false;
 
 	if (rtnl_load_addrs(h, &as) == 0) {
-		addr_text(family, a, t, sizeof(t));
+		routes_addr_text(family, a, t, sizeof(t));
 		for (size_t i = 0; i < as.n && !found; i++)
 			found = as.v[i].family == family && strcmp(as.v[i].text, t) == 0;
 	}
@@ -107,12 +107,12 @@ int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac)
 		if (!kw || !strcmp(k, "to")) {
 			if (dst)
 				return opts_fail_cmd(p, "get: one destination only ('%s' and '%s')", dst, v);
-			if (parse_prefix(v, &fam, q.dst, &plen) || plen != alen(fam) * 8)
+			if (routes_parse_prefix(v, &fam, q.dst, &plen) || plen != routes_addr_len(fam) * 8)
 				return opts_fail_cmd(p, "get: '%s' is not an IPv4 or IPv6 address", v);
 			dst = v;
 			q.family = fam;
 		} else if (!strcmp(k, "from")) {
-			if (parse_prefix(v, &fam, q.src, &plen) || plen != alen(fam) * 8)
+			if (routes_parse_prefix(v, &fam, q.src, &plen) || plen != routes_addr_len(fam) * 8)
 				return opts_fail_cmd(p, "get: from '%s' is not an IPv4 or IPv6 address", v);
 			src = v;
 			q.has_src = true;
@@ -143,9 +143,9 @@ int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac)
 	if (!host_is_live(r->h))
 		return out_error("routes get asks this kernel for a lookup, which a snapshot cannot answer: "
 				 "run it without --from (on the host, or with -N NAME)");
-	if (iif && !(q.iif = dev_index(r, iif)))
+	if (iif && !(q.iif = routes_dev_index(r, iif)))
 		return out_error("no interface named '%s' in this namespace: run 'netlens links' for the list", iif);
-	if (oif && !(q.oif = dev_index(r, oif)))
+	if (oif && !(q.oif = routes_dev_index(r, oif)))
 		return out_error("no interface named '%s' in this namespace: run 'netlens links' for the list", oif);
 
 	struct rt_route rt;
@@ -158,21 +158,21 @@ int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac)
 
 	char b1[64], b2[INET6_ADDRSTRLEN], b3[INET6_ADDRSTRLEN], num[24], tn[64];
 	const struct rt_nexthop *nh = &rt.nh[0];
-	const char *gw = nh->has_gw ? addr_text(nh->gw_family, nh->gw, b2, sizeof(b2)) : NULL;
-	const char *dev = nh->oif ? dev_name(r, nh->oif, num, sizeof(num)) : NULL;
-	const char *from = rt.has_prefsrc ? addr_text(rt.family, rt.prefsrc, b3, sizeof(b3)) : src;
+	const char *gw = nh->has_gw ? routes_addr_text(nh->gw_family, nh->gw, b2, sizeof(b2)) : NULL;
+	const char *dev = nh->oif ? routes_dev_name(r, nh->oif, num, sizeof(num)) : NULL;
+	const char *from = rt.has_prefsrc ? routes_addr_text(rt.family, rt.prefsrc, b3, sizeof(b3)) : src;
 	/* table 0: the kernel chose without a table (oif given) */
-	const char *table = rt.table ? table_name(&r->names, rt.table, tn, sizeof(tn)) : NULL;
+	const char *table = rt.table ? routes_table_name(&r->names, rt.table, tn, sizeof(tn)) : NULL;
 	struct table *t = out_table_begin(get_cols, G_NCOLS);
 
 	out_row_begin(t);
 	out_cell_str(t, G_DST, dst);
-	cell_opt(t, G_VIA, gw);
-	cell_opt(t, G_DEV, dev);
-	cell_opt(t, G_SRC, rt.has_prefsrc ? from : NULL);
-	cell_opt(t, G_TABLE, table);
-	out_field_str(t, "family", NULL, family_name(rt.family));
-	out_field_str(t, "type", "type ", type_name(rt.type, b1, sizeof(b1)));
+	routes_cell_opt(t, G_VIA, gw);
+	routes_cell_opt(t, G_DEV, dev);
+	routes_cell_opt(t, G_SRC, rt.has_prefsrc ? from : NULL);
+	routes_cell_opt(t, G_TABLE, table);
+	out_field_str(t, "family", NULL, routes_family_name(rt.family));
+	out_field_str(t, "type", "type ", routes_type_name(rt.type, b1, sizeof(b1)));
 	if (src)
 		out_field_str(t, "from", "from ", src);
 	if (iif)
@@ -181,7 +181,7 @@ int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac)
 		out_field_u64(t, "mark", "mark ", rt.mark);
 	if (rt.has_uid)
 		out_field_u64(t, "uid", NULL, rt.uid);
-	flag_words(t, rt.flags & ~(uint32_t)(RTM_F_CLONED | RTM_F_LOOKUP_TABLE));
+	routes_flag_words(t, rt.flags & ~(uint32_t)(RTM_F_CLONED | RTM_F_LOOKUP_TABLE));
 	out_row_end(t);
 	out_table_end(t);
 	if (!out_is_json()) {

@@ -63,7 +63,7 @@ static void names_read(struct names *ns, const char *path)
 	fclose(f);
 }
 
-void names_load(struct names *ns)
+void routes_names_load(struct names *ns)
 {
 	const char *dir = getenv("NETLENS_IPROUTE2_DIR");
 	char path[4096];
@@ -90,7 +90,7 @@ void names_load(struct names *ns)
 		closedir(d);
 }
 
-const char *table_name(const struct names *ns, uint32_t id, char *buf, size_t len)
+const char *routes_table_name(const struct names *ns, uint32_t id, char *buf, size_t len)
 {
 	for (size_t i = 0; i < ns->n; i++)
 		if (ns->v[i].id == id)
@@ -108,7 +108,7 @@ static const char *tab_name(const char *const *n, size_t count, unsigned v, char
 	return buf;
 }
 
-const char *proto_name(unsigned p, char *buf, size_t len)
+const char *routes_proto_name(unsigned p, char *buf, size_t len)
 {
 	static const char *const n[] = {
 		[RTPROT_UNSPEC] = "unspec", [RTPROT_REDIRECT] = "redirect", [RTPROT_KERNEL] = "kernel",
@@ -123,7 +123,7 @@ const char *proto_name(unsigned p, char *buf, size_t len)
 	return tab_name(n, sizeof(n) / sizeof(n[0]), p, buf, len);
 }
 
-const char *scope_name(unsigned s, char *buf, size_t len)
+const char *routes_scope_name(unsigned s, char *buf, size_t len)
 {
 	switch (s) {
 	case RT_SCOPE_UNIVERSE: return "global";
@@ -136,7 +136,7 @@ const char *scope_name(unsigned s, char *buf, size_t len)
 	return buf;
 }
 
-const char *type_name(unsigned t, char *buf, size_t len)
+const char *routes_type_name(unsigned t, char *buf, size_t len)
 {
 	static const char *const n[] = {
 		[RTN_UNSPEC] = "none", [RTN_UNICAST] = "unicast", [RTN_LOCAL] = "local",
@@ -148,12 +148,12 @@ const char *type_name(unsigned t, char *buf, size_t len)
 	return tab_name(n, sizeof(n) / sizeof(n[0]), t, buf, len);
 }
 
-const char *family_name(int f) { return f == AF_INET6 ? "inet6" : "inet"; }
-size_t alen(int f) { return f == AF_INET6 ? 16 : 4; }
+const char *routes_family_name(int f) { return f == AF_INET6 ? "inet6" : "inet"; }
+size_t routes_addr_len(int f) { return f == AF_INET6 ? 16 : 4; }
 
 /* ---- devices, addresses, cells and flags ---- */
 
-const char *dev_name(const struct routes_run *r, int ifindex, char *buf, size_t len)
+const char *routes_dev_name(const struct routes_run *r, int ifindex, char *buf, size_t len)
 {
 	const struct rtnl_link *l = rtnl_link_by_index(&r->ls, ifindex);
 
@@ -163,7 +163,7 @@ const char *dev_name(const struct routes_run *r, int ifindex, char *buf, size_t 
 	return buf;
 }
 
-int dev_index(const struct routes_run *r, const char *name)
+int routes_dev_index(const struct routes_run *r, const char *name)
 {
 	for (size_t i = 0; i < r->ls.n; i++)
 		if (strcmp(r->ls.v[i].name, name) == 0)
@@ -172,7 +172,7 @@ int dev_index(const struct routes_run *r, const char *name)
 }
 
 /* ADDR or ADDR/LEN of either family: 0, or -1 when it is not one */
-int parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen)
+int routes_parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *slash = strchr(s, '/');
@@ -189,7 +189,7 @@ int parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen)
 		*family = AF_INET6;
 	else
 		return -1;
-	*plen = (unsigned)alen(*family) * 8;
+	*plen = (unsigned)routes_addr_len(*family) * 8;
 	if (slash) {
 		char *end;
 		const char *d = slash + 1;
@@ -204,7 +204,7 @@ int parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen)
 	return 0;
 }
 
-const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
+const char *routes_addr_text(int family, const uint8_t *a, char *buf, size_t len)
 {
 	if (!inet_ntop(family, a, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
@@ -212,21 +212,21 @@ const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
 }
 
 /* "default", an address alone at full length (as ip prints it), else ADDR/LEN */
-const char *prefix_text(int family, const uint8_t *a, unsigned plen, char *buf, size_t len)
+const char *routes_prefix_text(int family, const uint8_t *a, unsigned plen, char *buf, size_t len)
 {
 	char t[INET6_ADDRSTRLEN];
 
 	if (plen == 0)
 		snprintf(buf, len, "default");
-	else if (plen == alen(family) * 8)
-		snprintf(buf, len, "%s", addr_text(family, a, t, sizeof(t)));
+	else if (plen == routes_addr_len(family) * 8)
+		snprintf(buf, len, "%s", routes_addr_text(family, a, t, sizeof(t)));
 	else
-		snprintf(buf, len, "%s/%u", addr_text(family, a, t, sizeof(t)), plen);
+		snprintf(buf, len, "%s/%u", routes_addr_text(family, a, t, sizeof(t)), plen);
 	return buf;
 }
 
 /* A text cell that JSON leaves out: what is absent is "-" in a table. */
-void cell_opt(struct table *t, int col, const char *s)
+void routes_cell_opt(struct table *t, int col, const char *s)
 {
 	if (s)
 		out_cell_str(t, col, s);
@@ -235,7 +235,7 @@ void cell_opt(struct table *t, int col, const char *s)
 }
 
 /* RTNH_F_* and RTM_F_* as ip's print_rt_flags() words */
-void flag_words(struct table *t, uint32_t flags)
+void routes_flag_words(struct table *t, uint32_t flags)
 {
 	static const struct { uint32_t bit; const char *word; } w[] = {
 		{ RTNH_F_DEAD, "dead" },         { RTNH_F_ONLINK, "onlink" },
