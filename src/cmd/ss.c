@@ -212,7 +212,7 @@ static int on_sock(const struct sock_rec *s, void *arg)
 	    !(r->states & (1u << (s->state == SS_NEW_SYN_RECV ? SS_SYN_RECV : s->state))))
 		return 0;
 	if (r->kill)
-		return keep_for_kill(r, s);
+		return ss_keep_for_kill(r, s);
 	r->shown++;
 	ss_print_sock(&r->pr, s);
 	return 0;
@@ -391,11 +391,11 @@ static int run_dumps(struct ss_run *r)
 			if (r->o.inet4)
 				err = dump_one(r, k, AF_INET);
 			if (!err && r->kill)
-				err = kill_kept(r);
+				err = ss_kill_kept(r);
 			if (!err && r->o.inet6)
 				err = dump_one(r, k, AF_INET6);
 			if (!err && r->kill)
-				err = kill_kept(r);
+				err = ss_kill_kept(r);
 		}
 		if (err)
 			return err;
@@ -714,7 +714,7 @@ static int cmd_ss(int argc, char **argv)
 			out_table_oneline(t);
 		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
 		r->pr.stamp = true;
-		if (run_events(r, &ev) < 0)
+		if (ss_run_events(r, &ev) < 0)
 			status = EXIT_FAIL;
 		nl_dump_close(&ev);
 		out_table_end(t);
@@ -734,7 +734,7 @@ static int cmd_ss(int argc, char **argv)
 		out_warn("listed from %s: the kernel has no %s (those files hold no cookies, TCP "
 			 "internals or memory)", r->proc_note, r->proc_mods);
 	if (r->o.summary && !err)
-		print_summary(r);
+		ss_print_summary(r);
 	out_table_end(t);
 	ss_printer_free(&r->pr);
 	if (err || r->kill_failed)

@@ -55,7 +55,7 @@ static int on_event(const struct sock_rec *s, void *arg)
  * stream's closing record, {"lost_events":N} (in text, a line on stderr
  * when N > 0): the messages the kernel dropped on a full receive queue
  * (ENOBUFS), counted by the socket itself, so none is lost silently. */
-int run_events(struct ss_run *r, struct nl_dump *ev)
+int ss_run_events(struct ss_run *r, struct nl_dump *ev)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd pfd = { .fd = mnl_socket_get_fd(ev->nl), .events = POLLIN };

@@ -24,7 +24,7 @@ struct kill_item {
 	uint8_t cc_info[64];
 };
 
-int keep_for_kill(struct ss_run *r, const struct sock_rec *s)
+int ss_keep_for_kill(struct ss_run *r, const struct sock_rec *s)
 {
 	struct kill_item *k;
 
@@ -58,7 +58,7 @@ int keep_for_kill(struct ss_run *r, const struct sock_rec *s)
  * kernel that cannot (no CONFIG_INET_DIAG_DESTROY) or a caller that may
  * not (no CAP_NET_ADMIN) stops it with one error; another socket's failure
  * is one line naming the errno, and the run exits 1. */
-int kill_kept(struct ss_run *r)
+int ss_kill_kept(struct ss_run *r)
 {
 	int err = 0;
 

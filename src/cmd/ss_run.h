@@ -58,13 +58,13 @@ static inline const char *kind_name(enum sock_kind k)
 }
 
 /* ss_kill.c */
-int keep_for_kill(struct ss_run *r, const struct sock_rec *s);
-int kill_kept(struct ss_run *r);
+int ss_keep_for_kill(struct ss_run *r, const struct sock_rec *s);
+int ss_kill_kept(struct ss_run *r);
 
 /* ss_events.c */
-int run_events(struct ss_run *r, struct nl_dump *ev);
+int ss_run_events(struct ss_run *r, struct nl_dump *ev);
 
 /* ss_summary.c */
-void print_summary(struct ss_run *r);
+void ss_print_summary(struct ss_run *r);
 
 #endif

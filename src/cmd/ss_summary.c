@@ -18,7 +18,7 @@ static unsigned long count(struct ss_run *r, enum sock_kind k, int fam, int stat
 	return n;
 }
 
-void print_summary(struct ss_run *r)
+void ss_print_summary(struct ss_run *r)
 {
 	const struct sockstat st = r->sockstat;
 	static const struct out_col head_cols[] = {
