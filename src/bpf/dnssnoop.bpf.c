@@ -150,8 +150,8 @@ static __always_inline bool seen_before(struct dnssnoop_event *e, __u8 dir, __u6
 	return same;
 }
 
-/* The packet's headers: IPv4 (with options) or IPv6 (no extension headers)
- * and the first 14 bytes of UDP/TCP, read at once. */
+/* The packet's headers: IPv4 (with options) or IPv6 (its extension
+ * headers walked apart) and the first 14 bytes of UDP/TCP, read at once. */
 struct hdrs {
 	__u8 b[64];
 };
@@ -209,12 +209,24 @@ static __always_inline int on_skb(struct sk_buff *skb, __u8 dir, bool btf)
 		iphl = 40;
 		ipproto = h.b[6];
 		l3len = ((__u32)h.b[4] << 8 | h.b[5]);
+		if (pkt_ipv6_is_ext(ipproto)) { /* rare: walk them */
+			struct pkt_ip ip6 = { .proto = ipproto, .l4 = nh + 40 };
+			int ext = pkt_ipv6_skip_ext(&ip6, btf);
+			if (ext < 0 || !ip6.l4 || (__u32)ext > l3len || ext > 2048)
+				return 0; /* unreadable, or no transport header */
+			ipproto = ip6.proto;
+			iphl += ext;
+			l3len -= ext;
+		}
 	}
 	if (ipproto != PROTO_UDP && ipproto != PROTO_TCP)
 		return 0;
 	if (iphl + 14 <= sizeof(h.b)) {
-		__u32 o = iphl & 0x3f;
-		if (o + 14 > sizeof(h.b))
+		/* 64-bit, and checked as it is used: the verifier loses a
+		 * 32-bit bound across the zero extension */
+		__u64 o = iphl & 0x3f;
+		barrier_var(o);
+		if (o > sizeof(h.b) - 14)
 			return 0;
 		sport = (__u16)h.b[o] << 8 | h.b[o + 1];
 		dport = (__u16)h.b[o + 2] << 8 | h.b[o + 3];
@@ -327,9 +339,12 @@ static __always_inline __u64 copy_user(struct dnssnoop_event *e, __u64 off, cons
 	return off + n;
 }
 
-/* A TCP send on a DNS port: the message from the sender's buffer (a single
- * buffer, send()/write(), or the first two pieces of a vector, as glibc
- * writes the length and the query). */
+/* A TCP send on a DNS port: its first bytes, from the sender's buffer (a
+ * single buffer, send()/write(), or the first four pieces of a vector:
+ * glibc writes each query's length and message apart, two queries at
+ * once). Whatever they hold, a length, a message, part of one or several:
+ * user space follows the stream (tracers/dns_stream.h), so the record is
+ * the send's first bytes without a hole, paylen its whole size. */
 static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool btf)
 {
 	__u16 family = TR_RD(btf, sk, __sk_common.skc_family);
@@ -358,7 +373,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	} else if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
 		const struct iovec *iov = BPF_CORE_READ(msg, msg_iter.__iov);
 		__u64 segs = BPF_CORE_READ(msg, msg_iter.nr_segs);
-		for (int i = 0; i < 2 && i < segs; i++) {
+		for (int i = 0; i < 4 && i < segs; i++) {
 			const char *base = BPF_CORE_READ(iov + i, iov_base);
 			__u64 len = BPF_CORE_READ(iov + i, iov_len);
 			if (i == 0) {
@@ -367,12 +382,16 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 				base += off;
 				len -= off;
 			}
-			n = copy_user(e, n, base, len);
+			__u64 m = copy_user(e, n, base, len);
+			bool whole = m - n == len;
+			n = m;
+			if (!whole)
+				break; /* out of room, or a fault: no hole in the copy */
 		}
 	} else {
 		return 0;
 	}
-	if (n < 14)
+	if (!n)
 		return 0;
 	tr_read_tuple_rd(sk, NULL, &e->t, btf);
 	e->ifindex = 0;

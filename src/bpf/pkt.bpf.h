@@ -16,9 +16,11 @@
  * bpf_probe_read_kernel() each. The version nibble is checked against it, so a
  * packet whose network header is not where skb->protocol says is left out.
  *
- * IPv6 extension headers are not walked: `proto` is the fixed header's
- * next header, and `l4` points right after the fixed header, so a packet
- * with extension headers shows their type, not its transport's.
+ * IPv6 extension headers (hop-by-hop, routing, fragment, destination
+ * options, AH; up to PKT_IPV6_EXT_MAX) are walked, on the rare path of a
+ * packet that has them: `proto` is the transport's and `l4` its header,
+ * as for IPv4 (NULL in a fragment after the first). A packet with more,
+ * or with ESP, shows the header it stops at.
  */
 #ifndef NETLENS_BPF_PKT_BPF_H
 #define NETLENS_BPF_PKT_BPF_H
@@ -71,6 +73,51 @@ static __always_inline bool pkt_load(void *dst, const unsigned char *src, __u32 
 	return bpf_probe_read_kernel(dst, n, src) == 0;
 }
 
+#define PKT_IPV6_EXT_MAX 6
+
+/* An IPv6 extension header this file walks. */
+static __always_inline bool pkt_ipv6_is_ext(__u8 nexthdr)
+{
+	return nexthdr == 0 || nexthdr == 43 || nexthdr == 44 || nexthdr == 51 || nexthdr == 60;
+}
+
+/* Walks the extension headers at ip->l4 (ip->proto the first's type):
+ * leaves ip->proto the transport's and ip->l4 after the last header (NULL
+ * in a fragment after the first). Returns the bytes they take, or -1 when
+ * they cannot be read or run past PKT_IPV6_EXT_MAX (ip left as it was). */
+static __always_inline int pkt_ipv6_skip_ext(struct pkt_ip *ip, bool btf)
+{
+	__u8 proto = ip->proto;
+	__u32 off = 0;
+
+	for (int i = 0; i < PKT_IPV6_EXT_MAX; i++) {
+		__u8 b[8] __attribute__((aligned(8)));
+
+		if (!pkt_ipv6_is_ext(proto))
+			break;
+		if (!pkt_load(b, ip->l4 + off, sizeof(b), btf))
+			return -1;
+		if (proto == 44) { /* fragment: 8 bytes, offset in 8-byte units */
+			if (((__u16)b[2] << 8 | b[3]) & 0xfff8) {
+				ip->proto = b[0];
+				ip->l4 = NULL;
+				return (int)(off + 8);
+			}
+			off += 8;
+		} else if (proto == 51) { /* AH: length in 4-byte units, less 2 */
+			off += ((__u32)b[1] + 2) * 4;
+		} else {
+			off += ((__u32)b[1] + 1) * 8;
+		}
+		proto = b[0];
+	}
+	if (pkt_ipv6_is_ext(proto))
+		return -1;
+	ip->proto = proto;
+	ip->l4 += off;
+	return (int)off;
+}
+
 /* The first bytes of the IPv4 or IPv6 header at nh, the version chosen by
  * skb->protocol (proto, network order): family, protocol, ECN and where
  * the transport header starts, not the addresses (pkt_read_addrs()), so
@@ -102,6 +149,8 @@ static __always_inline bool pkt_peek_ip(const unsigned char *nh, __u16 proto, st
 		ip->proto = h[6];
 		ip->ecn = (h[1] >> 4) & 3;
 		ip->l4 = nh + 40;
+		if (pkt_ipv6_is_ext(ip->proto))
+			pkt_ipv6_skip_ext(ip, btf);
 		return true;
 	}
 	return false;

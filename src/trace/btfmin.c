@@ -20,6 +20,7 @@
  * types answers id lookups (btf_id_query). Memory: one u32 per kernel type.
  */
 #include "trace/btfmin.h"
+#include "base/fnv.h"
 #include "trace/kbtf.h"
 
 #include <bpf/btf.h>
@@ -59,11 +60,7 @@ static void *xrealloc(void *p, size_t n)
 
 static uint32_t hash_str(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
+	return fnv1a32(s, n);
 }
 
 /* ---- what the object asks for ---- */

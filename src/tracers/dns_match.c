@@ -1,7 +1,10 @@
 /* Pairing DNS queries with their answers (dns_match.h). */
 #include "tracers/dns_match.h"
 
+#include "base/dlist.h"
+#include "base/fnv.h"
 #include "bpf/dnssnoop.h"
+#include "tracers/dns_stream.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +18,7 @@ struct xkey {
 struct xchg {
 	struct xkey k;
 	struct xchg *hnext;       /* hash chain */
-	struct xchg *next, *prev; /* by expiry, oldest first */
+	struct dlist_node link;   /* in dm->by_expiry */
 	uint64_t expire;          /* forgotten then (and a timeout if unanswered) */
 	uint64_t q_ts;            /* the query's first sighting; 0: not seen */
 	bool answered;
@@ -29,13 +32,14 @@ struct xchg {
 
 struct dns_match {
 	struct xchg *buckets[NBUCKETS];
-	struct xchg *head, *tail;
+	struct dlist by_expiry;   /* oldest first */
 	size_t nx;
 	size_t tcp_pending;  /* unanswered TCP queries */
 	uint64_t untracked;  /* queries not followed: DNS_MATCH_MAX in flight */
 	uint64_t timeout_ns;
 	dns_match_fn *fn;
 	void *arg;
+	struct dns_streams *streams; /* TCP sends put back into messages */
 };
 
 struct dns_match *dns_match_new(uint64_t timeout_ns, dns_match_fn *fn, void *arg)
@@ -44,6 +48,11 @@ struct dns_match *dns_match_new(uint64_t timeout_ns, dns_match_fn *fn, void *arg
 
 	if (!dm)
 		return NULL;
+	dm->streams = dns_streams_new();
+	if (!dm->streams) {
+		free(dm);
+		return NULL;
+	}
 	dm->timeout_ns = timeout_ns;
 	dm->fn = fn;
 	dm->arg = arg;
@@ -57,12 +66,13 @@ uint64_t dns_match_untracked(const struct dns_match *dm)
 
 static uint32_t key_hash(const struct xkey *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
+	return fnv1a32(k, sizeof(*k)) & (NBUCKETS - 1);
+}
 
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (NBUCKETS - 1);
+/* The exchange of a node of dm->by_expiry, NULL for none. */
+static struct xchg *x_of(struct dlist_node *n)
+{
+	return n ? DLIST_ENTRY(n, struct xchg, link) : NULL;
 }
 
 static struct xchg *x_find(struct dns_match *dm, const struct xkey *k)
@@ -77,13 +87,7 @@ static struct xchg *x_find(struct dns_match *dm, const struct xkey *k)
 static void x_append(struct dns_match *dm, struct xchg *x, uint64_t expire)
 {
 	x->expire = expire;
-	x->next = NULL;
-	x->prev = dm->tail;
-	if (dm->tail)
-		dm->tail->next = x;
-	else
-		dm->head = x;
-	dm->tail = x;
+	dlist_append(&dm->by_expiry, &x->link);
 }
 
 /* A new exchange, last in expiry order (sightings come in time order);
@@ -107,15 +111,7 @@ static struct xchg *x_new(struct dns_match *dm, const struct xkey *k, uint64_t e
 
 static void x_unlink(struct dns_match *dm, struct xchg *x)
 {
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		dm->head = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	else
-		dm->tail = x->prev;
-	x->next = x->prev = NULL;
+	dlist_unlink(&dm->by_expiry, &x->link);
 }
 
 /* An answered exchange stays only to recognise the answer's second
@@ -149,8 +145,9 @@ void dns_match_free(struct dns_match *dm)
 {
 	if (!dm)
 		return;
-	while (dm->head)
-		x_free(dm, dm->head);
+	while (dm->by_expiry.head)
+		x_free(dm, x_of(dm->by_expiry.head));
+	dns_streams_free(dm->streams);
 	free(dm);
 }
 
@@ -184,8 +181,11 @@ int dns_match_sweep(struct dns_match *dm, uint64_t now)
 {
 	int n = 0;
 
-	while (dm->head && dm->head->expire <= now) {
-		struct xchg *x = dm->head;
+	/* a message half sent for longer than a query may wait is not coming */
+	dns_streams_sweep(dm->streams, now, dm->timeout_ns);
+	struct xchg *x;
+
+	while ((x = x_of(dm->by_expiry.head)) && x->expire <= now) {
 		if (!x->answered && x->q_ts) {
 			if (x->k.proto == 6 && dm->tcp_pending)
 				dm->tcp_pending--;
@@ -198,11 +198,15 @@ int dns_match_sweep(struct dns_match *dm, uint64_t now)
 }
 
 /* A TCP segment from a server whose message the kernel could not read
- * (page fragments: a large answer from another host): it answers the
- * flow's oldest pending query, with an unknown rcode. */
+ * (page fragments: an answer from another host, or from a namespace not
+ * traced): it answers the flow's oldest pending query, with an unknown
+ * rcode. */
 static void unread_tcp_answer(struct dns_match *dm, const struct dnssnoop_event *e)
 {
-	for (struct xchg *x = dm->head; x && dm->tcp_pending; x = x->next) {
+	if (dns_streams_followed(dm->streams, &e->t))
+		return; /* the server's sends are read: this is what they sent */
+	for (struct xchg *x = x_of(dm->by_expiry.head); x && dm->tcp_pending;
+	     x = x_of(x->link.next)) {
 		if (x->k.proto != 6 || x->answered || !x->q_ts || x->k.sport != e->t.sport ||
 		    x->k.cport != e->t.dport || memcmp(x->k.saddr, e->t.saddr, 16) ||
 		    memcmp(x->k.caddr, e->t.daddr, 16))
@@ -221,7 +225,7 @@ static void owner(struct dns_match *dm, const struct dnssnoop_event *e)
 {
 	int n = 0;
 
-	for (struct xchg *x = dm->tail; x && n < 256; x = x->prev, n++)
+	for (struct xchg *x = x_of(dm->by_expiry.tail); x && n < 256; x = x_of(x->link.prev), n++)
 		if (x->sock == e->sock && !x->qh.pid) {
 			x->qh.pid = e->h.pid;
 			x->qh.tid = e->h.tid;
@@ -231,8 +235,9 @@ static void owner(struct dns_match *dm, const struct dnssnoop_event *e)
 		}
 }
 
-/* The message of a record: *len bytes at the returned pointer, or NULL
- * when there is none to parse (a TCP segment without a whole length). */
+/* The message of a packet's record: *len bytes at the returned pointer, or
+ * NULL when there is none to parse (a TCP segment without a whole length:
+ * segments are not put back together, sends are). */
 static const uint8_t *message(const struct dnssnoop_event *e, size_t *len)
 {
 	const uint8_t *msg = e->data;
@@ -248,35 +253,45 @@ static const uint8_t *message(const struct dnssnoop_event *e, size_t *len)
 	*len -= 2;
 	if (mlen < 12)
 		return NULL;
-	/* a send holds whole messages: one whose "length" runs past it is no
-	 * length (a message written apart from its length; its packets then
-	 * end the query, unread) */
-	if (!e->ifindex && mlen + 2 > e->paylen)
-		return NULL;
 	if (mlen < *len)
 		*len = mlen;
 	return msg;
 }
 
+static void on_message(void *arg, const struct dnssnoop_event *e, const uint8_t *msg,
+		       size_t len);
+
 void dns_match_event(struct dns_match *dm, const void *record)
 {
 	const struct dnssnoop_event *e = record;
 	const uint8_t *msg;
-	struct dns_msg m;
-	struct xkey k;
-	struct xchg *x;
 	size_t len;
 
 	if (e->dir == DNS_DIR_OWNER) {
 		owner(dm, e);
 		return;
 	}
+	if (e->proto == 6 && !e->ifindex) { /* a TCP send */
+		dns_streams_feed(dm->streams, e, on_message, dm);
+		return;
+	}
 	if (e->proto == 6 && e->caplen == 0) {
 		unread_tcp_answer(dm, e);
 		return;
 	}
-	if (!(msg = message(e, &len)))
-		return;
+	if ((msg = message(e, &len)))
+		on_message(dm, e, msg, len);
+}
+
+/* One DNS message msg[0..len) sighted in record e. */
+static void on_message(void *arg, const struct dnssnoop_event *e, const uint8_t *msg,
+		       size_t len)
+{
+	struct dns_match *dm = arg;
+	struct dns_msg m;
+	struct xkey k;
+	struct xchg *x;
+
 	if (dns_parse(msg, len, &m) != 0 || !m.has_question || m.opcode != 0)
 		return;
 	dns_match_sweep(dm, e->h.ts_ns);

@@ -53,6 +53,16 @@ def by_name(evs):
     return {(e["name"], e["type"]): e for e in evs}
 
 
+def getent_fast(ns):
+    """Resolves fast.test with getent (glibc) in ns; returns the finished
+    process, once both its addresses were printed."""
+    g = subprocess.Popen(["ip", "netns", "exec", ns.name, "getent", "ahosts", "fast.test"],
+                         stdout=subprocess.PIPE, text=True)
+    out = g.communicate(timeout=30)[0]
+    assert "192.0.2.1" in out and "2001:db8::1" in out, out
+    return g
+
+
 def test_known_queries_exact(netns):
     ino = netns_inode(netns)
     with DnsResponder(netns, ZONE):
@@ -152,10 +162,7 @@ def test_libc_getent_and_getaddrinfo(netns):
     with DnsResponder(netns, ZONE), ns_resolver(netns, "127.0.0.1"):
         tr = dnssnoop("--netns", netns.name)
         try:
-            g = subprocess.Popen(["ip", "netns", "exec", netns.name, "getent", "ahosts",
-                                  "fast.test"], stdout=subprocess.PIPE, text=True)
-            out = g.communicate(timeout=30)[0]
-            assert "192.0.2.1" in out and "2001:db8::1" in out, out
+            g = getent_fast(netns)
             wait_events(tr, 2)
             p = netns.exec([PY, "-c", "import os, socket, time; t = time.monotonic(); "
                             "r = socket.getaddrinfo('slow.test', 80, socket.AF_INET, "
@@ -294,8 +301,9 @@ def test_docs_list_exactly_the_options():
 
 
 # A TCP server that writes each answer's length and message apart (two
-# segments): the message reaches the packet hooks in page fragments, where
-# they cannot read it, and the send of it has no length before it.
+# segments, two sends): the message reaches the packet hooks in page
+# fragments, where they cannot read it, and its send has no length before
+# it; the answer is read by following the server's sends as a stream.
 SPLIT_SERVER = r"""
 import socket, struct, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -313,12 +321,14 @@ while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
 out = build_answer(buf[2:], {"split.test": {"a": ["192.0.2.3"]}})[0]
 c.send(struct.pack("!H", len(out)))
 time.sleep(0.05)
-c.send(out)
+c.send(out[:20])
+time.sleep(0.05)
+c.send(out[20:])
 time.sleep(1)
 """
 
 
-def test_unreadable_tcp_answer_ends_its_query(netns):
+def test_tcp_answer_sent_in_pieces_is_read(netns):
     srv = netns.popen([PY, "-c", SPLIT_SERVER, os.path.dirname(os.path.abspath(__file__))],
                       stdout=subprocess.PIPE, text=True)
     assert srv.stdout.readline().strip() == "ready"
@@ -331,7 +341,146 @@ def test_unreadable_tcp_answer_ends_its_query(netns):
     finally:
         evs = events(tr.stop())
     assert q["reply"]["answers"] == ["192.0.2.3"]
+    assert [(e["proto"], e["name"], e["rcode"], e["answers"], e["pid"], e["id"])
+            for e in evs] == [("TCP", "split.test", "NOERROR", ["192.0.2.3"], q["pid"], 0xffff)]
+    assert 100 <= evs[0]["latency_ms"] <= q["elapsed"] * 1000
+
+
+# A TCP client that writes its queries in pieces: the length alone, then
+# the message in two sends, then two whole queries (length and message
+# each) in one send; it reads the three answers and prints their ids.
+PIECES_CLIENT = r"""
+import socket, struct, sys
+sys.path.insert(0, sys.argv[1])
+from dns_responder import build_query
+s = socket.create_connection(("127.0.0.1", 53), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+q1 = build_query("fast.test", "A", 0x1111)
+q2 = build_query("fast.test", "AAAA", 0x2222)
+q3 = build_query("refused.test", "A", 0x3333)
+s.send(struct.pack("!H", len(q1)))
+s.send(q1[:5])
+s.send(q1[5:])
+s.send(struct.pack("!H", len(q2)) + q2 + struct.pack("!H", len(q3)) + q3)
+buf = b""
+ids = []
+while len(ids) < 3:
+    while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+        buf += s.recv(4096)
+    n = struct.unpack("!H", buf[:2])[0]
+    ids.append(struct.unpack("!H", buf[2:4])[0])
+    buf = buf[2 + n:]
+print(" ".join(map(str, ids)))
+"""
+
+
+def test_tcp_queries_sent_in_pieces_and_together(netns):
+    with DnsResponder(netns, ZONE):
+        tr = dnssnoop("--netns", netns.name)
+        try:
+            p = netns.exec([PY, "-c", PIECES_CLIENT, os.path.dirname(os.path.abspath(__file__))])
+            wait_events(tr, 3)
+            time.sleep(0.2)
+        finally:
+            evs = events(tr.stop())
+    assert sorted(map(int, p.stdout.split())) == [0x1111, 0x2222, 0x3333]
+    assert sorted((e["proto"], e["id"], e["name"], e["type"], e["rcode"]) for e in evs) == [
+        ("TCP", 0x1111, "fast.test", "A", "NOERROR"),
+        ("TCP", 0x2222, "fast.test", "AAAA", "NOERROR"),
+        ("TCP", 0x3333, "refused.test", "A", "REFUSED")]
+    assert {e["comm"] for e in evs} == {"python3"}
+
+
+def test_libc_over_tcp_two_queries_in_one_write(netns):
+    """glibc with `options use-vc` asks A and AAAA over TCP in one writev of
+    four pieces (length, query, length, query)."""
+    with DnsResponder(netns, ZONE), \
+            ns_resolver(netns, "127.0.0.1", options="use-vc timeout:2 attempts:1"):
+        tr = dnssnoop("--netns", netns.name)
+        try:
+            g = getent_fast(netns)
+            wait_events(tr, 2)
+            time.sleep(0.2)
+        finally:
+            evs = events(tr.stop())
+    assert sorted((e["proto"], e["name"], e["type"], e["comm"], e["pid"], e["rcode"],
+                   tuple(e["answers"])) for e in evs) == [
+        ("TCP", "fast.test", "A", "getent", g.pid, "NOERROR", ("192.0.2.1", "192.0.2.5")),
+        ("TCP", "fast.test", "AAAA", "getent", g.pid, "NOERROR", ("2001:db8::1",))]
+
+
+def test_unreadable_tcp_answer_ends_its_query(netns_factory):
+    """Seen from the client's namespace only, a TCP answer from another
+    namespace arrives in page fragments and its send is not traced: it
+    ends its query with an unknown rcode."""
+    client, server = netns_factory(), netns_factory()
+    veth_pair(client, server)
+    with DnsResponder(server, ZONE, addr="10.199.0.2"):
+        tr = dnssnoop("--netns", client.name)
+        try:
+            q = query_in(client, "10.199.0.2", "slow.test", tcp=True)
+            wait_events(tr, 1)
+            time.sleep(0.2)
+        finally:
+            evs = events(tr.stop())
+    assert q["reply"]["answers"] == ["192.0.2.2"]
     assert [(e["proto"], e["name"], e["rcode"], e["pid"], e["id"]) for e in evs] == \
-        [("TCP", "split.test", "UNKNOWN", q["pid"], 0xffff)]
-    assert 50 <= evs[0]["latency_ms"] <= q["elapsed"] * 1000
+        [("TCP", "slow.test", "UNKNOWN", q["pid"], q["id"])]
+    assert 200 <= evs[0]["latency_ms"] <= q["elapsed"] * 1000
     assert "answers" not in evs[0]
+
+
+# A UDP query over IPv6 that carries a destination options header (an
+# 8-byte header of padding) between the IPv6 header and UDP.
+DSTOPTS_CLIENT = r"""
+import json, os, socket, struct, sys, time
+sys.path.insert(0, sys.argv[1])
+from dns_responder import build_query, parse_message
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+s.settimeout(5)
+s.connect(("::1", 53))
+q = build_query("fast.test", "AAAA", 0x4242)
+t = time.monotonic()
+s.send(q)
+r = parse_message(s.recv(65536))
+print(json.dumps({"pid": os.getpid(), "sport": s.getsockname()[1],
+                  "elapsed": time.monotonic() - t, "reply": r}))
+"""
+
+
+def test_ipv6_extension_header_before_udp(netns):
+    with DnsResponder(netns, ZONE, addr="::1"):
+        tr = dnssnoop("--netns", netns.name)
+        try:
+            q = json.loads(netns.exec([PY, "-c", DSTOPTS_CLIENT,
+                                       os.path.dirname(os.path.abspath(__file__))]).stdout)
+            wait_events(tr, 1)
+            time.sleep(0.2)
+        finally:
+            evs = events(tr.stop())
+    assert q["reply"]["answers"] == ["2001:db8::1"]
+    # the query (with the header) is seen, so the exchange has its asker
+    # and latency, not an answer alone
+    assert [(e["ip"], e["id"], e["name"], e["type"], e["rcode"], e["answers"], e["pid"],
+             e["client_port"]) for e in evs] == \
+        [(6, 0x4242, "fast.test", "AAAA", "NOERROR", ["2001:db8::1"], q["pid"], q["sport"])]
+    assert 0 < evs[0]["latency_ms"] <= q["elapsed"] * 1000
+
+
+def test_ipv6_fragmented_answer(netns):
+    """An answer larger than the link's MTU leaves in IPv6 fragments: the
+    first (a fragment header before UDP) is read, the rest are not DNS."""
+    big = [f"2001:db8::{i:x}" for i in range(1, 101)]  # ~2.9 KB of answers
+    netns.exec(["ip", "link", "set", "lo", "mtu", "1280"])
+    with DnsResponder(netns, {"big.test": {"aaaa": big}}, addr="::1"):
+        tr = dnssnoop("--netns", netns.name, "--timeout", "1")
+        try:
+            q = query_in(netns, "::1", "big.test", "AAAA")
+            wait_events(tr, 1)
+            time.sleep(0.2)
+        finally:
+            evs = events(tr.stop())
+    assert q["reply"]["answers"] == big
+    assert [(e["ip"], e["name"], e["type"], e["rcode"], e["ancount"], e["answers"], e["pid"])
+            for e in evs] == [(6, "big.test", "AAAA", "NOERROR", 100, big[:4], q["pid"])]

@@ -126,5 +126,41 @@ def test_ce_only_by_default_and_filters(pair):
     assert events(rp) == [] and flows(rd) == {}
 
 
+EXT_SENDER = textwrap.dedent("""
+    import socket
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, 3)
+    # a destination options header (8 bytes of padding) before UDP
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+    for _ in range(6):
+        s.sendto(b"x" * 32, ("%s", %d))
+    print(s.getsockname()[1])
+""" % (B6, PORT))
+
+EXT_RECEIVER = textwrap.dedent("""
+    import socket
+    b = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); b.bind(("%s", %d))
+    print("ready", flush=True)
+    for _ in range(6):
+        b.recv(100)
+    print(6, flush=True)
+""" % (B6, PORT))
+
+
+def test_ipv6_extension_headers_walked(pair):
+    """Behind a destination options header, a datagram is still UDP with
+    its ports."""
+    a, b = pair
+    rx = Tracer(["ipecn", "--netns", b.name, "-6"])
+    try:
+        rcv = b.popen([PY, "-c", EXT_RECEIVER], stdout=subprocess.PIPE, text=True)
+        assert rcv.stdout.readline().strip() == "ready"
+        sport = int(a.exec([PY, "-c", EXT_SENDER]).stdout)
+        assert rcv.communicate(timeout=60)[0].strip() == "6"
+    finally:
+        recs = rx.stop()
+    assert {k: v["ce"] for k, v in flows(recs).items()} == {("rx", 6, sport): 6}
+
+
 def test_docs():
     check_docs_list_exactly_the_options("ipecn")

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from conftest import PY
 from pkt_util import linked_pair
 from so_util import check_docs_list_exactly_the_options
 from trace_util import Tracer, dropped_keys, events, netns_inode
@@ -137,3 +138,34 @@ def test_unanswered_requests_bounded_and_aged(pair):
 
 def test_docs():
     check_docs_list_exactly_the_options("superping")
+
+
+# Three ICMPv6 echo requests behind a destination options header (8 bytes
+# of padding), from a raw socket; prints the id and the replies' sequences.
+EXT_PINGER = r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+s.settimeout(5)
+ident, seqs = 0x5150, []
+for seq in (1, 2, 3):
+    s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + b"x" * 16, (sys.argv[1], 0))
+    while True:
+        r = s.recv(200)
+        if r[0] == 129 and struct.unpack("!H", r[4:6])[0] == ident:
+            seqs.append(struct.unpack("!H", r[6:8])[0])
+            break
+print(ident, *seqs)
+"""
+
+
+def test_ipv6_extension_headers_walked(pair):
+    a, b = pair
+    tr = Tracer(["superping", "--netns", a.name, "-6"])
+    try:
+        out = a.exec([PY, "-c", EXT_PINGER, B6]).stdout.split()
+    finally:
+        evs = events(tr.stop())
+    assert out == [str(0x5150), "1", "2", "3"]
+    assert [(e["daddr"], e["id"], e["seq"]) for e in evs] == [(B6, 0x5150, s) for s in (1, 2, 3)]
+    assert all(e["rtt_us"] > 0 for e in evs)
