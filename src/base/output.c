@@ -148,6 +148,57 @@ size_t out_fmt_f(char *buf, size_t cap, double v, int decimals)
 	return n;
 }
 
+/* ---- free text ---- */
+
+/* s[0..n) escaped, then a newline, to stdout in one call. */
+static void text_out(const char *s, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT, piece = STRBUF_INIT;
+
+	sb_add(&piece, s, n); /* text_escape() reads up to a NUL */
+	if (piece.buf)
+		text_escape(&sb, piece.buf);
+	sb_putc(&sb, '\n');
+	fwrite_unlocked(sb.buf, 1, sb.len, stdout);
+	sb_free(&sb);
+	sb_free(&piece);
+}
+
+void out_line(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (out_is_json())
+		return;
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	text_out(sb.buf ? sb.buf : "", sb.len);
+	sb_free(&sb);
+}
+
+void out_text(const char *text)
+{
+	if (out_is_json())
+		return;
+	for (const char *p = text, *nl;; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl) {
+			if (*p)
+				text_out(p, strlen(p));
+			return;
+		}
+		text_out(p, (size_t)(nl - p));
+	}
+}
+
+void out_term_clear(void)
+{
+	if (!out_is_json() && isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+}
+
 /* ---- standalone records ---- */
 
 static struct strbuf rec_buf;

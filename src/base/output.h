@@ -62,6 +62,16 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 int out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Free text (text mode only; nothing under -j), for what is not a table:
+ * out_line() writes one line, fmt's output with every control byte
+ * (newlines and tabs included) and invalid UTF-8 escaped (text.h), then a
+ * newline: an argument from outside (an interface or process name, a file)
+ * can neither break the line nor send escape sequences to the terminal.
+ * out_text() writes a text of several lines the same way, line by line.
+ * out_term_clear() clears a terminal (nothing when stdout is not one). */
+void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_text(const char *text);
+void out_term_clear(void);
 /* stdout for every command (main, first): its writes keep their errno, and
  * SIGPIPE is ignored, so a reader that went away is EPIPE where the
  * writer checks instead of a kill. */

@@ -130,11 +130,14 @@ static int explain_rule(const char *id)
 		out_table_end(t);
 		return EXIT_OK;
 	}
-	printf("%s (%s): %s\n\n%s\n", r->id, r->area, r->title, r->explain);
+	out_line("%s (%s): %s", r->id, r->area, r->title);
+	out_line("%s", "");
+	out_text(r->explain);
 	if (r->thresholds && r->thresholds->name) {
-		printf("\nThresholds (--set %s.NAME=VALUE):\n", r->id);
+		out_line("%s", "");
+		out_line("Thresholds (--set %s.NAME=VALUE):", r->id);
 		for (const struct rule_threshold *th = r->thresholds; th->name; th++)
-			printf("  %-22s %-10g %s\n", th->name, th->value, th->help);
+			out_line("  %-22s %-10g %s", th->name, th->value, th->help);
 	}
 	return EXIT_OK;
 }

@@ -186,16 +186,17 @@ int route_get_cmd(struct routes_run *r, struct opts *p, char **av, int ac)
 	out_table_end(t);
 	if (!out_is_json()) {
 		if (rt.type == RTN_LOCAL)
-			printf("%s is an address of this host: packets to it are delivered locally%s%s%s\n", dst,
-			       dev ? " (dev " : "", dev ? dev : "", dev ? ")" : "");
+			out_line("%s is an address of this host: packets to it are delivered locally%s%s%s",
+				 dst, dev ? " (dev " : "", dev ? dev : "", dev ? ")" : "");
 		else if (q.iif)
-			printf("packets from %s arriving on %s for %s are forwarded by %s%s%s%s%s%s\n",
-			       src ? src : "any address", iif, dst, dev ? dev : "?", gw ? " via " : "",
-			       gw ? gw : "", table ? " (table " : "", table ? table : "", table ? ")" : "");
+			out_line("packets from %s arriving on %s for %s are forwarded by %s%s%s%s%s%s",
+				 src ? src : "any address", iif, dst, dev ? dev : "?", gw ? " via " : "",
+				 gw ? gw : "", table ? " (table " : "", table ? table : "",
+				 table ? ")" : "");
 		else
-			printf("replies to %s leave by %s%s%s%s%s%s%s%s\n", dst, dev ? dev : "?",
-			       gw ? " via " : "", gw ? gw : "", from ? " from " : "", from ? from : "",
-			       table ? " (table " : "", table ? table : "", table ? ")" : "");
+			out_line("replies to %s leave by %s%s%s%s%s%s%s%s", dst, dev ? dev : "?",
+				 gw ? " via " : "", gw ? gw : "", from ? " from " : "", from ? from : "",
+				 table ? " (table " : "", table ? table : "", table ? ")" : "");
 	}
 	return EXIT_OK;
 }

@@ -317,34 +317,44 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 		if (r->rs[i].selected && !seen)
 			sb_printf(&areas, "%s%s", areas.len ? ", " : "", a);
 	}
+	struct strbuf head = STRBUF_INIT;
 	if (count_sev(r, SEV_WARNING) + count_sev(r, SEV_CRITICAL) == 0)
-		printf("No problems found. ");
-	printf("%zu critical, %zu warning, %zu info from %zu checks (%s)", count_sev(r, SEV_CRITICAL),
-	       count_sev(r, SEV_WARNING), count_sev(r, SEV_INFO), checked, areas.buf ? areas.buf : "");
+		sb_puts(&head, "No problems found. ");
+	sb_printf(&head, "%zu critical, %zu warning, %zu info from %zu checks (%s)",
+		  count_sev(r, SEV_CRITICAL), count_sev(r, SEV_WARNING), count_sev(r, SEV_INFO),
+		  checked, areas.buf ? areas.buf : "");
 	sb_free(&areas);
 	if (ev->nsamples == 2)
-		printf(" over two samples %.1f s apart", ev->interval);
-	printf("%s.\n", skipped ? "; some skipped (below)" : "");
+		sb_printf(&head, " over two samples %.1f s apart", ev->interval);
+	out_line("%s%s.", head.buf, skipped ? "; some skipped (below)" : "");
+	sb_free(&head);
+	/* findings carry names from the host (interfaces, processes):
+	 * out_line() escapes what a terminal must not get raw */
 	for (int s = SEV_CRITICAL; s >= SEV_INFO; s--) {
 		for (size_t i = 0; i < r->n; i++) {
 			const struct finding *f = &r->f[i];
 			if ((int)f->sev != s)
 				continue;
-			printf("\n%-8s %s: %s\n", label[s], f->rule->id, f->summary);
+			out_line("%s", "");
+			out_line("%-8s %s: %s", label[s], f->rule->id, f->summary);
 			for (size_t j = 0; j < f->nev; j++)
-				printf("  %-9s %s  (%s)\n", j ? "" : "evidence", f->ev[j].text, f->ev[j].source);
+				out_line("  %-9s %s  (%s)", j ? "" : "evidence", f->ev[j].text,
+					 f->ev[j].source);
 			if (f->fix)
-				printf("  %-9s %s\n", "fix", f->fix);
+				out_line("  %-9s %s", "fix", f->fix);
 		}
 	}
 	if (skipped) {
-		printf("\nSkipped:\n");
+		out_line("%s", "");
+		out_line("Skipped:");
 		for (size_t i = 0; i < r->nrules; i++)
 			if (r->rs[i].selected && r->rs[i].skipped)
-				printf("  %s: %s\n", r->rs[i].rule->id, r->rs[i].skip_why);
+				out_line("  %s: %s", r->rs[i].rule->id, r->rs[i].skip_why);
 	}
-	if (ev->missing.len)
-		printf("\nNot read: %s\n", ev->missing.buf);
+	if (ev->missing.len) {
+		out_line("%s", "");
+		out_line("Not read: %s", ev->missing.buf);
+	}
 }
 
 /* One JSON record per finding, then the summary record: base/json writes

@@ -87,9 +87,9 @@ void trace_hist_print_log2_with(const char *title, const char *unit, const uint6
 		json_hist(title, unit, slots, lo, hi, true, 0, nslots, fields, arg);
 		return;
 	}
-	printf("%s\n", title);
+	out_line("%s", title); /* a key from the host: a process or device name */
 	if (!any) {
-		printf("  (no samples)\n");
+		out_line("  (no samples)");
 		return;
 	}
 	printf("%24s : %-10s %s\n", unit, "count", "distribution");
@@ -121,9 +121,9 @@ void trace_hist_print_linear_with(const char *title, const char *unit, const uin
 		json_hist(title, unit, slots, lo, hi, false, step, nslots, fields, arg);
 		return;
 	}
-	printf("%s\n", title);
+	out_line("%s", title); /* a key from the host: a process or device name */
 	if (!any) {
-		printf("  (no samples)\n");
+		out_line("  (no samples)");
 		return;
 	}
 	printf("%24s : %-10s %s\n", unit, "count", "distribution");

@@ -141,13 +141,13 @@ static void print_rows(struct flow *rows, size_t n, double secs)
 	}
 	if (!json) {
 		if (tty)
-			fputs("\033[H\033[2J", stdout);
+			out_term_clear();
 		else if (st.prev)
-			putchar('\n');
-		printf("%s  %zu connection%s  TX %.1f KB/s  RX %.1f KB/s  (sorted by %s)\n", now.clock, n,
-		       n == 1 ? "" : "s", secs > 0 ? (double)ttx / 1024 / secs : 0,
-		       secs > 0 ? (double)trx / 1024 / secs : 0,
-		       st.sort == SORT_TX ? "tx" : st.sort == SORT_RX ? "rx" : "total");
+			out_line("%s", "");
+		out_line("%s  %zu connection%s  TX %.1f KB/s  RX %.1f KB/s  (sorted by %s)", now.clock,
+			 n, n == 1 ? "" : "s", secs > 0 ? (double)ttx / 1024 / secs : 0,
+			 secs > 0 ? (double)trx / 1024 / secs : 0,
+			 st.sort == SORT_TX ? "tx" : st.sort == SORT_RX ? "rx" : "total");
 	}
 	if (!n)
 		return;

@@ -249,6 +249,29 @@ static void test_json_is_valid_with_nan_and_escapes(void **state)
 	out_set_format(OUT_TEXT);
 }
 
+/* Text: what a rule puts in a finding (names from the host) cannot break
+ * a line or reach the terminal as control bytes. */
+static void test_text_escapes_what_findings_carry(void **state)
+{
+	struct fixture x;
+	(void)state;
+
+	run_awkward(&x);
+	char *out = capture(report_print_text, x.r, &x.ev);
+	assert_string_equal(out,
+			    "0 critical, 1 warning, 0 info from 1 checks (test\"area) over two "
+			    "samples 1.5 s apart.\n"
+			    "\n"
+			    "WARNING  test-awkward: a \"quoted\" summary\\ with\\x0anewline\n"
+			    "  evidence  tab\\x09here, control \\x01, quote \"  (/proc/x)\n"
+			    "  fix       sysctl -w x=1\n"
+			    "\n"
+			    "Not read: sockets (\"denied\")\n");
+	free(out);
+	report_free(x.r);
+	sb_free(&x.ev.missing);
+}
+
 static void test_prometheus_nan_and_labels(void **state)
 {
 	struct fixture x;
@@ -369,6 +392,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validator),
 		cmocka_unit_test(test_json_is_valid_with_nan_and_escapes),
+		cmocka_unit_test(test_text_escapes_what_findings_carry),
 		cmocka_unit_test(test_prometheus_nan_and_labels),
 		cmocka_unit_test(test_prometheus_one_series_per_subject),
 		cmocka_unit_test(test_prometheus_pieces),
