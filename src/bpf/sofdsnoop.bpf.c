@@ -8,8 +8,10 @@
  * (the msghdr address, per thread, when it has room for control data) and
  * sys_exit_recvmsg (the descriptors the kernel installed, read from the
  * control data it wrote, described from the receiver's file table); the
- * same for sendmmsg()/recvmmsg() over their first SOFD_MAX_MSGS messages
- * (events for the messages the call sent or received).
+ * same for sendmmsg()/recvmmsg() over every message of the call, walked
+ * with bpf_loop() (events for the messages the call sent or received); on
+ * a kernel without bpf_loop() (before 5.17) the programs without _loop
+ * load instead and walk the first SOFD_MAX_MSGS.
  *
  * Both ends of one passed descriptor share the struct file (the receiver
  * gets the sender's file installed), whose address pairs them. Every
@@ -23,7 +25,8 @@
 #define SOFD_S_IFSOCK 0140000
 #define SOFD_SOL_SOCKET 1
 #define SOFD_SCM_RIGHTS 1
-#define SOFD_MAX_MSGS 4       /* sendmmsg/recvmmsg: messages walked per call */
+#define SOFD_MAX_MSGS 4       /* sendmmsg/recvmmsg without bpf_loop: messages walked */
+#define SOFD_LOOP_MSGS 1024   /* with it: UIO_MAXIOV, the most one call takes */
 #define SOFD_MMSGHDR_SIZE 64  /* struct mmsghdr: msghdr, msg_len, padding */
 
 /* struct user_msghdr and struct cmsghdr as a 64-bit caller lays them out */
@@ -53,7 +56,7 @@ struct sofd_msg {
 	__u16 n;     /* entries of d */
 	__u16 more;  /* SCM_RIGHTS descriptors past SOFD_MAX_FDS */
 	__u32 _pad;
-	__u8 msgi[SOFD_MAX_FDS]; /* the message of d[i] (sendmmsg/recvmmsg) */
+	__u16 msgi[SOFD_MAX_FDS]; /* the message of d[i] (sendmmsg/recvmmsg) */
 	struct sofd_desc d[SOFD_MAX_FDS];
 };
 
@@ -122,7 +125,7 @@ static __always_inline bool sofd_want_sock(long sockfd, __u64 *cgroup, __u32 *ne
 
 /* Adds the SCM_RIGHTS descriptor numbers in message mi's control data
  * (len bytes at ctl, as the kernel walks it) to m->d[].fd, m->n, m->more. */
-static __always_inline void sofd_scm_fds(struct sofd_msg *m, __u64 ctl, __u64 len, __u8 mi)
+static __always_inline void sofd_scm_fds(struct sofd_msg *m, __u64 ctl, __u64 len, __u16 mi)
 {
 	struct sofd_cmsghdr c;
 	__s32 fds[2 * SOFD_MAX_FDS]; /* room for the mask below */
@@ -248,13 +251,52 @@ static __always_inline bool sofd_read_msghdr(const void *umsg, struct sofd_umsgh
 	return h->control && h->controllen >= sizeof(struct sofd_cmsghdr) + sizeof(__s32);
 }
 
+/* bpf_loop()'s walk over an mmsghdr array. */
+struct sofd_walk {
+	struct sofd_msg *m;
+	__u64 umsg;
+	bool found; /* sofd_has_room_one: a message with room for control data */
+};
+
+static long sofd_collect_one(__u32 i, void *arg)
+{
+	struct sofd_walk *w = arg;
+	struct sofd_umsghdr h;
+
+	if (sofd_read_msghdr((void *)(w->umsg + (__u64)i * SOFD_MMSGHDR_SIZE), &h))
+		sofd_scm_fds(w->m, h.control, h.controllen, (__u16)i);
+	return 0;
+}
+
+static long sofd_has_room_one(__u32 i, void *arg)
+{
+	struct sofd_walk *w = arg;
+	struct sofd_umsghdr h;
+
+	w->found = sofd_read_msghdr((void *)(w->umsg + (__u64)i * SOFD_MMSGHDR_SIZE), &h);
+	return w->found; /* 1 stops the loop */
+}
+
+/* Messages of an mmsghdr call to walk: nmsgs, within what bpf_loop() may. */
+static __always_inline __u32 sofd_nmsgs(long nmsgs)
+{
+	return nmsgs <= 0 ? 0 : nmsgs > SOFD_LOOP_MSGS ? SOFD_LOOP_MSGS : (__u32)nmsgs;
+}
+
 /* m's descriptors from the caller's msghdr (mm false) or the first nmsgs
- * entries of its mmsghdr array, as their control data stands now. */
-static __always_inline void sofd_collect(struct sofd_msg *m, __u64 umsg, long nmsgs, bool mm)
+ * entries of its mmsghdr array (all of them with loop, else the first
+ * SOFD_MAX_MSGS), as their control data stands now. */
+static __always_inline void sofd_collect(struct sofd_msg *m, __u64 umsg, long nmsgs, bool mm,
+					 bool loop)
 {
 	struct sofd_umsghdr h;
 
 	m->n = m->more = 0;
+	if (mm && loop) {
+		struct sofd_walk w = { .m = m, .umsg = umsg };
+		bpf_loop(sofd_nmsgs(nmsgs), sofd_collect_one, &w, 0);
+		return;
+	}
 	for (int i = 0; i < SOFD_MAX_MSGS; i++) {
 		if (i >= nmsgs || (i > 0 && !mm))
 			break;
@@ -263,7 +305,7 @@ static __always_inline void sofd_collect(struct sofd_msg *m, __u64 umsg, long nm
 	}
 }
 
-static __always_inline int sofd_enter_send(struct sofd_enter_msg *ctx, bool mm)
+static __always_inline int sofd_enter_send(struct sofd_enter_msg *ctx, bool mm, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sofd_msg *m;
@@ -274,7 +316,7 @@ static __always_inline int sofd_enter_send(struct sofd_enter_msg *ctx, bool mm)
 	m = bpf_map_lookup_elem(&sofd_scratch, &zero);
 	if (!m)
 		return 0;
-	sofd_collect(m, (__u64)ctx->msg, mm ? ctx->third : 1, mm);
+	sofd_collect(m, (__u64)ctx->msg, mm ? ctx->third : 1, mm, loop);
 	if (!m->n && !m->more)
 		return 0;
 	if (!sofd_want_sock(ctx->fd, &m->cgroup, &m->netns))
@@ -300,7 +342,7 @@ static __always_inline int sofd_exit_send(struct tr_syscall_exit *ctx, bool mm)
 	return 0;
 }
 
-static __always_inline int sofd_enter_recv(struct sofd_enter_msg *ctx, bool mm)
+static __always_inline int sofd_enter_recv(struct sofd_enter_msg *ctx, bool mm, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sofd_umsghdr h;
@@ -308,9 +350,16 @@ static __always_inline int sofd_enter_recv(struct sofd_enter_msg *ctx, bool mm)
 
 	if (!so_want_current(id))
 		return 0;
-	/* recvmmsg: any message may have control room, the first one decides */
-	if (!sofd_read_msghdr(ctx->msg, &h))
+	/* recvmmsg: any message may have control room; without bpf_loop the
+	 * first one decides */
+	if (mm && loop) {
+		struct sofd_walk w = { .umsg = (__u64)ctx->msg };
+		bpf_loop(sofd_nmsgs(ctx->third), sofd_has_room_one, &w, 0);
+		if (!w.found)
+			return 0;
+	} else if (!sofd_read_msghdr(ctx->msg, &h)) {
 		return 0;
+	}
 	if (!sofd_want_sock(ctx->fd, &r.cgroup, &r.netns))
 		return 0;
 	tr_map_update(&sofd_recvs, &id, &r, BPF_ANY); /* a full table: counted */
@@ -318,7 +367,7 @@ static __always_inline int sofd_enter_recv(struct sofd_enter_msg *ctx, bool mm)
 }
 
 /* ret: recvmsg()'s bytes, recvmmsg()'s messages received */
-static __always_inline int sofd_exit_recv(struct tr_syscall_exit *ctx)
+static __always_inline int sofd_exit_recv(struct tr_syscall_exit *ctx, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sofd_recv *r = bpf_map_lookup_elem(&sofd_recvs, &id);
@@ -336,7 +385,7 @@ static __always_inline int sofd_exit_recv(struct tr_syscall_exit *ctx)
 	/* the kernel wrote back each msg_controllen: the control bytes it
 	 * filled, with the numbers it installed */
 	nmsgs = r->mm ? ctx->ret : 1;
-	sofd_collect(m, r->msg, nmsgs, r->mm);
+	sofd_collect(m, r->msg, nmsgs, r->mm, loop);
 	if (!m->n)
 		goto out;
 	m->cgroup = r->cgroup;
@@ -350,18 +399,27 @@ out:
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int sofdsnoop_enter_send(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, false); }
+int sofdsnoop_enter_send(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, false, false); }
 SEC("tracepoint/syscalls/sys_exit_sendmsg")
 int sofdsnoop_exit_send(struct tr_syscall_exit *ctx) { return sofd_exit_send(ctx, false); }
 SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int sofdsnoop_enter_recv(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, false); }
+int sofdsnoop_enter_recv(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, false, false); }
 SEC("tracepoint/syscalls/sys_exit_recvmsg")
-int sofdsnoop_exit_recv(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx); }
-SEC("tracepoint/syscalls/sys_enter_sendmmsg")
-int sofdsnoop_enter_sendmm(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, true); }
+int sofdsnoop_exit_recv(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx, false); }
 SEC("tracepoint/syscalls/sys_exit_sendmmsg")
 int sofdsnoop_exit_sendmm(struct tr_syscall_exit *ctx) { return sofd_exit_send(ctx, true); }
+
+/* every message of the call (bpf_loop), and the first SOFD_MAX_MSGS where
+ * the kernel has no bpf_loop */
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int sofdsnoop_enter_sendmm_loop(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, true, true); }
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int sofdsnoop_enter_sendmm(struct sofd_enter_msg *ctx) { return sofd_enter_send(ctx, true, false); }
 SEC("tracepoint/syscalls/sys_enter_recvmmsg")
-int sofdsnoop_enter_recvmm(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, true); }
+int sofdsnoop_enter_recvmm_loop(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, true, true); }
+SEC("tracepoint/syscalls/sys_enter_recvmmsg")
+int sofdsnoop_enter_recvmm(struct sofd_enter_msg *ctx) { return sofd_enter_recv(ctx, true, false); }
 SEC("tracepoint/syscalls/sys_exit_recvmmsg")
-int sofdsnoop_exit_recvmm(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx); }
+int sofdsnoop_exit_recvmm_loop(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx, true); }
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int sofdsnoop_exit_recvmm(struct tr_syscall_exit *ctx) { return sofd_exit_recv(ctx, false); }

@@ -146,7 +146,17 @@ struct pick {
 /* Candidates are listed best first. With the trimmed BTF, the ones that
  * need no kernel BTF in user space go first (a program libbpf would parse
  * all of it for, if tpbtf.c could not take over); NETLENS_NO_TP_BTF=1 puts
- * tp_btf programs last (to run the raw_tp ones, for tests and odd kernels). */
+ * the programs that need a newer kernel last, tp_btf ones and bpf_loop()
+ * users (named *_loop), to run their fallbacks (for tests and odd kernels). */
+static bool newer_kernel(const struct bpf_program *p)
+{
+	const char *name = bpf_program__name(p);
+	size_t n = strlen(name);
+
+	return !strncmp(bpf_program__section_name(p), "tp_btf/", 7) ||
+	       (n > 5 && !strcmp(name + n - 5, "_loop"));
+}
+
 static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, bool trimmed,
 			      struct pick *pk)
 {
@@ -158,7 +168,7 @@ static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, b
 				struct bpf_program *p =
 					bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
 				int rank = 0;
-				if (p && no_tp_btf && !strncmp(bpf_program__section_name(p), "tp_btf/", 7))
+				if (p && no_tp_btf && newer_kernel(p))
 					rank = 2;
 				else if (p && trimmed && needs_kernel_btf(p))
 					rank = 1;

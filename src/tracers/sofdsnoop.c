@@ -34,10 +34,11 @@ static const struct trace_hook hooks[] = {
 	{ "sys_exit_sendmsg", { "sofdsnoop_exit_send" } },
 	{ "sys_enter_recvmsg", { "sofdsnoop_enter_recv" } },
 	{ "sys_exit_recvmsg", { "sofdsnoop_exit_recv" } },
-	{ "sys_enter_sendmmsg", { "sofdsnoop_enter_sendmm" } },
+	/* every message with bpf_loop (5.17), the first four without */
+	{ "sys_enter_sendmmsg", { "sofdsnoop_enter_sendmm_loop", "sofdsnoop_enter_sendmm" } },
 	{ "sys_exit_sendmmsg", { "sofdsnoop_exit_sendmm" } },
-	{ "sys_enter_recvmmsg", { "sofdsnoop_enter_recvmm" } },
-	{ "sys_exit_recvmmsg", { "sofdsnoop_exit_recvmm" } },
+	{ "sys_enter_recvmmsg", { "sofdsnoop_enter_recvmm_loop", "sofdsnoop_enter_recvmm" } },
+	{ "sys_exit_recvmmsg", { "sofdsnoop_exit_recvmm_loop", "sofdsnoop_exit_recvmm" } },
 };
 
 static const struct opt filter_rows[] = {

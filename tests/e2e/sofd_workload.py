@@ -8,7 +8,8 @@ recvmsg(), so the sender's event comes first. With --bad the parent
 first sends a message naming a descriptor that is not open (EBADF: no
 descriptor passed). With --mm the pair is SOCK_DGRAM and the same
 descriptors go in one sendmmsg() of two messages ([file], [pipe, socket]),
-received with one recvmmsg(). --pipes N then passes the write ends of N
+received with one recvmmsg(); --mm-skip K puts K messages without
+descriptors before those two (in both calls). --pipes N then passes the write ends of N
 more pipes, 8 to a sendmsg(), all before the child receives any.
 
 --comm NAME sets the command name first; --wait prints {"pid": P} and
@@ -48,20 +49,24 @@ MSG_WAITFORONE = 0x10000  # linux/socket.h; not in Python's socket module
 
 def mmsgs(groups):
     """An mmsghdr array of len(groups) one-byte messages; a group of
-    descriptors becomes the message's SCM_RIGHTS (None: room for MAXFDS).
+    descriptors becomes the message's SCM_RIGHTS (None: room for MAXFDS,
+    []: no control data).
     Returns the array and what must stay alive."""
     arr, keep = (MMsgHdr * len(groups))(), []
     for m, fds in zip(arr, groups):
         data = ctypes.create_string_buffer(1)
         iov = IoVec(ctypes.cast(data, ctypes.c_void_p), 1)
-        if fds is None:
+        if fds == []:
+            ctl = None
+        elif fds is None:
             ctl = ctypes.create_string_buffer(socket.CMSG_SPACE(4 * MAXFDS))
         else:
             raw = struct.pack("=Qii", socket.CMSG_LEN(4 * len(fds)), socket.SOL_SOCKET,
                               socket.SCM_RIGHTS) + struct.pack(f"={len(fds)}i", *fds)
             ctl = ctypes.create_string_buffer(raw, socket.CMSG_SPACE(4 * len(fds)))
         m.hdr.iov, m.hdr.iovlen = ctypes.pointer(iov), 1
-        m.hdr.control, m.hdr.controllen = ctypes.cast(ctl, ctypes.c_void_p), len(ctl)
+        if ctl is not None:
+            m.hdr.control, m.hdr.controllen = ctypes.cast(ctl, ctypes.c_void_p), len(ctl)
         keep += [data, iov, ctl]
     return arr, keep
 
@@ -79,6 +84,8 @@ def recvmmsg(sock, count):
     assert n == count, (n, ctypes.get_errno())
     fds = []
     for m in arr:
+        if not m.hdr.controllen:
+            continue  # a message that carried none
         raw = ctypes.string_at(m.hdr.control, m.hdr.controllen)
         ln, level, kind = struct.unpack_from("=Qii", raw)
         assert (level, kind) == (socket.SOL_SOCKET, socket.SCM_RIGHTS), raw
@@ -94,6 +101,7 @@ def main():
     ap.add_argument("--comm")
     ap.add_argument("--wait", action="store_true")
     ap.add_argument("--mm", action="store_true")
+    ap.add_argument("--mm-skip", type=int, default=0)
     ap.add_argument("--pipes", type=int, default=0)
     a = ap.parse_args()
     if a.comm:
@@ -118,7 +126,7 @@ def main():
         ps.close()
         os.read(go_r, 1)
         if a.mm:
-            fds = recvmmsg(cs, 2)
+            fds = recvmmsg(cs, 2 + a.mm_skip)
         else:
             _, fds, _, _ = socket.recv_fds(cs, 1, 16)
             while len(fds) < 3 + a.extra + a.pipes:
@@ -134,7 +142,7 @@ def main():
             bad_errno = e.errno
     sent = [f.fileno(), pw, tcp.fileno()] + [pw] * a.extra
     if a.mm:
-        sendmmsg(ps, [sent[:1], sent[1:]])
+        sendmmsg(ps, [[]] * a.mm_skip + [sent[:1], sent[1:]])
     else:
         socket.send_fds(ps, [b"x"], sent)
         for i in range(0, len(more), 8):

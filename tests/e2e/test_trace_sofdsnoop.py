@@ -88,6 +88,28 @@ def test_sendmmsg_and_recvmmsg(netns):
     check_both_sides(*traced(netns, "--mm"))
 
 
+def test_descriptors_past_the_fourth_message(netns):
+    """sendmmsg()/recvmmsg() of eight messages whose descriptors are in the
+    last two: every message is walked (bpf_loop)."""
+    check_both_sides(*traced(netns, "--mm", "--mm-skip", 6))
+
+
+def test_without_bpf_loop_the_first_four_messages(netns):
+    """The fallback for kernels without bpf_loop() (NETLENS_NO_TP_BTF=1 puts
+    the *_loop programs last) loads, and walks the first four messages."""
+    path = tmpfile(netns)
+    tr = Tracer(["sofdsnoop", "--netns", netns.name, "--stats"],
+                env=dict(os.environ, NETLENS_NO_TP_BTF="1"))
+    try:
+        w = sofd_workload(netns, "--file", path, "--mm", "--mm-skip", 2)
+    finally:
+        recs = tr.stop()
+        os.path.exists(path) and os.unlink(path)
+    progs = [r["stats"]["prog"] for r in recs if "stats" in r]
+    assert "sofdsnoop_enter_sendmm" in progs and not any(p.endswith("_loop") for p in progs)
+    check_both_sides(w, [r for r in recs if "stats" not in r])
+
+
 def test_more_than_eight_descriptors(netns):
     """Eight descriptors of a message are described; the rest are counted."""
     w, recs = traced(netns, "--extra", 7)

@@ -18,12 +18,12 @@ WORKLOAD = os.path.join(HERE, "trace_workload.py")
 
 
 class Tracer:
-    def __init__(self, args, json_mode=True):
+    def __init__(self, args, json_mode=True, env=None):
         self.json_mode = json_mode
         self.out = tempfile.TemporaryFile(mode="w+")
         self.err = tempfile.TemporaryFile(mode="w+")
         cmd = wrap_cmd((["-j"] if json_mode else []) + list(args))
-        self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, text=True)
+        self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, text=True, env=env)
         self.stdout = self.stderr = None
         wait_for(self._ready, timeout=30, what=f"{args[0]} to attach")
 
