@@ -136,6 +136,38 @@ static __always_inline void tr_submit(void *e)
 	tr_submit_at(e, bpf_ktime_get_ns());
 }
 
+/* ---- interval tables ----
+ * A summary's table read and emptied every -i interval (trace/tables.h):
+ * a one-slot array of hash maps that user space points at an empty map
+ * before it reads the last, waiting for the programs still on it, so
+ * nothing a program adds is lost and values of any kind (maxima, names,
+ * stack ids) are per interval. Declared with TR_INTERVAL_TABLE(name, key
+ * type, value type, entries); a program gets the current map with
+ * tr_table(&name) (NULL: none yet) and uses it as the hash map itself
+ * (bpf_map_lookup_elem(), tr_map_update()). */
+#define TR_INTERVAL_TABLE(name, ktype, vtype, entries)                                  \
+	struct name##_table {                                                          \
+		__uint(type, BPF_MAP_TYPE_HASH);                                       \
+		__uint(max_entries, entries);                                          \
+		/* sizes, not types: clang leaves a type reached only through   \
+		 * the outer map's pointer as a forward declaration */          \
+		__uint(key_size, sizeof(ktype));                                       \
+		__uint(value_size, sizeof(vtype));                                     \
+	};                                                                             \
+	struct {                                                                       \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                              \
+		__uint(max_entries, 1);                                                \
+		__type(key, __u32);                                                    \
+		__array(values, struct name##_table);                                  \
+	} name SEC(".maps")
+
+static __always_inline void *tr_table(void *outer)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(outer, &zero);
+}
+
 /* ---- reading kernel memory ----
  * A tp_btf program's arguments are BTF-typed pointers: it reads fields with
  * plain loads (the verifier makes them fault-safe) and follows pointers the

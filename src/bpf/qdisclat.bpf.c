@@ -16,12 +16,8 @@
 
 SKBTIME_MAP(starts, struct qdisclat_start);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct qdisclat_key);
-	__type(value, struct qdisclat_hist);
-} hists SEC(".maps");
+/* histograms per qdisc, swapped whole every -i interval (maxima included) */
+TR_INTERVAL_TABLE(hists, struct qdisclat_key, struct qdisclat_hist, 1024);
 
 /* a new histogram's value, built off the stack */
 struct {
@@ -51,9 +47,12 @@ static __always_inline struct qdisclat_hist *hist_of(struct Qdisc *q, bool btf)
 	struct qdisclat_hist *h;
 	struct net_device *dev;
 	__u32 zero = 0;
+	void *hists_now = tr_table(&hists);
 
+	if (!hists_now)
+		return NULL;
 	k.handle = TR_RD(btf, q, handle);
-	h = bpf_map_lookup_elem(&hists, &k);
+	h = bpf_map_lookup_elem(hists_now, &k);
 	if (h)
 		return h;
 	h = bpf_map_lookup_elem(&scratch, &zero);
@@ -66,8 +65,8 @@ static __always_inline struct qdisclat_hist *hist_of(struct Qdisc *q, bool btf)
 	h->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	BPF_CORE_READ_STR_INTO(&h->kind, q, ops, id);
 	BPF_CORE_READ_STR_INTO(&h->ifname, dev, name);
-	tr_map_update(&hists, &k, h, BPF_NOEXIST); /* a full map: counted */
-	return bpf_map_lookup_elem(&hists, &k);
+	tr_map_update(hists_now, &k, h, BPF_NOEXIST); /* a full map: counted */
+	return bpf_map_lookup_elem(hists_now, &k);
 }
 
 static __always_inline int on_dequeue(struct Qdisc *q, int packets, struct sk_buff *skb, bool btf)

@@ -1,6 +1,7 @@
 /* Per-endpoint count maps (struct tr_endpoint -> struct tr_counts), printed
  * as a table sorted by count. */
 #include "trace/trace.h"
+#include "trace/tables.h"
 
 #include "base/stamp.h"
 
@@ -56,11 +57,11 @@ void trace_print_counts(const struct trace_ctx *tc, struct bpf_map *map, const c
 	free(rows);
 }
 
-size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
+/* The records of the map at fd (keys of ks bytes, values of vs): see
+ * trace_map_read(). */
+static size_t read_fd(int fd, size_t ks, size_t vs, void **out)
 {
-	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
 	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
-	int fd = bpf_map__fd(map);
 	char *recs = NULL, *key = malloc(ks), *prev = NULL;
 	size_t n = 0, cap = 0;
 
@@ -82,10 +83,52 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 		memcpy(key, r, ks);
 		prev = key;
 	}
+	free(key);
+	*out = recs;
+	return n;
+}
+
+/* An interval table (trace/tables.h): with clear, the table the programs
+ * filled until now, read once they moved to an empty one, then emptied
+ * (no program writes it any more: nothing is lost). */
+static size_t table_read(struct bpf_map *map, void **out, bool clear)
+{
+	size_t ks, vs, rs, n;
+	unsigned int max;
+	int fd = trace_table_take(map, clear);
+
+	trace_table_shape(map, &ks, &vs, &max);
+	if (fd < 0) {
+		*out = NULL;
+		return 0;
+	}
+	n = read_fd(fd, ks, vs, out);
+	if (clear) {
+		rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7;
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, (char *)*out + i * rs);
+		trace_table_done(map, fd);
+	}
+	return n;
+}
+
+size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
+	int fd = bpf_map__fd(map);
+	size_t n;
+
+	if (trace_table_is(map))
+		return table_read(map, out, clear);
+	n = read_fd(fd, ks, vs, out);
 	if (clear) {
 		/* read and delete in one step (hash maps, 5.14+): counts the kernel
 		 * adds between the walk above and the delete are in the value read
-		 * here, not lost; elsewhere the walk's value, then a delete */
+		 * here, not lost (but not what a program adds to an entry it
+		 * looked up before the delete: interval tables have no such
+		 * loss); elsewhere the walk's value, then a delete */
+		char *recs = *out;
 		size_t kept = 0;
 		for (size_t i = 0; i < n; i++) {
 			char *r = recs + i * rs;
@@ -100,16 +143,18 @@ size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 		}
 		n = kept;
 	}
-	free(key);
-	*out = recs;
 	return n;
 }
 
 /* Aborts unless map's records are row_size bytes. */
 static void check_row_size(const struct trace_ctx *tc, struct bpf_map *map, size_t row_size)
 {
-	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
-	size_t rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7;
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map), rs;
+	unsigned int max;
+
+	if (trace_table_is(map))
+		trace_table_shape(map, &ks, &vs, &max);
+	rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7;
 
 	if (rs != row_size) {
 		fprintf(stderr, "netlens: bug: %s: map %s holds %zu-byte records, the rows are %zu\n",
@@ -227,7 +272,10 @@ size_t trace_count_rows(const struct trace_ctx *tc, struct bpf_map *map, void **
 	check_row_size(tc, map, row_size);
 	if (bpf_map__value_size(map) % 8)
 		abort(); /* not u64 counters */
-	n = tc->o.interval > 0 ? count_rows_read(map, rows) : trace_map_read(map, rows, false);
+	if (trace_table_is(map)) /* swapped whole each interval: no difference to take */
+		n = trace_map_read(map, rows, tc->o.interval > 0);
+	else
+		n = tc->o.interval > 0 ? count_rows_read(map, rows) : trace_map_read(map, rows, false);
 	if (cmp && n > 1)
 		qsort(*rows, n, row_size, cmp);
 	return n;

@@ -3,6 +3,7 @@
 #include "base/output.h"
 #include "base/strbuf.h"
 #include "trace/btfmin.h"
+#include "trace/tables.h"
 #include "trace/tpbtf.h"
 #include "trace/tracefs.h"
 
@@ -57,6 +58,8 @@ void trace_unload(struct trace_ctx *tc, struct trace_loaded *ld)
 	for (int i = 0; i < ld->nlinks; i++)
 		bpf_link__destroy(ld->links[i]);
 	ld->nlinks = 0;
+	if (tc->skel)
+		trace_tables_stop(tc->tr->skel_obj(tc->skel));
 	if (tc->skel)
 		tc->tr->skel_destroy(tc->skel);
 	tc->skel = NULL;
@@ -242,6 +245,7 @@ static int prepare(struct trace_ctx *tc, struct bpf_object *obj, const struct pi
 		return err;
 	tr->skel_filter(tc->skel)->summary = tc->summary_mode;
 	size_tables(tc, obj);
+	trace_tables_prepare(obj, (unsigned int)tc->o.max_keys);
 	for (int h = 0; h < tr->nhooks; h++)
 		tc->hook_off[h] |= pk->dropped[h];
 	bpf_object__for_each_program(p, obj)
@@ -339,6 +343,10 @@ static enum try_result try_load(struct trace_ctx *tc, struct trace_loaded *ld, s
 		}
 		log_line_for(tr->hooks[out->hook].progs[pk->choice[out->hook]], out->why,
 			     sizeof(out->why));
+	} else if ((err = trace_tables_start(obj)) < 0) {
+		snprintf(out->why, sizeof(out->why), "making the interval tables: %s", strerror(-err));
+		trace_unload(tc, ld);
+		return TRY_ERROR;
 	} else {
 		out->hook = attach(tc, ld, pk, out->why, sizeof(out->why));
 		if (out->hook < 0)

@@ -1,6 +1,7 @@
 /* The tracer runner: load with hook fallback, attach, stream or summarise,
  * and tear down. See trace.h for the model. */
 #include "trace/trace.h"
+#include "trace/tables.h"
 #include "trace/load.h"
 #include "base/json.h"
 #include "base/stamp.h"
@@ -207,10 +208,18 @@ static uint32_t table_limit(struct trace_ctx *tc)
 
 	bpf_object__for_each_map(m, tc->tr->skel_obj(tc->skel)) {
 		enum bpf_map_type t = bpf_map__type(m);
-		if (!trace_map_is_table(m) || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		uint32_t max = bpf_map__max_entries(m);
+		if (trace_table_is(m)) {
+			size_t ks, vs;
+			unsigned int im;
+			trace_table_shape(m, &ks, &vs, &im);
+			max = im;
+		} else if (!trace_map_is_table(m) || t == BPF_MAP_TYPE_LRU_HASH ||
+			   t == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
 			continue;
-		if (!limit || bpf_map__max_entries(m) < limit)
-			limit = bpf_map__max_entries(m);
+		}
+		if (!limit || max < limit)
+			limit = max;
 	}
 	return limit;
 }
