@@ -41,12 +41,7 @@ struct {
 	__type(value, struct ghl_call);
 } calls SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct ghl_hist_key);
-	__type(value, struct ghl_hist);
-} hist SEC(".maps");
+TR_INTERVAL_TABLE(hist, struct ghl_hist_key, struct ghl_hist, 10240);
 
 /* The sixth and seventh arguments (the _r calls' result and h_errnop;
  * libbpf 1.1 names five). x86-64: the sixth in r9, the seventh on the
@@ -192,7 +187,7 @@ int ghl_enter(struct pt_regs *ctx)
 
 static __always_inline void ghl_count(struct ghl_call *c, __u64 lat, bool ok)
 {
-	struct ghl_hist *h = tr_map_lookup_or_zero(&hist, &c->k);
+	struct ghl_hist *h = tr_table_lookup_or_zero(hist, &c->k);
 	__u32 slot;
 
 	if (!h)

@@ -144,8 +144,12 @@ static __always_inline void tr_submit(void *e)
  * stack ids) are per interval. Declared with TR_INTERVAL_TABLE(name, key
  * type, value type, entries); a program gets the current map with
  * tr_table(&name) (NULL: none yet) and uses it as the hash map itself
- * (bpf_map_lookup_elem(), tr_map_update()). */
+ * (bpf_map_lookup_elem(), tr_map_update()), or in one step with
+ * tr_table_lookup(name, key), tr_table_lookup_or_zero(name, key),
+ * tr_table_lookup_or_init(name, key, init), tr_table_update(name, key,
+ * value, flags) (below, typed by the table's value). */
 #define TR_INTERVAL_TABLE(name, ktype, vtype, entries)                                  \
+	typedef vtype name##_value_t;                                                  \
 	struct name##_table {                                                          \
 		__uint(type, BPF_MAP_TYPE_HASH);                                       \
 		__uint(max_entries, entries);                                          \
@@ -767,6 +771,41 @@ static __always_inline void *tr_map_lookup_or_init(void *map, const void *key,
 		_Static_assert(sizeof(*(map)->value) <= TR_ZERO_MAX, "value > tr_zero"); \
 		(typeof((map)->value))tr_map_lookup_or_init(map, key, (const void *)tr_zero); \
 	})
+
+/* The interval-table forms of the calls above (TR_INTERVAL_TABLE): on the
+ * table's current map, NULL (or -ENOENT) when it has none. */
+static __always_inline void *tr_table_lookup_(void *outer, const void *key)
+{
+	void *m = tr_table(outer);
+
+	return m ? bpf_map_lookup_elem(m, key) : NULL;
+}
+
+static __always_inline void *tr_table_lookup_or_init_(void *outer, const void *key,
+						      const void *init)
+{
+	void *m = tr_table(outer);
+
+	return m ? tr_map_lookup_or_init(m, key, init) : NULL;
+}
+
+static __always_inline long tr_table_update_(void *outer, const void *key, const void *value,
+					     __u64 flags)
+{
+	void *m = tr_table(outer);
+
+	return m ? tr_map_update(m, key, value, flags) : -2 /* ENOENT */;
+}
+
+#define tr_table_lookup(name, key) ((name##_value_t *)tr_table_lookup_(&(name), key))
+#define tr_table_lookup_or_init(name, key, init)                                         \
+	((name##_value_t *)tr_table_lookup_or_init_(&(name), key, init))
+#define tr_table_lookup_or_zero(name, key)                                               \
+	({                                                                               \
+		_Static_assert(sizeof(name##_value_t) <= TR_ZERO_MAX, "value > tr_zero");   \
+		tr_table_lookup_or_init(name, key, (const void *)tr_zero);                 \
+	})
+#define tr_table_update(name, key, value, flags) tr_table_update_(&(name), key, value, flags)
 
 /* The tr_endpoint -> tr_counts map of a -c summary (trace_print_counts()). */
 #define TR_ENDPOINT_COUNTS_MAP(name)                                                   \

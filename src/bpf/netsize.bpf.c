@@ -17,12 +17,7 @@
 
 /* A plain hash (not LRU): a device that finds it full is counted in
  * tr_dropped_keys. With -i, user space empties it every interval. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct netsize_key);
-	__type(value, struct netsize_val);
-} sizes SEC(".maps");
+TR_INTERVAL_TABLE(sizes, struct netsize_key, struct netsize_val, 1024);
 
 /* gso_size and gso_segs, side by side in struct skb_shared_info (every
  * kernel): one read for both. */
@@ -53,9 +48,9 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	if (tr_filter.netns && k.netns != tr_filter.netns)
 		return 0;
 	k.dir = dir;
-	v = bpf_map_lookup_elem(&sizes, &k);
+	v = tr_table_lookup(sizes, &k);
 	if (!v) {
-		v = tr_map_lookup_or_zero(&sizes, &k);
+		v = tr_table_lookup_or_zero(sizes, &k);
 		if (!v)
 			return 0;
 		bpf_probe_read_kernel_str(v->ifname, sizeof(v->ifname), dev->name);

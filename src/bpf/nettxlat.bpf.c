@@ -26,12 +26,7 @@
 
 SKBTIME_MAP(starts, struct nettxlat_start);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, struct nettxlat_dev);
-} hists SEC(".maps");
+TR_INTERVAL_TABLE(hists, __u64, struct nettxlat_dev, 1024);
 
 /* a new device's value, built off the stack */
 struct {
@@ -45,7 +40,7 @@ struct {
 static __always_inline struct nettxlat_dev *dev_of(const struct net_device *dev)
 {
 	__u64 k = (__u64)dev;
-	struct nettxlat_dev *d = bpf_map_lookup_elem(&hists, &k);
+	struct nettxlat_dev *d = tr_table_lookup(hists, &k);
 	__u32 zero = 0;
 
 	if (d)
@@ -57,8 +52,8 @@ static __always_inline struct nettxlat_dev *dev_of(const struct net_device *dev)
 	d->ifindex = BPF_CORE_READ(dev, ifindex);
 	d->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	BPF_CORE_READ_STR_INTO(&d->ifname, dev, name);
-	tr_map_update(&hists, &k, d, BPF_NOEXIST); /* a full map: counted */
-	return bpf_map_lookup_elem(&hists, &k);
+	tr_table_update(hists, &k, d, BPF_NOEXIST); /* a full map: counted */
+	return tr_table_lookup(hists, &k);
 }
 
 static __always_inline int on_queue(struct sk_buff *skb)

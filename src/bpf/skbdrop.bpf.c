@@ -24,12 +24,7 @@ const volatile bool tcp_only = false;           /* tcpdrop */
 const volatile bool want_stack = false;
 const volatile __u8 by = SKBDROP_BY_EVENT;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct skbdrop_key);
-	__type(value, struct skbdrop_val);
-} counts SEC(".maps");
+TR_INTERVAL_TABLE(counts, struct skbdrop_key, struct skbdrop_val, 10240);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -135,7 +130,7 @@ static __always_inline int on_drop(void *ctx, struct sk_buff *skb, void *locatio
 			k.location = (__u64)location;
 		else if (by == SKBDROP_BY_FLOW)
 			k.p = p;
-		v = tr_map_lookup_or_zero(&counts, &k);
+		v = tr_table_lookup_or_zero(counts, &k);
 		if (!v)
 			return 0;
 		__sync_fetch_and_add(&v->packets, 1);

@@ -69,12 +69,7 @@ struct {
 	__uint(value_size, SO_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct so_stack_key);
-	__type(value, __u64);
-} stack_counts SEC(".maps");
+TR_INTERVAL_TABLE(stack_counts, struct so_stack_key, __u64, 10240);
 
 /* A stack that could not be kept (a collision in the stack map, EEXIST, or
  * no readable user stack, EFAULT) is counted under its -errno as stack id:
@@ -89,7 +84,7 @@ static __always_inline void so_count_stack(void *ctx, __u64 id)
 	k.pid = id >> 32;
 	k.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	bpf_get_current_comm(k.comm, sizeof(k.comm));
-	n = tr_map_lookup_or_zero(&stack_counts, &k);
+	n = tr_table_lookup_or_zero(stack_counts, &k);
 	if (n)
 		__sync_fetch_and_add(n, 1);
 }

@@ -25,19 +25,9 @@
 
 /* Plain hashes, not LRU: a new key that finds a table full is counted
  * (tr_map_update). With -i, user space empties them every interval. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct sockio_key);
-	__type(value, struct sormem_hist);
-} fill SEC(".maps");
+TR_INTERVAL_TABLE(fill, struct sockio_key, struct sormem_hist, 4096);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct sormem_drop_key);
-	__type(value, struct sormem_drop);
-} drops SEC(".maps");
+TR_INTERVAL_TABLE(drops, struct sormem_drop_key, struct sormem_drop, 4096);
 
 static __always_inline int on_recv(struct sock *sk, int ret, int flags, bool btf)
 {
@@ -53,7 +43,7 @@ static __always_inline int on_recv(struct sock *sk, int ret, int flags, bool btf
 	b = TR_RD(btf, sk, sk_rcvbuf);
 	rmem = r > 0 ? r : 0;
 	rcvbuf = b > 0 ? b : 0;
-	h = tr_map_lookup_or_zero(&fill, &k);
+	h = tr_table_lookup_or_zero(fill, &k);
 	if (!h)
 		return 0;
 	slot = tr_log2(rmem);
@@ -91,7 +81,7 @@ static __always_inline int on_drop(struct sock *sk, __u8 kind, __u64 bytes, long
 	k.protocol = TR_RD(btf, sk, sk_protocol);
 	k.type = TR_RD(btf, sk, sk_type);
 	k.kind = kind;
-	d = tr_map_lookup_or_zero(&drops, &k);
+	d = tr_table_lookup_or_zero(drops, &k);
 	if (!d)
 		return 0;
 	r = TR_RD(btf, sk, sk_backlog.rmem_alloc.counter);

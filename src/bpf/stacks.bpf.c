@@ -18,12 +18,7 @@ struct {
 	__uint(value_size, STACKS_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct stacks_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+TR_INTERVAL_TABLE(counts, struct stacks_key, __u64, 16384);
 
 /* [tp]: runs whose stack was not stored (bpf_get_stackid < 0) */
 struct {
@@ -45,7 +40,7 @@ static __always_inline int on_hit(void *ctx, __u32 tp)
 			(*n)++;
 		return 0;
 	}
-	n = tr_map_lookup_or_zero(&counts, &k);
+	n = tr_table_lookup_or_zero(counts, &k);
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	return 0;

@@ -27,12 +27,7 @@ struct {
 	__type(value, struct superping_req);
 } reqs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct superping_dst);
-	__type(value, struct superping_hist);
-} hist SEC(".maps");
+TR_INTERVAL_TABLE(hist, struct superping_dst, struct superping_hist, 1024);
 
 struct icmp_echo {
 	__u8 type;
@@ -142,7 +137,7 @@ static __always_inline void count(const struct superping_key *k, __u64 rtt)
 	__builtin_memcpy(d.addr, k->addr, sizeof(d.addr));
 	d.netns = k->netns;
 	d.family = k->family;
-	h = tr_map_lookup_or_zero(&hist, &d);
+	h = tr_table_lookup_or_zero(hist, &d);
 	if (!h)
 		return;
 	slot = tr_log2(rtt / 1000);

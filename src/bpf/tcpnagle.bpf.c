@@ -42,12 +42,7 @@ struct {
 	__type(value, struct hold);
 } holds SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct tcpnagle_key);
-	__type(value, struct tcpnagle_count);
-} counts SEC(".maps");
+TR_INTERVAL_TABLE(counts, struct tcpnagle_key, struct tcpnagle_count, 10240);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -143,7 +138,7 @@ static __always_inline void report(struct sock *sk, const struct hold *h, __u64 
 		k.pid = h->h.pid;
 		k.reason = h->reason;
 		__builtin_memcpy(k.comm, h->h.comm, TR_COMM_LEN);
-		c = tr_map_lookup_or_zero(&counts, &k);
+		c = tr_table_lookup_or_zero(counts, &k);
 		if (c) {
 			__sync_fetch_and_add(&c->holds, 1);
 			__sync_fetch_and_add(&c->sends, h->sends);

@@ -24,12 +24,7 @@
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpretrans.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct tr_tuple);
-	__type(value, struct tcpretrans_count);
-} counts SEC(".maps");
+TR_INTERVAL_TABLE(counts, struct tr_tuple, struct tcpretrans_count, 10240);
 
 /* Owner filter: an unknown owner never matches -p/--comm. */
 static __always_inline bool want_owner(const struct tr_owner *o)
@@ -44,13 +39,13 @@ static __always_inline void count(const struct tr_tuple *t, const struct tr_owne
 {
 	struct tcpretrans_count init = {}, *c;
 
-	c = bpf_map_lookup_elem(&counts, t);
+	c = tr_table_lookup(counts, t);
 	if (!c) {
 		if (o) {
 			init.pid = o->pid;
 			__builtin_memcpy(init.comm, o->comm, TR_COMM_LEN);
 		}
-		c = tr_map_lookup_or_init(&counts, t, &init);
+		c = tr_table_lookup_or_init(counts, t, &init);
 		if (!c)
 			return;
 	}

@@ -9,12 +9,7 @@
 
 const volatile __u8 by = TCPRTT_BY_NONE;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct tr_endpoint);
-	__type(value, struct tcprtt_hist);
-} hist SEC(".maps");
+TR_INTERVAL_TABLE(hist, struct tr_endpoint, struct tcprtt_hist, 4096);
 
 /* btf: a tp_btf program, reading with plain loads ("reading kernel memory"
  * in netlens.bpf.h) */
@@ -42,7 +37,7 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	} else if (by == TCPRTT_BY_RPORT) {
 		k.port = t.dport;
 	}
-	h = tr_map_lookup_or_zero(&hist, &k);
+	h = tr_table_lookup_or_zero(hist, &k);
 	if (!h)
 		return 0;
 	slot = tr_log2(srtt);

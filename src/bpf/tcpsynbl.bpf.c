@@ -15,12 +15,7 @@
 
 #define TR_TCP_LISTEN 10
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct tcpsynbl_key);
-	__type(value, struct tcpsynbl_val);
-} hist SEC(".maps");
+TR_INTERVAL_TABLE(hist, struct tcpsynbl_key, struct tcpsynbl_val, 4096);
 
 static __always_inline int on_ready(const struct sock *sk)
 {
@@ -46,7 +41,7 @@ static __always_inline int on_ready(const struct sock *sk)
 	k.port = t.sport;
 	k.family = t.family;
 	k.netns = tr_sk_netns(sk);
-	v = tr_map_lookup_or_zero(&hist, &k);
+	v = tr_table_lookup_or_zero(hist, &k);
 	if (!v)
 		return 0;
 	slot = tr_log2(backlog);

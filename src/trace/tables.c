@@ -30,15 +30,16 @@ void trace_tables_prepare(struct bpf_object *obj, unsigned int max_keys)
 		in = bpf_map__inner_map(m);
 		if (!in || ntabs == MAX_TABLES)
 			abort(); /* a TR_INTERVAL_TABLE has its inner map's shape */
-		if (max_keys)
-			bpf_map__set_max_entries(in, max_keys);
+		/* not bpf_map__set_max_entries() on the template (libbpf 1.1
+		 * faults on an inner map): the outer map takes hash maps of any
+		 * size, and the inner ones are made here */
 		tabs[ntabs++] = (struct itable){
 			.obj = obj,
 			.outer = m,
 			.type = bpf_map__type(in),
 			.key_size = bpf_map__key_size(in),
 			.value_size = bpf_map__value_size(in),
-			.max_entries = bpf_map__max_entries(in),
+			.max_entries = max_keys ? max_keys : bpf_map__max_entries(in),
 			.flags = bpf_map__map_flags(in),
 			.cur = -1,
 			.spare = -1,
