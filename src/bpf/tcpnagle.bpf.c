@@ -44,12 +44,7 @@ struct {
 
 TR_INTERVAL_TABLE(counts, struct tcpnagle_key, struct tcpnagle_count, 10240);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCPNAGLE_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} hist SEC(".maps");
+TR_INTERVAL_TABLE(hist, __u32, __u64, TCPNAGLE_SLOTS);
 
 /* holds whose end was not seen (see above) */
 __u64 missed = 0;
@@ -149,7 +144,7 @@ static __always_inline void report(struct sock *sk, const struct hold *h, __u64 
 		}
 		if (slot >= TCPNAGLE_SLOTS)
 			slot = TCPNAGLE_SLOTS - 1;
-		s = bpf_map_lookup_elem(&hist, &slot);
+		s = tr_table_lookup_or_zero(hist, &slot);
 		if (s)
 			__sync_fetch_and_add(s, 1);
 		return;

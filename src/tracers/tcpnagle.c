@@ -102,7 +102,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	struct tcpnagle_bpf *s = skel;
 	struct count_row *rows;
 	size_t n = TRACE_SUMMARY_ROWS(tc, s->maps.counts, rows, cmp_rows);
-	uint64_t slots[TCPNAGLE_SLOTS] = { 0 }, zero = 0;
+	uint64_t slots[TCPNAGLE_SLOTS] = { 0 };
 	struct table *t;
 
 	(void)final;
@@ -127,11 +127,16 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	}
 	out_table_end(t);
 	free(rows);
-	for (__u32 i = 0; i < TCPNAGLE_SLOTS; i++) {
-		bpf_map_lookup_elem(bpf_map__fd(s->maps.hist), &i, &slots[i]);
-		if (tc->o.interval > 0)
-			bpf_map_update_elem(bpf_map__fd(s->maps.hist), &i, &zero, BPF_ANY);
-	}
+	/* an interval table, like counts: slots read and cleared whole */
+	struct slot_row {
+		__u32 k, _pad;
+		__u64 v;
+	} *srows;
+	size_t ns = TRACE_SUMMARY_ROWS(tc, s->maps.hist, srows, NULL);
+	for (size_t i = 0; i < ns; i++)
+		if (srows[i].k < TCPNAGLE_SLOTS)
+			slots[srows[i].k] += srows[i].v;
+	free(srows);
 	trace_hist_print_log2("hold time", "usecs", slots, TCPNAGLE_SLOTS);
 	if (out_is_json()) {
 		struct json *w = out_record_begin();
