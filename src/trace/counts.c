@@ -300,7 +300,8 @@ void trace_interval_stamp(const struct trace_ctx *tc)
 	(void)tc;
 	if (!st || out_is_json())
 		return;
-	printf("\n%s\n", st->clock);
+	out_line("%s", "");
+	out_line("%s", st->clock);
 }
 
 struct table *trace_summary_begin(const struct out_col *cols, int ncols)
