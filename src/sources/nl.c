@@ -46,6 +46,13 @@ void nl_dump_close(struct nl_dump *d)
 	d->buf = NULL;
 }
 
+/* A reply's error as -errno: what a recorded (snapshot) reply says may be
+ * any int, and strerror(-INT_MIN) is undefined; an errno is 1..4095. */
+static int kernel_errno(int e)
+{
+	return e < 0 && e >= -4095 ? e : -EPROTO;
+}
+
 int nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl_msg_cb cb,
 		  void *arg, bool *interrupted)
 {
@@ -73,14 +80,14 @@ int nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl
 			int status = 0;
 			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
 				memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
-			return status < 0 ? status : 0;
+			return status < 0 ? kernel_errno(status) : 0;
 		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(e->error))
 				return -EBADMSG;
 			if (e->error)
-				return e->error < 0 ? e->error : -EPROTO;
+				return kernel_errno(e->error);
 			/* an ack with error 0: nothing to parse */
 		} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
 			int r = cb(nlh, arg);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "sources/linkextra.h"
+#include "sources/nl.h"
 #include "sources/nlattr.h"
 #include "sources/nldump.h"
 #include "sources/rtnl.h"
@@ -16,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -658,6 +660,39 @@ static void test_softnet_versions(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+static int count_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A recorded reply's error or DONE status is any int: what is not an
+ * errno (INT_MIN, whose negation is undefined; positive; beyond 4095)
+ * comes out as -EPROTO, an errno as itself. */
+static void test_reply_errors_are_errnos(void **state)
+{
+	static const int in[] = { INT_MIN, -4096, 7, -EACCES, -1 };
+	static const int want[] = { -EPROTO, -EPROTO, -EPROTO, -EACCES, -EPERM };
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		for (int type = NLMSG_ERROR; type <= NLMSG_DONE; type++) {
+			uint64_t buf[8] = { 0 };
+			struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+			int n = 0;
+			nlh->nlmsg_type = (uint16_t)type;
+			nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
+			memcpy(NLMSG_DATA(nlh), &in[i], sizeof(int));
+			int r = nl_parse_dump(buf, nlh->nlmsg_len, 0, 0, count_msg, &n, NULL);
+			if (type == NLMSG_DONE && in[i] > 0)
+				assert_int_equal(r, 0); /* a positive DONE status is no error */
+			else
+				assert_int_equal(r, want[i]);
+			assert_int_equal(n, 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_tc_handles),
 		cmocka_unit_test(test_softnet_versions),
+		cmocka_unit_test(test_reply_errors_are_errnos),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
