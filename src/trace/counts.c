@@ -270,12 +270,14 @@ size_t trace_count_rows(const struct trace_ctx *tc, struct bpf_map *map, void **
 	size_t n;
 
 	check_row_size(tc, map, row_size);
-	if (bpf_map__value_size(map) % 8)
-		abort(); /* not u64 counters */
-	if (trace_table_is(map)) /* swapped whole each interval: no difference to take */
+	if (trace_table_is(map)) {
+		/* swapped whole each interval: no difference to take */
 		n = trace_map_read(map, rows, tc->o.interval > 0);
-	else
+	} else {
+		if (bpf_map__value_size(map) % 8)
+			abort(); /* not u64 counters */
 		n = tc->o.interval > 0 ? count_rows_read(map, rows) : trace_map_read(map, rows, false);
+	}
 	if (cmp && n > 1)
 		qsort(*rows, n, row_size, cmp);
 	return n;
