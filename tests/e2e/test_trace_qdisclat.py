@@ -88,9 +88,6 @@ def test_dev_filter_and_intervals(netns_factory):
     assert len(unt) == 2 and all("time" in r for r in unt), recs
 
 
-IV = ["-i", "0.02"]
-
-
 def test_fast_intervals_lose_nothing(netns_factory):
     """50 intervals a second while a hot qdisc counts 30,000 datagrams: the
     intervals add up to exactly what was sent (the table is swapped whole
@@ -99,9 +96,10 @@ def test_fast_intervals_lose_nothing(netns_factory):
     a, b = quiet_pair(netns_factory)
     _htb(a, "veth0", 4)
     n = 30000
-    recs = _traced(a, ["--dev", "veth0"] + IV, lambda: send_udp(a, n, rx=b))
+    recs = _traced(a, ["--dev", "veth0", "-i", "0.02"], lambda: send_udp(a, n, rx=b))
     hs = hists(recs)
-    assert len(hs) >= (10 if IV else 1), recs  # many intervals while it ran
+    # several intervals while it ran (how many depends on the send's speed)
+    assert len(hs) >= 3, recs
     assert {(h["ifname"], h["kind"], h["handle"]) for h in hs} == {("veth0", "htb", "4:0")}
     lost = {k: sum(r["untimed"][k] for r in recs if "untimed" in r)
             for k in ("dropped", "expired", "unwalked")}
