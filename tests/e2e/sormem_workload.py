@@ -4,7 +4,9 @@ IDENT that does not read while it sends N echo requests to loopback, so the
 replies fill its queue and the rest are dropped (sock:sock_rcvqueue_full,
 counted in the socket's drops in /proc/net/icmp{,6}); then it reads them
 all. A first single probe reply, read at once, gives the truesize of one
-reply. Prints one JSON line: pid, truesize, rcvbuf, queued, drops, reads."""
+reply. With --udp the socket is a UDP one bound to port IDENT, fed by a
+second UDP socket (its drops in /proc/net/udp{,6}). Prints one JSON line:
+pid, truesize, rcvbuf, queued, drops, reads."""
 import argparse
 import ctypes
 import json
@@ -19,6 +21,8 @@ ap.add_argument("--sends", type=int, default=30)
 ap.add_argument("--rcvbuf", type=int, default=4096)
 ap.add_argument("--ident", type=int, default=4242)
 ap.add_argument("--comm")
+ap.add_argument("--udp", action="store_true",
+                help="a UDP socket bound to port IDENT, fed by a second UDP socket")
 a = ap.parse_args()
 if a.comm:
     ctypes.CDLL(None).prctl(15, a.comm.encode(), 0, 0, 0)  # PR_SET_NAME
@@ -29,11 +33,15 @@ v6 = a.family == 6
 fam, proto, host = ((socket.AF_INET6, socket.IPPROTO_ICMPV6, "::1") if v6 else
                     (socket.AF_INET, socket.IPPROTO_ICMP, "127.0.0.1"))
 echo = 128 if v6 else 8
+if a.udp:
+    proto = socket.IPPROTO_UDP
 s = socket.socket(fam, socket.SOCK_DGRAM, proto)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
 s.bind((host, a.ident))
 ino = os.fstat(s.fileno()).st_ino
-table = "/proc/net/icmp6" if v6 else "/proc/net/icmp"
+table = ("/proc/net/udp6" if v6 else "/proc/net/udp") if a.udp else \
+    ("/proc/net/icmp6" if v6 else "/proc/net/icmp")
+feeder = socket.socket(fam, socket.SOCK_DGRAM) if a.udp else None
 
 
 def queue_and_drops():
@@ -55,6 +63,10 @@ def wait(cond):
 
 
 def ping(seq):
+    """An echo request whose reply queues on s; with --udp, a datagram to s."""
+    if a.udp:
+        feeder.sendto(b"x" * 100, (host, a.ident))
+        return
     s.sendto(struct.pack("!BBHHH", echo, 0, 0, 0, seq) + b"x" * 100, (host, 0))
 
 
