@@ -57,11 +57,16 @@ void trace_print_counts(const struct trace_ctx *tc, struct bpf_map *map, const c
 	free(rows);
 }
 
+/* Where a record's value starts (the key rounded up to 8) and the record's
+ * size (the value rounded up to 8 after it): trace_map_read()'s layout. */
+static size_t val_off(size_t ks) { return (ks + 7) & ~(size_t)7; }
+static size_t rec_size(size_t ks, size_t vs) { return (val_off(ks) + vs + 7) & ~(size_t)7; }
+
 /* The records of the map at fd (keys of ks bytes, values of vs): see
  * trace_map_read(). */
 static size_t read_fd(int fd, size_t ks, size_t vs, void **out)
 {
-	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
+	size_t voff = val_off(ks), rs = rec_size(ks, vs);
 	char *recs = NULL, *key = malloc(ks), *prev = NULL;
 	size_t n = 0, cap = 0;
 
@@ -104,7 +109,7 @@ static size_t table_read(struct bpf_map *map, void **out, bool clear)
 	}
 	n = read_fd(fd, ks, vs, out);
 	if (clear) {
-		rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7;
+		rs = rec_size(ks, vs);
 		for (size_t i = 0; i < n; i++)
 			bpf_map_delete_elem(fd, (char *)*out + i * rs);
 		trace_table_done(map, fd);
@@ -115,7 +120,7 @@ static size_t table_read(struct bpf_map *map, void **out, bool clear)
 size_t trace_map_read(struct bpf_map *map, void **out, bool clear)
 {
 	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
-	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
+	size_t voff = val_off(ks), rs = rec_size(ks, vs);
 	int fd = bpf_map__fd(map);
 	size_t n;
 
@@ -154,7 +159,7 @@ static void check_row_size(const struct trace_ctx *tc, struct bpf_map *map, size
 
 	if (trace_table_is(map))
 		trace_table_shape(map, &ks, &vs, &max);
-	rs = (((ks + 7) & ~(size_t)7) + vs + 7) & ~(size_t)7;
+	rs = rec_size(ks, vs);
 
 	if (rs != row_size) {
 		fprintf(stderr, "netlens: bug: %s: map %s holds %zu-byte records, the rows are %zu\n",
@@ -218,7 +223,7 @@ static bool count_sub(char *r, const char *p, size_t voff, size_t vs)
 static size_t count_rows_read(struct bpf_map *map, void **out)
 {
 	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
-	size_t voff = (ks + 7) & ~(size_t)7, rs = (voff + vs + 7) & ~(size_t)7;
+	size_t voff = val_off(ks), rs = rec_size(ks, vs);
 	struct count_map *c = count_map_of(map);
 	char *cur, *rows, *was = malloc(rs);
 	size_t n = trace_map_read(map, (void **)&cur, false), m = 0, kept = 0;

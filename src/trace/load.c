@@ -58,10 +58,10 @@ void trace_unload(struct trace_ctx *tc, struct trace_loaded *ld)
 	for (int i = 0; i < ld->nlinks; i++)
 		bpf_link__destroy(ld->links[i]);
 	ld->nlinks = 0;
-	if (tc->skel)
+	if (tc->skel) {
 		trace_tables_stop(tc->tr->skel_obj(tc->skel));
-	if (tc->skel)
 		tc->tr->skel_destroy(tc->skel);
+	}
 	tc->skel = NULL;
 }
 
