@@ -178,6 +178,12 @@ void out_line(const char *fmt, ...)
 	sb_free(&sb);
 }
 
+void out_blank(void)
+{
+	if (!out_is_json())
+		putc_unlocked('\n', stdout);
+}
+
 void out_text(const char *text)
 {
 	if (out_is_json())

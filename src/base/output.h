@@ -70,6 +70,7 @@ void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * out_text() writes a text of several lines the same way, line by line.
  * out_term_clear() clears a terminal (nothing when stdout is not one). */
 void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_blank(void); /* an empty line */
 void out_text(const char *text);
 void out_term_clear(void);
 /* stdout for every command (main, first): its writes keep their errno, and

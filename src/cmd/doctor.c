@@ -131,10 +131,10 @@ static int explain_rule(const char *id)
 		return EXIT_OK;
 	}
 	out_line("%s (%s): %s", r->id, r->area, r->title);
-	out_line("%s", "");
+	out_blank();
 	out_text(r->explain);
 	if (r->thresholds && r->thresholds->name) {
-		out_line("%s", "");
+		out_blank();
 		out_line("Thresholds (--set %s.NAME=VALUE):", r->id);
 		for (const struct rule_threshold *th = r->thresholds; th->name; th++)
 			out_line("  %-22s %-10g %s", th->name, th->value, th->help);

@@ -335,7 +335,7 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 			const struct finding *f = &r->f[i];
 			if ((int)f->sev != s)
 				continue;
-			out_line("%s", "");
+			out_blank();
 			out_line("%-8s %s: %s", label[s], f->rule->id, f->summary);
 			for (size_t j = 0; j < f->nev; j++)
 				out_line("  %-9s %s  (%s)", j ? "" : "evidence", f->ev[j].text,
@@ -345,14 +345,14 @@ void report_print_text(const struct report *r, const struct evidence *ev)
 		}
 	}
 	if (skipped) {
-		out_line("%s", "");
+		out_blank();
 		out_line("Skipped:");
 		for (size_t i = 0; i < r->nrules; i++)
 			if (r->rs[i].selected && r->rs[i].skipped)
 				out_line("  %s: %s", r->rs[i].rule->id, r->rs[i].skip_why);
 	}
 	if (ev->missing.len) {
-		out_line("%s", "");
+		out_blank();
 		out_line("Not read: %s", ev->missing.buf);
 	}
 }

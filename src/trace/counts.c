@@ -307,7 +307,7 @@ void trace_interval_stamp(const struct trace_ctx *tc)
 	(void)tc;
 	if (!st || out_is_json())
 		return;
-	out_line("%s", "");
+	out_blank();
 	out_line("%s", st->clock);
 }
 

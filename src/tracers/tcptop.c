@@ -143,7 +143,7 @@ static void print_rows(struct flow *rows, size_t n, double secs)
 		if (tty)
 			out_term_clear();
 		else if (st.prev)
-			out_line("%s", "");
+			out_blank();
 		out_line("%s  %zu connection%s  TX %.1f KB/s  RX %.1f KB/s  (sorted by %s)", now.clock,
 			 n, n == 1 ? "" : "s", secs > 0 ? (double)ttx / 1024 / secs : 0,
 			 secs > 0 ? (double)trx / 1024 / secs : 0,
