@@ -12,6 +12,8 @@ share is taken against the mean of those two; medians [min-max] over the
 rounds. Peers: bpftrace with the BPF book's one-liners on the same
 tracepoints (socketio: calls and bytes per process, direction, family,
 protocol and ports; socksize: the send/recv bytes histograms per command).
+"socketio (syscalls, <6.3)" runs on the system-call tracepoints that stand
+in for those two before kernel 6.3 (NETLENS_HIDE_TRACEPOINTS hides them).
 Then --stats-runs runs of each netlens tracer with --stats give each BPF
 program's ns per run; "socketio -p 1" (every run filtered out at once)
 shows the floor: the hook and --stats's own clock reads.
@@ -157,6 +159,10 @@ def main():
         # the same hooks with every run filtered out at its second check:
         # what attaching costs before the tracer does anything
         ("netlens socketio -p 1 (floor)", [NETLENS, "-j", "socketio", "-p", "1"]),
+        # kernels before 6.3: the system calls stand in for the tracepoints
+        ("netlens socketio (syscalls, <6.3)",
+         ["env", "NETLENS_HIDE_TRACEPOINTS=sock_send_length,sock_recv_length", NETLENS, "-j",
+          "socketio"]),
         ("bpftrace socketio (book)", ["bpftrace", bt]),
         ("bpftrace send/recv bytes hist", ["bpftrace", "-e", BT_SOCKSIZE]),
     ]
@@ -168,7 +174,7 @@ def main():
                        stdout=subprocess.DEVNULL)
     wl = PingPong(tmp, pin)
     kept = {n: [] for n, _ in tracers}
-    bases, stats = [], {n: [] for n, c in tracers if c[0] == NETLENS}
+    bases, stats = [], {n: [] for n, c in tracers if NETLENS in c}
     try:
         wl.rate(1)  # warm up
         for r in range(a.runs):

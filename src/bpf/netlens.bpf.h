@@ -41,13 +41,18 @@ struct {
 	__type(value, __u64);
 } tr_lost SEC(".maps");
 
-static __always_inline void tr_count_lost(void)
+static __always_inline void tr_count_lost_n(__u64 k)
 {
 	__u32 zero = 0;
 	__u64 *n = bpf_map_lookup_elem(&tr_lost, &zero);
 
 	if (n)
-		(*n)++;
+		*n += k;
+}
+
+static __always_inline void tr_count_lost(void)
+{
+	tr_count_lost_n(1);
 }
 
 /* ---- kernel tables that fill ----

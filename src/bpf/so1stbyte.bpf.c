@@ -11,6 +11,7 @@
  * leaves the socket in FIN_WAIT1 or LAST_ACK, where it may linger for a
  * minute before it is freed; see on_state()). */
 #include "bpf/soconnpend.bpf.h"
+#include "bpf/sockio_sys.bpf.h"
 
 /* A connect that failed at once reads nothing: forget it. One still in
  * progress (EINPROGRESS) stays; if it fails later, tcp_destroy_sock forgets
@@ -72,5 +73,6 @@ TR_PROGRAM_PAIR(so1stbyte_state, inet_sock_set_state,
 		(struct sock *sk, int oldstate, int newstate), on_state(sk, newstate, btf))
 TR_PROGRAM_PAIR(so1stbyte_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
 		on_recv(sk, ret, btf))
+SOCKIO_SYS_RECV(so1stbyte_recv, on_recv(sk, ret, btf))
 TR_PROGRAM_PAIR(so1stbyte_destroy, tcp_destroy_sock, (struct sock *sk),
 		(so_pend_forget((__u64)sk), 0))

@@ -14,6 +14,7 @@
 #define NETLENS_BPF_SOCKIO_H
 
 #include "bpf/socketio.h"
+#include "bpf/sockio_sys.bpf.h"
 
 #define SOCKIO_MSG_PEEK 2
 
@@ -54,12 +55,16 @@ static __always_inline bool sockio_key_rd(struct sockio_key *k, struct sock *sk,
 	return true;
 }
 
-/* The two program pairs of a tracer's handler(sk, ret, flags, rx, btf):
- * NAME_send_{btf,raw} and NAME_recv_{btf,raw}. */
+/* The programs of a tracer's handler(sk, ret, flags, rx, btf): the pairs
+ * NAME_send_{btf,raw} and NAME_recv_{btf,raw}, and the system-call groups
+ * NAME_send_sys_* and NAME_recv_sys_* for kernels before 6.3
+ * (sockio_sys.bpf.h). */
 #define SOCKIO_PROGRAMS(name, handler)                                                 \
 	TR_PROGRAM_PAIR(name##_send, sock_send_length, (struct sock *sk, int ret, int flags), \
 			handler(sk, ret, flags, false, btf))                           \
 	TR_PROGRAM_PAIR(name##_recv, sock_recv_length, (struct sock *sk, int ret, int flags), \
-			handler(sk, ret, flags, true, btf))
+			handler(sk, ret, flags, true, btf))                            \
+	SOCKIO_SYS_SEND(name##_send, handler(sk, ret, flags, false, btf))              \
+	SOCKIO_SYS_RECV(name##_recv, handler(sk, ret, flags, true, btf))
 
 #endif

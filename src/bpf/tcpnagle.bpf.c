@@ -21,6 +21,7 @@
  * the socket's next send or segment and counted in `missed`. */
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcpnagle.h"
+#include "bpf/sockio_sys.bpf.h"
 
 #define TCP_NAGLE_OFF  1
 #define TCP_NAGLE_CORK 2
@@ -207,6 +208,7 @@ static __always_inline int on_xmit(struct sk_buff *skb)
 
 TR_PROGRAM_PAIR(tcpnagle_send, sock_send_length, (struct sock *sk, int ret, int flags),
 		on_send(sk, ret, btf))
+SOCKIO_SYS_SEND(tcpnagle_send, on_send(sk, ret, btf))
 TR_PROGRAM_PAIR(tcpnagle_xmit, net_dev_queue, (struct sk_buff *skb), on_xmit(skb))
 TR_PROGRAM_PAIR(tcpnagle_destroy, tcp_destroy_sock, (struct sock *sk),
 		({ __u64 k = (__u64)sk; bpf_map_delete_elem(&holds, &k); 0; }))

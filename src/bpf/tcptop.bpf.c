@@ -12,6 +12,7 @@
  */
 #include "bpf/netlens.bpf.h"
 #include "bpf/tcptop.h"
+#include "bpf/sockio_sys.bpf.h"
 
 #define TR_MSG_PEEK 2
 
@@ -77,3 +78,6 @@ TR_PROGRAM_PAIR(tcptop_send, sock_send_length, (struct sock *sk, int ret, int fl
 
 TR_PROGRAM_PAIR(tcptop_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
 		on_length(sk, ret, flags, true, btf))
+
+SOCKIO_SYS_SEND(tcptop_send, on_length(sk, ret, flags, false, btf))
+SOCKIO_SYS_RECV(tcptop_recv, on_length(sk, ret, flags, true, btf))

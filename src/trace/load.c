@@ -65,23 +65,73 @@ void trace_unload(struct trace_ctx *tc, struct trace_loaded *ld)
 	tc->skel = NULL;
 }
 
-static const char *hook_sec(struct bpf_object *obj, const char *prog)
+/* A candidate names one program, or with a trailing '*' every program
+ * whose name starts with what precedes it: a group that stands in for one
+ * hook together (the system-call pairs of a missing tracepoint, say). */
+static bool is_group(const char *cand)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(obj, prog);
-	return p ? bpf_program__section_name(p) : prog;
+	size_t n = strlen(cand);
+	return n && cand[n - 1] == '*';
+}
+
+static bool cand_has(const char *cand, const struct bpf_program *p)
+{
+	const char *name = bpf_program__name(p);
+
+	if (is_group(cand))
+		return strncmp(name, cand, strlen(cand) - 1) == 0;
+	return strcmp(name, cand) == 0;
+}
+
+/* The first program of candidate cand, or NULL. */
+static struct bpf_program *cand_first(struct bpf_object *obj, const char *cand)
+{
+	struct bpf_program *p;
+
+	if (!is_group(cand))
+		return bpf_object__find_program_by_name(obj, cand);
+	bpf_object__for_each_program(p, obj)
+		if (cand_has(cand, p))
+			return p;
+	return NULL;
+}
+
+#define for_each_cand_program(p, obj, cand)                                              \
+	bpf_object__for_each_program(p, obj)                                            \
+		if (cand_has(cand, p))
+
+/* NETLENS_HIDE_TRACEPOINTS=tp[,tp...]: attaching to these fails as on a
+ * kernel without them, so tests run the fallbacks on this one. */
+static bool tracepoint_hidden(const struct bpf_program *p)
+{
+	const char *hide = getenv("NETLENS_HIDE_TRACEPOINTS");
+	const char *tp = strrchr(bpf_program__section_name(p), '/');
+	size_t n;
+
+	if (!hide || !tp)
+		return false;
+	n = strlen(++tp);
+	for (const char *s = hide; *s; s += strcspn(s, ","), s += *s == ',')
+		if (strcspn(s, ",") == n && strncmp(s, tp, n) == 0)
+			return true;
+	return false;
 }
 
 /* Which hook's chosen program does the log blame? -1 if none. */
-static int blame(const struct tracer *tr, const int *choice, const bool *off)
+static int blame(const struct tracer *tr, struct bpf_object *obj, const int *choice,
+		 const bool *off, char *line, size_t cap)
 {
-	char line[512];
+	struct bpf_program *p;
 
 	for (int h = 0; h < tr->nhooks; h++) {
 		if (off[h])
 			continue;
-		log_line_for(tr->hooks[h].progs[choice[h]], line, sizeof(line));
-		if (line[0])
-			return h;
+		for_each_cand_program(p, obj, tr->hooks[h].progs[choice[h]])
+		{
+			log_line_for(bpf_program__name(p), line, cap);
+			if (line[0])
+				return h;
+		}
 	}
 	return -1;
 }
@@ -168,8 +218,7 @@ static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, b
 	for (int h = 0; h < tr->nhooks; h++) {
 		for (int pass = 0; pass < 3; pass++)
 			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
-				struct bpf_program *p =
-					bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
+				struct bpf_program *p = cand_first(obj, tr->hooks[h].progs[a]);
 				int rank = 0;
 				if (p && no_tp_btf && newer_kernel(p))
 					rank = 2;
@@ -251,15 +300,41 @@ static int prepare(struct trace_ctx *tc, struct bpf_object *obj, const struct pi
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, false);
 	for (int h = 0; h < tr->nhooks; h++)
-		for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
-			p = bpf_object__find_program_by_name(obj, tr->hooks[h].progs[a]);
-			if (p)
-				bpf_program__set_autoload(p, !tc->hook_off[h] && a == pk->choice[h]);
-		}
+		if (!tc->hook_off[h])
+			for_each_cand_program(p, obj, tr->hooks[h].progs[pk->choice[h]])
+				bpf_program__set_autoload(p, true);
 	return 0;
 }
 
-/* Attaches the chosen programs in hook order; -1, or the hook that failed. */
+/* Attaches one program of hook h; false (why set) when it fails. */
+static bool attach_one(struct trace_ctx *tc, struct trace_loaded *ld, int h, struct bpf_program *p,
+		       char *why, size_t cap)
+{
+	struct bpf_link *l = NULL;
+
+	if (ld->nlinks >= TRACE_MAX_LINKS) {
+		snprintf(why, cap, "attaching %s: more than %d programs", bpf_program__name(p),
+			 TRACE_MAX_LINKS);
+		return false;
+	}
+	if (tracepoint_hidden(p)) {
+		snprintf(why, cap, "attaching %s: hidden by NETLENS_HIDE_TRACEPOINTS",
+			 bpf_program__section_name(p));
+		return false;
+	}
+	/* a manual hook's program: the tracer's attach() does it */
+	if (!tc->tr->hooks[h].manual && !(l = tpbtf_attach(p))) {
+		snprintf(why, cap, "attaching %s: %s", bpf_program__section_name(p), strerror(errno));
+		return false;
+	}
+	ld->progs[ld->nlinks] = p;
+	ld->hooks[ld->nlinks] = h;
+	ld->links[ld->nlinks++] = l;
+	return true;
+}
+
+/* Attaches the chosen programs in hook order (a group's in object order);
+ * -1, or the hook that failed. */
 static int attach(struct trace_ctx *tc, struct trace_loaded *ld, const struct pick *pk, char *why,
 		  size_t cap)
 {
@@ -267,26 +342,18 @@ static int attach(struct trace_ctx *tc, struct trace_loaded *ld, const struct pi
 	struct bpf_object *obj = tr->skel_obj(tc->skel);
 
 	for (int h = 0; h < tr->nhooks; h++) {
-		const char *name = tr->hooks[h].progs[pk->choice[h]];
+		const char *cand = tr->hooks[h].progs[pk->choice[h]];
 		struct bpf_program *p;
-		struct bpf_link *l;
 
 		if (tc->hook_off[h])
 			continue;
-		p = bpf_object__find_program_by_name(obj, name);
-		if (p && tr->hooks[h].manual) {
-			l = NULL; /* the tracer's attach() does it */
-			goto keep;
-		}
-		l = p ? tpbtf_attach(p) : NULL;
-		if (!l) {
-			snprintf(why, cap, "attaching %s: %s", hook_sec(obj, name), strerror(errno));
+		if (!cand_first(obj, cand)) {
+			snprintf(why, cap, "attaching %s: no such program", cand);
 			return h;
 		}
-keep:
-		ld->progs[ld->nlinks] = p;
-		ld->hooks[ld->nlinks] = h;
-		ld->links[ld->nlinks++] = l;
+		for_each_cand_program(p, obj, cand)
+			if (!attach_one(tc, ld, h, p, why, cap))
+				return h;
 	}
 	return -1;
 }
@@ -332,7 +399,7 @@ static enum try_result try_load(struct trace_ctx *tc, struct trace_loaded *ld, s
 	}
 	err = tr->skel_load(tc->skel);
 	if (err) {
-		out->hook = blame(tr, pk->choice, tc->hook_off);
+		out->hook = blame(tr, obj, pk->choice, tc->hook_off, out->why, sizeof(out->why));
 		if (out->hook < 0) {
 			char msg[256];
 			libbpf_strerror(err, msg, sizeof(msg));
@@ -341,8 +408,6 @@ static enum try_result try_load(struct trace_ctx *tc, struct trace_loaded *ld, s
 			trace_unload(tc, ld);
 			return TRY_ERROR;
 		}
-		log_line_for(tr->hooks[out->hook].progs[pk->choice[out->hook]], out->why,
-			     sizeof(out->why));
 	} else if ((err = trace_tables_start(obj)) < 0) {
 		snprintf(out->why, sizeof(out->why), "making the interval tables: %s", strerror(-err));
 		trace_unload(tc, ld);
@@ -354,6 +419,19 @@ static enum try_result try_load(struct trace_ctx *tc, struct trace_loaded *ld, s
 	}
 	trace_unload(tc, ld);
 	return TRY_HOOK_FAILED;
+}
+
+/* Says which hooks run on a group of programs standing in for a missing
+ * tracepoint, and what that changes (the hook's fallback text). */
+static void warn_fallbacks(const struct trace_ctx *tc, const struct pick *pk)
+{
+	const struct tracer *tr = tc->tr;
+
+	for (int h = 0; h < tr->nhooks; h++)
+		if (!tc->hook_off[h] && is_group(tr->hooks[h].progs[pk->choice[h]]))
+			out_warn("%s: no %s on this kernel: %s", tr->name, tr->hooks[h].name,
+				 tr->hooks[h].fallback ? tr->hooks[h].fallback
+						       : "using the system-call tracepoints");
 }
 
 #define LOAD_RETRY_FULL_BTF (-1)
@@ -378,6 +456,7 @@ static int load_with_btf(struct trace_ctx *tc, struct trace_loaded *ld, int btf_
 	for (int attempt = 0; attempt < TRACE_MAX_HOOKS * TRACE_MAX_ALT; attempt++) {
 		switch (try_load(tc, ld, &pk, &opts, btf_fd >= 0, &out)) {
 		case TRY_ATTACHED:
+			warn_fallbacks(tc, &pk);
 			return 0;
 		case TRY_STATUS:
 			return out.status;

@@ -26,12 +26,14 @@ struct bpf_link;
 struct bpf_map;
 struct bpf_program;
 
-/* What is attached: one link per hook that runs (NULL for a manual hook,
- * which the tracer attaches itself). */
+#define TRACE_MAX_LINKS 64
+
+/* What is attached: one link per program that runs, one per hook or more
+ * for a group (NULL for a manual hook, which the tracer attaches itself). */
 struct trace_loaded {
-	struct bpf_link *links[TRACE_MAX_HOOKS];
-	struct bpf_program *progs[TRACE_MAX_HOOKS];
-	int hooks[TRACE_MAX_HOOKS]; /* index in tracer->hooks */
+	struct bpf_link *links[TRACE_MAX_LINKS];
+	struct bpf_program *progs[TRACE_MAX_LINKS];
+	int hooks[TRACE_MAX_LINKS]; /* index in tracer->hooks */
 	int nlinks;
 };
 

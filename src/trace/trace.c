@@ -376,19 +376,32 @@ static void print_lost(struct trace_ctx *tc, struct trace_loaded *ld)
 }
 
 /* "Tracing ... (hook, hook)": each attached section once; a backup for
- * nested runs of the same tracepoint is not a second hook. */
+ * nested runs of the same tracepoint is not a second hook, and a system
+ * call's enter and exit tracepoints side by side are one
+ * "tracepoint/syscalls/sys_{enter,exit}_NAME". */
 static void print_banner(const struct trace_ctx *tc, struct trace_loaded *ld)
 {
+	static const char enter[] = "tracepoint/syscalls/sys_enter_";
+	static const char exit_[] = "tracepoint/syscalls/sys_exit_";
 	const struct tracer *tr = tc->tr;
 	struct strbuf hooks = STRBUF_INIT;
 
 	for (int i = 0; i < ld->nlinks; i++) {
 		const char *sec = bpf_program__section_name(ld->progs[i]);
+		const char *next = i + 1 < ld->nlinks ? bpf_program__section_name(ld->progs[i + 1]) : "";
 		bool dup = false;
 		for (int j = 0; j < i; j++)
 			dup |= strcmp(sec, bpf_program__section_name(ld->progs[j])) == 0;
-		if (!dup)
-			sb_printf(&hooks, "%s%s", hooks.len ? ", " : "", sec);
+		if (dup)
+			continue;
+		if (!strncmp(sec, enter, sizeof(enter) - 1) && !strncmp(next, exit_, sizeof(exit_) - 1) &&
+		    !strcmp(sec + sizeof(enter) - 1, next + sizeof(exit_) - 1)) {
+			sb_printf(&hooks, "%stracepoint/syscalls/sys_{enter,exit}_%s", hooks.len ? ", " : "",
+				  sec + sizeof(enter) - 1);
+			i++;
+			continue;
+		}
+		sb_printf(&hooks, "%s%s", hooks.len ? ", " : "", sec);
 	}
 	fprintf(stderr, "Tracing %s (%s%s%s)... Ctrl-C to end.\n", tr->doing, hooks.buf,
 		tc->banner_note ? "; " : "", tc->banner_note ? tc->banner_note : "");

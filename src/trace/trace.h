@@ -38,7 +38,11 @@ struct trace_ctx;
 #define TRACE_MAX_ALT   4
 #define TRACE_MAX_HOOKS 16
 
-/* One attachment point and its candidate programs, best first. An optional
+/* One attachment point and its candidate programs, best first. A
+ * candidate ending in '*' is a group: every program whose name starts with
+ * what precedes the '*', loaded and attached together (system-call
+ * tracepoints standing in for a tracepoint the kernel lacks); running on
+ * one is said in a warning, with the hook's fallback text. An optional
  * hook that cannot load is dropped with a warning instead of failing the
  * run. A backup hook handles events the kernel did not run another hook's
  * program for (see "nested runs" in bpf/netlens.bpf.h); --stats shows how
@@ -47,6 +51,7 @@ struct trace_ctx;
 struct trace_hook {
 	const char *name;                     /* e.g. "inet_sock_set_state" */
 	const char *progs[TRACE_MAX_ALT];     /* program names in the .bpf.c */
+	const char *fallback;                 /* what a group candidate sees less */
 	bool optional;
 	bool backup;
 	/* the tracer attaches this program itself (its attach(), e.g. uprobes

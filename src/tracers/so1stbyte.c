@@ -7,6 +7,7 @@
 #include "trace/trace.h"
 #include "tracers/so_lat.h"
 #include "tracers/so_util.h"
+#include "tracers/sockio_util.h"
 
 TRACE_SKEL_GLUE(so1stbyte)
 
@@ -17,7 +18,7 @@ static const struct out_col cols[] = { SO_LAT_COLS(SO_LAT_HIDDEN, SO_LAT_HIDDEN)
 static const struct trace_hook hooks[] = {
 	{ "inet_sock_set_state", { "so1stbyte_state_btf", "so1stbyte_state_raw" } },
 	{ "tcp_destroy_sock", { "so1stbyte_destroy_btf", "so1stbyte_destroy_raw" } },
-	{ "sock_recv_length", { "so1stbyte_recv_btf", "so1stbyte_recv_raw" } },
+	SOCKIO_RECV_HOOK(so1stbyte_recv),
 	SO_LAT_CONNECT_HOOKS,
 };
 

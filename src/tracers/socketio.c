@@ -106,4 +106,5 @@ TRACE_COMMAND(socketio, opts,
 			 "(ERRORS, e.g. EAGAIN). Printed busiest first on exit, or every -i SECS\n"
 			 "(each row then starts with the time). Ports are 0 outside IPv4/IPv6,\n"
 			 "RPORT is 0 on unconnected sockets (UDP sendto/recvfrom); recv(MSG_PEEK)\n"
-			 "is not counted; sendfile()/splice() are not seen. Needs kernel 6.3+.\n");
+			 "is not counted; sendfile()/splice() are not seen. Before kernel 6.3\n"
+			 "the send/recv system calls stand in for the two tracepoints.\n");

@@ -9,10 +9,24 @@
 
 #include <stddef.h>
 
-/* The hooks of SOCKIO_PROGRAMS(name, ...) (bpf/sockio.bpf.h). */
-#define SOCKIO_HOOKS(n)                                                                \
-	{ "sock_send_length", { #n "_send_btf", #n "_send_raw" } },                    \
-	{ "sock_recv_length", { #n "_recv_btf", #n "_recv_raw" } }
+/* What the system-call programs standing in for sock_send_length and
+ * sock_recv_length (kernels before 6.3) do not see (bpf/sockio_sys.bpf.h). */
+#define SOCKIO_SYS_SEND_NOTE                                                           \
+	"counting sendto/sendmsg/sendmmsg/write/writev instead (kernel 6.3 has it): "  \
+	"io_uring and in-kernel sends are not seen"
+#define SOCKIO_SYS_RECV_NOTE                                                           \
+	"counting recvfrom/recvmsg/recvmmsg/read/readv instead (kernel 6.3 has it): "  \
+	"io_uring and in-kernel receives are not seen"
+
+/* The hook of a SOCKIO_PROGRAMS(name, ...) direction (bpf/sockio.bpf.h):
+ * NAME_send or NAME_recv, each on its tracepoint, else its system calls. */
+#define SOCKIO_SEND_HOOK(n)                                                            \
+	{ "sock_send_length", { #n "_btf", #n "_raw", #n "_sys_*" }, .fallback = SOCKIO_SYS_SEND_NOTE }
+#define SOCKIO_RECV_HOOK(n)                                                            \
+	{ "sock_recv_length", { #n "_btf", #n "_raw", #n "_sys_*" }, .fallback = SOCKIO_SYS_RECV_NOTE }
+
+/* The hooks of SOCKIO_PROGRAMS(name, ...). */
+#define SOCKIO_HOOKS(n) SOCKIO_SEND_HOOK(n##_send), SOCKIO_RECV_HOOK(n##_recv)
 
 /* "send" or "recv". */
 const char *sockio_dir_name(unsigned dir);

@@ -81,4 +81,5 @@ TRACE_COMMAND(socksize, opts,
 			 "family) in log2 histograms kept in the kernel, one per process and\n"
 			 "direction, printed as bars on exit or every -i SECS (then cleared). Calls\n"
 			 "that failed and recv(MSG_PEEK) are left out; a 0 return (end of stream)\n"
-			 "counts in the first bucket. Needs kernel 6.3+.\n");
+			 "counts in the first bucket. Before kernel 6.3 the send/recv system\n"
+			 "calls stand in for the two tracepoints.\n");

@@ -17,7 +17,7 @@
 TRACE_SKEL_GLUE(sormem)
 
 static const struct trace_hook hooks[] = {
-	{ "sock_recv_length", { "sormem_recv_btf", "sormem_recv_raw" } },
+	SOCKIO_RECV_HOOK(sormem_recv),
 	{ "sock_rcvqueue_full", { "sormem_qfull_btf", "sormem_qfull_raw" } },
 	{ "sock_exceed_buf_limit", { "sormem_limit_btf", "sormem_limit_raw" } },
 };
@@ -198,4 +198,5 @@ TRACE_COMMAND(sormem, opts,
 			 "without it) and the memory charges refused over tcp_mem/udp_mem or the\n"
 			 "memory cgroup (sock:sock_exceed_buf_limit). -p/--comm apply to the\n"
 			 "receives only. Printed on exit, or every -i SECS (then cleared).\n"
-			 "Needs kernel 6.3+.\n");
+			 "Before kernel 6.3 the receive system calls stand in for\n"
+			 "sock:sock_recv_length.\n");

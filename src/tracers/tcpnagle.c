@@ -7,6 +7,7 @@
 #include "trace/format.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
+#include "tracers/sockio_util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,7 +33,7 @@ static const struct out_col cols[] = {
 static const struct trace_hook hooks[] = {
 	{ "tcp_destroy_sock", { "tcpnagle_destroy_btf", "tcpnagle_destroy_raw" } },
 	{ "net_dev_queue", { "tcpnagle_xmit_btf", "tcpnagle_xmit_raw" } },
-	{ "sock_send_length", { "tcpnagle_send_btf", "tcpnagle_send_raw" } },
+	SOCKIO_SEND_HOOK(tcpnagle_send),
 };
 
 static const struct opt opt_rows[] = {

@@ -6,6 +6,7 @@
 #include "command.h"
 #include "trace/opts.h"
 #include "trace/trace.h"
+#include "tracers/sockio_util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,8 +19,7 @@
 TRACE_SKEL_GLUE(tcptop)
 
 static const struct trace_hook hooks[] = {
-	{ "sock_send_length", { "tcptop_send_btf", "tcptop_send_raw" } },
-	{ "sock_recv_length", { "tcptop_recv_btf", "tcptop_recv_raw" } },
+	SOCKIO_HOOKS(tcptop),
 };
 
 enum { OPT_SORT = OPT_LONG };

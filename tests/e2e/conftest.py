@@ -141,6 +141,37 @@ def netns_factory():
             ns.close()
 
 
+SOCK_LENGTH_TPS = ("sock_send_length", "sock_recv_length")
+
+
+@pytest.fixture(params=["tp_btf", "raw_tp", "syscalls"])
+def sock_length_hooks(request, monkeypatch):
+    """Runs a test of a sock_send_length/sock_recv_length user three times:
+    on the tracepoints with tp_btf programs, with raw_tp ones
+    (NETLENS_NO_TP_BTF), and with the tracepoints hidden
+    (NETLENS_HIDE_TRACEPOINTS) on the system calls that stand in for them
+    before kernel 6.3. The value is check(stderr): the banner and warnings
+    say which ran."""
+    mode = request.param
+    if mode == "raw_tp":
+        monkeypatch.setenv("NETLENS_NO_TP_BTF", "1")
+    if mode == "syscalls":
+        monkeypatch.setenv("NETLENS_HIDE_TRACEPOINTS", ",".join(SOCK_LENGTH_TPS))
+
+    def check(stderr):
+        used = [tp for tp in SOCK_LENGTH_TPS if f"{mode}/{tp}" in stderr]
+        stand_ins = [sc for sc in ("sendto", "recvfrom")
+                     if f"tracepoint/syscalls/sys_{{enter,exit}}_{sc}" in stderr]
+        if mode == "syscalls":
+            assert not any(f"/{tp}" in stderr for tp in SOCK_LENGTH_TPS), stderr
+            assert stand_ins and "on this kernel: counting" in stderr, stderr
+        else:
+            assert used and not stand_ins and "on this kernel" not in stderr, stderr
+            if mode == "raw_tp":
+                assert "tp_btf/" not in stderr, stderr
+    return check
+
+
 def veth_pair(ns_a, ns_b, addr_a="10.199.0.1/24", addr_b="10.199.0.2/24"):
     """Joins two namespaces with a veth pair (names local to each namespace)."""
     tmp_a, tmp_b = f"va{os.getpid() % 10000}{next(_counter)}", f"vb{os.getpid() % 10000}{next(_counter)}"

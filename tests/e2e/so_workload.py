@@ -27,6 +27,8 @@ import os
 import socket
 import sys
 
+from mmsg_util import libc, mmsgs
+
 
 def family(addr):
     if addr.startswith("/") or addr.startswith("@"):
@@ -108,32 +110,6 @@ def accept(a):
                       "nonblock_errno": err}), flush=True)
 
 
-class Iovec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
-
-
-class Msghdr(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
-                ("iov", ctypes.POINTER(Iovec)), ("iovlen", ctypes.c_size_t),
-                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
-                ("flags", ctypes.c_int)]
-
-
-class Mmsghdr(ctypes.Structure):
-    _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
-
-
-def mmsgs(n, size):
-    """n struct mmsghdr, each with one buffer of size bytes."""
-    bufs = [ctypes.create_string_buffer(b"m" * size, size) for _ in range(n)]
-    iovs = [Iovec(ctypes.cast(b, ctypes.c_void_p), size) for b in bufs]
-    msgs = (Mmsghdr * n)()
-    for i in range(n):
-        msgs[i].hdr.iov = ctypes.pointer(iovs[i])
-        msgs[i].hdr.iovlen = 1
-    return msgs, (bufs, iovs)
-
-
 # What mix() makes, by the names the tests use: system calls entered, then
 # the kernel's socket sends/receives (write()/read() and each message of
 # sendmmsg()/recvmmsg() included), then the new sockets by family and by
@@ -150,7 +126,6 @@ def mix_expected(sends):
 
 
 def mix(a):
-    libc = ctypes.CDLL(None, use_errno=True)
     pid = os.getpid()
     if a.gate:
         print(json.dumps({"pid": pid}), flush=True)
@@ -221,9 +196,9 @@ def mix(a):
     s4[0].recvmsg(64)
     os.write(c4[1].fileno(), b"abc")
     os.read(s4[1].fileno(), 64)
-    out, keep = mmsgs(2, 8)
+    out, keep = mmsgs([8] * 2)
     assert libc.sendmmsg(udp.fileno(), out, 2, 0) == 2, ctypes.get_errno()
-    inp, keep2 = mmsgs(2, 64)
+    inp, keep2 = mmsgs([64] * 2)
     assert libc.recvmmsg(udp.fileno(), inp, 2, 0, None) == 2, ctypes.get_errno()
     print(json.dumps({"pid": pid, "nonblock_errno": nb_err, "refused_errno": rf_err,
                       "eagain_errno": eagain}), flush=True)

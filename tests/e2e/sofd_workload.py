@@ -25,29 +25,13 @@ import socket
 import struct
 import sys
 
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-class IoVec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
-
-
-class MsgHdr(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
-                ("iov", ctypes.POINTER(IoVec)), ("iovlen", ctypes.c_size_t),
-                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
-                ("flags", ctypes.c_int)]
-
-
-class MMsgHdr(ctypes.Structure):
-    _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint)]
-
+from mmsg_util import IoVec, MMsgHdr, libc
 
 MAXFDS = 4
 MSG_WAITFORONE = 0x10000  # linux/socket.h; not in Python's socket module
 
 
-def mmsgs(groups):
+def fd_mmsgs(groups):
     """An mmsghdr array of len(groups) one-byte messages; a group of
     descriptors becomes the message's SCM_RIGHTS (None: room for MAXFDS,
     []: no control data).
@@ -72,14 +56,14 @@ def mmsgs(groups):
 
 
 def sendmmsg(sock, groups):
-    arr, _keep = mmsgs(groups)
+    arr, _keep = fd_mmsgs(groups)
     n = libc.sendmmsg(sock.fileno(), arr, len(groups), 0)
     assert n == len(groups), (n, ctypes.get_errno())
 
 
 def recvmmsg(sock, count):
     """The descriptors of count messages, in order."""
-    arr, keep = mmsgs([None] * count)
+    arr, keep = fd_mmsgs([None] * count)
     n = libc.recvmmsg(sock.fileno(), arr, count, MSG_WAITFORONE, None)
     assert n == count, (n, ctypes.get_errno())
     fds = []

@@ -161,6 +161,38 @@ def test_raw_tp_fallback_loads(netns, tracer):
     assert hooks and not any(h.startswith("tp_btf/") for h in hooks), hooks
 
 
+SOCK_LENGTH_USERS = ["socketio", "socksize", "sormem", "so1stbyte", "tcpnagle", "tcptop"]
+
+
+@pytest.mark.parametrize("tracer", SOCK_LENGTH_USERS)
+def test_system_call_stand_ins_load(netns, tracer):
+    # before kernel 6.3 (no sock_send_length/sock_recv_length) these
+    # tracers run on system-call tracepoints; with the tracepoints hidden
+    # every stand-in loads (raw_tp too) and the run says so
+    hide = "sock_send_length,sock_recv_length"
+    p = run(["-j", tracer, "--netns", netns.name, "-d", "0.1", "--stats"],
+            env=dict(os.environ, NETLENS_HIDE_TRACEPOINTS=hide, NETLENS_NO_TP_BTF="1"))
+    hooks = [json.loads(l)["stats"]["hook"] for l in p.stdout.splitlines() if "stats" in l]
+    assert not any(h.endswith("_length") for h in hooks), hooks
+    assert not any(h.startswith("tp_btf/") for h in hooks), hooks
+    assert any(h.startswith("tracepoint/syscalls/sys_exit_re") for h in hooks) or \
+        any(h.startswith("tracepoint/syscalls/sys_exit_se") for h in hooks), hooks
+    warnings = [json.loads(l) for l in p.stderr.splitlines() if "on this kernel" in l]
+    assert warnings and all(w["warning"].startswith(tracer + ": no sock_") for w in warnings), \
+        p.stderr
+
+
+def test_a_missing_hook_is_one_error_naming_it(netns):
+    p = run(["-j", "tcprtt", "--netns", netns.name, "-d", "1"], check=False,
+            env=dict(os.environ, NETLENS_HIDE_TRACEPOINTS="tcp_probe"))
+    # under -j the error is the one JSON line on stdout
+    assert p.returncode == 1 and p.stderr == "", p
+    err = [json.loads(l) for l in p.stdout.splitlines()]
+    assert len(err) == 1 and err[0]["error"].startswith(
+        "tcprtt: no usable hook for tcp_probe on this kernel (tried tcprtt_probe_btf, "
+        "tcprtt_probe_raw): attaching raw_tp/tcp_probe: "), err
+
+
 def test_wide_text_columns(netns):
     tr = Tracer(["tcplife", "--netns", netns.name, "-w", "-t"], json_mode=False)
     try:

@@ -12,7 +12,7 @@ def so1stbyte(ns, *args, **kw):
     return Tracer(["so1stbyte", "--netns", ns.name] + list(args), **kw)
 
 
-def test_server_delay_blocking_and_nonblocking(netns):
+def test_server_delay_blocking_and_nonblocking(netns, sock_length_hooks):
     # the server sleeps 0.3 s after accept() before it sends
     tr = so1stbyte(netns)
     try:
@@ -20,6 +20,7 @@ def test_server_delay_blocking_and_nonblocking(netns):
         n = solat_workload(netns, "firstbyte", "--delay", 0.3, "--nonblock")
     finally:
         recs = tr.stop()
+    sock_length_hooks(tr.stderr)
     evs = events(recs)
     assert [(e["pid"], e["comm"], e["raddr"], e["rport"], e["nonblock"]) for e in evs] == \
         [(b["pid"], "python3", "127.0.0.1", b["port"], False)] * 2 + \

@@ -4,9 +4,10 @@ errors apart, recv(MSG_PEEK) not counted; the filters, -i rows with their
 time, -r and a full kernel table."""
 import json
 import re
+import subprocess
 import time
 
-from conftest import run as run_cmd, wait_for
+from conftest import HERE, PY, run as run_cmd, wait_for
 from so_util import check_docs_list_exactly_the_options
 from sockio_util import SockIO
 from trace_util import Tracer, dropped_keys, events
@@ -49,8 +50,14 @@ def run(ns, *args, workload=(), **kw):
     return w, out
 
 
-def test_counts_exact_calls_bytes_errors(netns):
-    w, recs = run(netns)
+def test_counts_exact_calls_bytes_errors(netns, sock_length_hooks):
+    w = SockIO(netns)
+    tr = socketio(netns)
+    try:
+        w.go()
+    finally:
+        recs = tr.stop()
+    sock_length_hooks(tr.stderr)
     assert rows(recs) == expected(w)
     assert recs[-2:] == [{"dropped_keys": 0}, {"lost_events": 0}]
     for r in events(recs):
@@ -172,19 +179,6 @@ def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("socketio")
 
 
-def test_raw_tp_fallback_counts_the_same(netns, monkeypatch):
-    # the raw_tp programs (bpf_probe_read_kernel instead of plain loads)
-    monkeypatch.setenv("NETLENS_NO_TP_BTF", "1")
-    w = SockIO(netns)
-    tr = socketio(netns)
-    try:
-        w.go()
-    finally:
-        recs = tr.stop()
-    assert "raw_tp/sock_send_length" in tr.stderr and "tp_btf/" not in tr.stderr, tr.stderr
-    assert rows(recs) == expected(w)
-
-
 def test_interval_text_rows_start_with_the_time(netns):
     w = SockIO(netns)
     tr = socketio(netns, "-i", "0.2", json_mode=False)
@@ -223,3 +217,46 @@ def test_intervals_lose_no_count_while_busy(netns):
         recs = tr.stop()
     sent = sum(r["calls"] for r in events(recs) if r["dir"] == "send" and r["proto"] == "UDP")
     assert sent == 300000
+
+
+MMSG = r"""
+import ctypes, json, os, socket
+from mmsg_util import libc, mmsgs
+def mmsg(fd, sizes, call):
+    n = len(sizes)
+    msgs, keep = mmsgs(sizes)
+    got = call(fd, msgs, n, 0, None) if call is libc.recvmmsg else call(fd, msgs, n, 0)
+    assert got == n, (got, ctypes.get_errno())
+    return [msgs[i].len for i in range(n)]
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.bind(("127.0.0.1", 0))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(r.getsockname())
+for sizes in ([10, 20, 30], [5] * 20):
+    assert mmsg(s.fileno(), sizes, libc.sendmmsg) == sizes
+    assert mmsg(r.fileno(), [100] * len(sizes), libc.recvmmsg) == sizes  # blocks for all
+print(json.dumps({"pid": os.getpid(), "rport": r.getsockname()[1],
+                  "sport": s.getsockname()[1]}))
+"""
+
+
+def test_sendmmsg_recvmmsg_count_each_message(netns, sock_length_hooks):
+    # 3 messages (10+20+30 bytes), then 20 of 5: each message is a call;
+    # the system-call stand-ins read the first 16 of a call's messages and
+    # count the rest as lost events
+    tr = socketio(netns)
+    try:
+        w = json.loads(subprocess.run(["ip", "netns", "exec", netns.name, PY, "-c", MMSG],
+                                      capture_output=True, text=True, check=True,
+                                      timeout=60, cwd=HERE).stdout)
+    finally:
+        recs = tr.stop()
+    sock_length_hooks(tr.stderr)
+    calls, lost = (19, 8) if "counting" in tr.stderr else (23, 0)
+    nbytes = 60 + 5 * (calls - 3)
+    # the receiving socket is not connected: no remote port
+    assert rows(recs) == [
+        (w["pid"], "python3", "send", "UDP", "inet", "dgram", w["sport"], w["rport"], calls,
+         nbytes, 0),
+        (w["pid"], "python3", "recv", "UDP", "inet", "dgram", w["rport"], 0, calls, nbytes, 0)]
+    assert recs[-1] == {"lost_events": lost}

@@ -53,8 +53,14 @@ def run(ns, *args, workload=(), **kw):
     return w, out
 
 
-def test_sizes_in_their_buckets(netns):
-    w, recs = run(netns)
+def test_sizes_in_their_buckets(netns, sock_length_hooks):
+    w = SockIO(netns)
+    tr = socksize(netns)
+    try:
+        w.go()
+    finally:
+        recs = tr.stop()
+    sock_length_hooks(tr.stderr)
     assert hists(recs) == expected(w)
     assert recs[-2:] == [{"dropped_keys": 0}, {"lost_events": 0}]
     assert all("time" not in r for r in events(recs))
@@ -157,15 +163,3 @@ def test_json_shape_empty(netns):
 
 def test_docs_list_exactly_the_options():
     check_docs_list_exactly_the_options("socksize")
-
-
-def test_raw_tp_fallback_counts_the_same(netns, monkeypatch):
-    monkeypatch.setenv("NETLENS_NO_TP_BTF", "1")
-    w = SockIO(netns)
-    tr = socksize(netns)
-    try:
-        w.go()
-    finally:
-        recs = tr.stop()
-    assert "raw_tp/sock_recv_length" in tr.stderr and "tp_btf/" not in tr.stderr, tr.stderr
-    assert hists(recs) == expected(w)

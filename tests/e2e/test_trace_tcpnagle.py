@@ -70,7 +70,7 @@ def check_times(evs, w, low_ms):
         assert abs(e["hold_ms"] - r["held_ms"]) <= TOLERANCE_MS, (e, r)
 
 
-def test_nagle_holds_last_the_delayed_ack(netns):
+def test_nagle_holds_last_the_delayed_ack(netns, sock_length_hooks):
     # each round: a small send leaves, the next waits for the server's
     # delayed ACK of the first (40 ms at least on Linux)
     tr = tcpnagle(netns)
@@ -79,6 +79,7 @@ def test_nagle_holds_last_the_delayed_ack(netns):
         w = nagle_workload(netns, "nagle", "--rounds", 6, "--size", 10)
     finally:
         recs, crecs = tr.stop(), c.stop()
+    sock_length_hooks(tr.stderr)
     evs = events(recs)
     n = len(held(w, 3))
     assert [flow(e) for e in evs] == [(w["pid"], "python3", w["lport"], w["port"], "nagle",

@@ -42,7 +42,7 @@ def _close(a, b):
     return abs(a - b) <= b / 100
 
 
-def test_bytes_match_workload(netns):
+def test_bytes_match_workload(netns, sock_length_hooks):
     tr = Tracer(["tcptop", "--netns", netns.name, "-i", "0.2"])
     try:
         srv = Server(netns, "--recv", TX, "--send", RX)
@@ -50,6 +50,7 @@ def test_bytes_match_workload(netns):
         srv.wait()
     finally:
         recs = tr.stop()
+    sock_length_hooks(tr.stderr)
     flows = _sum(recs)
     sport = cli["sports"][0]
     c, s = flows[(cli["pid"], sport, srv.port)], flows[(srv.pid, srv.port, sport)]
