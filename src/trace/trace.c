@@ -530,6 +530,8 @@ int trace_main(const struct tracer *tr, int argc, char **argv)
 	}
 	if (tc.o.stats)
 		print_stats(&tc, &ld);
+	if (tr->closing)
+		tr->closing(&tc, tc.skel);
 	print_dropped_keys(&tc);
 	print_lost(&tc, &ld);
 out:

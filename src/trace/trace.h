@@ -147,6 +147,10 @@ struct tracer {
 	void (*batch_end)(struct trace_ctx *tc);
 	/* summary mode: print (and clear) the kernel maps; final on exit */
 	void (*summary)(struct trace_ctx *tc, void *skel, bool final);
+	/* optional, both modes, once at the end of a run, after the events or
+	 * the last summary and before {"dropped_keys":N}: the tracer's own
+	 * counts of what it could not see (one JSON record; text on stderr) */
+	void (*closing)(struct trace_ctx *tc, void *skel);
 	/* after every hook loaded and the framework's attached: attaches the
 	 * manual hooks; 0, or an exit status after out_error() */
 	int (*attach)(struct trace_ctx *tc, void *skel);

@@ -139,19 +139,26 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 			slots[srows[i].k] += srows[i].v;
 	free(srows);
 	trace_hist_print_log2("hold time", "usecs", slots, TCPNAGLE_SLOTS);
+}
+
+/* Holds found stale (their segment left unseen), in both modes. */
+static void closing(struct trace_ctx *tc, void *skel)
+{
+	struct tcpnagle_bpf *s = skel;
+
 	if (out_is_json()) {
 		struct json *w = out_record_begin();
 		json_field_u64(w, "missed_holds", s->bss->missed);
 		out_record_end(w);
 	} else if (s->bss->missed) {
-		out_warn("%llu holds whose segment was not seen were not counted",
-			 (unsigned long long)s->bss->missed);
+		out_warn("%llu holds whose segment was not seen were not %s",
+			 (unsigned long long)s->bss->missed, tc->summary_mode ? "counted" : "reported");
 	}
 }
 
 TRACE_TRACER(tcpnagle, "TCP sends held back by Nagle or TCP_CORK", TRACE_HOOKS(hooks),
 	     TRACE_COLS(cols), .opts = opts, .opt = opt,
-	     TRACE_EVENTS(event, struct tcpnagle_event), .summary = summary);
+	     TRACE_EVENTS(event, struct tcpnagle_event), .summary = summary, .closing = closing);
 
 TRACE_COMMAND(tcpnagle, opts,
 		.summary = "trace TCP sends held back by Nagle's algorithm or TCP_CORK",

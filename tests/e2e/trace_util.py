@@ -56,11 +56,13 @@ class Tracer:
             self.p.wait()
 
 
+CLOSING = ("lost_events", "dropped_keys", "stats", "missed_holds")
+
+
 def events(records):
-    """The event records (drops the closing dropped_keys, lost_events and
-    stats records)."""
-    return [r for r in records
-            if "lost_events" not in r and "stats" not in r and "dropped_keys" not in r]
+    """The event records (drops the closing records: lost_events,
+    dropped_keys, stats and a tracer's own, such as missed_holds)."""
+    return [r for r in records if not any(k in r for k in CLOSING)]
 
 
 def dropped_keys(records):
