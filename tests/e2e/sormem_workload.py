@@ -6,7 +6,16 @@ counted in the socket's drops in /proc/net/icmp{,6}); then it reads them
 all. A first single probe reply, read at once, gives the truesize of one
 reply. With --udp the socket is a UDP one bound to port IDENT, fed by a
 second UDP socket (its drops in /proc/net/udp{,6}). Prints one JSON line:
-pid, truesize, rcvbuf, queued, drops, reads."""
+pid, truesize, rcvbuf, queued, drops, reads.
+
+With --tcp: a TCP connection on loopback to a listener on port IDENT (one
+process, both ends); the client sends SENDS x 1000 bytes while the
+accepted socket does not read, and once all of them are queued
+(SIOCINQ) the accepted socket reads them 2500 bytes at a time. After each
+read, the socket's own sk_rmem_alloc and sk_rcvbuf (SO_MEMINFO): nothing
+arrives between the read and that call (the sender is done), so these are
+the values the read left behind. Prints pid and rmem: [[rmem_alloc,
+rcvbuf], ...] per read."""
 import argparse
 import ctypes
 import json
@@ -23,9 +32,45 @@ ap.add_argument("--ident", type=int, default=4242)
 ap.add_argument("--comm")
 ap.add_argument("--udp", action="store_true",
                 help="a UDP socket bound to port IDENT, fed by a second UDP socket")
+ap.add_argument("--tcp", action="store_true", help="a TCP connection (see above)")
 a = ap.parse_args()
 if a.comm:
     ctypes.CDLL(None).prctl(15, a.comm.encode(), 0, 0, 0)  # PR_SET_NAME
+
+
+def tcp_reads():
+    """--tcp: [[rmem_alloc, rcvbuf]] after each read of the accepted socket."""
+    import fcntl
+    import termios
+    fam, host = (socket.AF_INET6, "::1") if a.family == 6 else (socket.AF_INET, "127.0.0.1")
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)  # inherited, fixed
+    ls.bind((host, a.ident))
+    ls.listen(1)
+    c = socket.create_connection((host, a.ident))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s, _ = ls.accept()
+    total = a.sends * 1000
+    for _ in range(a.sends):
+        c.sendall(b"t" * 1000)
+    end = time.time() + 10
+    inq = bytearray(4)
+    while fcntl.ioctl(s.fileno(), termios.FIONREAD, inq) == 0 and \
+            struct.unpack("i", inq)[0] < total:
+        if time.time() > end:
+            raise SystemExit(f"timeout: {struct.unpack('i', inq)[0]} of {total} queued")
+        time.sleep(0.01)
+    out, got = [], 0
+    while got < total:
+        got += len(s.recv(2500))
+        mi = struct.unpack("9I", s.getsockopt(socket.SOL_SOCKET, 55, 36))  # SO_MEMINFO
+        out.append([mi[0], mi[1]])  # SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_RCVBUF
+    print(json.dumps({"pid": os.getpid(), "rmem": out}), flush=True)
+    raise SystemExit(0)
+
+
+if a.tcp:
+    tcp_reads()
 with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:
     f.write("0 0")
 

@@ -138,6 +138,36 @@ def test_udp_fill_both_families(netns, sock_length_hooks):
     assert drops(recs) == [], recs
 
 
+def test_tcp_fill_matches_the_sockets_own_count(netns):
+    """TCP: 30 segments of 1000 bytes queued unread, then read 2500 bytes at
+    a time; after each read the workload asks the socket itself
+    (SO_MEMINFO) for sk_rmem_alloc and sk_rcvbuf. TCP coalesces segments
+    in its queue, so the values cannot be predicted, but each read's bucket,
+    the mean and the maximum must be the socket's own, in percent and in
+    log2 bytes."""
+    tr, trb = sormem(netns, "-P", 5303), sormem(netns, "-P", 5303, "--bytes")
+    try:
+        w = go(netns, "--tcp", "--ident", 5303, "--rcvbuf", 65536)
+    finally:
+        recs, brecs = tr.stop(), trb.stop()
+    got = [v for v, _ in w["rmem"]]
+    assert len(got) == 12 and got[-1] == 0 and max(got) > 0, w
+    pct = {}
+    for v, rcvbuf in w["rmem"]:
+        b = min(v * 100 // rcvbuf // 10, 10) * 10
+        pct[b] = pct.get(b, 0) + 1
+    buckets, rec = hists(recs)[(w["pid"], "python3", "TCP", 5303)]
+    assert buckets == pct, (buckets, w)
+    assert (rec["reads"], rec["rmem_max"], rec["rmem_mean"], rec["rcvbuf"]) == \
+        (len(got), max(got), sum(got) // len(got), w["rmem"][-1][1]), (rec, w)
+    log2 = {}
+    for v in got:
+        b = 0 if v < 2 else 1 << (v.bit_length() - 1)
+        log2[b] = log2.get(b, 0) + 1
+    assert hists(brecs)[(w["pid"], "python3", "TCP", 5303)][0] == log2
+    assert drops(recs) == [], recs
+
+
 def test_bytes_histogram(netns):
     tr = sormem(netns, "--bytes")
     try:
