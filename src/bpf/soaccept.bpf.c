@@ -11,15 +11,18 @@
 #include "bpf/sounix.bpf.h"
 
 struct so_accept_start {
-	__u64 ts;
+	__u64 ts; /* 0: no call in progress */
 	__s32 fd;
 	__u32 _pad;
 };
 
+/* The accept() in progress on a thread, in the thread's own storage (made
+ * at its first accept, reused, freed with the thread): no insert and
+ * delete per call, as a hash keyed by thread would cost (soconnect.bpf.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct so_accept_start);
 } so_accepts SEC(".maps");
 
@@ -76,20 +79,26 @@ struct so_enter_accept {
 
 static __always_inline int on_enter(struct so_enter_accept *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct so_accept_start s = { .fd = ctx->fd };
+	struct so_accept_start *s;
 
-	if (!so_want_current(id))
+	if (!so_want_current(bpf_get_current_pid_tgid()))
 		return 0;
-	s.ts = bpf_ktime_get_ns();
-	tr_map_update(&so_accepts, &id, &s, BPF_ANY); /* a full table: counted */
+	s = bpf_task_storage_get(&so_accepts, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s) {
+		tr_count_dropped_key(); /* no memory for it */
+		return 0;
+	}
+	s->fd = ctx->fd;
+	s->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
 static __always_inline int on_exit(struct tr_syscall_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
-	struct so_accept_start *s = bpf_map_lookup_elem(&so_accepts, &id);
+	struct so_accept_start *s =
+		bpf_task_storage_get(&so_accepts, bpf_get_current_task_btf(), 0, 0);
 	struct soaccept_event *e;
 	struct socket *so = NULL;
 	struct sock *sk = NULL;
@@ -97,7 +106,7 @@ static __always_inline int on_exit(struct tr_syscall_exit *ctx)
 	__u32 netns = 0;
 	__u64 cgroup = 0;
 
-	if (!s)
+	if (!s || !s->ts)
 		return 0;
 	/* a failed accept has no new socket: the listener tells the netns */
 	so = so_fd_socket(ctx->ret >= 0 ? ctx->ret : s->fd);
@@ -152,7 +161,7 @@ static __always_inline int on_exit(struct tr_syscall_exit *ctx)
 	}
 	tr_submit_at(e, now);
 out:
-	bpf_map_delete_elem(&so_accepts, &id);
+	s->ts = 0;
 	return 0;
 }
 

@@ -41,11 +41,15 @@ static __always_inline void so_on_enter(struct so_start *s);
 static __always_inline void so_on_exit(long ret, __u64 id, struct so_start *s);
 #endif
 
-/* pid_tgid -> the connect() in progress on that thread */
+/* The connect() in progress on a thread (ts 0: none), in the thread's
+ * own storage: made at its first connect and reused by the next ones,
+ * freed with the thread. A hash keyed by thread cost an insert and a
+ * delete per call, ~250 ns of the entry's ~600 (measured with 100,000
+ * refused connects); the storage, once made, is a pointer in the task. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct so_start);
 } so_starts SEC(".maps");
 
@@ -96,7 +100,7 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int soconnect_enter(struct so_enter_connect *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct so_start s;
+	struct so_start s, *start;
 	struct file *f = NULL;
 	struct socket *so;
 	struct sock *sk;
@@ -156,7 +160,12 @@ int soconnect_enter(struct so_enter_connect *ctx)
 	s.nonblock = f && (f->f_flags & 04000 /* O_NONBLOCK */);
 	so_on_enter(&s);
 #endif
-	tr_map_update(&so_starts, &id, &s, BPF_ANY); /* a full table: counted */
+	start = bpf_task_storage_get(&so_starts, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (start)
+		__builtin_memcpy(start, &s, sizeof(s));
+	else
+		tr_count_dropped_key(); /* no memory for it */
 	return 0;
 }
 
@@ -217,12 +226,11 @@ static __always_inline void so_on_exit(long ret, __u64 id, struct so_start *s)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int soconnect_exit(struct tr_syscall_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct so_start *s = bpf_map_lookup_elem(&so_starts, &id);
+	struct so_start *s = bpf_task_storage_get(&so_starts, bpf_get_current_task_btf(), 0, 0);
 
-	if (!s)
+	if (!s || !s->ts)
 		return 0;
-	so_on_exit(ctx->ret, id, s);
-	bpf_map_delete_elem(&so_starts, &id);
+	so_on_exit(ctx->ret, bpf_get_current_pid_tgid(), s);
+	s->ts = 0;
 	return 0;
 }
