@@ -602,10 +602,14 @@ static int cmd_ss(int argc, char **argv)
 				   "drop --bpf");
 		goto out;
 	}
+	/* -l is how every listing starts (ss -tln): with -K it would close
+	 * every listener, so only an expression, a state clause or -a/--all,
+	 * which says "all" in so many words, lets -K go ahead */
 	if (r->kill && !ss_filter_has_expr(r->filter) && !ss_filter_has_states(r->filter) &&
-	    !r->o.state_mode) {
-		status = out_error("-K without a filter would close every socket: give a filter "
-				   "(e.g. dport = :80), or -a to close them all");
+	    r->o.state_mode != 'a') {
+		status = out_error("-K without a filter would close every %s: give a filter "
+				   "(e.g. dport = :80), or -a to close them all",
+				   r->o.state_mode == 'l' ? "listener" : "socket");
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -728,6 +732,11 @@ static int cmd_ss(int argc, char **argv)
 		if (r->o.oneline)
 			out_table_oneline(t);
 		ss_printer_init(&r->pr, &r->o, t, have_owners ? &owners : NULL);
+		/* a snapshot names its devices itself; none recorded: ifN */
+		if (!host_is_live(r->host)) {
+			rtnl_load_links(r->host, &r->links);
+			r->pr.links = &r->links;
+		}
 	}
 	err = run_dumps(r);
 	if (r->proc_kinds)
@@ -747,6 +756,7 @@ out:
 		procfd_free(&owners);
 	free(r->bytecode);
 	ss_filter_free(r->filter);
+	rtnl_links_free(&r->links);
 	host_close(r->host);
 	free(r);
 	return status;

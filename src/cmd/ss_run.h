@@ -39,6 +39,7 @@ struct ss_run {
 	uint32_t states;
 	struct ss_printer pr;
 	struct host *host;
+	struct rtnl_links links;  /* a snapshot's, for device names */
 	struct sockstat sockstat; /* -s: read before netlens opens any socket */
 	long long curr_estab;     /* -s: Tcp CurrEstab, or -1 */
 	bool use_iter;         /* list TCP through the BPF iterator */

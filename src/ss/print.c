@@ -54,6 +54,14 @@ void ss_printer_free(struct ss_printer *p)
 
 static const char *ifname(struct ss_printer *p, uint32_t idx, char *buf)
 {
+	if (p->links) { /* a snapshot's device, by its own link table */
+		const struct rtnl_link *l = rtnl_link_by_index(p->links, (int)idx);
+		if (l)
+			snprintf(buf, IF_NAMESIZE, "%s", l->name);
+		else
+			snprintf(buf, IF_NAMESIZE, "if%u", idx);
+		return buf;
+	}
 	if (idx < 64) {
 		if (!p->ifnames[idx][0] && !if_indextoname(idx, p->ifnames[idx]))
 			snprintf(p->ifnames[idx], sizeof(p->ifnames[idx]), "if%u", idx);

@@ -7,6 +7,7 @@
 
 #include "base/output.h"
 #include "sources/procfd.h"
+#include "sources/rtnl.h"
 #include "sources/sockdiag.h"
 
 #include <stdbool.h>
@@ -38,6 +39,9 @@ struct ss_printer {
 	bool show_netid, show_state;
 	const char **svc_tcp, **svc_udp; /* port -> service name caches, lazily */
 	char ifnames[64][16];            /* small ifindex -> name cache */
+	/* the links of the host the sockets come from, when it is not this one
+	 * (a snapshot): device names from there; NULL: this host's */
+	const struct rtnl_links *links;
 	bool stamp;                      /* JSON rows carry "time" (ss -E) */
 	double time;                     /* that time, epoch seconds */
 };

@@ -175,6 +175,29 @@ d["raw"] = ino(r); d["raw6"] = ino(r6)
     assert b"/proc/net/tcp" not in open(path, "rb").read()
 
 
+def test_ss_names_a_bound_device_as_the_snapshot_does(netns, tmp_path):
+    """A socket bound to a device (SO_BINDTODEVICE) shows the device's name
+    from the snapshot's own link table: the same index names another
+    device, or none, on the host that reads it."""
+    netns.exec(["ip", "link", "add", "nlsv0", "type", "veth", "peer", "name", "nlsv1"])
+    netns.exec(["ip", "link", "set", "nlsv0", "up"])
+    code = ("import socket,sys;s=socket.socket();"
+            "s.setsockopt(socket.SOL_SOCKET,socket.SO_BINDTODEVICE,b'nlsv0');"
+            "s.bind(('0.0.0.0',0));s.listen();print(s.getsockname()[1],flush=True);"
+            "sys.stdin.read()")
+    p = netns.popen([PY, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port = int(p.stdout.readline())
+    path = str(tmp_path / "bound.nlsnap")
+    run(["snapshot", "-o", path], ns=netns.name)
+    live = run_json(["ss", "-tlne"], ns=netns.name)
+    replay = run_json(["ss", "-tlne", "--from", path])
+    text = run(["ss", "-tln", "--from", path]).stdout
+    p.stdin.close()
+    assert [(r["sport"], r["dev"]) for r in live] == [(port, "nlsv0")], live
+    assert replay == live
+    assert f"0.0.0.0%nlsv0:{port}" in text, text
+
+
 def test_snapshot_refuses_a_symlink(netns, tmp_path):
     victim = tmp_path / "victim"
     victim.write_text("precious\n")

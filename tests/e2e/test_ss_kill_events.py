@@ -124,8 +124,35 @@ def test_kill_udp_socket(netns):
     assert f":{u} " not in netns.exec(["ss", "-Huan"]).stdout
 
 
+def test_kill_prints_and_closes_what_iproute2_does(netns_factory):
+    """The same workload in two namespaces, the same -K command by netlens
+    in one and by iproute2 in the other: the same lines printed and the
+    same sockets left, ports named by their role (listener A, client A1,
+    ...)."""
+    def outcome(tool):
+        ns = netns_factory()
+        w = Workload(ns)
+        role = {str(p): k for k, p in w.d["ports"].items()}
+        for k, ports in w.d["clients"].items():
+            role.update({str(p): f"{k}{i}" for i, p in enumerate(ports)})
+        cmd = ["ss", "-HKtn", "dport", "=", f":{w.d['ports']['A']}"]
+        out = run(cmd, ns=ns.name).stdout if tool == "netlens" else ns.exec(cmd).stdout
+
+        def named(endpoint):
+            addr, port = endpoint.rsplit(":", 1)
+            return f"{addr}:{role.get(port, 'other' if port != '*' else '*')}"
+        printed = sorted((f[0], f[1], f[2], named(f[3]), named(f[4]))
+                         for f in (line.split() for line in out.splitlines()))
+        left = sorted((role.get(str(sp), "other"), role.get(str(dp), "*" if dp == 0 else "other"))
+                      for sp, dp in tcp_pairs(ns))
+        return printed, left
+    ours, theirs = outcome("netlens"), outcome("iproute2")
+    assert ours == theirs
+    assert [p[4] for p in ours[0]] == ["127.0.0.1:A"] * 3 and len(ours[1]) == 3 + 4 * 2
+
+
 @pytest.mark.sanitize
-@pytest.mark.parametrize("args", [["-K"], ["-K", "-t"], ["-Ktn"]])
+@pytest.mark.parametrize("args", [["-K"], ["-K", "-t"], ["-Ktn"], ["-Ktln"], ["-K", "-l"]])
 def test_kill_refuses_without_a_filter(netns, args):
     w = Workload(netns)
     before = tcp_pairs(netns)
