@@ -40,7 +40,8 @@ static const char ifstat_notes[] =
 	"  netlens ifstat --bql eth0\n"
 	"-k asks ethtool netlink, or the SIOCETHTOOL ioctl on kernels without it\n"
 	"(NETLENS_ETHTOOL_IOCTL=1 forces the ioctl); -d is the ioctl (ethtool -i has\n"
-	"no netlink message), so snapshots record -k and --bql but not -d.\n";
+	"no netlink message). Snapshots record -d, -k and --bql, not --ring or\n"
+	"--driver-stats.\n";
 
 enum { OPT_SOFTNET = OPT_LONG, OPT_QDISC, OPT_RING, OPT_DRIVER, OPT_BQL };
 

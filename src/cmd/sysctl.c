@@ -18,7 +18,8 @@
 static const char sysctl_about[] =
 	"The net.* settings that matter for sockets, queues and protocol memory, with\n"
 	"their values and what they mean: accept and SYN queues, softnet budget, tcp_mem,\n"
-	"udp_mem, buffers, TIME-WAIT, port range, TCP features, ICMP, forwarding, and\n"
+	"udp_mem, buffers, TIME-WAIT, port range, TCP features, TCP small queues\n"
+	"(tcp_limit_output_bytes), the default qdisc, ICMP, forwarding, and\n"
 	"rp_filter/arp_filter for all, default and every interface (with the value that\n"
 	"applies). PATTERNs are shell wildcards over dotted names ('*.rp_filter',\n"
 	"'net.core.*'); a setting missing from this kernel or namespace is left out.\n"

@@ -127,10 +127,45 @@ def test_routes_filters_match_ip(world):
     assert dev and all(r.get("dev") == "dum0" or any(h["dev"] == "dum0" for h in r.get("nexthops", []))
                        for r in dev)
     assert {r["dst"] for r in dev} >= {"10.88.0.0/24", "default", "192.168.50.0/24", "172.20.0.0/16"}
+    # entry for entry as ip's "show table all dev DEV" (ip leaves "dev" out
+    # of a route whose device it was asked for), plus the multipath routes
+    # with a hop through DEV, which ip's filter (on the route's own device)
+    # cannot see
+    for name in ("dum0", "veth0"):
+        rows = run_json(["routes", "--dev", name], ns=world.name)
+        ours = sorted((our_route_key(r) for r in rows), key=repr)
+        multi = [our_route_key(r) for r in rows if "dev" not in r]
+        theirs = sorted([ip_route_key(dict({"dev": name}, **r), fam)
+                         for fam, v in (("inet", "-4"), ("inet6", "-6"))
+                         for r in ip_json(world, v, "route", "show", "table", "all", "dev", name)] +
+                        multi, key=repr)
+        assert ours == theirs, name
+        assert [k[3] for k in multi] == ["172.20.0.0/16"]
     inside = run_json(["routes", "--to", "10.0.0.0/8"], ns=world.name)
     ip_inside = ip_json(world, "-4", "route", "show", "table", "all", "root", "10.0.0.0/8")
     assert sorted(r["dst"] for r in inside) == sorted(r["dst"] for r in ip_inside)
     assert all(r["family"] == "inet6" for r in run_json(["routes", "-6"], ns=world.name))
+
+
+def test_main_table_matches_netstat_r(world):
+    """netstat -rn (net-tools, /proc/net/route): the IPv4 main table, one
+    line per route with its first hop; an unreachable or prohibit route
+    with neither gateway nor device ("-", flag "!", RTF_REJECT), a
+    blackhole on no device ("*")."""
+    import ipaddress
+    lines = world.exec(["netstat", "-rn"]).stdout.splitlines()
+    assert lines[1].split()[:4] == ["Destination", "Gateway", "Genmask", "Flags"], lines
+    theirs = sorted((f[0], f[1], f[2], f[7], "!" in f[3], "G" in f[3]) for f in map(str.split, lines[2:]))
+    ours = []
+    for r in run_json(["routes", "-4", "--table", "main"], ns=world.name):
+        net = ipaddress.ip_network("0.0.0.0/0" if r["dst"] == "default" else r["dst"])
+        hop = (r.get("nexthops") or [r])[0]
+        reject = r["type"] in ("unreachable", "prohibit")
+        dev = "-" if reject else "*" if r["type"] == "blackhole" else hop["dev"]
+        ours.append((str(net.network_address), "-" if reject else hop.get("gateway", "0.0.0.0"),
+                     str(net.netmask), dev, reject, "gateway" in hop))
+    assert sorted(ours) == theirs
+    assert len(theirs) >= 5 and any(t[4] for t in theirs) and any(t[5] for t in theirs)
 
 
 def test_routes_text_is_an_aligned_table(world):
@@ -168,6 +203,14 @@ def test_rules_match_ip_rule_both_families(world):
     assert {(u["family"], u["priority"]) for u in t} == {("inet", 32765), ("inet", 200), ("inet6", 32765)}
     text = run(["routes", "rules", "-4"], ns=world.name).stdout
     assert any(l.split()[:1] == ["32765"] and l.rstrip().endswith("lookup 100") for l in text.splitlines())
+    # --dev: the rules with iif or oif DEV, as ip's "rule show iif DEV" and
+    # "oif DEV" together
+    for name in ("veth0", "dum0"):
+        ours = sorted((our_rule_key(u) for u in run_json(["routes", "rules", "--dev", name],
+                                                         ns=world.name)), key=repr)
+        ip = {ip_rule_key(u, fam) for fam, v in (("inet", "-4"), ("inet6", "-6"))
+              for sel in ("iif", "oif") for u in ip_json(world, v, "rule", "show", sel, name)}
+        assert ours == sorted(ip, key=repr) and (ours or name != "veth0"), name
 
 
 # ---- neighbours ----
@@ -194,6 +237,14 @@ def test_neigh_matches_ip_neigh_with_counts(world):
     dev = [r for r in run_json(["routes", "neigh", "--to", "10.77.0.98/32"], ns=world.name)
            if r.get("record") != "summary"]
     assert [r["dst"] for r in dev] == ["10.77.0.98"]
+    # --dev: ip's "neigh show dev DEV" (which leaves "dev" out)
+    for name in ("veth0", "dum0"):
+        ours = sorted((r["dst"], r["dev"], r.get("lladdr"), tuple(r["state"]))
+                      for r in run_json(["routes", "neigh", "--dev", name], ns=world.name)
+                      if r.get("record") != "summary")
+        ip = sorted((n["dst"], name, n.get("lladdr"), tuple(n["state"]))
+                    for n in ip_json(world, "neigh", "show", "dev", name))
+        assert ours == ip and (ours or name != "veth0"), name
 
 
 # ---- route get ----
