@@ -54,47 +54,74 @@ int ss_keep_for_kill(struct ss_run *r, const struct sock_rec *s)
 	return 0;
 }
 
+enum ss_kill_outcome ss_kill_judge(enum sock_kind kind, int rc, char *msg, size_t cap)
+{
+	msg[0] = '\0';
+	if (rc == 0)
+		return SS_KILL_CLOSED;
+	if (rc == -ENOENT)
+		return SS_KILL_GONE; /* closed on its own since the dump */
+	if (rc == -EOPNOTSUPP && kind == SK_MPTCP) {
+		snprintf(msg, cap, "the kernel cannot close MPTCP sockets (no destroy handler): close "
+				   "their TCP subflows instead");
+		return SS_KILL_KIND_FAILED;
+	}
+	if (rc == -EOPNOTSUPP) {
+		snprintf(msg, cap, "the kernel cannot close %s sockets: it was built without "
+				   "CONFIG_INET_DIAG_DESTROY (or lacks %s_diag)",
+			 kind_name(kind), kind == SK_RAW ? "raw" : kind == SK_UDP ? "udp" : "tcp");
+		return SS_KILL_STOP;
+	}
+	if (rc == -EPERM || rc == -EACCES) {
+		snprintf(msg, cap, "closing sockets needs CAP_NET_ADMIN in their network namespace: "
+				   "run as root");
+		return SS_KILL_STOP;
+	}
+	snprintf(msg, cap, "%s (%s)", strerrorname_np(-rc) ? strerrorname_np(-rc) : "?",
+		 strerror(-rc));
+	return SS_KILL_FAILED;
+}
+
 /* -K: closes the sockets the dump kept and prints each one closed. A
  * kernel that cannot (no CONFIG_INET_DIAG_DESTROY) or a caller that may
  * not (no CAP_NET_ADMIN) stops it with one error; another socket's failure
  * is one line naming the errno, and the run exits 1. */
 int ss_kill_kept(struct ss_run *r)
 {
-	int err = 0;
+	bool stop = false;
+	char msg[256];
 
-	for (size_t i = 0; i < r->nkept && !err; i++) {
+	for (size_t i = 0; i < r->nkept && !stop; i++) {
 		struct kill_item *k = &r->kept[i];
 		struct sock_rec *s = &k->s;
-		int rc;
 
 		s->tcpi = s->tcpi ? &k->tcpi : NULL;
 		s->cong = s->cong ? k->cong : NULL;
 		s->cc_info = s->cc_info ? k->cc_info : NULL;
-		rc = sockdiag_destroy(&r->killer, s);
-		if (rc == 0) {
+		switch (ss_kill_judge(s->kind, sockdiag_destroy(&r->killer, s), msg, sizeof(msg))) {
+		case SS_KILL_CLOSED:
 			r->shown++;
 			ss_print_sock(&r->pr, s);
-		} else if (rc == -EOPNOTSUPP && s->kind == SK_MPTCP) {
-			out_warn("the kernel cannot close MPTCP sockets (no destroy handler): close "
-				 "their TCP subflows instead");
+			break;
+		case SS_KILL_GONE:
+			r->kill_gone++;
+			break;
+		case SS_KILL_FAILED:
+			out_warn("could not close %s socket ino:%llu sport %u dport %u: %s",
+				 kind_name(s->kind), (unsigned long long)s->inode, s->sport, s->dport, msg);
 			r->kill_failed++;
 			break;
-		} else if (rc == -EOPNOTSUPP) {
-			err = out_error("the kernel cannot close %s sockets: it was built without "
-					"CONFIG_INET_DIAG_DESTROY (or lacks %s_diag)",
-					kind_name(s->kind), s->kind == SK_RAW ? "raw" : s->kind == SK_UDP ? "udp" : "tcp");
-		} else if (rc == -EPERM || rc == -EACCES) {
-			err = out_error("closing sockets needs CAP_NET_ADMIN in their network namespace: "
-					"run as root");
-		} else if (rc == -ENOENT) {
-			r->kill_gone++; /* closed on its own since the dump */
-		} else {
-			out_warn("could not close %s socket ino:%llu sport %u dport %u: %s (%s)",
-				 kind_name(s->kind), (unsigned long long)s->inode, s->sport, s->dport,
-				 strerrorname_np(-rc) ? strerrorname_np(-rc) : "?", strerror(-rc));
+		case SS_KILL_KIND_FAILED:
+			out_warn("%s", msg);
 			r->kill_failed++;
+			r->nkept = 0;
+			return 0;
+		case SS_KILL_STOP:
+			out_error("%s", msg);
+			stop = true;
+			break;
 		}
 	}
 	r->nkept = 0;
-	return err ? -EPERM : 0;
+	return stop ? -EPERM : 0;
 }

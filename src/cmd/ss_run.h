@@ -62,6 +62,16 @@ static inline const char *kind_name(enum sock_kind k)
 int ss_keep_for_kill(struct ss_run *r, const struct sock_rec *s);
 int ss_kill_kept(struct ss_run *r);
 
+/* What -K makes of SOCK_DESTROY's answer rc for a socket of kind: closed,
+ * gone already, or a failure: of this socket only (a warning), of every
+ * socket of its kind (a warning, the kind's run ends), or of the whole run
+ * (an error: the kernel cannot, the caller may not). msg gets the text of
+ * a failure. A pure function: the kernel and privileges this runs on
+ * cannot show every answer. */
+enum ss_kill_outcome { SS_KILL_CLOSED, SS_KILL_GONE, SS_KILL_FAILED, SS_KILL_KIND_FAILED,
+		       SS_KILL_STOP };
+enum ss_kill_outcome ss_kill_judge(enum sock_kind kind, int rc, char *msg, size_t cap);
+
 /* ss_events.c */
 int ss_run_events(struct ss_run *r, struct nl_dump *ev);
 
