@@ -6,31 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-void prom_label(struct strbuf *sb, const char *s)
+/* Appends s, escaping the bytes in special (as \\, \" or \n): runs without
+ * one go in one copy, not a byte at a time (HELP texts and labels are most
+ * of a scrape's bytes). */
+static void prom_escaped(struct strbuf *sb, const char *s, const char *special)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			sb_putc(sb, '\\');
-		if (*s == '\n') {
-			sb_puts(sb, "\\n");
-			continue;
-		}
-		sb_putc(sb, *s);
+	for (;;) {
+		size_t n = strcspn(s, special);
+		sb_add(sb, s, n);
+		s += n;
+		if (!*s)
+			return;
+		sb_puts(sb, *s == '\n' ? "\\n" : *s == '"' ? "\\\"" : "\\\\");
+		s++;
 	}
 }
 
+void prom_label(struct strbuf *sb, const char *s) { prom_escaped(sb, s, "\\\"\n"); }
+
 /* HELP text escapes backslash and newline only. */
-static void prom_help(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			sb_puts(sb, "\\\\");
-		else if (*s == '\n')
-			sb_puts(sb, "\\n");
-		else
-			sb_putc(sb, *s);
-	}
-}
+static void prom_help(struct strbuf *sb, const char *s) { prom_escaped(sb, s, "\\\n"); }
 
 void prom_value(struct strbuf *sb, double v)
 {

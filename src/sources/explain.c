@@ -4,6 +4,7 @@
 #include "sources/explain.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,12 +211,33 @@ const char *const explain_prefixes[] = {
 	"UdpLite", "UdpLite6", "MPTcpExt", "Sctp", NULL,
 };
 
+/* The table stays grouped by protocol for its readers; lookups go through
+ * an index sorted by name, made once (the exporter explains every counter
+ * at every scrape: a linear search was 12% of its CPU). */
+#define NCOUNTERS (sizeof(counters) / sizeof(counters[0]) - 1)
+static const struct entry *by_name[NCOUNTERS];
+static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(const struct entry *const *)a)->name,
+		      (*(const struct entry *const *)b)->name);
+}
+
+static void sort_by_name(void)
+{
+	for (size_t i = 0; i < NCOUNTERS; i++)
+		by_name[i] = &counters[i];
+	qsort(by_name, NCOUNTERS, sizeof(by_name[0]), cmp_entry);
+}
+
 static const struct entry *lookup(const char *name)
 {
-	for (const struct entry *e = counters; e->name; e++)
-		if (strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
+	const struct entry key = { .name = name }, *k = &key, *const *hit;
+
+	pthread_once(&by_name_once, sort_by_name);
+	hit = bsearch(&k, by_name, NCOUNTERS, sizeof(by_name[0]), cmp_entry);
+	return hit ? *hit : NULL;
 }
 
 static const char *const icmp_types[] = {
