@@ -44,7 +44,7 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	k.ifindex = TR_RD(dev_btf, dev, ifindex);
 	if (tr_filter.ifindex && k.ifindex != tr_filter.ifindex)
 		return 0;
-	k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	k.netns = TR_RD(dev_btf, dev, nd_net.net, ns.inum);
 	if (tr_filter.netns && k.netns != tr_filter.netns)
 		return 0;
 	k.dir = dir;
@@ -56,7 +56,7 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 		bpf_probe_read_kernel_str(v->ifname, sizeof(v->ifname), dev->name);
 	}
 	len = TR_RD(btf, skb, len);
-	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + TR_RD(btf, skb, end));
+	sh = (struct skb_shared_info *)(TR_RD(btf, skb, head) + TR_RD(btf, skb, end));
 	bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
 	__sync_fetch_and_add(&v->len[tr_log2_slot(len, NETSIZE_SLOTS)], 1);
 	__sync_fetch_and_add(&v->packets, 1);
@@ -74,7 +74,7 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 }
 
 TR_PROGRAM_PAIR(netsize_rx, netif_receive_skb, (struct sk_buff *skb),
-		on_pkt(skb, BPF_CORE_READ(skb, dev), NETSIZE_RX, false, btf))
+		on_pkt(skb, TR_RD(btf, skb, dev), NETSIZE_RX, btf, btf))
 TR_PROGRAM_PAIR(netsize_tx, net_dev_start_xmit, (const struct sk_buff *skb,
 						  const struct net_device *dev),
 		on_pkt(skb, dev, NETSIZE_TX, btf, btf))

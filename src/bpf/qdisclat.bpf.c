@@ -97,7 +97,7 @@ static __always_inline int on_dequeue(struct Qdisc *q, int packets, struct sk_bu
 			if (s.backlog > h->backlog_max)
 				h->backlog_max = s.backlog;
 		}
-		skb = BPF_CORE_READ(skb, next);
+		skb = TR_RD(btf, skb, next);
 	}
 	if (packets > QDISCLAT_WALK)
 		skbtime_count(SKBTIME_UNWALKED, packets - QDISCLAT_WALK);
