@@ -41,7 +41,9 @@ struct sockio_call {
 };
 
 /* Threads inside a socket call (a blocking recv stays here until it
- * returns); full: the call is not seen, counted in dropped keys. */
+ * returns); full: the call is not seen, counted in dropped keys. A hash,
+ * not task storage as soconnect's calls in progress: these programs are
+ * for kernels before 6.3, and task storage needs 5.11. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
