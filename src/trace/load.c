@@ -387,16 +387,15 @@ static enum try_result try_load(struct trace_ctx *tc, struct trace_loaded *ld, s
 		return TRY_ERROR;
 	}
 	obj = tr->skel_obj(tc->skel);
-	if (!pk->ordered) {
-		/* classic tracepoints need tracefs; failing that, their hooks
-		 * fall back as usual */
-		trace_tracefs_ensure(obj);
+	if (!pk->ordered)
 		choose_candidates(tr, obj, trimmed, pk);
-	}
 	if ((out->status = prepare(tc, obj, pk)) != 0) {
 		trace_unload(tc, ld);
 		return TRY_STATUS;
 	}
+	/* classic tracepoints among the chosen programs need tracefs; failing
+	 * that, their hooks fall back as usual */
+	trace_tracefs_ensure(obj);
 	err = tr->skel_load(tc->skel);
 	if (err) {
 		out->hook = blame(tr, obj, pk->choice, tc->hook_off, out->why, sizeof(out->why));

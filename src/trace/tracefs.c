@@ -12,12 +12,15 @@
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 #define TRACEFS         "/sys/kernel/tracing"
 
+/* Only the programs that will load: a tracer whose classic tracepoints are
+ * fallbacks (system calls standing in for a newer tracepoint) needs no
+ * tracefs while it runs on the newer one. */
 static bool has_tracepoint_prog(struct bpf_object *obj)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, obj)
-		if (bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT)
+		if (bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT && bpf_program__autoload(p))
 			return true;
 	return false;
 }

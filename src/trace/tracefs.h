@@ -7,9 +7,9 @@
 
 struct bpf_object;
 
-/* When obj has a classic tracepoint program and neither tracefs location
- * libbpf uses is there, mounts tracefs on /sys/kernel/tracing (its usual
- * place; what systemd mounts at boot). Returns 0 when tracefs is there (or
+/* When obj has a classic tracepoint program that will load (autoload on)
+ * and neither tracefs location libbpf uses is there, mounts tracefs on
+ * /sys/kernel/tracing (its usual place; what systemd mounts at boot). Returns 0 when tracefs is there (or
  * not needed), else -errno; the caller's hook fallback handles failure. */
 int trace_tracefs_ensure(struct bpf_object *obj);
 

@@ -4,10 +4,11 @@ import json
 import os
 import re
 import signal
+import subprocess
 
 import pytest
 
-from conftest import run, wait_for
+from conftest import NETLENS, run, wait_for
 from trace_util import Server, Tracer, bpf_prog_ids, events, workload
 
 TRACERS = ["tcplife", "tcpstates", "tcpconnect", "tcpaccept", "tcpconnlat"]
@@ -180,6 +181,26 @@ def test_system_call_stand_ins_load(netns, tracer):
     warnings = [json.loads(l) for l in p.stderr.splitlines() if "on this kernel" in l]
     assert warnings and all(w["warning"].startswith(tracer + ": no sock_") for w in warnings), \
         p.stderr
+
+
+@pytest.mark.parametrize("hide", [False, True])
+def test_tracefs_is_mounted_only_for_chosen_classic_tracepoints(hide):
+    # socketio's system-call stand-ins are classic tracepoints: on a fresh
+    # machine (no tracefs, in a mount namespace of our own) they need it
+    # mounted when they run, and nothing is mounted when the sock_*_length
+    # tracepoints are there
+    script = ("umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null;"
+              " umount /sys/kernel/tracing 2>/dev/null; test ! -e /sys/kernel/tracing/events &&"
+              ' "$0" socketio -d 0.2 && if test -e /sys/kernel/tracing/events; then echo mounted;'
+              " else echo absent; fi")
+    env = dict(os.environ)
+    if hide:
+        env["NETLENS_HIDE_TRACEPOINTS"] = "sock_send_length,sock_recv_length"
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, NETLENS],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[-1] == ("mounted" if hide else "absent"), (p.stdout, p.stderr)
+    assert ("tracepoint/syscalls/sys_{enter,exit}_sendto" in p.stderr) == hide, p.stderr
 
 
 def test_a_missing_hook_is_one_error_naming_it(netns):
