@@ -175,6 +175,7 @@ d["raw"] = ino(r); d["raw6"] = ino(r6)
     assert b"/proc/net/tcp" not in open(path, "rb").read()
 
 
+@pytest.mark.sanitize
 def test_ss_names_a_bound_device_as_the_snapshot_does(netns, tmp_path):
     """A socket bound to a device (SO_BINDTODEVICE) shows the device's name
     from the snapshot's own link table: the same index names another

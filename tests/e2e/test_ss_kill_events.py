@@ -124,6 +124,7 @@ def test_kill_udp_socket(netns):
     assert f":{u} " not in netns.exec(["ss", "-Huan"]).stdout
 
 
+@pytest.mark.sanitize
 def test_kill_prints_and_closes_what_iproute2_does(netns_factory):
     """The same workload in two namespaces, the same -K command by netlens
     in one and by iproute2 in the other: the same lines printed and the

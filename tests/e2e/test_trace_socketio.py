@@ -7,6 +7,8 @@ import re
 import subprocess
 import time
 
+import pytest
+
 from conftest import HERE, PY, run as run_cmd, wait_for
 from so_util import check_docs_list_exactly_the_options
 from sockio_util import SockIO
@@ -240,6 +242,7 @@ print(json.dumps({"pid": os.getpid(), "rport": r.getsockname()[1],
 """
 
 
+@pytest.mark.sanitize
 def test_sendmmsg_recvmmsg_count_each_message(netns, sock_length_hooks):
     # 3 messages (10+20+30 bytes), then 20 of 5: each message is a call;
     # the system-call stand-ins read the first 16 of a call's messages and
