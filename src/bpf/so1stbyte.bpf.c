@@ -71,8 +71,6 @@ static __always_inline int on_state(struct sock *sk, int newstate, bool btf)
 
 TR_PROGRAM_PAIR(so1stbyte_state, inet_sock_set_state,
 		(struct sock *sk, int oldstate, int newstate), on_state(sk, newstate, btf))
-TR_PROGRAM_PAIR(so1stbyte_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
-		on_recv(sk, ret, btf))
-SOCKIO_SYS_RECV(so1stbyte_recv, on_recv(sk, ret, btf))
+SOCKIO_RECV_PROGRAMS(so1stbyte_recv, on_recv(sk, ret, btf))
 TR_PROGRAM_PAIR(so1stbyte_destroy, tcp_destroy_sock, (struct sock *sk),
 		(so_pend_forget((__u64)sk), 0))

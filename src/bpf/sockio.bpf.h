@@ -60,11 +60,7 @@ static __always_inline bool sockio_key_rd(struct sockio_key *k, struct sock *sk,
  * NAME_send_sys_* and NAME_recv_sys_* for kernels before 6.3
  * (sockio_sys.bpf.h). */
 #define SOCKIO_PROGRAMS(name, handler)                                                 \
-	TR_PROGRAM_PAIR(name##_send, sock_send_length, (struct sock *sk, int ret, int flags), \
-			handler(sk, ret, flags, false, btf))                           \
-	TR_PROGRAM_PAIR(name##_recv, sock_recv_length, (struct sock *sk, int ret, int flags), \
-			handler(sk, ret, flags, true, btf))                            \
-	SOCKIO_SYS_SEND(name##_send, handler(sk, ret, flags, false, btf))              \
-	SOCKIO_SYS_RECV(name##_recv, handler(sk, ret, flags, true, btf))
+	SOCKIO_SEND_PROGRAMS(name##_send, handler(sk, ret, flags, false, btf))         \
+	SOCKIO_RECV_PROGRAMS(name##_recv, handler(sk, ret, flags, true, btf))
 
 #endif

@@ -15,14 +15,15 @@
  * rest counted as lost events. The read/write pair runs for every read
  * and write on the host (a file-table lookup each; -p filters first).
  *
- * In the tracer's .bpf.c, after bpf/netlens.bpf.h, beside its
- * TR_PROGRAM_PAIR on the tracepoint:
+ * In the tracer's .bpf.c, after bpf/netlens.bpf.h:
  *
- *   SOCKIO_SYS_RECV(NAME_recv, handler(sk, ret, flags, true, btf))
+ *   SOCKIO_RECV_PROGRAMS(NAME_recv, handler(sk, ret, flags, btf))
  *
- * makes programs NAME_recv_sys_*, the group candidate "NAME_recv_sys_*" of
- * the tracer's hook (SOCKIO_HOOKS in tracers/sockio_util.h). In the call,
- * sk, ret and flags are the tracepoint's arguments and btf is false. */
+ * makes the pair NAME_recv_{btf,raw} on sock_recv_length and the programs
+ * NAME_recv_sys_*, the group candidate "NAME_recv_sys_*" of the tracer's
+ * hook (SOCKIO_RECV_HOOK in tracers/sockio_util.h); SOCKIO_SEND_PROGRAMS
+ * the same for sends. In the call, sk, ret and flags are the tracepoint's
+ * arguments, and btf is true only in the tp_btf program. */
 #ifndef NETLENS_BPF_SOCKIO_SYS_H
 #define NETLENS_BPF_SOCKIO_SYS_H
 
@@ -164,5 +165,16 @@ static __always_inline int sockio_sys_msg_len(__u64 umsg, int i)
 	SOCKIO_SYS_MMSG(name, recvmmsg, __VA_ARGS__)                                   \
 	SOCKIO_SYS_CALL(name, read, 0, __VA_ARGS__)                                    \
 	SOCKIO_SYS_CALL(name, readv, 0, __VA_ARGS__)
+
+/* A handler on sock:sock_send_length / sock_recv_length: its tp_btf and
+ * raw_tp programs and its system-call stand-ins, from one call. */
+#define SOCKIO_SEND_PROGRAMS(name, ...)                                                \
+	TR_PROGRAM_PAIR(name, sock_send_length, (struct sock *sk, int ret, int flags), \
+			__VA_ARGS__)                                                   \
+	SOCKIO_SYS_SEND(name, __VA_ARGS__)
+#define SOCKIO_RECV_PROGRAMS(name, ...)                                                \
+	TR_PROGRAM_PAIR(name, sock_recv_length, (struct sock *sk, int ret, int flags), \
+			__VA_ARGS__)                                                   \
+	SOCKIO_SYS_RECV(name, __VA_ARGS__)
 
 #endif

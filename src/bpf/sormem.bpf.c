@@ -62,9 +62,7 @@ static __always_inline int on_recv(struct sock *sk, int ret, int flags, bool btf
 	return 0;
 }
 
-TR_PROGRAM_PAIR(sormem_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
-		on_recv(sk, ret, flags, btf))
-SOCKIO_SYS_RECV(sormem_recv, on_recv(sk, ret, flags, btf))
+SOCKIO_RECV_PROGRAMS(sormem_recv, on_recv(sk, ret, flags, btf))
 
 /* One event of kind on sk; bytes and allocated as struct sormem_drop. */
 static __always_inline int on_drop(struct sock *sk, __u8 kind, __u64 bytes, long allocated,

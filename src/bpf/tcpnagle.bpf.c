@@ -206,9 +206,7 @@ static __always_inline int on_xmit(struct sk_buff *skb)
 	return 0;
 }
 
-TR_PROGRAM_PAIR(tcpnagle_send, sock_send_length, (struct sock *sk, int ret, int flags),
-		on_send(sk, ret, btf))
-SOCKIO_SYS_SEND(tcpnagle_send, on_send(sk, ret, btf))
+SOCKIO_SEND_PROGRAMS(tcpnagle_send, on_send(sk, ret, btf))
 TR_PROGRAM_PAIR(tcpnagle_xmit, net_dev_queue, (struct sk_buff *skb), on_xmit(skb))
 TR_PROGRAM_PAIR(tcpnagle_destroy, tcp_destroy_sock, (struct sock *sk),
 		({ __u64 k = (__u64)sk; bpf_map_delete_elem(&holds, &k); 0; }))

@@ -73,11 +73,5 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 	return 0;
 }
 
-TR_PROGRAM_PAIR(tcptop_send, sock_send_length, (struct sock *sk, int ret, int flags),
-		on_length(sk, ret, flags, false, btf))
-
-TR_PROGRAM_PAIR(tcptop_recv, sock_recv_length, (struct sock *sk, int ret, int flags),
-		on_length(sk, ret, flags, true, btf))
-
-SOCKIO_SYS_SEND(tcptop_send, on_length(sk, ret, flags, false, btf))
-SOCKIO_SYS_RECV(tcptop_recv, on_length(sk, ret, flags, true, btf))
+SOCKIO_SEND_PROGRAMS(tcptop_send, on_length(sk, ret, flags, false, btf))
+SOCKIO_RECV_PROGRAMS(tcptop_recv, on_length(sk, ret, flags, true, btf))
