@@ -103,27 +103,13 @@ static __always_inline int sockio_sys_msg_len(__u64 umsg, int i)
 		return sockio_sys_enter((long)ctx->args[0], (long)(flags_), (umsg_));  \
 	}
 
-/* One call of a system call that moves ret bytes (or fails with -errno). */
-#define SOCKIO_SYS_CALL(name, sc, flags_, ...)                                         \
-	SOCKIO_SYS_ENTER_(name, sc, flags_, 0)                                         \
-	SEC("tracepoint/syscalls/sys_exit_" #sc)                                       \
-	int name##_sys_exit_##sc(struct trace_event_raw_sys_exit *ctx)                 \
-	{                                                                              \
-		const bool btf __attribute__((unused)) = false;                        \
-		struct sockio_call c;                                                  \
-		if (!sockio_sys_take(&c))                                              \
-			return 0;                                                      \
-		struct sock *sk __attribute__((unused)) = c.sk;                        \
-		int flags __attribute__((unused)) = c.flags;                           \
-		int ret __attribute__((unused)) = (int)ctx->ret;                       \
-		return (__VA_ARGS__);                                                  \
-	}
-
-/* sendmmsg/recvmmsg: ret is the number of messages moved; each one's
- * bytes are in its msg_len. A failure before any message is one failed
- * call; no message (vlen 0), no call, as sock_sendmsg() never ran. */
-#define SOCKIO_SYS_MMSG(name, sc, ...)                                                 \
-	SOCKIO_SYS_ENTER_(name, sc, ctx->args[3], (__u64)ctx->args[1])                 \
+/* The exit of system call sc: the handler with the socket and flags its
+ * entry kept. mmsg 0: one call that moved ret bytes (or failed with
+ * -errno). mmsg 1 (sendmmsg/recvmmsg): ret is the number of messages
+ * moved, each one's bytes in its msg_len, one call of the handler per
+ * message; a failure before any message is one failed call; no message
+ * (vlen 0), no call, as sock_sendmsg() never ran. */
+#define SOCKIO_SYS_EXIT_(name, sc, mmsg, ...)                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #sc)                                       \
 	int name##_sys_exit_##sc(struct trace_event_raw_sys_exit *ctx)                 \
 	{                                                                              \
@@ -135,7 +121,7 @@ static __always_inline int sockio_sys_msg_len(__u64 umsg, int i)
 		struct sock *sk __attribute__((unused)) = c.sk;                        \
 		int flags __attribute__((unused)) = c.flags;                           \
 		int ret __attribute__((unused)) = (int)n;                              \
-		if (n < 0) {                                                           \
+		if (!(mmsg) || n < 0) {                                                \
 			(__VA_ARGS__);                                                 \
 			return 0;                                                      \
 		}                                                                      \
@@ -149,6 +135,14 @@ static __always_inline int sockio_sys_msg_len(__u64 umsg, int i)
 			tr_count_lost_n((__u64)(n - SOCKIO_SYS_MAX_MSGS));             \
 		return 0;                                                              \
 	}
+
+/* A system call with its flags at flags_ (0: none), and an mmsg one. */
+#define SOCKIO_SYS_CALL(name, sc, flags_, ...)                                         \
+	SOCKIO_SYS_ENTER_(name, sc, flags_, 0)                                         \
+	SOCKIO_SYS_EXIT_(name, sc, 0, __VA_ARGS__)
+#define SOCKIO_SYS_MMSG(name, sc, ...)                                                 \
+	SOCKIO_SYS_ENTER_(name, sc, ctx->args[3], (__u64)ctx->args[1])                 \
+	SOCKIO_SYS_EXIT_(name, sc, 1, __VA_ARGS__)
 
 /* The programs standing in for sock:sock_send_length: NAME_sys_*. */
 #define SOCKIO_SYS_SEND(name, ...)                                                     \
@@ -167,14 +161,14 @@ static __always_inline int sockio_sys_msg_len(__u64 umsg, int i)
 	SOCKIO_SYS_CALL(name, readv, 0, __VA_ARGS__)
 
 /* A handler on sock:sock_send_length / sock_recv_length: its tp_btf and
- * raw_tp programs and its system-call stand-ins, from one call. */
+ * raw_tp programs and its system-call stand-ins (sys: SOCKIO_SYS_SEND or
+ * SOCKIO_SYS_RECV), from one call. */
+#define SOCKIO_PROGRAMS_(name, tp, sys, ...)                                           \
+	TR_PROGRAM_PAIR(name, tp, (struct sock *sk, int ret, int flags), __VA_ARGS__)  \
+	sys(name, __VA_ARGS__)
 #define SOCKIO_SEND_PROGRAMS(name, ...)                                                \
-	TR_PROGRAM_PAIR(name, sock_send_length, (struct sock *sk, int ret, int flags), \
-			__VA_ARGS__)                                                   \
-	SOCKIO_SYS_SEND(name, __VA_ARGS__)
+	SOCKIO_PROGRAMS_(name, sock_send_length, SOCKIO_SYS_SEND, __VA_ARGS__)
 #define SOCKIO_RECV_PROGRAMS(name, ...)                                                \
-	TR_PROGRAM_PAIR(name, sock_recv_length, (struct sock *sk, int ret, int flags), \
-			__VA_ARGS__)                                                   \
-	SOCKIO_SYS_RECV(name, __VA_ARGS__)
+	SOCKIO_PROGRAMS_(name, sock_recv_length, SOCKIO_SYS_RECV, __VA_ARGS__)
 
 #endif
