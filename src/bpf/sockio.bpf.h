@@ -48,7 +48,7 @@ static __always_inline bool sockio_key_rd(struct sockio_key *k, struct sock *sk,
 	}
 	if (!tr_want_ports(k->lport, k->rport))
 		return false;
-	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	tr_current_comm(k->comm, btf);
 	if (!tr_want_task(k->pid, k->comm))
 		return false;
 	k->dir = rx ? SOCKIO_RECV : SOCKIO_SEND;

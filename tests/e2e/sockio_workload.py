@@ -65,6 +65,9 @@ def main():
     sent_r, sent_w = os.pipe()
     child = os.fork()
     if child == 0:
+        # renamed from a longer name: the tracers' command is the new one,
+        # with nothing of the old one's tail
+        set_comm("nlt-sender-long")
         set_comm(a.sender_comm)
         os.close(go_w)
         os.close(sent_r)
