@@ -370,23 +370,13 @@ static __always_inline bool tr_nest_claim(bool backup)
  * calls tr_nest_claim_rd(backup, btf); btf is true in the tp_btf programs
  * (see "reading kernel memory"). The tracer lists NAME_state_{btf,raw} as
  * the hook and NAME_state_{btf,raw}_nest as the optional hook after it. */
-#define TR_STATE_PROGRAMS_RD(name, handler)                                           \
+#define TR_STATE_PROGRAMS(name, handler)                                           \
 	TR_PROGRAM_PAIR(name##_state, inet_sock_set_state,                             \
 			(struct sock *sk, int oldstate, int newstate),                 \
 			handler(sk, oldstate, newstate, backup, btf))                  \
 	TR_BACKUP_PAIR(name##_state, inet_sock_set_state,                              \
 		       (struct sock *sk, int oldstate, int newstate),                  \
 		       handler(sk, oldstate, newstate, backup, btf))
-
-/* The same for handler(sk, oldstate, newstate, backup), which reads through
- * bpf_probe_read_kernel() in both program kinds. */
-#define TR_STATE_PROGRAMS(name, handler)                                              \
-	static __always_inline int name##_state_any(struct sock *sk, int oldstate,     \
-						    int newstate, bool backup, bool btf) \
-	{                                                                              \
-		return handler(sk, oldstate, newstate, backup);                        \
-	}                                                                              \
-	TR_STATE_PROGRAMS_RD(name, name##_state_any)
 
 /* ---- sockets ---- */
 
@@ -580,13 +570,18 @@ struct tr_owner {
 	char comm[TR_COMM_LEN];
 };
 
-static __always_inline void tr_owner_current(struct tr_owner *o)
+static __always_inline void tr_owner_current_rd(struct tr_owner *o, bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	o->pid = id >> 32;
 	o->tid = (__u32)id;
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	tr_current_comm(o->comm, btf);
+}
+
+static __always_inline void tr_owner_current(struct tr_owner *o)
+{
+	tr_owner_current_rd(o, false);
 }
 
 /* o NULL: no owner (PID 0, empty command). */
@@ -634,13 +629,18 @@ struct {
 	__type(value, struct tr_owner);
 } tr_owners SEC(".maps");
 
-static __always_inline void tr_owner_set_current(const struct sock *sk)
+static __always_inline void tr_owner_set_current_rd(const struct sock *sk, bool btf)
 {
 	struct tr_owner o;
 	__u64 key = (__u64)sk;
 
-	tr_owner_current(&o);
+	tr_owner_current_rd(&o, btf);
 	bpf_map_update_elem(&tr_owners, &key, &o, BPF_ANY);
+}
+
+static __always_inline void tr_owner_set_current(const struct sock *sk)
+{
+	tr_owner_set_current_rd(sk, false);
 }
 
 static __always_inline struct tr_owner *tr_owner_get(const struct sock *sk)

@@ -127,4 +127,4 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	return 0;
 }
 
-TR_STATE_PROGRAMS_RD(soconnlat, on_state)
+TR_STATE_PROGRAMS(soconnlat, on_state)

@@ -25,29 +25,30 @@ struct {
 
 /* Returns the connect's record when sk leaves SYN_SENT (caller deletes it
  * with synsent_done), NULL otherwise. backup: see tr_nest_claim(); the
- * claim comes before the map lookup, whose result the primary changes. */
+ * claim comes before the map lookup, whose result the primary changes.
+ * btf: a tp_btf program ("reading kernel memory" in netlens.bpf.h). */
 static __always_inline struct synsent *synsent_track(struct sock *sk, int oldstate, int newstate,
-						     bool backup)
+						     bool backup, bool btf)
 {
 	__u64 key = (__u64)sk;
 
 	if (newstate == TCP_SYN_SENT) {
 		struct synsent s = { .ts = bpf_ktime_get_ns() };
-		if (!tr_sk_is_tcp(sk))
+		if (!tr_sk_is_tcp_rd(sk, btf))
 			return NULL;
-		if (!tr_want_sock(sk, BPF_CORE_READ(sk, __sk_common.skc_family)))
+		if (!tr_want_sock_rd(sk, TR_RD(btf, sk, __sk_common.skc_family), btf))
 			return NULL;
-		if (!tr_nest_claim(backup))
+		if (!tr_nest_claim_rd(backup, btf))
 			return NULL;
-		tr_owner_current(&s.o);
+		tr_owner_current_rd(&s.o, btf);
 		if (!tr_want_task(s.o.pid, s.o.comm))
 			return NULL;
 		tr_map_update(&synsent, &key, &s, BPF_ANY);
 		return NULL;
 	}
-	if (oldstate != TCP_SYN_SENT || !tr_sk_is_tcp(sk))
+	if (oldstate != TCP_SYN_SENT || !tr_sk_is_tcp_rd(sk, btf))
 		return NULL;
-	if (!tr_nest_claim(backup))
+	if (!tr_nest_claim_rd(backup, btf))
 		return NULL;
 	return bpf_map_lookup_elem(&synsent, &key);
 }

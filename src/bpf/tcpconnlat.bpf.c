@@ -2,7 +2,7 @@
  * as a log2/linear histogram in the kernel; a minimum-latency filter drops
  * fast connects in the kernel.
  *
- * Hook: inet_sock_set_state (tp_btf, else raw_tp). */
+ * Hook: inet_sock_set_state (tp_btf with plain loads, else raw_tp). */
 #include "bpf/synsent.bpf.h"
 #include "bpf/tcpconnlat.h"
 
@@ -17,9 +17,10 @@ struct {
 	__type(value, __u64);
 } hist SEC(".maps");
 
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup)
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool backup,
+				    bool btf)
 {
-	struct synsent *s = synsent_track(sk, oldstate, newstate, backup);
+	struct synsent *s = synsent_track(sk, oldstate, newstate, backup, btf);
 	struct tcpconnlat_event *e;
 	struct tr_tuple t = {};
 	__u64 now, lat;
@@ -32,7 +33,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	lat = now - s->ts;
 	if (lat < min_ns)
 		goto out;
-	tr_read_tuple(sk, &t);
+	tr_read_tuple_rd(sk, NULL, &t, btf);
 	if (!tr_want_ports(t.sport, t.dport))
 		goto out;
 	if (hist_mode) {
@@ -48,10 +49,10 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	e = tr_reserve(sizeof(*e));
 	if (!e)
 		goto out;
-	tr_fill_hdr(&e->h, sk, &s->o, now);
+	tr_fill_hdr_rd(&e->h, sk, &s->o, now, btf);
 	e->t = t;
 	e->lat_ns = lat;
-	tr_submit(e);
+	tr_submit_at(e, now);
 out:
 	synsent_done(sk);
 	return 0;
