@@ -210,6 +210,7 @@ bench: all
 	$(Q)/usr/bin/python3 bench/tracer6_bench.py
 	$(Q)/usr/bin/python3 bench/sockio_bench.py
 	$(Q)/usr/bin/python3 bench/sochurn_bench.py
+	$(Q)/usr/bin/python3 bench/calls_bench.py
 	$(Q)/usr/bin/python3 bench/gethostlatency_bench.py
 	$(Q)/usr/bin/python3 bench/dns_bench.py
 	$(Q)/usr/bin/python3 bench/below_bench.py

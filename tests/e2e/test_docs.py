@@ -111,6 +111,25 @@ def tracers():
     return sorted(f[:-3] for f in os.listdir(os.path.join(TOP, "docs", "tracers")) if f.endswith(".md"))
 
 
+# tracers whose hooks this machine lacks: the page says so instead of figures
+COST_UNMEASURED = {"ieee80211scan": "no cfg80211"}
+
+
+@pytest.mark.parametrize("tracer", tracers())
+def test_tracer_page_states_its_cost_per_run(tracer):
+    """The project's standard: every tracer states its cost per run, as
+    --stats measures it, in its page, under `## Cost`."""
+    text = open(os.path.join(TOP, "docs", "tracers", f"{tracer}.md")).read()
+    m = re.search(r"^## Cost\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert m, f"docs/tracers/{tracer}.md has no '## Cost' section"
+    cost = m.group(1)
+    if tracer in COST_UNMEASURED:
+        assert COST_UNMEASURED[tracer] in cost, cost
+        return
+    assert "--stats" in cost, f"{tracer}: its Cost section does not say what --stats measured"
+    assert re.search(r"\d ?ns\b", cost), f"{tracer}: its Cost section has no ns figure"
+
+
 def test_netlens8_lists_the_common_tracer_options():
     """The tracer pages send readers to netlens(8) for the options they
     share: a long option that a third or more of the tracers accept (as
