@@ -61,6 +61,8 @@ out:
 		bpf_map_delete_elem(&entered, &key);
 		if (o)
 			tr_owner_del(sk);
+	} else if (ts) {
+		*ts = now; /* in place: an update would take and free an element */
 	} else {
 		tr_map_update(&entered, &key, &now, BPF_ANY);
 	}
