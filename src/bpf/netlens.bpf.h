@@ -535,8 +535,10 @@ static __always_inline bool tr_want_task(__u32 pid, const char *comm)
 
 /* The current task's command into buf[TR_COMM_LEN], NUL-padded, as
  * bpf_get_current_comm() gives it. That helper (strscpy_pad) is the
- * largest part of a per-call counter's run here: a tp_btf program reads the
- * 16 bytes with plain loads instead (socketio, ns per run on a 1-byte
+ * largest part of a per-call counter's run here: a program that may follow
+ * BTF pointers (btf: a tp_btf program, or one that already takes
+ * bpf_get_current_task_btf(), as the task-storage users do) reads the 16
+ * bytes with plain loads instead (socketio, ns per run on a 1-byte
  * ping-pong: ~200 -> ~165). The bytes after the NUL are cleared, as the
  * helper does: a kernel that renamed a task without padding leaves the old
  * name's tail there, and the command is part of count keys. */

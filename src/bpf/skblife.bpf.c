@@ -126,7 +126,7 @@ static __attribute__((noinline)) int learn(struct kmem_cache *s)
 }
 
 static __always_inline int on_alloc(unsigned long call_site, const void *ptr,
-				    struct kmem_cache *s)
+				    struct kmem_cache *s, bool btf)
 {
 	__u64 c = (__u64)s, p = (__u64)ptr;
 	struct skblife_birth *b;
@@ -155,7 +155,7 @@ static __always_inline int on_alloc(unsigned long call_site, const void *ptr,
 
 		if (o) {
 			o->pid = bpf_get_current_pid_tgid() >> 32;
-			bpf_get_current_comm(o->comm, sizeof(o->comm));
+			tr_current_comm(o->comm, btf);
 		}
 	}
 	count(SKBLIFE_C_BIRTHS);
@@ -246,7 +246,7 @@ static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reas
 
 TR_PROGRAM_PAIR(skblife_alloc, kmem_cache_alloc,
 		(unsigned long call_site, const void *ptr, struct kmem_cache *s),
-		on_alloc(call_site, ptr, s))
+		on_alloc(call_site, ptr, s, btf))
 TR_PROGRAM_PAIR(skblife_consume, consume_skb, (struct sk_buff *skb, void *location),
 		on_end(skb, skb_addr(ctx, skb, btf), consumed_reason, false))
 TR_PROGRAM_PAIR(skblife_kfree, kfree_skb, (struct sk_buff *skb, void *location, int reason),

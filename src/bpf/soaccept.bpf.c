@@ -60,7 +60,7 @@ static __always_inline void count(struct sock *sk, __u16 family, int ret, __u64 
 	struct soaccept_val *v;
 
 	__builtin_memset(&k, 0, sizeof(k));
-	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	tr_current_comm(k.comm, true);
 	k.ret = ret < 0 ? ret : 0;
 	if (sk)
 		key_local(&k, sk, family);

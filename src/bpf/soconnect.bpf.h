@@ -87,7 +87,7 @@ static __always_inline void so_count_stack(void *ctx, __u64 id)
 	__builtin_memset(&k, 0, sizeof(k));
 	k.pid = id >> 32;
 	k.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	tr_current_comm(k.comm, true);
 	n = tr_table_lookup_or_zero(stack_counts, &k);
 	if (n)
 		__sync_fetch_and_add(n, 1);
@@ -197,7 +197,7 @@ static __always_inline void so_on_exit(long ret, __u64 id, struct so_start *s)
 		struct soconnect_key k;
 		struct soconnect_val *v;
 		__builtin_memset(&k, 0, sizeof(k));
-		bpf_get_current_comm(k.comm, sizeof(k.comm));
+		tr_current_comm(k.comm, true);
 		k.ret = ret;
 		so_key_addr(&k, s);
 		v = tr_map_lookup_or_zero(&counts, &k);

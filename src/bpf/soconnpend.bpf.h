@@ -65,7 +65,7 @@ static __always_inline void so_pend_fill(struct so_pend *p, const struct so_star
 	p->cgroup = s->cgroup;
 	p->o.pid = id >> 32;
 	p->o.tid = (__u32)id;
-	bpf_get_current_comm(p->o.comm, sizeof(p->o.comm));
+	tr_current_comm(p->o.comm, true);
 	p->netns = s->netns;
 	p->addrlen = s->addrlen;
 	p->nonblock = s->nonblock;

@@ -60,7 +60,7 @@ static __always_inline void so_fill_hdr(struct tr_hdr *h, __u64 id, __u64 now, _
 	h->_pad = 0;
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	tr_current_comm(h->comm, true);
 }
 
 /* -p and --comm on the calling task (id: bpf_get_current_pid_tgid()); the
@@ -73,7 +73,7 @@ static __always_inline bool so_want_current(__u64 id)
 		return false;
 	if (!tr_filter.comm_set)
 		return true;
-	bpf_get_current_comm(comm, sizeof(comm));
+	tr_current_comm(comm, true);
 	return tr_want_task(id >> 32, comm);
 }
 

@@ -72,7 +72,7 @@ static __always_inline void so_count(struct sonew_key *k, __u64 id, bool accepte
 	struct sonew_val *v;
 
 	k->pid = id >> 32;
-	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	tr_current_comm(k->comm, true);
 	v = tr_map_lookup_or_zero(&counts, k);
 	if (!v)
 		return; /* a full table: counted in tr_dropped_keys */

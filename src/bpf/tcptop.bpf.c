@@ -55,7 +55,7 @@ static __always_inline int on_length(struct sock *sk, int ret, int flags, bool r
 		tr_read_tuple_rd(sk, NULL, &nv.t, btf);
 		if (!tr_want_ports(nv.t.sport, nv.t.dport))
 			return 0;
-		bpf_get_current_comm(nv.comm, sizeof(nv.comm));
+		tr_current_comm(nv.comm, btf);
 		if (!tr_want_task(k.pid, nv.comm))
 			return 0;
 		nv.netns = tr_sk_netns_rd(sk, btf);
