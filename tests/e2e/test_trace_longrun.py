@@ -3,7 +3,9 @@ connections whose keys (ephemeral ports, sockets) never come back keep a
 flat resident size, in their interval modes from their 100th interval to
 their 500th (each interval's keys go idle and are deleted in the kernel,
 and user space must forget them too: previous values, names, rows), and
-as event streams from their 2,000th event to their 40,000th."""
+as event streams from their 2,000th event to their 40,000th; and their
+open descriptors stay as many (an interval table makes a kernel map every
+interval)."""
 import os
 import re
 
@@ -36,6 +38,8 @@ TRACERS = [
     (["tcptop", "-i", "0.02"], "intervals", 100, 500),
     (["soconnect", "-c", "-i", "0.02"], "intervals", 100, 500),
     (["tcpconnlat", "--hist", "-i", "0.02"], "intervals", 100, 500),
+    # an interval table (trace/tables.c): a fresh kernel map every interval
+    (["tcprtt", "-i", "0.02"], "intervals", 100, 500),
     (["tcplife"], "events", 2000, 40000),
     (["soconnlat"], "events", 2000, 40000),
 ]
@@ -44,6 +48,10 @@ TRACERS = [
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def progress(tr, unit):
@@ -60,9 +68,9 @@ def test_memory_stays_flat_in_a_long_run(netns, args, unit, start, end):
     tr = Tracer(args + ["--netns", netns.name])
     try:
         wait_for(lambda: progress(tr, unit) >= start, timeout=60, what=f"{start} {unit}")
-        rss_start = rss_kb(tr.p.pid)
+        rss_start, fds_start = rss_kb(tr.p.pid), fds(tr.p.pid)
         wait_for(lambda: progress(tr, unit) >= end, timeout=120, what=f"{end} {unit}")
-        rss_end = rss_kb(tr.p.pid)
+        rss_end, fds_end = rss_kb(tr.p.pid), fds(tr.p.pid)
     finally:
         churn.kill()
         tr.stop()
@@ -73,3 +81,5 @@ def test_memory_stays_flat_in_a_long_run(netns, args, unit, start, end):
     # allocator's own slack stays well under one
     assert rss_end - rss_start < 1024, \
         f"{args[0]}: VmRSS {rss_start} kB after {start} {unit}, {rss_end} kB after {end}"
+    # and no descriptor (maps, links, ring buffers) left open per interval
+    assert fds_end == fds_start, f"{args[0]}: {fds_start} descriptors, then {fds_end}"
