@@ -19,7 +19,6 @@ per run is the figure a tracer's page states.
 Run as root: bench/calls_bench.py [-d SECS] [-r ROUNDS] [--only NAMES]
 """
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -28,7 +27,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
-from sockio_bench import start, stop  # noqa: E402
+from sockio_bench import start, stats_run, stop  # noqa: E402
 
 NETLENS = os.environ.get("NETLENS", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                    "..", "build", "netlens"))
@@ -87,23 +86,6 @@ class Loop:
         subprocess.run(["ip", "netns", "del", self.ns], check=False)
 
 
-def stats_run(cmd, loop, secs):
-    """[(program, runs, missed, total ns)] of one --stats run, iterations."""
-    p, out = start(cmd + ["--stats"])
-    if not p:
-        raise SystemExit(f"{' '.join(cmd)}: did not start")
-    loop.rate(secs)
-    stop(p)
-    out.seek(0)
-    rows = []
-    for line in out:
-        r = json.loads(line)
-        s = r.get("stats")
-        if s and "prog" in s:
-            rows.append((s["prog"], s["run_cnt"], s.get("recursion_misses", 0), s["run_time_ns"]))
-    return rows, loop.last
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-d", type=float, default=2, help="seconds per measurement")
@@ -122,12 +104,13 @@ def main():
             kept, noise = benchlib.rotated_kept(
                 [name], lambda: loop.rate(a.d), lambda t: start(cmd)[0],
                 lambda t, p: p and stop(p), a.rounds, label=name)
-            rows, done = stats_run(cmd, loop, a.d)
+            progs, _ = stats_run(cmd, loop, a.d)
+            rows = [(prog, runs, 0, ns) for prog, (runs, ns) in progs.items()]
         finally:
             loop.stop()
         print(f"{name} on the {loop_name} loop: kept {benchlib.cell(kept[name])} %"
               f" (baselines moved {max(noise):.1f}% at most)")
-        benchlib.print_stats_rows(rows, done, "iteration")
+        benchlib.print_stats_rows(rows, loop.last, "iteration")
 
 
 if __name__ == "__main__":
