@@ -71,14 +71,18 @@ def main():
                            "client_inode": ino(c), "server_inode": ino(a),
                            "client_fd": c.fileno(), "server_fd": a.fileno()})
 
-    # TIME-WAIT: the client closes first, then the server; the client is left in TIME-WAIT
+    # TIME-WAIT: the client sends its FIN first, then the server; the client
+    # reads the server's FIN before close(), so its own socket enters
+    # TIME-WAIT (an orphan in FIN-WAIT-2 can answer the FIN with a RST)
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     c.connect(("127.0.0.1", l4.getsockname()[1]))
     a, _ = l4.accept()
     tw_port = c.getsockname()[1]
-    c.close()
+    c.shutdown(socket.SHUT_WR)
     wait_until(lambda: a.recv(1) == b"", "FIN at the server")
     a.close()
+    wait_until(lambda: c.recv(1) == b"", "FIN at the client")
+    c.close()
     d["timewait"] = {"client_port": tw_port, "server_port": l4.getsockname()[1]}
 
     # a listener whose accept queue is full: backlog 2 holds 3 connections

@@ -468,7 +468,8 @@ l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(8); keep.append(l)
 for i in range(3):
     c = socket.create_connection(l.getsockname()); s, _ = l.accept()
     if i < 2:
-        c.close(); s.close()   # the client closes first: TIME-WAIT
+        c.shutdown(socket.SHUT_WR); s.recv(1); s.close()   # the client's FIN first:
+        c.recv(1); c.close()                                # TIME-WAIT on its side
     else:
         keep += [c, s]
 u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 0)); keep.append(u)
