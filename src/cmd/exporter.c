@@ -243,11 +243,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **req)
 {
+	static char headers_seen; /* what *req points to after a request's first call */
 	struct exporter *x = cls;
 
 	(void)version;
 	(void)upload;
-	(void)req;
+	if (!*req) {
+		/* The first call has the headers only. An answer queued then makes
+		 * libmicrohttpd (0.9.7x) close the connection after it, the body
+		 * unread: a scraper would connect anew every time, and each
+		 * connection leave a TIME-WAIT socket here. Answer at the next. */
+		*req = &headers_seen;
+		return MHD_YES;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (*upload_size) {

@@ -368,6 +368,26 @@ def test_http_routes_and_misuse(exporter_factory):
     assert e.healthy()
 
 
+def test_scrapes_keep_their_connection(exporter_factory):
+    """Prometheus scrapes over a kept-alive connection: each scrape must not
+    close it (a connection per scrape leaves a TIME-WAIT socket on the
+    exporter's side every time)."""
+    import http.client
+    e = exporter_factory()
+    c = http.client.HTTPConnection("127.0.0.1", e.port, timeout=20)
+    try:
+        socks = []
+        for path in ("/metrics", "/metrics", "/-/healthy", "/nope", "/metrics"):
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            assert r.getheader("Connection", "").lower() != "close", (path, r.getheaders())
+            socks.append(c.sock)
+        assert c.sock is not None and all(sk is socks[0] for sk in socks)
+    finally:
+        c.close()
+
+
 def test_slow_clients_do_not_block_a_scrape(exporter_factory):
     e = exporter_factory(args=["--web.timeout", "60"])
     stalled = []
