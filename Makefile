@@ -46,7 +46,7 @@ MANPAGES  := $(wildcard docs/man/*.8)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test unit e2e asan-test valgrind-test fuzz bench install clean test-deps-order \
-        test-build unit-bins asan-build fuzz-bins
+        test-build unit-bins asan-build tsan-build tsan-test fuzz-bins
 
 all: $(BUILD)/netlens
 
@@ -145,6 +145,19 @@ asan-test: | $(DEPS)
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		NETLENS=$(abspath build-asan/netlens) $(PYTEST) -q -m sanitize tests/e2e
 
+# ThreadSanitizer: the exporter's scrape runs its collectors on several
+# threads (cmd/exporter.c); the end-to-end tests marked `threads` run a
+# build with -fsanitize=thread that stops at the first data race.
+TSAN_MAKE = $(MAKE) --no-print-directory BUILD=build-tsan DEPS=$(DEPS) \
+	CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread"
+
+tsan-build: | $(DEPS)
+	+$(Q)$(TSAN_MAKE) all
+
+tsan-test: tsan-build
+	$(Q)TSAN_OPTIONS=halt_on_error=1 NETLENS=$(abspath build-tsan/netlens) \
+		$(PYTEST) -q -m threads tests/e2e
+
 valgrind-test: all
 	$(Q)NETLENS=$(abspath $(BUILD)/netlens) NETLENS_VALGRIND=1 $(PYTEST) -q -m sanitize tests/e2e
 
@@ -184,20 +197,21 @@ fuzz: all $(FUZZ_BINS)
 test-deps-order:
 	$(Q)scripts/test-deps-order.sh
 
-# The whole suite. Everything is compiled first, on every CPU (three builds:
-# plain, ASan/UBSan, fuzzers); then the suites run one after another, except
+# The whole suite. Everything is compiled first, on every CPU (four builds:
+# plain, ASan/UBSan, TSan, fuzzers); then the suites run one after another, except
 # the fuzzers, which run beside valgrind: each is one process on a CPU of its
 # own, and neither measures time. Sequential recipes, so `make -jN test` is
 # the same run.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
-test-build: all unit-bins asan-build fuzz-bins
+test-build: all unit-bins asan-build tsan-build fuzz-bins
 
 test: | $(DEPS)
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) test-build
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory e2e
 	$(Q)$(MAKE) --no-print-directory asan-test
+	$(Q)$(MAKE) --no-print-directory tsan-test
 	$(Q)$(MAKE) --no-print-directory -j2 --output-sync=target valgrind-test fuzz
 	$(Q)$(MAKE) --no-print-directory test-deps-order
 
@@ -224,6 +238,6 @@ install: all
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) build-fuzz/obj -name '*.d' 2>/dev/null)

@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PKGS=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev
             libmnl-dev libdw-dev pkg-config libcmocka-dev libmicrohttpd-dev
             libgnutls28-dev libcrypt-dev libyaml-dev)
-TEST_PKGS=(python3-pytest iproute2 nftables valgrind procps prometheus musl-tools openssl iputils-ping ethtool net-tools)
+TEST_PKGS=(python3-pytest iproute2 nftables valgrind libtsan2 procps prometheus musl-tools openssl iputils-ping ethtool net-tools)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do

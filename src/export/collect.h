@@ -6,6 +6,9 @@
  * cannot disagree. collect() appends whole families to p and returns 0,
  * or -errno with one line in err; the scrape then drops what it wrote and
  * reports netlens_scrape_collector_success{collector="NAME"} 0.
+ * A scrape runs collectors on several threads at once (never one
+ * collector twice): collect() reads the context and writes its own state
+ * and p only, with no process-wide state it changes (no out_*() calls).
  *
  * Cardinality: every label set is bounded by something the host has a
  * fixed number of (devices, CPUs, qdiscs, listening sockets, counters),

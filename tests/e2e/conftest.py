@@ -6,7 +6,7 @@ for a fixed time: they poll for a condition with a deadline.
 
 NETLENS points at the binary under test. NETLENS_VALGRIND=1 runs it under
 valgrind (tests marked `sanitize` are the ones run that way, and under the
-ASan build).
+ASan build; tests marked `threads` also run under the TSan build).
 """
 import itertools
 import json
@@ -27,6 +27,7 @@ _counter = itertools.count()
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sanitize: also run under ASan/UBSan and valgrind")
+    config.addinivalue_line("markers", "threads: also run under ThreadSanitizer (the exporter)")
 
 
 def wrap_cmd(args):

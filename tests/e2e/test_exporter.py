@@ -2,6 +2,7 @@
 test namespace (-N); values checked against sockets, traffic and counters
 the test made, against ss and ip; promtool on every format; HTTP misuse,
 slow clients, a failing collector and signals."""
+import errno
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -130,6 +132,7 @@ COLLECTORS = ["sockets", "listeners", "netstat", "netdev", "softnet", "qdisc", "
 
 
 @pytest.mark.sanitize
+@pytest.mark.threads
 def test_every_collector_serves_and_promtool_passes(netns, exporter_factory):
     e = exporter_factory(netns)
     for _ in range(2):  # the second scrape has the doctor's two samples
@@ -185,6 +188,17 @@ def test_sockets_and_listener_queue_are_exact(netns, exporter_factory):
                              "established"], capture_output=True, text=True).stdout
         assert len(ss.splitlines()) == 6
         assert value(s, "netlens_listeners_omitted", protocol="tcp") == 0
+        # on two threads (after the first scrape, listeners on the worker,
+        # which must read the namespace served too)
+        e = exporter_factory(netns, ["--scrape.threads", "2"] +
+                             [f"--no-collector.{c}" for c in COLLECTORS
+                              if c not in ("sockets", "listeners")])
+        for _ in range(3):
+            s = samples(e.metrics())
+            assert value(s, "netlens_listen_queue_length", protocol="tcp",
+                         address="127.0.0.1", port=port) == 3
+            assert value(s, "netlens_sockets", protocol="tcp", family="ipv4",
+                         state="established") == 6
     finally:
         p.kill()
         p.wait()
@@ -249,6 +263,7 @@ def test_netdev_matches_ip_link(netns_factory, exporter_factory):
     assert value(s, "netlens_qdisc_drops_total", **q) == 0
 
 
+@pytest.mark.threads
 def test_doctor_finding_is_a_series(netns, exporter_factory):
     netns.exec(["ip", "link", "set", "lo", "up"])
     p, port = full_listener(netns, 4, 5)
@@ -337,6 +352,7 @@ def test_collector_flags(netns, exporter_factory):
     assert "--no-collector.qdisc" in run(["exporter", "-h"]).stdout
 
 
+@pytest.mark.threads
 def test_failing_collector_leaves_the_others(netns, exporter_factory, tmp_path):
     # a /proc without softnet_stat (NETLENS_PROC_ROOT points the readers at it)
     (tmp_path / "proc/net").mkdir(parents=True)
@@ -351,6 +367,79 @@ def test_failing_collector_leaves_the_others(netns, exporter_factory, tmp_path):
     rc, err = e.stop()
     # said once, not at every scrape
     assert rc == 0 and err.count("collector softnet failed: /proc/net/softnet_stat") == 1, err
+
+
+def fifo_writer(path):
+    """A write end of the FIFO at path once a reader has it open, else None."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as x:
+        if x.errno == errno.ENXIO:
+            return None
+        raise
+
+
+@pytest.mark.threads
+def test_collectors_run_concurrently(exporter_factory, tmp_path):
+    """A scrape runs its collectors on several threads: softnet waits for
+    data on a FIFO that is written only once netstat has opened its own,
+    which a scrape running one collector after another never reaches. (The
+    first scrape runs them one after another, to time them.)"""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU here: the exporter scrapes on one thread")
+    net = tmp_path / "proc/net"
+    net.mkdir(parents=True)
+    for f in ("netstat", "snmp6"):
+        shutil.copy(f"/proc/net/{f}", net / f)
+    fifos = {f: net / f for f in ("softnet_stat", "snmp")}
+    for path in fifos.values():
+        os.mkfifo(path)
+    content = {f: open(f"/proc/net/{f}", "rb").read() for f in fifos}
+    e = exporter_factory(args=[f"--no-collector.{c}" for c in COLLECTORS
+                               if c not in ("softnet", "netstat")],
+                         env=dict(os.environ, NETLENS_PROC_ROOT=str(tmp_path)))
+
+    def feed(f):
+        fd = fifo_writer(fifos[f])
+        if fd is None:
+            return False
+        os.write(fd, content[f])
+        os.close(fd)
+        return True
+
+    got = []
+    try:
+        # the first scrape: each FIFO fed as its reader comes
+        t = threading.Thread(target=lambda: got.append(e.metrics()))
+        t.start()
+        left = set(fifos)
+
+        def fed_all():
+            left.difference_update([f for f in left if feed(f)])
+            return not left
+        wait_for(fed_all, what="the first scrape's reads")
+        t.join(timeout=30)
+        # the second: softnet's data only after netstat opened its FIFO
+        t = threading.Thread(target=lambda: got.append(e.metrics()))
+        t.start()
+        soft = wait_for(lambda: fifo_writer(fifos["softnet_stat"]), what="softnet's read")
+        wait_for(lambda: feed("snmp"), what="netstat's read while softnet waits for its data")
+        os.write(soft, content["softnet_stat"])
+        os.close(soft)
+        t.join(timeout=30)
+        assert len(got) == 2, "a scrape did not answer"
+        s = samples(got[1])
+    finally:
+        for path in fifos.values():  # a reader still waiting gets end of file
+            os.close(os.open(path, os.O_RDWR | os.O_NONBLOCK))
+        t.join(timeout=30)
+    assert value(s, "netlens_scrape_collector_success", collector="softnet") == 1
+    assert value(s, "netlens_scrape_collector_success", collector="netstat") == 1
+    first = content["softnet_stat"].split(b"\n")[0].split()
+    assert value(s, "netlens_softnet_processed_total", cpu="0") == int(first[0], 16)
+    opens = [l.split() for l in content["snmp"].decode().splitlines() if l.startswith("Tcp:")]
+    want = int(opens[1][opens[0].index("ActiveOpens")])
+    assert value(s, "netlens_netstat_tcp_active_opens_total") == want
 
 
 def test_http_routes_and_misuse(exporter_factory):
@@ -598,6 +687,7 @@ def test_no_memory_growth_over_3000_scrapes(netns, exporter_factory):
     assert rss_kb(e.p.pid) - before <= 128
 
 
+@pytest.mark.threads
 def test_200_concurrent_scrapes(netns, exporter_factory):
     from concurrent.futures import ThreadPoolExecutor
     e = exporter_factory(netns)
@@ -610,6 +700,7 @@ def test_200_concurrent_scrapes(netns, exporter_factory):
     assert e.p.poll() is None
 
 
+@pytest.mark.threads
 def test_sigterm_during_scrapes_ends_cleanly(netns, exporter_factory):
     import threading
     e = exporter_factory(netns)

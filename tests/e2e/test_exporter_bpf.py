@@ -5,6 +5,8 @@ Prometheus histograms; a missing capability turns a BPF collector off
 with one line naming it while the others serve."""
 import os
 
+import pytest
+
 from conftest import PY, wait_for
 from test_exporter import exporter_factory, promtool_check, samples, value  # noqa: F401
 
@@ -46,6 +48,7 @@ def check_hist(buckets, total, count):
     assert (total > 0) == (count > 0)
 
 
+@pytest.mark.threads
 def test_tcp_collector_counts_the_namespace_exactly(netns, exporter_factory):
     e = exporter_factory(netns)
     netns.exec([PY, "-c", WORKLOAD, "4", "127.0.0.1", "7", "3"])
@@ -178,6 +181,7 @@ def test_systemd_units_capabilities_are_enough(exporter_factory):
     assert rc == 0 and "warning" not in err, err
 
 
+@pytest.mark.threads
 def test_qdisclat_collector_times_each_packet(netns_factory, exporter_factory):
     # off by default (it runs for every packet); on, an htb on the sender's
     # veth times each datagram sent across the quiet pair exactly once

@@ -61,6 +61,7 @@ def expected():
 
 
 @pytest.mark.sanitize
+@pytest.mark.threads
 def test_dns_collector_counts_exactly(netns_factory, exporter_factory):
     served, other = netns_factory(), netns_factory()
     with DnsResponder(served, ZONE), DnsResponder(other, ZONE):
