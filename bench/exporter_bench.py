@@ -32,6 +32,18 @@ TICK = os.sysconf("SC_CLK_TCK")
 TARGET_MS, TARGET_MB = 2.0, 8.0
 
 
+def host_tcp_sockets():
+    """TCP sockets on the host by the kernel's own count (/proc/net/sockstat):
+    the sockets collector walks them all, so a host full of TIME-WAITs (a
+    test run just before) slows every netlens row; printed with the table."""
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                w = line.split()
+                return int(w[w.index("inuse") + 1]), int(w[w.index("tw") + 1])
+    return 0, 0
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -124,6 +136,7 @@ def main():
                         "prometheus-node-exporter"], check=True, capture_output=True)
         node = shutil.which("prometheus-node-exporter")
     runs = []
+    tcp_at_start = host_tcp_sockets()
     port = free_port()
     runs.append(measure("node_exporter (defaults)",
                         [node, f"--web.listen-address=127.0.0.1:{port}"], port, a.n))
@@ -146,6 +159,8 @@ def main():
                         [NETLENS, "exporter", "--listen", f"127.0.0.1:{port}"], port, a.n))
     base = runs[0]
     print(f"{a.n} scrapes each on one kept-alive connection, OpenMetrics asked")
+    print("host TCP sockets at the start: %d in use, %d TIME-WAIT (each one is a row the"
+          " sockets collector reads)" % tcp_at_start)
     print("RSS: after the scrapes (VmRSS); peak: the most it ever held (VmHWM, loading BPF "
           "programs included)")
     print(f"{'exporter':26} {'median ms':>9} {'p99 ms':>7} {'CPU ms':>7} {'RSS MB':>7}"
