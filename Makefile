@@ -96,10 +96,14 @@ $(BUILD)/kernel_build.h: $(BUILD)/vmlinux.btf $(BUILD)/btf_fingerprint | $(DEPS)
 	      id=$$($(BPFTOOL) btf dump file $< | sed -n "s/^\[\([0-9]*\)\] FUNC 'bpf_iter_tcp' .*/\1/p"); \
 	      echo "#define NETLENS_BUILD_ITER_TCP_BTF_ID $${id:-0}"; } > $@
 
+# BPF CPU v3 where an object needs atomic fetch-and-add (kernel 5.12+);
+# the rest keep clang's default, for older kernels
+BPF_CPU_soconnlat := -mcpu=v3
+
 $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h) | $(DEPS)
 	$(msg) BPF $<
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf $(BPF_CPU_$*) -D__TARGET_ARCH_$(ARCH) \
 		-I$(BUILD) -Isrc -c $< -o $@
 	$(Q)$(BPFTOOL) gen object $@.tmp $@ && mv $@.tmp $@
 

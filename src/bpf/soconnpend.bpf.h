@@ -39,6 +39,11 @@ struct so_pend {
 	__u8 nonblock;
 	__u8 _pad;
 	__u8 sa[SOLAT_SA];
+	/* soconnlat: the handshake's end (time, 0 or -errno or SOLAT_CLOSED)
+	 * and how many of the connect's two ends came (see soconnlat.bpf.c) */
+	__u64 end_ts;
+	__s32 end_ret;
+	__u32 ends;
 };
 
 /* socket -> its connect, from connect()'s entry to the tracer's end */

@@ -17,7 +17,6 @@ static const struct out_col cols[] = { SO_LAT_COLS(SO_LAT_MODE_COL, SO_LAT_RESUL
  * its socket closes */
 static const struct trace_hook hooks[] = {
 	TRACE_STATE_HOOK(soconnlat),
-	TRACE_STATE_NEST_HOOK(soconnlat),
 	SO_LAT_CONNECT_HOOKS,
 };
 
