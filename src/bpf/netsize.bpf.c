@@ -10,10 +10,20 @@
  * GSO/GRO super-packet (skb_shinfo(skb)->gso_size set), gso_segs into the
  * segment histogram. The shared info is at skb->head + skb->end (end is an
  * offset on 64-bit kernels).
+ *
+ * Three programs a hook, tried in this order: NAME_cast (tp_btf, the shared
+ * info read with plain loads through bpf_rdonly_cast(), kernel 6.2+: a
+ * kernel without that kfunc refuses the program, and the next one loads),
+ * NAME_btf (tp_btf, the shared info through bpf_probe_read_kernel(), 25 ns
+ * of a ~120 ns run on a UDP flood) and NAME_raw.
  */
 #include "bpf/netlens.bpf.h"
 #include "bpf/log2.bpf.h"
 #include "bpf/netsize.h"
+
+/* weak: the object loads where the kernel lacks it (only the _cast
+ * programs call it) */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* A plain hash (not LRU): a device that finds it full is counted in
  * tr_dropped_keys. With -i, user space empties it every interval. */
@@ -31,7 +41,7 @@ struct gso_pair {
  * applied to the ifindex and namespace the key needs anyway (each read
  * once). */
 static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_device *dev,
-				  __u8 dir, bool dev_btf, bool btf)
+				  __u8 dir, bool dev_btf, bool btf, bool cast)
 {
 	struct netsize_key k = {};
 	struct skb_shared_info *sh;
@@ -57,7 +67,13 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	}
 	len = TR_RD(btf, skb, len);
 	sh = (struct skb_shared_info *)(TR_RD(btf, skb, head) + TR_RD(btf, skb, end));
-	bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
+	if (cast) {
+		sh = bpf_rdonly_cast(sh, bpf_core_type_id_kernel(struct skb_shared_info));
+		gso.size = sh->gso_size;
+		gso.segs = sh->gso_segs;
+	} else {
+		bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
+	}
 	__sync_fetch_and_add(&v->len[tr_log2_slot(len, NETSIZE_SLOTS)], 1);
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, len);
@@ -74,7 +90,19 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 }
 
 TR_PROGRAM_PAIR(netsize_rx, netif_receive_skb, (struct sk_buff *skb),
-		on_pkt(skb, TR_RD(btf, skb, dev), NETSIZE_RX, btf, btf))
+		on_pkt(skb, TR_RD(btf, skb, dev), NETSIZE_RX, btf, btf, false))
 TR_PROGRAM_PAIR(netsize_tx, net_dev_start_xmit, (const struct sk_buff *skb,
 						  const struct net_device *dev),
-		on_pkt(skb, dev, NETSIZE_TX, btf, btf))
+		on_pkt(skb, dev, NETSIZE_TX, btf, btf, false))
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(netsize_rx_cast, struct sk_buff *skb)
+{
+	return on_pkt(skb, skb->dev, NETSIZE_RX, true, true, true);
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(netsize_tx_cast, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return on_pkt(skb, dev, NETSIZE_TX, true, true, true);
+}

@@ -200,7 +200,9 @@ struct pick {
  * need no kernel BTF in user space go first (a program libbpf would parse
  * all of it for, if tpbtf.c could not take over); NETLENS_NO_TP_BTF=1 puts
  * the programs that need a newer kernel last, tp_btf ones and bpf_loop()
- * users (named *_loop), to run their fallbacks (for tests and odd kernels). */
+ * users (named *_loop), to run their fallbacks (for tests and odd kernels);
+ * NETLENS_NO_KFUNCS=1 puts the kfunc users (named *_cast) last, to run the
+ * tp_btf programs a kernel without those kfuncs loads instead. */
 static bool newer_kernel(const struct bpf_program *p)
 {
 	const char *name = bpf_program__name(p);
@@ -210,17 +212,26 @@ static bool newer_kernel(const struct bpf_program *p)
 	       (n > 5 && !strcmp(name + n - 5, "_loop"));
 }
 
+static bool uses_kfuncs(const struct bpf_program *p)
+{
+	const char *name = bpf_program__name(p);
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, "_cast");
+}
+
 static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, bool trimmed,
 			      struct pick *pk)
 {
 	bool no_tp_btf = getenv("NETLENS_NO_TP_BTF") != NULL;
+	bool no_kfuncs = getenv("NETLENS_NO_KFUNCS") != NULL;
 
 	for (int h = 0; h < tr->nhooks; h++) {
 		for (int pass = 0; pass < 3; pass++)
 			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
 				struct bpf_program *p = cand_first(obj, tr->hooks[h].progs[a]);
 				int rank = 0;
-				if (p && no_tp_btf && newer_kernel(p))
+				if (p && ((no_tp_btf && newer_kernel(p)) || (no_kfuncs && uses_kfuncs(p))))
 					rank = 2;
 				else if (p && trimmed && needs_kernel_btf(p))
 					rank = 1;

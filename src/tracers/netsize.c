@@ -14,8 +14,8 @@
 TRACE_SKEL_GLUE(netsize)
 
 static const struct trace_hook hooks[] = {
-	{ "netif_receive_skb", { "netsize_rx_btf", "netsize_rx_raw" } },
-	{ "net_dev_start_xmit", { "netsize_tx_btf", "netsize_tx_raw" } },
+	{ "netif_receive_skb", { "netsize_rx_cast", "netsize_rx_btf", "netsize_rx_raw" } },
+	{ "net_dev_start_xmit", { "netsize_tx_cast", "netsize_tx_btf", "netsize_tx_raw" } },
 };
 
 /* Packets have no owner, socket or ports here: the namespace and device

@@ -232,3 +232,24 @@ def test_raw_tp_fallback_counts_the_same(netns_factory, monkeypatch):
         recs = tr.stop()
     assert "raw_tp/netif_receive_skb" in tr.stderr and "tp_btf/" not in tr.stderr, tr.stderr
     assert only_udp(hists(recs)[("veth0", "rx")][0]) == UDP_BUCKETS, recs
+
+
+def test_probe_read_fallback_counts_the_same(netns_factory, monkeypatch):
+    # a kernel without bpf_rdonly_cast() (before 6.2) refuses the _cast
+    # programs, which read the shared info with plain loads; the tp_btf ones
+    # that read it with a helper load instead, and read the same segments
+    a, b = pair(netns_factory)
+    for no_kfuncs, progs in ((False, {"netsize_rx_cast", "netsize_tx_cast"}),
+                             (True, {"netsize_rx_btf", "netsize_tx_btf"})):
+        if no_kfuncs:
+            monkeypatch.setenv("NETLENS_NO_KFUNCS", "1")
+        tr = netsize("--netns", b.name, "--stats")
+        try:
+            tcp(a, b)
+        finally:
+            recs = tr.stop()
+        got = {r["stats"]["prog"] for r in recs if "stats" in r and "prog" in r["stats"]}
+        assert got == progs, got
+        segs, h = hists(recs, "segments")[("veth0", "rx")]
+        assert h["gso_packets"] > 0 and h["wire_segs"] > h["packets"], h
+        assert sum(segs.values()) == h["gso_packets"], (segs, h)
