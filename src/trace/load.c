@@ -203,21 +203,17 @@ struct pick {
  * users (named *_loop), to run their fallbacks (for tests and odd kernels);
  * NETLENS_NO_KFUNCS=1 puts the kfunc users (named *_cast) last, to run the
  * tp_btf programs a kernel without those kfuncs loads instead. */
-static bool newer_kernel(const struct bpf_program *p)
+static bool name_ends(const struct bpf_program *p, const char *suffix)
 {
 	const char *name = bpf_program__name(p);
-	size_t n = strlen(name);
+	size_t n = strlen(name), k = strlen(suffix);
 
-	return !strncmp(bpf_program__section_name(p), "tp_btf/", 7) ||
-	       (n > 5 && !strcmp(name + n - 5, "_loop"));
+	return n > k && !strcmp(name + n - k, suffix);
 }
 
-static bool uses_kfuncs(const struct bpf_program *p)
+static bool newer_kernel(const struct bpf_program *p)
 {
-	const char *name = bpf_program__name(p);
-	size_t n = strlen(name);
-
-	return n > 5 && !strcmp(name + n - 5, "_cast");
+	return !strncmp(bpf_program__section_name(p), "tp_btf/", 7) || name_ends(p, "_loop");
 }
 
 static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, bool trimmed,
@@ -231,7 +227,7 @@ static void choose_candidates(const struct tracer *tr, struct bpf_object *obj, b
 			for (int a = 0; a < TRACE_MAX_ALT && tr->hooks[h].progs[a]; a++) {
 				struct bpf_program *p = cand_first(obj, tr->hooks[h].progs[a]);
 				int rank = 0;
-				if (p && ((no_tp_btf && newer_kernel(p)) || (no_kfuncs && uses_kfuncs(p))))
+				if (p && ((no_tp_btf && newer_kernel(p)) || (no_kfuncs && name_ends(p, "_cast"))))
 					rank = 2;
 				else if (p && trimmed && needs_kernel_btf(p))
 					rank = 1;
