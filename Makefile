@@ -96,9 +96,12 @@ $(BUILD)/kernel_build.h: $(BUILD)/vmlinux.btf $(BUILD)/btf_fingerprint | $(DEPS)
 	      id=$$($(BPFTOOL) btf dump file $< | sed -n "s/^\[\([0-9]*\)\] FUNC 'bpf_iter_tcp' .*/\1/p"); \
 	      echo "#define NETLENS_BUILD_ITER_TCP_BTF_ID $${id:-0}"; } > $@
 
-# BPF CPU v3 where an object needs atomic fetch-and-add (kernel 5.12+);
+# BPF CPU v3 where an object needs atomic fetch-and-add, compare-and-swap
+# or exchange (kernel 5.12+): soconnlat, and the skb slots of skbtime.bpf.h;
 # the rest keep clang's default, for older kernels
 BPF_CPU_soconnlat := -mcpu=v3
+BPF_CPU_qdisclat := -mcpu=v3
+BPF_CPU_nettxlat := -mcpu=v3
 
 $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard src/bpf/*.h) | $(DEPS)
 	$(msg) BPF $<

@@ -201,6 +201,34 @@ static __always_inline void *tr_table(void *outer)
 #define TR_RD(btf, src, a, ...)                                                        \
 	((btf) ? ___arrow((src), a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
 
+/* ---- a typed pointer as a number ----
+ * In a tp_btf program an argument such as the skb is a typed pointer, on
+ * which the verifier refuses arithmetic (a hash of its address, say).
+ * Stored into a per-CPU slot and loaded back, it is a plain number: under
+ * CAP_PERFMON the verifier lets a pointer be stored in a map, as every
+ * table keyed by a socket or skb address does. A bpf_probe_read_kernel()
+ * of the context did the same for ~35 ns more a run. Each object keeps
+ * its slots (TR_ADDR_SLOTS), one per program that may run nested in
+ * another of them on a CPU (the kernel never nests a program in itself),
+ * so that a nested run's store cannot land between a store and its load. */
+#define TR_ADDR_SLOTS(name, n)                                                         \
+	struct {                                                                       \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                               \
+		__uint(max_entries, n);                                                \
+		__type(key, __u32);                                                    \
+		__type(value, __u64);                                                  \
+	} name SEC(".maps")
+
+static __always_inline __u64 tr_addr(void *slots, __u32 slot, const void *p)
+{
+	volatile __u64 *a = bpf_map_lookup_elem(slots, &slot);
+
+	if (!a)
+		return 0;
+	*a = (__u64)p;
+	return *a;
+}
+
 static __always_inline struct tcp_sock *tr_tcp_sk(struct sock *sk, bool btf)
 {
 	return btf ? bpf_skc_to_tcp_sock(sk) : (struct tcp_sock *)sk;

@@ -14,7 +14,8 @@
  * qdisc hands it over again.
  *
  * Hooks: net_dev_queue, net_dev_start_xmit, net_dev_xmit (bottom halves
- * off: no nested runs), kfree_skb (skbtime.bpf.h: packets dropped after
+ * off: no nested runs, so a device's histograms of a CPU have one writer
+ * and take plain adds), kfree_skb (skbtime.bpf.h: packets dropped after
  * net_dev_queue, by the qdisc say).
  */
 #include "bpf/netlens.bpf.h"
@@ -26,7 +27,7 @@
 
 SKBTIME_MAP(starts, struct nettxlat_start);
 
-TR_INTERVAL_TABLE(hists, __u64, struct nettxlat_dev, 1024);
+TR_INTERVAL_TABLE(hists, struct nettxlat_key, struct nettxlat_dev, 1024);
 
 /* a new device's value, built off the stack */
 struct {
@@ -36,10 +37,11 @@ struct {
 	__type(value, struct nettxlat_dev);
 } scratch SEC(".maps");
 
-/* dev's histograms, made on its first packet (names read only then) */
+/* dev's histograms on this CPU, made on its first packet there (names
+ * read only then) */
 static __always_inline struct nettxlat_dev *dev_of(const struct net_device *dev)
 {
-	__u64 k = (__u64)dev;
+	struct nettxlat_key k = { .dev = (__u64)dev, .cpu = bpf_get_smp_processor_id() };
 	struct nettxlat_dev *d = tr_table_lookup(hists, &k);
 	__u32 zero = 0;
 
@@ -63,24 +65,26 @@ static __always_inline int on_queue(struct sk_buff *skb)
 	if (!SKBTIME_WANT_DEV(BPF_CORE_READ(skb, dev)))
 		return 0;
 	s.ts_ns = s.queued_ns = bpf_ktime_get_ns();
-	skbtime_start(&starts, skb, &s);
+	skbtime_start(&starts, skb, &s, sizeof(s));
 	return 0;
 }
 
 static __always_inline int on_start_xmit(const struct sk_buff *skb, const struct net_device *dev)
 {
-	__u64 k = (__u64)skb, now;
 	struct nettxlat_start *s, n = {};
+	__u64 now, *slot;
 
 	if (!tr_want_dev(dev))
 		return 0;
 	now = bpf_ktime_get_ns();
-	s = bpf_map_lookup_elem(&starts, &k);
-	if (!s) { /* not seen queued: time its xmit stage only */
+	slot = skbtime_find(&starts, skbtime_addr(skb, SKBTIME_ADDR_PATH));
+	if (!slot) { /* not seen queued: time its xmit stage only */
 		n.ts_ns = n.started_ns = n.xmit_ns = now;
-		skbtime_start(&starts, skb, &n);
+		skbtime_start(&starts, skb, &n, sizeof(n));
 		return 0;
 	}
+	/* the packet is this CPU's until it returns: its record is too */
+	s = (struct nettxlat_start *)(slot + 1);
 	if (!s->started_ns)
 		s->started_ns = now;
 	s->ts_ns = s->xmit_ns = now;
@@ -107,7 +111,7 @@ static __always_inline int on_xmit(const struct sk_buff *skb, int rc, const stru
 		skbtime_hist_add(&d->h[NETTXLAT_TOTAL], now - s.queued_ns);
 	}
 	if (rc != NETDEV_TX_OK)
-		__sync_fetch_and_add(&d->errors, 1);
+		d->errors++;
 	return 0;
 }
 

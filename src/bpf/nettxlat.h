@@ -25,7 +25,16 @@ struct nettxlat_start {
 	__u64 xmit_ns;     /* the latest net_dev_start_xmit (after BUSY: again) */
 };
 
-/* keyed by the net_device's address (__u64) */
+/* A device's histograms are kept per CPU, so that each has one writer
+ * at a time (net_dev_xmit runs on many CPUs at once for a multi-queue
+ * or lockless device) and is added to without atomics; user space sums
+ * a device's CPUs. */
+struct nettxlat_key {
+	__u64 dev; /* the net_device's address */
+	__u32 cpu;
+	__u32 _pad;
+};
+
 struct nettxlat_dev {
 	struct skbtime_hist h[NETTXLAT_NSTAGES];
 	__u64 errors; /* the driver returned neither NETDEV_TX_OK nor BUSY */

@@ -9,6 +9,11 @@
  * the qdisc drops). All three run with bottom halves off (transmit path,
  * NET_TX softirq) except some kfree_skb, so they do not nest in
  * themselves.
+ *
+ * A qdisc's histogram is written by its dequeues only, and a qdisc is
+ * dequeued by one CPU at a time (dequeue_skb() runs under
+ * qdisc_run_begin(), for lockless qdiscs too): plain adds and exact
+ * maxima, no atomics.
  */
 #include "bpf/netlens.bpf.h"
 #include "bpf/skbtime.bpf.h"
@@ -36,7 +41,7 @@ static __always_inline int on_enqueue(struct Qdisc *q, struct sk_buff *skb, bool
 	s.ts_ns = bpf_ktime_get_ns();
 	s.qlen = TR_RD(btf, q, q.qlen);
 	s.backlog = TR_RD(btf, q, qstats.backlog);
-	skbtime_start(&starts, skb, &s);
+	skbtime_start(&starts, skb, &s, sizeof(s));
 	return 0;
 }
 
@@ -90,8 +95,8 @@ static __always_inline int on_dequeue(struct Qdisc *q, int packets, struct sk_bu
 			if (!h)
 				return 0;
 			skbtime_hist_add(&h->h, now - s.ts_ns);
-			__sync_fetch_and_add(&h->qlen_sum, s.qlen);
-			__sync_fetch_and_add(&h->backlog_sum, s.backlog);
+			h->qlen_sum += s.qlen;
+			h->backlog_sum += s.backlog;
 			if (s.qlen > h->qlen_max)
 				h->qlen_max = s.qlen;
 			if (s.backlog > h->backlog_max)

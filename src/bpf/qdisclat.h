@@ -27,7 +27,7 @@ struct qdisclat_hist {
 	struct skbtime_hist h;
 	__u64 qlen_sum;
 	__u64 backlog_sum;
-	__u32 qlen_max;    /* racy across CPUs: a maximum may be missed */
+	__u32 qlen_max;
 	__u32 backlog_max;
 	__u32 parent;
 	__u32 ifindex;

@@ -62,35 +62,18 @@ static __always_inline __u32 birth_index(__u64 p)
 	return (__u32)(p >> 8) & (SKBLIFE_BIRTH_SLOTS - 1);
 }
 
-/* The skb's address as a number: in a tp_btf program skb is a typed
- * pointer, on which the verifier refuses arithmetic. Stored into a per-CPU
- * slot and loaded back, it is a plain number (a tracer is loaded with
- * CAP_PERFMON, under which the verifier lets a pointer be stored in a map,
- * as every table keyed by a socket or skb address does). It was read back
- * from the context with bpf_probe_read_kernel(): 37 ns of consume_skb's
- * 167 ns run on a UDP flood. One slot per program (ADDR_CONSUME,
- * ADDR_KFREE): the kernel never runs a program nested in itself on a CPU,
- * but kfree_skb may run in a softirq between consume's store and load. */
+/* The skb's address as a number (tr_addr()), in a tp_btf program; it was
+ * read back from the context with bpf_probe_read_kernel(): 37 ns of
+ * consume_skb's 167 ns run on a UDP flood. One slot per program
+ * (ADDR_CONSUME, ADDR_KFREE): kfree_skb may run in a softirq between
+ * consume's store and load. */
 enum { ADDR_CONSUME, ADDR_KFREE };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} addr_slots SEC(".maps");
+TR_ADDR_SLOTS(addr_slots, 2);
 
 static __always_inline __u64 skb_addr(const struct sk_buff *skb, __u32 slot, bool btf)
 {
-	volatile __u64 *a;
-
-	if (!btf)
-		return (__u64)skb;
-	a = bpf_map_lookup_elem(&addr_slots, &slot);
-	if (!a)
-		return 0;
-	*a = (__u64)skb;
-	return *a;
+	return btf ? tr_addr(&addr_slots, slot, skb) : (__u64)skb;
 }
 
 struct {

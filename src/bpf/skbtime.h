@@ -6,8 +6,12 @@
 
 #include "bpf/netlens.h"
 
-/* Entries of the skb -> start table (--max-keys changes it). */
+/* Slots of the skb -> start table (a power of two; --max-keys N makes
+ * it N rounded up to one), the slots a packet may use, and the multiplier
+ * of the address's hash (2^64 / the golden ratio). */
 #define SKBTIME_ENTRIES 16384
+#define SKBTIME_PROBES 4
+#define SKBTIME_HASH_MUL 0x9E3779B97F4A7C15ULL
 /* A start older than this is taken for a packet freed out of sight (see
  * skbtime.bpf.h) and deleted by user space, counted as expired. */
 #define SKBTIME_MAX_AGE_NS (10ULL * 1000000000ULL)

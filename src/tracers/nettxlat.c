@@ -32,7 +32,7 @@ static const char *const stage_about[NETTXLAT_NSTAGES] = {
 };
 
 struct row {
-	__u64 dev; /* the net_device's address */
+	struct nettxlat_key k;
 	struct nettxlat_dev v;
 };
 
@@ -50,7 +50,7 @@ static int cmp_rows(const void *a, const void *b)
 		return x->v.netns < y->v.netns ? -1 : 1;
 	if (x->v.ifindex != y->v.ifindex)
 		return x->v.ifindex < y->v.ifindex ? -1 : 1;
-	return x->dev < y->dev ? -1 : x->dev > y->dev;
+	return x->k.dev < y->k.dev ? -1 : x->k.dev > y->k.dev;
 }
 
 static const char *ifname_of(char *buf, const struct row *r)
@@ -76,12 +76,35 @@ static void hist_fields(struct table *t, const void *arg)
 	out_field_u64(t, "errors", NULL, so->r->v.errors);
 }
 
+/* Sums the rows of a device's CPUs (sorted next to each other) into its
+ * first; returns the rows left. */
+static size_t merge_cpus(struct row *rows, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct row *to = out ? &rows[out - 1] : NULL;
+		if (!to || cmp_rows(to, &rows[i]) != 0) {
+			rows[out++] = rows[i];
+			continue;
+		}
+		for (unsigned s = 0; s < NETTXLAT_NSTAGES; s++) {
+			for (int j = 0; j < SKBTIME_SLOTS; j++)
+				to->v.h[s].slots[j] += rows[i].v.h[s].slots[j];
+			to->v.h[s].sum_ns += rows[i].v.h[s].sum_ns;
+		}
+		to->v.errors += rows[i].v.errors;
+	}
+	return out;
+}
+
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct row *rows;
 	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct nettxlat_bpf *)skel)->maps.hists, rows, cmp_rows);
 
 	(void)final;
+	n = merge_cpus(rows, n);
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("Device transmit latency\n  (no samples)\n");
@@ -112,8 +135,17 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	skbtime_print_untimed(tc, "net_dev_queue and net_dev_xmit", 0);
 }
 
+static int configure(struct trace_ctx *tc, void *skel)
+{
+	struct nettxlat_bpf *o = skel;
+
+	skbtime_configure(tc, o->obj, &o->rodata->skbtime_mask);
+	return 0;
+}
+
 TRACE_TRACER(nettxlat, "device transmit latency", TRACE_HOOKS(hooks), .opts = opts,
-	     .summary = summary, .tick = skbtime_tick, .fini = skbtime_fini);
+	     .configure = configure, .summary = summary,
+	     .tick = skbtime_tick, .fini = skbtime_fini);
 
 TRACE_COMMAND(nettxlat, opts,
 		.summary = "histograms of device transmit latency per device and stage",

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <time.h>
 
 /* One tracer runs per process. */
@@ -37,32 +39,59 @@ void skbtime_fini(struct trace_ctx *tc)
 	memset(&state, 0, sizeof(state));
 }
 
+void skbtime_configure(struct trace_ctx *tc, struct bpf_object *obj, volatile uint32_t *mask)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "starts");
+	uint32_t n = SKBTIME_ENTRIES;
+
+	if (tc->o.max_keys) /* at most 2^24 (opts.c) */
+		for (n = 1; n < tc->o.max_keys; n <<= 1)
+			;
+	if (m)
+		bpf_map__set_max_entries(m, n);
+	*mask = n - 1;
+}
+
+/* The slot array of map starts in our memory (skbtime.bpf.h): size bytes,
+ * or MAP_FAILED. */
+static void *map_slots(struct bpf_map *starts, size_t *size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t bytes = (size_t)bpf_map__value_size(starts) * bpf_map__max_entries(starts);
+
+	*size = (bytes + (size_t)page - 1) / (size_t)page * (size_t)page;
+	return mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(starts), 0);
+}
+
 void skbtime_tick(struct trace_ctx *tc, void *skel)
 {
 	struct bpf_map *starts = bpf_object__find_map_by_name(tc->tr->skel_obj(skel), "starts");
 	struct skbtime_state *st = &state;
-	uint64_t now = mono_ns(), key, next, limit;
-	size_t vsz = starts ? bpf_map__value_size(starts) : 0;
-	int fd = starts ? bpf_map__fd(starts) : -1;
-	unsigned char val[64];
-	bool first = true;
+	uint64_t now = mono_ns();
+	size_t size, stride;
+	unsigned char *slots;
 
-	if (now - st->last_sweep_ns < 1000000000ULL || vsz > sizeof(val) || fd < 0)
+	if (!starts || bpf_map__fd(starts) < 0 || now - st->last_sweep_ns < 1000000000ULL)
 		return;
 	st->last_sweep_ns = now;
-	/* the kernel inserts and deletes meanwhile: a walk that lost its key
-	 * starts over, so bound it */
-	limit = 2ULL * bpf_map__max_entries(starts);
-	while (limit-- && bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		uint64_t ts;
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, val) != 0)
+	/* an array's values are 8-byte aligned: { skb, record { ts, ... } } */
+	stride = (bpf_map__value_size(starts) + 7) / 8 * 8;
+	slots = map_slots(starts, &size);
+	if (slots == MAP_FAILED)
+		return;
+	for (uint32_t i = 0; i < bpf_map__max_entries(starts); i++) {
+		uint64_t *slot = (uint64_t *)(slots + (size_t)i * stride);
+		uint64_t skb = __atomic_load_n(&slot[0], __ATOMIC_ACQUIRE);
+		uint64_t ts = __atomic_load_n(&slot[1], __ATOMIC_RELAXED);
+		/* free, or busy (bit 0): left alone */
+		if (!skb || (skb & 1) || ts >= now || now - ts <= SKBTIME_MAX_AGE_NS)
 			continue;
-		memcpy(&ts, val, sizeof(ts));
-		if (ts < now && now - ts > SKBTIME_MAX_AGE_NS && bpf_map_delete_elem(fd, &key) == 0)
+		/* the kernel's compare-and-swap of the slot, from user space */
+		if (__atomic_compare_exchange_n(&slot[0], &skb, 0, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
 			st->expired++;
 	}
+	munmap(slots, size);
 }
 
 static void untimed_totals(const struct trace_ctx *tc, const struct skbtime_state *st,

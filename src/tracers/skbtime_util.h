@@ -9,6 +9,8 @@
 #include "trace/opts.h"
 #include "trace/trace.h"
 
+#include <bpf/libbpf.h>
+
 #include <stdint.h>
 
 /* The option table of both: --netns (the framework's, applied to the
@@ -19,9 +21,12 @@ extern const struct opt skbtime_opt_rows[];
 	{ NULL, skbtime_opt_rows }, TRACE_DEV_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, \
 		TRACE_TABLE_GROUP, OPT_GROUPS_END
 
-/* The tracer's tick(): at most once a second, deletes the entries of its
- * map "starts" (skb -> a record starting with its bpf_ktime_get_ns()
- * time) older than SKBTIME_MAX_AGE_NS, counted as expired. */
+/* From the tracer's configure(): sizes its slot array "starts" (--max-keys
+ * rounded up to a power of two) and sets mask, its rodata skbtime_mask. */
+void skbtime_configure(struct trace_ctx *tc, struct bpf_object *obj, volatile uint32_t *mask);
+/* The tracer's tick(): at most once a second, frees the slots of its
+ * array "starts" (bpf/skbtime.bpf.h) whose start is older than
+ * SKBTIME_MAX_AGE_NS, counted as expired. */
 void skbtime_tick(struct trace_ctx *tc, void *skel);
 /* The tracer's fini(): forgets the counts of the run. */
 void skbtime_fini(struct trace_ctx *tc);

@@ -3,9 +3,14 @@ one is timed once in each stage (queue, xmit, total) on the sender's veth0;
 with no qdisc the whole path takes microseconds, and a tbf at 1 Mbit/s
 moves the queue stage (and the total) to milliseconds while the driver's
 part stays short. --dev keeps one device."""
-from conftest import NETLENS  # noqa: F401  (documents which binary is tested)
+import json
+import os
+import subprocess
+
+import pytest
+from conftest import NETLENS, PY, read_live, wait_for  # noqa: F401  (NETLENS: the binary tested)
 from trace_util import Tracer
-from txq_util import count, hists, median_from, quiet_pair, send_udp, tbf_count_ok, untimed
+from txq_util import B, count, hists, median_from, quiet_pair, send_udp, tbf_count_ok, untimed
 
 SENT = 40
 STAGES = ["queue", "xmit", "total"]
@@ -62,3 +67,70 @@ def test_dev_filter(netns_factory):
         **{("veth0", s): SENT for s in STAGES}, **{("lo", s): 10 for s in STAGES}}, hs
     hs = _run(a, work, ("--dev", "lo"))
     assert {k: count(h) for k, h in hs.items()} == {("lo", s): 10 for s in STAGES}, hs
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
+def test_a_devices_cpus_add_up(netns_factory):
+    """The kernel keeps a device's histograms per CPU (one writer each, no
+    atomics): senders on two CPUs make one set of histograms with both."""
+    a, b = quiet_pair(netns_factory)
+
+    def work():
+        send_udp(a, SENT, rx=b, cpu=0)
+        send_udp(a, SENT + 5, rx=b, cpu=1)
+    hs = _run(a, work)
+    assert {k: count(h) for k, h in hs.items()} == {("veth0", s): 2 * SENT + 5 for s in STAGES}
+
+
+TCP_SINK = """import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], 5301)); s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    n += len(d)
+print(n, flush=True)
+"""
+TCP_SEND = """import socket, sys
+s = socket.create_connection((sys.argv[1], 5301)); s.sendall(b"x" * 262144); s.close()
+"""
+
+
+def test_gso_packet_split_after_queue_expires(netns_factory):
+    """With TSO off, TCP's GSO packets are split into segments after
+    net_dev_queue: the packet queued is freed without reaching
+    net_dev_xmit (its segments are timed from their start_xmit), so its
+    start stays in the kernel's table until user space frees it, 10 s old,
+    counted as expired; the segments' xmit stage is timed as ever."""
+    a, b = quiet_pair(netns_factory)
+    a.exec(["ethtool", "-K", "veth0", "tso", "off"])
+    p = b.popen([PY, "-c", TCP_SINK, B], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    tr = Tracer(["nettxlat", "--netns", a.name, "--dev", "veth0", "-i", "0.5"])
+    try:
+        a.exec([PY, "-c", TCP_SEND, B], timeout=60)
+        assert p.stdout.readline().strip() == "262144"
+        wait_for(lambda: any(r.get("untimed", {}).get("expired") for r in _live(tr)),
+                 timeout=25, what="the split packets' starts to expire")
+    finally:
+        recs = tr.stop()
+    unt = [r["untimed"] for r in recs if "untimed" in r]
+    expired = sum(u["expired"] for u in unt)
+    xmit = sum(count(h) for h in hists(recs) if h["stage"] == "xmit")
+    queued = sum(count(h) for h in hists(recs) if h["stage"] == "queue")
+    # the segments outnumber the packets split into them
+    assert 1 <= expired < xmit - queued, (expired, xmit, queued)
+    # (a segment the peer's full backlog refuses is freed as dropped)
+    assert recs[-1] == {"lost_events": 0}, recs
+
+
+def _live(tr):
+    """The records a running tracer has printed so far (whole lines)."""
+    out = []
+    for line in read_live(tr.out).splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out

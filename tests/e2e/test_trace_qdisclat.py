@@ -5,7 +5,7 @@ htb with room to spare on the idle link hands packets on at once
 (microseconds; this kernel has no fq_codel); the default noqueue has no
 qdisc and no samples; --dev keeps one device."""
 from conftest import NETLENS  # noqa: F401  (documents which binary is tested)
-from trace_util import Tracer
+from trace_util import Tracer, dropped_keys
 from txq_util import count, hists, median_from, quiet_pair, send_udp, tbf_count_ok, untimed
 
 SENT = 40  # 40 x 1028 bytes fit tbf's limit (10k burst + 500 ms at 1 Mbit/s)
@@ -45,6 +45,24 @@ def test_tbf_standing_queue_in_milliseconds(netns_factory):
     assert h["qlen_max"] >= SENT // 2 and h["backlog_max"] >= (SENT // 2) * 1000, h
     assert 1 <= h["qlen_avg"] <= h["qlen_max"], h
     assert untimed(recs) == {"dropped": 0, "expired": 0, "unwalked": 0}
+
+
+def test_a_full_table_counts_what_it_cannot_time(netns_factory):
+    """--max-keys 1: one slot for the starts of packets in the qdisc. The
+    tbf's burst goes through one at a time; then one datagram waits in the
+    slot while the others queue behind it: each datagram is either timed
+    or counted in dropped_keys, never both, never neither."""
+    a, b = quiet_pair(netns_factory)
+    a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "1:"] + TBF)
+    tr = Tracer(["qdisclat", "--netns", a.name, "--dev", "veth0", "--max-keys", "1"])
+    try:
+        send_udp(a, SENT, rx=b)
+    finally:
+        recs = tr.stop()
+    (h,) = hists(recs)
+    dk = dropped_keys(recs)
+    assert tbf_count_ok(count(h) + dk, SENT) and dk >= SENT // 2, recs
+    assert untimed(recs) == {"dropped": 0, "expired": 0, "unwalked": 0}, recs
 
 
 def test_htb_in_microseconds_noqueue_none(netns_factory):

@@ -32,15 +32,16 @@ def udp_noports(ns):
     return int(lines[1][lines[0].index("NoPorts")])
 
 
-def send_udp(ns, n, dst=B, size=SIZE, rx=None):
+def send_udp(ns, n, dst=B, size=SIZE, rx=None, cpu=None):
     """n datagrams of size bytes from ns to dst:9, where no one listens;
     returns once namespace rx (for lo: ns itself) has received them all. A
     datagram arrives after the sender's device layer is done with it (the
     receive runs after veth's or lo's transmit returns), so every hook of
-    the sending side has run by then, however late a qdisc released it."""
+    the sending side has run by then, however late a qdisc released it.
+    cpu: the sender runs there (and so does its device's transmit)."""
     rx = rx or ns
     before = udp_noports(rx)
-    ns.exec([PY, "-c", "import socket, sys\n"
+    ns.exec(([] if cpu is None else ["taskset", "-c", str(cpu)]) + [PY, "-c", "import socket, sys\n"
              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
              "for _ in range(int(sys.argv[1])):\n"
              "    s.sendto(b'x' * int(sys.argv[2]), (sys.argv[3], 9))\n",
