@@ -235,12 +235,17 @@ static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reas
 		else if (dev)
 			bpf_probe_read_kernel_str(k.name, sizeof(k.name), dev->name);
 	}
+	/* consume_skb ends CONSUMED, kfree_skb drop reasons (never
+	 * SKB_CONSUMED: the kernel fires consume_skb for it), the slab free
+	 * FREED: one writer per key and CPU, plain adds (three atomic adds
+	 * were a fifth of a run) */
+	k.cpu = bpf_get_smp_processor_id();
 	h = tr_map_lookup_or_zero(&lifetimes, &k);
 	if (!h)
 		return 0;
-	__sync_fetch_and_add(&h->slots[tr_log2_slot(ns, SKBLIFE_SLOTS)], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->total_ns, ns);
+	h->slots[tr_log2_slot(ns, SKBLIFE_SLOTS)]++;
+	h->count++;
+	h->total_ns += ns;
 	return 0;
 }
 

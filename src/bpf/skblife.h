@@ -37,6 +37,11 @@ struct skblife_key {
 	__u32 ifindex; /* BY_DEV */
 	__u32 pid;     /* BY_PID (tgid) */
 	char name[SKBLIFE_NAMSIZ]; /* BY_DEV: ifname; BY_PID: comm */
+	/* the CPU of the end: a histogram of one CPU has one writer (each
+	 * reason is ended by one program, which never nests in itself),
+	 * so it takes plain adds; user space sums the CPUs */
+	__u32 cpu;
+	__u32 _pad;
 };
 
 struct skblife_hist {

@@ -332,3 +332,22 @@ void trace_summary_row(struct table *t)
 		out_field_double(t, "time", NULL, st->epoch, 6);
 	}
 }
+
+size_t trace_rows_merge(void *rows, size_t n, size_t row_size,
+			int (*cmp)(const void *, const void *), void (*add)(void *to, const void *from))
+{
+	char *r = rows;
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char *to = out ? r + (out - 1) * row_size : NULL, *from = r + i * row_size;
+		if (to && cmp(to, from) == 0) {
+			add(to, from);
+			continue;
+		}
+		if (out != i)
+			memcpy(r + out * row_size, from, row_size);
+		out++;
+	}
+	return out;
+}

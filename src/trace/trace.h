@@ -306,6 +306,13 @@ size_t trace_summary_rows(const struct trace_ctx *tc, struct bpf_map *map, void 
 size_t trace_count_rows(const struct trace_ctx *tc, struct bpf_map *map, void **rows,
 			size_t row_size, int (*cmp)(const void *, const void *));
 
+/* Rows sorted by cmp whose kernel keys differ only in what cmp leaves out
+ * (a CPU, for tables kept per CPU so that each entry has one writer):
+ * each run of rows cmp finds equal is folded into its first by add(to,
+ * from). Returns the rows left. */
+size_t trace_rows_merge(void *rows, size_t n, size_t row_size,
+			int (*cmp)(const void *, const void *), void (*add)(void *to, const void *from));
+
 /* The time of the summary being printed every -i seconds (base/stamp.h),
  * or NULL (no -i). */
 struct interval_stamp;

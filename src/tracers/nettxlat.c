@@ -76,26 +76,18 @@ static void hist_fields(struct table *t, const void *arg)
 	out_field_u64(t, "errors", NULL, so->r->v.errors);
 }
 
-/* Sums the rows of a device's CPUs (sorted next to each other) into its
- * first; returns the rows left. */
-static size_t merge_cpus(struct row *rows, size_t n)
+/* Adds a CPU's row of a device to another's (trace_rows_merge()). */
+static void add_row(void *to_, const void *from_)
 {
-	size_t out = 0;
+	struct row *to = to_;
+	const struct row *from = from_;
 
-	for (size_t i = 0; i < n; i++) {
-		struct row *to = out ? &rows[out - 1] : NULL;
-		if (!to || cmp_rows(to, &rows[i]) != 0) {
-			rows[out++] = rows[i];
-			continue;
-		}
-		for (unsigned s = 0; s < NETTXLAT_NSTAGES; s++) {
-			for (int j = 0; j < SKBTIME_SLOTS; j++)
-				to->v.h[s].slots[j] += rows[i].v.h[s].slots[j];
-			to->v.h[s].sum_ns += rows[i].v.h[s].sum_ns;
-		}
-		to->v.errors += rows[i].v.errors;
+	for (unsigned s = 0; s < NETTXLAT_NSTAGES; s++) {
+		for (int j = 0; j < SKBTIME_SLOTS; j++)
+			to->v.h[s].slots[j] += from->v.h[s].slots[j];
+		to->v.h[s].sum_ns += from->v.h[s].sum_ns;
 	}
-	return out;
+	to->v.errors += from->v.errors;
 }
 
 static void summary(struct trace_ctx *tc, void *skel, bool final)
@@ -104,7 +96,7 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct nettxlat_bpf *)skel)->maps.hists, rows, cmp_rows);
 
 	(void)final;
-	n = merge_cpus(rows, n);
+	n = trace_rows_merge(rows, n, sizeof(*rows), cmp_rows, add_row); /* the CPUs */
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("Device transmit latency\n  (no samples)\n");

@@ -233,6 +233,18 @@ static void print_counters(struct trace_ctx *tc, struct skblife_bpf *skel)
 	       caches);
 }
 
+/* Adds a CPU's row of a key to another's (trace_rows_merge()). */
+static void add_row(void *to_, const void *from_)
+{
+	struct row *to = to_;
+	const struct row *from = from_;
+
+	for (int j = 0; j < SKBLIFE_SLOTS; j++)
+		to->h.slots[j] += from->h.slots[j];
+	to->h.count += from->h.count;
+	to->h.total_ns += from->h.total_ns;
+}
+
 static void summary(struct trace_ctx *tc, void *skel_, bool final)
 {
 	struct skblife_bpf *skel = skel_;
@@ -240,6 +252,7 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 	size_t n = TRACE_COUNT_ROWS(tc, skel->maps.lifetimes, rows, cmp_rows);
 
 	(void)final;
+	n = trace_rows_merge(rows, n, sizeof(*rows), cmp_rows, add_row); /* the CPUs */
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("skb lifetimes\n  (no samples)\n");

@@ -7,6 +7,7 @@ import json
 import os
 import time
 
+import pytest
 from conftest import PY, run as run_cmd, veth_pair, wait_for
 from so_util import check_docs_list_exactly_the_options
 from trace_util import Tracer, dropped_keys, events
@@ -169,6 +170,20 @@ def test_text_bars(netns_factory):
     assert sum(int(l.split(":")[1].split()[0]) for l in rest[:end]) == DROPS, out
     assert rest[end].split(":")[1].split()[:2] == [str(DROPS), "skbs,"], out
     assert lines[-1].startswith("skbs (all namespaces): "), out
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
+def test_ends_on_two_cpus_add_up(netns_factory):
+    """The kernel keeps a histogram per CPU (one writer each, no atomics):
+    datagrams sent, and so dropped, on two CPUs make one histogram."""
+    a, b = pair(netns_factory)
+    tr = skblife("--netns", b.name)
+    try:
+        for cpu in (0, 1):
+            a.exec(["taskset", "-c", str(cpu), PY, "-c", SEND, B, str(CLOSED)])
+    finally:
+        recs = tr.stop()
+    assert hists(recs)[("dropped", "NO_SOCKET", None)][0] == 2 * DROPS, recs
 
 
 def test_full_table_counts_dropped_keys(netns_factory):
