@@ -16,7 +16,11 @@ order); "kept %" is its rate against the mean of those baselines, median
 runs per packet (udp) or per MiB (tcp) and ns per run of each program.
 Targets: at least 95% of the udp rate kept, and at most 100 ns per run on
 every hook that runs for at least one datagram in ten (the rare ones,
-such as a drop's, are shown but not judged). The flooder runs on CPU 0 and
+such as a drop's, are shown but not judged). Each --stats run has
+superping beside it as a yardstick: its programs return at once for
+anything but ICMP, so their ns a run is the floor of a program on these
+tracepoints in those same seconds, and "x floor" compares runs made while
+the host ran at different speeds (on a shared VM, by half within an hour). The flooder runs on CPU 0 and
 the sink on CPU 1 (the veth delivers in the sender's softirq, on CPU 0).
 
 Tracers that this build does not have (`netlens NAME -h` fails) are skipped.
@@ -51,6 +55,15 @@ TRACERS = [
     ("napistat", ["napistat", "-i", "60"]),
     ("stacks", ["stacks", "net:netif_receive_skb"]),
 ]
+
+
+YARDSTICK = ["superping", "-c"]
+
+
+def mean_ns(rows):
+    """The mean ns a run over every program of a --stats table."""
+    runs = sum(r for _, r, _, _ in rows)
+    return sum(t for _, _, _, t in rows) / runs if runs else 0.0
 
 
 def sh(*cmd, ns=None):
@@ -162,7 +175,7 @@ def main():
     names = [n for n, _ in tracers]
     args_of = dict(tracers)
     tmp = tempfile.mkdtemp(prefix="nlbelow-")
-    kept, noise, stats = {}, {}, {}
+    kept, noise, stats, floor = {}, {}, {}, {}
     try:
         exe = build(tmp)
         setup()
@@ -174,12 +187,18 @@ def main():
                     names, lambda: fn()[0], lambda t: start_tracer(args_of[t], False),
                     lambda t, h: stop_tracer(*h), a.rounds, kind)
                 for n in names:
+                    # the yardstick beside it: superping's programs, on
+                    # the same kind of tracepoints, return at once for
+                    # anything but ICMP
+                    y = start_tracer(YARDSTICK, True)
                     h = start_tracer(args_of[n], True)
                     try:
                         _, units = fn()
                     finally:
                         text = stop_tracer(*h)
+                        ytext = stop_tracer(*y)
                     stats[(n, kind)] = (parse_stats(text), units)
+                    floor[(n, kind)] = mean_ns(parse_stats(ytext))
         finally:
             load.close()
     finally:
@@ -189,15 +208,21 @@ def main():
     width = max(len(n) for n in names)
     print(f"kept = rate with the tracer against the mean of the baselines around it,"
           f" median [min..max] of {a.rounds} rounds")
-    print(f"ns/run: the slowest program running for at least one datagram in ten")
-    print(f"{'tracer':{width}} {'udp kept %':>22} {'tcp kept %':>22} {'ns/run':>7}  target")
+    print(f"ns/run: the slowest program running for at least one datagram in ten;"
+          f" floor: the mean ns a run of superping's programs (which return at once for"
+          f" anything but ICMP) in the same seconds, the cost of a program on these"
+          f" tracepoints before any work, which moves with the host's speed")
+    print(f"{'tracer':{width}} {'udp kept %':>22} {'tcp kept %':>22} {'ns/run':>7}"
+          f" {'floor':>6} {'x floor':>7}  target")
     for n in names:
         rows, pkts = stats[(n, "udp")]
         worst = max((total / runs for _, runs, _, total in rows if runs >= pkts / 10),
                     default=0.0)
         ok = (benchlib.statistics.median(kept["udp"][n]) >= KEPT_TARGET and worst <= NS_TARGET)
+        fl = floor[(n, "udp")]
         print(f"{n:{width}} {benchlib.cell(kept['udp'][n]):>22} {benchlib.cell(kept['tcp'][n]):>22}"
-              f" {worst:7.0f}  {'PASS' if ok else 'MISS'} (udp >= {KEPT_TARGET:g}%,"
+              f" {worst:7.0f} {fl:6.0f} {worst / fl if fl else 0:7.2f}"
+              f"  {'PASS' if ok else 'MISS'} (udp >= {KEPT_TARGET:g}%,"
               f" <= {NS_TARGET:g} ns/run)")
     print("baseline noise (median |change| between consecutive baselines): "
           + ", ".join(f"{k} {benchlib.statistics.median(v):.1f}%" for k, v in noise.items() if v))

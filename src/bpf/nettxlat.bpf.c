@@ -65,7 +65,7 @@ static __always_inline int on_queue(struct sk_buff *skb)
 	if (!SKBTIME_WANT_DEV(BPF_CORE_READ(skb, dev)))
 		return 0;
 	s.ts_ns = s.queued_ns = bpf_ktime_get_ns();
-	skbtime_start(&starts, skb, &s, sizeof(s));
+	skbtime_start(&starts, SKBTIME_ADDR_START, skb, &s, sizeof(s));
 	return 0;
 }
 
@@ -77,10 +77,10 @@ static __always_inline int on_start_xmit(const struct sk_buff *skb, const struct
 	if (!tr_want_dev(dev))
 		return 0;
 	now = bpf_ktime_get_ns();
-	slot = skbtime_find(&starts, skbtime_addr(skb, SKBTIME_ADDR_PATH));
+	slot = skbtime_find(&starts, skbtime_addr(skb, SKBTIME_ADDR_MID));
 	if (!slot) { /* not seen queued: time its xmit stage only */
 		n.ts_ns = n.started_ns = n.xmit_ns = now;
-		skbtime_start(&starts, skb, &n, sizeof(n));
+		skbtime_start(&starts, SKBTIME_ADDR_MID, skb, &n, sizeof(n));
 		return 0;
 	}
 	/* the packet is this CPU's until it returns: its record is too */

@@ -238,7 +238,7 @@ static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reas
 	/* consume_skb ends CONSUMED, kfree_skb drop reasons (never
 	 * SKB_CONSUMED: the kernel fires consume_skb for it), the slab free
 	 * FREED: one writer per key and CPU, plain adds (three atomic adds
-	 * were a fifth of a run) */
+	 * were a seventh of a run) */
 	k.cpu = bpf_get_smp_processor_id();
 	h = tr_map_lookup_or_zero(&lifetimes, &k);
 	if (!h)

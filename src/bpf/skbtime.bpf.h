@@ -80,10 +80,12 @@ static __always_inline void skbtime_count(__u32 what, __u64 n)
 #define SKBTIME_WANT_DEV(dev_expr)                                                     \
 	(!(tr_filter.ifindex || tr_filter.netns) || tr_want_dev(dev_expr))
 
-/* The skb's address as a number (tr_addr()): one slot for the start and
- * end hooks, on the transmit path with bottom halves off, one for
- * kfree_skb, which may run anywhere. */
-enum { SKBTIME_ADDR_PATH, SKBTIME_ADDR_DROP, SKBTIME_NADDR };
+/* The skb's address as a number (tr_addr()), through a slot per program:
+ * the start hook's, the end hook's, nettxlat's net_dev_start_xmit
+ * between them, kfree_skb's. The transmit path runs with bottom halves
+ * off, but netpoll (netconsole) transmits from any context, and
+ * kfree_skb runs anywhere. */
+enum { SKBTIME_ADDR_START, SKBTIME_ADDR_END, SKBTIME_ADDR_MID, SKBTIME_ADDR_DROP, SKBTIME_NADDR };
 
 TR_ADDR_SLOTS(skbtime_addrs, SKBTIME_NADDR);
 
@@ -113,10 +115,11 @@ static __always_inline __u64 *skbtime_find(void *map, __u64 skb)
 }
 
 /* Stores skb's start record (size bytes; a table without a slot for it:
- * counted in tr_dropped_keys). */
-static __always_inline void skbtime_start(void *map, const void *skb, const void *rec, __u32 size)
+ * counted in tr_dropped_keys); who: the program's SKBTIME_ADDR_ slot. */
+static __always_inline void skbtime_start(void *map, __u32 who, const void *skb, const void *rec,
+					  __u32 size)
 {
-	__u64 k = skbtime_addr(skb, SKBTIME_ADDR_PATH);
+	__u64 k = skbtime_addr(skb, who);
 
 #pragma unroll
 	for (__u32 i = 0; i < SKBTIME_PROBES; i++) {
@@ -145,7 +148,7 @@ static __always_inline bool skbtime_free(__u64 *s, __u64 skb)
  * false when it has none. */
 static __always_inline bool skbtime_take(void *map, const void *skb, void *out, __u32 size)
 {
-	__u64 k = skbtime_addr(skb, SKBTIME_ADDR_PATH), *s = skbtime_find(map, k);
+	__u64 k = skbtime_addr(skb, SKBTIME_ADDR_END), *s = skbtime_find(map, k);
 
 	if (!s)
 		return false;
@@ -156,7 +159,7 @@ static __always_inline bool skbtime_take(void *map, const void *skb, void *out, 
 /* Adds v nanoseconds to a histogram (slots of microseconds) with plain
  * adds: each histogram must have one writer at a time (qdisclat: one per
  * qdisc, which one CPU runs at a time; nettxlat: one per device and CPU).
- * Two atomic adds were a fifth of an end hook's run. */
+ * nettxlat's six atomic adds were a fifth of net_dev_xmit's run. */
 static __always_inline void skbtime_hist_add(struct skbtime_hist *h, __u64 v)
 {
 	__u32 slot = tr_log2(v / 1000);
