@@ -40,6 +40,7 @@
 #ifndef NETLENS_SKBTIME_BPF_H
 #define NETLENS_SKBTIME_BPF_H
 
+#include "bpf/log2.bpf.h"
 #include "bpf/skbtime.h"
 
 /* slots - 1; user space sets it with the array's size (--max-keys) */
@@ -162,11 +163,7 @@ static __always_inline bool skbtime_take(void *map, const void *skb, void *out, 
  * nettxlat's six atomic adds were a fifth of net_dev_xmit's run. */
 static __always_inline void skbtime_hist_add(struct skbtime_hist *h, __u64 v)
 {
-	__u32 slot = tr_log2(v / 1000);
-
-	if (slot >= SKBTIME_SLOTS)
-		slot = SKBTIME_SLOTS - 1;
-	h->slots[slot]++;
+	h->slots[tr_log2_us_slot(v, SKBTIME_SLOTS)]++;
 	h->sum_ns += v;
 }
 
