@@ -52,12 +52,12 @@ void skbtime_configure(struct trace_ctx *tc, struct bpf_object *obj, volatile ui
 	*mask = n - 1;
 }
 
-/* The slot array of map starts in our memory (skbtime.bpf.h): size bytes,
- * or MAP_FAILED. */
-static void *map_slots(struct bpf_map *starts, size_t *size)
+/* The slot array of map starts in our memory (skbtime.bpf.h): size bytes
+ * of slots stride bytes apart, or MAP_FAILED. */
+static void *map_slots(struct bpf_map *starts, size_t stride, size_t *size)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t bytes = (size_t)bpf_map__value_size(starts) * bpf_map__max_entries(starts);
+	size_t bytes = stride * bpf_map__max_entries(starts);
 
 	*size = (bytes + (size_t)page - 1) / (size_t)page * (size_t)page;
 	return mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(starts), 0);
@@ -76,7 +76,7 @@ void skbtime_tick(struct trace_ctx *tc, void *skel)
 	st->last_sweep_ns = now;
 	/* an array's values are 8-byte aligned: { skb, record { ts, ... } } */
 	stride = (bpf_map__value_size(starts) + 7) / 8 * 8;
-	slots = map_slots(starts, &size);
+	slots = map_slots(starts, stride, &size);
 	if (slots == MAP_FAILED)
 		return;
 	for (uint32_t i = 0; i < bpf_map__max_entries(starts); i++) {
