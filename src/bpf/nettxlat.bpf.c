@@ -65,22 +65,23 @@ static __always_inline int on_queue(struct sk_buff *skb)
 	if (!SKBTIME_WANT_DEV(BPF_CORE_READ(skb, dev)))
 		return 0;
 	s.ts_ns = s.queued_ns = bpf_ktime_get_ns();
-	skbtime_start(&starts, SKBTIME_ADDR_START, skb, &s, sizeof(s));
+	skbtime_start(&starts, skbtime_addr(skb, SKBTIME_ADDR_START), &s, sizeof(s));
 	return 0;
 }
 
 static __always_inline int on_start_xmit(const struct sk_buff *skb, const struct net_device *dev)
 {
 	struct nettxlat_start *s, n = {};
-	__u64 now, *slot;
+	__u64 now, k, *slot;
 
 	if (!tr_want_dev(dev))
 		return 0;
 	now = bpf_ktime_get_ns();
-	slot = skbtime_find(&starts, skbtime_addr(skb, SKBTIME_ADDR_MID));
+	k = skbtime_addr(skb, SKBTIME_ADDR_MID);
+	slot = skbtime_find(&starts, k);
 	if (!slot) { /* not seen queued: time its xmit stage only */
 		n.ts_ns = n.started_ns = n.xmit_ns = now;
-		skbtime_start(&starts, SKBTIME_ADDR_MID, skb, &n, sizeof(n));
+		skbtime_start(&starts, k, &n, sizeof(n));
 		return 0;
 	}
 	/* the packet is this CPU's until it returns: its record is too */

@@ -41,7 +41,7 @@ static __always_inline int on_enqueue(struct Qdisc *q, struct sk_buff *skb, bool
 	s.ts_ns = bpf_ktime_get_ns();
 	s.qlen = TR_RD(btf, q, q.qlen);
 	s.backlog = TR_RD(btf, q, qstats.backlog);
-	skbtime_start(&starts, SKBTIME_ADDR_START, skb, &s, sizeof(s));
+	skbtime_start(&starts, skbtime_addr(skb, SKBTIME_ADDR_START), &s, sizeof(s));
 	return 0;
 }
 

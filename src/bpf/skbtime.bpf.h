@@ -115,13 +115,11 @@ static __always_inline __u64 *skbtime_find(void *map, __u64 skb)
 	return NULL;
 }
 
-/* Stores skb's start record (size bytes; a table without a slot for it:
- * counted in tr_dropped_keys); who: the program's SKBTIME_ADDR_ slot. */
-static __always_inline void skbtime_start(void *map, __u32 who, const void *skb, const void *rec,
-					  __u32 size)
+/* Stores the start record (size bytes) of the skb whose address is k
+ * (skbtime_addr()); a table without a slot for it: counted in
+ * tr_dropped_keys. */
+static __always_inline void skbtime_start(void *map, __u64 k, const void *rec, __u32 size)
 {
-	__u64 k = skbtime_addr(skb, who);
-
 #pragma unroll
 	for (__u32 i = 0; i < SKBTIME_PROBES; i++) {
 		__u64 *s = skbtime_slot(map, k, i), old;

@@ -147,6 +147,8 @@ void collect_bpf_stop(void *state)
 
 	if (!b)
 		return;
+	if (b->tc.tr->fini) /* the tracer's state (qdisclat: its mapped slots) */
+		b->tc.tr->fini(&b->tc);
 	trace_unload(&b->tc, &b->ld);
 	btfenum_free(&b->reasons);
 	free(b->members);

@@ -199,13 +199,16 @@ static uint64_t lost_events(struct trace_ctx *tc)
 	return sum;
 }
 
-/* The size of the tracer's smallest table that refuses new keys when full
- * (an LRU table evicts instead): the one --max-keys should raise. */
+/* The size of the tracer's table that refuses new keys when full: its
+ * own word, else its smallest hash table (an LRU table evicts instead),
+ * the one --max-keys should raise. */
 static uint32_t table_limit(struct trace_ctx *tc)
 {
 	struct bpf_map *m;
 	uint32_t limit = 0;
 
+	if (tc->tr->table_limit)
+		return tc->tr->table_limit(tc, tc->skel);
 	bpf_object__for_each_map(m, tc->tr->skel_obj(tc->skel)) {
 		enum bpf_map_type t = bpf_map__type(m);
 		uint32_t max = bpf_map__max_entries(m);

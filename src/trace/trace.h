@@ -160,6 +160,11 @@ struct tracer {
 	/* after the run, whatever its outcome (also after an option error):
 	 * frees what opt()/configure()/event() kept in the tracer's state */
 	void (*fini)(struct trace_ctx *tc);
+	/* optional: the entries of the table whose fullness the tracer counts
+	 * in dropped_keys when that table is not a hash map (an array of
+	 * slots), for the message naming the limit (default: the smallest
+	 * hash table, the one --max-keys should raise) */
+	uint32_t (*table_limit)(struct trace_ctx *tc, void *skel);
 	/* summary-only tracers: -i when none is given (0: once, on exit) */
 	double default_interval;
 	/* the summary mode reads the event stream too (the tracer aggregates

@@ -127,16 +127,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	skbtime_print_untimed(tc, "net_dev_queue and net_dev_xmit", 0);
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	struct nettxlat_bpf *o = skel;
-
-	skbtime_configure(tc, o->obj, &o->rodata->skbtime_mask);
-	return 0;
-}
+SKBTIME_CONFIGURE(nettxlat)
 
 TRACE_TRACER(nettxlat, "device transmit latency", TRACE_HOOKS(hooks), .opts = opts,
-	     .configure = configure, .summary = summary,
+	     .configure = nettxlat_configure, .summary = summary, .table_limit = skbtime_table_limit,
 	     .tick = skbtime_tick, .fini = skbtime_fini);
 
 TRACE_COMMAND(nettxlat, opts,

@@ -113,16 +113,10 @@ static void summary(struct trace_ctx *tc, void *skel, bool final)
 	skbtime_print_untimed(tc, "enqueue and dequeue", QDISCLAT_WALK);
 }
 
-static int configure(struct trace_ctx *tc, void *skel)
-{
-	struct qdisclat_bpf *o = skel;
-
-	skbtime_configure(tc, o->obj, &o->rodata->skbtime_mask);
-	return 0;
-}
+SKBTIME_CONFIGURE(qdisclat)
 
 TRACE_TRACER(qdisclat, "time in queueing disciplines", TRACE_HOOKS(hooks), .opts = opts,
-	     .configure = configure, .summary = summary,
+	     .configure = qdisclat_configure, .summary = summary, .table_limit = skbtime_table_limit,
 	     .tick = skbtime_tick, .fini = skbtime_fini);
 
 const struct tracer *qdisclat_tracer(void) { return &qdisclat; }

@@ -18,6 +18,9 @@ static struct skbtime_state {
 	uint64_t expired;       /* starts deleted by skbtime_tick(), in all */
 	uint64_t last_sweep_ns; /* CLOCK_MONOTONIC of the last sweep */
 	uint64_t shown[SKBTIME_NCOUNTERS + 1]; /* totals at the last print (-i) */
+	unsigned char *slots;   /* the array "starts" in our memory, or NULL */
+	size_t size, stride;    /* of the mapping; between two slots */
+	uint32_t nslots;
 } state;
 
 const struct opt skbtime_opt_rows[] = {
@@ -36,7 +39,14 @@ static uint64_t mono_ns(void)
 void skbtime_fini(struct trace_ctx *tc)
 {
 	(void)tc;
+	if (state.slots)
+		munmap(state.slots, state.size);
 	memset(&state, 0, sizeof(state));
+}
+
+static struct bpf_map *starts_of(struct trace_ctx *tc, void *skel)
+{
+	return bpf_object__find_map_by_name(tc->tr->skel_obj(skel), "starts");
 }
 
 void skbtime_configure(struct trace_ctx *tc, struct bpf_object *obj, volatile uint32_t *mask)
@@ -52,35 +62,49 @@ void skbtime_configure(struct trace_ctx *tc, struct bpf_object *obj, volatile ui
 	*mask = n - 1;
 }
 
-/* The slot array of map starts in our memory (skbtime.bpf.h): size bytes
- * of slots stride bytes apart, or MAP_FAILED. */
-static void *map_slots(struct bpf_map *starts, size_t stride, size_t *size)
+uint32_t skbtime_table_limit(struct trace_ctx *tc, void *skel)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	size_t bytes = stride * bpf_map__max_entries(starts);
+	struct bpf_map *m = starts_of(tc, skel);
 
-	*size = (bytes + (size_t)page - 1) / (size_t)page * (size_t)page;
-	return mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(starts), 0);
+	return m ? bpf_map__max_entries(m) : 0;
+}
+
+/* Maps the loaded array "starts" into our memory once (state.slots); false
+ * when it cannot be. */
+static bool map_slots(struct bpf_map *starts)
+{
+	struct skbtime_state *st = &state;
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (st->slots)
+		return true;
+	if (bpf_map__fd(starts) < 0 || page <= 0)
+		return false;
+	/* an array's values are 8-byte aligned: { skb, record { ts, ... } } */
+	st->stride = (bpf_map__value_size(starts) + 7) / 8 * 8;
+	st->nslots = bpf_map__max_entries(starts);
+	st->size = (st->stride * st->nslots + (size_t)page - 1) / (size_t)page * (size_t)page;
+	p = mmap(NULL, st->size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(starts), 0);
+	if (p == MAP_FAILED)
+		return false;
+	st->slots = p;
+	return true;
 }
 
 void skbtime_tick(struct trace_ctx *tc, void *skel)
 {
-	struct bpf_map *starts = bpf_object__find_map_by_name(tc->tr->skel_obj(skel), "starts");
+	struct bpf_map *starts = starts_of(tc, skel);
 	struct skbtime_state *st = &state;
 	uint64_t now = mono_ns();
-	size_t size, stride;
-	unsigned char *slots;
 
-	if (!starts || bpf_map__fd(starts) < 0 || now - st->last_sweep_ns < 1000000000ULL)
+	if (!starts || now - st->last_sweep_ns < 1000000000ULL)
 		return;
 	st->last_sweep_ns = now;
-	/* an array's values are 8-byte aligned: { skb, record { ts, ... } } */
-	stride = (bpf_map__value_size(starts) + 7) / 8 * 8;
-	slots = map_slots(starts, stride, &size);
-	if (slots == MAP_FAILED)
+	if (!map_slots(starts))
 		return;
-	for (uint32_t i = 0; i < bpf_map__max_entries(starts); i++) {
-		uint64_t *slot = (uint64_t *)(slots + (size_t)i * stride);
+	for (uint32_t i = 0; i < st->nslots; i++) {
+		uint64_t *slot = (uint64_t *)(st->slots + (size_t)i * st->stride);
 		uint64_t skb = __atomic_load_n(&slot[0], __ATOMIC_ACQUIRE);
 		uint64_t ts = __atomic_load_n(&slot[1], __ATOMIC_RELAXED);
 		/* free, or busy (bit 0): left alone */
@@ -91,7 +115,6 @@ void skbtime_tick(struct trace_ctx *tc, void *skel)
 						__ATOMIC_RELAXED))
 			st->expired++;
 	}
-	munmap(slots, size);
 }
 
 static void untimed_totals(const struct trace_ctx *tc, const struct skbtime_state *st,

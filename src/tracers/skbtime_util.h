@@ -21,14 +21,27 @@ extern const struct opt skbtime_opt_rows[];
 	{ NULL, skbtime_opt_rows }, TRACE_DEV_GROUP, TRACE_RUN_GROUP, TRACE_INTERVAL_GROUP, \
 		TRACE_TABLE_GROUP, OPT_GROUPS_END
 
-/* From the tracer's configure(): sizes its slot array "starts" (--max-keys
- * rounded up to a power of two) and sets mask, its rodata skbtime_mask. */
+/* Sizes the slot array "starts" of obj (--max-keys rounded up to a power
+ * of two) and sets mask, its rodata skbtime_mask. */
 void skbtime_configure(struct trace_ctx *tc, struct bpf_object *obj, volatile uint32_t *mask);
+/* The configure() of tracer name (skeleton struct name_bpf): name_configure. */
+#define SKBTIME_CONFIGURE(name)                                                        \
+	static int name##_configure(struct trace_ctx *tc, void *skel)                  \
+	{                                                                              \
+		struct name##_bpf *o = skel;                                           \
+		skbtime_configure(tc, o->obj, &o->rodata->skbtime_mask);               \
+		return 0;                                                              \
+	}
+/* The tracer's table_limit(): the slots of "starts", the table a start
+ * finds full (its histograms are per device: they do not fill first). */
+uint32_t skbtime_table_limit(struct trace_ctx *tc, void *skel);
 /* The tracer's tick(): at most once a second, frees the slots of its
  * array "starts" (bpf/skbtime.bpf.h) whose start is older than
- * SKBTIME_MAX_AGE_NS, counted as expired. */
+ * SKBTIME_MAX_AGE_NS, counted as expired; the array is mapped into our
+ * memory at the first sweep, until fini. */
 void skbtime_tick(struct trace_ctx *tc, void *skel);
-/* The tracer's fini(): forgets the counts of the run. */
+/* The tracer's fini() (the exporter's stop too): unmaps the array and
+ * forgets the counts of the run. */
 void skbtime_fini(struct trace_ctx *tc);
 
 /* The untimed packets since the last print with -i (else since the

@@ -65,6 +65,22 @@ def test_a_full_table_counts_what_it_cannot_time(netns_factory):
     assert untimed(recs) == {"dropped": 0, "expired": 0, "unwalked": 0}, recs
 
 
+def test_full_slots_are_named_in_the_message(netns_factory):
+    """--max-keys 3: the starts' array rounds up to 4 slots while the
+    histograms' hash holds 3. Behind the tbf the slots fill, and the
+    message names the 4 slots that were full, not the hash's 3."""
+    a, b = quiet_pair(netns_factory)
+    a.exec(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "1:"] + TBF)
+    tr = Tracer(["qdisclat", "--netns", a.name, "--dev", "veth0", "--max-keys", "3"],
+                json_mode=False)
+    try:
+        send_udp(a, SENT, rx=b)
+    finally:
+        tr.stop()
+    assert "a kernel table of qdisclat was full at 4 entries (--max-keys N raises the limit)" \
+        in tr.stderr, tr.stderr
+
+
 def test_htb_in_microseconds_noqueue_none(netns_factory):
     a, b = quiet_pair(netns_factory)
     # noqueue (a veth's default): nothing enqueued, nothing timed
