@@ -5,11 +5,14 @@ rotated_kept() runs every tracer between two baselines, rounds rotating
 the order (a baseline first, then tracer, baseline, tracer, ...), and
 gives each run's rate as a % of the mean of the baselines just before and
 after it: slow drifts of the machine cancel, and the spread over rounds
-shows what the rates can resolve.
+shows what the rates can resolve. With steady=, runs made while the
+machine jumped from one speed to another are made again or left out.
 """
 import os
 import statistics
 import sys
+
+STEADY_TRIES = 3  # rotated_kept(steady=...): tries of a run before it is left out
 
 
 def read_live(f):
@@ -20,10 +23,16 @@ def read_live(f):
     return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
-def rotated_kept(tracers, measure, start, stop, rounds, label=""):
+def rotated_kept(tracers, measure, start, stop, rounds, label="", steady=None, dropped=None):
     """tracers: a list of keys; measure(): a rate; start(t) -> handle;
     stop(t, handle). Returns ({t: [kept %, one per round]}, [|change| %
-    between consecutive baselines])."""
+    between consecutive baselines]).
+
+    steady: None, or a % (5): a run whose two baselines differ by more
+    than that was made while the machine changed speed (a shared VM's
+    speed can jump by a third and back), so its kept % says nothing. It
+    is made again, up to STEADY_TRIES times, and left out if no try is
+    steady; dropped (a dict) counts those left out per tracer."""
     kept = {t: [] for t in tracers}
     noise = []
     for r in range(rounds):
@@ -31,16 +40,24 @@ def rotated_kept(tracers, measure, start, stop, rounds, label=""):
         prev = measure()
         bases = [prev]
         for t in order:
-            h = start(t)
-            try:
-                rate = measure()
-            finally:
-                stop(t, h)
-            nxt = measure()
-            kept[t].append(200 * rate / (prev + nxt) if prev + nxt else float("nan"))
-            noise.append(abs(nxt - prev) * 200 / (nxt + prev) if nxt + prev else 0.0)
-            prev = nxt
-            bases.append(nxt)
+            for _ in range(STEADY_TRIES if steady is not None else 1):
+                h = start(t)
+                try:
+                    rate = measure()
+                finally:
+                    stop(t, h)
+                nxt = measure()
+                change = abs(nxt - prev) * 200 / (nxt + prev) if nxt + prev else 0.0
+                noise.append(change)
+                ok = steady is None or change <= steady
+                if ok:
+                    kept[t].append(200 * rate / (prev + nxt) if prev + nxt else float("nan"))
+                prev = nxt
+                bases.append(nxt)
+                if ok:
+                    break
+            if not ok and dropped is not None:
+                dropped[t] = dropped.get(t, 0) + 1
         print(f"round {r + 1}/{rounds} {label}: baselines " + " ".join(f"{b:.4g}" for b in bases),
               file=sys.stderr)
     return kept, noise
