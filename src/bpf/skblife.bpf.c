@@ -83,6 +83,15 @@ struct {
 	__type(value, struct skblife_hist);
 } lifetimes SEC(".maps");
 
+/* --by end without filters (SKBLIFE_END_SLOTS): a CPU's histograms have
+ * one writer each, and the lookup is inlined by the verifier */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKBLIFE_END_SLOTS);
+	__type(key, __u32);
+	__type(value, struct skblife_hist);
+} by_end SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SKBLIFE_NCOUNTERS);
@@ -211,6 +220,17 @@ static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reas
 	count(SKBLIFE_C_ENDS);
 
 	k.reason = reason == consumed_reason && !slab_free ? SKBLIFE_CONSUMED : reason;
+	if (by == SKBLIFE_BY_END && !tr_filter.netns && !tr_filter.ifindex) {
+		__u32 e = k.reason == SKBLIFE_CONSUMED ? SKBLIFE_END_CONSUMED :
+			  k.reason == SKBLIFE_FREED    ? SKBLIFE_END_FREED :
+							 SKBLIFE_END_DROPS + k.reason;
+		if (e < SKBLIFE_END_SLOTS) {
+			h = bpf_map_lookup_elem(&by_end, &e);
+			if (!h)
+				return 0;
+			goto add;
+		}
+	}
 	if (by == SKBLIFE_BY_DEV || tr_filter.netns || tr_filter.ifindex) {
 		struct sock *sk;
 
@@ -243,6 +263,7 @@ static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reas
 	h = tr_map_lookup_or_zero(&lifetimes, &k);
 	if (!h)
 		return 0;
+add:
 	h->slots[tr_log2_slot(ns, SKBLIFE_SLOTS)]++;
 	h->count++;
 	h->total_ns += ns;

@@ -31,6 +31,15 @@
 
 #define SKBLIFE_BIRTH_SLOTS (1u << 16)
 
+/* --by end without filters: the histograms are a per-CPU array indexed by
+ * end, not the hash of struct skblife_key (a 40-byte key hashed on every
+ * end): consumed, freed, then drop reason r at 2 + r. Drop reasons past
+ * the array (a subsystem's, in the upper bits) take the hash. */
+#define SKBLIFE_END_SLOTS 512
+#define SKBLIFE_END_CONSUMED 0
+#define SKBLIFE_END_FREED 1
+#define SKBLIFE_END_DROPS 2
+
 struct skblife_key {
 	__u32 reason;  /* SKBLIFE_CONSUMED, SKBLIFE_FREED or enum skb_drop_reason */
 	__u32 netns;   /* BY_DEV */

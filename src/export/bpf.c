@@ -179,43 +179,14 @@ int collect_qdisclat_start(const struct collect_ctx *c, void **state, char *err,
 	return start(qdisclat_tracer(), c, state, err, errlen);
 }
 
-/* Every entry of a per-CPU array map of nentries values of n u64s each,
- * summed over CPUs into out (nentries * n u64s): one batch lookup, one
- * system call a scrape however many entries (drop reasons: 256). */
+/* The per-CPU array map of the collector's tracer named map
+ * (trace_percpu_array_sum()). */
 static int percpu_read(const struct bpf_collector *b, const char *map, uint32_t nentries,
 		       uint64_t *out, size_t n)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(b->tc.tr->skel_obj(b->tc.skel), map);
-	size_t vsz = n * sizeof(uint64_t), ncpu = (size_t)b->ncpu;
-	uint32_t *keys, count = nentries, out_batch = 0;
-	uint64_t *v;
-	int e;
 
-	if (!m || bpf_map__value_size(m) != vsz || bpf_map__max_entries(m) != nentries)
-		return -EINVAL;
-	keys = calloc(nentries, sizeof(*keys));
-	v = calloc((size_t)nentries * ncpu, vsz);
-	if (!keys || !v) {
-		free(keys);
-		free(v);
-		return -ENOMEM;
-	}
-	e = bpf_map_lookup_batch(bpf_map__fd(m), NULL, &out_batch, keys, v, &count, NULL);
-	if (e == -ENOENT) /* the whole map in one batch: "no more" is success */
-		e = 0;
-	if (!e && count != nentries)
-		e = -EIO;
-	memset(out, 0, vsz * nentries);
-	for (uint32_t i = 0; !e && i < count; i++) {
-		if (keys[i] >= nentries)
-			continue;
-		for (size_t cpu = 0; cpu < ncpu; cpu++)
-			for (size_t j = 0; j < n; j++)
-				out[(size_t)keys[i] * n + j] += v[((size_t)i * ncpu + cpu) * n + j];
-	}
-	free(keys);
-	free(v);
-	return e;
+	return m ? trace_percpu_array_sum(m, nentries, out, n) : -EINVAL;
 }
 
 static int read_failed(char *err, size_t errlen, const char *map, int e)

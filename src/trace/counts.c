@@ -351,3 +351,38 @@ size_t trace_rows_merge(void *rows, size_t n, size_t row_size,
 	}
 	return out;
 }
+
+int trace_percpu_array_sum(struct bpf_map *m, uint32_t nentries, uint64_t *out, size_t n)
+{
+	int ncpu_i = libbpf_num_possible_cpus();
+	size_t vsz = n * sizeof(uint64_t), ncpu = ncpu_i > 0 ? (size_t)ncpu_i : 0;
+	uint32_t *keys, count = nentries, out_batch = 0;
+	uint64_t *v;
+	int e;
+
+	if (!ncpu || bpf_map__value_size(m) != vsz || bpf_map__max_entries(m) != nentries)
+		return -EINVAL;
+	keys = calloc(nentries, sizeof(*keys));
+	v = calloc((size_t)nentries * ncpu, vsz);
+	if (!keys || !v) {
+		free(keys);
+		free(v);
+		return -ENOMEM;
+	}
+	e = bpf_map_lookup_batch(bpf_map__fd(m), NULL, &out_batch, keys, v, &count, NULL);
+	if (e == -ENOENT) /* the whole map in one batch: "no more" is success */
+		e = 0;
+	if (!e && count != nentries)
+		e = -EIO;
+	memset(out, 0, vsz * nentries);
+	for (uint32_t i = 0; !e && i < count; i++) {
+		if (keys[i] >= nentries)
+			continue;
+		for (size_t cpu = 0; cpu < ncpu; cpu++)
+			for (size_t j = 0; j < n; j++)
+				out[(size_t)keys[i] * n + j] += v[((size_t)i * ncpu + cpu) * n + j];
+	}
+	free(keys);
+	free(v);
+	return e;
+}

@@ -318,6 +318,12 @@ size_t trace_count_rows(const struct trace_ctx *tc, struct bpf_map *map, void **
 size_t trace_rows_merge(void *rows, size_t n, size_t row_size,
 			int (*cmp)(const void *, const void *), void (*add)(void *to, const void *from));
 
+/* Every entry of per-CPU array map m, nentries values of n u64s each,
+ * summed over the CPUs into out (nentries * n u64s): one batch lookup,
+ * one system call however many entries. 0, or -errno (-EINVAL: m is not
+ * of that shape). */
+int trace_percpu_array_sum(struct bpf_map *m, uint32_t nentries, uint64_t *out, size_t n);
+
 /* The time of the summary being printed every -i seconds (base/stamp.h),
  * or NULL (no -i). */
 struct interval_stamp;

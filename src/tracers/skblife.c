@@ -24,6 +24,7 @@ struct priv {
 	struct btfenum_names reasons; /* enum skb_drop_reason, SKB_DROP_REASON_ stripped */
 	int by;                       /* SKBLIFE_BY_* */
 	uint64_t shown[SKBLIFE_NCOUNTERS]; /* counters at the last summary (-i: deltas) */
+	struct skblife_hist *end_shown;    /* by_end's totals at the last summary (-i) */
 };
 
 static struct priv priv;
@@ -245,6 +246,47 @@ static void add_row(void *to_, const void *from_)
 	to->h.total_ns += from->h.total_ns;
 }
 
+/* The histograms of the per-CPU array by_end (--by end without filters,
+ * bpf/skblife.h), appended to the n rows of *rows: each end's CPUs summed,
+ * less what the last summary showed when there is one every -i. Returns
+ * the rows in all. */
+static size_t read_by_end(const struct trace_ctx *tc, struct skblife_bpf *skel, struct row **rows,
+			  size_t n)
+{
+	const size_t words = sizeof(struct skblife_hist) / sizeof(uint64_t);
+	struct skblife_hist *tot = calloc(SKBLIFE_END_SLOTS, sizeof(*tot));
+
+	if (!priv.end_shown)
+		priv.end_shown = calloc(SKBLIFE_END_SLOTS, sizeof(*priv.end_shown));
+	if (!tot || !priv.end_shown)
+		abort();
+	if (trace_percpu_array_sum(skel->maps.by_end, SKBLIFE_END_SLOTS, (uint64_t *)tot, words)) {
+		free(tot);
+		return n; /* nothing counted there yet, or unreadable: the hash's rows */
+	}
+	for (uint32_t e = 0; e < SKBLIFE_END_SLOTS; e++) {
+		struct skblife_hist *was = &priv.end_shown[e];
+		struct row *r;
+		if (tot[e].count == was->count)
+			continue;
+		if (!(*rows = realloc(*rows, (n + 1) * sizeof(**rows))))
+			abort();
+		r = &(*rows)[n++];
+		memset(r, 0, sizeof(*r));
+		r->k.reason = e == SKBLIFE_END_CONSUMED ? SKBLIFE_CONSUMED :
+			      e == SKBLIFE_END_FREED    ? SKBLIFE_FREED :
+							  e - SKBLIFE_END_DROPS;
+		for (int j = 0; j < SKBLIFE_SLOTS; j++)
+			r->h.slots[j] = tot[e].slots[j] - was->slots[j];
+		r->h.count = tot[e].count - was->count;
+		r->h.total_ns = tot[e].total_ns - was->total_ns;
+		if (tc->o.interval > 0)
+			*was = tot[e];
+	}
+	free(tot);
+	return n;
+}
+
 static void summary(struct trace_ctx *tc, void *skel_, bool final)
 {
 	struct skblife_bpf *skel = skel_;
@@ -252,6 +294,9 @@ static void summary(struct trace_ctx *tc, void *skel_, bool final)
 	size_t n = TRACE_COUNT_ROWS(tc, skel->maps.lifetimes, rows, cmp_rows);
 
 	(void)final;
+	n = read_by_end(tc, skel, &rows, n);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_rows);
 	n = trace_rows_merge(rows, n, sizeof(*rows), cmp_rows, add_row); /* the CPUs */
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
@@ -286,6 +331,7 @@ static void fini(struct trace_ctx *tc)
 {
 	(void)tc;
 	btfenum_free(&priv.reasons);
+	free(priv.end_shown);
 	memset(&priv, 0, sizeof(priv));
 }
 

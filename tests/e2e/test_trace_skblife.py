@@ -155,6 +155,40 @@ def test_interval_histograms_carry_the_time(netns_factory):
     assert len([r for r in recs if "skbs" in r]) >= 2, recs
 
 
+MANY = 2000
+SEND_MANY = ("import socket, sys\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "for _ in range(%d):\n"
+             "    s.sendto(b'x', (sys.argv[1], int(sys.argv[2])))\n" % MANY)
+
+
+def test_host_wide_end_histograms_count_each_skb_once(netns_factory):
+    """Without --by or a filter the histograms are a per-CPU array, not
+    the hash (bpf/skblife.h, SKBLIFE_END_SLOTS), read as differences
+    between intervals: host-wide, every -i 0.2, MANY datagrams to a closed
+    port are counted once over the intervals, never lost and never shown
+    again in a later one (the host's other drops, if any, add a few; a
+    repeat would add MANY), as the --netns run beside it (the hash)
+    counts them."""
+    a, b = pair(netns_factory)
+    host = skblife("-i", "0.2")
+    filtered = skblife("--netns", b.name)
+    try:
+        a.exec([PY, "-c", SEND_MANY, B, str(CLOSED)])
+        wait_for(lambda: host._read(host.out).count('"NO_SOCKET"') >= 1, timeout=10,
+                 what="a NO_SOCKET histogram")
+        seen = host._read(host.out).count('"skbs"')
+        wait_for(lambda: host._read(host.out).count('"skbs"') >= seen + 2, timeout=10,
+                 what="two more intervals")
+    finally:
+        recs = host.stop()
+        frecs = filtered.stop()
+    n = sum(r["histogram"]["count"] for r in events(recs)
+            if "histogram" in r and r["histogram"].get("reason") == "NO_SOCKET")
+    assert MANY <= n < MANY * 3 // 2, n
+    assert hists(frecs)[("dropped", "NO_SOCKET", None)][0] == MANY, frecs
+
+
 def test_text_bars(netns_factory):
     a, b = pair(netns_factory)
     tr = skblife("--netns", b.name, json_mode=False)
