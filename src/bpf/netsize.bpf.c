@@ -25,8 +25,9 @@
  * programs call it) */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
-/* A plain hash (not LRU): a device that finds it full is counted in
- * tr_dropped_keys. With -i, user space empties it every interval. */
+/* A plain hash (not LRU), an entry per device, direction and CPU: a
+ * device that finds it full is counted in tr_dropped_keys. With -i, user
+ * space empties it every interval. */
 TR_INTERVAL_TABLE(sizes, struct netsize_key, struct netsize_val, 1024);
 
 /* gso_size and gso_segs, side by side in struct skb_shared_info (every
@@ -58,6 +59,7 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	if (tr_filter.netns && k.netns != tr_filter.netns)
 		return 0;
 	k.dir = dir;
+	k.cpu = bpf_get_smp_processor_id();
 	v = tr_table_lookup(sizes, &k);
 	if (!v) {
 		v = tr_table_lookup_or_zero(sizes, &k);
@@ -74,18 +76,19 @@ static __always_inline int on_pkt(const struct sk_buff *skb, const struct net_de
 	} else {
 		bpf_probe_read_kernel(&gso, sizeof(gso), &sh->gso_size);
 	}
-	__sync_fetch_and_add(&v->len[tr_log2_slot(len, NETSIZE_SLOTS)], 1);
-	__sync_fetch_and_add(&v->packets, 1);
-	__sync_fetch_and_add(&v->bytes, len);
+	/* this CPU's entry: plain adds (struct netsize_key) */
+	v->len[tr_log2_slot(len, NETSIZE_SLOTS)]++;
+	v->packets++;
+	v->bytes += len;
 	if (!gso.size) {
-		__sync_fetch_and_add(&v->wire_segs, 1);
+		v->wire_segs++;
 		return 0;
 	}
 	if (!gso.segs)
 		gso.segs = 1; /* not counted yet (a GSO packet built by a driver) */
-	__sync_fetch_and_add(&v->segs[tr_log2_slot(gso.segs, NETSIZE_SEG_SLOTS)], 1);
-	__sync_fetch_and_add(&v->gso_packets, 1);
-	__sync_fetch_and_add(&v->wire_segs, gso.segs);
+	v->segs[tr_log2_slot(gso.segs, NETSIZE_SEG_SLOTS)]++;
+	v->gso_packets++;
+	v->wire_segs += gso.segs;
 	return 0;
 }
 

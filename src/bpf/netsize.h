@@ -17,7 +17,11 @@ struct netsize_key {
 	__u32 netns;   /* the device's network namespace inode */
 	__u32 ifindex;
 	__u8 dir;      /* NETSIZE_RX / NETSIZE_TX */
-	__u8 _pad[7];
+	__u8 _pad[3];
+	/* the CPU that counted: an entry of one CPU has one writer (a
+	 * program never runs nested in itself on a CPU, and each direction
+	 * has one), so it takes plain adds; user space sums the CPUs */
+	__u32 cpu;
 };
 
 struct netsize_val {

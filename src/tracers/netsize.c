@@ -72,12 +72,30 @@ static void hist_fields(struct table *t, const void *arg_)
 	out_field_u64(t, "wire_segs", NULL, v->wire_segs);
 }
 
+/* Adds a CPU's row of a device and direction to another's
+ * (trace_rows_merge()). */
+static void add_row(void *to_, const void *from_)
+{
+	struct netsize_val *to = &((struct row *)to_)->v;
+	const struct netsize_val *from = &((const struct row *)from_)->v;
+
+	for (int j = 0; j < NETSIZE_SLOTS; j++)
+		to->len[j] += from->len[j];
+	for (int j = 0; j < NETSIZE_SEG_SLOTS; j++)
+		to->segs[j] += from->segs[j];
+	to->packets += from->packets;
+	to->bytes += from->bytes;
+	to->gso_packets += from->gso_packets;
+	to->wire_segs += from->wire_segs;
+}
+
 static void summary(struct trace_ctx *tc, void *skel, bool final)
 {
 	struct row *rows;
 	size_t n = TRACE_SUMMARY_ROWS(tc, ((struct netsize_bpf *)skel)->maps.sizes, rows, cmp_rows);
 
 	(void)final;
+	n = trace_rows_merge(rows, n, sizeof(*rows), cmp_rows, add_row); /* the CPUs */
 	trace_interval_stamp(tc);
 	if (n == 0 && !out_is_json())
 		printf("Packet sizes\n  (no packets)\n");

@@ -8,6 +8,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from conftest import PY, run as run_cmd, veth_pair, wait_for
 from so_util import check_docs_list_exactly_the_options
 from trace_util import Tracer, dropped_keys, events
@@ -126,6 +128,26 @@ def test_udp_sizes_in_their_buckets_per_direction(netns_factory):
     # (a run of a hook nested on a CPU, skipped by the kernel, adds
     # "skipped_runs" to the last record: host-wide, not this test's)
     assert dropped_keys(ra) == 0 and ra[-1]["lost_events"] == 0, ra[-2:]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
+def test_a_devices_cpus_add_up(netns_factory):
+    """The kernel keeps an entry per device, direction and CPU (one writer
+    each, plain adds): the datagrams sent from CPU 0 and from CPU 1 (veth
+    transmits, and the receiver receives, on the sender's CPU) make one
+    histogram per direction with both sends in it."""
+    a, b = pair(netns_factory)
+    tr = netsize("--netns", b.name, "--dev", "veth0")
+    try:
+        for cpu in (0, 1):
+            p = sink(b, "udp", SMALL + BIG)
+            a.exec(["taskset", "-c", str(cpu), PY, "-c", SEND, B, str(PORT)])
+            assert p.stdout.readline().strip() == str(SMALL + BIG)
+            p.wait(timeout=10)
+    finally:
+        recs = tr.stop()
+    assert only_udp(hists(recs)[("veth0", "rx")][0]) == {k: 2 * v for k, v in UDP_BUCKETS.items()}, \
+        recs
 
 
 def test_tcp_bulk_gso_packets_have_segments(netns_factory):
