@@ -78,7 +78,6 @@ struct bpf_collector {
 	struct trace_ctx tc;
 	struct trace_loaded ld;
 	struct btfenum_names reasons; /* sk_rst_reason or skb_drop_reason; may be empty */
-	int ncpu;
 	size_t per_remote;            /* K; 0: off */
 	struct exp_remote_key *members; /* per_remote of them at most */
 	size_t nmembers;
@@ -125,11 +124,6 @@ static int start(const struct tracer *tr, const struct collect_ctx *c, void **st
 
 	if (!b)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	b->ncpu = libbpf_num_possible_cpus();
-	if (b->ncpu <= 0) {
-		free(b);
-		return snprintf(err, errlen, "cannot count the CPUs"), -EINVAL;
-	}
 	b->tc.tr = tr;
 	b->tc.priv = b;
 	b->per_remote = tr == &tcp_tracer ? c->tcp_per_remote : 0;
