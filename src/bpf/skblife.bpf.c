@@ -83,8 +83,9 @@ struct {
 	__type(value, struct skblife_hist);
 } lifetimes SEC(".maps");
 
-/* --by end without filters (SKBLIFE_END_SLOTS): a CPU's histograms have
- * one writer each, and the lookup is inlined by the verifier */
+/* --by end without filters (bpf/skblife.h; sized by user space to the
+ * kernel's drop reasons): a CPU's histograms have one writer each, and
+ * the lookup is inlined by the verifier */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SKBLIFE_END_SLOTS);
@@ -224,12 +225,10 @@ static __always_inline int on_end(const struct sk_buff *skb, __u64 p, __u32 reas
 		__u32 e = k.reason == SKBLIFE_CONSUMED ? SKBLIFE_END_CONSUMED :
 			  k.reason == SKBLIFE_FREED    ? SKBLIFE_END_FREED :
 							 SKBLIFE_END_DROPS + k.reason;
-		if (e < SKBLIFE_END_SLOTS) {
-			h = bpf_map_lookup_elem(&by_end, &e);
-			if (!h)
-				return 0;
+		/* NULL past the array (sized by user space): the hash */
+		h = bpf_map_lookup_elem(&by_end, &e);
+		if (h)
 			goto add;
-		}
 	}
 	if (by == SKBLIFE_BY_DEV || tr_filter.netns || tr_filter.ifindex) {
 		struct sock *sk;

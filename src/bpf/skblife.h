@@ -33,8 +33,11 @@
 
 /* --by end without filters: the histograms are a per-CPU array indexed by
  * end, not the hash of struct skblife_key (a 40-byte key hashed on every
- * end): consumed, freed, then drop reason r at 2 + r. Drop reasons past
- * the array (a subsystem's, in the upper bits) take the hash. */
+ * end): consumed, freed, then drop reason r at 2 + r. User space sizes it
+ * to the kernel's reasons (SKB_DROP_REASON_MAX + 2; at most
+ * SKBLIFE_END_SLOTS, which it also is when the kernel does not say): a
+ * CPU's copy of each entry is 336 bytes. Drop reasons past the array (a
+ * subsystem's, in the upper bits) take the hash. */
 #define SKBLIFE_END_SLOTS 512
 #define SKBLIFE_END_CONSUMED 0
 #define SKBLIFE_END_FREED 1

@@ -99,6 +99,8 @@ static int configure(struct trace_ctx *tc, void *skel_)
 		return err;
 	if (btfenum_value(&priv.reasons, "SKB_CONSUMED", &v))
 		skel->rodata->consumed_reason = (__u32)v;
+	if (btfenum_value(&priv.reasons, "MAX", &v) && v > 0 && v <= SKBLIFE_END_SLOTS - SKBLIFE_END_DROPS)
+		bpf_map__set_max_entries(skel->maps.by_end, (__u32)v + SKBLIFE_END_DROPS);
 	err = alloc_skb_range(&lo, &hi);
 	if (err)
 		return out_error("%s: cannot find __alloc_skb in /proc/kallsyms (%s): it is where "
@@ -254,17 +256,18 @@ static size_t read_by_end(const struct trace_ctx *tc, struct skblife_bpf *skel, 
 			  size_t n)
 {
 	const size_t words = sizeof(struct skblife_hist) / sizeof(uint64_t);
-	struct skblife_hist *tot = calloc(SKBLIFE_END_SLOTS, sizeof(*tot));
+	uint32_t ends = bpf_map__max_entries(skel->maps.by_end);
+	struct skblife_hist *tot = calloc(ends, sizeof(*tot));
 
-	if (!priv.end_shown)
-		priv.end_shown = calloc(SKBLIFE_END_SLOTS, sizeof(*priv.end_shown));
+	if (!priv.end_shown) /* the array's size is fixed for the run */
+		priv.end_shown = calloc(ends, sizeof(*priv.end_shown));
 	if (!tot || !priv.end_shown)
 		abort();
-	if (trace_percpu_array_sum(skel->maps.by_end, SKBLIFE_END_SLOTS, (uint64_t *)tot, words)) {
+	if (trace_percpu_array_sum(skel->maps.by_end, ends, (uint64_t *)tot, words)) {
 		free(tot);
-		return n; /* nothing counted there yet, or unreadable: the hash's rows */
+		return n; /* unreadable: the hash's rows */
 	}
-	for (uint32_t e = 0; e < SKBLIFE_END_SLOTS; e++) {
+	for (uint32_t e = 0; e < ends; e++) {
 		struct skblife_hist *was = &priv.end_shown[e];
 		struct row *r;
 		if (tot[e].count == was->count)
